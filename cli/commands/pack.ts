@@ -1,0 +1,69 @@
+/**
+ * `fleetgate pack` / `fleetgate unpack`: the packed-telemetry formats from the command line, through
+ * server/codec (the one implementation of them).
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { METHODS, methodId, packSamples, unpackBatch, type MethodName } from '../../server/codec/index.ts';
+import { GatewayError } from '../../server/errors.ts';
+import { CliError, ExitCode } from '../errors.ts';
+import { readSamplesFile } from '../samples-file.ts';
+
+/** Accepts a method name (smart) or id (0xFF, 255). */
+export function parseMethod(text: string): number {
+  const t = text.trim().toLowerCase();
+  const numeric = /^0x[0-9a-f]{1,2}$/.test(t) ? parseInt(t, 16) : /^\d{1,3}$/.test(t) ? Number(t) : undefined;
+  try {
+    return methodId(numeric ?? (t as MethodName));
+  } catch {
+    throw new CliError(
+      `unknown method "${text}": use ${Object.entries(METHODS)
+        .map(([n, id]) => `${n} (0x${id.toString(16).toUpperCase()})`)
+        .join(', ')}`,
+    );
+  }
+}
+
+export function packCommands(program: Command): void {
+  program
+    .command('pack')
+    .description('pack samples into the packed-batch JSON devices upload (the payload document for fleetgate sign)')
+    .requiredOption('--file <path>', 'samples: JSON array, {"aggregated_data": [...]} or CSV with a timestamp column')
+    .option('--method <method>', 'dictionary|delta|rle|adaptive|smart or its id', 'smart')
+    .action(async (opts: { file: string; method: string }) => {
+      const samples = await readSamplesFile(opts.file);
+      try {
+        console.log(JSON.stringify(packSamples(samples, parseMethod(opts.method))));
+      } catch (err) {
+        if (err instanceof GatewayError) throw new CliError(err.message);
+        throw err;
+      }
+    });
+
+  program
+    .command('unpack')
+    .description('unpack a packed-batch JSON (or a decoded upload payload) back to samples')
+    .requiredOption('--file <path>', 'packed batch JSON file')
+    .action(async (opts: { file: string }) => {
+      let doc: Record<string, unknown>;
+      try {
+        doc = JSON.parse(await readFile(opts.file, 'utf8')) as Record<string, unknown>;
+      } catch (err) {
+        const io = (err as NodeJS.ErrnoException).code !== undefined;
+        throw new CliError(`cannot read ${opts.file}: ${(err as Error).message}`, io ? ExitCode.io : ExitCode.usage);
+      }
+      try {
+        const frame = unpackBatch({
+          compressed_data: String(doc.compressed_data ?? ''),
+          method: Number(doc.method),
+          original_size: Number(doc.original_size),
+          compressed_size: Number(doc.compressed_size),
+          crc32: String(doc.crc32 ?? '').toLowerCase(),
+        });
+        console.log(JSON.stringify({ fields: frame.fields, aggregated_data: frame.samples }));
+      } catch (err) {
+        if (err instanceof GatewayError) throw new CliError(`${err.code}: ${err.message}`, ExitCode.verificationFailed);
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * Runs every uvu suite under tests/ (files named *.test.ts), each in its own Node process with tsx,
+ * two at a time (the CI machine has two cores), then prints one closing line
+ * "N passed, N failed" summed from uvu's own totals. Exit code is non-zero if any suite failed,
+ * crashed, or reported no tests at all.
+ *
+ * Usage: node scripts/run-tests.mjs [filter...]   (filters are substrings of the test path)
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const filters = process.argv.slice(2);
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.min(2, os.availableParallelism()));
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...collect(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const files = collect(join(root, 'tests'))
+  .map((f) => relative(root, f))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+function runOne(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code, signal) => {
+      const text = stripAnsi(output);
+      const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const failed = Math.max(total - passed - skipped, code === 0 && total > 0 ? 0 : 1);
+      resolve({ file, code, signal, text, total, passed, skipped, failed, ms: Date.now() - started });
+    });
+  });
+}
+
+const results = [];
+let next = 0;
+async function worker() {
+  while (next < files.length) {
+    const file = files[next++];
+    const r = await runOne(file);
+    results.push(r);
+    const status = r.failed === 0 ? 'ok  ' : 'FAIL';
+    console.log(`${status} ${r.file}  (${r.passed}/${r.total}, ${(r.ms / 1000).toFixed(1)}s)`);
+    if (r.failed > 0) console.log(r.text.split('\n').map((l) => '    ' + l).join('\n'));
+  }
+}
+await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+const skipped = results.reduce((n, r) => n + r.skipped, 0);
+if (files.length === 0) {
+  console.log('no test files matched');
+  process.exit(1);
+}
+console.log(`\n${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+process.exit(failed === 0 ? 0 : 1);

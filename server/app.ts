@@ -1,0 +1,92 @@
+/**
+ * Builds the gateway: opens the store, wires the shared services into an AppContext and mounts
+ * every feature's routes on one Hono app. `createGateway` is what main.ts serves and what the tests
+ * drive (in-process via `app.request`, or on a real port via server/server.ts).
+ */
+import { Hono } from 'hono';
+import { DeviceAuthenticator } from './auth/authenticator.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { AppContext, AppEnv } from './context.ts';
+import { loadOrCreateMasterSecret } from './devices/keys.ts';
+import { DeviceRegistry } from './devices/registry.ts';
+import { deviceRoutes } from './devices/routes.ts';
+import { hexToBytes } from './crypto/hmac.ts';
+import { adminAuth } from './http/admin-auth.ts';
+import { deviceRequestAuth } from './http/device-request.ts';
+import { createErrorHandler, errorResponse } from './http/error-handler.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { observabilityRoutes } from './observability/routes.ts';
+import { securityRoutes } from './security/routes.ts';
+import { SecurityStats } from './security/stats.ts';
+import { openStore } from './store/index.ts';
+import { telemetryRoutes } from './telemetry/routes.ts';
+import { uploadRoutes } from './uploads/routes.ts';
+import { features } from './features.ts';
+
+export interface GatewayOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Collect Node process metrics (off in tests: they register global timers). */
+  processMetrics?: boolean;
+}
+
+export interface Gateway {
+  app: Hono<AppEnv>;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger();
+  const store = await openStore(config.DATA_DIR, { fsync: config.DURABILITY === 'fsync' });
+  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  const { secret, created } = await loadOrCreateMasterSecret(config.KEYS_DIR);
+  if (created) logger.warn({ path: `${config.KEYS_DIR}/device_master.key` }, 'created a new device master secret');
+  const securityStats = await SecurityStats.open(config.DATA_DIR, clock.now());
+  closers.push(() => securityStats.close());
+  const registry = new DeviceRegistry(
+    store,
+    secret,
+    config.HMAC_PSK ? hexToBytes(config.HMAC_PSK) : undefined,
+    config.KEY_ROTATION_GRACE_SECONDS * 1000,
+  );
+  const metrics = new Metrics(options.processMetrics ?? false);
+  const auth = new DeviceAuthenticator(registry, store.nonces, securityStats, clock, logger, config.ALLOW_SHARED_PSK);
+
+  const ctx = {
+    config,
+    store,
+    clock,
+    logger,
+    metrics,
+    registry,
+    auth,
+    securityStats,
+    requireAdmin: adminAuth(config.adminToken),
+    onClose: (fn: () => Promise<void> | void) => void closers.push(fn),
+  } as Omit<AppContext, 'requireDevice'> as AppContext;
+  ctx.requireDevice = deviceRequestAuth(ctx);
+
+  const app = new Hono<AppEnv>();
+  app.use('*', metrics.middleware());
+  app.onError(createErrorHandler(logger));
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.route('/', observabilityRoutes(ctx));
+  app.route('/', deviceRoutes(ctx));
+  app.route('/', uploadRoutes(ctx));
+  app.route('/', telemetryRoutes(ctx));
+  app.route('/', securityRoutes(ctx));
+  for (const feature of features) app.route('/', await feature(ctx));
+
+  return {
+    app,
+    ctx,
+    close: async () => {
+      for (const fn of closers.reverse()) await fn();
+    },
+  };
+}

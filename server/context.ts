@@ -1,0 +1,43 @@
+/**
+ * What every feature's routes are built from: configuration, store, clock, logger, metrics and the
+ * shared services. Built once in app.ts; tests build it with a temp DATA_DIR and a fake clock.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { DeviceAuthenticator } from './auth/authenticator.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { DeviceRegistry } from './devices/registry.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { SecurityStats } from './security/stats.ts';
+import type { EmbeddedStore } from './store/index.ts';
+
+export interface AppContext {
+  config: Config;
+  store: EmbeddedStore;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  registry: DeviceRegistry;
+  auth: DeviceAuthenticator;
+  securityStats: SecurityStats;
+  /** Per-route middleware: Authorization: Bearer ADMIN_TOKEN. */
+  requireAdmin: MiddlewareHandler<AppEnv>;
+  /** Per-route middleware: signed device request (X-Device-Id / X-Nonce / X-Signature). */
+  requireDevice: MiddlewareHandler<AppEnv>;
+  /** Closers run at shutdown, in reverse order of registration. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** Per-request variables set by middleware. */
+export type AppEnv = {
+  Variables: {
+    actor: string;
+    device: import('./store/index.ts').DeviceRecord;
+    deviceKey: Uint8Array;
+    nonce: number;
+    rawBody: Uint8Array;
+    /** Set by a device route whose reply must not be stored for retransmissions (safe to recompute). */
+    idempotent: boolean;
+  };
+};

@@ -1,0 +1,51 @@
+/**
+ * The few primitives every signed message in fleetgate uses: HMAC-SHA256, the 4-byte big-endian
+ * nonce prefix, and a constant-time comparison. One helper each, used everywhere, so a MAC is
+ * never compared with `===` by accident.
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+
+export { bytesToHex, hexToBytes };
+
+const encoder = new TextEncoder();
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** HMAC-SHA256 over the concatenation of `parts` (strings are taken as UTF-8). */
+export function hmacSha256(key: Uint8Array, ...parts: (Uint8Array | string)[]): Uint8Array {
+  const mac = hmac.create(sha256, key);
+  for (const part of parts) mac.update(typeof part === 'string' ? utf8(part) : part);
+  return mac.digest();
+}
+
+export function sha256Bytes(data: Uint8Array): Uint8Array {
+  return sha256(data);
+}
+
+/** A u32 nonce as 4 bytes big-endian, the prefix of every signed device message. */
+export function nonceBytes(nonce: number): Uint8Array {
+  if (!Number.isInteger(nonce) || nonce < 0 || nonce > 0xffffffff) {
+    throw new RangeError(`nonce must be an unsigned 32-bit integer, got ${nonce}`);
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, nonce, false);
+  return out;
+}
+
+/** Constant-time equality for MACs and tokens. Length is not secret, so a length mismatch returns early. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Constant-time comparison of a received lowercase-hex MAC with the expected bytes. */
+export function macHexEquals(receivedHex: string, expected: Uint8Array): boolean {
+  if (!/^[0-9a-f]*$/.test(receivedHex) || receivedHex.length !== expected.length * 2) return false;
+  return constantTimeEqual(hexToBytes(receivedHex), expected);
+}

@@ -1,0 +1,46 @@
+/**
+ * Per-device HMAC keys are derived, never stored: key = HMAC-SHA256(master secret,
+ * "fleetgate/device-key/v1" ‖ 0x00 ‖ device_id ‖ 0x00 ‖ key_version as u32 BE). The master secret
+ * is 32 random bytes in KEYS_DIR/device_master.key (mode 0600), so DATA_DIR holds nothing an
+ * attacker could sign with. Rotating a key bumps key_version; revoking marks the record.
+ */
+import { open, readFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { hmacSha256, nonceBytes } from '../crypto/hmac.ts';
+
+export const MASTER_KEY_FILE = 'device_master.key';
+const LABEL = 'fleetgate/device-key/v1\0';
+
+/** Reads the master secret, creating it (exclusively, 0600) on first start. */
+export async function loadOrCreateMasterSecret(keysDir: string): Promise<{ secret: Uint8Array; created: boolean }> {
+  const path = join(keysDir, MASTER_KEY_FILE);
+  try {
+    return { secret: await readMaster(path), created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32);
+  try {
+    const handle = await open(path, 'wx', 0o600);
+    await handle.writeFile(secret);
+    await handle.sync();
+    await handle.close();
+    return { secret: new Uint8Array(secret), created: true };
+  } catch (err) {
+    // Another process created it between our read and write: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { secret: await readMaster(path), created: false };
+    throw err;
+  }
+}
+
+async function readMaster(path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path);
+  if (bytes.length !== 32) throw new Error(`${path} must hold exactly 32 bytes (found ${bytes.length})`);
+  return new Uint8Array(bytes);
+}
+
+export function deriveDeviceKey(master: Uint8Array, deviceId: string, keyVersion: number): Uint8Array {
+  return hmacSha256(master, LABEL, deviceId, '\0', nonceBytes(keyVersion));
+}

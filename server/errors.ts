@@ -1,0 +1,109 @@
+/**
+ * Every failure a request can meet, as one typed error class each. Domain modules throw these;
+ * `server/http/error-handler.ts` is the single place that turns them into an HTTP status and a
+ * JSON body `{"success": false, "error": {"code", "message"}}`. Codes are part of the API:
+ * devices and scripts branch on them, so a code is never renamed or reused.
+ */
+
+export abstract class GatewayError extends Error {
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 429 | 503;
+  /** Stable machine-readable code sent to clients. */
+  abstract readonly code: string;
+  /** Extra fields merged into the error object of the response (never secrets). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    if (details) this.details = details;
+  }
+}
+
+/** Input that does not parse or validate. `code` narrows what was wrong. */
+export class ValidationError extends GatewayError {
+  readonly status = 400;
+  readonly code: string;
+  constructor(message: string, code = 'invalid_request', details?: Record<string, unknown>) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** Packed telemetry that cannot be unpacked (bad method bytes, size or CRC mismatch, ...). */
+export class PackedDataError extends ValidationError {
+  constructor(message: string, code = 'bad_packed_data') {
+    super(message, code);
+  }
+}
+
+export class UnknownDeviceError extends GatewayError {
+  readonly status = 401;
+  readonly code = 'unknown_device';
+}
+
+export class BadSignatureError extends GatewayError {
+  readonly status = 401;
+  readonly code = 'bad_signature';
+}
+
+export class ReplayError extends GatewayError {
+  readonly status = 401;
+  readonly code = 'replay';
+}
+
+export class AdminAuthError extends GatewayError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
+export class NotFoundError extends GatewayError {
+  readonly status = 404;
+  readonly code: string;
+  constructor(message: string, code = 'not_found') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class ConflictError extends GatewayError {
+  readonly status = 409;
+  readonly code: string;
+  constructor(message: string, code = 'conflict') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class PayloadTooLargeError extends GatewayError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+export class UnsupportedMediaTypeError extends GatewayError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+export class RangeNotSatisfiableError extends GatewayError {
+  readonly status = 416;
+  readonly code = 'range_not_satisfiable';
+}
+
+export class RateLimitedError extends GatewayError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+}
+
+/** A dependency (disk, store) failed; the request may be retried. Never used for bad input. */
+export class UnavailableError extends GatewayError {
+  readonly status = 503;
+  readonly code = 'unavailable';
+}
+
+/** Invalid configuration at start-up: printed as one line, exit code 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

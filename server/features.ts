@@ -1,0 +1,10 @@
+/**
+ * Feature modules mounted after the core routes (control plane, OTA, fault injection). Each entry
+ * builds its routes from the shared AppContext and may register closers with `ctx.onClose`.
+ */
+import type { Hono } from 'hono';
+import type { AppContext, AppEnv } from './context.ts';
+
+export type Feature = (ctx: AppContext) => Hono<AppEnv> | Promise<Hono<AppEnv>>;
+
+export const features: Feature[] = [];

@@ -1,0 +1,69 @@
+/**
+ * Request body reading with a hard size cap, and JSON parsing with clear errors. The cap is
+ * checked against Content-Length up front and enforced while reading, so a lying or chunked
+ * client cannot make us buffer more than the limit.
+ */
+import type { Context } from 'hono';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+
+export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limit) {
+    throw new PayloadTooLargeError(`body is ${declared} bytes; the limit is ${limit}`);
+  }
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLargeError(`body exceeds the limit of ${limit} bytes`);
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+export function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) throw new ValidationError('request body is empty; send a JSON object', 'invalid_json');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError('request body is not valid UTF-8', 'invalid_json');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+  }
+}
+
+/** Device routes: JSON or no content type; anything else is 415. */
+export function requireJsonContentType(c: Context): void {
+  const type = c.req.header('content-type');
+  if (type === undefined || type === '') return;
+  if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new UnsupportedMediaTypeError(`content-type must be application/json, got ${type}`);
+  }
+}
+
+/**
+ * Admin routes: the body is parsed as JSON whatever the content type says, so
+ * `curl -d '{"device_id":"x"}'` (which sends application/x-www-form-urlencoded) just works.
+ */
+export async function readAdminJson(c: Context, limit = 256 * 1024): Promise<unknown> {
+  return parseJson(await readBodyBytes(c, limit));
+}

@@ -1,0 +1,31 @@
+/**
+ * The single mapping from errors to HTTP responses. Domain code throws typed GatewayErrors; this
+ * turns them into `{"success": false, "error": {"code", "message", ...details}}` with their status.
+ * Anything untyped is a bug: logged with its stack, answered 500 `internal_error` without details.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { GatewayError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+  return { success: false as const, error: { code, message, ...(details ?? {}) } };
+}
+
+export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, message: string, details?: Record<string, unknown>) {
+  return c.json(errorBody(code, message, details), status);
+}
+
+export function createErrorHandler(logger: Logger) {
+  return function handleError(err: Error, c: Context) {
+    if (err instanceof GatewayError) return errorResponse(c, err.status, err.code, err.message, err.details);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_request' : 'http_error';
+      return errorResponse(c, status, code, err.message || 'request rejected');
+    }
+    logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
+    return errorResponse(c, 500, 'internal_error', 'internal error');
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Group-commit appender for JSONL files. Every `append` resolves only once its bytes are written
+ * (and fsync'ed when durability is `fsync`), but all appends queued for a file while a write is in
+ * flight share the next single write + fsync. That keeps "durable before we answer" cheap under
+ * load: fifty concurrent uploads cost one fsync, not fifty.
+ */
+import { open, mkdir, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+interface Pending {
+  chunks: string[];
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+interface FileState {
+  handle?: FileHandle;
+  opening?: Promise<FileHandle>;
+  /** A write for this file is in flight; new appends wait for the next batch. */
+  busy: boolean;
+  next: Pending;
+  lastUsed: number;
+  /** The file did not end in a newline when opened (a torn line from a crash): isolate it. */
+  needsNewline: boolean;
+}
+
+export interface AppendWriterOptions {
+  fsync: boolean;
+  /** Open file handles kept around; older idle ones are closed. */
+  maxOpenFiles?: number;
+}
+
+export class AppendWriter {
+  private readonly files = new Map<string, FileState>();
+  private readonly maxOpen: number;
+  private closed = false;
+
+  constructor(private readonly options: AppendWriterOptions) {
+    this.maxOpen = options.maxOpenFiles ?? 256;
+  }
+
+  /** Appends `text` (which should end with "\n") to `path`; resolves once durable. */
+  append(path: string, text: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('append writer is closed'));
+    let state = this.files.get(path);
+    if (!state) {
+      state = { busy: false, next: { chunks: [], waiters: [] }, lastUsed: 0, needsNewline: false };
+      this.files.set(path, state);
+    }
+    const s = state;
+    return new Promise<void>((resolve, reject) => {
+      s.next.chunks.push(text);
+      s.next.waiters.push({ resolve, reject });
+      if (!s.busy) void this.flush(path, s);
+    });
+  }
+
+  private async handleFor(path: string, state: FileState): Promise<FileHandle> {
+    if (state.handle) return state.handle;
+    if (!state.opening) {
+      state.opening = (async () => {
+        await mkdir(dirname(path), { recursive: true });
+        const handle = await open(path, 'a+');
+        const { size } = await handle.stat();
+        if (size > 0) {
+          const last = Buffer.alloc(1);
+          await handle.read(last, 0, 1, size - 1);
+          state.needsNewline = last[0] !== 0x0a;
+        }
+        state.handle = handle;
+        return handle;
+      })().finally(() => {
+        state.opening = undefined;
+      });
+    }
+    return state.opening;
+  }
+
+  private async flush(path: string, state: FileState): Promise<void> {
+    state.busy = true;
+    try {
+      while (state.next.chunks.length > 0) {
+        const batch = state.next;
+        state.next = { chunks: [], waiters: [] };
+        try {
+          const handle = await this.handleFor(path, state);
+          let text = batch.chunks.join('');
+          if (state.needsNewline) {
+            text = '\n' + text;
+            state.needsNewline = false;
+          }
+          await handle.appendFile(text, 'utf8');
+          if (this.options.fsync) await handle.datasync();
+          state.lastUsed = Date.now();
+          for (const w of batch.waiters) w.resolve();
+        } catch (err) {
+          for (const w of batch.waiters) w.reject(err);
+          await this.closeFile(path, state);
+        }
+      }
+    } finally {
+      state.busy = false;
+    }
+    await this.evictIdle();
+  }
+
+  private async closeFile(path: string, state: FileState): Promise<void> {
+    const handle = state.handle;
+    state.handle = undefined;
+    if (handle) await handle.close().catch(() => undefined);
+    if (!state.busy && state.next.chunks.length === 0) this.files.delete(path);
+  }
+
+  private async evictIdle(): Promise<void> {
+    if (this.files.size <= this.maxOpen) return;
+    const idle = [...this.files.entries()]
+      .filter(([, s]) => !s.busy && s.next.chunks.length === 0 && !s.opening)
+      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [path, s] of idle.slice(0, this.files.size - this.maxOpen)) await this.closeFile(path, s);
+  }
+
+  /** Drops the cached handle of `path` (after the file was truncated or replaced elsewhere). */
+  async forget(path: string): Promise<void> {
+    const s = this.files.get(path);
+    if (s) await this.closeFile(path, s);
+  }
+
+  /** Waits for queued appends, then closes every file. */
+  async close(): Promise<void> {
+    for (;;) {
+      const busy = [...this.files.values()].filter((s) => s.busy || s.next.chunks.length > 0);
+      if (busy.length === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    this.closed = true;
+    for (const [path, s] of [...this.files.entries()]) await this.closeFile(path, s);
+  }
+}
+
+/** Parses JSONL text, skipping blank and torn (unparsable) lines, e.g. a half-written last line. */
+export function parseJsonLines<T>(text: string): T[] {
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // A torn line from a crash mid-append: the write was never acknowledged, so skipping it is correct.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+/**
+ * Opens the embedded store in DATA_DIR: lowdb documents for records, JSONL for time series and
+ * the nonce journal. This is the one place that knows the concrete implementation.
+ */
+import { mkdir } from 'node:fs/promises';
+import { AppendWriter } from './append-writer.ts';
+import { LowdbDeviceRepo } from './device-repo.ts';
+import { FileNonceLedger } from './nonce-ledger.ts';
+import { JsonlTelemetryLog } from './telemetry-log.ts';
+import type { Store } from './types.ts';
+
+export type * from './types.ts';
+
+export interface StoreOptions {
+  fsync: boolean;
+}
+
+export interface EmbeddedStore extends Store {
+  /** Shared group-commit appender for feature modules that keep their own JSONL files. */
+  readonly writer: AppendWriter;
+}
+
+export async function openStore(dataDir: string, options: StoreOptions): Promise<EmbeddedStore> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const writer = new AppendWriter({ fsync: options.fsync });
+  const [devices, nonces] = await Promise.all([LowdbDeviceRepo.open(dataDir), FileNonceLedger.open(dataDir, writer)]);
+  return {
+    dataDir,
+    writer,
+    devices,
+    nonces,
+    telemetry: new JsonlTelemetryLog(dataDir, writer),
+    close: () => writer.close(),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Admin read-back of stored samples: `GET /telemetry/:device_id?from=&to=&limit=&format=json|csv`.
+ * Bounds are ISO-8601 or epoch (seconds below 1e12, else milliseconds) on the gateway's receive time.
+ */
+import { Hono } from 'hono';
+import type { AppContext, AppEnv } from '../context.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { ValidationError } from '../errors.ts';
+import type { TelemetrySample } from '../store/index.ts';
+
+export const MAX_QUERY_LIMIT = 100_000;
+
+export function parseTimeBound(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    const n = Number(value);
+    return n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  }
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new ValidationError(`${name} must be ISO-8601 or epoch seconds/milliseconds`, 'invalid_query', { field: name });
+  return ms;
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined || value === '') return 1000;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_QUERY_LIMIT) {
+    throw new ValidationError(`limit must be 1..${MAX_QUERY_LIMIT}`, 'invalid_query', { field: 'limit' });
+  }
+  return Number(value);
+}
+
+function csvCell(v: string | number | undefined): string {
+  if (v === undefined) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function toCsv(samples: TelemetrySample[]): string {
+  const fields = [...new Set(samples.flatMap((s) => Object.keys(s.values)))].sort();
+  const header = ['timestamp', 'received_at', 'nonce', 'method', ...fields];
+  const lines = [header.join(',')];
+  for (const s of samples) {
+    lines.push(
+      [s.timestamp, new Date(s.received_at).toISOString(), s.nonce, s.method, ...fields.map((f) => s.values[f])].map(csvCell).join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function telemetryRoutes(ctx: AppContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const admin = ctx.requireAdmin;
+  app.get('/telemetry/:device_id', admin, async (c) => {
+    const id = assertDeviceId(c.req.param('device_id'));
+    ctx.registry.require(id);
+    const format = c.req.query('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') throw new ValidationError('format must be json or csv', 'invalid_query', { field: 'format' });
+    const fromMs = parseTimeBound(c.req.query('from'), 'from');
+    const toMs = parseTimeBound(c.req.query('to'), 'to');
+    if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new ValidationError('from is after to', 'invalid_query');
+    const samples = await ctx.store.telemetry.query(id, { fromMs, toMs, limit: parseLimit(c.req.query('limit')) });
+    if (format === 'csv') {
+      return c.body(toCsv(samples), 200, { 'content-type': 'text/csv; charset=utf-8' });
+    }
+    return c.json({
+      success: true,
+      device_id: id,
+      count: samples.length,
+      samples: samples.map((s) => ({
+        timestamp: s.timestamp,
+        received_at: new Date(s.received_at).toISOString(),
+        nonce: s.nonce,
+        method: s.method,
+        ...s.values,
+      })),
+    });
+  });
+  return app;
+}

@@ -1,0 +1,102 @@
+/**
+ * Telemetry ingest: the domain side of `POST /aggregated/:device_id`. Authenticates the envelope,
+ * decodes the payload, claims the nonce, appends the samples and only then makes the nonce durable
+ * — in that order, so a crash at any point either loses nothing the device was told was stored or
+ * at worst stores a batch twice under the same nonce (which the telemetry reader drops).
+ */
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { isValidDeviceId } from '../devices/ids.ts';
+import { GatewayError, ValidationError } from '../errors.ts';
+import { parseWith } from '../http/validate.ts';
+import { verifyEnvelopeMac } from '../protocol/envelope.ts';
+import type { TelemetrySample } from '../store/index.ts';
+import { decodePayload, decodePayloadDocument, type DecodedPayload } from './payload.ts';
+
+const envelopeSchema = z.object({
+  device_id: z.string().refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . -'),
+  nonce: z.number().int('must be an integer').min(0).max(0xffffffff, 'must fit in 32 bits'),
+  payload: z.string().min(1, 'must not be empty'),
+  mac: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (HMAC-SHA256)'),
+});
+
+export interface UploadResult {
+  success: true;
+  samples: number;
+  duplicate?: true;
+}
+
+export class UploadService {
+  constructor(private readonly ctx: AppContext) {}
+
+  async ingest(pathDeviceId: string, body: unknown): Promise<UploadResult> {
+    const { ctx } = this;
+    const envelope = parseWith(envelopeSchema, body, 'invalid_envelope');
+    if (envelope.device_id !== pathDeviceId) {
+      throw new ValidationError(`body device_id ${envelope.device_id} does not match the path ${pathDeviceId}`, 'device_mismatch');
+    }
+    const msg = {
+      deviceId: envelope.device_id,
+      nonce: envelope.nonce,
+      mac: envelope.mac.toLowerCase(),
+      verify: (key: Uint8Array) => verifyEnvelopeMac(key, envelope),
+    };
+    try {
+      await ctx.auth.identify(msg);
+    } catch (err) {
+      this.countFailure(err);
+      throw err;
+    }
+
+    let decoded: DecodedPayload;
+    try {
+      decoded = decodePayload(decodePayloadDocument(envelope.payload, ctx.config.BODY_LIMIT_BYTES), ctx.config.MAX_UNPACKED_BYTES);
+    } catch (err) {
+      const crc = err instanceof GatewayError && err.code === 'crc_mismatch';
+      ctx.securityStats.record(crc ? 'crc_failure' : 'malformed', envelope.device_id, true);
+      this.countFailure(err);
+      throw err;
+    }
+
+    let claim;
+    try {
+      claim = await ctx.auth.claimNonce(msg);
+    } catch (err) {
+      this.countFailure(err);
+      throw err;
+    }
+    if (claim.outcome === 'duplicate') {
+      ctx.securityStats.record('duplicate', envelope.device_id, true);
+      ctx.metrics.uploads.inc({ outcome: 'duplicate' });
+      return { success: true, samples: decoded.samples.length, duplicate: true };
+    }
+
+    const receivedAt = ctx.clock.now();
+    const rows: TelemetrySample[] = decoded.samples.map((s) => ({
+      timestamp: s.timestamp,
+      received_at: receivedAt,
+      nonce: envelope.nonce,
+      method: decoded.method,
+      values: s.values,
+    }));
+    try {
+      await ctx.store.telemetry.append(envelope.device_id, rows);
+      const result: UploadResult = { success: true, samples: rows.length };
+      await claim.commit();
+      ctx.securityStats.record('accepted', envelope.device_id, true);
+      ctx.metrics.uploads.inc({ outcome: 'accepted' });
+      ctx.metrics.samples.inc({ method: decoded.method }, rows.length);
+      return result;
+    } catch (err) {
+      claim.abort();
+      ctx.metrics.uploads.inc({ outcome: 'storage_error' });
+      ctx.logger.error({ err, device_id: envelope.device_id }, 'could not store upload');
+      throw err;
+    }
+  }
+
+  private countFailure(err: unknown): void {
+    const outcome = err instanceof GatewayError ? err.code : 'error';
+    this.ctx.metrics.uploads.inc({ outcome });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Decoding and validating the document inside an upload envelope: either plain
+ * `{"aggregated_data": [{field: number, ..., "timestamp": n}]}` or a packed batch
+ * `{"compressed_data", "method", "original_size", "compressed_size", "crc32", "timestamp"}`
+ * (unpacked by server/codec, which owns that format). Everything here is pure CPU work done before
+ * the nonce is claimed, so a malformed message never burns a nonce or stores anything.
+ */
+import { z } from 'zod';
+import { PackedDataError, ValidationError } from '../errors.ts';
+import { parseWith } from '../http/validate.ts';
+import { methodName, unpackBatch } from '../codec/index.ts';
+
+export interface DecodedSample {
+  timestamp: number;
+  values: Record<string, number>;
+}
+
+export interface DecodedPayload {
+  /** "plain" or the packing method's name. */
+  method: string;
+  samples: DecodedSample[];
+  /** For packed batches: bytes on the wire vs unpacked frame bytes. */
+  packedBytes?: number;
+  frameBytes?: number;
+}
+
+export const MAX_PLAIN_SAMPLES = 10_000;
+const MAX_FIELDS = 64;
+const FIELD_NAME = /^[A-Za-z0-9_]{1,64}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+const plainSample = z
+  .record(z.string(), z.unknown())
+  .superRefine((obj, ctx) => {
+    const keys = Object.keys(obj);
+    if (!('timestamp' in obj)) ctx.addIssue({ code: 'custom', message: 'timestamp is required', path: ['timestamp'] });
+    if (keys.length > MAX_FIELDS + 1) ctx.addIssue({ code: 'custom', message: `at most ${MAX_FIELDS} fields per sample` });
+    for (const k of keys) {
+      if (!FIELD_NAME.test(k)) ctx.addIssue({ code: 'custom', message: 'field names are 1-64 chars of A-Z a-z 0-9 _', path: [k] });
+      else if (typeof obj[k] !== 'number' || !Number.isFinite(obj[k])) {
+        ctx.addIssue({ code: 'custom', message: 'must be a finite number', path: [k] });
+      }
+    }
+  });
+
+const plainSchema = z.object({
+  aggregated_data: z.array(plainSample).min(1, 'must hold at least one sample').max(MAX_PLAIN_SAMPLES),
+});
+
+const packedSchema = z.object({
+  compressed_data: z.string(),
+  method: z.number().int().min(0).max(255),
+  original_size: z.number().int().min(0),
+  compressed_size: z.number().int().min(0),
+  crc32: z.string().regex(/^[0-9a-fA-F]{8}$/, 'must be 8 hex digits'),
+  timestamp: finite.optional(),
+});
+
+/** Decodes the envelope's base64 payload to JSON; 400 on any malformation. */
+export function decodePayloadDocument(payload: string, maxBytes: number): unknown {
+  if (!BASE64.test(payload)) throw new ValidationError('payload is not valid base64', 'invalid_payload');
+  if ((payload.length / 4) * 3 > maxBytes) throw new ValidationError('payload is too large', 'invalid_payload');
+  const bytes = Buffer.from(payload, 'base64');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError('payload is not valid UTF-8', 'invalid_payload');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('payload is not valid JSON', 'invalid_payload');
+  }
+}
+
+export function decodePayload(document: unknown, maxUnpackedBytes: number): DecodedPayload {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ValidationError('payload must be a JSON object', 'invalid_payload');
+  }
+  const hasPlain = 'aggregated_data' in document;
+  const hasPacked = 'compressed_data' in document;
+  if (hasPlain === hasPacked) {
+    throw new ValidationError('payload must have exactly one of aggregated_data or compressed_data', 'invalid_payload');
+  }
+  if (hasPlain) {
+    const { aggregated_data } = parseWith(plainSchema, document, 'invalid_payload');
+    return {
+      method: 'plain',
+      samples: aggregated_data.map((raw) => {
+        const { timestamp, ...values } = raw as Record<string, number>;
+        return { timestamp: timestamp!, values };
+      }),
+    };
+  }
+  const batch = parseWith(packedSchema, document, 'invalid_payload');
+  const frame = unpackBatch(
+    {
+      compressed_data: batch.compressed_data,
+      method: batch.method,
+      original_size: batch.original_size,
+      compressed_size: batch.compressed_size,
+      crc32: batch.crc32.toLowerCase(),
+    },
+    { maxUnpackedBytes },
+  );
+  if (frame.samples.length === 0) throw new PackedDataError('packed batch holds no samples', 'bad_packed_data');
+  return {
+    method: methodName(batch.method) ?? String(batch.method),
+    samples: frame.samples.map(({ timestamp, ...values }) => ({ timestamp, values })),
+    packedBytes: batch.compressed_size,
+    frameBytes: batch.original_size,
+  };
+}
