@@ -1,0 +1,19 @@
+/**
+ * The one way codec modules report bad input: a `PackedDataError` with a stable code. Kept in its
+ * own tiny module so every decoder throws the same class with the same wording conventions, and
+ * so the list of codes the codec can emit is visible in one place (SPEC.md §9 mirrors it).
+ */
+import { PackedDataError } from '../errors.ts';
+
+/** Error codes the codec emits. Part of the API: never renamed or reused. */
+export type CodecErrorCode =
+  | 'bad_packed_data'
+  | 'bad_frame'
+  | 'crc_mismatch'
+  | 'size_mismatch'
+  | 'unknown_method'
+  | 'too_large';
+
+export function fail(message: string, code: CodecErrorCode = 'bad_packed_data'): never {
+  throw new PackedDataError(message, code);
+}
