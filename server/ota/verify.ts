@@ -1,0 +1,240 @@
+/**
+ * Device-side verification of an OTA image, in exactly the order SPEC.md §7 prescribes, so the
+ * gateway's tests, the device simulator and `fleetgate firmware verify` all exercise the same
+ * logic an ESP32 runs. `FirmwareVerifier` authenticates the manifest up front (header signature,
+ * header/JSON agreement, anti-rollback, chunk table), then takes encrypted chunks one at a time:
+ * a chunk with a bad length or hash is rejected *without consuming state*, so the caller can
+ * refetch just that chunk; good chunks are decrypted on their own (IV = previous ciphertext block)
+ * and fed to the plaintext hash and PSS verifier; `finish()` checks hash and signature.
+ */
+import { open, stat } from 'node:fs/promises';
+import { FirmwareCheckError } from './checks.ts';
+import { AES_BLOCK, aesCbcDecryptBlocks, pssVerify, pssVerifier, pssVerifyFinal, sha256, sha256Stream } from './crypto.ts';
+import type { VerifyKeys } from './keys.ts';
+import {
+  assertManifestMatchesHeader,
+  chunkRange,
+  chunkRootOf,
+  decodeBase64Field,
+  headerOfManifest,
+  packChunkHashes,
+  parseManifest,
+  type FirmwareManifest,
+  type ManifestHeader,
+} from './manifest.ts';
+
+export interface VerifyOptions {
+  /** Anti-rollback: reject images whose security_counter is below this (the device's stored value). */
+  minCounter?: number;
+}
+
+export interface VerifiedManifest {
+  manifest: FirmwareManifest;
+  header: ManifestHeader;
+  headerBytes: Buffer;
+  /** Chunk digests packed back to back, 32 bytes each. */
+  chunkHashes: Buffer;
+  signature: Buffer;
+}
+
+export interface VerifyResult {
+  version: string;
+  securityCounter: number;
+  originalSize: number;
+  encryptedSize: number;
+  chunkSize: number;
+  totalChunks: number;
+  firmwareSha256: string;
+  keyId: string;
+}
+
+/**
+ * Steps 1–7 of SPEC.md §7: everything that can be checked before the first chunk arrives.
+ * Throws FirmwareCheckError naming the first failed check.
+ */
+export function verifyManifest(value: unknown, keys: VerifyKeys, opts: VerifyOptions = {}): VerifiedManifest {
+  const manifest = parseManifest(value);
+  const { bytes: headerBytes, header } = headerOfManifest(manifest);
+  if (header.keyId !== keys.keyId) {
+    throw new FirmwareCheckError('key_id', `manifest signed with key ${header.keyId}, this verifier holds ${keys.keyId}`);
+  }
+  if (header.aesKeyId !== keys.aesKeyId) {
+    throw new FirmwareCheckError('key_id', `image encrypted with AES key ${header.aesKeyId}, this verifier holds ${keys.aesKeyId}`);
+  }
+  const manifestSignature = decodeBase64Field(manifest.manifest_signature, 'manifest_signature');
+  if (!pssVerify(headerBytes, keys.publicKey, manifestSignature)) {
+    throw new FirmwareCheckError('manifest_signature', `manifest signature does not verify with key ${keys.keyId}`);
+  }
+  assertManifestMatchesHeader(manifest, header);
+  const minCounter = opts.minCounter ?? 0;
+  if (header.securityCounter < minCounter) {
+    throw new FirmwareCheckError('rollback', `security counter ${header.securityCounter} is below the minimum ${minCounter}`);
+  }
+  if (manifest.chunk_hashes.length !== header.totalChunks) {
+    throw new FirmwareCheckError('chunk_table', `chunk_hashes has ${manifest.chunk_hashes.length} entries, header says ${header.totalChunks}`);
+  }
+  const chunkHashes = packChunkHashes(manifest.chunk_hashes);
+  if (!chunkRootOf(chunkHashes).equals(header.chunkRoot)) {
+    throw new FirmwareCheckError('chunk_table', 'chunk_hashes do not hash to the signed chunk root');
+  }
+  const signature = decodeBase64Field(manifest.signature, 'signature');
+  return { manifest, header, headerBytes, chunkHashes, signature };
+}
+
+/** IV for decrypting chunk `index` alone: the image IV for chunk 0, else the last block of chunk index-1. */
+export function chunkIv(index: number, imageIv: Uint8Array, previousChunk?: Uint8Array): Uint8Array {
+  if (index === 0) return imageIv;
+  if (!previousChunk || previousChunk.length < AES_BLOCK) throw new RangeError('chunk > 0 needs the previous encrypted chunk');
+  return previousChunk.subarray(previousChunk.length - AES_BLOCK);
+}
+
+/** Decrypt whole blocks of one chunk with the given IV; PKCS#7 padding is left in place. */
+export function decryptChunk(aesKey: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Buffer {
+  return aesCbcDecryptBlocks(aesKey, iv, ciphertext);
+}
+
+/**
+ * Check and strip the PKCS#7 padding of the final plaintext. The sizes fix the pad length
+ * (encrypted_size - original_size, 1..16), so the check is exact rather than "whatever the last byte says".
+ */
+export function stripPadding(lastPlain: Buffer, padLength: number, chunk: number): Buffer {
+  if (padLength < 1 || padLength > AES_BLOCK || lastPlain.length < padLength) {
+    throw new FirmwareCheckError('padding', 'impossible padding length', chunk);
+  }
+  for (let i = lastPlain.length - padLength; i < lastPlain.length; i++) {
+    if (lastPlain[i] !== padLength) {
+      throw new FirmwareCheckError('padding', `bad PKCS#7 padding in the last chunk (wrong AES key or corrupt image)`, chunk);
+    }
+  }
+  return lastPlain.subarray(0, lastPlain.length - padLength);
+}
+
+export class FirmwareVerifier {
+  readonly manifest: FirmwareManifest;
+  readonly header: ManifestHeader;
+  private readonly chunkHashes: Buffer;
+  private readonly signature: Buffer;
+  private readonly plainHash = sha256Stream();
+  private readonly signatureCheck = pssVerifier();
+  private iv: Uint8Array;
+  private next = 0;
+  private plainLength = 0;
+  private finished = false;
+
+  /** Runs the manifest checks immediately; throws FirmwareCheckError if any fails. */
+  constructor(
+    manifest: unknown,
+    private readonly keys: VerifyKeys,
+    opts: VerifyOptions = {},
+  ) {
+    const v = verifyManifest(manifest, keys, opts);
+    this.manifest = v.manifest;
+    this.header = v.header;
+    this.chunkHashes = v.chunkHashes;
+    this.signature = v.signature;
+    this.iv = v.header.iv;
+  }
+
+  /** Index of the chunk acceptChunk expects next. */
+  get nextChunk(): number {
+    return this.next;
+  }
+
+  get complete(): boolean {
+    return this.next === this.header.totalChunks;
+  }
+
+  /** Expected byte length of chunk `index` (chunk_size, or the remainder for the last one). */
+  chunkLength(index: number): number {
+    const { start, end } = chunkRange(this.header, index);
+    return end - start;
+  }
+
+  /**
+   * Verify and decrypt chunk `index`, returning its plaintext (padding stripped on the last chunk).
+   * On chunk_order / chunk_length / chunk_hash failures nothing changes: fetch the chunk again.
+   */
+  acceptChunk(index: number, bytes: Uint8Array): Buffer {
+    if (this.finished || index !== this.next) {
+      throw new FirmwareCheckError('chunk_order', `expected chunk ${this.finished ? 'none (finished)' : this.next}, got chunk ${index}`, index);
+    }
+    const expectedLength = this.chunkLength(index);
+    if (bytes.length !== expectedLength) {
+      throw new FirmwareCheckError('chunk_length', `chunk ${index} is ${bytes.length} bytes, expected ${expectedLength}`, index);
+    }
+    if (!sha256(bytes).equals(this.chunkHashes.subarray(index * 32, index * 32 + 32))) {
+      throw new FirmwareCheckError('chunk_hash', `chunk ${index} does not match its hash; refetch it`, index);
+    }
+    let plain = decryptChunk(this.keys.aesKey, this.iv, bytes);
+    const isLast = index === this.header.totalChunks - 1;
+    if (isLast) plain = stripPadding(plain, this.header.encryptedSize - this.header.originalSize, index);
+    // Commit point: only a fully checked chunk advances the state.
+    this.plainHash.update(plain);
+    this.signatureCheck.update(plain);
+    this.plainLength += plain.length;
+    this.iv = Uint8Array.from(bytes.subarray(bytes.length - AES_BLOCK));
+    this.next++;
+    return plain;
+  }
+
+  /** Steps 10–11 of SPEC.md §7: plaintext size, SHA-256 and RSA-PSS signature. */
+  finish(): VerifyResult {
+    if (!this.complete) {
+      throw new FirmwareCheckError('incomplete', `only ${this.next} of ${this.header.totalChunks} chunks accepted`);
+    }
+    if (this.finished) throw new FirmwareCheckError('chunk_order', 'finish() already called');
+    this.finished = true;
+    const digest = this.plainHash.digest();
+    // Cannot differ given the padding check and the header's size invariants; kept as a cheap guard.
+    if (this.plainLength !== this.header.originalSize) {
+      throw new FirmwareCheckError('firmware_hash', `decrypted ${this.plainLength} bytes, expected ${this.header.originalSize}`);
+    }
+    if (!digest.equals(this.header.firmwareSha256)) {
+      throw new FirmwareCheckError('firmware_hash', 'SHA-256 of the decrypted image differs from the signed hash');
+    }
+    if (!pssVerifyFinal(this.signatureCheck, this.keys.publicKey, this.signature)) {
+      throw new FirmwareCheckError('firmware_signature', `firmware signature does not verify with key ${this.keys.keyId}`);
+    }
+    const h = this.header;
+    return {
+      version: h.version,
+      securityCounter: h.securityCounter,
+      originalSize: h.originalSize,
+      encryptedSize: h.encryptedSize,
+      chunkSize: h.chunkSize,
+      totalChunks: h.totalChunks,
+      firmwareSha256: digest.toString('hex'),
+      keyId: h.keyId,
+    };
+  }
+}
+
+/**
+ * Verify an encrypted image file against a manifest exactly as a device would, reading one chunk
+ * at a time. `onPlain` receives each decrypted chunk (e.g. to write the firmware back out).
+ */
+export async function verifyImageFile(
+  manifest: unknown,
+  imagePath: string,
+  keys: VerifyKeys,
+  opts: VerifyOptions & { onPlain?: (plain: Buffer, index: number) => void | Promise<void> } = {},
+): Promise<VerifyResult> {
+  const verifier = new FirmwareVerifier(manifest, keys, opts);
+  const size = (await stat(imagePath)).size;
+  if (size !== verifier.header.encryptedSize) {
+    throw new FirmwareCheckError('image_size', `image is ${size} bytes, manifest says ${verifier.header.encryptedSize}`);
+  }
+  const handle = await open(imagePath, 'r');
+  try {
+    const buf = Buffer.alloc(verifier.header.chunkSize);
+    for (let i = 0; i < verifier.header.totalChunks; i++) {
+      const { start, end } = chunkRange(verifier.header, i);
+      const { bytesRead } = await handle.read(buf, 0, end - start, start);
+      const plain = verifier.acceptChunk(i, buf.subarray(0, bytesRead));
+      await opts.onPlain?.(plain, i);
+    }
+  } finally {
+    await handle.close();
+  }
+  return verifier.finish();
+}
