@@ -12,7 +12,7 @@ export interface AdminOptions {
 }
 
 export async function adminToken(opts: AdminOptions): Promise<string> {
-  const token = opts.token ?? process.env.ADMIN_TOKEN ?? (await readAdminTokenFile(opts.keysDir ?? process.env.KEYS_DIR ?? 'keys'));
+  const token = opts.token || process.env.ADMIN_TOKEN || (await readAdminTokenFile(opts.keysDir || process.env.KEYS_DIR || 'keys'));
   if (!token) throw new CliError('no admin token: set ADMIN_TOKEN or start the gateway once to create keys/admin_token', ExitCode.usage);
   return token;
 }
@@ -23,11 +23,12 @@ export function gatewayUrl(opts: AdminOptions): string {
 
 export async function adminRequest(opts: AdminOptions, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const url = gatewayUrl(opts) + path;
+  const token = await adminToken(opts);
   let res: Response;
   try {
     res = await fetch(url, {
       method,
-      headers: { authorization: `Bearer ${await adminToken(opts)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (err) {

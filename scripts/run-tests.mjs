@@ -32,6 +32,7 @@ const files = collect(join(root, 'tests'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 function runOne(file) {
@@ -43,9 +44,15 @@ function runOne(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    // A hung suite must not hang CI: kill it and report it as failed.
+    const timer = setTimeout(() => {
+      output += `\n[run-tests] ${file} timed out after ${fileTimeoutMs / 1000}s; killed\n`;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const text = stripAnsi(output);
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);

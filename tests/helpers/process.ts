@@ -33,6 +33,12 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A failed assertion skips the test's own kill(): never let a stray gateway keep this test
+  // process alive (unref) or outlive it (killed on exit).
+  child.unref();
+  (child.stdout as unknown as { unref(): void }).unref();
+  (child.stderr as unknown as { unref(): void }).unref();
+  process.once('exit', () => child.kill('SIGKILL'));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -57,6 +63,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     child,
     output: () => out,
     kill: async (signal = 'SIGTERM') => {
+      child.ref(); // keep this process alive until the exit is seen
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
