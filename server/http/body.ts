@@ -11,6 +11,12 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
   if (declared !== undefined && Number(declared) > limit) {
     throw new PayloadTooLargeError(`body is ${declared} bytes; the limit is ${limit}`);
   }
+  // On @hono/node-server, read the Node request stream directly: materialising the web Request
+  // body (a WHATWG ReadableStream) costs more than the rest of an upload's handling.
+  const incoming = (c.env as { incoming?: NodeJS.ReadableStream & { readableEnded?: boolean } } | undefined)?.incoming;
+  if (incoming && typeof (incoming as { on?: unknown }).on === 'function' && !c.req.raw.bodyUsed) {
+    return readNodeStream(incoming, limit);
+  }
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
@@ -34,6 +40,19 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
     offset += p.byteLength;
   }
   return out;
+}
+
+async function readNodeStream(incoming: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > limit) throw new PayloadTooLargeError(`body exceeds the limit of ${limit} bytes`);
+    parts.push(buf);
+  }
+  const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  return new Uint8Array(all.buffer, all.byteOffset, all.length);
 }
 
 export function parseJson(bytes: Uint8Array): unknown {

@@ -26,8 +26,14 @@ export class JsonlTelemetryLog implements TelemetryLog {
 
   async append(deviceId: string, samples: TelemetrySample[]): Promise<void> {
     const byDay = new Map<string, string[]>();
+    let lastMs = NaN;
+    let key = '';
     for (const s of samples) {
-      const key = dayKey(s.received_at);
+      // A batch shares one receive time: format the day once, not per sample.
+      if (s.received_at !== lastMs) {
+        lastMs = s.received_at;
+        key = dayKey(lastMs);
+      }
       let lines = byDay.get(key);
       if (!lines) byDay.set(key, (lines = []));
       lines.push(JSON.stringify(s));

@@ -31,22 +31,33 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
-const plainSample = z
-  .record(z.string(), z.unknown())
-  .superRefine((obj, ctx) => {
-    const keys = Object.keys(obj);
-    if (!('timestamp' in obj)) ctx.addIssue({ code: 'custom', message: 'timestamp is required', path: ['timestamp'] });
-    if (keys.length > MAX_FIELDS + 1) ctx.addIssue({ code: 'custom', message: `at most ${MAX_FIELDS} fields per sample` });
-    for (const k of keys) {
-      if (!FIELD_NAME.test(k)) ctx.addIssue({ code: 'custom', message: 'field names are 1-64 chars of A-Z a-z 0-9 _', path: [k] });
-      else if (typeof obj[k] !== 'number' || !Number.isFinite(obj[k])) {
-        ctx.addIssue({ code: 'custom', message: 'must be a finite number', path: [k] });
-      }
-    }
-  });
+/**
+ * Checks one plain sample and returns its values. Hand-written rather than a zod schema: it runs
+ * for every sample of every upload, and a record schema with refinements copies each object.
+ */
+function plainSample(raw: unknown, index: number): DecodedSample {
+  const where = `aggregated_data.${index}`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ValidationError(`${where}: must be an object of numbers`, 'invalid_payload', { field: where });
+  }
+  const obj = raw as Record<string, unknown>;
+  const values: Record<string, number> = {};
+  let timestamp: number | undefined;
+  let count = 0;
+  for (const key in obj) {
+    const v = obj[key];
+    if (!FIELD_NAME.test(key)) throw new ValidationError(`${where}.${key}: field names are 1-64 chars of A-Z a-z 0-9 _`, 'invalid_payload', { field: `${where}.${key}` });
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${where}.${key}: must be a finite number`, 'invalid_payload', { field: `${where}.${key}` });
+    if (key === 'timestamp') timestamp = v;
+    else if (++count > MAX_FIELDS) throw new ValidationError(`${where}: at most ${MAX_FIELDS} fields per sample`, 'invalid_payload', { field: where });
+    else values[key] = v;
+  }
+  if (timestamp === undefined) throw new ValidationError(`${where}.timestamp: timestamp is required`, 'invalid_payload', { field: `${where}.timestamp` });
+  return { timestamp, values };
+}
 
 const plainSchema = z.object({
-  aggregated_data: z.array(plainSample).min(1, 'must hold at least one sample').max(MAX_PLAIN_SAMPLES),
+  aggregated_data: z.array(z.unknown()).min(1, 'must hold at least one sample').max(MAX_PLAIN_SAMPLES),
 });
 
 const packedSchema = z.object({
@@ -87,13 +98,7 @@ export function decodePayload(document: unknown, maxUnpackedBytes: number): Deco
   }
   if (hasPlain) {
     const { aggregated_data } = parseWith(plainSchema, document, 'invalid_payload');
-    return {
-      method: 'plain',
-      samples: aggregated_data.map((raw) => {
-        const { timestamp, ...values } = raw as Record<string, number>;
-        return { timestamp: timestamp!, values };
-      }),
-    };
+    return { method: 'plain', samples: aggregated_data.map(plainSample) };
   }
   const batch = parseWith(packedSchema, document, 'invalid_payload');
   const frame = unpackBatch(

@@ -1,6 +1,6 @@
 /**
  * tests/vectors/codec.json is generated, never hand-edited: it must equal a fresh
- * generateCodecVectors() (regenerate with `npx tsx scripts/vectors/write-codec.ts`). Also checks
+ * generateCodecVectors() (regenerate with `npm run vectors`). Also checks
  * each vector against the codec independently of the generator, that the invalid cases fail for
  * the reason their name says, and that SPEC.md's worked example matches the vectors.
  */

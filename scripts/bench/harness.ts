@@ -1,0 +1,168 @@
+/**
+ * Shared pieces of the HTTP benchmarks: start the gateway or the bare baseline as child
+ * processes, run autocannon with prepared requests, and summarise results the same way for both
+ * sides so the ratio compares like with like.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export interface Child {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`child did not print ${pattern} in time: ${buffer}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      buffer += d.toString();
+      const m = pattern.exec(buffer);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (buffer += d.toString()));
+    child.once('exit', (code) => reject(new Error(`child exited ${code}: ${buffer}`)));
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+}
+
+export async function startBare(env: Record<string, string> = {}, script = 'scripts/bench/bare-server.ts'): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /listening (\d+)/, 20_000);
+  return { url: `http://127.0.0.1:${m[1]}`, child, stop: stopper(child) };
+}
+
+export async function startGateway(env: Record<string, string> = {}): Promise<Child & { dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetgate-bench-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under load.
+  const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: join(dir, 'data'),
+      KEYS_DIR: join(dir, 'keys'),
+      FIRMWARE_DIR: join(dir, 'firmware'),
+      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForLine(child, /fleetgate listening/, 30_000);
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return { url: `http://127.0.0.1:${port}`, child, dir, stop: stopper(child) };
+}
+
+export interface LoadResult {
+  requests: number;
+  non2xx: number;
+  errors: number;
+  seconds: number;
+  reqPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  throughputMBps: number;
+}
+
+export interface PreparedRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/**
+ * Sends exactly `prepared.length` requests over `connections` keep-alive connections, each taken
+ * in order from the prepared list (so nonces stay increasing per device as far as ordering on the
+ * wire allows).
+ */
+export async function load(url: string, prepared: PreparedRequest[], connections: number): Promise<LoadResult> {
+  let next = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url,
+    connections,
+    amount: prepared.length,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (req: Record<string, unknown>) => {
+          const p = prepared[next++ % prepared.length]!;
+          return { ...req, method: p.method, path: p.path, headers: { ...(p.headers ?? {}) }, body: p.body };
+        },
+      },
+    ],
+  } as autocannon.Options);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    seconds,
+    reqPerSec: result.requests.total / seconds,
+    p50ms: result.latency.p50,
+    p99ms: result.latency.p99,
+    throughputMBps: result.throughput.total / seconds / 1e6,
+  };
+}
+
+export function machine() {
+  return {
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
+  };
+}
+
+export async function adminFetch(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Registers `count` devices through the admin API, `parallel` at a time; returns id → key hex. */
+export async function registerDevices(url: string, prefix: string, count: number, parallel = 32): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (i < count) {
+        const id = `${prefix}${String(i++).padStart(5, '0')}`;
+        const res = await adminFetch(url, 'POST', '/devices', { device_id: id });
+        if (res.status !== 201) throw new Error(`register ${id}: ${res.status} ${await res.text()}`);
+        keys.set(id, ((await res.json()) as { hmac_key: string }).hmac_key);
+      }
+    }),
+  );
+  return keys;
+}

@@ -1,0 +1,79 @@
+/**
+ * Ingest benchmark: signed uploads of 10-sample batches from 1,000 registered devices over 50
+ * concurrent loopback connections, against the gateway (default DURABILITY=fsync) and against a
+ * bare node:http server answering the same requests with a fixed 200, in the same run. Then checks
+ * that every 200 is durable: the stored sample count equals 10 × the 200s.
+ * Runs alone: `npx tsx scripts/bench/ingest.ts`.
+ */
+import { pathToFileURL } from 'node:url';
+import { hexToBytes } from '../../server/crypto/hmac.ts';
+import { signEnvelope } from '../../server/protocol/envelope.ts';
+import { adminFetch, load, registerDevices, startBare, startGateway, type PreparedRequest } from './harness.ts';
+
+const DEVICES = 1000;
+const CONNECTIONS = 50;
+const REQUESTS = Number(process.env.BENCH_INGEST_REQUESTS ?? 30_000);
+
+function batch(device: number, n: number) {
+  return Array.from({ length: 10 }, (_, i) => ({
+    timestamp: 1_763_000_000 + n * 600 + i * 60,
+    voltage: Math.round((230 + Math.sin(n + i) * 2) * 100) / 100,
+    current: Math.round((2.5 + (device % 10) / 10) * 1000) / 1000,
+    power: 575 + i,
+  }));
+}
+
+export async function runIngestBench() {
+  const gateway = await startGateway({ ...(process.env.BENCH_DURABILITY ? { DURABILITY: process.env.BENCH_DURABILITY } : {}) });
+  try {
+    const keys = await registerDevices(gateway.url, 'meter-', DEVICES);
+    const ids = [...keys.keys()];
+    const keyBytes = ids.map((id) => hexToBytes(keys.get(id)!));
+    // Round-robin over devices: consecutive requests of one device are 1000 requests apart, so
+    // their nonces arrive in order even with 50 connections in flight.
+    const prepared: PreparedRequest[] = Array.from({ length: REQUESTS }, (_, r) => {
+      const d = r % DEVICES;
+      const nonce = Math.floor(r / DEVICES) + 1;
+      return {
+        method: 'POST',
+        path: `/aggregated/${ids[d]}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signEnvelope(keyBytes[d]!, ids[d]!, nonce, { aggregated_data: batch(d, nonce) })),
+      };
+    });
+
+    const bare = await startBare();
+    await load(bare.url, prepared.slice(0, 2000), CONNECTIONS); // warm-up
+    const bareResult = await load(bare.url, prepared, CONNECTIONS);
+    await bare.stop();
+
+    const gwResult = await load(gateway.url, prepared, CONNECTIONS);
+    const ok = gwResult.requests - gwResult.non2xx - gwResult.errors;
+    let stored = 0;
+    for (let i = 0; i < ids.length; i += 50) {
+      const counts = await Promise.all(
+        ids.slice(i, i + 50).map(async (id) => ((await (await adminFetch(gateway.url, 'GET', `/telemetry/${id}?limit=100000`)).json()) as { count: number }).count),
+      );
+      stored += counts.reduce((a, b) => a + b, 0);
+    }
+    const result = {
+      devices: DEVICES,
+      connections: CONNECTIONS,
+      batch_samples: 10,
+      requests: REQUESTS,
+      bare: bareResult,
+      gateway: gwResult,
+      ratio: gwResult.reqPerSec / bareResult.reqPerSec,
+      durable: { ok_responses: ok, stored_samples: stored, expected_samples: ok * 10, all_durable: stored === ok * 10 },
+      targets: { ratio_min: 0.5, p99_max_ms: 20 },
+    };
+    return result;
+  } finally {
+    await gateway.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const r = await runIngestBench();
+  console.log(JSON.stringify(r, null, 2));
+}

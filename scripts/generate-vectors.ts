@@ -1,0 +1,51 @@
+/**
+ * `npm run vectors`: regenerates the shared test vectors in tests/vectors/ — the files both the
+ * TypeScript and the C tests run. Never edit those files by hand; change a generator and rerun.
+ *
+ *   codec.json     packed-telemetry frames and every method's bytes (scripts/vectors/codec.ts)
+ *   envelope.json  upload envelopes, signed requests/responses, key derivation (scripts/vectors/envelope.ts)
+ *   manifest.json  OTA manifest header, encryption, signatures, tampered variants (scripts/vectors/manifest.ts)
+ *
+ * codec and envelope are deterministic and always rewritten (a no-op when nothing changed).
+ * manifest holds RSA-PSS signatures, which are randomized: it is rewritten only when missing or
+ * with `--manifest`, so a routine run does not churn the file the firmware tests pin.
+ * `--check` writes nothing and exits 1 if a deterministic file differs from its generator.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatVectorJson, generateCodecVectors } from './vectors/codec.ts';
+import { generateEnvelopeVectors } from './vectors/envelope.ts';
+import { generateManifestVectors } from './vectors/manifest.ts';
+
+const dir = fileURLToPath(new URL('../tests/vectors/', import.meta.url));
+const check = process.argv.includes('--check');
+const forceManifest = process.argv.includes('--manifest');
+
+const deterministic: [string, () => string][] = [
+  ['codec.json', () => formatVectorJson(generateCodecVectors()) + '\n'],
+  ['envelope.json', () => JSON.stringify(generateEnvelopeVectors(), null, 2) + '\n'],
+];
+
+let stale = 0;
+for (const [name, render] of deterministic) {
+  const path = dir + name;
+  const text = render();
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  if (current === text) {
+    console.log(`${name}: up to date`);
+  } else if (check) {
+    console.log(`${name}: STALE (run npm run vectors)`);
+    stale++;
+  } else {
+    writeFileSync(path, text);
+    console.log(`${name}: written`);
+  }
+}
+const manifestPath = dir + 'manifest.json';
+if (!check && (forceManifest || !existsSync(manifestPath))) {
+  writeFileSync(manifestPath, JSON.stringify(generateManifestVectors(), null, 2) + '\n');
+  console.log('manifest.json: written (signatures are new: rebuild the firmware tests)');
+} else {
+  console.log('manifest.json: kept (pass --manifest to regenerate)');
+}
+process.exit(stale === 0 ? 0 : 1);
