@@ -1,0 +1,32 @@
+# Recipes mirror the npm scripts (`just` comes from the rust-just devDependency: `npx just <recipe>`).
+
+default:
+    @just --list
+
+# Install dependencies
+install:
+    npm install
+
+# Run the gateway on the embedded store (DATA_DIR, default ./data)
+start:
+    npm start
+
+# Type-check everything (server, CLI, scripts, tests)
+typecheck:
+    npm run typecheck
+
+# Type-check, build the host firmware, run every test suite
+test *FILTER:
+    npm test -- {{FILTER}}
+
+# Regenerate the shared test vectors in tests/vectors/
+vectors *ARGS:
+    npm run vectors -- {{ARGS}}
+
+# Run the benchmarks (writes scripts/bench/results.json)
+bench *SUITES:
+    npm run bench -- {{SUITES}}
+
+# The fleetgate CLI, e.g. `just cli device list`
+cli *ARGS:
+    node cli/bin.js {{ARGS}}
