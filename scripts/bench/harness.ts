@@ -119,7 +119,7 @@ export async function load(url: string, prepared: PreparedRequest[], connections
         },
       },
     ],
-  } as autocannon.Options);
+  } as unknown as autocannon.Options);
   const seconds = (performance.now() - started) / 1000;
   return {
     requests: result.requests.total,
