@@ -13,7 +13,12 @@ export abstract class GatewayError extends Error {
   readonly details?: Record<string, unknown>;
 
   constructor(message: string, details?: Record<string, unknown>) {
+    // Expected failures (a forged upload, a bad parameter) need no stack trace, and capturing one
+    // is the costliest part of rejecting a message — cheap rejection matters under a flood.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = new.target.name;
     if (details) this.details = details;
   }

@@ -1,48 +1,14 @@
 /**
- * Entry point: `npm start` / `fleetgate serve`. Loads `.env` if present, validates configuration
- * (one line and exit code 2 on a bad value), resolves the admin token, and serves until SIGTERM/SIGINT.
+ * Process entry point. Every acknowledged message waits for a write + fdatasync that libuv runs on
+ * its thread pool; the default 4 threads serialise those syncs across device files, so the pool is
+ * sized up before anything touches it (it is created on first use). Then start.ts does the work.
  */
-import { existsSync } from 'node:fs';
-import { createGateway } from './app.ts';
-import { resolveAdminToken } from './admin-token.ts';
-import { parseConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { listen } from './server.ts';
+process.env.UV_THREADPOOL_SIZE ??= '16';
 
-export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
-  let raw;
-  try {
-    if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
-    raw = parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined) {
-      process.stderr.write(`fleetgate: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger(raw.LOG_LEVEL);
-  const { token, generatedAt } = await resolveAdminToken(raw.ADMIN_TOKEN, raw.KEYS_DIR);
-  if (generatedAt) logger.warn({ path: generatedAt }, 'ADMIN_TOKEN not set: generated one (mode 0600); read it from this file');
-  const gateway = await createGateway({ ...raw, adminToken: token }, { logger, processMetrics: true });
-  const running = await listen(gateway, raw.HOST, raw.PORT);
-  logger.info({ url: `http://${raw.HOST}:${running.port}`, data_dir: raw.DATA_DIR, durability: raw.DURABILITY }, 'fleetgate listening');
+const { main } = await import('./start.ts');
+const { ConfigError } = await import('./errors.ts');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void running.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    process.stderr.write(`fleetgate: ${(err as Error).message}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`fleetgate: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

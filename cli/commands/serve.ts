@@ -10,7 +10,7 @@ export function serveCommand(program: Command): void {
     .action(async (opts: { port?: string; host?: string }) => {
       if (opts.port) process.env.PORT = opts.port;
       if (opts.host) process.env.HOST = opts.host;
-      const { main } = await import('../../server/main.ts');
+      const { main } = await import('../../server/start.ts');
       await main(process.env);
     });
 }

@@ -42,15 +42,20 @@ export async function runIngestBench() {
       };
     });
 
-    const bare = await startBare();
-    await load(bare.url, prepared.slice(0, 2000), CONNECTIONS); // warm-up
-    const bareResult = await load(bare.url, prepared, CONNECTIONS);
-    await bare.stop();
+    // BENCH_GATEWAY_ONLY=1 skips the baseline and the durability check (for profiling the gateway).
+    const gatewayOnly = process.env.BENCH_GATEWAY_ONLY === '1';
+    let bareResult = { reqPerSec: NaN } as Awaited<ReturnType<typeof load>>;
+    if (!gatewayOnly) {
+      const bare = await startBare();
+      await load(bare.url, prepared.slice(0, 2000), CONNECTIONS); // warm-up
+      bareResult = await load(bare.url, prepared, CONNECTIONS);
+      await bare.stop();
+    }
 
     const gwResult = await load(gateway.url, prepared, CONNECTIONS);
     const ok = gwResult.requests - gwResult.non2xx - gwResult.errors;
     let stored = 0;
-    for (let i = 0; i < ids.length; i += 50) {
+    for (let i = 0; i < (gatewayOnly ? 0 : ids.length); i += 50) {
       const counts = await Promise.all(
         ids.slice(i, i + 50).map(async (id) => ((await (await adminFetch(gateway.url, 'GET', `/telemetry/${id}?limit=100000`)).json()) as { count: number }).count),
       );
