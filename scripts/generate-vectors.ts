@@ -6,10 +6,9 @@
  *   envelope.json  upload envelopes, signed requests/responses, key derivation (scripts/vectors/envelope.ts)
  *   manifest.json  OTA manifest header, encryption, signatures, tampered variants (scripts/vectors/manifest.ts)
  *
- * codec and envelope are deterministic and always rewritten (a no-op when nothing changed).
- * manifest holds RSA-PSS signatures, which are randomized: it is rewritten only when missing or
- * with `--manifest`, so a routine run does not churn the file the firmware tests pin.
- * `--check` writes nothing and exits 1 if a deterministic file differs from its generator.
+ * All three are deterministic (the manifest's RSA-PSS signatures use a message-derived salt, see
+ * scripts/vectors/deterministic-pss.ts), so a run is a no-op when nothing changed.
+ * `--check` writes nothing and exits 1 if a file differs from its generator.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +18,11 @@ import { generateManifestVectors } from './vectors/manifest.ts';
 
 const dir = fileURLToPath(new URL('../tests/vectors/', import.meta.url));
 const check = process.argv.includes('--check');
-const forceManifest = process.argv.includes('--manifest');
 
 const deterministic: [string, () => string][] = [
   ['codec.json', () => formatVectorJson(generateCodecVectors()) + '\n'],
   ['envelope.json', () => JSON.stringify(generateEnvelopeVectors(), null, 2) + '\n'],
+  ['manifest.json', () => JSON.stringify(generateManifestVectors(), null, 2) + '\n'],
 ];
 
 let stale = 0;
@@ -40,12 +39,5 @@ for (const [name, render] of deterministic) {
     writeFileSync(path, text);
     console.log(`${name}: written`);
   }
-}
-const manifestPath = dir + 'manifest.json';
-if (!check && (forceManifest || !existsSync(manifestPath))) {
-  writeFileSync(manifestPath, JSON.stringify(generateManifestVectors(), null, 2) + '\n');
-  console.log('manifest.json: written (signatures are new: rebuild the firmware tests)');
-} else {
-  console.log('manifest.json: kept (pass --manifest to regenerate)');
 }
 process.exit(stale === 0 ? 0 : 1);
