@@ -6,11 +6,17 @@
  * durable → answer. An exact retransmission of the last request gets the stored reply again, byte
  * for byte, instead of a second effect; routes that are pure reads mark themselves `idempotent`
  * and are simply run again. A 5xx gives the nonce back, so the device can retry with it.
+ *
+ * `streamed: true` (firmware downloads) changes one thing: a 200/206 answer carrying an ETag is
+ * neither buffered nor stored — hundreds of devices × a 16 MiB image must not be held in memory
+ * to sign it — and its X-Signature covers a compact binding instead of the body
+ * (`streamBinding`: "<ETag> <Content-Range, else Content-Length>"; server/ota/SPEC.md §10). The
+ * nonce is made durable before the body is sent. Every other answer is signed as usual.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { bytesToHex, macHexEquals } from '../crypto/hmac.ts';
+import { bytesToHex, hmacSha256, macHexEquals, nonceBytes } from '../crypto/hmac.ts';
 import type { AppContext, AppEnv } from '../context.ts';
-import { ValidationError } from '../errors.ts';
+import { GatewayError, ValidationError } from '../errors.ts';
 import {
   HEADER_DEVICE_ID,
   HEADER_NONCE,
@@ -20,6 +26,7 @@ import {
 } from '../protocol/device-request.ts';
 import type { StoredReply } from '../store/index.ts';
 import { readBodyBytes } from './body.ts';
+import { signedError } from './signed-reply.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
 
 /** The request target exactly as the device sent it (what it signed), query string included. */
@@ -32,6 +39,24 @@ export function pathWithQuery(c: Context): string {
 
 export interface DeviceRequestOptions {
   bodyLimit?: number;
+  /** Sign 200/206 answers with an ETag over `streamBinding` instead of buffering the body. */
+  streamed?: boolean;
+}
+
+/**
+ * What X-Signature covers for a streamed binary answer: "<ETag> <Content-Range>" for a 206,
+ * "<ETag> <Content-Length>" for a 200; undefined when the answer is not such a reply.
+ */
+export function streamBinding(status: number, headers: Headers): string | undefined {
+  if (status !== 200 && status !== 206) return undefined;
+  const etag = headers.get('etag');
+  const extent = status === 206 ? headers.get('content-range') : headers.get('content-length');
+  return etag && extent ? `${etag} ${extent}` : undefined;
+}
+
+/** HMAC-SHA256(key, nonce 4 bytes BE ‖ binding as ASCII), the streamed answer's X-Signature. */
+export function streamSignature(key: Uint8Array, nonce: number, binding: string): Uint8Array {
+  return hmacSha256(key, nonceBytes(nonce), binding);
 }
 
 export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions = {}): MiddlewareHandler<AppEnv> {
@@ -64,7 +89,14 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       verify: (key: Uint8Array) => macHexEquals(signature, requestSignature(key, nonce, c.req.method, target, body)),
     };
     const { device, key } = await ctx.auth.identify(msg);
-    const claim = await ctx.auth.claimNonce(msg);
+    let claim;
+    try {
+      claim = await ctx.auth.claimNonce(msg);
+    } catch (err) {
+      // The device is identified, so even a replay rejection is signed for it.
+      if (err instanceof GatewayError) return signedError(key, nonce, err);
+      throw err;
+    }
 
     if (claim.outcome === 'duplicate' && claim.reply) {
       ctx.securityStats.record('duplicate', deviceId, true);
@@ -88,6 +120,14 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
     const res = c.res;
     if (res.status >= 500) {
       if (claim.outcome === 'fresh') claim.abort();
+      return;
+    }
+    const binding = options.streamed ? streamBinding(res.status, res.headers) : undefined;
+    if (binding !== undefined) {
+      // Set on the live headers: re-creating the Response would turn a shared buffer into a stream.
+      res.headers.set(HEADER_SIGNATURE, bytesToHex(streamSignature(key, nonce, binding)));
+      if (claim.outcome === 'fresh') await claim.commit(undefined);
+      ctx.securityStats.record(claim.outcome === 'fresh' ? 'accepted' : 'duplicate', deviceId, true);
       return;
     }
     const bytes = new Uint8Array(await res.arrayBuffer());

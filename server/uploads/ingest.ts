@@ -39,10 +39,21 @@ export interface UploadResult {
   duplicate?: true;
 }
 
+/** What to answer an identified device: the result or a rejection, signed with its key and nonce. */
+export interface UploadReply {
+  key: Uint8Array;
+  nonce: number;
+  outcome: UploadResult | GatewayError;
+}
+
 export class UploadService {
   constructor(private readonly ctx: AppContext) {}
 
-  async ingest(pathDeviceId: string, body: unknown): Promise<UploadResult> {
+  /**
+   * Throws for messages that cannot be tied to a device (malformed envelope, unknown device, bad
+   * MAC); anything after the MAC check is answered through the returned reply, so it gets signed.
+   */
+  async ingest(pathDeviceId: string, body: unknown): Promise<UploadReply> {
     const { ctx } = this;
     const envelope = parseEnvelope(body);
     if (envelope.device_id !== pathDeviceId) {
@@ -54,12 +65,23 @@ export class UploadService {
       mac: envelope.mac.toLowerCase(),
       verify: (key: Uint8Array) => verifyEnvelopeMac(key, envelope),
     };
+    let key: Uint8Array;
     try {
-      await ctx.auth.identify(msg);
+      ({ key } = await ctx.auth.identify(msg));
     } catch (err) {
       this.countFailure(err);
       throw err;
     }
+    try {
+      return { key, nonce: envelope.nonce, outcome: await this.accept(envelope, msg) };
+    } catch (err) {
+      if (err instanceof GatewayError) return { key, nonce: envelope.nonce, outcome: err };
+      throw err;
+    }
+  }
+
+  private async accept(envelope: EnvelopeFields, msg: Parameters<AppContext['auth']['claimNonce']>[0]): Promise<UploadResult> {
+    const { ctx } = this;
 
     let decoded: DecodedPayload;
     try {

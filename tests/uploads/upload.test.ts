@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { createHmac } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { signEnvelope, signEncodedPayload } from '../../server/protocol/envelope.ts';
 import { errorCode, samples, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -68,6 +69,26 @@ test('the mac covers the payload string as sent: the same JSON re-encoded fails'
   const res = await post({ ...envelope, payload: reencoded });
   assert.is(res.status, 401);
   assert.is(await errorCode(res), 'bad_signature');
+});
+
+test('answers to an identified device are signed: HMAC(key, nonce BE ‖ body), rejections included', async () => {
+  const sig = (nonce: number, body: string) => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(nonce);
+    return createHmac('sha256', key).update(n).update(body).digest('hex');
+  };
+  const ok = await gw.upload(ID, key, 300, { aggregated_data: samples(1) });
+  const okBody = await ok.text();
+  assert.is(ok.headers.get('x-signature'), sig(300, okBody));
+  const replay = await gw.upload(ID, key, 299, { aggregated_data: samples(1) });
+  const replayBody = await replay.text();
+  assert.is(replay.status, 401);
+  assert.is(replay.headers.get('x-signature'), sig(299, replayBody));
+  assert.is(JSON.parse(replayBody).error.last_nonce, 300);
+  // a forged message cannot be tied to a key: its answer is not signed
+  const forged = await gw.upload(ID, new Uint8Array(32), 301, { aggregated_data: samples(1) });
+  assert.is(forged.status, 401);
+  assert.is(forged.headers.get('x-signature'), null);
 });
 
 test('unknown device is 401 unknown_device', async () => {

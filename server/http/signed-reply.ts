@@ -1,0 +1,22 @@
+/**
+ * Responses signed for a device: X-Signature = HMAC-SHA256(device key, request nonce BE ‖ body).
+ * Used for every answer to an identified device — successes and rejections alike (a replay's
+ * `last_nonce` is only safe for a device to act on when it can tell the answer is genuine).
+ */
+import { bytesToHex } from '../crypto/hmac.ts';
+import { GatewayError } from '../errors.ts';
+import { HEADER_SIGNATURE, responseSignature } from '../protocol/device-request.ts';
+import { errorBody } from './error-handler.ts';
+
+export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  return new Response(bytes, {
+    status,
+    headers: { 'content-type': 'application/json', [HEADER_SIGNATURE]: bytesToHex(responseSignature(key, nonce, bytes)) },
+  });
+}
+
+/** The error's usual JSON answer, signed. */
+export function signedError(key: Uint8Array, nonce: number, err: GatewayError): Response {
+  return signedJson(key, nonce, err.status, errorBody(err.code, err.message, err.details));
+}
