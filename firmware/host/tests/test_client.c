@@ -1,0 +1,213 @@
+/* Gateway client: signed requests, verified answers, retransmission of identical bytes,
+ * rejection of injected / replayed / unsigned answers, uploads. */
+#include <stdlib.h>
+
+#include "fg_fakehttp.h"
+#include "fg_fakes.h"
+#include "fg_test.h"
+#include "fleetgate/fg_client.h"
+#include "fleetgate/fg_err.h"
+#include "fleetgate/fg_sign.h"
+
+static uint8_t s_key[32];
+
+typedef struct {
+  fg_kv_t kv;
+  fg_memkv_t mkv;
+  fg_clock_t clock;
+  fg_fakeclock_t fclock;
+  fg_http_t http;
+  fg_fakehttp_t fhttp;
+  fg_platform_t plat;
+  fg_nonce_t nonce;
+  fg_client_t client;
+  uint8_t rx[1024];
+  int script; /* handler behaviour */
+  char stash_sig[65];
+  char stash_body[128];
+} prv_env_t;
+
+static prv_env_t s_env;
+
+static int prv_handler(fg_fakehttp_t *f, const fg_http_request_t *req, fg_http_response_t *resp) {
+  prv_env_t *e = (prv_env_t *)f->user;
+  /* the request signature must verify, like the gateway checks it */
+  const uint32_t nonce = fg_fakehttp_nonce(req);
+  if (req->n_headers > 0) {
+    char sig[65];
+    fg_sign_request(s_key, nonce, req->method, req->path, req->body, req->body_len, sig);
+    if (strcmp(sig, fg_fakehttp_header(req, "X-Signature")) != 0) {
+      fg_fakehttp_reply(req, resp, 401, "{\"success\":false,\"error\":{\"code\":\"bad_signature\"}}", NULL);
+      return 0;
+    }
+  }
+  switch (e->script) {
+    case 0: /* plain success */
+      fg_fakehttp_reply(req, resp, 200, "{\"command\":null}", s_key);
+      return 0;
+    case 1: /* transport error, then 503, then success */
+      if (f->calls == 1) {
+        return FG_ERR_TRANSPORT;
+      }
+      if (f->calls == 2) {
+        fg_fakehttp_reply(req, resp, 503, "{\"success\":false,\"error\":{\"code\":\"unavailable\"}}", NULL);
+        return 0;
+      }
+      fg_fakehttp_reply(req, resp, 200, "{\"command\":null}", s_key);
+      return 0;
+    case 2: /* injected answer: signed with another key */
+    {
+      uint8_t other[32];
+      memset(other, 0x42, sizeof(other));
+      fg_fakehttp_reply(req, resp, 200, "{\"command\":{\"id\":\"evil\"}}", other);
+      return 0;
+    }
+    case 3: /* unsigned 200 */
+      fg_fakehttp_reply(req, resp, 200, "{\"command\":null}", NULL);
+      return 0;
+    case 4: /* record an answer, then replay it for the next request */
+      if (f->calls == 1) {
+        fg_fakehttp_reply(req, resp, 200, "{\"command\":{\"id\":\"c1\"}}", s_key);
+        strcpy(e->stash_sig, resp->x_signature);
+        memcpy(e->stash_body, resp->body, resp->body_len);
+        e->stash_body[resp->body_len] = '\0';
+        return 0;
+      }
+      fg_fakehttp_reply(req, resp, 200, e->stash_body, NULL);
+      strcpy(resp->x_signature, e->stash_sig);
+      return 0;
+    case 5: /* unsigned error */
+      fg_fakehttp_reply(req, resp, 401,
+                        "{\"success\":false,\"error\":{\"code\":\"replay\",\"last_nonce\":99}}", NULL);
+      return 0;
+    case 6: /* upload ok, signed */
+      fg_fakehttp_reply(req, resp, 200, "{\"success\":true,\"samples\":3,\"duplicate\":true}", s_key);
+      return 0;
+    case 7: /* always down */
+      return FG_ERR_TRANSPORT;
+    default:
+      return FG_ERR_TRANSPORT;
+  }
+}
+
+static void prv_setup(int script) {
+  prv_env_t *e = &s_env;
+  memset(e, 0, sizeof(*e));
+  for (int i = 0; i < 32; i++) {
+    s_key[i] = (uint8_t)(0xA0 + i);
+  }
+  fg_memkv_init(&e->kv, &e->mkv);
+  fg_fakeclock_init(&e->clock, &e->fclock);
+  fg_fakehttp_init(&e->http, &e->fhttp, prv_handler, e);
+  e->plat.kv = &e->kv;
+  e->plat.clock = &e->clock;
+  e->plat.http = &e->http;
+  e->script = script;
+  FG_CHECK_EQ(fg_nonce_init(&e->nonce, &e->kv), 0);
+  FG_CHECK_EQ(fg_client_init(&e->client, &e->plat, "meter-1", s_key, &e->nonce, e->rx, sizeof(e->rx)), 0);
+}
+
+static void test_device_id_rules(void) {
+  FG_CHECK(fg_client_device_id_valid("ESP32_EcoWatt_Smart"));
+  FG_CHECK(fg_client_device_id_valid("a.b-c"));
+  FG_CHECK(!fg_client_device_id_valid(""));
+  FG_CHECK(!fg_client_device_id_valid(".."));
+  FG_CHECK(!fg_client_device_id_valid("a/b"));
+  FG_CHECK(!fg_client_device_id_valid("a b"));
+  char long_id[70];
+  memset(long_id, 'x', 65);
+  long_id[65] = '\0';
+  FG_CHECK(!fg_client_device_id_valid(long_id));
+}
+
+static void test_request_ok(void) {
+  prv_setup(0);
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/commands/meter-1/poll", NULL, 0, &r), 0);
+  FG_CHECK_EQ(r.status, 200);
+  FG_CHECK(r.verified);
+  FG_CHECK_EQ(r.nonce, 0x00010000u);
+  FG_CHECK_STR((const char *)s_env.rx, "{\"command\":null}");
+  FG_CHECK_STR(s_env.fhttp.last_nonce, "65536");
+  /* next request: next nonce */
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "POST", "/commands/meter-1/result",
+                                (const uint8_t *)"{\"a\":1}", 7, &r), 0);
+  FG_CHECK_EQ(r.nonce, 0x00010001u);
+}
+
+static void test_retry_resends_identical_bytes(void) {
+  prv_setup(1);
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/config", NULL, 0, &r), 0);
+  FG_CHECK_EQ(r.attempts, 3);
+  FG_CHECK_EQ(s_env.fhttp.calls, 3);
+  FG_CHECK_STR(s_env.fhttp.nonce_log[0], "65536");
+  FG_CHECK_STR(s_env.fhttp.nonce_log[1], "65536");
+  FG_CHECK_STR(s_env.fhttp.nonce_log[2], "65536");
+  FG_CHECK(s_env.fclock.slept_ms >= 500 + 1000);
+}
+
+static void test_gives_up(void) {
+  prv_setup(7);
+  s_env.client.max_attempts = 2;
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/config", NULL, 0, &r), FG_ERR_TRANSPORT);
+  FG_CHECK_EQ(s_env.fhttp.calls, 2);
+}
+
+static void test_rejects_injected_answer(void) {
+  prv_setup(2);
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/commands/meter-1/poll", NULL, 0, &r), FG_ERR_AUTH);
+  FG_CHECK(!r.verified);
+  prv_setup(3);
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/commands/meter-1/poll", NULL, 0, &r), FG_ERR_AUTH);
+}
+
+static void test_rejects_replayed_answer(void) {
+  prv_setup(4);
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/commands/meter-1/poll", NULL, 0, &r), 0);
+  /* the same genuine answer, replayed for a later request: its signature is for the old nonce */
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/commands/meter-1/poll", NULL, 0, &r), FG_ERR_AUTH);
+}
+
+static void test_unsigned_error(void) {
+  prv_setup(5);
+  fg_client_result_t r;
+  FG_CHECK_EQ(fg_client_request(&s_env.client, "GET", "/config", NULL, 0, &r), FG_ERR_HTTP_STATUS);
+  FG_CHECK_EQ(r.status, 401);
+  FG_CHECK(!r.verified);
+  FG_CHECK_STR(r.error_code, "replay");
+  FG_CHECK_EQ(s_env.fhttp.calls, 1); /* 4xx is not retried */
+}
+
+static void test_upload(void) {
+  prv_setup(6);
+  fg_client_result_t r;
+  char env[512];
+  const char *doc = "{\"aggregated_data\":[{\"power\":1,\"timestamp\":5}]}";
+  FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, sizeof(env), &r), 0);
+  FG_CHECK(r.verified);
+  FG_CHECK_EQ(r.samples, 3);
+  FG_CHECK(r.duplicate);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/aggregated/meter-1");
+  FG_CHECK(strstr(s_env.fhttp.last_body, "\"nonce\":65536,") != NULL);
+  /* unsigned upload answer: rejected unless allowed */
+  s_env.script = 3;
+  FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, sizeof(env), &r), FG_ERR_AUTH);
+  s_env.client.require_signed_upload_response = false;
+  s_env.script = 0; /* signed but not an upload answer */
+  FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, sizeof(env), &r), FG_ERR_FORMAT);
+  FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, 20, &r), FG_ERR_BUFFER_TOO_SMALL);
+}
+
+int main(void) {
+  static const fg_test_case_t cases[] = {
+      FG_TEST_CASE(test_device_id_rules),        FG_TEST_CASE(test_request_ok),
+      FG_TEST_CASE(test_retry_resends_identical_bytes), FG_TEST_CASE(test_gives_up),
+      FG_TEST_CASE(test_rejects_injected_answer), FG_TEST_CASE(test_rejects_replayed_answer),
+      FG_TEST_CASE(test_unsigned_error),          FG_TEST_CASE(test_upload),
+  };
+  return fg_test_run("client", cases, sizeof(cases) / sizeof(cases[0]));
+}
