@@ -43,8 +43,16 @@ export function renderTable(r: Any): string {
       lines.push(`| ${row.name} | ${row.packedBytes} | ${f(row.ratio, 2)} | ${f(row.packMBps)} | ${f(row.unpackMBps)} |`);
     }
   }
-  if (r.codec_c && !r.codec_c.error) {
-    lines.push('', 'C encoders (host build, gcc -O2):', '', '```json', JSON.stringify(r.codec_c, null, 1), '```');
+  if (r.codec_c?.whole) {
+    const c = r.codec_c as Any;
+    lines.push('', `C encoders on the host (${c.build}): whole dataset as one frame / 60-row batches as a device uploads them:`, '');
+    lines.push('| method | ratio | encode MB/s | decode MB/s | peak working memory | stack |', '|---|---|---|---|---|---|');
+    (c.whole.methods as Any[]).forEach((m, i) => {
+      const b = (c.batch60.methods as Any[])[i] ?? {};
+      lines.push(
+        `| ${m.method} | ${f(m.ratio, 2)} / ${f(b.ratio, 2)} | ${f(m.encode_MBps)} / ${f(b.encode_MBps)} | ${f(m.decode_MBps)} / ${f(b.decode_MBps)} | ${f(m.encode_peak_bytes / 1024, 1)} KiB / ${f(b.encode_peak_bytes / 1024, 1)} KiB | ${m.stack_bytes} B |`,
+      );
+    });
   }
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
  * neither the dataset nor this code. Also exports the dataset loader the codec tests and the
  * benchmark share (the dataset itself is never copied into the repo).
  */
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { ByteWriter } from '../../server/codec/bytes.ts';
 import { writeBlock } from '../../server/codec/block.ts';
@@ -36,7 +37,9 @@ import { TRANSFORM } from '../../server/codec/transform.ts';
 import type { TransformId } from '../../server/codec/transform.ts';
 import { PackedDataError } from '../../server/errors.ts';
 
-export const HOUSEHOLD_DATASET_PATH = process.env.FLEETGATE_HOUSEHOLD_DATA ?? '/work/shared/data/household_power_1min.txt';
+/** The dataset lives beside the repository (`../shared/data/`), never inside it. */
+export const HOUSEHOLD_DATASET_PATH =
+  process.env.FLEETGATE_HOUSEHOLD_DATA ?? fileURLToPath(new URL('../../../shared/data/household_power_1min.txt', import.meta.url));
 
 export function householdDatasetAvailable(): boolean {
   return existsSync(HOUSEHOLD_DATASET_PATH);

@@ -6,7 +6,7 @@
  *   (painted-stack high-water mark of one pack / unpack call).
  *
  * usage: fleetgate-codec-bench [--batch N] [--limit N] [--min-time-ms N] FILE
- *   FILE   e.g. /work/shared/data/household_power_1min.txt (';' CSV, header, '?' rows skipped)
+ *   FILE   e.g. ../shared/data/household_power_1min.txt (';' CSV, header, '?' rows skipped)
  *   --batch N        rows per frame (default: all rows in one frame, max 65535)
  */
 #define _GNU_SOURCE
