@@ -2,7 +2,8 @@
  * The admin token: ADMIN_TOKEN from the environment, else KEYS_DIR/admin_token, else a fresh
  * random one written there with mode 0600. The token itself is never logged — only where it is.
  */
-import { readFile, open, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
+import { createFileExclusive } from './store/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError } from './errors.ts';
@@ -32,9 +33,8 @@ export async function resolveAdminToken(
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
   const path = join(keysDir, ADMIN_TOKEN_FILE);
-  const handle = await open(path, 'wx', 0o600);
-  await handle.writeFile(token + '\n');
-  await handle.sync();
-  await handle.close();
+  if (!(await createFileExclusive(path, Buffer.from(token + '\n'), 0o600))) {
+    return { token: (await readAdminTokenFile(keysDir)) ?? token }; // another process just created it
+  }
   return { token, generatedAt: path };
 }

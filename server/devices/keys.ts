@@ -4,7 +4,8 @@
  * is 32 random bytes in KEYS_DIR/device_master.key (mode 0600), so DATA_DIR holds nothing an
  * attacker could sign with. Rotating a key bumps key_version; revoking marks the record.
  */
-import { open, readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
+import { createFileExclusive } from '../store/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hmacSha256, nonceBytes } from '../crypto/hmac.ts';
@@ -22,17 +23,10 @@ export async function loadOrCreateMasterSecret(keysDir: string): Promise<{ secre
   }
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32);
-  try {
-    const handle = await open(path, 'wx', 0o600);
-    await handle.writeFile(secret);
-    await handle.sync();
-    await handle.close();
-    return { secret: new Uint8Array(secret), created: true };
-  } catch (err) {
-    // Another process created it between our read and write: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { secret: await readMaster(path), created: false };
-    throw err;
-  }
+  // Never replace an existing secret (that would change every device's key): if another process
+  // created it between our read and this write, use theirs.
+  if (await createFileExclusive(path, secret, 0o600)) return { secret: new Uint8Array(secret), created: true };
+  return { secret: await readMaster(path), created: false };
 }
 
 async function readMaster(path: string): Promise<Uint8Array> {

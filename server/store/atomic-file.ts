@@ -1,34 +1,104 @@
 /**
- * Whole-file writes that are atomic: write a temp file in the same directory, fsync it, rename it
- * over the target, fsync the directory. A crash leaves either the old or the new file, never half.
+ * Crash-safe file writes for store documents, keys and firmware images: content goes to a temp file in the
+ * destination directory (same filesystem, so rename is atomic), is fsynced, and is renamed into
+ * place only when the caller says everything succeeded; the directory is fsynced after renames so
+ * the new names survive a power cut. A crash at any point leaves either the old file or the
+ * complete new one, plus at worst a stray `.*.tmp` that nothing reads.
  */
-import { open, rename, mkdir, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', mode);
+/** A temp file being written that will become `finalPath` on commit. */
+export interface StagedFile {
+  readonly finalPath: string;
+  readonly tempPath: string;
+  readonly handle: FileHandle;
+}
+
+export async function stageFile(finalPath: string, mode: number): Promise<StagedFile> {
+  const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // 'wx' never follows or reuses an existing file; chmod afterwards because open's mode is umasked.
+  const handle = await open(tempPath, 'wx', mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    await handle.chmod(mode);
   } catch (err) {
-    await handle.close();
-    await unlink(tmp).catch(() => undefined);
+    await handle.close().catch(() => {});
+    await unlink(tempPath).catch(() => {});
     throw err;
   }
-  await handle.close();
-  await rename(tmp, path);
-  await syncDir(dir);
+  return { finalPath, tempPath, handle };
+}
+
+/** Flush and close every staged file, then rename them into place in the given order. */
+export async function commitStaged(files: readonly StagedFile[]): Promise<void> {
+  for (const f of files) {
+    await f.handle.sync();
+    await f.handle.close();
+  }
+  for (const f of files) await rename(f.tempPath, f.finalPath);
+  const dirs = new Set(files.map((f) => dirname(f.finalPath)));
+  for (const dir of dirs) await syncDir(dir);
+}
+
+/** Best-effort cleanup after a failure; never throws (the original error is what matters). */
+export async function discardStaged(files: readonly StagedFile[]): Promise<void> {
+  for (const f of files) {
+    await f.handle.close().catch(() => {});
+    await unlink(f.tempPath).catch(() => {});
+  }
+}
+
+/** Write whole small files (keys, manifests) atomically as one group. */
+export async function writeFilesAtomic(entries: readonly { path: string; data: Uint8Array | string; mode: number }[]): Promise<void> {
+  const staged: StagedFile[] = [];
+  try {
+    for (const e of entries) {
+      const f = await stageFile(e.path, e.mode);
+      staged.push(f);
+      await f.handle.writeFile(e.data);
+    }
+    await commitStaged(staged);
+  } catch (err) {
+    await discardStaged(staged);
+    throw err;
+  }
+}
+
+/** One whole file, atomically (lowdb documents, snapshots). */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  await writeFilesAtomic([{ path, data, mode }]);
+}
+
+/**
+ * Create `path` with `data` only if it does not exist, never replacing it (even concurrently):
+ * the complete temp file is hard-linked to the final name, which fails if the name is taken.
+ * Returns false when the file already existed.
+ */
+export async function createFileExclusive(path: string, data: Uint8Array, mode: number): Promise<boolean> {
+  const f = await stageFile(path, mode);
+  try {
+    await f.handle.writeFile(data);
+    await f.handle.sync();
+    await f.handle.close();
+    try {
+      await link(f.tempPath, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    await syncDir(dirname(path));
+    return true;
+  } finally {
+    await f.handle.close().catch(() => {});
+    await unlink(f.tempPath).catch(() => {});
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    await handle.sync().finally(() => handle.close());
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
+  // Some filesystems refuse fsync on a directory handle; the rename itself already happened.
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => {});
+  await handle.close().catch(() => {});
 }

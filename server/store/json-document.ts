@@ -6,7 +6,8 @@
  * once that change is on disk — the read-modify-write a SQL store would do in one statement.
  */
 import { Low, type Adapter } from 'lowdb';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-file.ts';
 
 class DurableJsonAdapter<T> implements Adapter<T> {
@@ -52,7 +53,9 @@ class DurableJsonAdapter<T> implements Adapter<T> {
   }
 
   private start(text: string): Promise<void> {
-    const p = writeFileAtomic(this.path, text, this.mode).finally(() => {
+    const p = mkdir(dirname(this.path), { recursive: true })
+      .then(() => writeFileAtomic(this.path, text, this.mode))
+      .finally(() => {
       this.inFlight = null;
       const q = this.queued;
       this.queued = null;
