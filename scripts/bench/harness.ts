@@ -4,6 +4,7 @@
  * sides so the ratio compares like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,21 @@ export async function load(url: string, prepared: PreparedRequest[], connections
     p99ms: result.latency.p99,
     throughputMBps: result.throughput.total / seconds / 1e6,
   };
+}
+
+/**
+ * CPU seconds (user + system) a child process has used, from /proc (Linux). CPU time per request
+ * is steadier than req/s on a shared machine, so the benchmarks report both.
+ */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
 }
 
 export function machine() {

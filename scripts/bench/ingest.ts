@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
-import { adminFetch, load, registerDevices, startBare, startGateway, type PreparedRequest } from './harness.ts';
+import { adminFetch, cpuSeconds, load, registerDevices, startBare, startGateway, type PreparedRequest } from './harness.ts';
 
 const DEVICES = 1000;
 const CONNECTIONS = 50;
@@ -45,14 +45,19 @@ export async function runIngestBench() {
     // BENCH_GATEWAY_ONLY=1 skips the baseline and the durability check (for profiling the gateway).
     const gatewayOnly = process.env.BENCH_GATEWAY_ONLY === '1';
     let bareResult = { reqPerSec: NaN } as Awaited<ReturnType<typeof load>>;
+    let bareCpuUs = NaN;
     if (!gatewayOnly) {
       const bare = await startBare();
       await load(bare.url, prepared.slice(0, 2000), CONNECTIONS); // warm-up
+      const cpu0 = cpuSeconds(bare.child.pid);
       bareResult = await load(bare.url, prepared, CONNECTIONS);
+      bareCpuUs = ((cpuSeconds(bare.child.pid) - cpu0) / REQUESTS) * 1e6;
       await bare.stop();
     }
 
+    const cpu0 = cpuSeconds(gateway.child.pid);
     const gwResult = await load(gateway.url, prepared, CONNECTIONS);
+    const gwCpuUs = ((cpuSeconds(gateway.child.pid) - cpu0) / REQUESTS) * 1e6;
     const ok = gwResult.requests - gwResult.non2xx - gwResult.errors;
     let stored = 0;
     for (let i = 0; i < (gatewayOnly ? 0 : ids.length); i += 50) {
@@ -69,6 +74,7 @@ export async function runIngestBench() {
       bare: bareResult,
       gateway: gwResult,
       ratio: gwResult.reqPerSec / bareResult.reqPerSec,
+      cpu_us_per_request: { gateway: gwCpuUs, bare: bareCpuUs },
       durable: { ok_responses: ok, stored_samples: stored, expected_samples: ok * 10, all_durable: stored === ok * 10 },
       targets: { ratio_min: 0.5, p99_max_ms: 20 },
     };

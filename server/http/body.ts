@@ -14,7 +14,8 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
   // On @hono/node-server, read the Node request stream directly: materialising the web Request
   // body (a WHATWG ReadableStream) costs more than the rest of an upload's handling.
   const incoming = (c.env as { incoming?: NodeJS.ReadableStream & { readableEnded?: boolean } } | undefined)?.incoming;
-  if (incoming && typeof (incoming as { on?: unknown }).on === 'function' && !c.req.raw.bodyUsed) {
+  // (Touching c.req.raw here would build the full web Request we are avoiding.)
+  if (incoming && typeof (incoming as { on?: unknown }).on === 'function') {
     return readNodeStream(incoming, limit);
   }
   const stream = c.req.raw.body;
