@@ -5,8 +5,10 @@
 #   2. configures + builds firmware/host/build (core + unit tests under ASan/UBSan, the device
 #      simulator fleetgate-sim, the codec benchmark);
 #   3. runs the unit tests with ctest.
-# Idempotent: a second run only rebuilds what changed. Called by tests/firmware/c-unit.test.ts
-# (so `npm test` covers the C tests) and usable by hand:
+# Idempotent: a second run only rebuilds what changed. Concurrent runs on the same build dir
+# (the test runner runs tests/firmware/c-unit.test.ts and e2e.test.ts side by side) take turns:
+# each holds an exclusive flock on "<build dir>.lock" for its whole run. Called by those tests
+# (so `npm test` covers the C tests and the simulator) and usable by hand:
 #   bash scripts/setup-firmware.sh            # install if needed, build, test
 #   bash scripts/setup-firmware.sh --no-test  # install if needed, build
 #   bash scripts/setup-firmware.sh --clean    # start from an empty build dir
@@ -22,10 +24,20 @@ for arg in "$@"; do
   case "$arg" in
     --no-test) RUN_TESTS=0 ;;
     --clean) CLEAN=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "setup-firmware: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+
+# One run at a time per build dir: cmake/make in the same tree twice at once corrupts it.
+if command -v flock >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$BUILD")"
+  exec 9>"$BUILD.lock"
+  if ! flock -n 9; then
+    echo "setup-firmware: waiting for another build of $BUILD"
+    flock 9
+  fi
+fi
 
 PKGS=(cmake gcc make libc6-dev libmbedtls-dev libcjson-dev)
 missing=()

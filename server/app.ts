@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { loadOrCreateMasterSecret } from './devices/keys.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { FaultInjector } from './faults/injector.ts';
 import { deviceRoutes } from './devices/routes.ts';
 import { hexToBytes } from './crypto/hmac.ts';
 import { adminAuth } from './http/admin-auth.ts';
@@ -65,6 +66,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
     auth,
     securityStats,
+    faults: new FaultInjector(config, clock, logger),
     requireAdmin: adminAuth(config.adminToken),
     onClose: (fn: () => Promise<void> | void) => void closers.push(fn),
   } as Omit<AppContext, 'requireDevice'> as AppContext;
@@ -72,6 +74,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   const app = new Hono<AppEnv>();
   app.use('*', metrics.middleware());
+  // Fault injection rewrites device responses after they were signed; only installed on test fleets.
+  if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
   app.onError(createErrorHandler(logger));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 

@@ -32,6 +32,57 @@ const schema = z.object({
   /** fsync: every accepted nonce and sample survives power loss; write: survives a process crash. */
   DURABILITY: z.enum(['fsync', 'write']).default('fsync'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // --- Device control plane (server/control-plane): commands, remote config, diagnostics, events,
+  // notifications, fault injection. See server/CONTROL-PLANE.md.
+  /** A command delivered without a result is delivered again after this long. */
+  COMMAND_ACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  /** Deliveries without a result before a command is given up (expired, reason max_attempts). */
+  COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Open (pending or sent) commands a device may have queued at once. */
+  COMMAND_QUEUE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Finished commands are kept this long, then dropped when the queue journal is compacted. */
+  COMMAND_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Audit log day files older than this are deleted; 0 keeps them forever. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
+  DIAGNOSTICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(120),
+  /** Cap on the serialized size of a diagnostics report's free-form `extra` object. */
+  DIAGNOSTICS_EXTRA_MAX_BYTES: z.coerce.number().int().min(0).max(65536).default(2048),
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(365),
+  /** How often devices are checked for silence (offline events). */
+  EVENTS_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  /** A device is offline once silent for this many heartbeat intervals. */
+  OFFLINE_HEARTBEAT_MULTIPLIER: z.coerce.number().int().min(2).max(100).default(3),
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  NOTIFY_FORMAT: z.enum(['json', 'telegram']).default('json'),
+  /** Sent as `chat_id` with NOTIFY_FORMAT=telegram (the bot token lives in the webhook URL). */
+  NOTIFY_TELEGRAM_CHAT_ID: z.string().min(1).max(64).optional(),
+  /** After a notification for a device, further events for it within this window are batched into one digest. */
+  NOTIFY_COOLDOWN_SECONDS: seconds(300),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** First retry delay; doubles per attempt up to NOTIFY_BACKOFF_MAX_MS. */
+  NOTIFY_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
+  NOTIFY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  /** Pending notifications kept in memory; beyond it the oldest are dropped (and counted). */
+  NOTIFY_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Enables POST /fault/inject and friends (test fleets only). */
+  FAULTS_ENABLED: bool.default(false),
+  /** Default delay of a network_timeout fault (past a typical 10-15 s device HTTP timeout). */
+  FAULT_DELAY_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
+  /** Upper bound for a network_timeout delay asked for in a request. */
+  FAULT_MAX_DELAY_MS: z.coerce.number().int().min(1).max(600_000).default(120_000),
+
+  // --- OTA serving (server/ota, see server/ota/ROUTES.md).
+  /** An OTA download session idle longer than this is replaced when the device initiates again. */
+  OTA_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(300),
+  /** A rollout pauses itself when failures / results exceeds this (after ROLLOUT_MIN_RESULTS results). */
+  ROLLOUT_FAILURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.2),
+  ROLLOUT_MIN_RESULTS: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Serve GET /ota/firmware/:version without credentials (images are encrypted and signed). */
+  OTA_PUBLIC_DOWNLOADS: bool.default(false),
+  /** Encrypted images kept in memory (shared by all downloads); larger images are streamed from disk. */
+  OTA_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 ** 3).default(256 * 1024 * 1024),
 });
 
 export type Config = z.infer<typeof schema> & {

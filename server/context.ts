@@ -7,6 +7,7 @@ import type { DeviceAuthenticator } from './auth/authenticator.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { DeviceRegistry } from './devices/registry.ts';
+import type { FaultInjector } from './faults/injector.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { SecurityStats } from './security/stats.ts';
@@ -21,6 +22,8 @@ export interface AppContext {
   registry: DeviceRegistry;
   auth: DeviceAuthenticator;
   securityStats: SecurityStats;
+  /** Fault injection (FAULTS_ENABLED): `take(deviceId, type)` / `corrupt(bytes)`; see server/faults/injector.ts. */
+  faults: FaultInjector;
   /** Per-route middleware: Authorization: Bearer ADMIN_TOKEN. */
   requireAdmin: MiddlewareHandler<AppEnv>;
   /** Per-route middleware: signed device request (X-Device-Id / X-Nonce / X-Signature). */

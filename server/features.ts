@@ -4,7 +4,9 @@
  */
 import type { Hono } from 'hono';
 import type { AppContext, AppEnv } from './context.ts';
+import { controlPlane } from './control-plane/index.ts';
+import { otaFeature } from './ota/routes.ts';
 
 export type Feature = (ctx: AppContext) => Hono<AppEnv> | Promise<Hono<AppEnv>>;
 
-export const features: Feature[] = [];
+export const features: Feature[] = [controlPlane, otaFeature];

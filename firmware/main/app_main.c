@@ -475,6 +475,7 @@ static void prv_ota(void) {
     fg_ota_gateway_t gw;
     fg_ota_source_t src;
     fg_ota_gateway_init(&src, &gw, &ota_client);
+    (void)fg_rollback_min(s_plat.kv, &gw.security_counter); /* never offered below it */
     const fg_ota_config_t cfg = {
         .chunk_buf = chunk, .chunk_cap = OTA_MAX_CHUNK, .table = table, .table_cap = 32u * max_chunks,
         .manifest_buf = manifest, .manifest_cap = manifest_cap, .toks = toks,

@@ -27,7 +27,12 @@ export interface Authenticated {
   claim: Exclude<Claim, { outcome: 'replay' }>;
 }
 
+/** Told about every accepted signed message (control plane: last-seen and online events). */
+export type SeenListener = (deviceId: string, at: number) => void;
+
 export class DeviceAuthenticator {
+  private readonly seenListeners: SeenListener[] = [];
+
   constructor(
     private readonly registry: DeviceRegistry,
     private readonly nonces: NonceLedger,
@@ -70,6 +75,15 @@ export class DeviceAuthenticator {
     return { device, key };
   }
 
+  /**
+   * Registers a listener called synchronously whenever a device's message passed the MAC check and
+   * its nonce was accepted (fresh or an exact retransmission). Listeners must be quick and must not
+   * throw; a throwing listener is logged and ignored, never failing the request.
+   */
+  onSeen(listener: SeenListener): void {
+    this.seenListeners.push(listener);
+  }
+
   /** Claims the nonce of an identified message; throws ReplayError. */
   async claimNonce(msg: SignedMessage): Promise<Authenticated['claim']> {
     const claim = await this.nonces.claim(msg.deviceId, msg.nonce, msg.mac.toLowerCase(), this.clock.now());
@@ -78,6 +92,16 @@ export class DeviceAuthenticator {
       throw new ReplayError(`nonce ${msg.nonce} is not above the last accepted nonce ${claim.lastNonce}`, {
         last_nonce: claim.lastNonce,
       });
+    }
+    if (this.seenListeners.length > 0) {
+      const at = this.clock.now();
+      for (const listener of this.seenListeners) {
+        try {
+          listener(msg.deviceId, at);
+        } catch (err) {
+          this.logger.error({ err, device_id: msg.deviceId }, 'seen listener failed');
+        }
+      }
     }
     return claim;
   }

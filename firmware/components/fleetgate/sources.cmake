@@ -21,6 +21,7 @@ set(FG_CORE_SRCS
   ${FG_DIR}/src/fg_rollback.c
   ${FG_DIR}/src/fg_ota.c
   ${FG_DIR}/src/fg_ota_gateway.c
+  ${FG_DIR}/src/fg_semver.c
 )
 set(FG_PORT_POSIX_SRCS
   ${FG_DIR}/port/posix/fg_posix_kv.c

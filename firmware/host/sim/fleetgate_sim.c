@@ -52,7 +52,7 @@ typedef struct {
   const char *fw_version;
   uint32_t timeout_ms;
   int attempts;
-  int upload_sig_optional;
+  uint32_t drop_responses;
   int no_auto_confirm;
   /* command options */
   const char *command;
@@ -63,6 +63,7 @@ typedef struct {
   const char *version;
   uint32_t stop_after;
   int max_chunk_attempts;
+  int allow_downgrade;
   const char *reason;
   int no_execute;
   const char *last_upload_status;
@@ -206,7 +207,9 @@ static void usage(void) {
       "  --fw-version V         version of the image in slot 0 on first boot (default 1.0.0)\n"
       "  --timeout-ms N         per HTTP exchange (default 10000)\n"
       "  --attempts N           tries per exchange, identical bytes (default 2)\n"
-      "  --upload-sig optional  accept upload answers without X-Signature (default: required)\n"
+      "  --drop-responses N     lose the first N answers after the gateway processed the\n"
+      "                         request (a dropped response): the client retransmits the\n"
+      "                         identical bytes, the gateway answers from its stored reply\n"
       "  --no-auto-confirm      a new image never confirms itself (to test rollback)\n"
       "\n"
       "commands:\n"
@@ -219,9 +222,11 @@ static void usage(void) {
       "  reboot [--reason R]             reset (R: software, poweron, panic, watchdog, brownout,\n"
       "                                  deepsleep, external, unknown); applies OTA boot rules\n"
       "  confirm                         the running image marks itself valid\n"
-      "  ota [--version V] [--stop-after-chunks N] [--max-chunk-attempts N]\n"
+      "  ota [--version V] [--stop-after-chunks N] [--max-chunk-attempts N] [--allow-downgrade]\n"
       "                                  download, verify and install into the other slot;\n"
-      "                                  an interrupted download resumes on the next `ota`\n"
+      "                                  an interrupted download resumes on the next `ota`;\n"
+      "                                  an image older than the running one is refused\n"
+      "                                  (check \"downgrade\") unless --allow-downgrade\n"
       "  status                          local state (no network)\n");
 }
 
@@ -272,13 +277,10 @@ static void parse_args(int argc, char **argv) {
       const char *v;
       TAKE(v);
       o.attempts = (int)parse_u32(v, a);
-    } else if (strcmp(a, "--upload-sig") == 0) {
+    } else if (strcmp(a, "--drop-responses") == 0) {
       const char *v;
       TAKE(v);
-      if (strcmp(v, "optional") != 0 && strcmp(v, "required") != 0) {
-        die_usage("--upload-sig is required|optional");
-      }
-      o.upload_sig_optional = strcmp(v, "optional") == 0;
+      o.drop_responses = parse_u32(v, a);
     } else if (strcmp(a, "--no-auto-confirm") == 0) {
       o.no_auto_confirm = 1;
     } else if (strcmp(a, "--method") == 0) {
@@ -305,6 +307,8 @@ static void parse_args(int argc, char **argv) {
       o.max_chunk_attempts = (int)parse_u32(v, a);
     } else if (strcmp(a, "--reason") == 0) {
       TAKE(o.reason);
+    } else if (strcmp(a, "--allow-downgrade") == 0) {
+      o.allow_downgrade = 1;
     } else if (strcmp(a, "--no-execute") == 0) {
       o.no_execute = 1;
     } else if (strcmp(a, "--last-upload-status") == 0) {
@@ -512,6 +516,31 @@ static void setup(void) {
   load_config();
 }
 
+/* --drop-responses: the request reaches the gateway and is processed, its answer is lost. */
+static fg_http_t s_real_http;
+static uint32_t s_drop_left;
+static uint32_t s_dropped;
+
+static int drop_perform(void *ctx, const fg_http_request_t *req, fg_http_response_t *resp) {
+  const int rc = s_real_http.perform(ctx, req, resp);
+  if (rc == 0 && s_drop_left > 0) {
+    s_drop_left--;
+    s_dropped++;
+    fprintf(stderr, "fleetgate-sim: dropped the %d answer to %s %s\n", resp->status, req->method,
+            req->path);
+    return FG_ERR_TRANSPORT;
+  }
+  return rc;
+}
+
+/* attempts of the exchange and, with --drop-responses, how many answers were lost */
+static void kv_exchange(line_t *l, const fg_client_result_t *res) {
+  kv_int(l, "attempts", res->attempts);
+  if (o.drop_responses > 0) {
+    kv_int(l, "responses_dropped", s_dropped);
+  }
+}
+
 static void need_network(void) {
   if (o.url == NULL) {
     die_usage("--url is required for %s", o.command);
@@ -523,12 +552,16 @@ static void need_network(void) {
   if (rc != 0) {
     die_usage("--url must be http://host:port (got %s)", o.url);
   }
+  if (o.drop_responses > 0) {
+    s_real_http = d.http;
+    s_drop_left = o.drop_responses;
+    d.http.perform = drop_perform;
+  }
   d.plat.http = &d.http;
   d.rx = (uint8_t *)malloc(RX_CAP);
   fg_client_init(&d.client, &d.plat, d.device_id, d.key, &d.nonce, d.rx, RX_CAP);
   d.client.max_attempts = (uint8_t)(o.attempts < 1 ? 1 : o.attempts > 10 ? 10 : o.attempts);
   d.client.backoff_ms = 200;
-  d.client.require_signed_upload_response = !o.upload_sig_optional;
 }
 
 /* After a verified exchange the running image knows it works: confirm it (ESP: the app does the
@@ -596,7 +629,7 @@ static int upload_one(const char *method_name, int method, const uint8_t *payloa
   (void)extra_key;
   kv_int(&l, "samples", (int64_t)samples);
   kv_int(&l, "payload_bytes", (int64_t)plen);
-  kv_int(&l, "attempts", res.attempts);
+  kv_exchange(&l, &res);
   line_end(&l);
   snprintf(d.last_upload_status, sizeof(d.last_upload_status), "%s",
            rc == 0 ? "ok" : fg_err_name(rc));
@@ -740,6 +773,7 @@ static int cmd_config(void) {
     kv_int(&l, "status", res.status);
     kv_int(&l, "nonce", res.nonce);
     kv_bool(&l, "verified", res.verified);
+    kv_exchange(&l, &res);
     rc = cmd_config_apply_answer(&l, (const char *)d.rx, res.body_len);
     if (rc != 0) {
       line_begin(&l, "config");
@@ -837,12 +871,19 @@ static int execute_command(const fg_command_t *cmd, char *result, size_t cap, in
     return 1;
   }
   if (strcmp(cmd->command_type, "simulate_fault") == 0) {
-    char fault[32] = "fault";
+    /* queued by POST /fault/inject (modbus_timeout, buffer_overflow): {"fault_type","count"} */
+    char fault[32] = "";
+    uint32_t count = 1;
     if (parsed > 0) {
-      fg_json_obj_str(&doc, 0, "fault", fault, sizeof(fault));
+      fg_json_obj_str(&doc, 0, "fault_type", fault, sizeof(fault));
+      fg_json_obj_u32(&doc, 0, "count", &count);
     }
-    snprintf(result, cap, "Simulated %s", fault);
-    return 0;
+    if (fault[0] == '\0') {
+      snprintf(result, cap, "simulate_fault without fault_type");
+      return 0;
+    }
+    snprintf(result, cap, "Simulated %s x%lu", fault, (unsigned long)count);
+    return 1;
   }
   snprintf(result, cap, "Unsupported command %s", cmd->command_type);
   return 0;
@@ -875,6 +916,7 @@ static int cmd_poll(void) {
   kv_int(&l, "status", res.status);
   kv_int(&l, "nonce", res.nonce);
   kv_bool(&l, "verified", res.verified);
+  kv_exchange(&l, &res);
   int reboot_after = 0;
   if (!has) {
     fg_jsonw_key(&l.w, "command");
@@ -985,6 +1027,7 @@ static int cmd_diagnostics(void) {
     kv_int(&l, "status", res.status);
     kv_int(&l, "nonce", res.nonce);
     kv_bool(&l, "verified", res.verified);
+    kv_exchange(&l, &res);
     fg_json_tok_t toks[16];
     fg_json_doc_t doc;
     uint32_t cv = 0;
@@ -1168,6 +1211,7 @@ static int cmd_ota(void) {
   fg_ota_gateway_t gw;
   fg_ota_source_t src;
   fg_ota_gateway_init(&src, &gw, &d.client);
+  (void)fg_rollback_min(&d.kv, &gw.security_counter); /* the gateway offers nothing below it */
   static uint8_t chunk[FG_MANIFEST_CHUNK_MAX];
   static uint8_t table[32 * 8192];
   static char manifest[RX_CAP];
@@ -1177,7 +1221,8 @@ static int cmd_ota(void) {
       .manifest_buf = manifest, .manifest_cap = sizeof(manifest), .toks = toks,
       .toks_cap = sizeof(toks) / sizeof(toks[0]),
       .max_chunk_attempts = (uint8_t)(o.max_chunk_attempts < 1 ? 1 : o.max_chunk_attempts),
-      .stop_after_chunks = o.stop_after, .persist_every = 1, .on_event = on_ota_event};
+      .stop_after_chunks = o.stop_after, .persist_every = 1, .on_event = on_ota_event,
+      .allow_downgrade = o.allow_downgrade != 0};
   fg_ota_result_t r;
   const int rc = fg_ota_run(&d.plat, &keys, &src, &cfg, running_version(), o.version, &r);
   if (rc == 0) {

@@ -7,6 +7,7 @@
 #include "fg_test.h"
 #include "fleetgate/fg_client.h"
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_ota_gateway.h"
 #include "fleetgate/fg_sign.h"
 
 static uint8_t s_key[32];
@@ -85,6 +86,26 @@ static int prv_handler(fg_fakehttp_t *f, const fg_http_request_t *req, fg_http_r
       return 0;
     case 7: /* always down */
       return FG_ERR_TRANSPORT;
+    case 8: /* the OTA routes of server/ota/ROUTES.md */
+      if (strncmp(req->path, "/ota/check/", 11) == 0) {
+        fg_fakehttp_reply(req, resp, 200,
+                          "{\"update_available\":true,\"current_version\":\"1.0.4\","
+                          "\"latest_version\":\"1.0.6+esp.2\",\"version\":\"1.0.6+esp.2\"}",
+                          s_key);
+      } else if (strncmp(req->path, "/ota/initiate/", 14) == 0) {
+        fg_fakehttp_reply(req, resp, 200,
+                          "{\"success\":true,\"outcome\":\"created\",\"next_chunk\":0,"
+                          "\"manifest\":{\"release_notes\":\"} {\\\"x\",\"version\":\"1.0.6\"}}",
+                          s_key);
+      } else if (strncmp(req->path, "/ota/chunk/", 11) == 0) {
+        fg_fakehttp_reply(req, resp, 200,
+                          "{\"success\":true,\"chunk_index\":2,\"chunk_size\":3,"
+                          "\"chunk_data\":\"AAEC\"}",
+                          s_key);
+      } else {
+        fg_fakehttp_reply(req, resp, 200, "{\"success\":true,\"recorded\":\"failure\"}", s_key);
+      }
+      return 0;
     default:
       return FG_ERR_TRANSPORT;
   }
@@ -193,13 +214,47 @@ static void test_upload(void) {
   FG_CHECK(r.duplicate);
   FG_CHECK_STR(s_env.fhttp.last_path, "/aggregated/meter-1");
   FG_CHECK(strstr(s_env.fhttp.last_body, "\"nonce\":65536,") != NULL);
-  /* unsigned upload answer: rejected unless allowed */
+  /* unsigned upload answer: rejected like any other unsigned answer */
   s_env.script = 3;
   FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, sizeof(env), &r), FG_ERR_AUTH);
-  s_env.client.require_signed_upload_response = false;
+  FG_CHECK(!r.verified);
   s_env.script = 0; /* signed but not an upload answer */
   FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, sizeof(env), &r), FG_ERR_FORMAT);
   FG_CHECK_EQ(fg_client_upload(&s_env.client, (const uint8_t *)doc, strlen(doc), env, 20, &r), FG_ERR_BUFFER_TOO_SMALL);
+}
+
+/* fg_ota_gateway: paths, query encoding, bodies and answer parsing against the gateway's shapes */
+static void test_ota_gateway_source(void) {
+  prv_setup(8);
+  fg_ota_gateway_t gw;
+  fg_ota_source_t src;
+  fg_ota_gateway_init(&src, &gw, &s_env.client);
+  gw.security_counter = 7;
+  char version[32];
+  FG_CHECK_EQ(src.check(src.ctx, "1.0.4+esp.1", version, sizeof(version)), 0);
+  FG_CHECK_STR(version, "1.0.6+esp.2");
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/check/meter-1?version=1.0.4%2Besp.1&security_counter=7");
+  char manifest[256];
+  size_t len = 0;
+  FG_CHECK_EQ(src.initiate(src.ctx, "1.0.6", manifest, sizeof(manifest), &len), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/initiate/meter-1");
+  FG_CHECK_STR(s_env.fhttp.last_body, "{\"firmware_version\":\"1.0.6\"}");
+  manifest[len] = '\0';
+  FG_CHECK_STR(manifest, "{\"release_notes\":\"} {\\\"x\",\"version\":\"1.0.6\"}");
+  uint8_t chunk[8];
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6+esp.2", 2, chunk, sizeof(chunk), &len), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/chunk/meter-1?version=1.0.6%2Besp.2&chunk=2");
+  FG_CHECK_EQ(len, 3);
+  FG_CHECK_EQ(chunk[2], 2);
+  /* an answer about another chunk than the one asked for */
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", 3, chunk, sizeof(chunk), &len), FG_ERR_MISMATCH);
+  FG_CHECK_EQ(src.report(src.ctx, "1.0.6", false, "chunk_hash", "check chunk_hash failed at chunk 3"), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/complete/meter-1");
+  FG_CHECK_STR(s_env.fhttp.last_body,
+               "{\"success\":false,\"version\":\"1.0.6\",\"error\":\"chunk_hash: check chunk_hash "
+               "failed at chunk 3\"}");
+  FG_CHECK_EQ(src.report(src.ctx, "1.0.6", true, "", "installed"), 0);
+  FG_CHECK_STR(s_env.fhttp.last_body, "{\"success\":true,\"version\":\"1.0.6\"}");
 }
 
 int main(void) {
@@ -208,6 +263,7 @@ int main(void) {
       FG_TEST_CASE(test_retry_resends_identical_bytes), FG_TEST_CASE(test_gives_up),
       FG_TEST_CASE(test_rejects_injected_answer), FG_TEST_CASE(test_rejects_replayed_answer),
       FG_TEST_CASE(test_unsigned_error),          FG_TEST_CASE(test_upload),
+      FG_TEST_CASE(test_ota_gateway_source),
   };
   return fg_test_run("client", cases, sizeof(cases) / sizeof(cases[0]));
 }

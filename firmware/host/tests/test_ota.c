@@ -313,6 +313,35 @@ static void test_rollback_refused(void) {
   FG_CHECK_EQ(s_dev.mflash.begun, 0); /* nothing touched the slot */
 }
 
+/* device policy: an authentic but older version is refused before any flash write */
+static void test_downgrade_refused(void) {
+  if (!prv_setup_vectors()) {
+    return;
+  }
+  prv_boot(1);
+  fg_ota_result_t r;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.10", "1.0.5", &r), FG_ERR_ROLLBACK);
+  FG_CHECK_STR(fg_ota_check_name((fg_ota_check_t)r.failed_check), "downgrade");
+  FG_CHECK_EQ(s_gw.reports, 1);
+  FG_CHECK(!s_gw.last_report_ok);
+  FG_CHECK_STR(s_gw.last_check, "downgrade");
+  FG_CHECK_EQ(s_dev.mflash.begun, 0);
+  /* re-installing the running version is allowed */
+  prv_boot(1);
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.5", "1.0.5", &r), 0);
+  FG_CHECK(r.complete);
+  /* a pre-release of the same version is older than the release: an upgrade */
+  prv_boot(1);
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.5-rc.1", "1.0.5", &r), 0);
+  /* explicitly allowed, or a running version that is not SemVer: the counter decides alone */
+  prv_boot(1);
+  s_dev.cfg.allow_downgrade = true;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "2.0.0", "1.0.5", &r), 0);
+  FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
+  prv_boot(1);
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "v2-dirty", "1.0.5", &r), 0);
+}
+
 static void test_resume_record_of_other_image_ignored(void) {
   if (!prv_setup_vectors()) {
     return;
@@ -360,7 +389,7 @@ int main(void) {
       FG_TEST_CASE(test_full_install),           FG_TEST_CASE(test_bad_chunk_is_refetched),
       FG_TEST_CASE(test_interrupt_and_resume),   FG_TEST_CASE(test_transport_failure_keeps_resume),
       FG_TEST_CASE(test_rollback_refused),       FG_TEST_CASE(test_resume_record_of_other_image_ignored),
-      FG_TEST_CASE(test_manifest_problems),
+      FG_TEST_CASE(test_manifest_problems),      FG_TEST_CASE(test_downgrade_refused),
   };
   const int rc = fg_test_run("ota", cases, sizeof(cases) / sizeof(cases[0]));
   free(s_fw);

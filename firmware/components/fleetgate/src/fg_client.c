@@ -48,7 +48,6 @@ int fg_client_init(fg_client_t *c, const fg_platform_t *plat, const char *device
   c->rx_cap = rx_cap;
   c->max_attempts = 3;
   c->backoff_ms = 500;
-  c->require_signed_upload_response = true;
   return FG_OK;
 }
 
@@ -85,7 +84,7 @@ static void prv_backoff(const fg_client_t *c, uint8_t attempt, uint32_t retry_af
 
 /* Sends the prepared request (identical bytes on every attempt) and verifies the answer. */
 static int prv_exchange(fg_client_t *c, const fg_http_request_t *req, uint32_t nonce,
-                        bool require_signature, fg_client_result_t *res) {
+                        fg_client_result_t *res) {
   const uint8_t attempts = c->max_attempts == 0 ? 1 : c->max_attempts;
   int rc = FG_ERR_TRANSPORT;
   fg_http_response_t resp;
@@ -120,7 +119,7 @@ static int prv_exchange(fg_client_t *c, const fg_http_request_t *req, uint32_t n
     }
     return FG_ERR_HTTP_STATUS;
   }
-  if (!res->verified && require_signature) {
+  if (!res->verified) {
     return FG_ERR_AUTH;
   }
   return FG_OK;
@@ -160,7 +159,7 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
       .body = body,
       .body_len = body_len,
   };
-  return prv_exchange(c, &req, nonce, true, res);
+  return prv_exchange(c, &req, nonce, res);
 }
 
 int fg_client_upload(fg_client_t *c, const uint8_t *payload_json, size_t payload_len,
@@ -189,7 +188,7 @@ int fg_client_upload(fg_client_t *c, const uint8_t *payload_json, size_t payload
       .body = (const uint8_t *)env_buf,
       .body_len = (size_t)n,
   };
-  rc = prv_exchange(c, &req, nonce, c->require_signed_upload_response, res);
+  rc = prv_exchange(c, &req, nonce, res);
   if (rc != 0) {
     return rc;
   }

@@ -6,6 +6,7 @@
 #include "fleetgate/fg_crypto.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_rollback.h"
+#include "fleetgate/fg_semver.h"
 
 #define PRV_RESUME_MAGIC 0x524F4746u /* "FGOR" */
 #define PRV_RESUME_LEN (4 + 32 + 4 + 16)
@@ -70,14 +71,16 @@ static void prv_emit(const fg_ota_config_t *cfg, fg_ota_event_type_t type, const
 }
 
 /* Reports a verification failure to the gateway and returns err. */
-static int prv_fail_report(const fg_ota_source_t *src, const fg_ota_config_t *cfg,
-                           const char *version, fg_ota_result_t *res, fg_ota_check_t check,
-                           int32_t chunk, int err) {
+static int prv_fail_report_why(const fg_ota_source_t *src, const fg_ota_config_t *cfg,
+                               const char *version, fg_ota_result_t *res, fg_ota_check_t check,
+                               int32_t chunk, int err, const char *why) {
   res->failed_check = (uint8_t)check;
   res->failed_chunk = chunk;
   if (src->report != NULL && check != FG_OTA_CHECK_NONE) {
-    char detail[64];
-    if (chunk >= 0) {
+    char detail[128];
+    if (why != NULL) {
+      (void)snprintf(detail, sizeof(detail), "%s", why);
+    } else if (chunk >= 0) {
       (void)snprintf(detail, sizeof(detail), "check %s failed at chunk %ld",
                      fg_ota_check_name(check), (long)chunk);
     } else {
@@ -88,6 +91,12 @@ static int prv_fail_report(const fg_ota_source_t *src, const fg_ota_config_t *cf
     }
   }
   return err;
+}
+
+static int prv_fail_report(const fg_ota_source_t *src, const fg_ota_config_t *cfg,
+                           const char *version, fg_ota_result_t *res, fg_ota_check_t check,
+                           int32_t chunk, int err) {
+  return prv_fail_report_why(src, cfg, version, res, check, chunk, err, NULL);
 }
 
 /* SHA-256 of the written plaintext, read back from the slot through the flash port. */
@@ -312,6 +321,14 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   if (rc == 0) {
     rc = fg_ota_verify_rollback(&v, min_counter);
   }
+  if (rc == 0 && !cfg->allow_downgrade && current_version != NULL) {
+    /* the version is authentic now (signed header): the device's own policy on versions */
+    int order = 0;
+    if (fg_semver_cmp(v.hdr.version, current_version, &order) == 0 && order < 0) {
+      v.failed_check = FG_OTA_CHECK_DOWNGRADE;
+      rc = FG_ERR_ROLLBACK;
+    }
+  }
   if (rc == 0) {
     rc = fg_ota_verify_chunk_table(&v, cfg->table, m->chunk_hash_count);
   }
@@ -320,7 +337,13 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   if (rc != 0) {
     const fg_ota_check_t check = (fg_ota_check_t)v.failed_check;
     fg_ota_verify_free(&v);
-    return prv_fail_report(src, cfg, version, res, check, -1, rc);
+    char why[128];
+    if (check == FG_OTA_CHECK_DOWNGRADE) {
+      (void)snprintf(why, sizeof(why), "version %s is older than the running %.40s", version,
+                     current_version);
+    }
+    return prv_fail_report_why(src, cfg, version, res, check, -1, rc,
+                               check == FG_OTA_CHECK_DOWNGRADE ? why : NULL);
   }
   prv_emit(cfg, FG_OTA_EV_MANIFEST, version, 0, v.hdr.total_chunks, 0, NULL);
   rc = prv_download(plat, src, cfg, &v, m, res);

@@ -8,6 +8,31 @@
 #include "fleetgate/fg_json.h"
 
 #define PRV_TOKS 48
+#define PRV_VERSION_ESC_MAX (3 * 64 + 1)
+
+/* Percent-encodes a query value (everything but RFC 3986 unreserved characters), so a SemVer
+ * "+build" is not read as a space. Returns 0 or FG_ERR_BUFFER_TOO_SMALL. */
+static int prv_query_escape(const char *in, char *out, size_t cap) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (const char *p = in; *p != '\0'; p++) {
+    const unsigned char ch = (unsigned char)*p;
+    const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+    if (o + (plain ? 1u : 3u) >= cap) {
+      return FG_ERR_BUFFER_TOO_SMALL;
+    }
+    if (plain) {
+      out[o++] = (char)ch;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[ch >> 4];
+      out[o++] = hex[ch & 0x0F];
+    }
+  }
+  out[o] = '\0';
+  return FG_OK;
+}
 
 static int prv_req(fg_ota_gateway_t *gw, const char *method, const char *path, const char *body) {
   fg_client_result_t res;
@@ -20,8 +45,13 @@ static int prv_req(fg_ota_gateway_t *gw, const char *method, const char *path, c
 
 static int prv_check(void *ctx, const char *current, char *version, size_t cap) {
   fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
-  char path[192];
-  snprintf(path, sizeof(path), FG_ROUTE_OTA_CHECK_FMT, gw->client->device_id, current);
+  char esc[PRV_VERSION_ESC_MAX];
+  if (prv_query_escape(current, esc, sizeof(esc)) != 0) {
+    return FG_ERR_INVALID_ARG;
+  }
+  char path[FG_DEVICE_ID_MAX + PRV_VERSION_ESC_MAX + 64];
+  snprintf(path, sizeof(path), FG_ROUTE_OTA_CHECK_FMT, gw->client->device_id, esc,
+           (unsigned long)gw->security_counter);
   const int n = prv_req(gw, "GET", path, NULL);
   if (n < 0) {
     return n;
@@ -50,9 +80,18 @@ static int prv_check(void *ctx, const char *current, char *version, size_t cap) 
 static int prv_initiate(void *ctx, const char *version, char *buf, size_t cap, size_t *len) {
   fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
   char path[128];
-  char body[96];
+  char body[128];
   snprintf(path, sizeof(path), FG_ROUTE_OTA_INITIATE_FMT, gw->client->device_id);
-  snprintf(body, sizeof(body), "{\"version\":\"%s\"}", version);
+  fg_jsonw_t w;
+  fg_jsonw_init(&w, body, sizeof(body));
+  fg_jsonw_obj_begin(&w);
+  fg_jsonw_key(&w, "firmware_version");
+  fg_jsonw_str(&w, version);
+  fg_jsonw_obj_end(&w);
+  const int blen = fg_jsonw_finish(&w);
+  if (blen < 0) {
+    return blen;
+  }
   const int n = prv_req(gw, "POST", path, body);
   if (n < 0) {
     return n;
@@ -104,8 +143,12 @@ static int prv_initiate(void *ctx, const char *version, char *buf, size_t cap, s
 static int prv_chunk(void *ctx, const char *version, uint32_t n, uint8_t *buf, size_t cap,
                      size_t *len) {
   fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
-  char path[192];
-  snprintf(path, sizeof(path), FG_ROUTE_OTA_CHUNK_FMT, gw->client->device_id, version,
+  char esc[PRV_VERSION_ESC_MAX];
+  if (prv_query_escape(version, esc, sizeof(esc)) != 0) {
+    return FG_ERR_INVALID_ARG;
+  }
+  char path[FG_DEVICE_ID_MAX + PRV_VERSION_ESC_MAX + 64];
+  snprintf(path, sizeof(path), FG_ROUTE_OTA_CHUNK_FMT, gw->client->device_id, esc,
            (unsigned long)n);
   const int got = prv_req(gw, "GET", path, NULL);
   if (got < 0) {
@@ -117,6 +160,10 @@ static int prv_chunk(void *ctx, const char *version, uint32_t n, uint8_t *buf, s
     fg_json_doc_t doc;
     if (fg_json_parse(&doc, text, (size_t)got, toks, PRV_TOKS) <= 0) {
       return FG_ERR_FORMAT;
+    }
+    uint32_t index = 0;
+    if (fg_json_obj_u32(&doc, 0, "chunk_index", &index) == 0 && index != n) {
+      return FG_ERR_MISMATCH; /* an answer about another chunk */
     }
     int t = fg_json_obj_get(&doc, 0, "data");
     if (t < 0) {
@@ -147,21 +194,22 @@ static int prv_report(void *ctx, const char *version, bool ok, const char *check
   fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
   char path[128];
   snprintf(path, sizeof(path), FG_ROUTE_OTA_COMPLETE_FMT, gw->client->device_id);
+  char error[160] = "";
+  if (!ok) {
+    snprintf(error, sizeof(error), "%s%s%s", check != NULL ? check : "",
+             detail != NULL && detail[0] != '\0' ? ": " : "", detail != NULL ? detail : "");
+  }
   char body[256];
   fg_jsonw_t w;
   fg_jsonw_init(&w, body, sizeof(body));
   fg_jsonw_obj_begin(&w);
+  fg_jsonw_key(&w, "success");
+  fg_jsonw_bool(&w, ok);
   fg_jsonw_key(&w, "version");
   fg_jsonw_str(&w, version);
-  fg_jsonw_key(&w, "status");
-  fg_jsonw_str(&w, ok ? "success" : "failed");
   if (!ok) {
-    fg_jsonw_key(&w, "check");
-    fg_jsonw_str(&w, check != NULL ? check : "");
-  }
-  if (detail != NULL) {
-    fg_jsonw_key(&w, "detail");
-    fg_jsonw_str(&w, detail);
+    fg_jsonw_key(&w, "error"); /* "<SPEC check>: <detail>", e.g. "chunk_hash: ... at chunk 3" */
+    fg_jsonw_str(&w, error);
   }
   fg_jsonw_obj_end(&w);
   const int rc = fg_jsonw_finish(&w);

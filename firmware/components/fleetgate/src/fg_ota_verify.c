@@ -21,6 +21,7 @@ const char *fg_ota_check_name(fg_ota_check_t c) {
     case FG_OTA_CHECK_INCOMPLETE: return "incomplete";
     case FG_OTA_CHECK_FIRMWARE_HASH: return "firmware_hash";
     case FG_OTA_CHECK_FIRMWARE_SIGNATURE: return "firmware_signature";
+    case FG_OTA_CHECK_DOWNGRADE: return "downgrade";
     case FG_OTA_CHECK_NONE:
     default: return "";
   }

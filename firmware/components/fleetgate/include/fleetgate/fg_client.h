@@ -37,8 +37,6 @@ typedef struct {
   size_t rx_cap;
   uint8_t max_attempts; /**< per exchange, >= 1 (default 3) */
   uint32_t backoff_ms;  /**< first retry delay, doubled each time (default 500) */
-  /** Upload answers must be signed like every other answer (default true). */
-  bool require_signed_upload_response;
 } fg_client_t;
 
 typedef struct {
@@ -72,7 +70,9 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
 /**
  * POST /aggregated/<device_id> with payload_json (a UTF-8 JSON document) wrapped in the signed
  * envelope, built in env_buf (see FG_ENVELOPE_MAX_LEN). res->samples / res->duplicate are filled
- * from {"success":true,"samples":n[,"duplicate":true]}.
+ * from {"success":true,"samples":n[,"duplicate":true]}. The answer must carry a valid
+ * X-Signature like every other answer (the gateway signs every answer to an identified device,
+ * upload answers and replay rejections included); an unsigned 2xx is FG_ERR_AUTH.
  */
 int fg_client_upload(fg_client_t *c, const uint8_t *payload_json, size_t payload_len,
                      char *env_buf, size_t env_cap, fg_client_result_t *res);

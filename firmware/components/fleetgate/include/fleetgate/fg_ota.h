@@ -2,7 +2,7 @@
  * @file fg_ota.h
  * @brief The OTA state machine:
  *
- *   CHECK -> INITIATE (manifest) -> verify header/copies/rollback/chunk table
+ *   CHECK -> INITIATE (manifest) -> verify header/copies/rollback/version policy/chunk table
  *         -> DOWNLOAD chunks in order (per-chunk hash check; a bad chunk is discarded and
  *            refetched; plaintext written to the inactive slot; resume record saved)
  *         -> FINISH (re-hash the written image from flash, check firmware hash + RSA-PSS,
@@ -82,6 +82,12 @@ typedef struct {
   uint8_t max_chunk_attempts;  /**< fetches per chunk before giving up (default 3) */
   uint32_t stop_after_chunks;  /**< simulate an interruption after N chunks (0 = never) */
   uint32_t persist_every;      /**< save the resume record every N chunks (default 1) */
+  /** Accept an authentic image whose version is older (SemVer precedence) than the running
+   *  one. Default false: such an image fails with check "downgrade" (FG_ERR_ROLLBACK) before
+   *  any flash write, even when its security counter is allowed. Re-installing the running
+   *  version is allowed; a running version that is not SemVer disables this policy (the
+   *  security counter stays the hard limit). */
+  bool allow_downgrade;
   void (*on_event)(void *user, const fg_ota_event_t *ev);
   void *user;
 } fg_ota_config_t;

@@ -46,6 +46,9 @@ typedef enum {
   FG_OTA_CHECK_INCOMPLETE,
   FG_OTA_CHECK_FIRMWARE_HASH,
   FG_OTA_CHECK_FIRMWARE_SIGNATURE,
+  /** Device policy, not a SPEC step (fg_ota.c): the authentic manifest names a version older
+   *  (SemVer precedence) than the running one and the config does not allow downgrades. */
+  FG_OTA_CHECK_DOWNGRADE,
 } fg_ota_check_t;
 
 /** The SPEC's name of a check ("chunk_hash", ...); "" for NONE. */

@@ -1,0 +1,32 @@
+/**
+ * `GET /audit?since=&limit=&device_id=&action=` (admin): the audit log, oldest first. With `since`
+ * it pages forward from that time (pass the last entry's `at` back as the next `since`, and skip
+ * entries you already have); without, it returns the most recent `limit` entries.
+ */
+import { Hono } from 'hono';
+import type { AppContext, AppEnv } from '../context.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { ValidationError } from '../errors.ts';
+import { parseLimit, parseSince } from '../control-plane/validate.ts';
+import type { AuditLog } from './log.ts';
+
+export function auditRoutes(ctx: AppContext, audit: AuditLog): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/audit', ctx.requireAdmin, async (c) => {
+    const sinceMs = parseSince(c.req.query('since'));
+    const limit = parseLimit(c.req.query('limit'), 100, 10_000);
+    const rawDevice = c.req.query('device_id');
+    const action = c.req.query('action');
+    if (action !== undefined && !/^[a-z_.]{1,64}$/.test(action)) {
+      throw new ValidationError('action must be an action name or a prefix such as "command."', 'invalid_query', { field: 'action' });
+    }
+    const entries = await audit.query({
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+      limit,
+      ...(rawDevice !== undefined ? { deviceId: assertDeviceId(rawDevice) } : {}),
+      ...(action !== undefined ? { action } : {}),
+    });
+    return c.json({ success: true, count: entries.length, entries });
+  });
+  return app;
+}

@@ -1,0 +1,114 @@
+/**
+ * The device control plane as one feature: builds its services (audit log, remote config, command
+ * queue, diagnostics, events, notifications), connects them — diagnostics tell remote config which
+ * version a device applied and tell events its boot identity; every signed message tells events the
+ * device is alive (`ctx.auth.onSeen`); events go to the notifier — mounts their routes, and runs
+ * the periodic work: the silence/expiry sweep every EVENTS_CHECK_INTERVAL_SECONDS and retention
+ * pruning at start and hourly. `controlPlaneOf(ctx)` gives tests (and the bench) the services.
+ */
+import { Hono } from 'hono';
+import type { AppContext, AppEnv } from '../context.ts';
+import { AuditLog } from '../audit/log.ts';
+import { auditRoutes } from '../audit/routes.ts';
+import { JournalCommandRepo } from '../commands/repo.ts';
+import { commandRoutes } from '../commands/routes.ts';
+import { CommandService } from '../commands/service.ts';
+import { DiagnosticsStore } from '../diagnostics/store.ts';
+import { diagnosticsRoutes } from '../diagnostics/routes.ts';
+import { FileEventRepo } from '../events/repo.ts';
+import { eventRoutes } from '../events/routes.ts';
+import { EventService } from '../events/service.ts';
+import { faultRoutes } from '../faults/routes.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { notifyRoutes } from '../notify/routes.ts';
+import { LowdbConfigRepo } from '../remote-config/repo.ts';
+import { remoteConfigRoutes } from '../remote-config/routes.ts';
+import { RemoteConfigService } from '../remote-config/service.ts';
+
+export interface ControlPlane {
+  audit: AuditLog;
+  remoteConfig: RemoteConfigService;
+  commands: CommandService;
+  diagnostics: DiagnosticsStore;
+  events: EventService;
+  notifier: Notifier;
+  /** One round of the periodic work (offline sweep + command expiry); tests call it under a fake clock. */
+  sweep(): Promise<void>;
+  /** Retention pruning (diagnostics, audit, events, finished commands). */
+  prune(): Promise<void>;
+}
+
+const planes = new WeakMap<AppContext, ControlPlane>();
+
+export function controlPlaneOf(ctx: AppContext): ControlPlane {
+  const plane = planes.get(ctx);
+  if (!plane) throw new Error('the control plane feature is not mounted on this gateway');
+  return plane;
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
+  const { config, store, clock, logger } = ctx;
+  const now = clock.now();
+  const audit = new AuditLog(store.dataDir, store.writer, clock, config.AUDIT_RETENTION_DAYS);
+  const remoteConfig = new RemoteConfigService(await LowdbConfigRepo.open(store.dataDir, now), ctx.registry, audit, clock);
+  const commands = new CommandService(ctx, await JournalCommandRepo.open(store.dataDir, store.writer), audit, remoteConfig);
+  const diagnostics = await DiagnosticsStore.open(store.dataDir, store.writer, config.DIAGNOSTICS_RETENTION_DAYS, now);
+  ctx.onClose(() => diagnostics.close());
+  remoteConfig.appliedSource = (id) => diagnostics.applied(id);
+  const events = new EventService(ctx, await FileEventRepo.open(store.dataDir, store.writer, config.EVENTS_RETENTION_DAYS), remoteConfig);
+  ctx.auth.onSeen((deviceId, at) => events.seen(deviceId, at));
+  const notifier = new Notifier(config, clock, logger);
+  events.onEvent((e) => notifier.notify(e));
+  ctx.onClose(() => notifier.close());
+  // Registered after the notifier's closer, so it runs before it (closers run in reverse).
+  ctx.onClose(() => events.idle());
+
+  const plane: ControlPlane = {
+    audit,
+    remoteConfig,
+    commands,
+    diagnostics,
+    events,
+    notifier,
+    async sweep() {
+      await events.sweep();
+      await commands.sweep();
+    },
+    async prune() {
+      const t = clock.now();
+      await diagnostics.prune(t);
+      await audit.prune(t);
+      await events.repo.prune(t);
+      await commands.prune();
+    },
+  };
+  planes.set(ctx, plane);
+
+  await plane.prune();
+  const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => logger.error({ err }, `${what} failed`));
+  let sweeping = false;
+  const sweepTimer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    guard('control-plane sweep', plane.sweep().finally(() => (sweeping = false)));
+  }, config.EVENTS_CHECK_INTERVAL_SECONDS * 1000);
+  sweepTimer.unref();
+  const pruneTimer = setInterval(() => guard('retention pruning', plane.prune()), HOUR_MS);
+  pruneTimer.unref();
+  ctx.onClose(() => {
+    clearInterval(sweepTimer);
+    clearInterval(pruneTimer);
+  });
+
+  const app = new Hono<AppEnv>();
+  app.route('/', commandRoutes(ctx, commands));
+  app.route('/', remoteConfigRoutes(ctx, remoteConfig));
+  app.route('/', diagnosticsRoutes(ctx, diagnostics, events, remoteConfig));
+  app.route('/', eventRoutes(ctx, events.repo));
+  app.route('/', auditRoutes(ctx, audit));
+  app.route('/', notifyRoutes(ctx, notifier));
+  if (ctx.faults.enabled) app.route('/', faultRoutes(ctx, commands, audit));
+  return app;
+}

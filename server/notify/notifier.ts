@@ -1,0 +1,240 @@
+/**
+ * Webhook notifications of device events. `notify` only queues (in memory, bounded by
+ * NOTIFY_QUEUE_LIMIT, oldest dropped first and counted), so a device request never waits on a
+ * webhook. Workers POST with a timeout and retry network errors, timeouts, 408, 429 and 5xx with
+ * exponential backoff (NOTIFY_BACKOFF_MS doubling up to NOTIFY_BACKOFF_MAX_MS, ±20 % jitter,
+ * Retry-After honoured) up to NOTIFY_MAX_ATTEMPTS; other 4xx are dropped at once. One device's
+ * notifications are delivered in order: its next one waits while an earlier one is in flight or
+ * backing off.
+ *
+ * Alert storms: after a notification for a device, its further events within
+ * NOTIFY_COOLDOWN_SECONDS are held back and sent as a single digest when the cooldown ends
+ * (`tick`, every second), so a flapping device costs one message per cooldown, and the last
+ * message always tells its latest state. Pending notifications are not persisted: the events
+ * themselves are (GET /events), and a restart only loses messages not yet delivered.
+ * The webhook URL is never logged (a Telegram URL carries the bot token).
+ */
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { DeviceEvent } from '../events/rules.ts';
+import type { Logger } from '../logger.ts';
+import { digestBody, eventBody, type Digest } from './format.ts';
+
+interface Job {
+  device_id: string;
+  label: string;
+  body: string;
+  attempts: number;
+  /** Waiting for a retry timer. */
+  backingOff: boolean;
+  sending: boolean;
+}
+
+const DIGEST_KEEP = 20;
+const CONCURRENCY = 4;
+
+export interface NotifierStats {
+  enabled: boolean;
+  format: string;
+  cooldown_seconds: number;
+  queued: number;
+  in_flight: number;
+  sent: number;
+  failed: number;
+  dropped: number;
+  suppressed: number;
+  retries: number;
+  last_error: string | null;
+}
+
+export class Notifier {
+  private readonly queue: Job[] = [];
+  /** device → the job that holds its turn (in flight or backing off); later ones wait. */
+  private readonly owner = new Map<string, Job>();
+  private readonly lastSent = new Map<string, number>();
+  private readonly held = new Map<string, { events: DeviceEvent[]; count: number }>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly controllers = new Set<AbortController>();
+  private inFlight = 0;
+  private closed = false;
+  private readonly ticker: NodeJS.Timeout | undefined;
+  private readonly counters = { sent: 0, failed: 0, dropped: 0, suppressed: 0, retries: 0 };
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** Tests pass a fetch that talks to a local receiver; production uses the global one. */
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    if (this.enabled && config.NOTIFY_COOLDOWN_SECONDS > 0) {
+      this.ticker = setInterval(() => this.tick(), 1000);
+      this.ticker.unref();
+    }
+  }
+
+  get enabled(): boolean {
+    return this.config.NOTIFY_WEBHOOK_URL !== undefined;
+  }
+
+  /** Queues a notification for `event` (or holds it back during the device's cooldown). Never blocks. */
+  notify(event: DeviceEvent): void {
+    if (!this.enabled || this.closed) return;
+    const cooldownMs = this.config.NOTIFY_COOLDOWN_SECONDS * 1000;
+    const now = this.clock.now();
+    const last = this.lastSent.get(event.device_id);
+    if (cooldownMs > 0 && last !== undefined && now - last < cooldownMs) {
+      const held = this.held.get(event.device_id) ?? { events: [], count: 0 };
+      held.events.push(event);
+      if (held.events.length > DIGEST_KEEP) held.events.shift();
+      held.count++;
+      this.held.set(event.device_id, held);
+      this.counters.suppressed++;
+      return;
+    }
+    this.lastSent.set(event.device_id, now);
+    this.enqueue(event.device_id, event.event_id, eventBody(event, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID));
+  }
+
+  /** Sends the digests of devices whose cooldown has ended. Runs every second; tests call it directly. */
+  tick(): void {
+    if (this.closed) return;
+    const cooldownMs = this.config.NOTIFY_COOLDOWN_SECONDS * 1000;
+    const now = this.clock.now();
+    for (const [deviceId, held] of [...this.held]) {
+      const last = this.lastSent.get(deviceId) ?? 0;
+      if (now - last < cooldownMs) continue;
+      this.held.delete(deviceId);
+      this.lastSent.set(deviceId, now);
+      const digest: Digest = { device_id: deviceId, at: new Date(now).toISOString(), events: held.events, count: held.count };
+      this.enqueue(deviceId, `digest:${deviceId}`, digestBody(digest, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID));
+    }
+  }
+
+  stats(): NotifierStats {
+    return {
+      enabled: this.enabled,
+      format: this.config.NOTIFY_FORMAT,
+      cooldown_seconds: this.config.NOTIFY_COOLDOWN_SECONDS,
+      queued: this.queue.length,
+      in_flight: this.inFlight,
+      ...this.counters,
+      last_error: this.lastError,
+    };
+  }
+
+  /** Resolves once nothing is queued or in flight (tests; bounded by the retry policy). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const t of this.timers) clearTimeout(t);
+    for (const c of this.controllers) c.abort();
+    if (this.queue.length > 0) this.logger.warn({ pending: this.queue.length }, 'notifications not delivered before shutdown');
+    this.queue.length = 0;
+  }
+
+  private enqueue(deviceId: string, label: string, body: Record<string, unknown>): void {
+    if (this.queue.length >= this.config.NOTIFY_QUEUE_LIMIT) {
+      const victim = this.queue.findIndex((j) => !j.sending);
+      if (victim >= 0) {
+        const [dropped] = this.queue.splice(victim, 1);
+        if (dropped && this.owner.get(dropped.device_id) === dropped) this.owner.delete(dropped.device_id);
+        this.counters.dropped++;
+        this.logger.warn({ dropped: dropped?.label }, 'notification queue full: dropped the oldest');
+      }
+    }
+    this.queue.push({ device_id: deviceId, label, body: JSON.stringify(body), attempts: 0, backingOff: false, sending: false });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.inFlight < CONCURRENCY) {
+      const job = this.queue.find((j) => !j.backingOff && !j.sending && (this.owner.get(j.device_id) ?? j) === j);
+      if (!job) return;
+      this.owner.set(job.device_id, job);
+      job.sending = true;
+      this.inFlight++;
+      void this.send(job).finally(() => {
+        job.sending = false;
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(job: Job): Promise<void> {
+    job.attempts++;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const timeout = setTimeout(() => controller.abort(), this.config.NOTIFY_TIMEOUT_MS);
+    let retryAfterMs: number | undefined;
+    let error: string;
+    try {
+      const res = await this.fetchImpl(this.config.NOTIFY_WEBHOOK_URL!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: job.body,
+        signal: controller.signal,
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        this.finish(job);
+        this.counters.sent++;
+        return;
+      }
+      error = `HTTP ${res.status}`;
+      const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+      if (!retryable) {
+        this.giveUp(job, error);
+        return;
+      }
+      const ra = Number(res.headers.get('retry-after'));
+      if (Number.isFinite(ra) && ra > 0) retryAfterMs = ra * 1000;
+    } catch (err) {
+      if (this.closed) return;
+      error = controller.signal.aborted ? `timeout after ${this.config.NOTIFY_TIMEOUT_MS} ms` : (err as Error).message;
+    } finally {
+      clearTimeout(timeout);
+      this.controllers.delete(controller);
+    }
+    if (job.attempts >= this.config.NOTIFY_MAX_ATTEMPTS) {
+      this.giveUp(job, error);
+      return;
+    }
+    const base = Math.min(this.config.NOTIFY_BACKOFF_MAX_MS, this.config.NOTIFY_BACKOFF_MS * 2 ** (job.attempts - 1));
+    const delay = Math.min(this.config.NOTIFY_BACKOFF_MAX_MS, Math.max(base * (0.8 + Math.random() * 0.4), retryAfterMs ?? 0));
+    this.counters.retries++;
+    this.lastError = error;
+    this.logger.warn({ notification: job.label, attempt: job.attempts, error, retry_in_ms: Math.round(delay) }, 'webhook failed; will retry');
+    job.backingOff = true;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      job.backingOff = false;
+      if (!this.queue.includes(job)) {
+        // Dropped from a full queue while backing off: let the device's next notification go.
+        if (this.owner.get(job.device_id) === job) this.owner.delete(job.device_id);
+      }
+      this.pump();
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private finish(job: Job): void {
+    const i = this.queue.indexOf(job);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.owner.get(job.device_id) === job) this.owner.delete(job.device_id);
+  }
+
+  private giveUp(job: Job, error: string): void {
+    this.finish(job);
+    this.counters.failed++;
+    this.lastError = error;
+    this.logger.error({ notification: job.label, attempts: job.attempts, error }, 'webhook notification failed; giving up');
+  }
+}

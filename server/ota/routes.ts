@@ -1,0 +1,94 @@
+/**
+ * The OTA feature (registered in server/features.ts): builds the live catalog, image cache, state
+ * and rollout stores and the service, and mounts the routes. ROUTES.md documents each with curl.
+ *   GET        /ota/check/:device_id?version=&security_counter=   device   offer (rollout, else newest)
+ *   POST       /ota/initiate/:device_id  {"firmware_version"}     device   start/resume a session
+ *   GET        /ota/chunk/:device_id?version=&chunk=N             device   one chunk, base64 JSON
+ *   POST       /ota/complete/:device_id  {"success","error"?,...} device   report the result
+ *   GET|HEAD   /ota/firmware/:version                             device | admin | public   byte ranges
+ *   GET        /ota/images                                        admin    catalog
+ *   GET        /ota/status/:device_id, /ota/stats                 admin    sessions, progress, results
+ *   POST|GET   /ota/rollouts, GET|PATCH /ota/rollouts/:id, POST /ota/rollouts/:id/{pause,resume}   admin
+ * `otaOf(ctx)` gives tests and the benchmark the service.
+ */
+import { Hono, type Context } from 'hono';
+import type { AppContext, AppEnv } from '../context.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { readAdminJson, parseJson, requireJsonContentType } from '../http/body.ts';
+import { pathWithQuery } from '../http/device-request.ts';
+import { ImageCache } from './image-cache.ts';
+import { loadVerifyKeys, type VerifyKeys } from './keys.ts';
+import { LiveCatalog } from './live-catalog.ts';
+import { LowdbRolloutRepo } from './rollouts-repo.ts';
+import { downloadAuth, downloadHandler } from './serve-download.ts';
+import { OtaService } from './service.ts';
+import { LowdbOtaStateRepo } from './state-lowdb.ts';
+
+const services = new WeakMap<AppContext, OtaService>();
+
+export function otaOf(ctx: AppContext): OtaService {
+  const ota = services.get(ctx);
+  if (!ota) throw new Error('the OTA feature is not mounted on this gateway');
+  return ota;
+}
+
+export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
+  const { config, logger } = ctx;
+  // With the fleet's verify keys in KEYS_DIR, manifests whose signature fails are never served.
+  let verifyKeys: VerifyKeys | undefined;
+  try {
+    verifyKeys = await loadVerifyKeys(config.KEYS_DIR);
+  } catch {
+    logger.info({ keys_dir: config.KEYS_DIR }, 'no OTA verify keys in KEYS_DIR: manifests are checked for consistency only');
+  }
+  const catalog = await LiveCatalog.open(config.FIRMWARE_DIR, logger, { verifyKeys });
+  const cache = new ImageCache(config.OTA_CACHE_MAX_BYTES, logger);
+  catalog.onReload((c) => cache.retain(c));
+  const state = await LowdbOtaStateRepo.open(config.DATA_DIR, logger);
+  ctx.onClose(() => state.close());
+  const rollouts = await LowdbRolloutRepo.open(config.DATA_DIR);
+  const ota = new OtaService(ctx, catalog, cache, state, rollouts);
+  services.set(ctx, ota);
+
+  const app = new Hono<AppEnv>();
+  const device = ctx.requireDevice;
+  const admin = ctx.requireAdmin;
+  const deviceBody = (c: Context<AppEnv>) => {
+    requireJsonContentType(c);
+    return parseJson(c.get('rawBody'));
+  };
+
+  // --- device routes (signed requests, signed answers)
+  app.get('/ota/check/:device_id', device, async (c) => {
+    return c.json(await ota.check(c.get('device').device_id, { version: c.req.query('version'), security_counter: c.req.query('security_counter') }));
+  });
+  app.post('/ota/initiate/:device_id', device, async (c) => {
+    return c.json(await ota.initiate(c.get('device').device_id, deviceBody(c)));
+  });
+  app.get('/ota/chunk/:device_id', device, async (c) => {
+    // A pure read as far as the device is concerned: recompute instead of storing 1 KiB+ replies.
+    c.set('idempotent', true);
+    return c.json(await ota.chunk(c.get('device').device_id, { version: c.req.query('version'), chunk: c.req.query('chunk') }, pathWithQuery(c)));
+  });
+  app.post('/ota/complete/:device_id', device, async (c) => {
+    return c.json(await ota.complete(c.get('device').device_id, deviceBody(c)));
+  });
+
+  // --- downloads (device, admin or public)
+  app.get('/ota/firmware/:version', downloadAuth(ctx), downloadHandler(ctx, ota));
+
+  // --- admin
+  app.get('/ota/images', admin, async (c) => c.json(await ota.images()));
+  app.get('/ota/status/:device_id', admin, async (c) => c.json(await ota.status(assertDeviceId(c.req.param('device_id')))));
+  app.get('/ota/stats', admin, async (c) => c.json(await ota.stats()));
+  app.post('/ota/rollouts', admin, async (c) => c.json({ success: true, rollout: await ota.createRollout(await readAdminJson(c)) }, 201));
+  app.get('/ota/rollouts', admin, (c) => {
+    const rollouts = ota.listRollouts();
+    return c.json({ success: true, count: rollouts.length, rollouts });
+  });
+  app.get('/ota/rollouts/:id', admin, (c) => c.json({ success: true, rollout: ota.getRollout(c.req.param('id')) }));
+  app.patch('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.patchRollout(c.req.param('id'), await readAdminJson(c)) }));
+  app.post('/ota/rollouts/:id/pause', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'paused' }) }));
+  app.post('/ota/rollouts/:id/resume', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'active' }) }));
+  return app;
+}

@@ -1,0 +1,215 @@
+/**
+ * The embedded OtaStateRepo: one lowdb document, DATA_DIR/ota-state.json, holding device OTA
+ * state, the current session of each device and per-version counters. Decisions (noteCheck,
+ * openSession, complete) are one `mutate` each and durable before they return. The hot path —
+ * one `recordChunk` per chunk request, one `recordDownload` per range request — only updates
+ * memory and marks the document dirty; a timer folds the changes in with one write at most every
+ * FLUSH_MS, and `close` flushes. Rewriting the whole document per chunk would cost a file write
+ * plus fsync for every 1 KiB served; losing up to a second of progress counters in a power cut
+ * costs nothing (devices resume from their own verified state, sessions.ts).
+ */
+import { join } from 'node:path';
+import type { Logger } from '../logger.ts';
+import { JsonDocument } from '../store/json-document.ts';
+import { afterChunk, decideOpen, finishSession, newSession, requireChunkSession, type OtaSession, type SessionImage } from './sessions.ts';
+import {
+  ZERO_COUNTERS,
+  emptyDeviceState,
+  type CompletionOutcome,
+  type CompletionReport,
+  type DeviceOtaState,
+  type OpenOutcome,
+  type OtaStateRepo,
+  type VersionCounters,
+} from './state.ts';
+
+interface StateDoc {
+  devices: Record<string, DeviceOtaState>;
+  sessions: Record<string, OtaSession>;
+  versions: Record<string, VersionCounters>;
+}
+
+const FLUSH_MS = 1000;
+
+export class LowdbOtaStateRepo implements OtaStateRepo {
+  /** Sessions changed by recordChunk since the last flush (newest state). */
+  private readonly hotSessions = new Map<string, OtaSession>();
+  /** Per-version counter increments not yet in the document. */
+  private readonly hotCounters = new Map<string, VersionCounters>();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Hot changes were folded into memory by a change that then threw (so nothing was written). */
+  private unwritten = false;
+
+  private constructor(
+    private readonly doc: JsonDocument<StateDoc>,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(dataDir: string, logger: Logger): Promise<LowdbOtaStateRepo> {
+    const doc = await JsonDocument.open<StateDoc>(join(dataDir, 'ota-state.json'), { devices: {}, sessions: {}, versions: {} });
+    return new LowdbOtaStateRepo(doc, logger);
+  }
+
+  device(deviceId: string): DeviceOtaState | undefined {
+    return this.doc.data.devices[deviceId];
+  }
+
+  devices(): DeviceOtaState[] {
+    return Object.values(this.doc.data.devices);
+  }
+
+  session(deviceId: string): OtaSession | undefined {
+    return this.hotSessions.get(deviceId) ?? this.doc.data.sessions[deviceId];
+  }
+
+  sessions(): OtaSession[] {
+    const all = { ...this.doc.data.sessions };
+    for (const [id, s] of this.hotSessions) all[id] = s;
+    return Object.values(all);
+  }
+
+  versionCounters(): Record<string, VersionCounters> {
+    const out: Record<string, VersionCounters> = {};
+    for (const [v, c] of Object.entries(this.doc.data.versions)) out[v] = { ...c };
+    for (const [v, delta] of this.hotCounters) out[v] = add(out[v] ?? { ...ZERO_COUNTERS }, delta);
+    return out;
+  }
+
+  noteCheck(deviceId: string, report: { version: string; counter: number | null }, now: number): Promise<DeviceOtaState> {
+    return this.mutate((d) => {
+      const prev = d.devices[deviceId] ?? emptyDeviceState(deviceId);
+      const next: DeviceOtaState = {
+        ...prev,
+        current_version: report.version,
+        reported_counter: Math.max(prev.reported_counter, report.counter ?? 0),
+        last_check_at: now,
+      };
+      d.devices[deviceId] = next;
+      return next;
+    });
+  }
+
+  openSession(deviceId: string, image: SessionImage, rolloutId: string | null, now: number, idleMs: number, newId: () => string) {
+    return this.mutate((d) => {
+      const existing = d.sessions[deviceId];
+      const decision = decideOpen(existing, image, now, idleMs); // throws the 409
+      let outcome: OpenOutcome;
+      let session: OtaSession;
+      let replaced: OtaSession | null = null;
+      if (decision.action === 'resume') {
+        session = { ...existing!, last_activity_at: now };
+        outcome = 'resumed';
+      } else {
+        session = newSession(newId(), deviceId, image, rolloutId, now);
+        if (decision.action === 'replace') {
+          replaced = { ...existing!, status: 'replaced', finished_at: now };
+          bump(d, existing!.version, { sessions_replaced: 1 });
+          outcome = 'replaced';
+        } else outcome = 'created';
+      }
+      bump(d, image.version, outcome === 'resumed' ? { sessions_resumed: 1 } : { sessions_started: 1 });
+      d.sessions[deviceId] = session;
+      return { session, outcome, replaced };
+    });
+  }
+
+  recordChunk(deviceId: string, version: string, chunkRoot: string, index: number, bytes: number, now: number): OtaSession {
+    const session = requireChunkSession(this.session(deviceId), version, chunkRoot);
+    const next = afterChunk(session, index, bytes, now);
+    this.hotSessions.set(deviceId, next);
+    this.addHot(version, { chunks_served: 1, chunk_bytes: bytes });
+    return next;
+  }
+
+  recordDownload(version: string, bytes: number): void {
+    this.addHot(version, { downloads: 1, download_bytes: bytes });
+  }
+
+  complete(deviceId: string, report: CompletionReport, now: number): Promise<CompletionOutcome> {
+    return this.mutate((d) => {
+      const prev = d.devices[deviceId] ?? emptyDeviceState(deviceId);
+      const active = d.sessions[deviceId];
+      const closes = active !== undefined && active.status === 'active' && active.version === report.version;
+      const last = prev.last_result;
+      // A device repeating its report (new nonce, same words) must not skew success rates.
+      const counted = closes || !(last && last.version === report.version && last.success === report.success);
+      let session: OtaSession | null = null;
+      if (closes) {
+        session = finishSession(active, report.success, report.error, now);
+        d.sessions[deviceId] = session;
+      }
+      const device: DeviceOtaState = {
+        ...prev,
+        last_result: { version: report.version, success: report.success, error: report.error, at: now },
+        successes: prev.successes + (counted && report.success ? 1 : 0),
+        failures: prev.failures + (counted && !report.success ? 1 : 0),
+      };
+      if (report.success) {
+        device.current_version = report.version;
+        device.completed_counter = Math.max(prev.completed_counter, report.counter ?? 0);
+      }
+      d.devices[deviceId] = device;
+      if (counted) bump(d, report.version, report.success ? { successes: 1 } : { failures: 1 });
+      return { counted, session, device, rollout_id: session?.rollout_id ?? null };
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && !this.unwritten) return;
+    this.unwritten = false;
+    await this.mutate(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  /** Every write folds the hot changes in first, so the document never goes back in time. */
+  private mutate<R>(change: (d: StateDoc) => R): Promise<R> {
+    return this.doc.mutate((d) => {
+      for (const [id, s] of this.hotSessions) {
+        // A session replaced or finished since must not be overwritten by stale progress.
+        if (d.sessions[id]?.session_id === s.session_id && d.sessions[id]?.status === 'active') d.sessions[id] = s;
+      }
+      this.hotSessions.clear();
+      for (const [v, delta] of this.hotCounters) bump(d, v, delta);
+      this.hotCounters.clear();
+      try {
+        return change(d);
+      } catch (err) {
+        this.unwritten = true;
+        this.schedule();
+        throw err;
+      }
+    });
+  }
+
+  private addHot(version: string, delta: Partial<VersionCounters>): void {
+    this.hotCounters.set(version, add(this.hotCounters.get(version) ?? { ...ZERO_COUNTERS }, delta));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.timer && !this.closed) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush().catch((err: unknown) => this.logger.error({ err }, 'OTA progress flush failed'));
+      }, FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+}
+
+function add(base: VersionCounters, delta: Partial<VersionCounters>): VersionCounters {
+  const out = { ...base };
+  for (const k of Object.keys(delta) as (keyof VersionCounters)[]) out[k] += delta[k] ?? 0;
+  return out;
+}
+
+function bump(d: StateDoc, version: string, delta: Partial<VersionCounters>): void {
+  d.versions[version] = add(d.versions[version] ?? { ...ZERO_COUNTERS }, delta);
+}

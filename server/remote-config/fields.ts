@@ -1,0 +1,85 @@
+/**
+ * The remotely managed device settings: their types, ranges and built-in defaults. One zod
+ * schema per field, reused for fleet defaults, per-device overrides and the `set_config` command,
+ * so a value the gateway accepts anywhere is a value every device can apply.
+ */
+import { z } from 'zod';
+
+export const COMPRESSION_METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart'] as const;
+
+const seconds = (min: number, max: number) =>
+  z.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
+
+const registerName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'register names are 1-32 characters of A-Z a-z 0-9 _, starting with a letter');
+
+export const fieldSchemas = {
+  /** Seconds between two reads of the inverter/meter registers. */
+  poll_frequency: seconds(1, 3600),
+  /** Seconds between two telemetry uploads. */
+  upload_frequency: seconds(10, 86_400),
+  /** Which registers to read and upload. */
+  registers: z
+    .array(registerName, { error: 'must be an array of register names' })
+    .min(1, 'must list 1..32 registers')
+    .max(32, 'must list 1..32 registers')
+    .refine((r) => new Set(r).size === r.length, 'must not repeat a register'),
+  compression_enabled: z.boolean({ error: 'must be true or false' }),
+  compression_method: z.enum(COMPRESSION_METHODS, { error: `must be one of ${COMPRESSION_METHODS.join('|')}` }),
+  /** Seconds between heartbeats (any signed message counts); silence > 3x this is "offline". */
+  heartbeat_interval: seconds(10, 86_400),
+} as const;
+
+export type ConfigField = keyof typeof fieldSchemas;
+export const CONFIG_FIELDS = Object.keys(fieldSchemas) as ConfigField[];
+
+export type DeviceConfig = { [K in ConfigField]: z.infer<(typeof fieldSchemas)[K]> };
+export type ConfigValues = Partial<DeviceConfig>;
+
+export const BUILTIN_DEFAULTS: DeviceConfig = {
+  poll_frequency: 5,
+  upload_frequency: 60,
+  registers: ['voltage', 'current', 'power'],
+  compression_enabled: true,
+  compression_method: 'smart',
+  heartbeat_interval: 60,
+};
+
+/** PUT /config/defaults: any subset of fields, none unknown, at least one. */
+export const defaultsPatchSchema = z
+  .strictObject(fieldSchemas)
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one config field');
+
+/** PUT /config/:device_id: like defaults, and `null` drops a field's override (back to the fleet default). */
+export const overridePatchSchema = z
+  .strictObject({
+    poll_frequency: fieldSchemas.poll_frequency.nullable(),
+    upload_frequency: fieldSchemas.upload_frequency.nullable(),
+    registers: fieldSchemas.registers.nullable(),
+    compression_enabled: fieldSchemas.compression_enabled.nullable(),
+    compression_method: fieldSchemas.compression_method.nullable(),
+    heartbeat_interval: fieldSchemas.heartbeat_interval.nullable(),
+  })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one config field');
+
+export type OverridePatch = z.infer<typeof overridePatchSchema>;
+
+/** `set_config` command parameters: a non-empty override without nulls. */
+export const setConfigParametersSchema = defaultsPatchSchema;
+
+/** Rules across fields, checked on the effective config a change would produce. */
+export function crossFieldProblem(c: DeviceConfig): { field: ConfigField; message: string } | undefined {
+  if (c.upload_frequency < c.poll_frequency) {
+    return { field: 'upload_frequency', message: `must be >= poll_frequency (${c.poll_frequency})` };
+  }
+  return undefined;
+}
+
+export function overlay(...layers: ConfigValues[]): DeviceConfig {
+  const out = { ...BUILTIN_DEFAULTS } as Record<string, unknown>;
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) out[k] = v;
+  return out as DeviceConfig;
+}

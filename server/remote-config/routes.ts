@@ -1,0 +1,73 @@
+/**
+ * Remote configuration routes.
+ *   GET  /config               device (signed): effective config + config_version (recomputed on a retransmission)
+ *   GET  /config/defaults      admin: fleet defaults (effective values and the explicitly set ones)
+ *   PUT  /config/defaults      admin: merge fields into the fleet defaults, bump the version
+ *   GET  /config/fleet         admin: devices still on an old version
+ *   GET  /config/:device_id    admin: effective config, overrides, applied version, behind?
+ *   PUT  /config/:device_id    admin: merge overrides (null drops one), bump the version
+ *   DELETE /config/:device_id  admin: drop all overrides of a device
+ * `defaults` and `fleet` are matched before `:device_id`, so devices with those ids cannot be
+ * configured individually through these paths.
+ */
+import { Hono } from 'hono';
+import type { AppContext, AppEnv } from '../context.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { NotFoundError } from '../errors.ts';
+import { readAdminJson } from '../http/body.ts';
+import { parseStrict } from '../control-plane/validate.ts';
+import { defaultsPatchSchema, overridePatchSchema } from './fields.ts';
+import type { RemoteConfigService } from './service.ts';
+
+export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const admin = ctx.requireAdmin;
+
+  /** An existing, non-revoked device. */
+  const activeDevice = (raw: string) => {
+    const id = assertDeviceId(raw);
+    const record = ctx.registry.get(id);
+    if (!record || record.revoked_at) throw new NotFoundError(`device ${id} not found`, 'unknown_device');
+    return id;
+  };
+
+  app.get('/config', ctx.requireDevice, (c) => {
+    c.set('idempotent', true);
+    const eff = service.effective(c.get('device').device_id);
+    return c.json({ success: true, config_version: eff.config_version, config: eff.config });
+  });
+
+  app.get('/config/defaults', admin, (c) => c.json({ success: true, ...service.defaults() }));
+
+  app.put('/config/defaults', admin, async (c) => {
+    const patch = parseStrict(defaultsPatchSchema, await readAdminJson(c), 'invalid_config');
+    const result = await service.updateDefaults(patch, 'admin');
+    return c.json({ success: true, changed: result.changed, ...service.defaults() });
+  });
+
+  app.get('/config/fleet', admin, (c) => {
+    const lag = service.lagging();
+    return c.json({ success: true, latest_version: service.latestVersion, devices: lag.total, up_to_date: lag.up_to_date, behind: lag.behind });
+  });
+
+  app.get('/config/:device_id', admin, (c) => {
+    const id = assertDeviceId(c.req.param('device_id'));
+    ctx.registry.require(id);
+    return c.json({ success: true, ...service.deviceView(id) });
+  });
+
+  app.put('/config/:device_id', admin, async (c) => {
+    const id = activeDevice(c.req.param('device_id'));
+    const patch = parseStrict(overridePatchSchema, await readAdminJson(c), 'invalid_config');
+    const result = await service.updateDevice(id, patch, 'admin');
+    return c.json({ success: true, changed: result.changed, ...service.deviceView(id) });
+  });
+
+  app.delete('/config/:device_id', admin, async (c) => {
+    const id = activeDevice(c.req.param('device_id'));
+    const result = await service.clearDevice(id, 'admin');
+    return c.json({ success: true, changed: result !== undefined, ...service.deviceView(id) });
+  });
+
+  return app;
+}

@@ -1,0 +1,754 @@
+/**
+ * End to end: the C device (firmware/host/build/fleetgate-sim, the portable core + POSIX port)
+ * against the real gateway as a child process. One gateway (FAULTS_ENABLED=1, temp DATA_DIR,
+ * KEYS_DIR from `fleetgate keys init`, FIRMWARE_DIR filled with `fleetgate firmware package`) and
+ * one simulated device (one state dir) go through the steps below in order; each step is its own
+ * test so a failure names it, and each asserts on the gateway's state through the admin API, not
+ * only on the simulator's exit code and JSON lines.
+ *
+ * Images are packaged up front into a staging dir (in parallel with the build and the gateway's
+ * start) and moved into FIRMWARE_DIR when a step needs them, so the gateway offers exactly what
+ * each step expects. The simulator is built through scripts/setup-firmware.sh --no-test, which
+ * takes a flock on the build dir (c-unit.test.ts builds the same tree, possibly at the same time).
+ * FLEETGATE_E2E_KEEP=1 keeps the temp dir (printed) for a look after a failure.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { copyFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/gateway.ts';
+import { ROOT, runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
+
+const TOKEN = 'e2e-admin-token-0123456789abcdef';
+const DEVICE = 'meter-e2e-1';
+const SIM = join(ROOT, 'firmware', 'host', 'build', 'fleetgate-sim');
+const METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart', 'plain'] as const;
+const SAMPLES_PER_UPLOAD = 24;
+
+/** The images of the run: version, security counter, and the step that releases them. */
+const IMAGES = {
+  '1.0.5': { counter: 1, seed: 5 }, // step 6: the first update, offered by /ota/check
+  '1.0.6': { counter: 2, seed: 6 }, // step 7: interrupted and resumed
+  '1.0.7': { counter: 2, seed: 7 }, // step 8: a corrupted chunk on the way
+  '1.0.4': { counter: 2, seed: 4 }, // step 9: older version, allowed counter: the device refuses
+  '1.0.8': { counter: 1, seed: 8 }, // step 9: newer version, counter below the floor: never offered
+  '1.0.9': { counter: 3, seed: 9 }, // step 10: its manifest is tampered with on disk
+} as const;
+type Version = keyof typeof IMAGES;
+
+let dir = '';
+let keysDir = '';
+let stageDir = '';
+let fwDir = '';
+let dataDir = '';
+let stateDir = '';
+let gw: GatewayProcess | undefined;
+const plain = new Map<Version, Buffer>();
+let setupDone = false;
+let failed = false;
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+type Line = Record<string, any>;
+
+interface SimRun {
+  code: number | null;
+  lines: Line[];
+  stderr: string;
+  /** The one line of `action` that is not a progress event (the result line for ota). */
+  last(action: string): Line;
+}
+
+function describeRun(r: { code: number | null; lines: Line[]; stderr: string }): string {
+  return `exit ${r.code}\n${r.lines.map((l) => JSON.stringify(l)).join('\n')}\n${r.stderr}`;
+}
+
+async function sim(args: string[], timeoutMs = 60_000): Promise<SimRun> {
+  assert.ok(gw, 'gateway not running');
+  const r = await runProcess(SIM, ['--state-dir', stateDir, '--url', gw!.url, '--keys-dir', keysDir, ...args], { timeoutMs });
+  const lines: Line[] = [];
+  for (const text of r.stdout.split('\n')) {
+    if (text.trim() === '') continue;
+    try {
+      lines.push(JSON.parse(text) as Line);
+    } catch {
+      assert.unreachable(`fleetgate-sim printed a line that is not JSON: ${text}\n${r.stderr}`);
+    }
+  }
+  const run: SimRun = {
+    code: r.code,
+    lines,
+    stderr: r.stderr,
+    last(action: string) {
+      const found = lines.filter((l) => l.action === action && (l.event === undefined || l.event === 'result'));
+      assert.ok(found.length > 0, `no "${action}" line\n${describeRun(run)}`);
+      return found[found.length - 1]!;
+    },
+  };
+  return run;
+}
+
+async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  assert.ok(gw, 'gateway not running');
+  const res = await fetch(`${gw!.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json };
+}
+
+async function adminOk(method: string, path: string, body?: unknown): Promise<any> {
+  const r = await admin(method, path, body);
+  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+const fleetgate = (args: string[]) => runProcess(process.execPath, ['cli/bin.js', ...args], { timeoutMs: 60_000 });
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** A deterministic ESP32-app-like image: magic 0xE9, then xorshift bytes. */
+function firmwareBytes(seed: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = (0x9e3779b9 ^ seed) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  b[0] = 0xe9;
+  return b;
+}
+
+interface Sample {
+  timestamp: number;
+  voltage: number;
+  current: number;
+  power: number;
+}
+
+/** A meter series: 1 decimal volts, 2 decimal amps, whole watts; its own time range per upload. */
+function samplesFor(index: number, count = SAMPLES_PER_UPLOAD): Sample[] {
+  const out: Sample[] = [];
+  let volts = 229.5 + index / 10;
+  for (let i = 0; i < count; i++) {
+    volts = Math.round((volts + (((i * 7 + index) % 5) - 2) * 0.1) * 10) / 10;
+    const current = Math.round((1 + ((i + index) % 7) * 0.25 + (i % 3) * 0.01) * 100) / 100;
+    out.push({ timestamp: 1_760_000_000 + index * 100_000 + 60 * i, voltage: volts, current, power: Math.round(volts * current) });
+  }
+  return out;
+}
+
+async function writeSamples(name: string, samples: Sample[]): Promise<string> {
+  const path = join(dir, `${name}.json`);
+  await writeFile(path, JSON.stringify(samples));
+  return path;
+}
+
+async function telemetry(): Promise<any[]> {
+  const j = await adminOk('GET', `/telemetry/${DEVICE}?limit=100000`);
+  return j.samples as any[];
+}
+
+async function securityStats(): Promise<any> {
+  const j = await adminOk('GET', '/security/stats');
+  return j.devices[DEVICE];
+}
+
+async function deviceRecord(): Promise<any> {
+  const j = await adminOk('GET', '/devices');
+  const d = (j.devices as any[]).find((x) => x.device_id === DEVICE);
+  assert.ok(d, `${DEVICE} not in GET /devices`);
+  return d;
+}
+
+const otaStatus = () => adminOk('GET', `/ota/status/${DEVICE}`);
+const otaStats = () => adminOk('GET', '/ota/stats');
+const simStatus = async () => (await sim(['status'])).last('status');
+
+/** Moves staged images into FIRMWARE_DIR (image first, then manifest, as the packager does). */
+async function release(...versions: Version[]): Promise<void> {
+  for (const v of versions) {
+    await rename(join(stageDir, `firmware_${v}_encrypted.bin`), join(fwDir, `firmware_${v}_encrypted.bin`));
+    await rename(join(stageDir, `firmware_${v}_manifest.json`), join(fwDir, `firmware_${v}_manifest.json`));
+  }
+}
+
+/** Waits until the gateway's catalog (rescanned on OTA requests) shows what `ready` wants. */
+async function waitForCatalog(ready: (images: any) => boolean, what: string): Promise<any> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const j = await adminOk('GET', '/ota/images');
+    if (ready(j)) return j;
+    if (Date.now() > deadline) assert.unreachable(`gateway catalog never showed ${what}: ${JSON.stringify(j)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const listed = (j: any, v: string) => (j.images as any[]).some((i) => i.version === v);
+
+/** Slot files of the simulated device (a finished slot is truncated to the image size). */
+const slot = (n: 0 | 1) => readFile(join(stateDir, `slot${n}.bin`));
+
+async function assertInstalled(n: 0 | 1, v: Version): Promise<void> {
+  const bytes = await slot(n);
+  assert.is(bytes.length, plain.get(v)!.length, `slot${n} size`);
+  assert.ok(bytes.equals(plain.get(v)!), `slot${n} is not byte-for-byte firmware ${v}`);
+  // the packager's own verifier: decrypts the image as served and checks every signature
+  const manifest = join(fwDir, `firmware_${v}_manifest.json`);
+  const r = await fleetgate(['firmware', 'verify', manifest, '--image', join(fwDir, `firmware_${v}_encrypted.bin`), '--keys', keysDir]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^OK ${v.replace(/\./g, '\\.')} \\(counter ${IMAGES[v].counter}\\)`));
+  assert.ok(r.stdout.includes(`sha256 ${sha256(bytes)}`), `firmware verify's sha256 differs from slot${n}: ${r.stdout}`);
+}
+
+/** Reboot into the new image, then a verified gateway answer confirms it (the app's rule). */
+async function rebootAndConfirm(v: Version, runningSlot: 0 | 1): Promise<void> {
+  const boot = await sim(['reboot']);
+  assert.is(boot.code, 0, describeRun(boot));
+  const rb = boot.last('reboot');
+  assert.is(rb.firmware_version, v);
+  assert.is(rb.running_slot, runningSlot);
+  assert.is(rb.pending_verify, true);
+  const diag = await sim(['diagnostics']);
+  assert.is(diag.code, 0, describeRun(diag));
+  const confirm = diag.lines.find((l) => l.action === 'confirm');
+  assert.ok(confirm, `no self-confirmation after the first verified answer\n${describeRun(diag)}`);
+  assert.is(confirm!.firmware_version, v);
+  assert.is(confirm!.security_counter_min, IMAGES[v].counter);
+  assert.is(diag.last('diagnostics').firmware_version, v);
+  const st = await simStatus();
+  assert.is(st.firmware_version, v);
+  assert.is(st.slots[runningSlot].state, 'valid');
+  const latest = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0];
+  assert.is(latest.firmware_version, v, 'the gateway saw the new version in diagnostics');
+}
+
+function step(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    if (!setupDone) assert.unreachable('setup failed; see the first failing test');
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      if (gw) console.log(`--- gateway output ---\n${gw.output().slice(-4000)}`);
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test.after(async () => {
+  await gw?.kill();
+  if (process.env.FLEETGATE_E2E_KEEP === '1' || (failed && process.env.FLEETGATE_E2E_KEEP !== '0')) {
+    console.log(`e2e state kept in ${dir}`);
+  } else if (dir) {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('setup: build fleetgate-sim, keys init, package images, start the gateway, provision the device', async () => {
+  try {
+    dir = await tempDir('fleetgate-e2e-');
+    keysDir = join(dir, 'keys');
+    stageDir = join(dir, 'staged');
+    fwDir = join(dir, 'firmware');
+    dataDir = join(dir, 'data');
+    stateDir = join(dir, 'device');
+    await Promise.all([mkdir(stageDir), mkdir(fwDir)]);
+    const build = runProcess('bash', [join(ROOT, 'scripts', 'setup-firmware.sh'), '--no-test'], {
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+      timeoutMs: 15 * 60_000,
+    });
+    const keys = await fleetgate(['keys', 'init', '--dir', keysDir]);
+    assert.is(keys.code, 0, keys.stderr);
+    // Sizes 64-200 KiB, not multiples of the chunk size (a short last chunk, PKCS#7 padding).
+    let i = 0;
+    await Promise.all(
+      (Object.keys(IMAGES) as Version[]).map(async (v) => {
+        const bytes = firmwareBytes(IMAGES[v].seed, 64 * 1024 + 7919 * (IMAGES[v].seed + i++));
+        plain.set(v, bytes);
+        const bin = join(dir, `app_${v}.bin`);
+        await writeFile(bin, bytes);
+        const r = await fleetgate(['firmware', 'package', bin, '--version', v, '--security-counter', String(IMAGES[v].counter), '--keys', keysDir, '--out', stageDir, '--notes', `e2e ${v}`]);
+        assert.is(r.code, 0, `package ${v}: ${r.stderr}`);
+      }),
+    );
+    await release('1.0.5');
+    gw = await startGatewayProcess({
+      DATA_DIR: dataDir,
+      KEYS_DIR: keysDir,
+      FIRMWARE_DIR: fwDir,
+      ADMIN_TOKEN: TOKEN,
+      FAULTS_ENABLED: '1',
+      DURABILITY: 'write',
+    });
+    const built = await build;
+    assert.is(built.code, 0, `setup-firmware.sh --no-test failed:\n${built.stdout.slice(-3000)}\n${built.stderr.slice(-3000)}`);
+
+    const reg = await admin('POST', '/devices', { device_id: DEVICE });
+    assert.is(reg.status, 201, JSON.stringify(reg.json));
+    const key = reg.json.hmac_key as string;
+    assert.match(key, /^[0-9a-f]{64}$/);
+    const prov = await sim(['--device-id', DEVICE, '--key-hex', key, '--fw-version', '1.0.0', 'provision']);
+    assert.is(prov.code, 0, describeRun(prov));
+    assert.is(prov.last('boot').firmware_version, '1.0.0');
+    assert.is(prov.last('provision').device_id, DEVICE);
+    setupDone = true;
+  } catch (err) {
+    failed = true;
+    if (gw) console.log(`--- gateway output ---\n${gw.output().slice(-4000)}`);
+    throw err;
+  }
+});
+
+// 1 ---------------------------------------------------------------------------------------------
+step('1. uploads with every packing method (and plain) are stored exactly, method per sample', async () => {
+  const expected = new Map<string, Sample[]>();
+  for (const [index, method] of METHODS.entries()) {
+    const samples = samplesFor(index);
+    expected.set(method, samples);
+    const r = await sim(['upload', '--samples', await writeSamples(`upload-${method}`, samples), '--method', method]);
+    assert.is(r.code, 0, describeRun(r));
+    const line = r.last('upload');
+    assert.is(line.ok, true, describeRun(r));
+    assert.is(line.status, 200);
+    assert.is(line.verified, true, 'the upload answer is signed and verified (no --upload-sig optional)');
+    assert.is(line.accepted, samples.length);
+    assert.is(line.duplicate, false);
+    assert.is(line.method, method);
+  }
+  const stored = await telemetry();
+  assert.is(stored.length, METHODS.length * SAMPLES_PER_UPLOAD, 'exactly the uploaded samples, once each');
+  const nonces = new Set<number>();
+  for (const method of METHODS) {
+    const got = stored
+      .filter((s) => s.method === method)
+      .map((s) => ({ timestamp: s.timestamp, voltage: s.voltage, current: s.current, power: s.power }))
+      .sort((a, b) => a.timestamp - b.timestamp);
+    assert.equal(got, expected.get(method), `samples stored for method ${method}`);
+    for (const s of stored.filter((x) => x.method === method)) nonces.add(s.nonce);
+  }
+  assert.is(nonces.size, METHODS.length, 'one message (nonce) per upload');
+});
+
+// 2 ---------------------------------------------------------------------------------------------
+step('2. a retransmission after a dropped response is answered duplicate and stored once', async () => {
+  const before = await telemetry();
+  const statsBefore = await securityStats();
+  const samples = samplesFor(10, 12);
+  // The gateway processes the upload, its answer is lost; the client resends the identical bytes.
+  const r = await sim(['--drop-responses', '1', 'upload', '--samples', await writeSamples('retransmit', samples), '--method', 'adaptive']);
+  assert.is(r.code, 0, describeRun(r));
+  const line = r.last('upload');
+  assert.is(line.ok, true);
+  assert.is(line.responses_dropped, 1);
+  assert.is(line.attempts, 2, 'one retransmission');
+  assert.is(line.duplicate, true, 'the retransmission is answered from the stored reply');
+  assert.is(line.verified, true);
+  assert.is(line.accepted, samples.length);
+  const after = await telemetry();
+  assert.is(after.length, before.length + samples.length, 'stored once');
+  assert.is(after.filter((s) => s.nonce === line.nonce).length, samples.length);
+  const statsAfter = await securityStats();
+  assert.is(statsAfter.duplicate, statsBefore.duplicate + 1);
+  assert.is(statsAfter.accepted, statsBefore.accepted + 1);
+  assert.is(statsAfter.replay, statsBefore.replay);
+
+  // A signed request whose answer is held past the device's timeout (fault network_timeout):
+  // the device times out, resends the same bytes, gets the stored reply; one report is stored.
+  const diagBefore = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1000`)).count as number;
+  const inj = await admin('POST', '/fault/inject', { fault_type: 'network_timeout', device_id: DEVICE, count: 1, delay_ms: 4000 });
+  assert.is(inj.status, 201, JSON.stringify(inj.json));
+  const d = await sim(['--timeout-ms', '1500', '--attempts', '3', 'diagnostics']);
+  assert.is(d.code, 0, describeRun(d));
+  const dl = d.last('diagnostics');
+  assert.is(dl.ok, true);
+  assert.ok(dl.attempts >= 2, `the held answer timed out and the request was resent: ${JSON.stringify(dl)}`);
+  assert.is(dl.verified, true);
+  assert.is((await adminOk('GET', `/diagnostics/${DEVICE}?limit=1000`)).count, diagBefore + 1, 'diagnostics stored once');
+  const history = (await adminOk('GET', '/fault/history')).history as any[];
+  assert.ok(history.some((h) => h.action === 'triggered' && h.fault_type === 'network_timeout' && h.path === `/diagnostics/${DEVICE}`));
+  assert.is((await securityStats()).duplicate, statsAfter.duplicate + 1);
+});
+
+// 3 ---------------------------------------------------------------------------------------------
+step('3. a reboot keeps the nonces valid: next epoch, larger nonce, upload accepted (a rolled-back epoch is a signed 401 replay)', async () => {
+  const old = (await deviceRecord()).last_nonce as number;
+  assert.ok(old > 0);
+  const epochBefore = await readFile(join(stateDir, 'kv', 'fg_epoch'));
+  const boot = await sim(['reboot', '--reason', 'watchdog']);
+  assert.is(boot.code, 0, describeRun(boot));
+  assert.is(boot.last('reboot').reset_reason, 'watchdog');
+  const r = await sim(['upload', '--samples', await writeSamples('after-reboot', samplesFor(11, 6)), '--method', 'smart']);
+  assert.is(r.code, 0, describeRun(r));
+  const line = r.last('upload');
+  assert.is(line.status, 200);
+  assert.is(line.duplicate, false);
+  const now = (await deviceRecord()).last_nonce as number;
+  assert.is(now, line.nonce, 'the gateway accepted the new nonce');
+  assert.ok(now > old, `nonce ${now} > ${old}`);
+  assert.is(now >>> 16, (old >>> 16) + 1, 'the boot reserved the next epoch (high 16 bits)');
+  assert.is(now & 0xffff, 0, 'first nonce of the new epoch');
+  const diag = await sim(['diagnostics']);
+  assert.is(diag.code, 0, describeRun(diag));
+  assert.is(diag.last('diagnostics').boot_id, now >>> 16);
+  const latest = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0];
+  assert.is(latest.boot_id, String(now >>> 16));
+  assert.is(latest.reset_reason, 'watchdog');
+
+  // The counter-example: a copy of the device whose NVS epoch was rolled back reuses that
+  // epoch's nonces. The gateway refuses it as a replay, and the 401 is signed, so the device can
+  // believe it (verified, error_code read).
+  const clone = join(dir, 'device-rolled-back');
+  await cp(stateDir, clone, { recursive: true });
+  await writeFile(join(clone, 'kv', 'fg_epoch'), epochBefore);
+  await rm(join(clone, 'ram'));
+  const statsBefore = await securityStats();
+  const lastBefore = (await deviceRecord()).last_nonce as number;
+  const replay = await runProcess(SIM, ['--state-dir', clone, '--url', gw!.url, 'upload', '--samples', await writeSamples('replayed', samplesFor(14, 3)), '--method', 'smart']);
+  const rl = JSON.parse(replay.stdout.trim().split('\n').pop()!) as Line;
+  assert.is(replay.code, 4, replay.stdout + replay.stderr);
+  assert.is(rl.action, 'upload');
+  assert.is(rl.nonce, now, 'the rolled-back device reuses the first nonce of the epoch');
+  assert.is(rl.status, 401);
+  assert.is(rl.error_code, 'replay');
+  assert.is(rl.verified, true, 'the replay rejection is signed');
+  assert.is((await securityStats()).replay, statsBefore.replay + 1);
+  assert.is((await deviceRecord()).last_nonce, lastBefore, 'nothing accepted');
+  await rm(clone, { recursive: true, force: true });
+});
+
+// 4 ---------------------------------------------------------------------------------------------
+step('4. command poll → execute → result: set_power 75% completes', async () => {
+  const created = await admin('POST', `/commands/${DEVICE}`, { command_type: 'set_power', parameters: { power: '75%' } });
+  assert.is(created.status, 201, JSON.stringify(created.json));
+  const id = created.json.command_id as string;
+  const r = await sim(['poll']);
+  assert.is(r.code, 0, describeRun(r));
+  const line = r.last('poll');
+  assert.is(line.ok, true);
+  assert.is(line.verified, true);
+  assert.is(line.command.command_id, id);
+  assert.is(line.command.command_type, 'set_power');
+  assert.equal(line.command.parameters, { power: '75%' });
+  assert.is(line.result.status, 'completed');
+  assert.is(line.result.acknowledged, true);
+  assert.is(line.result.http_status, 200);
+  const status = await adminOk('GET', `/commands/status/${id}`);
+  assert.is(status.command.status, 'completed');
+  assert.is(status.command.result, 'Power set to 75%');
+  assert.is(status.command.attempts, 1);
+  // nothing else queued
+  const again = await sim(['poll']);
+  assert.is(again.last('poll').command, null);
+});
+
+// 5 ---------------------------------------------------------------------------------------------
+step('5. a config change is picked up (GET /config, and a set_config push), applied, reported in diagnostics', async () => {
+  const put = await adminOk('PUT', `/config/${DEVICE}`, { upload_frequency: 300, compression_method: 'delta' });
+  const version = put.config_version as number;
+  assert.ok(version >= 1);
+  assert.is(put.behind, true);
+  const r = await sim(['config']);
+  assert.is(r.code, 0, describeRun(r));
+  const line = r.last('config');
+  assert.is(line.ok, true);
+  assert.is(line.verified, true);
+  assert.is(line.config_version, version);
+  assert.is(line.config.upload_frequency, 300);
+  assert.is(line.config.compression_method, 'delta');
+  assert.ok(line.changed.includes('upload_frequency') && line.changed.includes('compression_method'), JSON.stringify(line.changed));
+  const st = await simStatus();
+  assert.is(st.config_version, version, 'persisted on the device');
+  const diag = await sim(['diagnostics']);
+  assert.is(diag.code, 0, describeRun(diag));
+  const dl = diag.last('diagnostics');
+  assert.is(dl.gateway_config_version, version);
+  assert.is(dl.config_behind, false);
+  const view = await adminOk('GET', `/config/${DEVICE}`);
+  assert.is(view.applied_version, version, "the gateway's view: applied version");
+  assert.is(view.behind, false);
+  const latest = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0];
+  assert.is(latest.config_version, version);
+  // the applied config drives the device: an upload without --method uses the configured one
+  const up = await sim(['upload', '--samples', await writeSamples('configured', samplesFor(12, 8))]);
+  assert.is(up.code, 0, describeRun(up));
+  assert.is(up.last('upload').method, 'delta');
+
+  // pushed with a set_config command: the parameters carry the new version, applied at once
+  const pushed = await admin('POST', `/commands/${DEVICE}`, { command_type: 'set_config', parameters: { heartbeat_interval: 120 } });
+  assert.is(pushed.status, 201, JSON.stringify(pushed.json));
+  const poll = await sim(['poll']);
+  assert.is(poll.code, 0, describeRun(poll));
+  const pl = poll.last('poll');
+  assert.is(pl.command.command_type, 'set_config');
+  const pushedVersion = pl.command.parameters.config_version as number;
+  assert.ok(pushedVersion > version, JSON.stringify(pl.command));
+  assert.is(pl.result.status, 'completed');
+  const st2 = await simStatus();
+  assert.is(st2.config_version, pushedVersion);
+  assert.is(st2.config.heartbeat_interval, 120);
+  assert.is(st2.config.upload_frequency, 300, 'earlier values kept');
+  assert.is((await sim(['diagnostics'])).code, 0);
+  const view2 = await adminOk('GET', `/config/${DEVICE}`);
+  assert.is(view2.config_version, pushedVersion);
+  assert.is(view2.applied_version, pushedVersion);
+  assert.is(view2.behind, false);
+});
+
+// 6 ---------------------------------------------------------------------------------------------
+step('6. full OTA: offered by /ota/check, decrypted, signature-checked, installed byte for byte', async () => {
+  const r = await sim(['ota']);
+  assert.is(r.code, 0, describeRun(r));
+  assert.ok(r.lines.some((l) => l.event === 'available' && l.version === '1.0.5'), 'offered by /ota/check');
+  const res = r.last('ota');
+  assert.is(res.ok, true, describeRun(r));
+  assert.is(res.version, '1.0.5');
+  assert.is(res.complete, true);
+  assert.is(res.security_counter, 1);
+  assert.is(res.chunks_written, res.total_chunks);
+  assert.is(res.refetches, 0);
+  assert.ok(r.lines.some((l) => l.event === 'verified'));
+  assert.ok(r.lines.some((l) => l.event === 'reported'));
+  const chunks = r.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk);
+  assert.equal(chunks, [...Array(res.total_chunks as number).keys()]);
+
+  const status = await otaStatus();
+  assert.is(status.current_version, '1.0.5');
+  assert.is(status.successes, 1);
+  assert.is(status.failures, 0);
+  assert.is(status.last_result.version, '1.0.5');
+  assert.is(status.last_result.success, true);
+  assert.is(status.session.status, 'completed');
+  assert.is(status.session.chunks_served, res.total_chunks);
+  assert.is(status.security_counter_floor, 1);
+  const stats = await otaStats();
+  assert.is(stats.versions['1.0.5'].successes, 1);
+  assert.is(stats.versions['1.0.5'].failures, 0);
+
+  const st = await simStatus();
+  assert.is(st.running_slot, 0);
+  assert.is(st.slots[1].version, '1.0.5');
+  assert.is(st.slots[1].state, 'new');
+  await assertInstalled(1, '1.0.5');
+  await rebootAndConfirm('1.0.5', 1);
+});
+
+// 7 ---------------------------------------------------------------------------------------------
+step('7. an interrupted OTA resumes from where it stopped, not from chunk 0', async () => {
+  await release('1.0.6', '1.0.7');
+  await waitForCatalog((j) => listed(j, '1.0.6') && listed(j, '1.0.7'), '1.0.6 and 1.0.7');
+  const STOP = 37;
+  const first = await sim(['ota', '--version', '1.0.6', '--stop-after-chunks', String(STOP)]);
+  assert.is(first.code, 0, describeRun(first));
+  const cut = first.last('ota');
+  assert.is(cut.error, 'interrupted');
+  assert.is(cut.complete, false);
+  assert.is(cut.next_chunk, STOP);
+  assert.equal(first.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk), [...Array(STOP).keys()]);
+  assert.is((await simStatus()).ota_resume_chunk, STOP);
+  const mid = await otaStatus();
+  assert.is(mid.session.status, 'active');
+  assert.is(mid.session.version, '1.0.6');
+  assert.is(mid.session.next_chunk, STOP);
+  assert.is(mid.session.chunks_served, STOP);
+  const sessionId = mid.session.session_id as string;
+
+  const second = await sim(['ota', '--version', '1.0.6']);
+  assert.is(second.code, 0, describeRun(second));
+  const res = second.last('ota');
+  assert.is(res.ok, true, describeRun(second));
+  assert.is(res.complete, true);
+  assert.is(res.resumed, true);
+  assert.is(res.resumed_at, STOP);
+  assert.is(res.chunks_written, res.total_chunks - STOP);
+  assert.ok(second.lines.some((l) => l.event === 'resume' && l.chunk === STOP));
+  const chunks = second.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk);
+  assert.is(chunks[0], STOP, 'the resumed run starts at the interruption point');
+  assert.is(chunks.length, res.total_chunks - STOP);
+
+  const status = await otaStatus();
+  assert.is(status.session.session_id, sessionId, 'the same download session was resumed');
+  assert.is(status.session.status, 'completed');
+  assert.is(status.session.chunks_served, res.total_chunks, 'no chunk was served twice');
+  assert.is(status.session.refetches, 0);
+  assert.is(status.current_version, '1.0.6');
+  assert.is(status.successes, 2);
+  const stats = await otaStats();
+  assert.is(stats.versions['1.0.6'].sessions_resumed, 1);
+  assert.is(stats.versions['1.0.6'].successes, 1);
+  await assertInstalled(0, '1.0.6');
+  await rebootAndConfirm('1.0.6', 0);
+});
+
+// 8 ---------------------------------------------------------------------------------------------
+step('8. a corrupted chunk (fault ota_hash_mismatch) is caught by its hash and fetched again', async () => {
+  const inj = await admin('POST', '/fault/inject', { fault_type: 'ota_hash_mismatch', device_id: DEVICE, count: 1 });
+  assert.is(inj.status, 201, JSON.stringify(inj.json));
+  const r = await sim(['ota']); // /ota/check offers the newest: 1.0.7
+  assert.is(r.code, 0, describeRun(r));
+  const rejected = r.lines.filter((l) => l.event === 'chunk_rejected');
+  assert.is(rejected.length, 1, describeRun(r));
+  assert.is(rejected[0]!.check, 'chunk_hash');
+  assert.is(rejected[0]!.chunk, 0, 'the first chunk served after arming the fault');
+  const chunk0 = r.lines.findIndex((l) => l.event === 'chunk' && l.chunk === 0);
+  assert.ok(chunk0 > r.lines.indexOf(rejected[0]!), 'chunk 0 accepted after the refetch');
+  const res = r.last('ota');
+  assert.is(res.ok, true, describeRun(r));
+  assert.is(res.version, '1.0.7');
+  assert.is(res.complete, true);
+  assert.is(res.refetches, 1);
+
+  const history = (await adminOk('GET', '/fault/history')).history as any[];
+  assert.ok(
+    history.some((h) => h.action === 'triggered' && h.fault_type === 'ota_hash_mismatch' && h.path === `/ota/chunk/${DEVICE}?version=1.0.7&chunk=0`),
+    JSON.stringify(history),
+  );
+  const status = await otaStatus();
+  assert.is(status.session.version, '1.0.7');
+  assert.is(status.session.status, 'completed');
+  assert.is(status.session.refetches, 1);
+  assert.is(status.session.chunks_served, res.total_chunks + 1);
+  assert.is(status.last_result.success, true);
+  assert.is(status.current_version, '1.0.7');
+  await assertInstalled(1, '1.0.7');
+  await rebootAndConfirm('1.0.7', 1);
+});
+
+// 9 ---------------------------------------------------------------------------------------------
+step('9. downgrades are refused: older version by the device, lower counter never offered', async () => {
+  await release('1.0.4', '1.0.8');
+  await waitForCatalog((j) => listed(j, '1.0.4') && listed(j, '1.0.8'), '1.0.4 and 1.0.8');
+  const successesBefore = (await otaStatus()).successes as number;
+  const slot0 = await slot(0);
+
+  // /ota/check: 1.0.8 is newer but below the counter floor (2), 1.0.4 is older: nothing offered.
+  const check = await sim(['ota']);
+  assert.is(check.code, 0, describeRun(check));
+  assert.is(check.last('ota').update_available, false, describeRun(check));
+  const status = await otaStatus();
+  assert.is(status.security_counter_floor, 2);
+  assert.is(status.update_available, false);
+  assert.is.not(status.offered_version, '1.0.8');
+
+  // Forced to 1.0.8 (counter 1 < 2): the gateway refuses to start the session.
+  const low = await sim(['ota', '--version', '1.0.8']);
+  assert.is(low.code, 4, describeRun(low));
+  const lowRes = low.last('ota');
+  assert.is(lowRes.ok, false);
+  assert.is(lowRes.status, 409);
+  assert.is(lowRes.error_code, 'security_counter_too_low');
+  assert.ok(!low.lines.some((l) => l.event === 'chunk'));
+
+  // Forced to 1.0.4 (counter 2, allowed): the gateway serves it, the device refuses it after
+  // authenticating the manifest and before touching flash, and reports the refusal.
+  const old = await sim(['ota', '--version', '1.0.4']);
+  assert.is(old.code, 1, describeRun(old));
+  const oldRes = old.last('ota');
+  assert.is(oldRes.ok, false);
+  assert.is(oldRes.check, 'downgrade');
+  assert.is(oldRes.error, 'rollback');
+  assert.is(oldRes.complete, false);
+  assert.ok(!old.lines.some((l) => l.event === 'chunk'), 'not a single chunk fetched');
+  assert.ok(old.lines.some((l) => l.event === 'reported' && l.check === 'downgrade'));
+
+  const after = await otaStatus();
+  assert.is(after.successes, successesBefore, 'no success recorded');
+  assert.is(after.current_version, '1.0.7');
+  assert.is(after.last_result.version, '1.0.4');
+  assert.is(after.last_result.success, false);
+  assert.is(after.last_result.error, 'downgrade: version 1.0.4 is older than the running 1.0.7');
+  const stats = await otaStats();
+  assert.is(stats.versions['1.0.4'].successes, 0);
+  assert.is(stats.versions['1.0.4'].failures, 1);
+  assert.is(stats.versions['1.0.8'].successes, 0);
+  assert.is(stats.versions['1.0.8'].sessions_started, 0);
+
+  const st = await simStatus();
+  assert.is(st.firmware_version, '1.0.7');
+  assert.is(st.security_counter_min, 2);
+  assert.is(st.slots[0].version, '1.0.6', 'the inactive slot was not rewritten');
+  assert.ok((await slot(0)).equals(slot0), 'the inactive slot is byte-for-byte unchanged');
+});
+
+// 10 --------------------------------------------------------------------------------------------
+step('10. a tampered manifest is refused before flashing; nothing is installed', async () => {
+  // Claim counter 9 instead of 3: header byte 12 (u32 LE) and its JSON copy, consistently, so
+  // only the RSA-PSS manifest signature can tell.
+  const manifestName = 'firmware_1.0.9_manifest.json';
+  const m = JSON.parse(await readFile(join(stageDir, manifestName), 'utf8'));
+  const header = Buffer.from(m.manifest_header, 'base64');
+  assert.is(header.readUInt32LE(12), 3);
+  header.writeUInt32LE(9, 12);
+  m.manifest_header = header.toString('base64');
+  m.security_counter = 9;
+  await writeFile(join(stageDir, manifestName), JSON.stringify(m, null, 2));
+  await release('1.0.9');
+  const slots = [await slot(0), await slot(1)];
+  const otadata = await readFile(join(stateDir, 'otadata'));
+
+  // (a) This gateway holds the fleet's public key (shared KEYS_DIR): it never serves the image.
+  const cat = await waitForCatalog((j) => (j.problems as any[]).some((p) => p.file === manifestName), `${manifestName} as a problem`);
+  assert.ok(!listed(cat, '1.0.9'));
+  assert.match((cat.problems as any[]).find((p) => p.file === manifestName).reason, /manifest_signature/);
+  const refused = await sim(['ota', '--version', '1.0.9']);
+  assert.is(refused.code, 4, describeRun(refused));
+  assert.is(refused.last('ota').error_code, 'firmware_not_found');
+
+  // (b) A gateway without the public key (or a compromised one) serves it: the device's own
+  // check stops it. Same DATA_DIR and FIRMWARE_DIR; KEYS_DIR holds only the device master key.
+  await gw!.kill();
+  gw = undefined;
+  const bareKeys = join(dir, 'gateway-keys-no-ota');
+  await mkdir(bareKeys, { mode: 0o700 });
+  await copyFile(join(keysDir, 'device_master.key'), join(bareKeys, 'device_master.key'));
+  gw = await startGatewayProcess({ DATA_DIR: dataDir, KEYS_DIR: bareKeys, FIRMWARE_DIR: fwDir, ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: '1', DURABILITY: 'write' });
+  await waitForCatalog((j) => listed(j, '1.0.9'), '1.0.9 served by the non-verifying gateway');
+
+  const r = await sim(['ota']); // offered by /ota/check: the newest, 1.0.9
+  assert.is(r.code, 1, describeRun(r));
+  assert.ok(r.lines.some((l) => l.event === 'available' && l.version === '1.0.9'), describeRun(r));
+  const res = r.last('ota');
+  assert.is(res.ok, false);
+  assert.is(res.check, 'manifest_signature');
+  assert.is(res.complete, false);
+  assert.ok(!r.lines.some((l) => l.event === 'manifest' || l.event === 'chunk'), 'refused before any chunk');
+  assert.ok(r.lines.some((l) => l.event === 'reported' && l.check === 'manifest_signature'));
+
+  const status = await otaStatus();
+  assert.is(status.current_version, '1.0.7');
+  assert.is(status.last_result.version, '1.0.9');
+  assert.is(status.last_result.success, false);
+  assert.match(status.last_result.error, /^manifest_signature/);
+  const stats = await otaStats();
+  assert.is(stats.versions['1.0.9'].successes, 0);
+  assert.is(stats.versions['1.0.9'].chunks_served, 0);
+
+  const st = await simStatus();
+  assert.is(st.firmware_version, '1.0.7');
+  assert.is(st.ota_resume_chunk, null);
+  assert.ok((await slot(0)).equals(slots[0]!), 'slot 0 untouched');
+  assert.ok((await slot(1)).equals(slots[1]!), 'slot 1 untouched');
+  assert.ok((await readFile(join(stateDir, 'otadata'))).equals(otadata), 'otadata untouched');
+  // the device still talks to the restarted gateway with its nonces
+  const up = await sim(['upload', '--samples', await writeSamples('final', samplesFor(13, 4)), '--method', 'rle']);
+  assert.is(up.code, 0, describeRun(up));
+  assert.is(up.last('upload').status, 200);
+});
+
+test.run();

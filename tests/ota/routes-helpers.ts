@@ -1,0 +1,139 @@
+/**
+ * Fixtures for the OTA route tests: a temp dir with fresh OTA keys (KEYS_DIR, so the gateway
+ * verifies manifest signatures) and packaged images in FIRMWARE_DIR, an in-process gateway on it,
+ * and `SimDevice`, which signs requests with an increasing nonce and checks every answer's
+ * signature the way the firmware does (body signature, or the streamed binding for downloads).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../server/clock.ts';
+import { macHexEquals } from '../../server/crypto/hmac.ts';
+import { streamBinding, streamSignature } from '../../server/http/device-request.ts';
+import { initKeys, loadSigningKeys, loadVerifyKeys, type SigningKeys, type VerifyKeys } from '../../server/ota/keys.ts';
+import { imageFileName, manifestFileName, type FirmwareManifest } from '../../server/ota/manifest.ts';
+import { packageBuffer } from '../../server/ota/package.ts';
+import { signRequestHeaders, verifyResponseSignature } from '../../server/protocol/device-request.ts';
+import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
+
+export interface ImageSpec {
+  version: string;
+  counter?: number;
+  size?: number;
+  chunkSize?: number;
+}
+
+export interface PackagedImage {
+  version: string;
+  plain: Buffer;
+  encrypted: Buffer;
+  manifest: FirmwareManifest;
+}
+
+export interface OtaFixture {
+  dir: string;
+  firmwareDir: string;
+  signing: SigningKeys;
+  verify: VerifyKeys;
+  images: Map<string, PackagedImage>;
+  addImage(spec: ImageSpec): Promise<PackagedImage>;
+}
+
+let sharedKeys: { dir: string } | undefined;
+
+/** Keys are generated once per test file (RSA keygen is the slow part) and copied per fixture. */
+async function keysDir(): Promise<string> {
+  if (!sharedKeys) {
+    const dir = await tempDir('fleetgate-ota-keys-');
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await initKeys(dir, { bits: 2048 });
+    sharedKeys = { dir };
+  }
+  return sharedKeys.dir;
+}
+
+export async function otaFixture(images: ImageSpec[] = []): Promise<OtaFixture> {
+  const dir = await tempDir('fleetgate-ota-');
+  const keys = join(dir, 'keys');
+  await mkdir(keys, { recursive: true });
+  const src = await keysDir();
+  for (const f of ['server_private_key.pem', 'server_public_key.pem', 'aes_firmware_key.bin']) {
+    await writeFile(join(keys, f), await readFile(join(src, f)), { mode: 0o600 });
+  }
+  const signing = await loadSigningKeys(keys);
+  const verify = await loadVerifyKeys(keys);
+  const firmwareDir = join(dir, 'firmware');
+  await mkdir(firmwareDir, { recursive: true });
+  const fixture: OtaFixture = {
+    dir,
+    firmwareDir,
+    signing,
+    verify,
+    images: new Map(),
+    async addImage(spec) {
+      const plain = randomBytes(spec.size ?? 5000);
+      const { manifest, encrypted } = packageBuffer(plain, signing, {
+        version: spec.version,
+        securityCounter: spec.counter ?? 0,
+        chunkSize: spec.chunkSize ?? 1024,
+      });
+      // Image before manifest, like the packager: the catalog keys on manifests.
+      await writeFile(join(firmwareDir, imageFileName(spec.version)), encrypted);
+      await writeFile(join(firmwareDir, manifestFileName(spec.version)), JSON.stringify(manifest, null, 2));
+      const img = { version: spec.version, plain, encrypted, manifest };
+      fixture.images.set(spec.version, img);
+      return img;
+    },
+  };
+  for (const spec of images) await fixture.addImage(spec);
+  return fixture;
+}
+
+export async function otaGateway(fixture: OtaFixture, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestGateway> {
+  return startTestGateway({ dir: fixture.dir, ...options });
+}
+
+export interface DeviceAnswer<T = Record<string, unknown>> {
+  status: number;
+  json: T;
+  res: Response;
+}
+
+export class SimDevice {
+  nonce = 0;
+
+  constructor(
+    readonly gw: TestGateway,
+    readonly id: string,
+    readonly key: Uint8Array,
+  ) {}
+
+  static async register(gw: TestGateway, id: string): Promise<SimDevice> {
+    return new SimDevice(gw, id, await gw.register(id));
+  }
+
+  /** A signed JSON request; the answer's body signature is checked (throws if wrong). */
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<DeviceAnswer<T>> {
+    const nonce = ++this.nonce;
+    const res = await this.gw.deviceRequest(this.id, this.key, nonce, method, path, body);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const sig = res.headers.get('x-signature');
+    if (!sig || !verifyResponseSignature(this.key, nonce, bytes, sig)) {
+      throw new Error(`${method} ${path}: bad or missing response signature (status ${res.status})`);
+    }
+    return { status: res.status, json: JSON.parse(new TextDecoder().decode(bytes)) as T, res };
+  }
+
+  /** A signed download request; a 200/206 answer must carry the streamed binding signature. */
+  async download(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ res: Response; bytes: Buffer }> {
+    const nonce = ++this.nonce;
+    const res = await this.gw.app.request(path, { method, headers: { ...signRequestHeaders(this.key, this.id, nonce, method, path), ...headers } });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const sig = res.headers.get('x-signature') ?? '';
+    const binding = streamBinding(res.status, res.headers);
+    const ok = binding !== undefined ? macHexEquals(sig, streamSignature(this.key, nonce, binding)) : verifyResponseSignature(this.key, nonce, bytes, sig);
+    if (!ok) throw new Error(`${method} ${path}: bad response signature (status ${res.status}, binding ${binding})`);
+    return { res, bytes };
+  }
+}
