@@ -34,7 +34,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // --- Device control plane (server/control-plane): commands, remote config, diagnostics, events,
-  // notifications, fault injection. See server/CONTROL-PLANE.md.
+  // notifications, fault injection. See README.md (Device control plane).
   /** A command delivered without a result is delivered again after this long. */
   COMMAND_ACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   /** Deliveries without a result before a command is given up (expired, reason max_attempts). */
@@ -73,7 +73,7 @@ const schema = z.object({
   /** Upper bound for a network_timeout delay asked for in a request. */
   FAULT_MAX_DELAY_MS: z.coerce.number().int().min(1).max(600_000).default(120_000),
 
-  // --- OTA serving (server/ota, see server/ota/ROUTES.md).
+  // --- OTA serving (server/ota, see README.md (OTA serving)).
   /** An OTA download session idle longer than this is replaced when the device initiates again. */
   OTA_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(300),
   /** A rollout pauses itself when failures / results exceeds this (after ROLLOUT_MIN_RESULTS results). */

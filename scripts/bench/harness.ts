@@ -51,7 +51,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 export async function startBare(env: Record<string, string> = {}, script = 'scripts/bench/bare-server.ts'): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = await waitForLine(child, /listening (\d+)/, 20_000);
+  const m = await waitForLine(child, /listening (\d+)/, 20_000).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   return { url: `http://127.0.0.1:${m[1]}`, child, stop: stopper(child) };
 }
 
@@ -75,7 +78,12 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await waitForLine(child, /fleetgate listening/, 30_000);
+  try {
+    await waitForLine(child, /fleetgate listening/, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL'); // never leave an orphan gateway behind a failed start
+    throw err;
+  }
   child.stdout!.resume();
   child.stderr!.resume();
   return { url: `http://127.0.0.1:${port}`, child, dir, stop: stopper(child) };

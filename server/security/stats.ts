@@ -33,9 +33,13 @@ const MAX_TRACKED_DEVICES = 100_000;
 
 export class SecurityStats {
   private dirty = false;
+  /** Number of per-device entries, kept so recording never counts the map's keys. */
+  private tracked: number;
   private timer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly doc: JsonDocument<StatsDoc>) {}
+  private constructor(private readonly doc: JsonDocument<StatsDoc>) {
+    this.tracked = Object.keys(doc.data.devices).length;
+  }
 
   static async open(dataDir: string, now: number, flushMs = 5000): Promise<SecurityStats> {
     const doc = await JsonDocument.open<StatsDoc>(join(dataDir, 'security-stats.json'), {
@@ -55,7 +59,10 @@ export class SecurityStats {
     data.fleet[outcome]++;
     if (deviceId && known) {
       let per = data.devices[deviceId];
-      if (!per && Object.keys(data.devices).length < MAX_TRACKED_DEVICES) per = data.devices[deviceId] = zero();
+      if (!per && this.tracked < MAX_TRACKED_DEVICES) {
+        per = data.devices[deviceId] = zero();
+        this.tracked++;
+      }
       if (per) {
         per.total++;
         per[outcome]++;

@@ -29,7 +29,7 @@ test('POST /devices returns a fresh 64-hex key once; duplicate is 409', async ()
 });
 
 test('device id validation', async () => {
-  for (const id of ['', 'a'.repeat(65), 'a b', 'a/b', '..', '.', 'ü', 5, null]) {
+  for (const id of ['', 'a'.repeat(65), 'a b', 'a/b', '..', '.', '__proto__', 'ü', 5, null]) {
     const res = await gw.admin('POST', '/devices', { device_id: id });
     assert.is(res.status, 400, `id ${JSON.stringify(id)}`);
     assert.is(await errorCode(res), 'invalid_device_id');

@@ -86,7 +86,7 @@ static int prv_handler(fg_fakehttp_t *f, const fg_http_request_t *req, fg_http_r
       return 0;
     case 7: /* always down */
       return FG_ERR_TRANSPORT;
-    case 8: /* the OTA routes of server/ota/ROUTES.md */
+    case 8: /* the OTA routes of README.md (OTA serving) */
       if (strncmp(req->path, "/ota/check/", 11) == 0) {
         fg_fakehttp_reply(req, resp, 200,
                           "{\"update_available\":true,\"current_version\":\"1.0.4\","

@@ -3,7 +3,7 @@
  * @brief fg_ota_source_t over the gateway's signed device API (fg_client): every OTA answer is
  *        response-signature-verified before it is used, on top of the manifest/chunk checks.
  *
- * Routes (server/ota/ROUTES.md; all signed device requests, query values percent-encoded):
+ * Routes (README.md (OTA serving); all signed device requests, query values percent-encoded):
  *   GET  /ota/check/<id>?version=<running>&security_counter=<min>
  *        -> {"update_available":bool,"version":V,"latest_version":V,...}  (no chunk table)
  *   POST /ota/initiate/<id>   {"firmware_version":V}
