@@ -4,7 +4,7 @@
  * Benchmarks whose module is absent are skipped (features land independently).
  * Select some with `npm run bench -- codec ingest`.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from './harness.ts';
 
@@ -20,7 +20,10 @@ const suites: [string, string, string][] = [
 ];
 
 const wanted = process.argv.slice(2);
-const results: Record<string, unknown> = { machine: machine() };
+// A partial run (`npm run bench -- poll`) updates its suites and keeps the others' last figures.
+const out = here('./results.json');
+const previous = wanted.length > 0 && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
+const results: Record<string, unknown> = { ...previous, machine: machine() };
 for (const [name, file, fn] of suites) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   if (!existsSync(here(file))) {
@@ -36,7 +39,6 @@ for (const [name, file, fn] of suites) {
     console.log(`  ${name} failed: ${(err as Error).message}`);
   }
 }
-const out = here('./results.json');
 writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
 console.log(`\nwrote ${out}\n`);
 const { renderTable } = await import('./report.ts');

@@ -130,8 +130,12 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       ctx.securityStats.record(claim.outcome === 'fresh' ? 'accepted' : 'duplicate', deviceId, true);
       return;
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    const headers = new Headers(res.headers);
+    // Fast path: sign the body @hono/node-server's lightweight Response already holds and set the
+    // header on its live headers. Reading it back with arrayBuffer() and building a new Response
+    // turned every answer into an undici stream: ~40% of a poll's CPU in the benchmark.
+    const cached = cachedBody(res);
+    const bytes = cached ?? new Uint8Array(await res.arrayBuffer());
+    const headers = cached ? res.headers : new Headers(res.headers);
     headers.set(HEADER_SIGNATURE, bytesToHex(responseSignature(key, nonce, bytes)));
     if (claim.outcome === 'fresh') {
       const stored: StoredReply | undefined = c.get('idempotent')
@@ -142,8 +146,22 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
     } else {
       ctx.securityStats.record('duplicate', deviceId, true);
     }
-    c.res = new Response(bytes, { status: res.status, headers });
+    if (!cached) c.res = new Response(bytes, { status: res.status, headers });
   };
+}
+
+/**
+ * The body of a not-yet-materialised @hono/node-server Response (a string or bytes kept under its
+ * private "cache" symbol), or undefined — then the caller falls back to reading the Response.
+ */
+function cachedBody(res: Response): Uint8Array | undefined {
+  const symbol = Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache');
+  const cache = symbol ? (res as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  if (!Array.isArray(cache)) return undefined;
+  const body: unknown = cache[1];
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return body;
+  return undefined;
 }
 
 const KEPT_HEADERS = ['content-type', HEADER_SIGNATURE.toLowerCase()];
