@@ -42,7 +42,7 @@ export interface Gateway {
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
-  const store = await openStore(config.DATA_DIR, { fsync: config.DURABILITY === 'fsync' });
+  const store = await openStore(config.DATA_DIR, { fsync: config.DURABILITY === 'fsync', logger });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const { secret, created } = await loadOrCreateMasterSecret(config.KEYS_DIR);
   if (created) logger.warn({ path: `${config.KEYS_DIR}/device_master.key` }, 'created a new device master secret');

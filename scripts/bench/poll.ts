@@ -109,7 +109,6 @@ export async function runPollBench() {
   } finally {
     await gateway.stop();
     await rm(dir, { recursive: true, force: true });
-    await rm(gateway.dir, { recursive: true, force: true });
   }
 }
 

@@ -22,11 +22,11 @@ export function utf8(text: string): Uint8Array {
 export function hmacSha256(key: Uint8Array, ...parts: (Uint8Array | string)[]): Uint8Array {
   const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
-  return new Uint8Array(mac.digest());
+  return mac.digest(); // a Buffer is a Uint8Array; no copy
 }
 
 export function sha256Bytes(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return createHash('sha256').update(data).digest();
 }
 
 /** A u32 nonce as 4 bytes big-endian, the prefix of every signed device message. */
@@ -34,8 +34,8 @@ export function nonceBytes(nonce: number): Uint8Array {
   if (!Number.isInteger(nonce) || nonce < 0 || nonce > 0xffffffff) {
     throw new RangeError(`nonce must be an unsigned 32-bit integer, got ${nonce}`);
   }
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, nonce, false);
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(nonce, 0);
   return out;
 }
 

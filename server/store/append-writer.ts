@@ -150,6 +150,30 @@ export class AppendWriter {
     for (const [path, s] of idle.slice(0, this.files.size - this.maxOpen)) await this.closeFile(path, s);
   }
 
+  /**
+   * Makes everything appended to `path` so far durable, for a writer without per-append fsync:
+   * waits for queued writes, then fdatasyncs (through a fresh descriptor if the handle was closed).
+   */
+  async sync(path: string): Promise<void> {
+    const s = this.files.get(path);
+    if (s && (s.busy || s.next.chunks.length > 0)) await this.append(path, '');
+    const fd = this.files.get(path)?.fd;
+    if (fd !== undefined) {
+      try {
+        return await datasyncAsync(fd);
+      } catch (err) {
+        // Closed by idle eviction in between: sync through a descriptor of our own below.
+        if ((err as NodeJS.ErrnoException).code !== 'EBADF') throw err;
+      }
+    }
+    const own = await openAsync(path, 'r');
+    try {
+      await datasyncAsync(own);
+    } finally {
+      await closeAsync(own);
+    }
+  }
+
   /** Drops the cached handle of `path` (after the file was truncated or replaced elsewhere). */
   async forget(path: string): Promise<void> {
     const s = this.files.get(path);

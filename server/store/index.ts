@@ -3,6 +3,7 @@
  * the nonce journal. This is the one place that knows the concrete implementation.
  */
 import { mkdir } from 'node:fs/promises';
+import type { Logger } from '../logger.ts';
 import { AppendWriter } from './append-writer.ts';
 import { LowdbDeviceRepo } from './device-repo.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
@@ -13,6 +14,7 @@ export type * from './types.ts';
 
 export interface StoreOptions {
   fsync: boolean;
+  logger?: Logger;
 }
 
 export interface EmbeddedStore extends Store {
@@ -23,13 +25,20 @@ export interface EmbeddedStore extends Store {
 export async function openStore(dataDir: string, options: StoreOptions): Promise<EmbeddedStore> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const writer = new AppendWriter({ fsync: options.fsync });
-  const [devices, nonces] = await Promise.all([LowdbDeviceRepo.open(dataDir), FileNonceLedger.open(dataDir, writer)]);
+  const [devices, nonces, telemetry] = await Promise.all([
+    LowdbDeviceRepo.open(dataDir),
+    FileNonceLedger.open(dataDir, writer),
+    JsonlTelemetryLog.open(dataDir, { fsync: options.fsync, logger: options.logger }),
+  ]);
   return {
     dataDir,
     writer,
     devices,
     nonces,
-    telemetry: new JsonlTelemetryLog(dataDir, writer),
-    close: () => writer.close(),
+    telemetry,
+    close: async () => {
+      await telemetry.close();
+      await writer.close();
+    },
   };
 }

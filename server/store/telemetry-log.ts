@@ -1,49 +1,135 @@
 /**
  * Time series on disk: one append-only JSONL file per device per UTC day
- * (`DATA_DIR/telemetry/<device>/<YYYY-MM-DD>.jsonl`), one line per sample. Appends are
- * group-committed; queries read only the day files that overlap the requested window.
+ * (`DATA_DIR/telemetry/<device>/<YYYY-MM-DD>.jsonl`), one line per sample.
+ *
+ * An append is durable once its WAL line is (see telemetry-wal.ts): uploads from many devices share
+ * one fsync there. The sample lines are then staged in memory and written to the day files in the
+ * background (every FLUSH_MS, without fsync); a checkpoint fsyncs the day files written since the
+ * last one and deletes the WAL generations they came from. Queries flush the device's staged lines
+ * first, so a read always sees every acknowledged append.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from '../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { batchKey, recoverWal, walFileName, walLine } from './telemetry-wal.ts';
 import type { TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
 
 const DAY_MS = 86_400_000;
+const DAY_WRITE_CONCURRENCY = 4;
 
 function dayKey(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-export class JsonlTelemetryLog implements TelemetryLog {
-  private readonly root: string;
+export interface TelemetryLogOptions {
+  /** fsync the WAL before an append resolves (DURABILITY=fsync) and the day files at checkpoints. */
+  fsync: boolean;
+  logger?: Logger;
+  /** How long sample lines may wait in memory before they are written to their day files. */
+  flushMs?: number;
+  /** Staged bytes that trigger a write to the day files before flushMs is up. */
+  maxStagedBytes?: number;
+  /** WAL generation size that triggers a checkpoint. */
+  checkpointBytes?: number;
+  /** A non-empty WAL generation is checkpointed at least this often. */
+  checkpointMs?: number;
+}
 
-  constructor(
-    dataDir: string,
-    private readonly writer: AppendWriter,
+interface Generation {
+  seq: number;
+  path: string;
+  bytes: number;
+  /** Appends whose WAL write for this generation has not finished (and been staged) yet. */
+  inflight: number;
+  drained?: () => void;
+}
+
+export class JsonlTelemetryLog implements TelemetryLog {
+  /** Sample lines durable in the WAL, not yet written to their day file: device → day → chunks. */
+  private staged = new Map<string, Map<string, string[]>>();
+  private stagedBytes = 0;
+  /** Day files written since the last checkpoint (their data is only durable through the WAL). */
+  private readonly dirty = new Set<string>();
+  /** Generations closed for appends whose day-file data is not yet known durable. */
+  private retired: Generation[] = [];
+  private gen: Generation;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private checkpointing: Promise<void> | null = null;
+  private flushChain: Promise<void> = Promise.resolve();
+  private fullFlushQueued = false;
+  private closed = false;
+  private readonly flushMs: number;
+  private readonly maxStagedBytes: number;
+  private readonly checkpointBytes: number;
+
+  private constructor(
+    private readonly root: string,
+    private readonly walDir: string,
+    private readonly walWriter: AppendWriter,
+    private readonly dayWriter: AppendWriter,
+    nextSeq: number,
+    private readonly options: TelemetryLogOptions,
   ) {
-    this.root = join(dataDir, 'telemetry');
+    this.gen = this.generation(nextSeq);
+    this.flushMs = options.flushMs ?? 1000;
+    this.maxStagedBytes = options.maxStagedBytes ?? 16 << 20;
+    this.checkpointBytes = options.checkpointBytes ?? 64 << 20;
+    this.checkpointTimer = setInterval(() => {
+      if (this.gen.bytes > 0 || this.retired.length > 0) this.checkpointInBackground();
+    }, options.checkpointMs ?? 30_000);
+    this.checkpointTimer.unref();
+  }
+
+  /** Opens the log, first replaying whatever WAL a crash left behind into the day files. */
+  static async open(dataDir: string, options: TelemetryLogOptions): Promise<JsonlTelemetryLog> {
+    const root = join(dataDir, 'telemetry');
+    const walDir = join(dataDir, 'telemetry-wal');
+    const dayWriter = new AppendWriter({ fsync: false });
+    const { nextSeq, replayed } = await recoverWal(walDir, dayWriter, (d, day) => join(root, d, `${day}.jsonl`));
+    if (replayed > 0) options.logger?.info({ batches: replayed }, 'replayed telemetry write-ahead log into day files');
+    return new JsonlTelemetryLog(root, walDir, new AppendWriter({ fsync: options.fsync }), dayWriter, nextSeq, options);
   }
 
   async append(deviceId: string, samples: TelemetrySample[]): Promise<void> {
+    if (this.closed) throw new Error('telemetry log is closed');
     const byDay = new Map<string, string[]>();
     let lastMs = NaN;
+    let lastNonce = NaN;
+    let lastMethod = '';
     let key = '';
+    let middle = '';
     for (const s of samples) {
-      // A batch shares one receive time: format the day once, not per sample.
-      if (s.received_at !== lastMs) {
+      // A batch shares one receive time, nonce and method: format those once, not per sample.
+      // Field order and text are exactly JSON.stringify(sample)'s (the tests compare the two).
+      if (s.received_at !== lastMs || s.nonce !== lastNonce || s.method !== lastMethod) {
+        if (s.received_at !== lastMs) key = dayKey(s.received_at);
         lastMs = s.received_at;
-        key = dayKey(lastMs);
+        lastNonce = s.nonce;
+        lastMethod = s.method;
+        middle = `,"received_at":${JSON.stringify(lastMs)},"nonce":${JSON.stringify(lastNonce)},"method":${JSON.stringify(lastMethod)},"values":`;
       }
       let lines = byDay.get(key);
       if (!lines) byDay.set(key, (lines = []));
-      lines.push(JSON.stringify(s));
+      lines.push(`{"timestamp":${JSON.stringify(s.timestamp)}${middle}${JSON.stringify(s.values)}}`);
     }
-    await Promise.all(
-      [...byDay].map(([day, lines]) => this.writer.append(join(this.root, deviceId, `${day}.jsonl`), lines.join('\n') + '\n')),
-    );
+    let record = '';
+    for (const [day, lines] of byDay) record += walLine(deviceId, day, lines);
+    const gen = this.gen;
+    gen.inflight++;
+    gen.bytes += record.length;
+    try {
+      await this.walWriter.append(gen.path, record);
+      for (const [day, lines] of byDay) this.stage(deviceId, day, lines.join('\n') + '\n');
+    } finally {
+      if (--gen.inflight === 0) gen.drained?.();
+    }
+    if (gen.bytes >= this.checkpointBytes && gen === this.gen) this.checkpointInBackground();
   }
 
   async query(deviceId: string, q: TelemetryQuery): Promise<TelemetrySample[]> {
+    await this.flush(deviceId);
     let files: string[];
     try {
       files = (await readdir(join(this.root, deviceId))).filter((f) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f)).sort();
@@ -54,21 +140,22 @@ export class JsonlTelemetryLog implements TelemetryLog {
     const fromDay = q.fromMs !== undefined ? dayKey(Math.max(0, q.fromMs)) : '';
     const toDay = q.toMs !== undefined ? dayKey(Math.min(q.toMs, 8.64e15 - DAY_MS)) : '9999';
     const out: TelemetrySample[] = [];
-    const seenBatches = new Set<number>();
+    const seenNonces = new Set<number>();
     for (const file of files) {
       const day = file.slice(0, 10);
       if (day < fromDay || day > toDay) continue;
       const text = await readFile(join(this.root, deviceId, file), 'utf8');
-      let batch = -1;
+      let batch = '';
       let skipBatch = false;
       for (const s of parseJsonLines<TelemetrySample>(text)) {
-        // A batch is a contiguous run of lines with one nonce. If the same nonce shows up again
-        // later, the gateway crashed after storing samples but before making the nonce durable
-        // and the device resent: keep the first copy only.
-        if (s.nonce !== batch) {
-          batch = s.nonce;
-          skipBatch = seenBatches.has(batch);
-          seenBatches.add(batch);
+        // A batch is a contiguous run of lines with one nonce and receive time. If its nonce shows
+        // up again in a later batch, the gateway crashed after storing the samples but before
+        // making the nonce durable and the device resent them: keep the first copy only.
+        const key = batchKey(s);
+        if (key !== batch) {
+          batch = key;
+          skipBatch = seenNonces.has(s.nonce);
+          seenNonces.add(s.nonce);
         }
         if (skipBatch) continue;
         if (q.fromMs !== undefined && s.received_at < q.fromMs) continue;
@@ -78,5 +165,138 @@ export class JsonlTelemetryLog implements TelemetryLog {
       }
     }
     return out;
+  }
+
+  /** Writes everything staged, makes it durable and deletes the WAL; then refuses appends. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.checkpointTimer);
+    clearTimeout(this.flushTimer);
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    await this.checkpoint();
+    await this.walWriter.close();
+    await this.dayWriter.close();
+  }
+
+  private generation(seq: number): Generation {
+    return { seq, path: join(this.walDir, walFileName(seq)), bytes: 0, inflight: 0 };
+  }
+
+  private stage(deviceId: string, day: string, chunk: string): void {
+    let days = this.staged.get(deviceId);
+    if (!days) this.staged.set(deviceId, (days = new Map()));
+    const chunks = days.get(day);
+    if (chunks) chunks.push(chunk);
+    else days.set(day, [chunk]);
+    this.stagedBytes += chunk.length;
+    if (this.stagedBytes >= this.maxStagedBytes) this.writeStagedInBackground();
+    else if (!this.flushTimer) {
+      // unref: the staged lines are durable in the WAL, so a pending flush alone is no reason to stay up.
+      this.flushTimer = setTimeout(() => this.writeStagedInBackground(), this.flushMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private writeStagedInBackground(): void {
+    if (this.fullFlushQueued) return;
+    this.fullFlushQueued = true;
+    this.flush().catch((err: unknown) => this.options.logger?.error({ err }, 'could not write telemetry day files; kept in the WAL, will retry'));
+  }
+
+  /**
+   * Writes staged lines (one device's, or all) to the day files. Flushes run one after another:
+   * when one resolves, every line staged before it was called is in the day-file writer's queue
+   * or written — what a query (read-after-write) and a checkpoint (fsync, then drop the WAL) need.
+   */
+  private flush(deviceId?: string): Promise<void> {
+    const run = this.flushChain.catch(() => undefined).then(() => {
+      if (deviceId === undefined) this.fullFlushQueued = false;
+      return this.writeStaged(deviceId);
+    });
+    this.flushChain = run;
+    return run;
+  }
+
+  /**
+   * Hands staged lines (of one device, or all) to the day files. On a write error the lines are
+   * staged again, so a later flush retries and no checkpoint drops the WAL that holds them.
+   */
+  private async writeStaged(deviceId?: string): Promise<void> {
+    let batch: Map<string, Map<string, string[]>>;
+    if (deviceId === undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      batch = this.staged;
+      this.staged = new Map();
+      this.stagedBytes = 0;
+    } else {
+      const days = this.staged.get(deviceId);
+      if (!days) return;
+      this.staged.delete(deviceId);
+      batch = new Map([[deviceId, days]]);
+      for (const chunks of days.values()) for (const c of chunks) this.stagedBytes -= c.length;
+    }
+    const jobs: { device: string; day: string; text: string }[] = [];
+    for (const [device, days] of batch) for (const [day, chunks] of days) jobs.push({ device, day, text: chunks.join('') });
+    // A few writes at a time: a thousand day files handed to libuv at once would queue the next
+    // WAL write (which every upload in flight waits on) behind all of them in the thread pool.
+    let failure: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const { device, day, text } = jobs[next++]!;
+        const path = join(this.root, device, `${day}.jsonl`);
+        this.dirty.add(path);
+        try {
+          await this.dayWriter.append(path, text);
+        } catch (err) {
+          this.stage(device, day, text);
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DAY_WRITE_CONCURRENCY, jobs.length) }, worker));
+    if (failure !== undefined) throw failure;
+  }
+
+  private checkpointInBackground(): void {
+    if (this.checkpointing) return;
+    this.checkpoint().catch((err: unknown) => this.options.logger?.error({ err }, 'telemetry checkpoint failed; the WAL is kept'));
+  }
+
+  /**
+   * Starts a new WAL generation, writes and fsyncs every day file the older generations' batches
+   * went to, then deletes those generations. Appends go on meanwhile, into the new generation.
+   */
+  private checkpoint(): Promise<void> {
+    this.checkpointing ??= (async () => {
+      const old = this.gen;
+      if (old.bytes > 0) {
+        this.retired.push(old);
+        this.gen = this.generation(old.seq + 1);
+      }
+      if (this.retired.length === 0) return;
+      // Appends that wrote to a retired generation must be staged before the flush below.
+      for (const g of this.retired) if (g.inflight > 0) await new Promise<void>((r) => (g.drained = r));
+      await this.flush();
+      const paths = [...this.dirty];
+      this.dirty.clear();
+      try {
+        if (this.options.fsync) await Promise.all(paths.map((p) => this.dayWriter.sync(p)));
+      } catch (err) {
+        for (const p of paths) this.dirty.add(p);
+        throw err;
+      }
+      for (const g of this.retired.splice(0)) {
+        await this.walWriter.forget(g.path);
+        await unlink(g.path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    })().finally(() => {
+      this.checkpointing = null;
+    });
+    return this.checkpointing;
   }
 }

@@ -1,0 +1,132 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
+import { walFileName } from '../../server/store/telemetry-wal.ts';
+import type { TelemetrySample } from '../../server/store/types.ts';
+import { tempDir } from '../helpers/gateway.ts';
+
+const DAY1 = Date.UTC(2026, 10, 20, 12, 0, 0);
+const DAY2 = Date.UTC(2026, 10, 21, 0, 0, 1);
+const ALL = { limit: 1_000_000 };
+
+/** A log whose background work never runs on its own, so a test decides what reached the disk. */
+const manual: TelemetryLogOptions = { fsync: true, flushMs: 1e9, checkpointMs: 1e9 };
+
+function batch(nonce: number, receivedAt: number, n = 3, method = 'plain'): TelemetrySample[] {
+  return Array.from({ length: n }, (_, i) => ({
+    timestamp: 1_763_000_000 + nonce * 100 + i,
+    received_at: receivedAt,
+    nonce,
+    method,
+    values: { voltage: 230 + i / 10, power: 575 - i },
+  }));
+}
+
+async function rejects(promise: Promise<unknown>, pattern?: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (err) {
+    if (pattern) assert.match(String(err), pattern);
+    return;
+  }
+  assert.unreachable('expected a rejection');
+}
+
+const walFiles = async (dataDir: string) => (await readdir(join(dataDir, 'telemetry-wal'))).sort();
+const dayFile = (dataDir: string, device: string, day: string) => join(dataDir, 'telemetry', device, `${day}.jsonl`);
+
+test('an append is visible to the next query before any background flush, exactly as JSON.stringify writes it', async () => {
+  const dir = await tempDir();
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  const rows = batch(1, DAY1);
+  await log.append('m1', rows);
+  assert.equal(await log.query('m1', ALL), rows);
+  const text = await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8');
+  assert.is(text, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await log.close();
+});
+
+test('a crash before the day files were written loses nothing: the WAL is replayed on open, once', async () => {
+  const dir = await tempDir();
+  const crashed = await JsonlTelemetryLog.open(dir, manual);
+  await crashed.append('m1', batch(1, DAY1));
+  await crashed.append('m2', batch(1, DAY1));
+  await crashed.append('m1', batch(2, DAY2)); // another day file
+  // `crashed` is abandoned without close(): nothing was written to the day files.
+  await rejects(readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8'));
+  assert.equal(await walFiles(dir), [walFileName(1)]);
+
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  assert.equal(await walFiles(dir), [], 'replayed generations are deleted');
+  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY2)]);
+  assert.equal(await log.query('m2', ALL), batch(1, DAY1));
+  // The next generation continues the numbering, never reusing a replayed one.
+  await log.append('m1', batch(3, DAY2));
+  assert.equal(await walFiles(dir), [walFileName(2)]);
+  await log.close();
+});
+
+test('replay skips batches a day file already holds, and a torn last WAL line', async () => {
+  const dir = await tempDir();
+  const crashed = await JsonlTelemetryLog.open(dir, manual);
+  await crashed.append('m1', batch(1, DAY1));
+  await crashed.query('m1', ALL); // writes m1's lines to the day file, WAL still there
+  await crashed.append('m1', batch(2, DAY1));
+  await appendFile(join(dir, 'telemetry-wal', walFileName(1)), '{"d":"m1","day":"2026-11-20","s":[{"timest');
+
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY1)]);
+  const lines = (await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8')).trim().split('\n');
+  assert.is(lines.length, 6, 'batch 1 was not written twice');
+  await log.close();
+});
+
+test('a checkpoint writes and syncs the day files and deletes the WAL; appends go on meanwhile', async () => {
+  const dir = await tempDir();
+  const log = await JsonlTelemetryLog.open(dir, { ...manual, checkpointBytes: 2_000 });
+  const appends: Promise<void>[] = [];
+  for (let n = 1; n <= 40; n++) appends.push(log.append(`m${n % 4}`, batch(n, DAY1)));
+  await Promise.all(appends);
+  // The size limit started a checkpoint in the background: wait for it to drop generation 1.
+  for (let i = 0; i < 200 && (await walFiles(dir)).includes(walFileName(1)); i++) await new Promise((r) => setTimeout(r, 10));
+  const remaining = await walFiles(dir);
+  assert.not.ok(remaining.includes(walFileName(1)), `generation 1 deleted: ${remaining}`);
+  let stored = 0;
+  for (let d = 0; d < 4; d++) stored += (await readFile(dayFile(dir, `m${d}`, '2026-11-20'), 'utf8')).trim().split('\n').length;
+  assert.is(stored, 120, 'the checkpointed batches are in the day files');
+  let total = 0;
+  for (let d = 0; d < 4; d++) total += (await log.query(`m${d}`, ALL)).length;
+  assert.is(total, 120);
+  await log.close();
+  assert.equal(await walFiles(dir), [], 'close checkpoints everything');
+});
+
+test('close writes everything, leaves no WAL, and refuses later appends', async () => {
+  const dir = await tempDir();
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  await log.append('m1', batch(1, DAY1));
+  await log.close();
+  assert.equal(await walFiles(dir), []);
+  assert.is((await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8')).trim().split('\n').length, 3);
+  await rejects(log.append('m1', batch(2, DAY1)), /closed/);
+  const again = await JsonlTelemetryLog.open(dir, manual);
+  assert.is((await again.query('m1', ALL)).length, 3);
+  await again.close();
+});
+
+test('readers keep the first copy of a batch stored twice (crash between the samples and the nonce)', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'telemetry', 'm1'), { recursive: true });
+  const first = batch(7, DAY1);
+  const resent = batch(7, DAY1 + 5_000); // same nonce, received again after the restart
+  const later = batch(8, DAY1 + 6_000);
+  const lines = [...first, ...resent, ...later].map((s) => JSON.stringify(s)).join('\n') + '\n';
+  await writeFile(dayFile(dir, 'm1', '2026-11-20'), lines);
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  assert.equal(await log.query('m1', ALL), [...first, ...later]);
+  await log.close();
+});
+
+test.run();
