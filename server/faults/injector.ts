@@ -16,14 +16,15 @@
  *       becomes one byte), so lengths and framing still look right and only a MAC/hash check
  *       catches it.
  *   ctx.faults.middleware()
- *       Installed app-wide by app.ts when enabled. After a signed device request (X-Device-Id) was
- *       answered below 400, it applies the device's armed response faults:
+ *       Installed app-wide by app.ts when enabled. After a device's request — a signed request
+ *       (X-Device-Id) or an upload envelope (POST /aggregated/<device_id>) — was answered below 400,
+ *       it applies the device's armed response faults:
  *         network_timeout    hold the response for `delay_ms` (default FAULT_DELAY_MS, bounded by
  *                            FAULT_MAX_DELAY_MS) — past the device's HTTP timeout;
  *         corrupted_payload  corrupt the body after it was signed, so the device's response
  *                            signature check fails. The stored reply stays intact: a device that
- *                            retransmits the same request gets the genuine answer.
- *       Upload envelopes (POST /aggregated, unsigned responses) are not affected.
+ *                            retransmits the same request gets the genuine answer (for an upload:
+ *                            the signed `duplicate` answer; the batch is stored once).
  *
  * `modbus_timeout` and `buffer_overflow` are faults inside the device: the admin route queues a
  * `simulate_fault` command for the device to act out (see server/faults/routes.ts).
@@ -33,6 +34,11 @@ import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+
+/** Upload envelopes name their device in the path (the EcoWatt wire format has no header for it). */
+function uploadDeviceId(method: string, path: string): string | undefined {
+  return method === 'POST' ? /^\/aggregated\/([^/]+)$/.exec(path)?.[1] : undefined;
+}
 
 export const FAULT_TYPES = ['network_timeout', 'corrupted_payload', 'ota_hash_mismatch', 'modbus_timeout', 'buffer_overflow'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
@@ -115,7 +121,7 @@ export class FaultInjector {
   middleware(): MiddlewareHandler {
     return async (c, next) => {
       await next();
-      const deviceId = c.req.header('x-device-id');
+      const deviceId = c.req.header('x-device-id') ?? uploadDeviceId(c.req.method, c.req.path);
       if (deviceId === undefined || !this.armed.has(deviceId) || c.res.status >= 400) return;
       const path = c.req.path;
       const delayed = this.consume(deviceId, 'network_timeout', path);

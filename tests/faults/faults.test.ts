@@ -93,6 +93,32 @@ test('corrupted_payload: the body is corrupted after signing; the device catches
   assert.ok((await dev.poll()).signed, 'count 1: the next response is clean');
 });
 
+test('upload answers misbehave too: corrupted_payload breaks the signature, the retransmission is a signed duplicate; network_timeout delays', async () => {
+  const key = dev.key;
+  const doc = { aggregated_data: [{ timestamp: 1, voltage: 230.5 }] };
+  const signatureOk = async (res: Response, nonce: number) => {
+    const body = new Uint8Array(await res.arrayBuffer());
+    const expected = createHmac('sha256', key).update(nonceBE(nonce)).update(body).digest('hex');
+    return { ok: res.headers.get('x-signature') === expected, text: Buffer.from(body).toString('utf8') };
+  };
+  await inject({ fault_type: 'corrupted_payload', device_id: ID, count: 1 });
+  const first = await gw.upload(ID, key, 100, doc);
+  assert.is(first.status, 200);
+  assert.not.ok((await signatureOk(first, 100)).ok, 'the device sees a bad signature');
+  const again = await signatureOk(await gw.upload(ID, key, 100, doc), 100);
+  assert.ok(again.ok, 'the retransmission is answered genuinely');
+  assert.equal(JSON.parse(again.text), { success: true, samples: 1, duplicate: true });
+  const stored = await json<{ count: number }>(await gw.admin('GET', `/telemetry/${ID}`));
+  assert.is(stored.count, 1, 'stored once');
+  assert.ok((await history()).some((h) => h.action === 'triggered' && h.path === `/aggregated/${ID}`));
+
+  await inject({ fault_type: 'network_timeout', device_id: ID, count: 1, delay_ms: 400 });
+  const t = performance.now();
+  const delayed = await gw.upload(ID, key, 101, doc);
+  assert.ok(performance.now() - t >= 390, `delayed ${performance.now() - t}`);
+  assert.ok((await signatureOk(delayed, 101)).ok);
+});
+
 test('network_timeout: the next `count` responses are held for delay_ms, then answered normally', async () => {
   await inject({ fault_type: 'network_timeout', device_id: ID, count: 2, delay_ms: 600 });
   for (let i = 0; i < 2; i++) {
