@@ -84,7 +84,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
     child.kill('SIGKILL'); // never leave an orphan gateway behind a failed start
     throw err;
   }
-  if (process.env.BENCH_ECHO) child.stdout!.on("data", (d: Buffer) => process.stderr.write(d)); else child.stdout!.resume();
+  // BENCH_ECHO=1 passes the gateway's log lines through (to stderr), e.g. for ad-hoc instrumentation.
+  if (process.env.BENCH_ECHO) child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
+  else child.stdout!.resume();
   child.stderr!.resume();
   const stopChild = stopper(child);
   // The data directory goes with the gateway: a bench run writes tens of MB and repeated runs
