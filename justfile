@@ -11,6 +11,10 @@ install:
 start:
     npm start
 
+# Bundle the gateway into .build/gateway.mjs (what `npm start` runs)
+build:
+    npm run build
+
 # Type-check everything (server, CLI, scripts, tests)
 typecheck:
     npm run typecheck

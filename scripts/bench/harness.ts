@@ -10,6 +10,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { buildGateway } from '../build-gateway.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -63,7 +64,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
   const port = 20000 + Math.floor(Math.random() * 20000);
   // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under load.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'server/main.ts'], {
+  // The gateway runs as `npm start` runs it: the esbuild bundle under plain node.
+  const bundle = await buildGateway();
+  const child = spawn(process.execPath, [...extra, '--enable-source-maps', bundle], {
     cwd: ROOT,
     env: {
       ...process.env,

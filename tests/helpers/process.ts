@@ -1,10 +1,12 @@
 /**
- * Runs the real gateway as a child process (`node --import tsx server/main.ts`) on a free port,
- * for tests that need a real socket, a SIGKILL, or a restart.
+ * Runs the real gateway as a child process on a free port, for tests that need a real socket, a
+ * SIGKILL, or a restart: from the sources (`node --import tsx server/main.ts`), or as `npm start`
+ * runs it (the esbuild bundle, `{ bundle: true }`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { buildGateway } from '../../scripts/build-gateway.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,9 +28,10 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, options: { bundle?: boolean } = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const args = options.bundle ? ['--enable-source-maps', await buildGateway()] : ['--import', 'tsx', 'server/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,11 +7,11 @@ import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { ADMIN_TOKEN, samples, tempDir } from '../helpers/gateway.ts';
 import { startGatewayProcess } from '../helpers/process.ts';
 
-test('a nonce accepted before SIGKILL is refused after restart; the sample was stored once', async () => {
+test('a nonce accepted before SIGKILL is refused after restart; the sample was stored once (the npm start bundle)', async () => {
   const dir = await tempDir();
   const env = { DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys'), ADMIN_TOKEN };
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  let gw = await startGatewayProcess(env);
+  let gw = await startGatewayProcess(env, { bundle: true });
   const reg = await fetch(`${gw.url}/devices`, { method: 'POST', headers: admin, body: JSON.stringify({ device_id: 'meter-1' }) });
   const key = hexToBytes(((await reg.json()) as { hmac_key: string }).hmac_key);
   const envelope = JSON.stringify(signEnvelope(key, 'meter-1', 1000, { aggregated_data: samples(5) }));
@@ -20,7 +20,7 @@ test('a nonce accepted before SIGKILL is refused after restart; the sample was s
   assert.is((await post(gw.url, envelope)).status, 200);
   assert.is(await gw.kill('SIGKILL'), null);
 
-  gw = await startGatewayProcess(env);
+  gw = await startGatewayProcess(env, { bundle: true });
   // exact retransmission: still answered as duplicate, not stored again
   const dup = await post(gw.url, envelope);
   assert.is(dup.status, 200);
