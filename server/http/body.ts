@@ -6,6 +6,9 @@
 import type { Context } from 'hono';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
+const EMPTY = new Uint8Array(0);
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
 export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Array> {
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > limit) {
@@ -13,13 +16,16 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
   }
   // On @hono/node-server, read the Node request stream directly: materialising the web Request
   // body (a WHATWG ReadableStream) costs more than the rest of an upload's handling.
-  const incoming = (c.env as { incoming?: NodeJS.ReadableStream & { readableEnded?: boolean } } | undefined)?.incoming;
+  const incoming = (c.env as { incoming?: NodeJS.ReadableStream } | undefined)?.incoming;
   // (Touching c.req.raw here would build the full web Request we are avoiding.)
   if (incoming && typeof (incoming as { on?: unknown }).on === 'function') {
+    // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112
+    // §6.3) — every device GET. Nothing to wait for.
+    if (declared === undefined ? c.req.header('transfer-encoding') === undefined : Number(declared) === 0) return EMPTY;
     return readNodeStream(incoming, limit);
   }
   const stream = c.req.raw.body;
-  if (!stream) return new Uint8Array(0);
+  if (!stream) return EMPTY;
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
@@ -43,24 +49,57 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
   return out;
 }
 
-async function readNodeStream(incoming: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > limit) throw new PayloadTooLargeError(`body exceeds the limit of ${limit} bytes`);
-    parts.push(buf);
-  }
-  const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-  return new Uint8Array(all.buffer, all.byteOffset, all.length);
+/**
+ * Collects a Node request stream with plain listeners (an async iterator over it cost several
+ * times more per request). Past the limit it stops collecting and rejects; the rest of the body
+ * is discarded by node:http when the 413 is sent, so the connection stays usable.
+ */
+function readNodeStream(incoming: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        cleanup();
+        incoming.resume(); // keep draining into nothing
+        reject(new PayloadTooLargeError(`body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      parts.push(buf);
+    };
+    const onEnd = () => {
+      cleanup();
+      const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+      resolve(new Uint8Array(all.buffer, all.byteOffset, all.length));
+    };
+    const onError = (err: unknown) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('request closed before its body was complete'));
+    };
+    incoming.on('data', onData);
+    incoming.once('end', onEnd);
+    incoming.once('error', onError);
+    incoming.once('close', onClose);
+  });
 }
 
 export function parseJson(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new ValidationError('request body is empty; send a JSON object', 'invalid_json');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8Strict.decode(bytes);
   } catch {
     throw new ValidationError('request body is not valid UTF-8', 'invalid_json');
   }

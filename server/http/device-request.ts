@@ -130,12 +130,13 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       ctx.securityStats.record(claim.outcome === 'fresh' ? 'accepted' : 'duplicate', deviceId, true);
       return;
     }
-    // Fast path: sign the body @hono/node-server's lightweight Response already holds and set the
-    // header on its live headers. Reading it back with arrayBuffer() and building a new Response
-    // turned every answer into an undici stream: ~40% of a poll's CPU in the benchmark.
-    const cached = cachedBody(res);
-    const bytes = cached ?? new Uint8Array(await res.arrayBuffer());
-    const headers = cached ? res.headers : new Headers(res.headers);
+    // Fast path: sign the body @hono/node-server's lightweight Response already holds and add the
+    // header to the headers it holds. Reading it back with arrayBuffer() and building a new
+    // Response turned every answer into an undici stream: ~40% of a poll's CPU in the benchmark.
+    const fast = heldReply(res);
+    const bytes = fast?.bytes ?? new Uint8Array(await res.arrayBuffer());
+    const rebuilt = fast ? undefined : new Headers(res.headers);
+    const headers: HeaderAccess = fast?.headers ?? rebuilt!;
     headers.set(HEADER_SIGNATURE, bytesToHex(responseSignature(key, nonce, bytes)));
     if (claim.outcome === 'fresh') {
       const stored: StoredReply | undefined = c.get('idempotent')
@@ -146,27 +147,58 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
     } else {
       ctx.securityStats.record('duplicate', deviceId, true);
     }
-    if (!cached) c.res = new Response(bytes, { status: res.status, headers });
+    if (rebuilt) c.res = new Response(bytes, { status: res.status, headers: rebuilt });
   };
 }
 
+/** Just what signing needs of a set of headers; both undici Headers and PlainHeaders have it. */
+interface HeaderAccess {
+  get(name: string): string | null;
+  set(name: string, value: string): void;
+}
+
 /**
- * The body of a not-yet-materialised @hono/node-server Response (a string or bytes kept under its
- * private "cache" symbol), or undefined — then the caller falls back to reading the Response.
+ * Case-insensitive access to the plain header record @hono/node-server keeps for a Response that
+ * was built with one (what c.json() does). Wrapping it in undici Headers — which `res.headers`
+ * does — cost more than the rest of the signing.
  */
-function cachedBody(res: Response): Uint8Array | undefined {
-  const symbol = Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache');
-  const cache = symbol ? (res as unknown as Record<symbol, unknown>)[symbol] : undefined;
+class PlainHeaders implements HeaderAccess {
+  constructor(private readonly record: Record<string, string>) {}
+  get(name: string): string | null {
+    const lower = name.toLowerCase();
+    for (const key in this.record) if (key.toLowerCase() === lower) return this.record[key] ?? null;
+    return null;
+  }
+  set(name: string, value: string): void {
+    const lower = name.toLowerCase();
+    for (const key in this.record) if (key.toLowerCase() === lower) delete this.record[key];
+    this.record[name] = value;
+  }
+}
+
+let cacheSymbol: symbol | undefined;
+
+/**
+ * The body and headers of a not-yet-materialised @hono/node-server Response (kept under its
+ * private "cache" symbol as [status, body, headers]), or undefined — then the caller falls back
+ * to reading the Response. Headers we add here are the ones node-server writes.
+ */
+function heldReply(res: Response): { bytes: Uint8Array; headers: HeaderAccess } | undefined {
+  cacheSymbol ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache');
+  const cache = cacheSymbol ? (res as unknown as Record<symbol, unknown>)[cacheSymbol] : undefined;
   if (!Array.isArray(cache)) return undefined;
   const body: unknown = cache[1];
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (body instanceof Uint8Array) return body;
-  return undefined;
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Uint8Array ? body : undefined;
+  if (!bytes) return undefined;
+  const held: unknown = cache[2];
+  if (held instanceof Headers) return { bytes, headers: held };
+  if (held !== null && typeof held === 'object' && !Array.isArray(held)) return { bytes, headers: new PlainHeaders(held as Record<string, string>) };
+  return { bytes, headers: res.headers }; // none held (or an entries list): let node-server build them
 }
 
 const KEPT_HEADERS = ['content-type', HEADER_SIGNATURE.toLowerCase()];
 
-function pickHeaders(headers: Headers): Record<string, string> {
+function pickHeaders(headers: HeaderAccess): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
     const v = headers.get(name);

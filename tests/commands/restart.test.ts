@@ -15,10 +15,10 @@ async function admin<T = Record<string, unknown>>(gw: GatewayProcess, method: st
   return { status: res.status, json: (await res.json()) as T };
 }
 
-test('queued commands and every status change survive SIGKILL (default DURABILITY=fsync)', async () => {
+test('queued commands and every status change survive SIGKILL (default DURABILITY=fsync; the npm start bundle)', async () => {
   const dir = await tempDir();
   const env = { DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys'), ADMIN_TOKEN };
-  let gw = await startGatewayProcess(env);
+  let gw = await startGatewayProcess(env, { bundle: true });
   const reg = await admin<{ hmac_key: string }>(gw, 'POST', '/devices', { device_id: ID });
   const key = hexToBytes(reg.json.hmac_key);
   let url = gw.url;
@@ -32,7 +32,7 @@ test('queued commands and every status change survive SIGKILL (default DURABILIT
   assert.is(cfg.status, 200);
   assert.is(await gw.kill('SIGKILL'), null);
 
-  gw = await startGatewayProcess(env);
+  gw = await startGatewayProcess(env, { bundle: true });
   url = gw.url;
   let status = await admin<{ command: { status: string } }>(gw, 'GET', `/commands/status/${created.json.command_id}`);
   assert.is(status.json.command.status, 'pending');
@@ -47,13 +47,14 @@ test('queued commands and every status change survive SIGKILL (default DURABILIT
   assert.is((await admin(gw, 'DELETE', `/commands/${cancelMe.json.command_id}`)).status, 200);
   assert.is(await gw.kill('SIGKILL'), null);
 
-  gw = await startGatewayProcess(env);
+  gw = await startGatewayProcess(env, { bundle: true });
   url = gw.url;
   status = await admin(gw, 'GET', `/commands/status/${created.json.command_id}`);
   assert.is(status.json.command.status, 'sent');
   assert.is((await admin<{ command: { status: string } }>(gw, 'GET', `/commands/status/${cancelMe.json.command_id}`)).json.command.status, 'cancelled');
   const again = await device.send(polled.nonce, 'GET', `/commands/${ID}/poll`);
   assert.ok(again.body.equals(polled.body), 'exact retransmission answered with the stored reply after restart');
+  assert.ok(again.signed, 'and its signature still checks out');
   assert.is((await device.poll()).json.command, null, 'no second delivery');
 
   // 3. result (completed) → SIGKILL → kept, and a second result is refused
@@ -61,7 +62,7 @@ test('queued commands and every status change survive SIGKILL (default DURABILIT
   assert.is((await device.diagnostics(diag({ config_version: cfg.json.config_version }))).status, 200);
   assert.is(await gw.kill('SIGKILL'), null);
 
-  gw = await startGatewayProcess(env);
+  gw = await startGatewayProcess(env, { bundle: true });
   url = gw.url;
   status = await admin(gw, 'GET', `/commands/status/${created.json.command_id}`);
   assert.is(status.json.command.status, 'completed');
