@@ -183,14 +183,16 @@ export class JsonlTelemetryLog implements TelemetryLog {
     return { seq, path: join(this.walDir, walFileName(seq)), bytes: 0, inflight: 0 };
   }
 
-  private stage(deviceId: string, day: string, chunk: string): void {
+  /** `retry`: lines handed back by a failed write — wait for the timer, never flush at once again. */
+  private stage(deviceId: string, day: string, chunk: string, retry = false): void {
     let days = this.staged.get(deviceId);
     if (!days) this.staged.set(deviceId, (days = new Map()));
     const chunks = days.get(day);
-    if (chunks) chunks.push(chunk);
+    // Handed-back lines are older than anything staged since: they go first, keeping file order.
+    if (chunks) retry ? chunks.unshift(chunk) : chunks.push(chunk);
     else days.set(day, [chunk]);
     this.stagedBytes += chunk.length;
-    if (this.stagedBytes >= this.maxStagedBytes) this.writeStagedInBackground();
+    if (this.stagedBytes >= this.maxStagedBytes && !retry) this.writeStagedInBackground();
     else if (!this.flushTimer) {
       // unref: the staged lines are durable in the WAL, so a pending flush alone is no reason to stay up.
       this.flushTimer = setTimeout(() => this.writeStagedInBackground(), this.flushMs);
@@ -251,7 +253,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
         try {
           await this.dayWriter.append(path, text);
         } catch (err) {
-          this.stage(device, day, text);
+          this.stage(device, day, text, true);
           failure ??= err;
         }
       }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFile, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
 import { walFileName } from '../../server/store/telemetry-wal.ts';
@@ -101,6 +101,29 @@ test('a checkpoint writes and syncs the day files and deletes the WAL; appends g
   assert.is(total, 120);
   await log.close();
   assert.equal(await walFiles(dir), [], 'close checkpoints everything');
+});
+
+test('a day file that cannot be written keeps its lines staged and its WAL; they land once it can', async () => {
+  const dir = await tempDir();
+  const blocked = dayFile(dir, 'm1', '2026-11-20');
+  await mkdir(blocked, { recursive: true }); // a directory where the day file should be: EISDIR
+  const log = await JsonlTelemetryLog.open(dir, { ...manual, flushMs: 30 });
+  await log.append('m1', batch(1, DAY1));
+  await log.append('m1', batch(2, DAY1));
+  await new Promise((r) => setTimeout(r, 100)); // background flushes fail and hand the lines back
+  await rejects(log.query('m1', ALL), /EISDIR|directory/);
+  await log.append('m1', batch(3, DAY1));
+  assert.equal(await walFiles(dir), [walFileName(1)], 'the WAL is kept');
+  // A crash now: recovery refuses to drop what it cannot write, rather than lose acknowledged data.
+  await rejects(JsonlTelemetryLog.open(dir, manual), /EISDIR|directory/);
+
+  await rm(blocked, { recursive: true });
+  for (let i = 0; i < 100 && (await readFile(blocked, 'utf8').catch(() => '')).split('\n').length < 10; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY1), ...batch(3, DAY1)], 'in order, once');
+  await log.close();
+  assert.equal(await walFiles(dir), []);
 });
 
 test('close writes everything, leaves no WAL, and refuses later appends', async () => {
