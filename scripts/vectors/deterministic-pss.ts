@@ -22,3 +22,24 @@ export function deterministicPssSign(message: Uint8Array, privateKeyPem: string)
   md.update(Buffer.from(message).toString('binary'));
   return Buffer.from(key.sign(md, pss), 'binary');
 }
+
+/**
+ * A published test RSA-2048 key, generated from `seed` instead of being stored: node-forge's
+ * key generation reading its randomness from SHA-256(seed ‖ NUL ‖ counter) blocks. The same seed
+ * gives the same key on every machine (~0.7 s). Test vectors only — a seed in a repository is
+ * a published key.
+ */
+export function deterministicTestRsaKeyPem(seed: string): string {
+  let counter = 0;
+  let pool = Buffer.alloc(0);
+  const prng = {
+    getBytesSync(n: number): string {
+      while (pool.length < n) pool = Buffer.concat([pool, createHash('sha256').update(`${seed}\0${counter++}`).digest()]);
+      const out = pool.subarray(0, n);
+      pool = pool.subarray(n);
+      return out.toString('binary');
+    },
+  };
+  const pair = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001, prng } as unknown as Parameters<typeof forge.pki.rsa.generateKeyPair>[0]);
+  return forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(pair.privateKey)));
+}

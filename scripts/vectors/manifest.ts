@@ -1,7 +1,7 @@
 /**
  * Test vectors for the OTA manifest format (server/ota/SPEC.md), for the gateway's tests and the
  * ESP32 firmware team's C verifier. Everything is fixed and plain (hex strings, numbers): a
- * TEST-ONLY RSA-2048 key embedded below, an AES key and IV derived from fixed labels, a 3000-byte
+ * TEST-ONLY RSA-2048 key derived from a fixed seed, an AES key and IV derived from fixed labels, a 3000-byte
  * firmware from a formula (so with chunk_size 1024 the last chunk is partial), the encrypted
  * image, chunk table, header bytes and fields. RSA-PSS signatures are randomized, so they cannot
  * be regenerated bit for bit: the stored file keeps the ones produced and tests *verify* them,
@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { FirmwareCheckError, type VerifyCheck } from '../../server/ota/checks.ts';
 import { keyIdOf } from '../../server/ota/crypto.ts';
-import { deterministicPssSign } from './deterministic-pss.ts';
+import { deterministicPssSign, deterministicTestRsaKeyPem } from './deterministic-pss.ts';
 import { signingKeysFrom, verifyKeysFrom, type VerifyKeys } from '../../server/ota/keys.ts';
 import {
   HEADER_SIZE,
@@ -26,38 +26,12 @@ import { packageBuffer } from '../../server/ota/package.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 
 /**
- * TEST KEY ONLY. Published in this repository; anything signed with it is worthless. Generated
- * once with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`.
+ * TEST KEY ONLY, and not stored anywhere: derived on each run from a fixed seed
+ * (scripts/vectors/deterministic-pss.ts), so the repository holds no private key while
+ * `npm run vectors` still reproduces every signature byte for byte.
  */
-export const TEST_RSA_PRIVATE_KEY_PEM = `-----BEGIN PRIVATE KEY-----
-MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCti5mxZQ7vW2qu
-oO2oflb77+1PN+LiFVGme9BFuGTM3unhn1JSFkryEYHmmCgYB3coaQaTY4LnqD7T
-MZJMeilDnWWm5Rhs/BAQ3MLY9QZTGss7N+B+wRCYd+FLZwWyF9mAxT+ng7qUmogU
-V0zR5qdQrh8+ez6zCGF/hdZnVteU2OLDPg4dxOQb69Xc3GqJfjIORG9/jr4U31vl
-TDpZIV/NlSHf9M0K6zdRyRU6ZxZCbZ9pmzC8iYCIi1xJxFL9a2kH1CXy1Z7v8tHf
-x3B2mTFoC00rwIp5KHk8SSgHYQnt4WWqY5VmKurG3rWQ9ruv4W/obn99jXf+g9bI
-SUY8LAbzAgMBAAECggEABARDTONJZV8oyMeUaJNwAPRseipmzRPFktmybYKsi+oB
-i3AhZXaln7+pptl7sr6tfS5ycVkwGkYpxL/qImyrZX4QRbzErspmDCCH6UyWgQ2R
-iZqBTtMPcW/ziMgReNiWIfsEE6T4CGDL6H3yxbhAbsdw6q8gjt/mncnOYhA/p26/
-Io7lgZem6pcxUcRejGcfY4CSfDsD7Yz1MhVjN+d8a4rQydAJkGbCWlxqbAk7wPbP
-Si0Qz+GzJsutH3pZnnAGxYt7DY9osNxYH91pFkSeUT+Mh+ywsaUNeavNdzJfds6S
-1aEiOPWBaNRLW4rV67/H9olhQQHUDteLCe08rEgekQKBgQDwj2yjwYfo9d5gMFoa
-Q1KIY6brmWTiBu1/8WVrQnLRv7QgC5HurFyLEr1KJPj3OcuHfP7+hmsNsI94gRIi
-ddps1TcgLEdX53RYgEAFkXSzleqgg0xGTjf8HdH4VlbHNn/ZJ/Aa2fXES1a3D0kU
-m4sxdLVsSuE8OxXWodIZgflWowKBgQC4rxKxBYv3FdT+BVYDhWALrJdF0vOSivfk
-uNEu5vgVxVK7dTpT5tfK+IKPvXku5KVQRMMSdoDzMjGhJiT3ffpgYWCHeHLWccYt
-RxREN0zXhJIu5hM66cBley/4IyhcAHs8FVEaKbC2z6FHTaK3fgnzdp5cIHWnEvX3
-k3lof3GjcQKBgQDey2bJz17pknVPTtjURA+3Q9v/jgTSFap2+YJ9sYAX5N2VZEHW
-9AmNwGBRwCZZCk0HAexEnQefGSv3Zkr+YXpXm60/feLhdfraUIV64rlb7ffsi03k
-O2M8e/3Qa15ZiI8l9wg4Ri+JimEYj+6WSGzE9Btm3X73Qp26OAsXFrpv0wKBgAwg
-80lM4/RGKsbD8vIoQDaEDys2v2hQWBddS9+Yq5JCczx8Zmg8MM/Toj9uYhcCTRkI
-awc7YRyXn0rGBod6bocF3iEHeAM9VZaDpIEWYKWGv1L1KS4lS81eWbgiFvRz06QO
-glUFh+V5nU3he14xmNW0ZJIIT7G5PQ4VUVPbissBAoGASsY3qL1Kwh8SgdBXucZg
-HE1Uik0lQL2Qo8oa97rUz6OSlnuZnz5hhvEM2Dh/Gouea4aWZXZxV8o61B7Fw5bM
-6s3/u89XhdF8yVKxQP25+zeN2PsXTMVo0s4Ta0pIrmzPvrSmJRen0qR/aTadEHL4
-jCLGbERyuCk1+PtT3oaABTw=
------END PRIVATE KEY-----
-`;
+export const TEST_RSA_KEY_SEED = 'fleetgate test RSA key';
+export const TEST_RSA_PRIVATE_KEY_PEM = deterministicTestRsaKeyPem(TEST_RSA_KEY_SEED);
 
 const label = (text: string) => createHash('sha256').update(text).digest();
 
@@ -322,7 +296,9 @@ export function generateManifestVectors() {
     keys: {
       warning: 'TEST-ONLY keys, published; never use them for real images',
       rsa_bits: keys.rsaBits,
-      private_key_pem: TEST_RSA_PRIVATE_KEY_PEM,
+      private_key_derivation:
+        `node-forge rsa.generateKeyPair(2048, e=65537) drawing its randomness from SHA-256("${TEST_RSA_KEY_SEED}" NUL counter) blocks ` +
+        '(scripts/vectors/deterministic-pss.ts); the private key is not stored',
       public_key_pem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       public_key_der_hex: keys.publicKeyDer.toString('hex'),
       key_id: keys.keyId,
