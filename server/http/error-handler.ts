@@ -1,7 +1,8 @@
 /**
  * The single mapping from errors to HTTP responses. Domain code throws typed GatewayErrors; this
  * turns them into `{"success": false, "error": {"code", "message", ...details}}` with their status.
- * Anything untyped is a bug: logged with its stack, answered 500 `internal_error` without details.
+ * A failed system call (the disk) is 503 `unavailable` with Retry-After. Anything else untyped is
+ * a bug: logged with its stack, answered 500 `internal_error` without details.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -17,6 +18,12 @@ export function errorResponse(c: Context, status: ContentfulStatusCode, code: st
   return c.json(errorBody(code, message, details), status);
 }
 
+/** A failed system call (ENOSPC, EIO, EISDIR, …) as Node reports it: an errno code and a syscall. */
+function isSystemError(err: Error): err is NodeJS.ErrnoException & { code: string } {
+  const e = err as NodeJS.ErrnoException;
+  return typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
+}
+
 export function createErrorHandler(logger: Logger) {
   return function handleError(err: Error, c: Context) {
     if (err instanceof GatewayError) return errorResponse(c, err.status, err.code, err.message, err.details);
@@ -24,6 +31,13 @@ export function createErrorHandler(logger: Logger) {
       const status = err.status as ContentfulStatusCode;
       const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_request' : 'http_error';
       return errorResponse(c, status, code, err.message || 'request rejected');
+    }
+    if (isSystemError(err)) {
+      // The disk (or the OS) failed us, not the client: 503 so callers retry; nothing was half-done
+      // (every store write is atomic or journaled).
+      logger.error({ err, path: c.req.path, method: c.req.method }, 'storage error');
+      c.header('Retry-After', '5');
+      return errorResponse(c, 503, 'unavailable', `storage is unavailable (${err.code}); retry later`);
     }
     logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
     return errorResponse(c, 500, 'internal_error', 'internal error');

@@ -1,5 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { FakeClock } from '../../server/clock.ts';
 import { errorCode, samples, startTestGateway } from '../helpers/gateway.ts';
 
@@ -36,6 +38,23 @@ test('telemetry read-back: from/to (ISO and epoch), limit, CSV, day files', asyn
     assert.is(await errorCode(res), 'invalid_query');
   }
   assert.is((await gw.admin('GET', '/telemetry/ghost')).status, 404);
+  await gw.destroy();
+});
+
+test('a day file the disk refuses: the upload was acknowledged (WAL), the read is 503 unavailable, not a 500', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 10, 20, 12, 0, 0));
+  const gw = await startTestGateway({ clock });
+  const key = await gw.register('m1');
+  // A directory where the day file belongs: every write to it fails with EISDIR.
+  await mkdir(join(gw.config.DATA_DIR, 'telemetry', 'm1', '2026-11-20.jsonl'), { recursive: true });
+  assert.is((await gw.upload('m1', key, 1, { aggregated_data: samples(2) })).status, 200);
+  const res = await gw.admin('GET', '/telemetry/m1');
+  assert.is(res.status, 503);
+  assert.is(res.headers.get('retry-after'), '5');
+  assert.is(await errorCode(res), 'unavailable');
+  await rm(join(gw.config.DATA_DIR, 'telemetry', 'm1', '2026-11-20.jsonl'), { recursive: true });
+  const ok = (await (await gw.admin('GET', '/telemetry/m1')).json()) as { count: number };
+  assert.is(ok.count, 2, 'nothing acknowledged was lost');
   await gw.destroy();
 });
 
