@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fg_host_file.h"
 #include "fg_stackmeter.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_hex.h"
@@ -120,22 +121,6 @@ static void run_ota(void *p) {
   j->rc = fg_ota_run(&plat, &j->keys, &src, &j->cfg, "0.0.1", j->version, &j->res);
 }
 
-static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  const long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = (char *)malloc((size_t)n + 1);
-  const size_t got = fread(b, 1, (size_t)n, f);
-  fclose(f);
-  b[got] = '\0';
-  *len = got;
-  return b;
-}
-
 static uint8_t *hex_field(const fg_json_doc_t *doc, int obj, const char *key, size_t *len) {
   const int t = fg_json_obj_get(doc, obj, key);
   const char *s;
@@ -151,7 +136,7 @@ static uint8_t *hex_field(const fg_json_doc_t *doc, int obj, const char *key, si
 int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : FG_VECTORS_DIR "/manifest.json";
   size_t len = 0;
-  char *text = read_all(path, &len);
+  char *text = fg_host_read_file(path, &len);
   if (text == NULL) {
     fprintf(stderr, "fleetgate-mem-report: cannot read %s\n", path);
     return 3;

@@ -8,29 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "fg_host_file.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_json.h"
-
-static char *prv_read(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  const long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = (char *)malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf != NULL) {
-    buf[n] = '\0';
-    *len = (size_t)n;
-  }
-  return buf;
-}
 
 static void prv_name(const char *in, size_t n, char *out) {
   size_t o = 0;
@@ -223,7 +203,7 @@ static const char *prv_csv(char *text, size_t limit, fg_samples_t *s) {
 const char *fg_samples_load(const char *path, size_t limit, fg_samples_t *s) {
   memset(s, 0, sizeof(*s));
   size_t len = 0;
-  char *text = prv_read(path, &len);
+  char *text = fg_host_read_file(path, &len);
   if (text == NULL) {
     return "samples: cannot read the file";
   }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fg_host_file.h"
 #include "fg_samples.h"
 #include "fleetgate/fg_base64.h"
 #include "fleetgate/fg_client.h"
@@ -1102,36 +1103,13 @@ static int parse_c_array(const char *text, const char *name, uint8_t *out, size_
   return 0;
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  const long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = (char *)malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf != NULL) {
-    buf[n] = '\0';
-    if (len != NULL) {
-      *len = (size_t)n;
-    }
-  }
-  return buf;
-}
-
 static const char *load_ota_keys(fg_ota_keys_t *keys) {
   if (o.keys_dir == NULL) {
     return "ota needs --keys-dir (KEYS_DIR of `fleetgate keys init`)";
   }
   char path[FG_POSIX_PATH_MAX + 32];
   snprintf(path, sizeof(path), "%s/keys.h", o.keys_dir);
-  char *h = read_file(path, NULL);
+  char *h = fg_host_read_file(path, NULL);
   size_t aes_len = 0;
   if (h != NULL) {
     const int ok = parse_c_array(h, "fleetgate_ota_public_key_der", s_der, sizeof(s_der), &s_der_len) == 0 &&
@@ -1142,7 +1120,7 @@ static const char *load_ota_keys(fg_ota_keys_t *keys) {
     }
   } else {
     snprintf(path, sizeof(path), "%s/server_public_key.pem", o.keys_dir);
-    char *pem = read_file(path, NULL);
+    char *pem = fg_host_read_file(path, NULL);
     if (pem == NULL) {
       return "keys dir has neither keys.h nor server_public_key.pem";
     }
@@ -1167,7 +1145,7 @@ static const char *load_ota_keys(fg_ota_keys_t *keys) {
     }
     s_der_len = (size_t)dn;
     snprintf(path, sizeof(path), "%s/aes_firmware_key.bin", o.keys_dir);
-    char *aes = read_file(path, &aes_len);
+    char *aes = fg_host_read_file(path, &aes_len);
     if (aes == NULL || aes_len != 32) {
       free(aes);
       return "aes_firmware_key.bin missing or not 32 bytes";

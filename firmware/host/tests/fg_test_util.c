@@ -28,28 +28,6 @@ int fg_test_run(const char *suite, const fg_test_case_t *cases, size_t n) {
   return failed == 0 ? 0 : 1;
 }
 
-char *fg_test_read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  const long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = (char *)malloc((size_t)size + 1);
-  if (buf == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    fclose(f);
-    return NULL;
-  }
-  fclose(f);
-  buf[size] = '\0';
-  if (len != NULL) {
-    *len = (size_t)size;
-  }
-  return buf;
-}
-
 uint8_t *fg_test_hex(const char *hex, size_t *len) {
   const size_t n = strlen(hex);
   uint8_t *out = (uint8_t *)malloc(n / 2 + 1);

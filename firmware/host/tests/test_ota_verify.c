@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fg_host_file.h"
 #include "fg_test.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_hex.h"
@@ -30,7 +31,7 @@ static int prv_load(void) {
   if (s_root != NULL) {
     return 1;
   }
-  char *text = fg_test_read_file(FG_VECTORS_DIR "/manifest.json", NULL);
+  char *text = fg_host_read_file(FG_VECTORS_DIR "/manifest.json", NULL);
   FG_CHECK(text != NULL);
   if (text == NULL) {
     return 0;
