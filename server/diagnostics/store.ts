@@ -13,6 +13,7 @@ import { DAY_MS, dayFile, dayOf, listDays, pruneDays, readDay, readRange } from 
 import type { AppendWriter } from '../store/append-writer.ts';
 import { getOwn, setOwn } from '../control-plane/own.ts';
 import { JsonDocument } from '../store/json-document.ts';
+import { PeriodicSave } from '../store/periodic-save.ts';
 import type { DiagnosticsRecord } from './schema.ts';
 
 interface DayStat {
@@ -33,25 +34,25 @@ interface IndexDoc {
 
 export class DiagnosticsStore {
   readonly root: string;
-  private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** The index is derived from the day files (reconciled at start), so it is saved periodically. */
+  private readonly saver: PeriodicSave<IndexDoc>;
 
   private constructor(
     private readonly doc: JsonDocument<IndexDoc>,
     dataDir: string,
     private readonly writer: AppendWriter,
     private readonly retentionDays: number,
+    flushMs: number,
   ) {
     this.root = join(dataDir, 'diagnostics');
+    this.saver = new PeriodicSave(doc, flushMs);
   }
 
   static async open(dataDir: string, writer: AppendWriter, retentionDays: number, now: number, flushMs = 5000): Promise<DiagnosticsStore> {
     const doc = await JsonDocument.open<IndexDoc>(join(dataDir, 'diagnostics-index.json'), { devices: {} });
-    const store = new DiagnosticsStore(doc, dataDir, writer, retentionDays);
+    const store = new DiagnosticsStore(doc, dataDir, writer, retentionDays, flushMs);
     await store.prune(now);
     await store.reconcile();
-    store.timer = setInterval(() => void store.flush(), flushMs);
-    store.timer.unref();
     return store;
   }
 
@@ -102,7 +103,7 @@ export class DiagnosticsStore {
       }
       setOwn(index, id, entry);
     }
-    this.dirty = true;
+    this.saver.markDirty();
     await this.flush();
   }
 
@@ -118,7 +119,7 @@ export class DiagnosticsStore {
     stat.bytes += Buffer.byteLength(line);
     if (!entry.latest || entry.latest.at <= record.at) entry.latest = record;
     if (record.config_version !== undefined) entry.applied = { version: record.config_version, at: Date.parse(record.at) };
-    this.dirty = true;
+    this.saver.markDirty();
   }
 
   latest(deviceId: string): DiagnosticsRecord | undefined {
@@ -162,21 +163,16 @@ export class DiagnosticsStore {
       if (!entry) continue;
       for (const day of Object.keys(entry.days)) if (day < cutoffDay) delete entry.days[day];
       if (Object.keys(entry.days).length === 0) delete this.doc.data.devices[id];
-      this.dirty = true;
+      this.saver.markDirty();
     }
     return removed;
   }
 
-  async flush(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    await this.doc.mutate(() => undefined).catch(() => {
-      this.dirty = true;
-    });
+  flush(): Promise<void> {
+    return this.saver.flush();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  close(): Promise<void> {
+    return this.saver.close();
   }
 }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { JsonDocument } from '../store/json-document.ts';
+import { PeriodicSave } from '../store/periodic-save.ts';
 
 export const OUTCOMES = [
   'accepted',
@@ -32,13 +33,17 @@ const zero = (): Counters => ({ total: 0, accepted: 0, duplicate: 0, bad_signatu
 const MAX_TRACKED_DEVICES = 100_000;
 
 export class SecurityStats {
-  private dirty = false;
+  /** Counters are saved every few seconds, not on every message (see PeriodicSave). */
+  private readonly saver: PeriodicSave<StatsDoc>;
   /** Number of per-device entries, kept so recording never counts the map's keys. */
   private tracked: number;
-  private timer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly doc: JsonDocument<StatsDoc>) {
+  private constructor(
+    private readonly doc: JsonDocument<StatsDoc>,
+    flushMs: number,
+  ) {
     this.tracked = Object.keys(doc.data.devices).length;
+    this.saver = new PeriodicSave(doc, flushMs);
   }
 
   static async open(dataDir: string, now: number, flushMs = 5000): Promise<SecurityStats> {
@@ -47,10 +52,7 @@ export class SecurityStats {
       fleet: zero(),
       devices: {},
     });
-    const stats = new SecurityStats(doc);
-    stats.timer = setInterval(() => void stats.flush(), flushMs);
-    stats.timer.unref();
-    return stats;
+    return new SecurityStats(doc, flushMs);
   }
 
   record(outcome: Outcome, deviceId: string | undefined, known: boolean): void {
@@ -68,7 +70,7 @@ export class SecurityStats {
         per[outcome]++;
       }
     }
-    this.dirty = true;
+    this.saver.markDirty();
   }
 
   snapshot(): { since: string; fleet: Counters & { success_rate: number }; devices: Record<string, Counters & { success_rate: number }> } {
@@ -81,16 +83,11 @@ export class SecurityStats {
     };
   }
 
-  async flush(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    await this.doc.mutate(() => undefined).catch(() => {
-      this.dirty = true;
-    });
+  flush(): Promise<void> {
+    return this.saver.flush();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  close(): Promise<void> {
+    return this.saver.close();
   }
 }
