@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fleetgate/fg_crypto.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_json.h"
@@ -11,25 +10,7 @@
 
 int fg_envelope_mac(const uint8_t key[FG_DEVICE_KEY_LEN], uint32_t nonce, const char *payload_b64,
                     size_t b64_len, uint8_t mac[32]) {
-  if (key == NULL || mac == NULL || (payload_b64 == NULL && b64_len > 0)) {
-    return FG_ERR_INVALID_ARG;
-  }
-  uint8_t be[4];
-  fg_sign_nonce_be(nonce, be);
-  fg_hmac_t m;
-  int rc = fg_hmac_start(&m, key, FG_DEVICE_KEY_LEN);
-  if (rc != 0) {
-    return rc;
-  }
-  rc = fg_hmac_update(&m, be, sizeof(be));
-  if (rc == 0) {
-    rc = fg_hmac_update(&m, payload_b64, b64_len);
-  }
-  if (rc != 0) {
-    fg_hmac_free(&m);
-    return rc;
-  }
-  return fg_hmac_finish(&m, mac);
+  return fg_sign_nonce_mac(key, nonce, payload_b64, b64_len, mac);
 }
 
 int fg_envelope_build(const char *device_id, const uint8_t key[FG_DEVICE_KEY_LEN], uint32_t nonce,

@@ -39,6 +39,13 @@ int fg_sign_response_mac(const uint8_t key[32], uint32_t nonce, const uint8_t *b
 int fg_sign_response_verify(const uint8_t key[32], uint32_t nonce, const uint8_t *body,
                             size_t body_len, const char *sig_hex);
 
+/**
+ * HMAC(key, nonce BE4 || data): the shape of every nonce-bound MAC in the protocol — the upload
+ * envelope's (over the base64 payload text) and a response signature (over the body).
+ */
+int fg_sign_nonce_mac(const uint8_t key[32], uint32_t nonce, const void *data, size_t len,
+                      uint8_t mac[32]);
+
 /** nonce as 4 bytes big-endian. */
 void fg_sign_nonce_be(uint32_t nonce, uint8_t out[4]);
 
