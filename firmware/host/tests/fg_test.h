@@ -66,8 +66,8 @@ typedef struct {
 
 int fg_test_run(const char *suite, const fg_test_case_t *cases, size_t n);
 
-/* Helpers for the vector files in tests/vectors (shared with the TypeScript tests); they are
- * read with fg_host_read_file (host/common/fg_host_file.h). */
+/* Helpers for the vector files in tests/vectors (shared with the TypeScript tests); loading them:
+ * fg_test_vectors.h. */
 /** Decodes hex into a malloc'd buffer; NULL on bad hex. */
 uint8_t *fg_test_hex(const char *hex, size_t *len);
 /** Writes a message that a test was skipped because a file is missing. */

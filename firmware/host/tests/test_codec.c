@@ -5,8 +5,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "fg_host_file.h"
 #include "fg_test.h"
+#include "fg_test_vectors.h"
 #include "fleetgate/fg_codec.h"
 #include "fleetgate/fg_crc32.h"
 #include "fleetgate/fg_err.h"
@@ -14,11 +14,6 @@
 #include "fleetgate/fg_hex.h"
 
 static cJSON *s_root;
-
-static const char *prv_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static double prv_num(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -29,14 +24,7 @@ static int prv_load(void) {
   if (s_root != NULL) {
     return 1;
   }
-  char *text = fg_host_read_file(FG_VECTORS_DIR "/codec.json", NULL);
-  FG_CHECK(text != NULL);
-  if (text == NULL) {
-    return 0;
-  }
-  s_root = cJSON_Parse(text);
-  free(text);
-  FG_CHECK(s_root != NULL);
+  s_root = fg_test_load_vectors("codec.json");
   return s_root != NULL;
 }
 
@@ -55,7 +43,7 @@ static void test_primitives(void) {
     uint8_t b[5];
     const size_t n = fg_codec_varint_put((uint32_t)prv_num(e, "u32"), b);
     char *h = prv_hex(b, n);
-    FG_CHECK_STR(h, prv_str(e, "hex"));
+    FG_CHECK_STR(h, fg_test_str(e, "hex"));
     free(h);
     uint32_t v = 0;
     FG_CHECK_EQ(fg_codec_varint_get(b, n, &v), (int)n);
@@ -101,13 +89,13 @@ static void test_blocks(void) {
                                         w, m, out, sizeof(out), scratch);
     FG_CHECK(n > 0);
     char *h = prv_hex(out, n > 0 ? (size_t)n : 0);
-    if (strcmp(h, prv_str(b, "block_hex")) != 0) {
-      fprintf(stderr, "block %s\n", prv_str(b, "name"));
+    if (strcmp(h, fg_test_str(b, "block_hex")) != 0) {
+      fprintf(stderr, "block %s\n", fg_test_str(b, "name"));
     }
-    FG_CHECK_STR(h, prv_str(b, "block_hex"));
+    FG_CHECK_STR(h, fg_test_str(b, "block_hex"));
     free(h);
     size_t blen = 0;
-    uint8_t *bytes = fg_test_hex(prv_str(b, "block_hex"), &blen);
+    uint8_t *bytes = fg_test_hex(fg_test_str(b, "block_hex"), &blen);
     size_t used = 0;
     FG_CHECK_EQ(fg_codec_block_decode(0x3F, bytes, blen, &used, back, m, scratch), 0);
     FG_CHECK_EQ(used, blen);
@@ -131,7 +119,7 @@ static uint8_t *prv_frame_from_columns(const cJSON *c, size_t *len, fg_frame_lay
   l->sample_count = (uint16_t)cJSON_GetArraySize(ts);
   for (int f = 0; f < l->field_count; f++) {
     const cJSON *fd = cJSON_GetArrayItem(fields, f);
-    snprintf(l->fields[f].name, sizeof(l->fields[f].name), "%s", prv_str(fd, "name"));
+    snprintf(l->fields[f].name, sizeof(l->fields[f].name), "%s", fg_test_str(fd, "name"));
     l->fields[f].scale_exp = (int8_t)prv_num(fd, "scale_exp");
   }
   const size_t size = fg_frame_size(l);
@@ -201,17 +189,17 @@ static void test_cases(void) {
   const cJSON *c;
   int cases = 0, packs = 0;
   cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s_root, "cases")) {
-    const char *name = prv_str(c, "name");
+    const char *name = fg_test_str(c, "name");
     size_t flen = 0;
     fg_frame_layout_t l;
     uint8_t *frame = prv_frame_from_columns(c, &flen, &l);
     char *h = prv_hex(frame, flen);
-    FG_CHECK_STR(h, prv_str(c, "frame_hex"));
+    FG_CHECK_STR(h, fg_test_str(c, "frame_hex"));
     free(h);
     FG_CHECK_EQ(flen, prv_num(c, "frame_size"));
     char crc[9];
     snprintf(crc, sizeof(crc), "%08x", fg_crc32(frame, flen));
-    FG_CHECK_STR(crc, prv_str(c, "crc32"));
+    FG_CHECK_STR(crc, fg_test_str(c, "crc32"));
     /* the same frame from the float samples */
     size_t slen = 0;
     uint8_t *sframe = prv_frame_from_samples(c, &slen);
@@ -236,16 +224,16 @@ static void test_cases(void) {
       const int n = fg_codec_pack(method, frame, flen, packed, cap, scratch, sw);
       FG_CHECK(n > 0);
       char *ph = prv_hex(packed, n > 0 ? (size_t)n : 0);
-      if (strcmp(ph, prv_str(pm, "packed_hex")) != 0) {
+      if (strcmp(ph, fg_test_str(pm, "packed_hex")) != 0) {
         fprintf(stderr, "case %s method %s: packed bytes differ (%d vs %d bytes)\n", name,
                 pm->string, n, (int)prv_num(pm, "compressed_size"));
       }
-      FG_CHECK_STR(ph, prv_str(pm, "packed_hex"));
+      FG_CHECK_STR(ph, fg_test_str(pm, "packed_hex"));
       free(ph);
       FG_CHECK_EQ(n, prv_num(pm, "compressed_size"));
       /* decode the vector's bytes */
       size_t vlen = 0;
-      uint8_t *vbytes = fg_test_hex(prv_str(pm, "packed_hex"), &vlen);
+      uint8_t *vbytes = fg_test_hex(fg_test_str(pm, "packed_hex"), &vlen);
       uint8_t *back = (uint8_t *)malloc(flen);
       FG_CHECK_EQ(fg_codec_unpack(method, vbytes, vlen, flen, back, flen, scratch, sw), (int)flen);
       FG_CHECK_MEM(back, frame, flen);
@@ -284,16 +272,16 @@ static void test_invalid_packed(void) {
   int count = 0;
   cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s_root, "invalid_packed")) {
     size_t len = 0;
-    uint8_t *bytes = fg_test_hex(prv_str(c, "packed_hex"), &len);
+    uint8_t *bytes = fg_test_hex(fg_test_str(c, "packed_hex"), &len);
     const size_t orig = (size_t)prv_num(c, "original_size");
     uint8_t *out = (uint8_t *)malloc(orig + 1);
     static uint32_t scratch[3 * 65536];
     const int rc = fg_codec_unpack((int)prv_num(c, "method"), bytes ? bytes : (uint8_t *)"", len, orig,
                                    out, orig + 1, scratch, sizeof(scratch) / 4);
-    if (strcmp(fg_codec_error_code(rc), prv_str(c, "error")) != 0) {
-      fprintf(stderr, "invalid %s: got %d [%s]\n", prv_str(c, "name"), rc, fg_codec_error_code(rc));
+    if (strcmp(fg_codec_error_code(rc), fg_test_str(c, "error")) != 0) {
+      fprintf(stderr, "invalid %s: got %d [%s]\n", fg_test_str(c, "name"), rc, fg_codec_error_code(rc));
     }
-    FG_CHECK_STR(fg_codec_error_code(rc), prv_str(c, "error"));
+    FG_CHECK_STR(fg_codec_error_code(rc), fg_test_str(c, "error"));
     free(bytes);
     free(out);
     count++;
@@ -314,10 +302,10 @@ static void test_invalid_batches(void) {
     static uint32_t scratch[3 * 65536];
     const int rc = fg_codec_batch_unpack(json, strlen(json), packed, sizeof(packed), frame,
                                          sizeof(frame), scratch, sizeof(scratch) / 4);
-    if (strcmp(fg_codec_error_code(rc), prv_str(c, "error")) != 0) {
-      fprintf(stderr, "batch %s: got %d [%s]\n", prv_str(c, "name"), rc, fg_codec_error_code(rc));
+    if (strcmp(fg_codec_error_code(rc), fg_test_str(c, "error")) != 0) {
+      fprintf(stderr, "batch %s: got %d [%s]\n", fg_test_str(c, "name"), rc, fg_codec_error_code(rc));
     }
-    FG_CHECK_STR(fg_codec_error_code(rc), prv_str(c, "error"));
+    FG_CHECK_STR(fg_codec_error_code(rc), fg_test_str(c, "error"));
     free(json);
     count++;
   }

@@ -6,8 +6,8 @@
 #include <cjson/cJSON.h>
 
 #include "fg_fakes.h"
-#include "fg_host_file.h"
 #include "fg_test.h"
+#include "fg_test_vectors.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_ota.h"
 #include "fleetgate/fg_rollback.h"
@@ -33,11 +33,6 @@ static uint8_t *s_fw;
 static size_t s_fw_len;
 static fg_ota_keys_t s_keys;
 static uint8_t *s_der;
-
-static const char *prv_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static int prv_src_check(void *ctx, const char *current, char *version, size_t cap) {
   prv_gateway_t *g = (prv_gateway_t *)ctx;
@@ -124,22 +119,19 @@ static int prv_setup_vectors(void) {
   if (s_fw != NULL) {
     return 1;
   }
-  char *text = fg_host_read_file(FG_VECTORS_DIR "/manifest.json", NULL);
-  FG_CHECK(text != NULL);
-  if (text == NULL) {
+  cJSON *root = fg_test_load_vectors("manifest.json");
+  if (root == NULL) {
     return 0;
   }
-  cJSON *root = cJSON_Parse(text);
-  free(text);
   const cJSON *keys = cJSON_GetObjectItemCaseSensitive(root, "keys");
   size_t der_len = 0;
-  s_der = fg_test_hex(prv_str(keys, "public_key_der_hex"), &der_len);
-  uint8_t *aes = fg_test_hex(prv_str(keys, "aes_key_hex"), NULL);
+  s_der = fg_test_hex(fg_test_str(keys, "public_key_der_hex"), &der_len);
+  uint8_t *aes = fg_test_hex(fg_test_str(keys, "aes_key_hex"), NULL);
   fg_ota_keys_init(&s_keys, s_der, der_len, aes);
   free(aes);
-  s_fw = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(root, "firmware"), "hex"), &s_fw_len);
+  s_fw = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(root, "firmware"), "hex"), &s_fw_len);
   memset(&s_gw, 0, sizeof(s_gw));
-  s_gw.enc = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(root, "encrypted"), "hex"), &s_gw.enc_len);
+  s_gw.enc = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(root, "encrypted"), "hex"), &s_gw.enc_len);
   s_gw.manifest_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "manifest"));
   s_gw.chunk_size = 1024;
   s_gw.version = "1.0.5";

@@ -5,8 +5,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "fg_host_file.h"
 #include "fg_test.h"
+#include "fg_test_vectors.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_json.h"
@@ -17,11 +17,6 @@ static cJSON *s_root;
 static fg_ota_keys_t s_keys;
 static uint8_t *s_der;
 
-static const char *prv_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static double prv_num(const cJSON *o, const char *k, double dflt) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
   return cJSON_IsNumber(v) ? v->valuedouble : dflt;
@@ -31,21 +26,14 @@ static int prv_load(void) {
   if (s_root != NULL) {
     return 1;
   }
-  char *text = fg_host_read_file(FG_VECTORS_DIR "/manifest.json", NULL);
-  FG_CHECK(text != NULL);
-  if (text == NULL) {
-    return 0;
-  }
-  s_root = cJSON_Parse(text);
-  free(text);
-  FG_CHECK(s_root != NULL);
+  s_root = fg_test_load_vectors("manifest.json");
   if (s_root == NULL) {
     return 0;
   }
   const cJSON *keys = cJSON_GetObjectItemCaseSensitive(s_root, "keys");
   size_t der_len = 0;
-  s_der = fg_test_hex(prv_str(keys, "public_key_der_hex"), &der_len);
-  uint8_t *aes = fg_test_hex(prv_str(keys, "aes_key_hex"), NULL);
+  s_der = fg_test_hex(fg_test_str(keys, "public_key_der_hex"), &der_len);
+  uint8_t *aes = fg_test_hex(fg_test_str(keys, "aes_key_hex"), NULL);
   FG_CHECK_EQ(fg_ota_keys_init(&s_keys, s_der, der_len, aes), 0);
   free(aes);
   return 1;
@@ -76,13 +64,13 @@ static void test_keys_and_header(void) {
   const cJSON *keys = cJSON_GetObjectItemCaseSensitive(s_root, "keys");
   char hex[17];
   fg_hex_encode(s_keys.rsa_key_id, 8, hex, sizeof(hex));
-  FG_CHECK_STR(hex, prv_str(keys, "key_id"));
+  FG_CHECK_STR(hex, fg_test_str(keys, "key_id"));
   fg_hex_encode(s_keys.aes_key_id, 8, hex, sizeof(hex));
-  FG_CHECK_STR(hex, prv_str(keys, "aes_key_id"));
+  FG_CHECK_STR(hex, fg_test_str(keys, "aes_key_id"));
 
   const cJSON *header = cJSON_GetObjectItemCaseSensitive(s_root, "header");
   size_t n = 0;
-  uint8_t *bytes = fg_test_hex(prv_str(header, "hex"), &n);
+  uint8_t *bytes = fg_test_hex(fg_test_str(header, "hex"), &n);
   FG_CHECK_EQ(n, FG_MANIFEST_HEADER_SIZE);
   fg_manifest_header_t h;
   FG_CHECK_EQ(fg_manifest_header_parse(bytes, &h), 0);
@@ -95,18 +83,18 @@ static void test_keys_and_header(void) {
   FG_CHECK_EQ(h.encrypted_size, prv_num(f, "encrypted_size", -1));
   FG_CHECK_EQ(h.chunk_size, prv_num(f, "chunk_size", -1));
   FG_CHECK_EQ(h.total_chunks, prv_num(f, "total_chunks", -1));
-  FG_CHECK_STR(h.version, prv_str(f, "version"));
+  FG_CHECK_STR(h.version, fg_test_str(f, "version"));
   char h32[65];
   fg_hex_encode(h.key_id, 8, hex, sizeof(hex));
-  FG_CHECK_STR(hex, prv_str(f, "key_id"));
+  FG_CHECK_STR(hex, fg_test_str(f, "key_id"));
   fg_hex_encode(h.aes_key_id, 8, hex, sizeof(hex));
-  FG_CHECK_STR(hex, prv_str(f, "aes_key_id"));
+  FG_CHECK_STR(hex, fg_test_str(f, "aes_key_id"));
   fg_hex_encode(h.iv, 16, h32, sizeof(h32));
-  FG_CHECK_STR(h32, prv_str(f, "iv_hex"));
+  FG_CHECK_STR(h32, fg_test_str(f, "iv_hex"));
   fg_hex_encode(h.firmware_sha256, 32, h32, sizeof(h32));
-  FG_CHECK_STR(h32, prv_str(f, "firmware_sha256"));
+  FG_CHECK_STR(h32, fg_test_str(f, "firmware_sha256"));
   fg_hex_encode(h.chunk_root, 32, h32, sizeof(h32));
-  FG_CHECK_STR(h32, prv_str(f, "chunk_root"));
+  FG_CHECK_STR(h32, fg_test_str(f, "chunk_root"));
   for (uint32_t i = 0; i < h.total_chunks; i++) {
     const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(s_root, "chunks"), (int)i);
     FG_CHECK_EQ(fg_manifest_chunk_len(&h, i), prv_num(c, "length", -1));
@@ -190,8 +178,8 @@ static void test_valid_image_decrypts(void) {
   const cJSON *enc = cJSON_GetObjectItemCaseSensitive(s_root, "encrypted");
   const cJSON *fw = cJSON_GetObjectItemCaseSensitive(s_root, "firmware");
   size_t enc_len = 0, fw_len = 0;
-  uint8_t *e = fg_test_hex(prv_str(enc, "hex"), &enc_len);
-  uint8_t *f = fg_test_hex(prv_str(fw, "hex"), &fw_len);
+  uint8_t *e = fg_test_hex(fg_test_str(enc, "hex"), &enc_len);
+  uint8_t *f = fg_test_hex(fg_test_str(fw, "hex"), &fw_len);
   uint8_t *out = (uint8_t *)malloc(enc_len);
   int32_t chunk = 0;
   size_t total = 0;
@@ -216,8 +204,8 @@ static void test_resume_each_chunk(void) {
   static prv_parsed_t p;
   FG_CHECK_EQ(prv_parse_manifest(cJSON_GetObjectItemCaseSensitive(s_root, "manifest"), &p), 0);
   size_t enc_len = 0, fw_len = 0;
-  uint8_t *e = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &enc_len);
-  uint8_t *f = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(s_root, "firmware"), "hex"), &fw_len);
+  uint8_t *e = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &enc_len);
+  uint8_t *f = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(s_root, "firmware"), "hex"), &fw_len);
   const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(s_root, "chunks");
   const int n_chunks = cJSON_GetArraySize(chunks);
   for (int start = 0; start < n_chunks; start++) {
@@ -225,7 +213,7 @@ static void test_resume_each_chunk(void) {
     fg_ota_verify_t v;
     FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_sig, p.m.header_sig_len), 0);
     FG_CHECK_EQ(fg_ota_verify_chunk_table(&v, p.table, p.m.chunk_hash_count), 0);
-    uint8_t *iv = fg_test_hex(prv_str(cJSON_GetArrayItem(chunks, start), "iv_hex"), NULL);
+    uint8_t *iv = fg_test_hex(fg_test_str(cJSON_GetArrayItem(chunks, start), "iv_hex"), NULL);
     /* IV(n) is the last ciphertext block of chunk n-1 */
     if (start > 0) {
       const size_t off = (size_t)prv_num(cJSON_GetArrayItem(chunks, start), "offset", 0);
@@ -263,7 +251,7 @@ static void test_refetch_after_bad_chunk(void) {
   static prv_parsed_t p;
   FG_CHECK_EQ(prv_parse_manifest(cJSON_GetObjectItemCaseSensitive(s_root, "manifest"), &p), 0);
   size_t enc_len = 0;
-  uint8_t *e = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &enc_len);
+  uint8_t *e = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &enc_len);
   fg_ota_verify_t v;
   FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_sig, p.m.header_sig_len), 0);
   FG_CHECK_EQ(fg_ota_verify_chunk_table(&v, p.table, p.m.chunk_hash_count), 0);
@@ -293,21 +281,21 @@ static void test_tampered_vectors(void) {
     return;
   }
   size_t main_len = 0;
-  uint8_t *main_enc = fg_test_hex(prv_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &main_len);
+  uint8_t *main_enc = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &main_len);
   const cJSON *t;
   int count = 0;
   cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(s_root, "tampered")) {
-    const char *hex = prv_str(t, "encrypted_hex");
+    const char *hex = fg_test_str(t, "encrypted_hex");
     size_t len = main_len;
     uint8_t *enc = hex[0] ? fg_test_hex(hex, &len) : main_enc;
     int32_t chunk = -1;
     const fg_ota_check_t got =
         prv_pipeline(cJSON_GetObjectItemCaseSensitive(t, "manifest"), enc, len,
                      (uint32_t)prv_num(t, "min_counter", 0), &chunk, NULL, NULL);
-    if (strcmp(fg_ota_check_name(got), prv_str(t, "expected_check")) != 0) {
-      fprintf(stderr, "tampered %s: got [%s]\n", prv_str(t, "name"), fg_ota_check_name(got));
+    if (strcmp(fg_ota_check_name(got), fg_test_str(t, "expected_check")) != 0) {
+      fprintf(stderr, "tampered %s: got [%s]\n", fg_test_str(t, "name"), fg_ota_check_name(got));
     }
-    FG_CHECK_STR(fg_ota_check_name(got), prv_str(t, "expected_check"));
+    FG_CHECK_STR(fg_ota_check_name(got), fg_test_str(t, "expected_check"));
     const double want_chunk = prv_num(t, "expected_chunk", -1);
     if (want_chunk >= 0) {
       FG_CHECK_EQ(chunk, want_chunk);
