@@ -37,16 +37,11 @@ export interface VerifiedManifest {
   signature: Buffer;
 }
 
-export interface VerifyResult {
-  version: string;
-  securityCounter: number;
-  originalSize: number;
-  encryptedSize: number;
-  chunkSize: number;
-  totalChunks: number;
-  firmwareSha256: string;
-  keyId: string;
-}
+/** What a successful verification vouches for: the header's facts, the image hash as hex. */
+export type VerifyResult = Pick<
+  ManifestHeader,
+  'version' | 'securityCounter' | 'originalSize' | 'encryptedSize' | 'chunkSize' | 'totalChunks' | 'keyId'
+> & { firmwareSha256: string };
 
 /**
  * Steps 1–7 of SPEC.md §7: everything that can be checked before the first chunk arrives.
