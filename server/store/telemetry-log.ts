@@ -13,13 +13,19 @@ import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { batchKey, recoverWal, walFileName, walLine } from './telemetry-wal.ts';
-import type { TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
+import type { TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
 
 const DAY_MS = 86_400_000;
 const DAY_WRITE_CONCURRENCY = 4;
 
 function dayKey(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The stored samples of a batch, as a query returns them. */
+export function batchSamples(batch: TelemetryBatch): TelemetrySample[] {
+  const { received_at, nonce, method } = batch;
+  return batch.samples.map(({ timestamp, values }) => ({ timestamp, received_at, nonce, method, values }));
 }
 
 export interface TelemetryLogOptions {
@@ -49,6 +55,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
   /** Sample lines durable in the WAL, not yet written to their day file: device → day → chunks. */
   private staged = new Map<string, Map<string, string[]>>();
   private stagedBytes = 0;
+  private lastDay = { number: NaN, key: '' };
   /** Day files written since the last checkpoint (their data is only durable through the WAL). */
   private readonly dirty = new Set<string>();
   /** Generations closed for appends whose day-file data is not yet known durable. */
@@ -73,8 +80,8 @@ export class JsonlTelemetryLog implements TelemetryLog {
     private readonly options: TelemetryLogOptions,
   ) {
     this.gen = this.generation(nextSeq);
-    this.flushMs = options.flushMs ?? 1000;
-    this.maxStagedBytes = options.maxStagedBytes ?? 16 << 20;
+    this.flushMs = options.flushMs ?? 10_000;
+    this.maxStagedBytes = options.maxStagedBytes ?? 32 << 20;
     this.checkpointBytes = options.checkpointBytes ?? 64 << 20;
     this.checkpointTimer = setInterval(() => {
       if (this.gen.bytes > 0 || this.retired.length > 0) this.checkpointInBackground();
@@ -92,40 +99,39 @@ export class JsonlTelemetryLog implements TelemetryLog {
     return new JsonlTelemetryLog(root, walDir, new AppendWriter({ fsync: options.fsync }), dayWriter, nextSeq, options);
   }
 
-  async append(deviceId: string, samples: TelemetrySample[]): Promise<void> {
+  async append(deviceId: string, batch: TelemetryBatch): Promise<void> {
     if (this.closed) throw new Error('telemetry log is closed');
-    const byDay = new Map<string, string[]>();
-    let lastMs = NaN;
-    let lastNonce = NaN;
-    let lastMethod = '';
-    let key = '';
-    let middle = '';
-    for (const s of samples) {
-      // A batch shares one receive time, nonce and method: format those once, not per sample.
-      // Field order and text are exactly JSON.stringify(sample)'s (the tests compare the two).
-      if (s.received_at !== lastMs || s.nonce !== lastNonce || s.method !== lastMethod) {
-        if (s.received_at !== lastMs) key = dayKey(s.received_at);
-        lastMs = s.received_at;
-        lastNonce = s.nonce;
-        lastMethod = s.method;
-        middle = `,"received_at":${JSON.stringify(lastMs)},"nonce":${JSON.stringify(lastNonce)},"method":${JSON.stringify(lastMethod)},"values":`;
-      }
-      let lines = byDay.get(key);
-      if (!lines) byDay.set(key, (lines = []));
-      lines.push(`{"timestamp":${JSON.stringify(s.timestamp)}${middle}${JSON.stringify(s.values)}}`);
+    const day = this.dayOf(batch.received_at);
+    // Each sample line is JSON.stringify(sample) exactly (field order included; the tests compare
+    // the two), but the parts a batch shares are formatted once, and the day-file text and the
+    // WAL record are built in the same pass. Numbers are finite (checked at decoding), so String()
+    // writes them as JSON does.
+    const middle = `,"received_at":${batch.received_at},"nonce":${batch.nonce},"method":${JSON.stringify(batch.method)},"values":`;
+    let lines = '';
+    let walSamples = '';
+    for (const s of batch.samples) {
+      const line = `{"timestamp":${s.timestamp}${middle}${JSON.stringify(s.values)}}`;
+      lines += line + '\n';
+      walSamples += walSamples.length === 0 ? line : ',' + line;
     }
-    let record = '';
-    for (const [day, lines] of byDay) record += walLine(deviceId, day, lines);
+    const record = walLine(deviceId, day, walSamples);
     const gen = this.gen;
     gen.inflight++;
     gen.bytes += record.length;
     try {
       await this.walWriter.append(gen.path, record);
-      for (const [day, lines] of byDay) this.stage(deviceId, day, lines.join('\n') + '\n');
+      this.stage(deviceId, day, lines);
     } finally {
       if (--gen.inflight === 0) gen.drained?.();
     }
     if (gen.bytes >= this.checkpointBytes && gen === this.gen) this.checkpointInBackground();
+  }
+
+  /** The UTC day of an epoch-ms time; the last answer is kept, since a batch's neighbours share it. */
+  private dayOf(ms: number): string {
+    const dayNumber = Math.floor(ms / DAY_MS);
+    if (dayNumber !== this.lastDay.number) this.lastDay = { number: dayNumber, key: dayKey(ms) };
+    return this.lastDay.key;
   }
 
   async query(deviceId: string, q: TelemetryQuery): Promise<TelemetrySample[]> {

@@ -23,9 +23,9 @@ export interface WalRecord {
   s: TelemetrySample[];
 }
 
-/** The WAL line for one batch, from sample lines already serialised for the day file. */
-export function walLine(deviceId: string, day: string, sampleLines: string[]): string {
-  return `{"d":${JSON.stringify(deviceId)},"day":"${day}","s":[${sampleLines.join(',')}]}\n`;
+/** The WAL line for one batch, from its sample lines already serialised and joined with commas. */
+export function walLine(deviceId: string, day: string, samplesJoined: string): string {
+  return `{"d":${JSON.stringify(deviceId)},"day":"${day}","s":[${samplesJoined}]}\n`;
 }
 
 export function batchKey(s: Pick<TelemetrySample, 'nonce' | 'received_at'>): string {

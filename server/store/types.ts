@@ -84,6 +84,14 @@ export interface TelemetrySample {
   values: Record<string, number>;
 }
 
+/** One accepted upload: its samples share the receive time, nonce and packing method. */
+export interface TelemetryBatch {
+  received_at: number;
+  nonce: number;
+  method: string;
+  samples: { timestamp: number; values: Record<string, number> }[];
+}
+
 export interface TelemetryQuery {
   fromMs?: number;
   toMs?: number;
@@ -92,7 +100,7 @@ export interface TelemetryQuery {
 
 export interface TelemetryLog {
   /** Appends one accepted batch; resolves once durable. */
-  append(deviceId: string, samples: TelemetrySample[]): Promise<void>;
+  append(deviceId: string, batch: TelemetryBatch): Promise<void>;
   /** Samples with received_at in [from, to], oldest first, at most `limit`. */
   query(deviceId: string, query: TelemetryQuery): Promise<TelemetrySample[]>;
 }

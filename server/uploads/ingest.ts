@@ -8,7 +8,7 @@ import type { AppContext } from '../context.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
 import { GatewayError, ValidationError } from '../errors.ts';
 import { verifyEnvelopeMac } from '../protocol/envelope.ts';
-import type { TelemetrySample } from '../store/index.ts';
+import type { TelemetryBatch } from '../store/index.ts';
 import { decodePayload, decodePayloadDocument, type DecodedPayload } from './payload.ts';
 
 type EnvelopeFields = { device_id: string; nonce: number; payload: string; mac: string };
@@ -106,21 +106,14 @@ export class UploadService {
       return { success: true, samples: decoded.samples.length, duplicate: true };
     }
 
-    const receivedAt = ctx.clock.now();
-    const rows: TelemetrySample[] = decoded.samples.map((s) => ({
-      timestamp: s.timestamp,
-      received_at: receivedAt,
-      nonce: envelope.nonce,
-      method: decoded.method,
-      values: s.values,
-    }));
+    const batch: TelemetryBatch = { received_at: ctx.clock.now(), nonce: envelope.nonce, method: decoded.method, samples: decoded.samples };
     try {
-      await ctx.store.telemetry.append(envelope.device_id, rows);
-      const result: UploadResult = { success: true, samples: rows.length };
+      await ctx.store.telemetry.append(envelope.device_id, batch);
+      const result: UploadResult = { success: true, samples: batch.samples.length };
       await claim.commit();
       ctx.securityStats.record('accepted', envelope.device_id, true);
       ctx.metrics.uploads.inc({ outcome: 'accepted' });
-      ctx.metrics.samples.inc({ method: decoded.method }, rows.length);
+      ctx.metrics.samples.inc({ method: decoded.method }, batch.samples.length);
       return result;
     } catch (err) {
       claim.abort();

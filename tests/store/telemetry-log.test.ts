@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
+import { batchSamples, JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
 import { walFileName } from '../../server/store/telemetry-wal.ts';
-import type { TelemetrySample } from '../../server/store/types.ts';
+import type { TelemetryBatch, TelemetrySample } from '../../server/store/types.ts';
 import { tempDir } from '../helpers/gateway.ts';
 
 const DAY1 = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -14,15 +14,13 @@ const ALL = { limit: 1_000_000 };
 /** A log whose background work never runs on its own, so a test decides what reached the disk. */
 const manual: TelemetryLogOptions = { fsync: true, flushMs: 1e9, checkpointMs: 1e9 };
 
-function batch(nonce: number, receivedAt: number, n = 3, method = 'plain'): TelemetrySample[] {
-  return Array.from({ length: n }, (_, i) => ({
-    timestamp: 1_763_000_000 + nonce * 100 + i,
-    received_at: receivedAt,
-    nonce,
-    method,
-    values: { voltage: 230 + i / 10, power: 575 - i },
-  }));
+function batch(nonce: number, receivedAt: number, n = 3, method = 'plain'): TelemetryBatch {
+  const samples = Array.from({ length: n }, (_, i) => ({ timestamp: 1_763_000_000 + nonce * 100 + i, values: { voltage: 230 + i / 10, power: 575 - i } }));
+  return { received_at: receivedAt, nonce, method, samples };
 }
+
+/** The sample rows of some batches, in order: what a query returns. */
+const rowsOf = (...batches: TelemetryBatch[]): TelemetrySample[] => batches.flatMap(batchSamples);
 
 async function rejects(promise: Promise<unknown>, pattern?: RegExp): Promise<void> {
   try {
@@ -42,9 +40,9 @@ test('an append is visible to the next query before any background flush, exactl
   const log = await JsonlTelemetryLog.open(dir, manual);
   const rows = batch(1, DAY1);
   await log.append('m1', rows);
-  assert.equal(await log.query('m1', ALL), rows);
+  assert.equal(await log.query('m1', ALL), rowsOf(rows));
   const text = await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8');
-  assert.is(text, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  assert.is(text, rowsOf(rows).map((r) => JSON.stringify(r)).join('\n') + '\n');
   await log.close();
 });
 
@@ -60,8 +58,8 @@ test('a crash before the day files were written loses nothing: the WAL is replay
 
   const log = await JsonlTelemetryLog.open(dir, manual);
   assert.equal(await walFiles(dir), [], 'replayed generations are deleted');
-  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY2)]);
-  assert.equal(await log.query('m2', ALL), batch(1, DAY1));
+  assert.equal(await log.query('m1', ALL), rowsOf(batch(1, DAY1), batch(2, DAY2)));
+  assert.equal(await log.query('m2', ALL), rowsOf(batch(1, DAY1)));
   // The next generation continues the numbering, never reusing a replayed one.
   await log.append('m1', batch(3, DAY2));
   assert.equal(await walFiles(dir), [walFileName(2)]);
@@ -77,7 +75,7 @@ test('replay skips batches a day file already holds, and a torn last WAL line', 
   await appendFile(join(dir, 'telemetry-wal', walFileName(1)), '{"d":"m1","day":"2026-11-20","s":[{"timest');
 
   const log = await JsonlTelemetryLog.open(dir, manual);
-  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY1)]);
+  assert.equal(await log.query('m1', ALL), rowsOf(batch(1, DAY1), batch(2, DAY1)));
   const lines = (await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8')).trim().split('\n');
   assert.is(lines.length, 6, 'batch 1 was not written twice');
   await log.close();
@@ -121,7 +119,7 @@ test('a day file that cannot be written keeps its lines staged and its WAL; they
   for (let i = 0; i < 100 && (await readFile(blocked, 'utf8').catch(() => '')).split('\n').length < 10; i++) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.equal(await log.query('m1', ALL), [...batch(1, DAY1), ...batch(2, DAY1), ...batch(3, DAY1)], 'in order, once');
+  assert.equal(await log.query('m1', ALL), rowsOf(batch(1, DAY1), batch(2, DAY1), batch(3, DAY1)), 'in order, once');
   await log.close();
   assert.equal(await walFiles(dir), []);
 });
@@ -145,10 +143,10 @@ test('readers keep the first copy of a batch stored twice (crash between the sam
   const first = batch(7, DAY1);
   const resent = batch(7, DAY1 + 5_000); // same nonce, received again after the restart
   const later = batch(8, DAY1 + 6_000);
-  const lines = [...first, ...resent, ...later].map((s) => JSON.stringify(s)).join('\n') + '\n';
+  const lines = rowsOf(first, resent, later).map((s) => JSON.stringify(s)).join('\n') + '\n';
   await writeFile(dayFile(dir, 'm1', '2026-11-20'), lines);
   const log = await JsonlTelemetryLog.open(dir, manual);
-  assert.equal(await log.query('m1', ALL), [...first, ...later]);
+  assert.equal(await log.query('m1', ALL), rowsOf(first, later));
   await log.close();
 });
 
