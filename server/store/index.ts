@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { AppendWriter } from './append-writer.ts';
 import { LowdbDeviceRepo } from './device-repo.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
-import { JsonlTelemetryLog } from './telemetry-log.ts';
+import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 import type { Store } from './types.ts';
 
 export type * from './types.ts';
@@ -15,21 +15,28 @@ export type * from './types.ts';
 export interface StoreOptions {
   fsync: boolean;
   logger?: Logger;
+  /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
+  telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
 }
 
 export interface EmbeddedStore extends Store {
   /** Shared group-commit appender for feature modules that keep their own JSONL files. */
   readonly writer: AppendWriter;
+  readonly telemetry: JsonlTelemetryLog;
 }
 
 export async function openStore(dataDir: string, options: StoreOptions): Promise<EmbeddedStore> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const writer = new AppendWriter({ fsync: options.fsync });
-  const [devices, nonces, telemetry] = await Promise.all([
-    LowdbDeviceRepo.open(dataDir),
-    FileNonceLedger.open(dataDir, writer),
-    JsonlTelemetryLog.open(dataDir, { fsync: options.fsync, logger: options.logger }),
-  ]);
+  const [devices, nonces] = await Promise.all([LowdbDeviceRepo.open(dataDir), FileNonceLedger.open(dataDir, writer)]);
+  // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
+  const telemetry = await JsonlTelemetryLog.open(dataDir, {
+    ...options.telemetry,
+    fsync: options.fsync,
+    logger: options.logger,
+    nonceSink: nonces,
+  });
+  nonces.carryNoncesIn(telemetry);
   return {
     dataDir,
     writer,

@@ -9,20 +9,41 @@
  * document) that the journal is folded into when it grows. Each journal line holds the full state
  * of one device, so replaying snapshot + journal in order always rebuilds the last durable state.
  *
+ * Telemetry uploads do not write the journal: `commitWithTelemetry` puts the nonce state in the
+ * batch's telemetry WAL line (one durable write per upload instead of two in a row). Those states
+ * are WAL-backed until the telemetry log checkpoints; before it deletes a WAL generation it hands
+ * the states over (`adoptWalStates`) and they are journaled here, and after a crash the recovered
+ * WAL hands them over the same way. A reset first checkpoints the WAL (with the device's claims
+ * held back), so no WAL generation can bring a nonce from before a reset back.
+ *
  * `claim` is the single check-and-set the Store interface promises: a PostgreSQL store would do it
  * as one `UPDATE devices SET last_nonce = $n ... WHERE id = $d AND last_nonce < $n RETURNING` in a
- * transaction that `commit` ends.
+ * transaction that `commit` (or `commitWithTelemetry`, with the sample INSERT) ends.
  */
 import { readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { JsonDocument } from './json-document.ts';
-import type { Claim, NonceLedger, NonceState, StoredReply } from './types.ts';
+import type { WalNonceStates } from './telemetry-wal.ts';
+import type { Claim, NonceLedger, NonceState, StoredReply, TelemetryBatch } from './types.ts';
+
+/** The telemetry log's side of WAL-carried nonce states (JsonlTelemetryLog). */
+export interface NonceCarryingLog {
+  appendWithNonce(deviceId: string, batch: TelemetryBatch, nonce: NonceState): Promise<void>;
+  /** Afterwards, no WAL generation holds a state from before the call. */
+  checkpointNow(): Promise<void>;
+}
 
 interface JournalLine {
   d: string;
   /** Absent on a reset line. */
   s?: NonceState;
+}
+
+interface ResetInProgress {
+  /** Undefined: every device. */
+  deviceId?: string;
+  done: Promise<void>;
 }
 
 interface PendingClaim {
@@ -33,6 +54,10 @@ interface PendingClaim {
 
 const COMPACT_AFTER_LINES = 20_000;
 
+function journalText(deviceId: string, state: NonceState): string {
+  return JSON.stringify({ d: deviceId, s: state } satisfies JournalLine) + '\n';
+}
+
 export class FileNonceLedger implements NonceLedger {
   /** Durable state: what the journal + snapshot say. */
   private readonly committed = new Map<string, NonceState>();
@@ -42,6 +67,8 @@ export class FileNonceLedger implements NonceLedger {
   private compacting: Promise<void> | null = null;
   /** Journal appends handed to the writer and not yet durable. */
   private inflight = 0;
+  private wal: NonceCarryingLog | undefined;
+  private resetting: ResetInProgress | null = null;
 
   private constructor(
     private readonly journalPath: string,
@@ -68,6 +95,11 @@ export class FileNonceLedger implements NonceLedger {
     return ledger;
   }
 
+  /** Lets uploads carry their nonce state in the telemetry WAL (see commitWithTelemetry). */
+  carryNoncesIn(log: NonceCarryingLog): void {
+    this.wal = log;
+  }
+
   get(deviceId: string): NonceState | undefined {
     return this.committed.get(deviceId);
   }
@@ -78,6 +110,11 @@ export class FileNonceLedger implements NonceLedger {
 
   async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<Claim> {
     for (;;) {
+      const reset = this.resetting;
+      if (reset && (reset.deviceId === undefined || reset.deviceId === deviceId)) {
+        await reset.done;
+        continue;
+      }
       const inFlight = this.pending.get(deviceId);
       if (inFlight && inFlight.nonce >= nonce) {
         // The same or a newer message is being committed right now: wait for its outcome,
@@ -102,21 +139,31 @@ export class FileNonceLedger implements NonceLedger {
       if (this.pending.get(deviceId) === entry) this.pending.delete(deviceId);
       settle(committed);
     };
+    /** Runs the write that makes `state` durable, then publishes it. */
+    const settleWith = async (state: NonceState, write: () => Promise<void>) => {
+      if (finished) throw new Error('nonce claim already settled');
+      try {
+        await write();
+      } catch (err) {
+        release(false);
+        throw err;
+      }
+      // A newer nonce may have been committed meanwhile (pipelined requests); never go back.
+      const current = this.committed.get(deviceId);
+      if (!current || current.nonce < nonce) this.committed.set(deviceId, state);
+      release(true);
+    };
     return {
       outcome: 'fresh',
-      commit: async (reply?: StoredReply) => {
-        if (finished) throw new Error('nonce claim already settled');
+      commit: (reply?: StoredReply) => {
         const state: NonceState = { nonce, mac, seen_at: now, ...(reply ? { reply } : {}) };
-        try {
-          await this.appendJournal({ d: deviceId, s: state });
-        } catch (err) {
-          release(false);
-          throw err;
-        }
-        // A newer nonce may have been committed meanwhile (pipelined requests); never go back.
-        const current = this.committed.get(deviceId);
-        if (!current || current.nonce < nonce) this.committed.set(deviceId, state);
-        release(true);
+        return settleWith(state, () => this.appendJournal(journalText(deviceId, state), 1));
+      },
+      commitWithTelemetry: (batch: TelemetryBatch) => {
+        const wal = this.wal;
+        if (!wal) return Promise.reject(new Error('commitWithTelemetry needs a telemetry log (carryNoncesIn)'));
+        const state: NonceState = { nonce, mac, seen_at: now };
+        return settleWith(state, () => wal.appendWithNonce(deviceId, batch, state));
       },
       abort: () => {
         if (!finished) release(false);
@@ -124,23 +171,61 @@ export class FileNonceLedger implements NonceLedger {
     };
   }
 
-  async reset(deviceId?: string): Promise<number> {
-    const count = deviceId ? (this.committed.has(deviceId) ? 1 : 0) : this.committed.size;
-    await this.appendJournal({ d: deviceId ?? '*' });
-    if (deviceId) this.committed.delete(deviceId);
-    else this.committed.clear();
-    return count;
+  /**
+   * Journals nonce states the telemetry WAL carried, before their generation is deleted (at a
+   * checkpoint, or after a crash at recovery). Each device keeps the newer of its state here and
+   * the WAL's: at a checkpoint ours is usually as new; after a crash the WAL's may be newer.
+   */
+  async adoptWalStates(states: WalNonceStates): Promise<void> {
+    let text = '';
+    for (const [deviceId, walState] of states) {
+      const current = this.committed.get(deviceId);
+      const newest = current && current.nonce >= walState.nonce ? current : walState;
+      this.committed.set(deviceId, newest);
+      text += journalText(deviceId, newest);
+    }
+    await this.appendJournal(text, states.size);
   }
 
-  private async appendJournal(line: JournalLine): Promise<void> {
+  /**
+   * Forgets nonce state. The device's claims (every device's, for a full reset) are held back
+   * until it is done; claims already in flight finish first; then the telemetry WAL is
+   * checkpointed, so no generation still carries a state from before the reset that a crash
+   * recovery could bring back.
+   */
+  async reset(deviceId?: string): Promise<number> {
+    while (this.resetting) await this.resetting.done;
+    let finish!: () => void;
+    this.resetting = { deviceId, done: new Promise<void>((r) => (finish = r)) };
+    try {
+      for (;;) {
+        const inFlight = deviceId === undefined ? [...this.pending.values()] : [this.pending.get(deviceId)].filter((p) => p !== undefined);
+        if (inFlight.length === 0) break;
+        await Promise.all(inFlight.map((p) => p.done));
+      }
+      await this.wal?.checkpointNow();
+      const count = deviceId ? (this.committed.has(deviceId) ? 1 : 0) : this.committed.size;
+      await this.appendJournal(JSON.stringify({ d: deviceId ?? '*' } satisfies JournalLine) + '\n', 1);
+      if (deviceId) this.committed.delete(deviceId);
+      else this.committed.clear();
+      return count;
+    } finally {
+      this.resetting = null;
+      finish();
+    }
+  }
+
+  /** `text`: `lines` complete journal lines. */
+  private async appendJournal(text: string, lines: number): Promise<void> {
     while (this.compacting) await this.compacting;
     this.inflight++;
     try {
-      await this.writer.append(this.journalPath, JSON.stringify(line) + '\n');
+      await this.writer.append(this.journalPath, text);
     } finally {
       this.inflight--;
     }
-    if (++this.journalLines >= COMPACT_AFTER_LINES && !this.compacting) {
+    this.journalLines += lines;
+    if (this.journalLines >= COMPACT_AFTER_LINES && !this.compacting) {
       this.compacting = this.compact().finally(() => (this.compacting = null));
     }
   }

@@ -7,13 +7,17 @@
  * background (every FLUSH_MS, without fsync); a checkpoint fsyncs the day files written since the
  * last one and deletes the WAL generations they came from. Queries flush the device's staged lines
  * first, so a read always sees every acknowledged append.
+ *
+ * An append may carry the device's new nonce state (`appendWithNonce`): it then rides in the same
+ * WAL line, and before a checkpoint deletes a generation the states it holds are handed to the
+ * nonce sink (the ledger), which journals them. That is how an upload costs one durable write.
  */
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
-import { batchKey, recoverWal, walFileName, walLine } from './telemetry-wal.ts';
-import type { TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
+import { batchKey, keepNewest, recoverWal, walFileName, walLine, type WalNonceStates } from './telemetry-wal.ts';
+import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
 
 const DAY_MS = 86_400_000;
 const DAY_WRITE_CONCURRENCY = 4;
@@ -28,6 +32,12 @@ export function batchSamples(batch: TelemetryBatch): TelemetrySample[] {
   return batch.samples.map(({ timestamp, values }) => ({ timestamp, received_at, nonce, method, values }));
 }
 
+/** Where nonce states carried in the WAL go before their generation is deleted. */
+export interface WalNonceSink {
+  /** Makes the states durable outside the WAL (the ledger journals them); resolves once they are. */
+  adoptWalStates(states: WalNonceStates): Promise<void>;
+}
+
 export interface TelemetryLogOptions {
   /** fsync the WAL before an append resolves (DURABILITY=fsync) and the day files at checkpoints. */
   fsync: boolean;
@@ -40,6 +50,8 @@ export interface TelemetryLogOptions {
   checkpointBytes?: number;
   /** A non-empty WAL generation is checkpointed at least this often. */
   checkpointMs?: number;
+  /** Required for appendWithNonce and for recovering a WAL that carries nonce states. */
+  nonceSink?: WalNonceSink;
 }
 
 interface Generation {
@@ -49,6 +61,8 @@ interface Generation {
   /** Appends whose WAL write for this generation has not finished (and been staged) yet. */
   inflight: number;
   drained?: () => void;
+  /** Newest nonce state per device carried by this generation's durable lines. */
+  nonces: WalNonceStates;
 }
 
 export class JsonlTelemetryLog implements TelemetryLog {
@@ -94,12 +108,33 @@ export class JsonlTelemetryLog implements TelemetryLog {
     const root = join(dataDir, 'telemetry');
     const walDir = join(dataDir, 'telemetry-wal');
     const dayWriter = new AppendWriter({ fsync: false });
-    const { nextSeq, replayed } = await recoverWal(walDir, dayWriter, (d, day) => join(root, d, `${day}.jsonl`));
+    const { nextSeq, replayed } = await recoverWal(
+      walDir,
+      dayWriter,
+      (d, day) => join(root, d, `${day}.jsonl`),
+      (states) => {
+        if (!options.nonceSink) throw new Error('the telemetry WAL holds nonce states but no nonce sink was given');
+        return options.nonceSink.adoptWalStates(states);
+      },
+    );
     if (replayed > 0) options.logger?.info({ batches: replayed }, 'replayed telemetry write-ahead log into day files');
     return new JsonlTelemetryLog(root, walDir, new AppendWriter({ fsync: options.fsync }), dayWriter, nextSeq, options);
   }
 
-  async append(deviceId: string, batch: TelemetryBatch): Promise<void> {
+  append(deviceId: string, batch: TelemetryBatch): Promise<void> {
+    return this.write(deviceId, batch, undefined);
+  }
+
+  /**
+   * Appends the batch with the device's new nonce state in the same WAL line: when this resolves,
+   * both are durable; after a crash, both or neither are recovered.
+   */
+  appendWithNonce(deviceId: string, batch: TelemetryBatch, nonce: NonceState): Promise<void> {
+    if (!this.options.nonceSink) return Promise.reject(new Error('appendWithNonce needs a nonce sink'));
+    return this.write(deviceId, batch, nonce);
+  }
+
+  private async write(deviceId: string, batch: TelemetryBatch, nonce: NonceState | undefined): Promise<void> {
     if (this.closed) throw new Error('telemetry log is closed');
     const day = this.dayOf(batch.received_at);
     // Each sample line is JSON.stringify(sample) exactly (field order included; the tests compare
@@ -114,12 +149,14 @@ export class JsonlTelemetryLog implements TelemetryLog {
       lines += line + '\n';
       walSamples += walSamples.length === 0 ? line : ',' + line;
     }
-    const record = walLine(deviceId, day, walSamples);
+    const record = walLine(deviceId, day, walSamples, nonce);
     const gen = this.gen;
     gen.inflight++;
     gen.bytes += record.length;
     try {
       await this.walWriter.append(gen.path, record);
+      // Noted before `inflight` drops, so a checkpoint that waited for this generation sees it.
+      if (nonce) keepNewest(gen.nonces, deviceId, nonce);
       this.stage(deviceId, day, lines);
     } finally {
       if (--gen.inflight === 0) gen.drained?.();
@@ -155,8 +192,9 @@ export class JsonlTelemetryLog implements TelemetryLog {
       let skipBatch = false;
       for (const s of parseJsonLines<TelemetrySample>(text)) {
         // A batch is a contiguous run of lines with one nonce and receive time. If its nonce shows
-        // up again in a later batch, the gateway crashed after storing the samples but before
-        // making the nonce durable and the device resent them: keep the first copy only.
+        // up again in a later batch, a gateway from before WAL-carried nonces crashed after
+        // storing the samples but before journaling the nonce, and the device resent them: keep
+        // the first copy only.
         const key = batchKey(s);
         if (key !== batch) {
           batch = key;
@@ -185,8 +223,17 @@ export class JsonlTelemetryLog implements TelemetryLog {
     await this.dayWriter.close();
   }
 
+  /**
+   * Runs a checkpoint that covers every append resolved before the call: afterwards no WAL
+   * generation holds them (nor their nonce states). The ledger's nonce reset relies on this.
+   */
+  async checkpointNow(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    await this.checkpoint();
+  }
+
   private generation(seq: number): Generation {
-    return { seq, path: join(this.walDir, walFileName(seq)), bytes: 0, inflight: 0 };
+    return { seq, path: join(this.walDir, walFileName(seq)), bytes: 0, inflight: 0, nonces: new Map() };
   }
 
   /** `retry`: lines handed back by a failed write — wait for the timer, never flush at once again. */
@@ -296,6 +343,10 @@ export class JsonlTelemetryLog implements TelemetryLog {
         for (const p of paths) this.dirty.add(p);
         throw err;
       }
+      // The nonce states these generations carry must be durable elsewhere before they go.
+      const nonces: WalNonceStates = new Map();
+      for (const g of this.retired) for (const [d, state] of g.nonces) keepNewest(nonces, d, state);
+      if (nonces.size > 0) await this.options.nonceSink!.adoptWalStates(nonces);
       for (const g of this.retired.splice(0)) {
         await this.walWriter.forget(g.path);
         await unlink(g.path).catch((err: NodeJS.ErrnoException) => {

@@ -54,6 +54,12 @@ export type Claim =
       outcome: 'fresh';
       /** Makes the nonce durable (with the reply to repeat for a retransmission). */
       commit(reply?: StoredReply): Promise<void>;
+      /**
+       * Appends the device's telemetry batch and makes the nonce durable in the same atomic write:
+       * after a crash both are there or neither (SQL: the INSERT and the UPDATE in one
+       * transaction). An upload costs one durable write, not two in a row.
+       */
+      commitWithTelemetry(batch: TelemetryBatch): Promise<void>;
       /** Gives the nonce back (the request failed before any effect). */
       abort(): void;
     }

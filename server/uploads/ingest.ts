@@ -1,8 +1,8 @@
 /**
  * Telemetry ingest: the domain side of `POST /aggregated/:device_id`. Authenticates the envelope,
- * decodes the payload, claims the nonce, appends the samples and only then makes the nonce durable
- * — in that order, so a crash at any point either loses nothing the device was told was stored or
- * at worst stores a batch twice under the same nonce (which the telemetry reader drops).
+ * decodes the payload, claims the nonce, then stores the samples and the nonce in one atomic
+ * write — so a crash either keeps both (a resend is a duplicate or a replay) or neither (a resend
+ * is accepted as new), and the device is never told "stored" for a batch that is not.
  */
 import type { AppContext } from '../context.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
@@ -108,9 +108,8 @@ export class UploadService {
 
     const batch: TelemetryBatch = { received_at: ctx.clock.now(), nonce: envelope.nonce, method: decoded.method, samples: decoded.samples };
     try {
-      await ctx.store.telemetry.append(envelope.device_id, batch);
+      await claim.commitWithTelemetry(batch);
       const result: UploadResult = { success: true, samples: batch.samples.length };
-      await claim.commit();
       ctx.securityStats.record('accepted', envelope.device_id, true);
       ctx.metrics.uploads.inc({ outcome: 'accepted' });
       ctx.metrics.samples.inc({ method: decoded.method }, batch.samples.length);
