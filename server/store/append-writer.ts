@@ -34,7 +34,7 @@ function writeAll(fd: number, data: Buffer): Promise<void> {
 }
 
 interface Pending {
-  chunks: string[];
+  chunks: (string | Uint8Array)[];
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
 }
 
@@ -75,8 +75,8 @@ export class AppendWriter {
     this.openFlags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (options.fsync ? constants.O_DSYNC : 0);
   }
 
-  /** Appends `text` (which should end with "\n") to `path`; resolves once durable. */
-  append(path: string, text: string): Promise<void> {
+  /** Appends `text` (UTF-8 bytes or a string; it should end with "\n") to `path`; resolves once durable. */
+  append(path: string, text: string | Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new Error('append writer is closed'));
     let state = this.files.get(path);
     if (!state) {
@@ -131,12 +131,11 @@ export class AppendWriter {
         state.next = { chunks: [], waiters: [] };
         try {
           const fd = await this.handleFor(path, state);
-          let text = batch.chunks.join('');
           if (state.needsNewline) {
-            text = '\n' + text;
+            batch.chunks.unshift('\n');
             state.needsNewline = false;
           }
-          await writeAll(fd, Buffer.from(text, 'utf8'));
+          await writeAll(fd, toBytes(batch.chunks));
           state.lastUsed = Date.now();
           for (const w of batch.waiters) w.resolve();
         } catch (err) {
@@ -205,6 +204,12 @@ export class AppendWriter {
     this.closed = true;
     for (const [path, s] of [...this.files.entries()]) await this.closeFile(path, s);
   }
+}
+
+/** One buffer of the chunks' bytes: strings are joined first (one UTF-8 encoding pass). */
+function toBytes(chunks: (string | Uint8Array)[]): Buffer {
+  if (chunks.every((c) => typeof c === 'string')) return Buffer.from(chunks.join(''), 'utf8');
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
 }
 
 /** Parses JSONL text, skipping blank and torn (unparsable) lines, e.g. a half-written last line. */

@@ -2,6 +2,7 @@
  * Test harness: a gateway on a fresh temp DATA_DIR/KEYS_DIR, driven in-process through
  * `app.request` (no socket) or on a real port. Also helpers to act as a device.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +26,18 @@ export interface TestGateway extends Gateway {
   destroy(): Promise<void>;
 }
 
+const tempDirs: string[] = [];
+// Every test file runs in its own process: its temp dirs go when it exits, pass or fail.
+// KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+process.on('exit', () => {
+  if (process.env.KEEP_TEST_DIRS === '1') return;
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export async function tempDir(prefix = 'fleetgate-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
