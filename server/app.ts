@@ -14,6 +14,7 @@ import { FaultInjector } from './faults/injector.ts';
 import { deviceRoutes } from './devices/routes.ts';
 import { hexToBytes } from './crypto/hmac.ts';
 import { adminAuth } from './http/admin-auth.ts';
+import { CachedRouter } from './http/cached-router.ts';
 import { deviceRequestAuth } from './http/device-request.ts';
 import { createErrorHandler, errorResponse } from './http/error-handler.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -72,7 +73,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   } as Omit<AppContext, 'requireDevice'> as AppContext;
   ctx.requireDevice = deviceRequestAuth(ctx);
 
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: new CachedRouter() });
   app.use('*', metrics.middleware());
   // Fault injection rewrites device responses after they were signed; only installed on test fleets.
   if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
