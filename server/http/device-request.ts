@@ -24,7 +24,7 @@ import {
   requestSignature,
   responseSignature,
 } from '../protocol/device-request.ts';
-import type { StoredReply } from '../store/index.ts';
+import type { Claim, StoredReply } from '../store/index.ts';
 import { readBodyBytes } from './body.ts';
 import { signedError } from './signed-reply.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
@@ -117,6 +117,19 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       throw err;
     }
 
+    try {
+      await signAndCommit(c, claim);
+    } catch (err) {
+      // A claim must never stay pending: later messages of the device (and a nonce reset) wait on it.
+      if (claim.outcome === 'fresh') claim.abort();
+      throw err;
+    }
+  };
+
+  async function signAndCommit(c: Context<AppEnv>, claim: Exclude<Claim, { outcome: 'replay' }>): Promise<void> {
+    const deviceId = c.get('device').device_id;
+    const key = c.get('deviceKey');
+    const nonce = c.get('nonce');
     const res = c.res;
     if (res.status >= 500) {
       if (claim.outcome === 'fresh') claim.abort();
@@ -148,7 +161,7 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       ctx.securityStats.record('duplicate', deviceId, true);
     }
     if (rebuilt) c.res = new Response(bytes, { status: res.status, headers: rebuilt });
-  };
+  }
 }
 
 /** Just what signing needs of a set of headers; both undici Headers and PlainHeaders have it. */
