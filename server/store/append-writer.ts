@@ -75,8 +75,11 @@ export class AppendWriter {
     this.openFlags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (options.fsync ? constants.O_DSYNC : 0);
   }
 
-  /** Appends `text` (UTF-8 bytes or a string; it should end with "\n") to `path`; resolves once durable. */
-  append(path: string, text: string | Uint8Array): Promise<void> {
+  /**
+   * Appends `text` to `path` (a string, UTF-8 bytes, or parts of either written back to back; it
+   * should end with "\n"); resolves once durable.
+   */
+  append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('append writer is closed'));
     let state = this.files.get(path);
     if (!state) {
@@ -85,7 +88,8 @@ export class AppendWriter {
     }
     const s = state;
     return new Promise<void>((resolve, reject) => {
-      s.next.chunks.push(text);
+      if (typeof text === 'string' || text instanceof Uint8Array) s.next.chunks.push(text);
+      else for (const part of text) s.next.chunks.push(part);
       s.next.waiters.push({ resolve, reject });
       if (!s.busy) {
         // Start the write on the next turn of the event loop, not now: every append made while the
@@ -206,10 +210,21 @@ export class AppendWriter {
   }
 }
 
-/** One buffer of the chunks' bytes: strings are joined first (one UTF-8 encoding pass). */
+/** The chunks' bytes in one buffer, allocated once (strings are encoded straight into it). */
 function toBytes(chunks: (string | Uint8Array)[]): Buffer {
-  if (chunks.every((c) => typeof c === 'string')) return Buffer.from(chunks.join(''), 'utf8');
-  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
+  if (chunks.length === 1 && typeof chunks[0] === 'string') return Buffer.from(chunks[0], 'utf8');
+  let size = 0;
+  for (const c of chunks) size += typeof c === 'string' ? Buffer.byteLength(c, 'utf8') : c.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const c of chunks) {
+    if (typeof c === 'string') offset += out.write(c, offset, 'utf8');
+    else {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+  }
+  return out;
 }
 
 /** Parses JSONL text, skipping blank and torn (unparsable) lines, e.g. a half-written last line. */

@@ -1,6 +1,6 @@
 /**
  * Time series on disk: one append-only JSONL file per device per UTC day
- * (`DATA_DIR/telemetry/<device>/<YYYY-MM-DD>.jsonl`), one line per sample.
+ * (`DATA_DIR/telemetry/<device>/<YYYY-MM-DD>.jsonl`), one line per batch (telemetry-lines.ts).
  *
  * An append is durable once its WAL line is (see telemetry-wal.ts): uploads from many devices share
  * one fsync there. The sample lines are then staged in memory and written to the day files in the
@@ -16,7 +16,8 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
-import { batchKey, keepNewest, recoverWal, walFileName, walLine, type WalNonceStates } from './telemetry-wal.ts';
+import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
+import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
 import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -27,10 +28,7 @@ function dayKey(ms: number): string {
 }
 
 /** The stored samples of a batch, as a query returns them. */
-export function batchSamples(batch: TelemetryBatch): TelemetrySample[] {
-  const { received_at, nonce, method } = batch;
-  return batch.samples.map(({ timestamp, values }) => ({ timestamp, received_at, nonce, method, values }));
-}
+export const batchSamples = batchRows;
 
 /** Where nonce states carried in the WAL go before their generation is deleted. */
 export interface WalNonceSink {
@@ -142,27 +140,19 @@ export class JsonlTelemetryLog implements TelemetryLog {
   private async write(deviceId: string, batch: TelemetryBatch, nonce: NonceState | undefined): Promise<void> {
     if (this.closed) throw new Error('telemetry log is closed');
     const day = this.dayOf(batch.received_at);
-    // Each sample line is JSON.stringify(sample) exactly (field order included; the tests compare
-    // the two), but the parts a batch shares are formatted once, and the day-file text and the
-    // WAL record are built in the same pass. Numbers are finite (checked at decoding), so String()
-    // writes them as JSON does.
-    const middle = `,"received_at":${batch.received_at},"nonce":${batch.nonce},"method":${JSON.stringify(batch.method)},"values":`;
-    let lines = '';
-    let walSamples = '';
-    for (const s of batch.samples) {
-      const line = `{"timestamp":${s.timestamp}${middle}${JSON.stringify(s.values)}}`;
-      lines += line + '\n';
-      walSamples += walSamples.length === 0 ? line : ',' + line;
-    }
-    const record = walLine(deviceId, day, walSamples, nonce);
+    // The day-file line is encoded once: the WAL record embeds these very bytes (without the
+    // newline), and they are what gets staged for the day file.
+    const line = Buffer.from(batchLine(batch) + '\n', 'utf8');
+    const head = walRecordHead(deviceId, day, nonce);
+    const record = [head, line.subarray(0, line.length - 1), WAL_RECORD_END];
     const gen = this.gen;
     gen.inflight++;
-    gen.bytes += record.length;
+    gen.bytes += head.length + line.length + 1;
     try {
       await this.walWriter.append(gen.path, record);
       // Noted before `inflight` drops, so a checkpoint that waited for this generation sees it.
       if (nonce) keepNewest(gen.nonces, deviceId, nonce);
-      this.stage(deviceId, day, Buffer.from(lines, 'utf8'));
+      this.stage(deviceId, day, line);
     } finally {
       if (--gen.inflight === 0) gen.drained?.();
     }
@@ -195,22 +185,27 @@ export class JsonlTelemetryLog implements TelemetryLog {
       const text = await readFile(join(this.root, deviceId, file), 'utf8');
       let batch = '';
       let skipBatch = false;
-      for (const s of parseJsonLines<TelemetrySample>(text)) {
-        // A batch is a contiguous run of lines with one nonce and receive time. If its nonce shows
-        // up again in a later batch, a gateway from before WAL-carried nonces crashed after
-        // storing the samples but before journaling the nonce, and the device resent them: keep
-        // the first copy only.
-        const key = batchKey(s);
+      for (const line of parseJsonLines<unknown>(text)) {
+        const rows = lineRows(line);
+        const first = rows[0];
+        if (!first) continue;
+        // A batch is one line, or (older files) a contiguous run of sample lines with one nonce
+        // and receive time. If its nonce shows up again in a later batch, a gateway from before
+        // WAL-carried nonces crashed after storing the samples but before journaling the nonce,
+        // and the device resent them: keep the first copy only.
+        const key = batchKey(first);
         if (key !== batch) {
           batch = key;
-          skipBatch = seenNonces.has(s.nonce);
-          seenNonces.add(s.nonce);
+          skipBatch = seenNonces.has(first.nonce);
+          seenNonces.add(first.nonce);
         }
         if (skipBatch) continue;
-        if (q.fromMs !== undefined && s.received_at < q.fromMs) continue;
-        if (q.toMs !== undefined && s.received_at > q.toMs) continue;
-        out.push(s);
-        if (out.length >= q.limit) return out;
+        if (q.fromMs !== undefined && first.received_at < q.fromMs) continue;
+        if (q.toMs !== undefined && first.received_at > q.toMs) continue;
+        for (const s of rows) {
+          out.push(s);
+          if (out.length >= q.limit) return out;
+        }
       }
     }
     return out;

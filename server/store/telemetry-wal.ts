@@ -6,12 +6,14 @@
  * checkpoint, after which the WAL generations they came from are deleted.
  *
  * Record format, one JSON object per line:
- *   {"d":"<device id>","day":"YYYY-MM-DD","n":<nonce state>,"s":[<sample>, ...]}
- * with the samples exactly as they appear in the day file (one JSON line each there). `n` is the
+ *   {"d":"<device id>","day":"YYYY-MM-DD","n":<nonce state>,"b":<batch line>}
+ * where `b` is the batch's day-file line byte for byte (telemetry-lines.ts): the line is built and
+ * UTF-8 encoded once, and the same bytes go to the WAL and, later, to the day file. `n` is the
  * device's anti-replay state after this batch ({"nonce","mac","seen_at"}, see NonceState): the
  * upload's nonce becomes durable in the same write as its samples, so an upload costs one durable
- * write, and a crash keeps both or neither. Records without `n` (written by older versions, or by
- * appends that carry no nonce) are replayed the same way.
+ * write, and a crash keeps both or neither. Records without `n` (appends that carry no nonce) are
+ * replayed the same way. Older versions wrote `"s":[<sample line>, ...]` (one day-file line per
+ * sample) instead of `b`; recovery still replays those.
  *
  * The nonce states live in the WAL only until a checkpoint: before a generation is deleted, the
  * nonce ledger journals the states it holds (see FileNonceLedger.adoptWalStates).
@@ -23,23 +25,32 @@
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { isBatchLine, type BatchLine } from './telemetry-lines.ts';
 import type { NonceState, TelemetrySample } from './types.ts';
 
 export interface WalRecord {
   d: string;
   day: string;
   n?: NonceState;
-  s: TelemetrySample[];
+  b?: BatchLine;
+  /** Older versions: the batch as day-file lines of one sample each. */
+  s?: TelemetrySample[];
 }
 
 /** Nonce states found in WAL generations: the newest per device. */
 export type WalNonceStates = Map<string, NonceState>;
 
-/** The WAL line for one batch, from its sample lines already serialised and joined with commas. */
-export function walLine(deviceId: string, day: string, samplesJoined: string, nonce?: NonceState): string {
-  const n = nonce ? `,"n":${JSON.stringify(nonce)}` : '';
-  return `{"d":${JSON.stringify(deviceId)},"day":"${day}"${n},"s":[${samplesJoined}]}\n`;
+/**
+ * A WAL record is `walRecordHead(...)`, then the batch line, then `WAL_RECORD_END`: written as
+ * three parts, so the batch line's bytes are shared with the day file instead of copied into a
+ * second string.
+ */
+export function walRecordHead(deviceId: string, day: string, nonce?: NonceState): string {
+  const n = nonce ? `"n":${JSON.stringify(nonce)},` : '';
+  return `{"d":${JSON.stringify(deviceId)},"day":"${day}",${n}"b":`;
 }
+
+export const WAL_RECORD_END = '}\n';
 
 /** Keeps the newest state per device (nonces only grow between resets; see the ledger's reset). */
 export function keepNewest(states: WalNonceStates, deviceId: string, state: NonceState): void {
@@ -53,8 +64,28 @@ function isNonceState(n: unknown): n is NonceState {
   return Number.isInteger(s.nonce) && typeof s.mac === 'string' && typeof s.seen_at === 'number';
 }
 
+/** Identifies a batch in a day file: its lines (one, or one per sample in the old format) share it. */
 export function batchKey(s: Pick<TelemetrySample, 'nonce' | 'received_at'>): string {
   return `${s.nonce}@${s.received_at}`;
+}
+
+/** The batch key of a WAL record of either format; undefined for a record that holds no batch. */
+function recordKey(rec: WalRecord): string | undefined {
+  if (isBatchLine(rec.b)) return rec.b.samples.length > 0 ? batchKey(rec.b) : undefined;
+  return Array.isArray(rec.s) && rec.s.length > 0 ? batchKey(rec.s[0]!) : undefined;
+}
+
+/**
+ * The day-file text of a WAL record (`line`, parsed as `rec`), in the format it was written in: a
+ * batch line is cut out of the record byte for byte, as the live path would have written it.
+ */
+function recordLines(rec: WalRecord, line: string): string {
+  if (rec.b) {
+    const head = walRecordHead(rec.d, rec.day, isNonceState(rec.n) ? rec.n : undefined);
+    const exact = line.startsWith(head) && line.endsWith('}');
+    return (exact ? line.slice(head.length, -1) : JSON.stringify(rec.b)) + '\n';
+  }
+  return rec.s!.map((s) => JSON.stringify(s)).join('\n') + '\n';
 }
 
 const WAL_NAME = /^(\d{10})\.wal$/;
@@ -86,31 +117,37 @@ export async function recoverWal(
   adoptNonces: (states: WalNonceStates) => Promise<void>,
 ): Promise<{ nextSeq: number; replayed: number }> {
   const generations = await listWal(walDir);
-  const byFile = new Map<string, WalRecord[]>();
+  const byFile = new Map<string, { rec: WalRecord; text: string }[]>();
   const nonces: WalNonceStates = new Map();
   for (const gen of generations) {
     // A torn last line is a batch whose fsync never finished, so it was never acknowledged.
-    for (const rec of parseJsonLines<WalRecord>(await readFile(gen.path, 'utf8'))) {
-      if (typeof rec?.d !== 'string' || typeof rec.day !== 'string' || !Array.isArray(rec.s) || rec.s.length === 0) continue;
+    for (const line of (await readFile(gen.path, 'utf8')).split('\n')) {
+      let rec: WalRecord;
+      try {
+        rec = JSON.parse(line) as WalRecord;
+      } catch {
+        continue;
+      }
+      if (typeof rec?.d !== 'string' || typeof rec.day !== 'string' || recordKey(rec) === undefined) continue;
       if (isNonceState(rec.n)) keepNewest(nonces, rec.d, rec.n);
       const path = dayPath(rec.d, rec.day);
       let list = byFile.get(path);
       if (!list) byFile.set(path, (list = []));
-      list.push(rec);
+      list.push({ rec, text: recordLines(rec, line) });
     }
   }
   let replayed = 0;
   for (const [path, records] of byFile) {
     const present = new Set<string>();
     try {
-      for (const s of parseJsonLines<TelemetrySample>(await readFile(path, 'utf8'))) present.add(batchKey(s));
+      for (const line of parseJsonLines<BatchLine | TelemetrySample>(await readFile(path, 'utf8'))) present.add(batchKey(line));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const missing = records.filter((r) => !present.has(batchKey(r.s[0]!)));
+    const missing = records.filter((r) => !present.has(recordKey(r.rec)!));
     if (missing.length === 0) continue;
     replayed += missing.length;
-    await dayWriter.append(path, missing.map((r) => r.s.map((s) => JSON.stringify(s)).join('\n') + '\n').join(''));
+    await dayWriter.append(path, missing.map((r) => r.text).join(''));
     await dayWriter.sync(path);
   }
   if (nonces.size > 0) await adoptNonces(nonces);

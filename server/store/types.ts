@@ -90,12 +90,21 @@ export interface TelemetrySample {
   values: Record<string, number>;
 }
 
+/** One sample as a device sends it: its numeric fields, plus the device's "timestamp". */
+export type SampleRecord = Readonly<Record<string, number>> & { readonly timestamp: number };
+
 /** One accepted upload: its samples share the receive time, nonce and packing method. */
 export interface TelemetryBatch {
   received_at: number;
   nonce: number;
   method: string;
-  samples: { timestamp: number; values: Record<string, number> }[];
+  samples: readonly SampleRecord[];
+  /**
+   * `samples` as compact single-line JSON, when the caller already holds that text (a plain
+   * upload's own `aggregated_data`): stored as is rather than serialised again. It must parse to
+   * exactly `samples`; re-serialising numbers was the largest part of storing an upload.
+   */
+  samplesJson?: string;
 }
 
 export interface TelemetryQuery {

@@ -9,7 +9,7 @@ import { isValidDeviceId } from '../devices/ids.ts';
 import { GatewayError, ValidationError } from '../errors.ts';
 import { verifyEnvelopeMac } from '../protocol/envelope.ts';
 import type { TelemetryBatch } from '../store/index.ts';
-import { decodePayload, decodePayloadDocument, type DecodedPayload } from './payload.ts';
+import { decodePayload, decodePayloadText, type DecodedPayload } from './payload.ts';
 
 type EnvelopeFields = { device_id: string; nonce: number; payload: string; mac: string };
 
@@ -85,7 +85,7 @@ export class UploadService {
 
     let decoded: DecodedPayload;
     try {
-      decoded = decodePayload(decodePayloadDocument(envelope.payload, ctx.config.BODY_LIMIT_BYTES), ctx.config.MAX_UNPACKED_BYTES);
+      decoded = decodePayload(decodePayloadText(envelope.payload, ctx.config.BODY_LIMIT_BYTES), ctx.config.MAX_UNPACKED_BYTES);
     } catch (err) {
       const crc = err instanceof GatewayError && err.code === 'crc_mismatch';
       ctx.securityStats.record(crc ? 'crc_failure' : 'malformed', envelope.device_id, true);
@@ -106,7 +106,13 @@ export class UploadService {
       return { success: true, samples: decoded.samples.length, duplicate: true };
     }
 
-    const batch: TelemetryBatch = { received_at: ctx.clock.now(), nonce: envelope.nonce, method: decoded.method, samples: decoded.samples };
+    const batch: TelemetryBatch = {
+      received_at: ctx.clock.now(),
+      nonce: envelope.nonce,
+      method: decoded.method,
+      samples: decoded.samples,
+      samplesJson: decoded.samplesJson,
+    };
     try {
       await claim.commitWithTelemetry(batch);
       const result: UploadResult = { success: true, samples: batch.samples.length };

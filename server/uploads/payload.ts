@@ -9,16 +9,15 @@ import { z } from 'zod';
 import { PackedDataError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
 import { methodName, unpackBatch } from '../codec/index.ts';
-
-export interface DecodedSample {
-  timestamp: number;
-  values: Record<string, number>;
-}
+import type { SampleRecord } from '../store/index.ts';
 
 export interface DecodedPayload {
   /** "plain" or the packing method's name. */
   method: string;
-  samples: DecodedSample[];
+  /** The samples as sent (plain: the parsed objects themselves, checked, not copied). */
+  samples: SampleRecord[];
+  /** A plain batch's `aggregated_data` in the device's own JSON text, when it is safe to store as is. */
+  samplesJson?: string;
   /** For packed batches: bytes on the wire vs unpacked frame bytes. */
   packedBytes?: number;
   frameBytes?: number;
@@ -42,41 +41,58 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 /**
- * Checks one plain sample and returns its values. Hand-written rather than a zod schema: it runs
- * for every sample of every upload, and a record schema with refinements copies each object.
+ * Checks one plain sample in place. Hand-written rather than a zod schema: it runs for every
+ * sample of every upload, and a record schema with refinements copies each object.
  */
-function plainSample(raw: unknown, index: number): DecodedSample {
+function checkPlainSample(raw: unknown, index: number): void {
   const where = `aggregated_data.${index}`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ValidationError(`${where}: must be an object of numbers`, 'invalid_payload', { field: where });
   }
   const obj = raw as Record<string, unknown>;
-  const values: Record<string, number> = {};
-  let timestamp: number | undefined;
+  let timestamp = false;
   let count = 0;
   for (const key in obj) {
     const v = obj[key];
     if (!validFieldName(key)) throw new ValidationError(`${where}.${key}: field names are 1-64 chars of A-Z a-z 0-9 _`, 'invalid_payload', { field: `${where}.${key}` });
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${where}.${key}: must be a finite number`, 'invalid_payload', { field: `${where}.${key}` });
-    if (key === 'timestamp') timestamp = v;
+    if (key === 'timestamp') timestamp = true;
     else if (++count > MAX_FIELDS) throw new ValidationError(`${where}: at most ${MAX_FIELDS} fields per sample`, 'invalid_payload', { field: where });
-    else values[key] = v;
   }
-  if (timestamp === undefined) throw new ValidationError(`${where}.timestamp: timestamp is required`, 'invalid_payload', { field: `${where}.timestamp` });
-  return { timestamp, values };
+  if (!timestamp) throw new ValidationError(`${where}.timestamp: timestamp is required`, 'invalid_payload', { field: `${where}.timestamp` });
 }
 
-/** The plain batch's sample array, checked by hand for the same reason as plainSample. */
-function plainSamples(raw: unknown): DecodedSample[] {
+/** The plain batch's sample array, checked by hand for the same reason as checkPlainSample. */
+function plainSamples(raw: unknown): SampleRecord[] {
   const bad = (message: string): never => {
     throw new ValidationError(`aggregated_data: ${message}`, 'invalid_payload', { field: 'aggregated_data' });
   };
   if (!Array.isArray(raw)) return bad('must be an array of samples');
   if (raw.length === 0) bad('must hold at least one sample');
   if (raw.length > MAX_PLAIN_SAMPLES) bad(`at most ${MAX_PLAIN_SAMPLES} samples per batch`);
-  const samples = new Array<DecodedSample>(raw.length);
-  for (let i = 0; i < raw.length; i++) samples[i] = plainSample(raw[i], i);
-  return samples;
+  for (let i = 0; i < raw.length; i++) checkPlainSample(raw[i], i);
+  return raw as SampleRecord[];
+}
+
+const PLAIN_HEAD = /^[ \t]*\{[ \t]*"aggregated_data"[ \t]*:[ \t]*$/;
+const PLAIN_TAIL = /^[ \t]*\}[ \t]*$/;
+
+/**
+ * The text of a checked plain document's `aggregated_data` array, exactly as the device wrote it,
+ * or undefined when it cannot be cut out safely (then the samples are serialised again).
+ * Safe means: the document is `{"aggregated_data": [...]}` with nothing else, written without
+ * escapes or line breaks. Checked samples hold only field names of [A-Za-z0-9_] and numbers, so
+ * neither bracket occurs inside the array: it runs from the first "[" to the first "]". The head
+ * and tail checks rule out any other member (a duplicate key included), so the slice parses to
+ * exactly the array that was checked.
+ */
+function plainArrayText(text: string): string | undefined {
+  const open = text.indexOf('[');
+  const close = text.indexOf(']', open);
+  if (open < 0 || close < 0) return undefined;
+  if (!PLAIN_HEAD.test(text.slice(0, open)) || !PLAIN_TAIL.test(text.slice(close + 1))) return undefined;
+  const array = text.slice(open, close + 1);
+  return array.includes('\n') || array.includes('\r') ? undefined : array;
 }
 
 const packedSchema = z.object({
@@ -88,28 +104,29 @@ const packedSchema = z.object({
   timestamp: finite.optional(),
 });
 
-/** Decodes the envelope's base64 payload to JSON; 400 on any malformation. */
-export function decodePayloadDocument(payload: string, maxBytes: number): unknown {
+/** Decodes the envelope's base64 payload to its UTF-8 text; 400 on any malformation. */
+export function decodePayloadText(payload: string, maxBytes: number): string {
   if ((payload.length / 4) * 3 > maxBytes) throw new ValidationError('payload is too large', 'invalid_payload');
   // Node's decoder skips characters outside the alphabet; encoding the result back and comparing
   // accepts exactly canonical padded base64 (what every encoder emits), natively and in one pass
   // each way — a validating regex cost more than the HMAC on the ingest profile.
   const bytes = Buffer.from(payload, 'base64');
   if (bytes.toString('base64') !== payload) throw new ValidationError('payload is not valid base64', 'invalid_payload');
-  let text: string;
   try {
-    text = utf8Strict.decode(bytes);
+    return utf8Strict.decode(bytes);
   } catch {
     throw new ValidationError('payload is not valid UTF-8', 'invalid_payload');
   }
+}
+
+/** Parses and checks the payload document (the text decodePayloadText returned). */
+export function decodePayload(text: string, maxUnpackedBytes: number): DecodedPayload {
+  let document: unknown;
   try {
-    return JSON.parse(text);
+    document = JSON.parse(text);
   } catch {
     throw new ValidationError('payload is not valid JSON', 'invalid_payload');
   }
-}
-
-export function decodePayload(document: unknown, maxUnpackedBytes: number): DecodedPayload {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new ValidationError('payload must be a JSON object', 'invalid_payload');
   }
@@ -118,7 +135,10 @@ export function decodePayload(document: unknown, maxUnpackedBytes: number): Deco
   if (hasPlain === hasPacked) {
     throw new ValidationError('payload must have exactly one of aggregated_data or compressed_data', 'invalid_payload');
   }
-  if (hasPlain) return { method: 'plain', samples: plainSamples((document as { aggregated_data: unknown }).aggregated_data) };
+  if (hasPlain) {
+    const samples = plainSamples((document as { aggregated_data: unknown }).aggregated_data);
+    return { method: 'plain', samples, samplesJson: plainArrayText(text) };
+  }
   const batch = parseWith(packedSchema, document, 'invalid_payload');
   const frame = unpackBatch(
     {
@@ -133,7 +153,7 @@ export function decodePayload(document: unknown, maxUnpackedBytes: number): Deco
   if (frame.samples.length === 0) throw new PackedDataError('packed batch holds no samples', 'bad_packed_data');
   return {
     method: methodName(batch.method) ?? String(batch.method),
-    samples: frame.samples.map(({ timestamp, ...values }) => ({ timestamp, values })),
+    samples: frame.samples,
     packedBytes: batch.compressed_size,
     frameBytes: batch.original_size,
   };

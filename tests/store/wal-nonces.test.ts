@@ -18,7 +18,7 @@ const ALL = { limit: 1_000_000 };
 const open = (dir: string) => openStore(dir, { fsync: true, telemetry: { flushMs: 1e9, checkpointMs: 1e9 } });
 
 function batch(nonce: number): TelemetryBatch {
-  return { received_at: T0 + nonce, nonce, method: 'plain', samples: [{ timestamp: 1_763_900_000 + nonce, values: { power: nonce } }] };
+  return { received_at: T0 + nonce, nonce, method: 'plain', samples: [{ timestamp: 1_763_900_000 + nonce, power: nonce }] };
 }
 
 function fresh(claim: Claim): Extract<Claim, { outcome: 'fresh' }> {
