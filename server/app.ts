@@ -74,7 +74,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   ctx.requireDevice = deviceRequestAuth(ctx);
 
   const app = new Hono<AppEnv>({ router: new CachedRouter() });
-  app.use('*', metrics.middleware());
+  metrics.instrument(app);
   // Fault injection rewrites device responses after they were signed; only installed on test fleets.
   if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
   app.onError(createErrorHandler(logger));

@@ -3,24 +3,13 @@
  * outcomes, samples by packing method. Each app gets its own registry so tests can run several
  * gateways in one process.
  */
-import type { MiddlewareHandler } from 'hono';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Env, Hono, Schema } from 'hono';
+import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { RequestMetrics } from './request-metrics.ts';
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'fleetgate_http_requests_total',
-    help: 'HTTP requests by route, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'fleetgate_http_request_duration_seconds',
-    help: 'HTTP request latency by route, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  readonly requests = new RequestMetrics();
   readonly uploads = new Counter({
     name: 'fleetgate_uploads_total',
     help: 'Telemetry uploads by outcome',
@@ -35,29 +24,40 @@ export class Metrics {
   });
 
   constructor(defaults = false) {
+    // prom-client's registry takes any object with its metric shape (name, get, …); ours are typed
+    // by CollectedMetric, which prom-client's Metric union of its own classes does not name.
+    for (const m of this.requests.collectors()) this.registry.registerMetric(m as unknown as Metric);
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'fleetgate_' });
   }
 
-  middleware(): MiddlewareHandler {
-    const { requests, latency } = this;
-    // Label children cached per (route, method, status): resolving labels on every request showed
-    // up in the ingest profile. routePath is the matched pattern (e.g. /aggregated/:device_id), so
-    // the cache is bounded by the route table.
-    const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
-    return async function recordRequest(c, next) {
+  /**
+   * Records every request the app answers (in-process `app.request` too, which goes through
+   * `fetch`). Labelled by the route pattern that matched (e.g. /aggregated/:device_id), so the
+   * series are bounded by the route table; "unmatched" when no route did.
+   */
+  instrument<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): void {
+    const dispatch = app.fetch;
+    const requests = this.requests;
+    const record = (request: Request, start: number, res: Response): Response => {
+      const method = request.method;
+      requests.record(routeOf(app, request, method), method, res.status, (performance.now() - start) / 1000);
+      return res;
+    };
+    app.fetch = (request, env, executionCtx) => {
       const start = performance.now();
-      await next();
-      const route = c.req.routePath || 'unmatched';
-      const status = c.res.status;
-      const key = `${route} ${c.req.method} ${status}`;
-      let child = children.get(key);
-      if (!child) {
-        const labels = { route, method: c.req.method, status: String(status) };
-        child = { count: requests.labels(labels), time: latency.labels(labels) };
-        children.set(key, child);
-      }
-      child.count.inc();
-      child.time.observe((performance.now() - start) / 1000);
+      const res = dispatch(request, env, executionCtx);
+      return res instanceof Promise ? res.then((r) => record(request, start, r)) : record(request, start, res);
     };
   }
+}
+
+/** The pattern of the last route handler the request matched (the router caches the match). */
+function routeOf<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>, request: Request, method: string): string {
+  const path = app.getPath(request); // our app uses Hono's default getPath, which ignores env
+  const handlers = app.router.match(method === 'HEAD' ? 'GET' : method, path)[0];
+  for (let i = handlers.length - 1; i >= 0; i--) {
+    const route = handlers[i]![0][1].path;
+    if (route !== '/*') return route;
+  }
+  return 'unmatched';
 }
