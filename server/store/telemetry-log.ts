@@ -16,12 +16,35 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { ByteRun } from './byte-run.ts';
 import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
 import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
 
 const DAY_MS = 86_400_000;
-const DAY_WRITE_CONCURRENCY = 4;
+/**
+ * Day-file writes and fsyncs in flight at once. libuv has four pool threads, shared with the WAL
+ * write every upload in flight waits on: a checkpoint that handed it a thousand fsyncs at once
+ * held uploads back for hundreds of milliseconds every 30 s. Two leave two threads free.
+ */
+const DAY_IO_CONCURRENCY = 2;
+
+/** Runs `fn` over `items`, at most `limit` at a time; settles when all have (rejects with the first error). */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length) {
+      try {
+        await fn(items[next++]!);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}
 
 function dayKey(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -65,12 +88,12 @@ interface Generation {
 
 export class JsonlTelemetryLog implements TelemetryLog {
   /**
-   * Sample lines durable in the WAL, not yet written to their day file: device → day → chunks.
-   * Kept as UTF-8 bytes, one buffer per batch: tens of megabytes of small strings (each batch's a
-   * rope of dozens of pieces) live long enough to reach the old generation, and marking them made
-   * major GCs a visible share of ingest CPU. Buffer bytes are outside the JS heap.
+   * Day-file lines durable in the WAL, not yet written to their day file: device → day → bytes.
+   * One growing buffer per device-day (ByteRun): neither a string per line (tens of megabytes of
+   * strings in the old generation) nor a buffer per upload (hundreds of thousands of objects to
+   * mark) — both made major GCs, the longest pauses under load, far costlier.
    */
-  private staged = new Map<string, Map<string, Uint8Array[]>>();
+  private staged = new Map<string, Map<string, ByteRun>>();
   private stagedBytes = 0;
   private lastDay = { number: NaN, key: '' };
   /** Day files written since the last checkpoint (their data is only durable through the WAL). */
@@ -240,10 +263,15 @@ export class JsonlTelemetryLog implements TelemetryLog {
   private stage(deviceId: string, day: string, chunk: Uint8Array, retry = false): void {
     let days = this.staged.get(deviceId);
     if (!days) this.staged.set(deviceId, (days = new Map()));
-    const chunks = days.get(day);
-    // Handed-back lines are older than anything staged since: they go first, keeping file order.
-    if (chunks) retry ? chunks.unshift(chunk) : chunks.push(chunk);
-    else days.set(day, [chunk]);
+    const run = days.get(day);
+    if (!run) days.set(day, new ByteRun(chunk));
+    else if (!retry) run.append(chunk);
+    else {
+      // Handed-back lines are older than anything staged since: they go first, keeping file order.
+      const reordered = new ByteRun(chunk);
+      reordered.append(run.bytes());
+      days.set(day, reordered);
+    }
     this.stagedBytes += chunk.byteLength;
     if (this.stagedBytes >= this.maxStagedBytes && !retry) this.writeStagedInBackground();
     else if (!this.flushTimer) {
@@ -278,7 +306,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
    * staged again, so a later flush retries and no checkpoint drops the WAL that holds them.
    */
   private async writeStaged(deviceId?: string): Promise<void> {
-    let batch: Map<string, Map<string, Uint8Array[]>>;
+    let batch: Map<string, Map<string, ByteRun>>;
     if (deviceId === undefined) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
@@ -290,29 +318,21 @@ export class JsonlTelemetryLog implements TelemetryLog {
       if (!days) return;
       this.staged.delete(deviceId);
       batch = new Map([[deviceId, days]]);
-      for (const chunks of days.values()) for (const c of chunks) this.stagedBytes -= c.byteLength;
+      for (const run of days.values()) this.stagedBytes -= run.byteLength;
     }
     const jobs: { device: string; day: string; text: Uint8Array }[] = [];
-    for (const [device, days] of batch) for (const [day, chunks] of days) jobs.push({ device, day, text: Buffer.concat(chunks) });
-    // A few writes at a time: a thousand day files handed to libuv at once would queue the next
-    // WAL write (which every upload in flight waits on) behind all of them in the thread pool.
-    let failure: unknown;
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const { device, day, text } = jobs[next++]!;
-        const path = join(this.root, device, `${day}.jsonl`);
-        this.dirty.add(path);
-        try {
-          await this.dayWriter.append(path, text);
-        } catch (err) {
-          this.stage(device, day, text, true);
-          failure ??= err;
-        }
+    for (const [device, days] of batch) for (const [day, run] of days) jobs.push({ device, day, text: run.bytes() });
+    // A few writes at a time (DAY_IO_CONCURRENCY): the WAL's writes must not queue behind them.
+    await eachLimited(jobs, DAY_IO_CONCURRENCY, async ({ device, day, text }) => {
+      const path = join(this.root, device, `${day}.jsonl`);
+      this.dirty.add(path);
+      try {
+        await this.dayWriter.append(path, text);
+      } catch (err) {
+        this.stage(device, day, text, true);
+        throw err;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(DAY_WRITE_CONCURRENCY, jobs.length) }, worker));
-    if (failure !== undefined) throw failure;
+    });
   }
 
   private checkpointInBackground(): void {
@@ -338,7 +358,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
       const paths = [...this.dirty];
       this.dirty.clear();
       try {
-        if (this.options.fsync) await Promise.all(paths.map((p) => this.dayWriter.sync(p)));
+        if (this.options.fsync) await eachLimited(paths, DAY_IO_CONCURRENCY, (p) => this.dayWriter.sync(p));
       } catch (err) {
         for (const p of paths) this.dirty.add(p);
         throw err;
