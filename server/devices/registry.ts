@@ -30,7 +30,8 @@ export interface DeviceView {
 const KEY_CACHE_LIMIT = 100_000;
 
 export class DeviceRegistry {
-  private readonly keyCache = new Map<string, Uint8Array>();
+  /** device id → key version → derived key (keyed without building a string: it is per message). */
+  private readonly keyCache = new Map<string, Map<number, Uint8Array>>();
 
   constructor(
     private readonly store: Store,
@@ -131,13 +132,13 @@ export class DeviceRegistry {
   }
 
   private derived(deviceId: string, version: number): Uint8Array {
-    const cacheKey = `${version}:${deviceId}`;
-    let key = this.keyCache.get(cacheKey);
-    if (!key) {
+    let versions = this.keyCache.get(deviceId);
+    if (!versions) {
       if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
-      key = deriveDeviceKey(this.master, deviceId, version);
-      this.keyCache.set(cacheKey, key);
+      this.keyCache.set(deviceId, (versions = new Map()));
     }
+    let key = versions.get(version);
+    if (!key) versions.set(version, (key = deriveDeviceKey(this.master, deviceId, version)));
     return key;
   }
 }

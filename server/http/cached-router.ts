@@ -14,29 +14,37 @@ import { TrieRouter } from 'hono/router/trie-router';
 export class CachedRouter<T> implements Router<T> {
   readonly name = 'CachedRouter(TrieRouter)';
   private readonly trie = new TrieRouter<T>();
-  private readonly cache = new Map<string, Result<T>>();
+  /** method → path → result: two lookups of strings we already have, no key to build per request. */
+  private readonly cache = new Map<string, Map<string, Result<T>>>();
+  private cached = 0;
 
   /** `limit`: cached paths; on overflow the cache starts over (a scan of random paths cannot grow it). */
   constructor(private readonly limit = 10_000) {}
 
   add(method: string, path: string, handler: T): void {
     this.cache.clear();
+    this.cached = 0;
     this.trie.add(method, path, handler);
   }
 
   match(method: string, path: string): Result<T> {
-    const key = `${method} ${path}`;
-    let result = this.cache.get(key);
+    let byPath = this.cache.get(method);
+    if (!byPath) this.cache.set(method, (byPath = new Map()));
+    let result = byPath.get(path);
     if (result === undefined) {
       result = this.trie.match(method, path);
-      if (this.cache.size >= this.limit) this.cache.clear();
-      this.cache.set(key, result);
+      if (this.cached >= this.limit) {
+        for (const paths of this.cache.values()) paths.clear();
+        this.cached = 0;
+      }
+      byPath.set(path, result);
+      this.cached++;
     }
     return result;
   }
 
   /** Cached paths right now (for tests). */
   get size(): number {
-    return this.cache.size;
+    return this.cached;
   }
 }

@@ -9,7 +9,7 @@ import { HEADER_SIGNATURE, responseSignature } from '../protocol/device-request.
 import { errorBody } from './error-handler.ts';
 
 export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
   return new Response(bytes, {
     status,
     headers: { 'content-type': 'application/json', [HEADER_SIGNATURE]: bytesToHex(responseSignature(key, nonce, bytes)) },

@@ -46,11 +46,17 @@ export type WalNonceStates = Map<string, NonceState>;
  * second string.
  */
 export function walRecordHead(deviceId: string, day: string, nonce?: NonceState): string {
-  const n = nonce ? `"n":${JSON.stringify(nonce)},` : '';
+  const n = nonce ? `"n":${nonceStateJson(nonce)},` : '';
   return `{"d":${JSON.stringify(deviceId)},"day":"${day}",${n}"b":`;
 }
 
 export const WAL_RECORD_END = '}\n';
+
+/** JSON.stringify(state) for a state built in NonceState's key order, written out: it is per upload. */
+function nonceStateJson(state: NonceState): string {
+  if (state.reply !== undefined) return JSON.stringify(state);
+  return `{"nonce":${state.nonce},"mac":${JSON.stringify(state.mac)},"seen_at":${state.seen_at}}`;
+}
 
 /** Keeps the newest state per device (nonces only grow between resets; see the ledger's reset). */
 export function keepNewest(states: WalNonceStates, deviceId: string, state: NonceState): void {

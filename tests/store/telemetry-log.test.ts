@@ -52,10 +52,12 @@ test("a batch's samplesJson is stored byte for byte, through the WAL and after a
   const own = '[{"power":5.50,"timestamp":1763000000, "voltage":2.3e2}]';
   const rows: TelemetryBatch = { ...batch(1, DAY1, 0), samples: JSON.parse(own), samplesJson: own };
   const expected = `{"received_at":${DAY1},"nonce":1,"method":"plain","samples":${own}}\n`;
-  const crashed = await JsonlTelemetryLog.open(dir, manual);
-  await crashed.append('m1', rows);
-  assert.ok((await readFile(join(dir, 'telemetry-wal', walFileName(1)), 'utf8')).includes(`"b":${expected.trim()}}`), 'the WAL record embeds the line');
-  const log = await JsonlTelemetryLog.open(dir, manual); // replays the WAL
+  const sink = { adoptWalStates: async () => undefined };
+  const crashed = await JsonlTelemetryLog.open(dir, { ...manual, nonceSink: sink });
+  await crashed.appendWithNonce('m1', rows, { nonce: 1, mac: 'ab'.repeat(32), seen_at: DAY1 });
+  const wal = await readFile(join(dir, 'telemetry-wal', walFileName(1)), 'utf8');
+  assert.is(wal, `{"d":"m1","day":"2026-11-20","n":${JSON.stringify({ nonce: 1, mac: 'ab'.repeat(32), seen_at: DAY1 })},"b":${expected.trim()}}\n`);
+  const log = await JsonlTelemetryLog.open(dir, { ...manual, nonceSink: sink }); // replays the WAL
   assert.equal(await log.query('m1', ALL), [{ timestamp: 1763000000, received_at: DAY1, nonce: 1, method: 'plain', values: { power: 5.5, voltage: 230 } }]);
   await log.append('m1', { ...rows, nonce: 2 });
   await log.query('m1', ALL);
