@@ -108,7 +108,10 @@ export interface LoadResult {
   seconds: number;
   reqPerSec: number;
   p50ms: number;
+  p90ms: number;
   p99ms: number;
+  p999ms: number;
+  maxMs: number;
   throughputMBps: number;
 }
 
@@ -160,7 +163,10 @@ export async function load(url: string, prepared: PreparedRequest[], connections
     seconds,
     reqPerSec: result.requests.total / seconds,
     p50ms: result.latency.p50,
+    p90ms: result.latency.p90,
     p99ms: result.latency.p99,
+    p999ms: result.latency.p99_9,
+    maxMs: result.latency.max,
     throughputMBps: result.throughput.total / seconds / 1e6,
   };
 }
