@@ -73,8 +73,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   } as Omit<AppContext, 'requireDevice'> as AppContext;
   ctx.requireDevice = deviceRequestAuth(ctx);
 
-  const app = new Hono<AppEnv>({ router: new CachedRouter() });
-  metrics.instrument(app);
+  const router = new CachedRouter<Parameters<typeof app.router.add>[2]>();
+  const app: Hono<AppEnv> = new Hono<AppEnv>({ router });
+  metrics.instrument(app, () => router.lastMatch);
   // Fault injection rewrites device responses after they were signed; only installed on test fleets.
   if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
   app.onError(createErrorHandler(logger));

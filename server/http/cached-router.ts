@@ -17,6 +17,12 @@ export class CachedRouter<T> implements Router<T> {
   /** method → path → result: two lookups of strings we already have, no key to build per request. */
   private readonly cache = new Map<string, Map<string, Result<T>>>();
   private cached = 0;
+  /**
+   * The result of the latest match. Hono matches synchronously at the start of its dispatch, so
+   * right after `app.fetch` returns (before any other request can run) this is that request's:
+   * request metrics read their route label from it instead of matching the path a second time.
+   */
+  lastMatch: Result<T> | undefined;
 
   /** `limit`: cached paths; on overflow the cache starts over (a scan of random paths cannot grow it). */
   constructor(private readonly limit = 10_000) {}
@@ -40,6 +46,7 @@ export class CachedRouter<T> implements Router<T> {
       byPath.set(path, result);
       this.cached++;
     }
+    this.lastMatch = result;
     return result;
   }
 

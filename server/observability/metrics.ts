@@ -33,31 +33,46 @@ export class Metrics {
   /**
    * Records every request the app answers (in-process `app.request` too, which goes through
    * `fetch`). Labelled by the route pattern that matched (e.g. /aggregated/:device_id), so the
-   * series are bounded by the route table; "unmatched" when no route did.
+   * series are bounded by the route table; "unmatched" when no route did. `lastMatch`, when the
+   * router offers it (CachedRouter), is the dispatch's own match result, read instead of matching
+   * the path again.
    */
-  instrument<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>): void {
+  instrument<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>, lastMatch?: () => MatchResult | undefined): void {
     const dispatch = app.fetch;
     const requests = this.requests;
-    const record = (request: Request, start: number, res: Response): Response => {
-      const method = request.method;
-      requests.record(routeOf(app, request, method), method, res.status, (performance.now() - start) / 1000);
-      return res;
-    };
     app.fetch = (request, env, executionCtx) => {
       const start = performance.now();
       const res = dispatch(request, env, executionCtx);
-      return res instanceof Promise ? res.then((r) => record(request, start, r)) : record(request, start, res);
+      const method = request.method;
+      const route = routeLabel((lastMatch?.() ?? app.router.match(method === 'HEAD' ? 'GET' : method, app.getPath(request)))[0]);
+      const record = (r: Response): Response => {
+        requests.record(route, method, r.status, (performance.now() - start) / 1000);
+        return r;
+      };
+      return res instanceof Promise ? res.then(record) : record(res);
     };
   }
 }
 
-/** The pattern of the last route handler the request matched (the router caches the match). */
-function routeOf<E extends Env, S extends Schema, B extends string>(app: Hono<E, S, B>, request: Request, method: string): string {
-  const path = app.getPath(request); // our app uses Hono's default getPath, which ignores env
-  const handlers = app.router.match(method === 'HEAD' ? 'GET' : method, path)[0];
-  for (let i = handlers.length - 1; i >= 0; i--) {
-    const route = handlers[i]![0][1].path;
-    if (route !== '/*') return route;
+/** A router match result: handlers paired with the route they were registered under. */
+type MatchResult = [[[unknown, { path: string }], unknown][], ...unknown[]];
+
+/** Route labels per handler list: a cached router hands the same list for the same path. */
+const labels = new WeakMap<object, string>();
+
+/** The pattern of the last route handler matched; global middleware ("/*") alone is "unmatched". */
+function routeLabel(handlers: MatchResult[0]): string {
+  let label = labels.get(handlers);
+  if (label === undefined) {
+    label = 'unmatched';
+    for (let i = handlers.length - 1; i >= 0; i--) {
+      const route = handlers[i]![0][1].path;
+      if (route !== '/*') {
+        label = route;
+        break;
+      }
+    }
+    labels.set(handlers, label);
   }
-  return 'unmatched';
+  return label;
 }

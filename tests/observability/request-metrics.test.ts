@@ -34,12 +34,14 @@ test('the gateway counts every answer by route pattern, method and status; unkno
     await gw.app.request('/health');
     await gw.app.request('/devices'); // no token: 401 from the route's own guard
     await gw.app.request('/no/such/path');
+    await gw.app.request('/health', { method: 'HEAD' });
     await gw.app.request('/aggregated/m1', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
     const res = await gw.app.request('/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const text = await res.text();
     assert.match(text, /fleetgate_http_requests_total\{route="\/health",method="GET",status="200"\} 2\n/);
     assert.match(text, /fleetgate_http_requests_total\{route="\/devices",method="GET",status="401"\} 1\n/);
     assert.match(text, /fleetgate_http_requests_total\{route="unmatched",method="GET",status="404"\} 1\n/);
+    assert.match(text, /fleetgate_http_requests_total\{route="\/health",method="HEAD",status="200"\} 1\n/);
     assert.match(text, /fleetgate_http_requests_total\{route="\/aggregated\/:device_id",method="POST",status="400"\} 1\n/);
     assert.match(text, /fleetgate_uploads_total/);
   } finally {
