@@ -20,6 +20,21 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_BUNDLE = join(ROOT, '.build', 'gateway.mjs');
 
+/**
+ * The node flags `npm start` runs the bundle with (package.json's start script spells them out;
+ * tests/scripts/start-flags.test.ts keeps the two equal). The benchmarks and the process tests
+ * start the gateway with the same ones.
+ *
+ * --single-threaded-gc: V8's parallel and concurrent GC threads do the same collection work as the
+ * main thread would, plus coordination. The gateway's target is a small VM (2 vCPUs) with the
+ * request thread, libuv's pool and often a neighbour process sharing the cores, where the helpers
+ * only take CPU from the request thread and its clients: in the ingest benchmark, the flag took
+ * the gateway from 106–157 µs of CPU per upload to 112–121 µs and its p99 from 9–22 ms to
+ * 11–15 ms. On a machine with cores to spare, drop it (run `node --enable-source-maps
+ * .build/gateway.mjs` after `npm run build`).
+ */
+export const GATEWAY_NODE_FLAGS = ['--enable-source-maps', '--single-threaded-gc'];
+
 export async function buildGateway(outfile: string = GATEWAY_BUNDLE): Promise<string> {
   const result = await build({
     entryPoints: [join(ROOT, 'server', 'main.ts')],

@@ -10,7 +10,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { buildGateway } from '../build-gateway.ts';
+import { buildGateway, GATEWAY_NODE_FLAGS } from '../build-gateway.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -66,7 +66,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it: the esbuild bundle under plain node.
   const bundle = await buildGateway();
-  const child = spawn(process.execPath, [...extra, '--enable-source-maps', bundle], {
+  const child = spawn(process.execPath, [...extra, ...GATEWAY_NODE_FLAGS, bundle], {
     cwd: ROOT,
     env: {
       ...process.env,

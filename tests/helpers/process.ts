@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { buildGateway } from '../../scripts/build-gateway.ts';
+import { buildGateway, GATEWAY_NODE_FLAGS } from '../../scripts/build-gateway.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,7 +30,7 @@ export interface GatewayProcess {
 
 export async function startGatewayProcess(env: Record<string, string>, options: { bundle?: boolean } = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const args = options.bundle ? ['--enable-source-maps', await buildGateway()] : ['--import', 'tsx', 'server/main.ts'];
+  const args = options.bundle ? [...GATEWAY_NODE_FLAGS, await buildGateway()] : ['--import', 'tsx', 'server/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
