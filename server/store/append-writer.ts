@@ -20,11 +20,11 @@ function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-/** Writes all of `data` (write(2) may be partial). */
-function writeAll(fd: number, data: Buffer): Promise<void> {
+/** Writes all of `data` at `position` (null: at the end, O_APPEND); write(2) may be partial. */
+function writeAll(fd: number, data: Buffer, position: number | null = null): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (offset: number) =>
-      write(fd, data, offset, data.length - offset, null, (err, n) => {
+      write(fd, data, offset, data.length - offset, position === null ? null : position + offset, (err, n) => {
         if (err) return reject(err);
         if (offset + n < data.length) step(offset + n);
         else resolve();
@@ -47,12 +47,26 @@ interface FileState {
   lastUsed: number;
   /** The file did not end in a newline when opened (a torn line from a crash): isolate it. */
   needsNewline: boolean;
+  /** With preallocation: where the next write goes, and the end of the zero-filled space ahead of it. */
+  end: number;
+  prepared: number;
+  /** A zero-fill ahead of `end` in flight. */
+  preparing?: Promise<void>;
 }
 
 export interface AppendWriterOptions {
   fsync: boolean;
   /** Open file handles kept around (one per device-day file being written); older idle ones are closed. */
   maxOpenFiles?: number;
+  /**
+   * For files this writer creates and alone appends to (the telemetry WAL): zero-fill this many
+   * bytes ahead of the data, in the background, and write the data over them in place. With fsync
+   * an append that grows the file commits the filesystem journal (the size changed); a write into
+   * space already written does not: on this VM's ext4, ~40 µs of machine CPU and 120 µs of
+   * latency per durable write instead of 90–120 µs and 230 µs. Readers see the zero tail as one
+   * unparsable line, which every JSONL reader here skips, like a line torn by a crash.
+   */
+  preallocateBytes?: number;
 }
 
 export class AppendWriter {
@@ -70,9 +84,17 @@ export class AppendWriter {
    */
   private readonly openFlags: number;
 
+  private readonly preallocate: number;
+  /** What the space ahead is filled with (one buffer, reused). */
+  private zeros: Buffer | undefined;
+
   constructor(private readonly options: AppendWriterOptions) {
     this.maxOpen = options.maxOpenFiles ?? 4096;
-    this.openFlags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (options.fsync ? constants.O_DSYNC : 0);
+    this.preallocate = options.preallocateBytes ?? 0;
+    // Preallocated files are written at explicit offsets: O_APPEND would put every write at the
+    // end of the zero-filled space.
+    const append = this.preallocate > 0 ? 0 : constants.O_APPEND;
+    this.openFlags = constants.O_RDWR | append | constants.O_CREAT | (options.fsync ? constants.O_DSYNC : 0);
   }
 
   /**
@@ -83,7 +105,7 @@ export class AppendWriter {
     if (this.closed) return Promise.reject(new Error('append writer is closed'));
     let state = this.files.get(path);
     if (!state) {
-      state = { busy: false, next: { chunks: [], waiters: [] }, lastUsed: 0, needsNewline: false };
+      state = { busy: false, next: { chunks: [], waiters: [] }, lastUsed: 0, needsNewline: false, end: -1, prepared: -1 };
       this.files.set(path, state);
     }
     const s = state;
@@ -113,10 +135,16 @@ export class AppendWriter {
         }
         const fd = await openAsync(path, this.openFlags);
         const { size } = await fstatAsync(fd);
-        if (size > 0) {
-          const last = Buffer.alloc(1);
-          await readAt(fd, last, size - 1);
-          state.needsNewline = last[0] !== 0x0a;
+        // A preallocated file reopened by this writer (after idle eviction) keeps its own end;
+        // one it finds on disk (not expected: WAL generations are new files) is appended to.
+        if (state.end < 0 || state.end > size) {
+          state.end = size;
+          state.prepared = size;
+          if (size > 0) {
+            const last = Buffer.alloc(1);
+            await readAt(fd, last, size - 1);
+            state.needsNewline = last[0] !== 0x0a;
+          }
         }
         state.fd = fd;
         return fd;
@@ -139,7 +167,9 @@ export class AppendWriter {
             batch.chunks.unshift('\n');
             state.needsNewline = false;
           }
-          await writeAll(fd, toBytes(batch.chunks));
+          const bytes = toBytes(batch.chunks);
+          if (this.preallocate > 0) await this.writeInPlace(fd, state, bytes);
+          else await writeAll(fd, bytes);
           state.lastUsed = Date.now();
           for (const w of batch.waiters) w.resolve();
         } catch (err) {
@@ -151,6 +181,29 @@ export class AppendWriter {
       state.busy = false;
     }
     await this.evictIdle();
+  }
+
+  /** Writes `bytes` at the file's end, inside zero-filled space (prepared first if need be). */
+  private async writeInPlace(fd: number, state: FileState, bytes: Buffer): Promise<void> {
+    while (state.end + bytes.length > state.prepared) await this.prepareAhead(fd, state, bytes.length);
+    const at = state.end;
+    await writeAll(fd, bytes, at);
+    state.end = at + bytes.length;
+    // Keep at least half a chunk of space ready, so writes rarely wait for a zero-fill.
+    if (state.prepared - state.end < this.preallocate / 2) void this.prepareAhead(fd, state, 0).catch(() => undefined);
+  }
+
+  /** Zero-fills the next chunk (at least `atLeast` bytes) past the prepared space; one at a time. */
+  private prepareAhead(fd: number, state: FileState, atLeast: number): Promise<void> {
+    state.preparing ??= (async () => {
+      const size = Math.max(this.preallocate, atLeast);
+      if (!this.zeros || this.zeros.length < size) this.zeros = Buffer.alloc(size);
+      await writeAll(fd, this.zeros.subarray(0, size), state.prepared);
+      state.prepared += size;
+    })().finally(() => {
+      state.preparing = undefined;
+    });
+    return state.preparing;
   }
 
   private async closeFile(path: string, state: FileState): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFile, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchSamples, JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
 import { walFileName } from '../../server/store/telemetry-wal.ts';
@@ -56,7 +56,9 @@ test("a batch's samplesJson is stored byte for byte, through the WAL and after a
   const crashed = await JsonlTelemetryLog.open(dir, { ...manual, nonceSink: sink });
   await crashed.appendWithNonce('m1', rows, { nonce: 1, mac: 'ab'.repeat(32), seen_at: DAY1 });
   const wal = await readFile(join(dir, 'telemetry-wal', walFileName(1)), 'utf8');
-  assert.is(wal, `{"d":"m1","day":"2026-11-20","n":${JSON.stringify({ nonce: 1, mac: 'ab'.repeat(32), seen_at: DAY1 })},"b":${expected.trim()}}\n`);
+  // Durable WAL writes go into zero-filled space ahead of them (AppendWriter's preallocateBytes).
+  assert.is(wal.replace(/\0+$/, ''), `{"d":"m1","day":"2026-11-20","n":${JSON.stringify({ nonce: 1, mac: 'ab'.repeat(32), seen_at: DAY1 })},"b":${expected.trim()}}\n`);
+  assert.ok(wal.length >= 1 << 20, 'the rest of the generation is zero-filled space');
   const log = await JsonlTelemetryLog.open(dir, { ...manual, nonceSink: sink }); // replays the WAL
   assert.equal(await log.query('m1', ALL), [{ timestamp: 1763000000, received_at: DAY1, nonce: 1, method: 'plain', values: { power: 5.5, voltage: 230 } }]);
   await log.append('m1', { ...rows, nonce: 2 });
@@ -118,6 +120,24 @@ test('replay skips batches a day file already holds, and a torn last WAL line', 
   assert.equal(await log.query('m1', ALL), rowsOf(batch(1, DAY1), batch(2, DAY1)));
   const lines = (await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8')).trim().split('\n');
   assert.is(lines.length, 2, 'batch 1 was not written twice');
+  await log.close();
+});
+
+test('a record torn inside the zero-filled space of a WAL generation is dropped; the ones before it are replayed', async () => {
+  const dir = await tempDir();
+  const crashed = await JsonlTelemetryLog.open(dir, manual);
+  await crashed.append('m1', batch(1, DAY1));
+  await crashed.append('m1', batch(2, DAY1));
+  const path = join(dir, 'telemetry-wal', walFileName(1));
+  const before = await readFile(path);
+  const end = before.indexOf(0);
+  assert.ok(end > 0 && before.length - end >= 1 << 19, 'data, then zero-filled space');
+  // The crash cut the third record's write short: a prefix of it lands over the zeros.
+  const handle = await open(path, 'r+');
+  await handle.write(Buffer.from('{"d":"m1","day":"2026-11-20","b":{"received_at":1,"nonce":3,"method":"pl'), 0, undefined, end);
+  await handle.close();
+  const log = await JsonlTelemetryLog.open(dir, manual);
+  assert.equal(await log.query('m1', ALL), rowsOf(batch(1, DAY1), batch(2, DAY1)));
   await log.close();
 });
 

@@ -1,0 +1,35 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppendWriter, parseJsonLines } from '../../server/store/append-writer.ts';
+import { tempDir } from '../helpers/gateway.ts';
+
+const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
+
+test('a preallocating writer: appends land in order, in place, across many zero-filled chunks', async () => {
+  const path = join(await tempDir(), 'sub', 'gen.wal');
+  const writer = new AppendWriter({ fsync: true, preallocateBytes: 256 });
+  const appends: Promise<void>[] = [];
+  for (let i = 0; i < 200; i++) appends.push(writer.append(path, line(i)));
+  appends.push(writer.append(path, [line(200), Buffer.from(line(201)), 'x'.repeat(1000) + '\n'])); // larger than a chunk
+  await Promise.all(appends);
+  await writer.close();
+  const bytes = await readFile(path);
+  const data = Array.from({ length: 202 }, (_, i) => line(i)).join('') + 'x'.repeat(1000) + '\n';
+  assert.is(bytes.subarray(0, Buffer.byteLength(data)).toString(), data);
+  const tail = bytes.subarray(Buffer.byteLength(data));
+  assert.ok(tail.length > 0 && tail.every((b) => b === 0), `zero-filled space after the data (${tail.length} bytes)`);
+  assert.is(parseJsonLines<{ i: number }>(bytes.toString()).filter((l) => typeof l.i === 'number').length, 202, 'readers skip the zero tail');
+});
+
+test('without preallocation, files grow by exactly what is appended', async () => {
+  const path = join(await tempDir(), 'day.jsonl');
+  const writer = new AppendWriter({ fsync: true });
+  await Promise.all([writer.append(path, line(1)), writer.append(path, line(2))]);
+  await writer.close();
+  assert.is((await stat(path)).size, Buffer.byteLength(line(1) + line(2)));
+  assert.is(await readFile(path, 'utf8'), line(1) + line(2));
+});
+
+test.run();
