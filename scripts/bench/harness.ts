@@ -65,7 +65,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
   // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under load.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it: the esbuild bundle under plain node.
-  const bundle = await buildGateway();
+  // BENCH_GATEWAY_BUNDLE runs a bundle built elsewhere (e.g. another checkout's, to compare two builds).
+  const bundle = process.env.BENCH_GATEWAY_BUNDLE ?? (await buildGateway());
   const child = spawn(process.execPath, [...extra, ...GATEWAY_NODE_FLAGS, bundle], {
     cwd: ROOT,
     env: {
