@@ -17,6 +17,7 @@ import { adminAuth } from './http/admin-auth.ts';
 import { CachedRouter } from './http/cached-router.ts';
 import { deviceRequestAuth } from './http/device-request.ts';
 import { createErrorHandler, errorResponse } from './http/error-handler.ts';
+import { uploadFastPath, type FastPath } from './http/upload-fast-path.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { observabilityRoutes } from './observability/routes.ts';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
 export interface Gateway {
   app: Hono<AppEnv>;
   ctx: AppContext;
+  /** Node-level handler for the requests it takes before Hono (served on a real socket only). */
+  fastPath?: FastPath;
   close(): Promise<void>;
 }
 
@@ -91,6 +94,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   return {
     app,
     ctx,
+    fastPath: uploadFastPath(ctx),
     close: async () => {
       for (const fn of closers.reverse()) await fn();
     },

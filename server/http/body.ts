@@ -54,7 +54,7 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
  * times more per request). Past the limit it stops collecting and rejects; the rest of the body
  * is discarded by node:http when the 413 is sent, so the connection stays usable.
  */
-function readNodeStream(incoming: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+export function readNodeStream(incoming: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -112,7 +112,11 @@ export function parseJson(bytes: Uint8Array): unknown {
 
 /** Device routes: JSON or no content type; anything else is 415. */
 export function requireJsonContentType(c: Context): void {
-  const type = c.req.header('content-type');
+  checkJsonContentType(c.req.header('content-type'));
+}
+
+/** requireJsonContentType on the header's value, for transports without a Hono context. */
+export function checkJsonContentType(type: string | undefined): void {
   if (type === undefined || type === '') return;
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
     throw new UnsupportedMediaTypeError(`content-type must be application/json, got ${type}`);

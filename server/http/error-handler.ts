@@ -24,22 +24,35 @@ function isSystemError(err: Error): err is NodeJS.ErrnoException & { code: strin
   return typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
+/** An error's answer, for any transport: status, JSON body and extra headers. */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+}
+
+/** The mapping itself; `where` is logged with errors that are ours or the system's, not the client's. */
+export function errorAnswer(err: Error, logger: Logger, where: { path: string; method: string }): ErrorAnswer {
+  if (err instanceof GatewayError) return { status: err.status, body: errorBody(err.code, err.message, err.details) };
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_request' : 'http_error';
+    return { status, body: errorBody(code, err.message || 'request rejected') };
+  }
+  if (isSystemError(err)) {
+    // The disk (or the OS) failed us, not the client: 503 so callers retry; nothing was half-done
+    // (every store write is atomic or journaled).
+    logger.error({ err, ...where }, 'storage error');
+    return { status: 503, body: errorBody('unavailable', `storage is unavailable (${err.code}); retry later`), headers: { 'Retry-After': '5' } };
+  }
+  logger.error({ err, ...where }, 'unhandled error');
+  return { status: 500, body: errorBody('internal_error', 'internal error') };
+}
+
 export function createErrorHandler(logger: Logger) {
   return function handleError(err: Error, c: Context) {
-    if (err instanceof GatewayError) return errorResponse(c, err.status, err.code, err.message, err.details);
-    if (err instanceof HTTPException) {
-      const status = err.status as ContentfulStatusCode;
-      const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_request' : 'http_error';
-      return errorResponse(c, status, code, err.message || 'request rejected');
-    }
-    if (isSystemError(err)) {
-      // The disk (or the OS) failed us, not the client: 503 so callers retry; nothing was half-done
-      // (every store write is atomic or journaled).
-      logger.error({ err, path: c.req.path, method: c.req.method }, 'storage error');
-      c.header('Retry-After', '5');
-      return errorResponse(c, 503, 'unavailable', `storage is unavailable (${err.code}); retry later`);
-    }
-    logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
-    return errorResponse(c, 500, 'internal_error', 'internal error');
+    const answer = errorAnswer(err, logger, { path: c.req.path, method: c.req.method });
+    for (const [name, value] of Object.entries(answer.headers ?? {})) c.header(name, value);
+    return c.json(answer.body, answer.status);
   };
 }

@@ -8,15 +8,29 @@ import { GatewayError } from '../errors.ts';
 import { HEADER_SIGNATURE, responseSignature } from '../protocol/device-request.ts';
 import { errorBody } from './error-handler.ts';
 
-export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
+/** A signed JSON answer as bytes and headers, for any transport (Hono below, the upload fast path). */
+export interface SignedAnswer {
+  status: number;
+  bytes: Buffer;
+  headers: Record<string, string>;
+}
+
+export function signedAnswer(key: Uint8Array, nonce: number, status: number, value: unknown): SignedAnswer {
   const bytes = Buffer.from(JSON.stringify(value), 'utf8');
-  return new Response(bytes, {
-    status,
-    headers: { 'content-type': 'application/json', [HEADER_SIGNATURE]: bytesToHex(responseSignature(key, nonce, bytes)) },
-  });
+  return { status, bytes, headers: { 'content-type': 'application/json', [HEADER_SIGNATURE]: bytesToHex(responseSignature(key, nonce, bytes)) } };
 }
 
 /** The error's usual JSON answer, signed. */
+export function signedErrorAnswer(key: Uint8Array, nonce: number, err: GatewayError): SignedAnswer {
+  return signedAnswer(key, nonce, err.status, errorBody(err.code, err.message, err.details));
+}
+
+export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
+  const a = signedAnswer(key, nonce, status, value);
+  return new Response(a.bytes, { status: a.status, headers: a.headers });
+}
+
 export function signedError(key: Uint8Array, nonce: number, err: GatewayError): Response {
-  return signedJson(key, nonce, err.status, errorBody(err.code, err.message, err.details));
+  const a = signedErrorAnswer(key, nonce, err);
+  return new Response(a.bytes, { status: a.status, headers: a.headers });
 }
