@@ -4,6 +4,7 @@
  * sides so the ratio compares like with like.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -59,9 +60,24 @@ export async function startBare(env: Record<string, string> = {}, script = 'scri
   return { url: `http://127.0.0.1:${m[1]}`, child, stop: stopper(child) };
 }
 
+/**
+ * A port nothing listens on right now. (A random pick in 20000-40000 collided with the kernel's
+ * ephemeral range, 32768 and up, that the load generator's own connections use: EADDRINUSE.)
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
 export async function startGateway(env: Record<string, string> = {}): Promise<Child & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'fleetgate-bench-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under load.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it: the esbuild bundle under plain node.
