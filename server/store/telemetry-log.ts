@@ -23,9 +23,9 @@ import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, Telemetr
 
 const DAY_MS = 86_400_000;
 /**
- * Day-file writes and fsyncs in flight at once. libuv has four pool threads, shared with the WAL
- * write every upload in flight waits on: a checkpoint that handed it a thousand fsyncs at once
- * held uploads back for hundreds of milliseconds every 30 s. Two leave two threads free.
+ * Day-file writes and fsyncs in flight at once. libuv's thread pool is one FIFO queue, shared with
+ * the WAL write every upload in flight waits on: a checkpoint that queued a thousand fsyncs at once
+ * put that write behind all of them, every 30 s. Two at a time keep the queue short.
  */
 const DAY_IO_CONCURRENCY = 2;
 
