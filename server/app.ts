@@ -79,7 +79,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const router = new CachedRouter<Parameters<typeof app.router.add>[2]>();
   const app: Hono<AppEnv> = new Hono<AppEnv>({ router });
   metrics.instrument(app, () => router.lastMatch);
-  // Fault injection rewrites device responses after they were signed; only installed on test fleets.
+  // App-wide middleware does not see uploads served by the fast path (server/http/upload-fast-path.ts)
+  // on a real socket: anything added here that uploads need must also be applied there, or turn it off.
+  // Fault injection rewrites device responses after they were signed; only installed on test fleets
+  // (and the fast path is off then).
   if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
   app.onError(createErrorHandler(logger));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
