@@ -46,7 +46,7 @@ const WARM_ROUNDS = 3;
  * requests of one device are `keys.size` requests apart, so their nonces arrive in order even with
  * 50 connections in flight.
  */
-function uploads(keys: Map<string, string>, count: number, firstNonce = 1): PreparedRequest[] {
+export function uploads(keys: Map<string, string>, count: number, firstNonce = 1): PreparedRequest[] {
   const ids = [...keys.keys()];
   const keyBytes = ids.map((id) => hexToBytes(keys.get(id)!));
   return Array.from({ length: count }, (_, r) => {

@@ -1,0 +1,59 @@
+/**
+ * Paired comparison of gateway builds or node flags under the ingest load: every variant runs as
+ * its own gateway at the same time, and 15,000-upload segments alternate between them, so the
+ * machine's drift (tens of percent within a minute on the benchmark VM) hits all of them alike.
+ * Prints each variant's CPU per upload per segment and the medians. Not part of `npm run bench`.
+ *
+ *   npx tsx scripts/bench/compare.ts "" "--max-semi-space-size=8"        # node flags
+ *   npx tsx scripts/bench/compare.ts "bundle=/other/checkout/.build/gateway.mjs" ""   # another build
+ *
+ * A variant is extra node flags, optionally starting with `bundle=<path>` (a bundle built
+ * elsewhere, e.g. by another checkout's `npm run build`). BENCH_COMPARE_ROUNDS sets the rounds (9).
+ */
+import { cpuSeconds, load, registerDevices, startGateway } from './harness.ts';
+import { uploads } from './ingest.ts';
+
+const SEGMENT = 15_000;
+const DEVICES = 1000;
+const variants = process.argv.slice(2);
+if (variants.length < 2) {
+  console.error('usage: compare.ts <variant> <variant> [...]   (a variant: node flags, optionally "bundle=<path> ...")');
+  process.exit(2);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const runs = [];
+for (const variant of variants) {
+  const bundle = /^bundle=(\S+)\s*/.exec(variant);
+  const flags = bundle ? variant.slice(bundle[0].length) : variant;
+  if (bundle) process.env.BENCH_GATEWAY_BUNDLE = bundle[1];
+  else delete process.env.BENCH_GATEWAY_BUNDLE;
+  process.env.BENCH_GATEWAY_NODE_ARGS = flags;
+  const gateway = await startGateway();
+  const keys = await registerDevices(gateway.url, 'meter-', DEVICES);
+  runs.push({ variant, gateway, keys, nonce: 1, cpu: [] as number[], reqPerSec: [] as number[], p99: [] as number[] });
+}
+try {
+  const rounds = Number(process.env.BENCH_COMPARE_ROUNDS ?? 9);
+  for (let r = 0; r < rounds; r++) {
+    for (const run of runs) {
+      const prepared = uploads(run.keys, SEGMENT, run.nonce);
+      run.nonce += SEGMENT / DEVICES;
+      const cpu0 = cpuSeconds(run.gateway.child.pid);
+      const result = await load(run.gateway.url, prepared, 50);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${run.variant}: ${JSON.stringify(result)}`);
+      if (r === 0) continue; // the first round warms every variant up
+      run.cpu.push(((cpuSeconds(run.gateway.child.pid) - cpu0) / SEGMENT) * 1e6);
+      run.reqPerSec.push(result.reqPerSec);
+      run.p99.push(result.p99ms);
+    }
+  }
+  for (const run of runs) {
+    console.log(
+      `[${run.variant}] CPU µs/upload per segment: ${run.cpu.map(Math.round).join(' ')} | median ${median(run.cpu).toFixed(0)} µs, ${median(run.reqPerSec).toFixed(0)} req/s, p99 ${median(run.p99)} ms`,
+    );
+  }
+} finally {
+  for (const run of runs) await run.gateway.stop();
+}
