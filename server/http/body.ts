@@ -9,11 +9,16 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 const EMPTY = new Uint8Array(0);
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Array> {
-  const declared = c.req.header('content-length');
+/** 413 before reading anything when the declared Content-Length is already over the limit. */
+export function checkDeclaredLength(declared: string | undefined, limit: number): void {
   if (declared !== undefined && Number(declared) > limit) {
     throw new PayloadTooLargeError(`body is ${declared} bytes; the limit is ${limit}`);
   }
+}
+
+export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  checkDeclaredLength(declared, limit);
   // On @hono/node-server, read the Node request stream directly: materialising the web Request
   // body (a WHATWG ReadableStream) costs more than the rest of an upload's handling.
   const incoming = (c.env as { incoming?: NodeJS.ReadableStream } | undefined)?.incoming;

@@ -25,12 +25,15 @@ export function signedErrorAnswer(key: Uint8Array, nonce: number, err: GatewayEr
   return signedAnswer(key, nonce, err.status, errorBody(err.code, err.message, err.details));
 }
 
-export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
-  const a = signedAnswer(key, nonce, status, value);
+/** The answer as a web Response (what Hono routes return). */
+export function answerResponse(a: SignedAnswer): Response {
   return new Response(a.bytes, { status: a.status, headers: a.headers });
 }
 
+export function signedJson(key: Uint8Array, nonce: number, status: number, value: unknown): Response {
+  return answerResponse(signedAnswer(key, nonce, status, value));
+}
+
 export function signedError(key: Uint8Array, nonce: number, err: GatewayError): Response {
-  const a = signedErrorAnswer(key, nonce, err);
-  return new Response(a.bytes, { status: a.status, headers: a.headers });
+  return answerResponse(signedErrorAnswer(key, nonce, err));
 }

@@ -12,10 +12,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.ts';
-import { PayloadTooLargeError } from '../errors.ts';
 import { answerUpload } from '../uploads/routes.ts';
 import { UploadService } from '../uploads/ingest.ts';
-import { checkJsonContentType, readNodeStream } from './body.ts';
+import { checkDeclaredLength, checkJsonContentType, readNodeStream } from './body.ts';
 import { errorAnswer } from './error-handler.ts';
 
 const UPLOAD_TARGET = /^\/aggregated\/([A-Za-z0-9_.-]{1,64})$/;
@@ -38,8 +37,7 @@ export function uploadFastPath(ctx: AppContext): FastPath | undefined {
   const handle = async (deviceId: string, req: IncomingMessage, res: ServerResponse, start: number) => {
     try {
       checkJsonContentType(req.headers['content-type']);
-      const declared = req.headers['content-length'];
-      if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(`body is ${declared} bytes; the limit is ${limit}`);
+      checkDeclaredLength(req.headers['content-length'], limit);
       const answer = await answerUpload(service, deviceId, await readNodeStream(req, limit));
       send(res, start, answer.status, answer.bytes, answer.headers);
     } catch (err) {

@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
 import { UnavailableError, GatewayError } from '../errors.ts';
 import { parseJson, readBodyBytes, requireJsonContentType } from '../http/body.ts';
-import { signedErrorAnswer, signedAnswer, type SignedAnswer } from '../http/signed-reply.ts';
+import { answerResponse, signedErrorAnswer, signedAnswer, type SignedAnswer } from '../http/signed-reply.ts';
 import { UploadService } from './ingest.ts';
 
 /**
@@ -36,8 +36,7 @@ export function uploadRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post('/aggregated/:device_id', async (c) => {
     requireJsonContentType(c);
-    const answer = await answerUpload(service, c.req.param('device_id'), await readBodyBytes(c, ctx.config.BODY_LIMIT_BYTES));
-    return new Response(answer.bytes, { status: answer.status, headers: answer.headers });
+    return answerResponse(await answerUpload(service, c.req.param('device_id'), await readBodyBytes(c, ctx.config.BODY_LIMIT_BYTES)));
   });
   return app;
 }
