@@ -61,8 +61,12 @@ function journalText(deviceId: string, state: NonceState): string {
 export class FileNonceLedger implements NonceLedger {
   /** Durable state: what the journal + snapshot say. */
   private readonly committed = new Map<string, NonceState>();
-  /** Claims accepted in memory whose journal write has not finished yet. */
-  private readonly pending = new Map<string, PendingClaim>();
+  /**
+   * Claims accepted in memory whose write has not finished yet, every one of them per device
+   * (pipelined requests can have several in flight): a retransmission of any of them must wait
+   * for that claim's outcome, never be judged against the durable state alone.
+   */
+  private readonly pending = new Map<string, PendingClaim[]>();
   private journalLines = 0;
   private compacting: Promise<void> | null = null;
   /** Journal appends handed to the writer and not yet durable. */
@@ -115,11 +119,11 @@ export class FileNonceLedger implements NonceLedger {
         await reset.done;
         continue;
       }
-      const inFlight = this.pending.get(deviceId);
-      if (inFlight && inFlight.nonce >= nonce) {
+      const blocking = this.pending.get(deviceId)?.find((p) => p.nonce >= nonce);
+      if (blocking) {
         // The same or a newer message is being committed right now: wait for its outcome,
-        // then judge this one against the durable state (answers retransmissions correctly).
-        await inFlight.done;
+        // then judge this one again (a retransmission becomes a duplicate, an older one a replay).
+        await blocking.done;
         continue;
       }
       const last = this.committed.get(deviceId);
@@ -132,11 +136,18 @@ export class FileNonceLedger implements NonceLedger {
   private reserve(deviceId: string, nonce: number, mac: string, now: number): Claim {
     let settle!: (committed: boolean) => void;
     const entry: PendingClaim = { nonce, mac, done: new Promise<boolean>((r) => (settle = r)) };
-    this.pending.set(deviceId, entry);
+    const list = this.pending.get(deviceId);
+    if (list) list.push(entry);
+    else this.pending.set(deviceId, [entry]);
     let finished = false;
     const release = (committed: boolean) => {
       finished = true;
-      if (this.pending.get(deviceId) === entry) this.pending.delete(deviceId);
+      const current = this.pending.get(deviceId);
+      if (current) {
+        const rest = current.filter((p) => p !== entry);
+        if (rest.length === 0) this.pending.delete(deviceId);
+        else this.pending.set(deviceId, rest);
+      }
       settle(committed);
     };
     /** Runs the write that makes `state` durable, then publishes it. */
@@ -199,7 +210,7 @@ export class FileNonceLedger implements NonceLedger {
     this.resetting = { deviceId, done: new Promise<void>((r) => (finish = r)) };
     try {
       for (;;) {
-        const inFlight = deviceId === undefined ? [...this.pending.values()] : [this.pending.get(deviceId)].filter((p) => p !== undefined);
+        const inFlight = deviceId === undefined ? [...this.pending.values()].flat() : (this.pending.get(deviceId) ?? []);
         if (inFlight.length === 0) break;
         await Promise.all(inFlight.map((p) => p.done));
       }

@@ -59,6 +59,32 @@ test('aborted claim gives the nonce back; a concurrent retransmission waits for 
   await writer.close();
 });
 
+test('every pending claim is tracked: a newer claim given back does not hide an older one still in flight', async () => {
+  // Attack (issue 12.1): upload A (nonce 5) in flight, request B (nonce 6) fails with a 5xx and
+  // gives its claim back; a byte-for-byte retransmission of A must wait for A, not be fresh.
+  const dir = await tempDir();
+  const { ledger, writer } = await open(dir);
+  const a = await ledger.claim('d', 5, 'aa', 1);
+  const b = await ledger.claim('d', 6, 'bb', 1);
+  assert.is(a.outcome, 'fresh');
+  assert.is(b.outcome, 'fresh');
+  if (b.outcome === 'fresh') b.abort();
+  let settled = false;
+  const retransmission = ledger.claim('d', 5, 'aa', 2).then((c) => ((settled = true), c));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(settled, false, 'the retransmission waits for the original claim');
+  if (a.outcome === 'fresh') await a.commit({ status: 200, body: 'e30=' });
+  assert.equal(await retransmission, { outcome: 'duplicate', reply: { status: 200, body: 'e30=' } });
+  // and once A is given back instead, its retransmission is fresh (the device may retry a 5xx)
+  const c = await ledger.claim('d', 7, 'cc', 3);
+  const d = await ledger.claim('d', 8, 'dd', 3);
+  if (d.outcome === 'fresh') d.abort();
+  const retryC = ledger.claim('d', 7, 'cc', 4);
+  if (c.outcome === 'fresh') c.abort();
+  assert.is((await retryC).outcome, 'fresh');
+  await writer.close();
+});
+
 test('reset forgets one device or all, durably', async () => {
   const dir = await tempDir();
   let { ledger, writer } = await open(dir);

@@ -1,7 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { samples, startTestGateway } from '../helpers/gateway.ts';
+
+/** Nonces of every batch line in a device's day files, read from the files themselves. */
+async function storedNonces(dataDir: string, deviceId: string): Promise<number[]> {
+  const dir = join(dataDir, 'telemetry', deviceId);
+  const out: number[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
+      if (line.trim()) out.push((JSON.parse(line) as { nonce: number }).nonce);
+    }
+  }
+  return out;
+}
 
 test('200 concurrent uploads across 20 devices: nothing lost or doubled, no replay accepted', async () => {
   const gw = await startTestGateway({ env: { DURABILITY: 'fsync' } });
@@ -68,6 +82,39 @@ test('in-order uploads from many devices all land exactly once', async () => {
   let stored = 0;
   for (const id of ids) stored += ((await (await gw.admin('GET', `/telemetry/${id}?limit=1000`)).json()) as { count: number }).count;
   assert.is(stored, ok * 2);
+  await gw.destroy();
+});
+
+test('a retransmission of an upload in flight is never stored twice, even after a newer claim is given back', async () => {
+  // Attack (issue 12.1): upload A (nonce 5) in flight; a signed request with nonce 6 fails with a
+  // 5xx and gives its claim back; A re-sent byte for byte used to be accepted as new.
+  const gw = await startTestGateway();
+  const key = await gw.register('m');
+  const log = gw.ctx.store.telemetry;
+  const original = log.appendWithNonce.bind(log);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let held = 0;
+  log.appendWithNonce = async (...args) => {
+    if (held++ === 0) await gate; // hold the first upload's durable write
+    return original(...args);
+  };
+  const envelope = JSON.stringify(signEnvelope(key, 'm', 5, { aggregated_data: samples(2) }));
+  const send = () =>
+    gw.app.request('/aggregated/m', { method: 'POST', headers: { 'content-type': 'application/json' }, body: envelope });
+  const first = send();
+  await new Promise((r) => setTimeout(r, 20));
+  // What the device-request middleware does for a request that ends in a 5xx: claim, then give back.
+  const failed = await gw.ctx.store.nonces.claim('m', 6, 'ff'.repeat(32), gw.ctx.clock.now());
+  assert.is(failed.outcome, 'fresh');
+  if (failed.outcome === 'fresh') failed.abort();
+  const again = send();
+  await new Promise((r) => setTimeout(r, 20));
+  open();
+  const answers = await Promise.all([first, again].map(async (r) => (await r).json() as Promise<{ duplicate?: boolean }>));
+  assert.equal(answers.map((a) => a.duplicate === true), [false, true]);
+  await gw.ctx.store.telemetry.query('m', { limit: 1 }); // writes the staged day-file lines out
+  assert.equal(await storedNonces(gw.config.DATA_DIR, 'm'), [5], 'the batch is in the day file once');
   await gw.destroy();
 });
 
