@@ -40,7 +40,10 @@ export type AppEnv = {
     deviceKey: Uint8Array;
     nonce: number;
     rawBody: Uint8Array;
-    /** Set by a device route whose reply must not be stored for retransmissions (safe to recompute). */
-    idempotent: boolean;
+    /**
+     * Set on a streamed download's exact retransmission: the stored answer (ETag, extent) the
+     * route must serve again, with no side effect (server/http/device-request.ts).
+     */
+    retransmission: import('./store/index.ts').StoredReply | undefined;
   };
 };

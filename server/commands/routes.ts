@@ -28,10 +28,8 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
   app.get('/commands/:device_id/poll', ctx.requireDevice, async (c) => {
     const device = c.get('device');
     const command = await service.poll(device.device_id, c.get('nonce'));
-    // An empty answer need not be kept for retransmissions (it is most of the traffic and would
-    // double the nonce journal): a re-sent poll is run again, and if that delivers a command, it is
-    // recorded under this nonce, so any further re-send gets that same command back (repo.poll).
-    if (!command) c.set('idempotent', true);
+    // Empty answers are stored for retransmissions too: a replayed empty poll gets `null` again,
+    // never a command queued since (which would be delivered to the replayer).
     return c.json({ command: command ? deliveryView(command) : null });
   });
 

@@ -2,21 +2,24 @@
  * Middleware for signed device requests (see server/protocol/device-request.ts for the format).
  *
  * Order matters: parse headers → read the body (capped) → check the signature → claim the nonce →
- * run the route → sign the response with the request's nonce → make the nonce (and the reply)
+ * run the route → sign the response with the request's nonce → make the nonce and the reply
  * durable → answer. An exact retransmission of the last request gets the stored reply again, byte
- * for byte, instead of a second effect; routes that are pure reads mark themselves `idempotent`
- * and are simply run again. A 5xx gives the nonce back, so the device can retry with it.
+ * for byte, and the route is not run: a retransmission may only ever get back the stored answer of
+ * the original request, never new state and never a second side effect (an attacker on plain HTTP
+ * replays whatever it recorded). A 5xx gives the nonce back, so the device can retry with it.
  *
  * `streamed: true` (firmware downloads) changes one thing: a 200/206 answer carrying an ETag is
- * neither buffered nor stored — hundreds of devices × a 16 MiB image must not be held in memory
- * to sign it — and its X-Signature covers a compact binding instead of the body
- * (`streamBinding`: "<ETag> <Content-Range, else Content-Length>"; server/ota/SPEC.md §10). The
- * nonce is made durable before the body is sent. Every other answer is signed as usual.
+ * not buffered — hundreds of devices × a 16 MiB image must not be held in memory to sign it — and
+ * its X-Signature covers a compact binding instead of the body (`streamBinding`: "<ETag>
+ * <Content-Range, else Content-Length>"; server/ota/SPEC.md §10). What is stored for it is that
+ * binding and the headers; a retransmission is served the same bytes again (the image under that
+ * ETag never changes) by the route in retransmission mode (`c.get('retransmission')`), which
+ * skips every side effect. The nonce is made durable before the body is sent.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bytesToHex, hmacSha256, macHexEquals, nonceBytes } from '../crypto/hmac.ts';
 import type { AppContext, AppEnv } from '../context.ts';
-import { GatewayError, ValidationError } from '../errors.ts';
+import { GatewayError, ReplayError, ValidationError } from '../errors.ts';
 import {
   HEADER_DEVICE_ID,
   HEADER_NONCE,
@@ -98,16 +101,23 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       throw err;
     }
 
-    if (claim.outcome === 'duplicate' && claim.reply) {
+    if (claim.outcome === 'duplicate') {
       ctx.securityStats.record('duplicate', deviceId, true);
-      return replay(claim.reply);
+      if (!claim.reply) {
+        // Committed without a reply to repeat (by a version that recomputed pure reads): running
+        // the route again could hand out new state, so the device is told to move on.
+        return signedError(key, nonce, new ReplayError(`nonce ${nonce} was already used`, { last_nonce: nonce }));
+      }
+      if (!claim.reply.streamed) return replay(claim.reply);
     }
 
     c.set('device', device);
     c.set('deviceKey', key);
     c.set('nonce', nonce);
     c.set('rawBody', body);
-    c.set('idempotent', false);
+    // A streamed answer's retransmission: the route serves the stored ETag and range again, and
+    // signing it again gives the stored signature (the binding is the same).
+    c.set('retransmission', claim.outcome === 'duplicate' ? claim.reply : undefined);
 
     try {
       await next();
@@ -138,9 +148,12 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
     const binding = options.streamed ? streamBinding(res.status, res.headers) : undefined;
     if (binding !== undefined) {
       // Set on the live headers: re-creating the Response would turn a shared buffer into a stream.
-      res.headers.set(HEADER_SIGNATURE, bytesToHex(streamSignature(key, nonce, binding)));
-      if (claim.outcome === 'fresh') await claim.commit(undefined);
-      ctx.securityStats.record(claim.outcome === 'fresh' ? 'accepted' : 'duplicate', deviceId, true);
+      const signature = bytesToHex(streamSignature(key, nonce, binding));
+      res.headers.set(HEADER_SIGNATURE, signature);
+      if (claim.outcome === 'fresh') {
+        await claim.commit(streamedReply(res, signature));
+        ctx.securityStats.record('accepted', deviceId, true);
+      }
       return;
     }
     // Fast path: sign the body @hono/node-server's lightweight Response already holds and add the
@@ -152,13 +165,8 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
     const headers: HeaderAccess = fast?.headers ?? rebuilt!;
     headers.set(HEADER_SIGNATURE, bytesToHex(responseSignature(key, nonce, bytes)));
     if (claim.outcome === 'fresh') {
-      const stored: StoredReply | undefined = c.get('idempotent')
-        ? undefined
-        : { status: res.status, body: Buffer.from(bytes).toString('base64'), headers: pickHeaders(headers) };
-      await claim.commit(stored);
+      await claim.commit({ status: res.status, body: Buffer.from(bytes).toString('base64'), headers: pickHeaders(headers) });
       ctx.securityStats.record('accepted', deviceId, true);
-    } else {
-      ctx.securityStats.record('duplicate', deviceId, true);
     }
     if (rebuilt) c.res = new Response(bytes, { status: res.status, headers: rebuilt });
   }
@@ -218,6 +226,16 @@ function pickHeaders(headers: HeaderAccess): Record<string, string> {
     if (v !== null) out[name] = v;
   }
   return out;
+}
+
+/** What a streamed answer's retransmission needs: its status and the headers naming ETag and extent. */
+function streamedReply(res: Response, signature: string): StoredReply {
+  const headers: Record<string, string> = { [HEADER_SIGNATURE.toLowerCase()]: signature };
+  for (const name of ['etag', 'content-range', 'content-length']) {
+    const v = res.headers.get(name);
+    if (v !== null) headers[name] = v;
+  }
+  return { status: res.status, body: '', headers, streamed: true };
 }
 
 function replay(reply: StoredReply): Response {

@@ -66,8 +66,6 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
     return c.json(await ota.initiate(c.get('device').device_id, deviceBody(c)));
   });
   app.get('/ota/chunk/:device_id', device, async (c) => {
-    // A pure read as far as the device is concerned: recompute instead of storing 1 KiB+ replies.
-    c.set('idempotent', true);
     return c.json(await ota.chunk(c.get('device').device_id, { version: c.req.query('version'), chunk: c.req.query('chunk') }, pathWithQuery(c)));
   });
   app.post('/ota/complete/:device_id', device, async (c) => {

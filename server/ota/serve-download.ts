@@ -10,11 +10,11 @@
  */
 import type { Handler, MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
-import { RangeNotSatisfiableError } from '../errors.ts';
+import { ConflictError, RangeNotSatisfiableError } from '../errors.ts';
 import { deviceRequestAuth } from '../http/device-request.ts';
 import { HEADER_DEVICE_ID } from '../protocol/device-request.ts';
 import { imageFileName } from './manifest.ts';
-import { contentRange, selectRange, unsatisfiedContentRange } from './range.ts';
+import { contentRange, selectRange, unsatisfiedContentRange, type RangeDecision } from './range.ts';
 import type { OtaService } from './service.ts';
 
 /** Device signature, else admin token, else (OTA_PUBLIC_DOWNLOADS) anonymous. */
@@ -41,11 +41,19 @@ export function downloadHandler(ctx: AppContext, ota: OtaService): Handler<AppEn
       'Cache-Control': 'no-cache',
       'Content-Disposition': `attachment; filename="${imageFileName(image.version)}"`,
     };
-    const decision = selectRange(
-      { range: c.req.header('range'), ifRange: c.req.header('if-range'), ifNoneMatch: c.req.header('if-none-match') },
-      size,
-      source.etag,
-    );
+    const retransmission = c.get('retransmission');
+    if (retransmission && retransmission.headers?.etag !== source.etag) {
+      throw new ConflictError(`firmware ${version} changed since this request was first answered; send a new request`, 'image_changed');
+    }
+    // A retransmission (same nonce) is served the extent the original got, whatever Range header
+    // it carries now: the Range header is not covered by the request signature.
+    const decision = retransmission
+      ? storedDecision(retransmission.headers?.['content-range'], size)
+      : selectRange(
+          { range: c.req.header('range'), ifRange: c.req.header('if-range'), ifNoneMatch: c.req.header('if-none-match') },
+          size,
+          source.etag,
+        );
     if (decision.kind === 'not_modified') return c.body(null, 304, headers);
     if (decision.kind === 'unsatisfiable') {
       // Set before throwing: the error handler's JSON answer keeps prepared headers.
@@ -62,8 +70,9 @@ export function downloadHandler(ctx: AppContext, ota: OtaService): Handler<AppEn
     // HEAD is dispatched to this GET handler; opening a file stream nobody reads would leak it.
     if (c.req.method === 'HEAD') return c.body(null, status, headers);
 
-    const device = c.get('device');
     let body = ota.cache.body(source, start, end);
+    if (retransmission) return c.body(body as Uint8Array<ArrayBuffer> | ReadableStream, status, headers); // no side effect again
+    const device = c.get('device');
     if (device && ctx.faults.take(device.device_id, 'ota_hash_mismatch', c.req.path)) {
       // Test fleets only: one corrupted answer; the device's chunk-hash check must catch it.
       body = ctx.faults.corrupt(await ota.cache.copy(source, start, end));
@@ -71,4 +80,11 @@ export function downloadHandler(ctx: AppContext, ota: OtaService): Handler<AppEn
     ota.state.recordDownload(image.version, length);
     return c.body(body as Uint8Array<ArrayBuffer> | ReadableStream, status, headers);
   };
+}
+
+/** The range a stored streamed answer covered: its Content-Range ("bytes s-e/size"), else the whole image. */
+function storedDecision(contentRange: string | undefined, size: number): RangeDecision {
+  const m = contentRange === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange);
+  if (!m) return { kind: 'full' };
+  return { kind: 'partial', range: { start: Number(m[1]), end: Math.min(Number(m[2]), size - 1) } };
 }

@@ -32,7 +32,6 @@ export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService
   };
 
   app.get('/config', ctx.requireDevice, (c) => {
-    c.set('idempotent', true);
     const eff = service.effective(c.get('device').device_id);
     return c.json({ success: true, config_version: eff.config_version, config: eff.config });
   });

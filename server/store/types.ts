@@ -38,6 +38,11 @@ export interface StoredReply {
   /** Response body bytes, base64. */
   body: string;
   headers?: Record<string, string>;
+  /**
+   * A streamed download (server/http/device-request.ts): `body` is empty and `headers` hold the
+   * ETag and the extent (Content-Range or Content-Length) the route serves again.
+   */
+  streamed?: boolean;
 }
 
 export interface NonceState {

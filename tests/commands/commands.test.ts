@@ -284,18 +284,23 @@ test('an exact retransmission of a poll returns the same command and is not a se
   assert.is(replay.status, 401);
 });
 
-test('an empty poll re-sent after a command was queued delivers it once; further re-sends get that same command', async () => {
+test('a replayed empty poll gets the stored null, never a command queued since (the command stays for the device)', async () => {
+  // Attack (issue 12.2): record an empty poll, wait for an admin to queue a command, re-send it.
   const empty = await dev.poll();
   assert.equal(empty.json, { command: null });
   const id = await queue({ command_type: 'reboot' });
-  const resent = await dev.send<{ command: PolledCommand }>(empty.nonce, 'GET', `/commands/${ID}/poll`);
-  assert.ok(resent.signed);
-  assert.is(resent.json.command.command_id, id);
-  const again = await dev.send<{ command: PolledCommand }>(empty.nonce, 'GET', `/commands/${ID}/poll`);
-  assert.ok(again.body.equals(resent.body));
-  assert.is((await status(id)).attempts, 1);
-  assert.is((await audit('?action=command.sent')).length, 1);
-  assert.is((await dev.poll()).json.command, null);
+  for (let i = 0; i < 3; i++) {
+    const replayed = await dev.send<{ command: PolledCommand | null }>(empty.nonce, 'GET', `/commands/${ID}/poll`);
+    assert.is(replayed.status, 200);
+    assert.ok(replayed.signed);
+    assert.ok(replayed.body.equals(empty.body), 'byte-identical stored reply');
+  }
+  const v = await status(id);
+  assert.is(v.status, 'pending', 'not handed to the replayer');
+  assert.is(v.attempts, 0, 'no delivery attempt used up');
+  assert.is((await audit('?action=command.sent')).length, 0);
+  // the real device's next poll gets it
+  assert.is((await dev.poll()).json.command?.command_id, id);
 });
 
 test('results for unknown, foreign, undelivered or finished commands are 409 and change nothing', async () => {

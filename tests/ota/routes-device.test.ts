@@ -247,6 +247,26 @@ test('fault ota_hash_mismatch: the corrupted chunk fails its hash check, the ref
   assert.is(status.session.refetches, 1);
 });
 
+test('a replayed chunk request gets the stored answer and runs no chunk bookkeeping again', async () => {
+  // Attack (issue 12.2): /ota/chunk used to be recomputed for a retransmission.
+  const d = await SimDevice.register(gw, 'meter-1');
+  await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '1.0.10' });
+  const first = await d.request('GET', '/ota/chunk/meter-1?version=1.0.10&chunk=0');
+  const body = Buffer.from(JSON.stringify(first.json));
+  const chunksServed = () => (otaOf(gw.ctx).state.versionCounters()['1.0.10']?.chunks_served ?? 0);
+  const progress = () => otaOf(gw.ctx).state.session('meter-1');
+  const servedBefore = chunksServed();
+  const sessionBefore = JSON.stringify(progress());
+  for (let i = 0; i < 3; i++) {
+    const path = '/ota/chunk/meter-1?version=1.0.10&chunk=0';
+    const again = await gw.deviceRequest('meter-1', d.key, d.nonce, 'GET', path);
+    assert.is(again.status, 200);
+    assert.ok(Buffer.from(await again.arrayBuffer()).equals(body), 'byte-identical stored reply');
+  }
+  assert.is(chunksServed(), servedBefore);
+  assert.is(JSON.stringify(progress()), sessionBefore, 'session bookkeeping untouched');
+});
+
 test('complete: failures with the C client shape, repeated reports not double-counted, 409 without session or version', async () => {
   const d = await SimDevice.register(gw, 'meter-1');
   let r = await d.request('POST', '/ota/complete/meter-1', { success: false });

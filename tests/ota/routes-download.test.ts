@@ -129,16 +129,24 @@ test('unknown version → 404; no credentials → 401; a bad token → 401', asy
   assert.is((await gw.app.request(URL_, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).status, 401);
 });
 
-test('signed device download: binding signature, retransmission recomputed, old nonce refused', async () => {
+test('signed device download: binding signature, retransmission gets the original extent, old nonce refused', async () => {
   const d = await SimDevice.register(gw, 'dl-1');
   const { res, bytes } = await d.download(URL_, { range: 'bytes=0-1023' }); // checks the binding signature
   assert.is(res.status, 206);
   assert.ok(bytes.equals(img.encrypted.subarray(0, 1024)));
-  // An exact retransmission (same nonce, same signature) is answered again — nothing was stored.
-  const headers = { ...signRequestHeaders(d.key, d.id, d.nonce, 'GET', URL_), range: 'bytes=0-1023' };
-  const again = await gw.app.request(URL_, { headers });
-  assert.is(again.status, 206);
-  assert.is(again.headers.get('x-signature'), res.headers.get('x-signature'));
+  const served = () => ((otaOf(gw.ctx).state.versionCounters()['1.0.5'] ?? { download_bytes: 0 }) as { download_bytes: number }).download_bytes;
+  const before = served();
+  // An exact retransmission (same nonce, same signature) gets the stored answer: the same extent,
+  // the same signature, even with another Range header (it is not signed), and no bookkeeping again.
+  for (const range of ['bytes=0-1023', 'bytes=5000-90000']) {
+    const headers = { ...signRequestHeaders(d.key, d.id, d.nonce, 'GET', URL_), range };
+    const again = await gw.app.request(URL_, { headers });
+    assert.is(again.status, 206);
+    assert.is(again.headers.get('content-range'), res.headers.get('content-range'));
+    assert.is(again.headers.get('x-signature'), res.headers.get('x-signature'));
+    assert.ok(Buffer.from(await again.arrayBuffer()).equals(bytes));
+  }
+  assert.is(served(), before, 'a retransmission is not counted as a second download');
   // A lower nonce is a replay.
   const old = await gw.app.request(URL_, { headers: { ...signRequestHeaders(d.key, d.id, d.nonce - 1 || 0, 'GET', URL_) } });
   assert.is(old.status, 401);

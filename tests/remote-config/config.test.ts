@@ -187,13 +187,16 @@ test('a device that never reported is behind; revoked devices are left out of th
   ]);
 });
 
-test('a retransmitted GET /config is recomputed (idempotent), still signed for its nonce', async () => {
+test('a replayed GET /config gets the stored answer of the original, not the current config', async () => {
+  // Attack (issue 12.2): a recorded config request re-sent after the config changed.
   const first = await dev.request<ConfigReply>('GET', '/config');
   await gw.admin('PUT', '/config/defaults', { poll_frequency: 7 });
   const again = await dev.send<ConfigReply>(first.nonce, 'GET', '/config');
   assert.is(again.status, 200);
   assert.ok(again.signed);
-  assert.is(again.json.config.poll_frequency, 7);
+  assert.ok(again.body.equals(first.body), 'byte-identical stored reply');
+  assert.is.not(again.json.config.poll_frequency, 7);
+  assert.is((await dev.request<ConfigReply>('GET', '/config')).json.config.poll_frequency, 7, 'a new request sees the change');
 });
 
 test('a device id that names an inherited property (constructor) is just data', async () => {
