@@ -5,10 +5,12 @@
  */
 import { Hono } from 'hono';
 import { DeviceAuthenticator } from './auth/authenticator.ts';
+import { AuthRateLimiter } from './auth/rate-limit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { loadOrCreateMasterSecret } from './devices/keys.ts';
+import { reservedDeviceIds } from './devices/ids.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import { FaultInjector } from './faults/injector.ts';
 import { deviceRoutes } from './devices/routes.ts';
@@ -46,7 +48,12 @@ export interface Gateway {
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
-  const store = await openStore(config.DATA_DIR, { fsync: config.DURABILITY === 'fsync', logger });
+  const store = await openStore(config.DATA_DIR, {
+    fsync: config.DURABILITY === 'fsync',
+    logger,
+    sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
+    now: clock.now(),
+  });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const { secret, created } = await loadOrCreateMasterSecret(config.KEYS_DIR);
   if (created) logger.warn({ path: `${config.KEYS_DIR}/device_master.key` }, 'created a new device master secret');
@@ -55,11 +62,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const registry = new DeviceRegistry(
     store,
     secret,
-    config.HMAC_PSK ? hexToBytes(config.HMAC_PSK) : undefined,
+    config.HMAC_PSK ? { psk: hexToBytes(config.HMAC_PSK), allowRaw: config.ALLOW_SHARED_PSK } : undefined,
     config.KEY_ROTATION_GRACE_SECONDS * 1000,
   );
   const metrics = new Metrics(options.processMetrics ?? false);
-  const auth = new DeviceAuthenticator(registry, store.nonces, securityStats, clock, logger, config.ALLOW_SHARED_PSK);
+  const limiter = new AuthRateLimiter(
+    { perAddress: config.AUTH_FAILURES_PER_ADDRESS, perDevice: config.AUTH_FAILURES_PER_DEVICE, windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    (scope) => metrics.authRateLimited.inc({ scope }),
+  );
+  const auth = new DeviceAuthenticator(registry, store.nonces, store.sharedMacs, securityStats, limiter, clock, logger);
 
   const ctx = {
     config,
@@ -93,6 +104,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.route('/', telemetryRoutes(ctx));
   app.route('/', securityRoutes(ctx));
   for (const feature of features) app.route('/', await feature(ctx));
+  const resolve = (method: string, path: string) => {
+    const [handlers] = app.router.match(method, path) as unknown as [[[unknown, { path: string }], unknown][]];
+    // Handlers run in order and the first route's answer ends the request: it is the one dispatched to.
+    return handlers.map(([[, route]]) => route.path).find((p) => p !== '/*');
+  };
+  for (const id of reservedDeviceIds(app.routes, resolve)) registry.reservedIds.add(id);
 
   return {
     app,

@@ -24,8 +24,17 @@ const schema = z.object({
     .regex(/^([0-9a-fA-F]{2}){16,64}$/, 'HMAC_PSK must be 16-64 bytes of hex')
     .transform((v) => v.toLowerCase())
     .optional(),
+  /** Accept the raw HMAC_PSK from devices an admin listed as shared (field firmware that cannot change). */
   ALLOW_SHARED_PSK: bool.default(false),
+  /** How long a raw fleet-key MAC stays bound to the device that used it first (cross-device replay guard). */
+  SHARED_PSK_MAC_WINDOW_SECONDS: z.coerce.number().int().min(60).max(90 * 86400).default(86400),
   KEY_ROTATION_GRACE_SECONDS: seconds(24 * 3600),
+  /** Failed device authentications allowed per source address / per device id in AUTH_FAILURE_WINDOW_SECONDS (then 429). */
+  AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  AUTH_FAILURES_PER_DEVICE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. */
+  TRUST_PROXY: bool.default(false),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   MAX_UNPACKED_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
   METRICS_PUBLIC: bool.default(false),

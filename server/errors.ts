@@ -41,14 +41,21 @@ export class PackedDataError extends ValidationError {
   }
 }
 
-export class UnknownDeviceError extends GatewayError {
-  readonly status = 401;
-  readonly code = 'unknown_device';
-}
+/** Why a device message failed authentication: logged and counted, never told to the sender. */
+export type AuthFailureReason = 'unknown_device' | 'revoked' | 'bad_signature' | 'cross_device';
 
+/**
+ * A device message that failed authentication, for whatever reason: unknown id, revoked id, wrong
+ * MAC, or a raw fleet-key message re-posted as another device. Every one answers the same 401
+ * `bad_signature` body, so an unauthenticated caller cannot enumerate ids; `reason` stays on the
+ * server (logs, security stats, metrics).
+ */
 export class BadSignatureError extends GatewayError {
   readonly status = 401;
   readonly code = 'bad_signature';
+  constructor(readonly reason: AuthFailureReason = 'bad_signature') {
+    super('signature does not match');
+  }
 }
 
 export class ReplayError extends GatewayError {
@@ -97,6 +104,13 @@ export class RangeNotSatisfiableError extends GatewayError {
 export class RateLimitedError extends GatewayError {
   readonly status = 429;
   readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    /** Seconds until a retry may succeed; sent as Retry-After. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retry_after: retryAfterSeconds });
+  }
 }
 
 /** A dependency (disk, store) failed; the request may be retried. Never used for bad input. */

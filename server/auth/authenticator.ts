@@ -1,16 +1,25 @@
 /**
  * The one authentication path for signed device messages (upload envelopes and signed requests):
- * find the device, check the MAC against its current (and, during a rotation, previous) key in
- * constant time, and only then claim the nonce — so unauthenticated traffic can neither probe nor
- * disturb a device's nonce state. Legacy devices signing with the fleet-wide HMAC_PSK are
- * auto-registered as shared-key devices when ALLOW_SHARED_PSK is on.
+ * check the failure limits, find the device, check the MAC against its candidate keys in constant
+ * time, and only then claim the nonce — so unauthenticated traffic can neither probe nor disturb a
+ * device's nonce state.
+ *
+ * Every failure answers the same 401 `bad_signature` with the same work done (an unknown or
+ * revoked id still costs one MAC check against a dummy key), so an unauthenticated caller cannot
+ * tell whether an id exists; the real reason is logged and counted. Shared-key devices are only
+ * those an admin listed: a message signed with the raw fleet key (whose MAC does not cover the
+ * device id) is bound to the first device that used it, so re-posting it as another device fails;
+ * a message signed with the id-bound key marks the device as re-flashed, and the raw key is
+ * refused for it from then on.
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import type { DeviceRegistry } from '../devices/registry.ts';
-import { BadSignatureError, ReplayError, UnknownDeviceError } from '../errors.ts';
+import type { CandidateKey, DeviceRegistry } from '../devices/registry.ts';
+import { BadSignatureError, ReplayError, type AuthFailureReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SecurityStats } from '../security/stats.ts';
-import type { Claim, DeviceRecord, NonceLedger } from '../store/index.ts';
+import type { Claim, DeviceRecord, NonceLedger, SharedMacRegistry } from '../store/index.ts';
+import type { AuthRateLimiter } from './rate-limit.ts';
 
 export interface SignedMessage {
   deviceId: string;
@@ -19,6 +28,8 @@ export interface SignedMessage {
   mac: string;
   /** Whether `mac` is right for this key; the caller knows what the message bytes are. */
   verify(key: Uint8Array): boolean;
+  /** The sender's address, for the failure limits. */
+  source: string;
 }
 
 export interface Authenticated {
@@ -30,49 +41,52 @@ export interface Authenticated {
 /** Told about every accepted signed message (control plane: last-seen and online events). */
 export type SeenListener = (deviceId: string, at: number) => void;
 
+/** Checked against when there is no real key, so every failure costs the same MAC computation. */
+const DUMMY_KEY = new Uint8Array(randomBytes(32));
+
 export class DeviceAuthenticator {
   private readonly seenListeners: SeenListener[] = [];
 
   constructor(
     private readonly registry: DeviceRegistry,
     private readonly nonces: NonceLedger,
+    private readonly sharedMacs: SharedMacRegistry,
     private readonly stats: SecurityStats,
+    private readonly limiter: AuthRateLimiter,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly allowSharedPsk: boolean,
   ) {}
 
-  /** Identifies the device and checks the MAC; throws UnknownDeviceError or BadSignatureError. */
+  /** Identifies the device and checks the MAC; throws BadSignatureError (any reason) or RateLimitedError. */
   async identify(msg: SignedMessage): Promise<{ device: DeviceRecord; key: Uint8Array }> {
     const now = this.clock.now();
-    let device = this.registry.get(msg.deviceId);
-    if (!device) {
-      const shared = this.registry.shared;
-      if (this.allowSharedPsk && shared && msg.verify(shared)) {
-        device = await this.registry.registerShared(msg.deviceId, now);
-        this.logger.info({ device_id: msg.deviceId }, 'auto-registered legacy device on the shared key');
-      } else {
-        this.stats.record('unknown_device', msg.deviceId, false);
-        throw new UnknownDeviceError(`device ${msg.deviceId} is not registered`);
-      }
-    }
-    if (device.revoked_at) {
-      this.stats.record('unknown_device', msg.deviceId, true);
-      throw new UnknownDeviceError(`device ${msg.deviceId} is revoked`);
-    }
-    const candidates = this.registry.candidateKeys(device, now);
+    this.limiter.check(msg.source, msg.deviceId, now);
+    const device = this.registry.get(msg.deviceId);
+    const candidates = device && !device.revoked_at ? this.registry.candidateKeys(device, now) : [];
     // Check every candidate, not stopping at the first match, so timing does not reveal which key matched.
-    let key: Uint8Array | undefined;
-    for (const c of candidates) if (msg.verify(c.key) && !key) key = c.key;
-    if (!key) {
-      this.stats.record('bad_signature', msg.deviceId, true);
-      throw new BadSignatureError(
-        device.key_mode === 'shared' && !this.allowSharedPsk
-          ? `device ${msg.deviceId} uses the shared key, which is disabled (ALLOW_SHARED_PSK)`
-          : 'signature does not match',
-      );
+    let match: CandidateKey | undefined;
+    for (const c of candidates) if (msg.verify(c.key) && !match) match = c;
+    if (candidates.length === 0) msg.verify(DUMMY_KEY);
+    if (!device) return this.fail(msg, 'unknown_device', false, now);
+    if (device.revoked_at) return this.fail(msg, 'revoked', true, now);
+    if (!match) return this.fail(msg, 'bad_signature', true, now);
+    if (match.label === 'raw') {
+      // The raw fleet key's MAC covers nonce and payload only: the first device to use it owns it.
+      const owner = await this.sharedMacs.bind(msg.mac.slice(0, 32).toLowerCase(), device.device_id, now);
+      if (owner !== device.device_id) return this.fail(msg, 'cross_device', true, now, { owner });
+    } else if (match.label === 'bound') {
+      await this.registry.notePskBound(device, now);
     }
-    return { device, key };
+    this.limiter.succeeded(msg.source, msg.deviceId, now);
+    return { device, key: match.key };
+  }
+
+  private fail(msg: SignedMessage, reason: AuthFailureReason, known: boolean, now: number, extra: Record<string, unknown> = {}): never {
+    this.limiter.failed(msg.source, msg.deviceId, now);
+    this.stats.record(reason === 'unknown_device' || reason === 'revoked' ? 'unknown_device' : 'bad_signature', msg.deviceId, known);
+    const level = reason === 'cross_device' ? 'warn' : 'debug';
+    this.logger[level]({ device_id: msg.deviceId, reason, source: msg.source, ...extra }, 'device message failed authentication');
+    throw new BadSignatureError(reason);
   }
 
   /**

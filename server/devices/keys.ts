@@ -38,3 +38,11 @@ async function readMaster(path: string): Promise<Uint8Array> {
 export function deriveDeviceKey(master: Uint8Array, deviceId: string, keyVersion: number): Uint8Array {
   return hmacSha256(master, LABEL, deviceId, '\0', nonceBytes(keyVersion));
 }
+
+/**
+ * The key of a re-flashed legacy device: HMAC-SHA256(HMAC_PSK, device id as UTF-8). It binds the
+ * id, which the raw fleet key cannot (the EcoWatt MAC covers nonce and payload only).
+ */
+export function pskBoundKey(psk: Uint8Array, deviceId: string): Uint8Array {
+  return hmacSha256(psk, deviceId);
+}

@@ -1,17 +1,23 @@
 /**
- * The device registry: registration, key rotation with a grace period, revocation, and the key
- * lookup every signed device message goes through. Derived keys are cached (they are a pure
- * function of master, id and version) so the hot path does one map lookup, not an extra HMAC.
+ * The device registry: registration (one or in bulk, derived or shared-key), key rotation with a
+ * grace period (or immediate), revocation and reinstatement, and the key lookup every signed
+ * device message goes through. Derived keys are cached (they are a pure function of master, id
+ * and version) so the hot path does one map lookup, not an extra HMAC.
  */
 import { bytesToHex } from '../crypto/hmac.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
-import type { DeviceRecord, Store } from '../store/index.ts';
-import { deriveDeviceKey } from './keys.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { DeviceRecord, KeyMode, Store } from '../store/index.ts';
+import { deviceIdProblem } from './ids.ts';
+import { deriveDeviceKey, pskBoundKey } from './keys.ts';
 
 export interface CandidateKey {
   key: Uint8Array;
-  /** "current", "previous" (inside the rotation grace period) or "shared". */
-  label: 'current' | 'previous' | 'shared';
+  /**
+   * current / previous: the device's derived key and, inside the rotation grace period, the one
+   * before it. bound: HMAC(HMAC_PSK, id) of a shared device. raw: the fleet key itself, whose
+   * MACs do not cover the device id.
+   */
+  label: 'current' | 'previous' | 'bound' | 'raw';
 }
 
 export interface DeviceView {
@@ -23,8 +29,24 @@ export interface DeviceView {
   rotated_at: string | null;
   previous_key_expires_at: string | null;
   revoked_at: string | null;
+  reinstated_at: string | null;
+  /** Shared devices: signing with the id-bound key (the raw fleet key is refused for them). */
+  psk_bound: boolean | null;
   last_seen: string | null;
   last_nonce: number | null;
+}
+
+/** What a device needs to be provisioned: the key it signs with (shown once). */
+export interface IssuedKey {
+  device: DeviceRecord;
+  /** Derived devices: their key. Shared devices: HMAC(HMAC_PSK, id), for firmware that can be re-flashed. */
+  key: string;
+}
+
+export interface SharedKeys {
+  psk: Uint8Array;
+  /** ALLOW_SHARED_PSK: the raw fleet key is accepted from listed shared devices. */
+  allowRaw: boolean;
 }
 
 const KEY_CACHE_LIMIT = 100_000;
@@ -32,11 +54,13 @@ const KEY_CACHE_LIMIT = 100_000;
 export class DeviceRegistry {
   /** device id → key version → derived key (keyed without building a string: it is per message). */
   private readonly keyCache = new Map<string, Map<number, Uint8Array>>();
+  /** Ids no new device may take (fixed path segments beside `:device_id`; set once routes are mounted). */
+  readonly reservedIds = new Set<string>();
 
   constructor(
     private readonly store: Store,
     private readonly master: Uint8Array,
-    private readonly sharedKey: Uint8Array | undefined,
+    private readonly shared: SharedKeys | undefined,
     private readonly graceMs: number,
   ) {}
 
@@ -44,41 +68,44 @@ export class DeviceRegistry {
     return this.store.devices.get(deviceId);
   }
 
-  /** Registers a device with a derived key; returns the key (the only time it is revealed). */
-  async register(deviceId: string, now: number): Promise<{ device: DeviceRecord; key: string }> {
-    const record: DeviceRecord = {
-      device_id: deviceId,
-      created_at: new Date(now).toISOString(),
-      key_mode: 'derived',
-      key_version: 1,
-    };
+  private newRecord(deviceId: string, mode: KeyMode, now: number): DeviceRecord {
+    const problem = deviceIdProblem(deviceId, this.reservedIds);
+    if (problem) throw new ValidationError(`device_id: ${problem}`, 'invalid_device_id', { field: 'device_id' });
+    if (mode === 'shared' && !this.shared) {
+      throw new ConflictError('shared-key devices need HMAC_PSK set on the gateway', 'shared_key_unavailable');
+    }
+    return { device_id: deviceId, created_at: new Date(now).toISOString(), key_mode: mode, key_version: mode === 'shared' ? 0 : 1 };
+  }
+
+  /** Registers a device; returns the key it signs with (the only time it is revealed). */
+  async register(deviceId: string, now: number, mode: KeyMode = 'derived'): Promise<IssuedKey> {
+    const record = this.newRecord(deviceId, mode, now);
     if (!(await this.store.devices.create(record))) {
       throw new ConflictError(`device ${deviceId} already exists`, 'device_exists');
     }
-    return { device: record, key: bytesToHex(this.derived(deviceId, 1)) };
+    return { device: record, key: this.issuedKey(record) };
   }
 
-  /** Auto-registration of a legacy device that signed with the fleet-wide HMAC_PSK. */
-  async registerShared(deviceId: string, now: number): Promise<DeviceRecord> {
-    const record: DeviceRecord = {
-      device_id: deviceId,
-      created_at: new Date(now).toISOString(),
-      key_mode: 'shared',
-      key_version: 0,
-    };
-    await this.store.devices.create(record);
-    return this.store.devices.get(deviceId) ?? record;
-  }
-
-  async rotate(deviceId: string, now: number): Promise<{ device: DeviceRecord; key: string }> {
-    const current = this.require(deviceId);
-    if (current.revoked_at) throw new ConflictError(`device ${deviceId} is revoked`, 'device_revoked');
-    if (current.key_mode === 'shared') {
-      throw new ConflictError(`device ${deviceId} uses the shared fleet key; register it to give it its own key`, 'shared_key_device');
+  /** Registers every device or none (409 naming the ids that exist). */
+  async registerMany(entries: readonly { device_id: string; mode: KeyMode }[], now: number): Promise<IssuedKey[]> {
+    const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now));
+    const existing = await this.store.devices.createMany(records);
+    if (existing.length > 0) {
+      const shown = existing.slice(0, 10).join(', ') + (existing.length > 10 ? `, … (${existing.length} in all)` : '');
+      throw new ConflictError(`devices already exist: ${shown}; nothing was registered`, 'device_exists');
     }
-    const next = await this.store.devices.rotateKey(deviceId, now, this.graceMs);
-    if (!next) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
-    return { device: next, key: bytesToHex(this.derived(deviceId, next.key_version)) };
+    return records.map((device) => ({ device, key: this.issuedKey(device) }));
+  }
+
+  /**
+   * Issues the next derived key version. The old key keeps working for the grace period, or not
+   * at all with `immediate` (a compromised key). A shared-key device becomes a derived one.
+   */
+  async rotate(deviceId: string, now: number, immediate = false): Promise<IssuedKey> {
+    const out = await this.store.devices.rotateKey(deviceId, now, immediate ? 0 : this.graceMs);
+    if (out.outcome === 'unknown') throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    if (out.outcome === 'revoked') throw new ConflictError(`device ${deviceId} is revoked; reinstate it to give it a new key`, 'device_revoked');
+    return { device: out.device, key: this.issuedKey(out.device) };
   }
 
   async revoke(deviceId: string, now: number): Promise<DeviceRecord> {
@@ -87,28 +114,40 @@ export class DeviceRegistry {
     return record;
   }
 
+  /** A revoked device back in service under the same id, with a new key; every older key stays dead. */
+  async reinstate(deviceId: string, now: number): Promise<IssuedKey> {
+    const out = await this.store.devices.reinstate(deviceId, now);
+    if (out.outcome === 'unknown') throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    if (out.outcome === 'not_revoked') throw new ConflictError(`device ${deviceId} is not revoked; rotate its key instead`, 'device_not_revoked');
+    return { device: out.device, key: this.issuedKey(out.device) };
+  }
+
   require(deviceId: string): DeviceRecord {
     const record = this.store.devices.get(deviceId);
     if (!record) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     return record;
   }
 
-  /** Keys a message from this device may be signed with right now, newest first. */
+  /** Keys a message from this device may be signed with right now. */
   candidateKeys(record: DeviceRecord, now: number): CandidateKey[] {
-    if (record.key_mode === 'shared') return this.sharedKey ? [{ key: this.sharedKey, label: 'shared' }] : [];
-    const keys: CandidateKey[] = [{ key: this.derived(record.device_id, record.key_version), label: 'current' }];
-    if (
-      record.previous_key_version !== undefined &&
-      record.previous_key_expires_at &&
-      Date.parse(record.previous_key_expires_at) > now
-    ) {
-      keys.push({ key: this.derived(record.device_id, record.previous_key_version), label: 'previous' });
+    const keys = this.keysOf(record.device_id, record.key_mode, record.key_version, record, 'current');
+    if (record.previous_key_version !== undefined && record.previous_key_expires_at && Date.parse(record.previous_key_expires_at) > now) {
+      keys.push(...this.keysOf(record.device_id, record.previous_key_mode ?? 'derived', record.previous_key_version, record, 'previous'));
     }
     return keys;
   }
 
-  get shared(): Uint8Array | undefined {
-    return this.sharedKey;
+  private keysOf(deviceId: string, mode: KeyMode, version: number, record: DeviceRecord, label: 'current' | 'previous'): CandidateKey[] {
+    if (mode === 'derived') return [{ key: this.derived(deviceId, version), label }];
+    if (!this.shared) return [];
+    const keys: CandidateKey[] = [{ key: this.bound(deviceId), label: 'bound' }];
+    if (this.shared.allowRaw && !record.psk_bound_at) keys.push({ key: this.shared.psk, label: 'raw' });
+    return keys;
+  }
+
+  /** The device proved it holds its id-bound key: refuse the raw fleet key for it from now on. */
+  async notePskBound(record: DeviceRecord, now: number): Promise<void> {
+    if (record.key_mode === 'shared' && !record.psk_bound_at) await this.store.devices.markPskBound(record.device_id, now);
   }
 
   view(record: DeviceRecord): DeviceView {
@@ -122,6 +161,8 @@ export class DeviceRegistry {
       rotated_at: record.rotated_at ?? null,
       previous_key_expires_at: record.previous_key_expires_at ?? null,
       revoked_at: record.revoked_at ?? null,
+      reinstated_at: record.reinstated_at ?? null,
+      psk_bound: record.key_mode === 'shared' ? record.psk_bound_at !== undefined : null,
       last_seen: nonce ? new Date(nonce.seen_at).toISOString() : null,
       last_nonce: nonce ? nonce.nonce : null,
     };
@@ -131,14 +172,27 @@ export class DeviceRegistry {
     return this.store.devices.list().map((r) => this.view(r));
   }
 
+  private issuedKey(record: DeviceRecord): string {
+    return bytesToHex(record.key_mode === 'shared' ? this.bound(record.device_id) : this.derived(record.device_id, record.key_version));
+  }
+
+  private bound(deviceId: string): Uint8Array {
+    // Cached under version -1: never a derived key version.
+    return this.cached(deviceId, -1, () => pskBoundKey(this.shared!.psk, deviceId));
+  }
+
   private derived(deviceId: string, version: number): Uint8Array {
+    return this.cached(deviceId, version, () => deriveDeviceKey(this.master, deviceId, version));
+  }
+
+  private cached(deviceId: string, version: number, make: () => Uint8Array): Uint8Array {
     let versions = this.keyCache.get(deviceId);
     if (!versions) {
       if (this.keyCache.size >= KEY_CACHE_LIMIT) this.keyCache.clear();
       this.keyCache.set(deviceId, (versions = new Map()));
     }
     let key = versions.get(version);
-    if (!key) versions.set(version, (key = deriveDeviceKey(this.master, deviceId, version)));
+    if (!key) versions.set(version, (key = make()));
     return key;
   }
 }

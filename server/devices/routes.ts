@@ -1,5 +1,7 @@
 /**
- * Admin routes of the device registry: register (returns the key once), list, revoke, rotate.
+ * Admin routes of the device registry: register one device or many (derived or shared-key; the
+ * key is returned once), list, show, revoke, rotate (with a grace period or immediately),
+ * reinstate a revoked device.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -7,10 +9,34 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseWith } from '../http/validate.ts';
 import { assertDeviceId, isValidDeviceId } from './ids.ts';
+import type { IssuedKey } from './registry.ts';
 
-const createSchema = z.object({
-  device_id: z.string().refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (and not only dots)'),
-});
+// Reserved ids are refused by the registry (it knows the mounted routes).
+const deviceId = z.string().refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (not only dots, not __proto__)');
+
+const createSchema = z.object({ device_id: deviceId, shared_key: z.boolean().default(false) }).strict();
+
+/** Bulk registration: at most this many devices per call (a factory batch). */
+export const BULK_MAX_DEVICES = 10_000;
+
+const bulkSchema = z
+  .object({
+    devices: z.array(createSchema).min(1).max(BULK_MAX_DEVICES),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.devices.forEach((d, i) => {
+      if (seen.has(d.device_id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'device_id'], message: `${d.device_id} is listed twice` });
+      seen.add(d.device_id);
+    });
+  });
+
+const rotateSchema = z.object({ immediate: z.boolean().default(false) }).strict();
+
+function issued({ device, key }: IssuedKey) {
+  return { device_id: device.device_id, key_mode: device.key_mode, hmac_key: key, key_version: device.key_version };
+}
 
 export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   const { registry, clock, logger } = ctx;
@@ -18,10 +44,20 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   const admin = ctx.requireAdmin;
 
   app.post('/devices', admin, async (c) => {
-    const { device_id } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
-    const { device, key } = await registry.register(device_id, clock.now());
-    logger.info({ device_id }, 'device registered');
-    return c.json({ success: true, device_id: device.device_id, hmac_key: key, key_version: device.key_version }, 201);
+    const { device_id, shared_key } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
+    const out = await registry.register(device_id, clock.now(), shared_key ? 'shared' : 'derived');
+    logger.info({ device_id, key_mode: out.device.key_mode }, 'device registered');
+    return c.json({ success: true, ...issued(out) }, 201);
+  });
+
+  app.post('/devices/bulk', admin, async (c) => {
+    const { devices } = parseWith(bulkSchema, await readAdminJson(c, 4 * 1024 * 1024), 'invalid_device_id');
+    const out = await registry.registerMany(
+      devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived' })),
+      clock.now(),
+    );
+    logger.info({ count: out.length }, 'devices registered in bulk');
+    return c.json({ success: true, created: out.length, devices: out.map(issued) }, 201);
   });
 
   app.get('/devices', admin, (c) => {
@@ -43,15 +79,22 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
 
   app.post('/devices/:device_id/rotate-key', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    const { device, key } = await registry.rotate(id, clock.now());
-    logger.info({ device_id: id, key_version: device.key_version }, 'device key rotated');
+    const raw = await readAdminJson(c, 1024, { emptyAs: {} });
+    const { immediate } = parseWith(rotateSchema, raw, 'invalid_request');
+    const out = await registry.rotate(id, clock.now(), immediate);
+    logger.info({ device_id: id, key_version: out.device.key_version, immediate }, 'device key rotated');
     return c.json({
       success: true,
-      device_id: id,
-      hmac_key: key,
-      key_version: device.key_version,
-      previous_key_valid_until: device.previous_key_expires_at,
+      ...issued(out),
+      previous_key_valid_until: out.device.previous_key_expires_at ?? null,
     });
+  });
+
+  app.post('/devices/:device_id/reinstate', admin, async (c) => {
+    const id = assertDeviceId(c.req.param('device_id'));
+    const out = await registry.reinstate(id, clock.now());
+    logger.warn({ device_id: id, key_version: out.device.key_version }, 'device reinstated with a new key');
+    return c.json({ success: true, ...issued(out) }, 201);
   });
 
   return app;

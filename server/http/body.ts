@@ -132,6 +132,8 @@ export function checkJsonContentType(type: string | undefined): void {
  * Admin routes: the body is parsed as JSON whatever the content type says, so
  * `curl -d '{"device_id":"x"}'` (which sends application/x-www-form-urlencoded) just works.
  */
-export async function readAdminJson(c: Context, limit = 256 * 1024): Promise<unknown> {
-  return parseJson(await readBodyBytes(c, limit));
+export async function readAdminJson(c: Context, limit = 256 * 1024, options: { emptyAs?: unknown } = {}): Promise<unknown> {
+  const bytes = await readBodyBytes(c, limit);
+  if (bytes.length === 0 && 'emptyAs' in options) return options.emptyAs;
+  return parseJson(bytes);
 }

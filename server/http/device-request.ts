@@ -31,6 +31,7 @@ import type { Claim, StoredReply } from '../store/index.ts';
 import { readBodyBytes } from './body.ts';
 import { signedError } from './signed-reply.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
+import { requestSource } from './source-address.ts';
 
 /** The request target exactly as the device sent it (what it signed), query string included. */
 export function pathWithQuery(c: Context): string {
@@ -90,6 +91,7 @@ export function deviceRequestAuth(ctx: AppContext, options: DeviceRequestOptions
       nonce,
       mac: signature,
       verify: (key: Uint8Array) => macHexEquals(signature, requestSignature(key, nonce, c.req.method, target, body)),
+      source: requestSource(c, ctx.config.TRUST_PROXY),
     };
     const { device, key } = await ctx.auth.identify(msg);
     let claim;

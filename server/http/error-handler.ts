@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
@@ -33,6 +33,9 @@ export interface ErrorAnswer {
 
 /** The mapping itself; `where` is logged with errors that are ours or the system's, not the client's. */
 export function errorAnswer(err: Error, logger: Logger, where: { path: string; method: string }): ErrorAnswer {
+  if (err instanceof RateLimitedError) {
+    return { status: 429, body: errorBody(err.code, err.message, err.details), headers: { 'Retry-After': String(err.retryAfterSeconds) } };
+  }
   if (err instanceof GatewayError) return { status: err.status, body: errorBody(err.code, err.message, err.details) };
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;

@@ -16,6 +16,7 @@ import { answerUpload } from '../uploads/routes.ts';
 import { UploadService } from '../uploads/ingest.ts';
 import { checkDeclaredLength, checkJsonContentType, readNodeStream } from './body.ts';
 import { errorAnswer } from './error-handler.ts';
+import { sourceAddress } from './source-address.ts';
 
 const UPLOAD_TARGET = /^\/aggregated\/([A-Za-z0-9_.-]{1,64})$/;
 const ROUTE = '/aggregated/:device_id';
@@ -27,6 +28,7 @@ export function uploadFastPath(ctx: AppContext): FastPath | undefined {
   if (ctx.faults.enabled) return undefined;
   const service = new UploadService(ctx);
   const limit = ctx.config.BODY_LIMIT_BYTES;
+  const trustProxy = ctx.config.TRUST_PROXY;
 
   const send = (res: ServerResponse, start: number, status: number, bytes: Uint8Array, headers: Record<string, string>) => {
     res.writeHead(status, { ...headers, 'content-length': String(bytes.byteLength) });
@@ -38,7 +40,7 @@ export function uploadFastPath(ctx: AppContext): FastPath | undefined {
     try {
       checkJsonContentType(req.headers['content-type']);
       checkDeclaredLength(req.headers['content-length'], limit);
-      const answer = await answerUpload(service, deviceId, await readNodeStream(req, limit));
+      const answer = await answerUpload(service, deviceId, await readNodeStream(req, limit), sourceAddress(req, trustProxy));
       send(res, start, answer.status, answer.bytes, answer.headers);
     } catch (err) {
       if (res.headersSent || res.destroyed) return; // the client went away mid-body: nobody to answer

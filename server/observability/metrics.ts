@@ -16,6 +16,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly authRateLimited = new Counter({
+    name: 'fleetgate_auth_rate_limited_total',
+    help: 'Device messages refused with 429 because their source address or device id had too many failed authentications',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
   readonly samples = new Counter({
     name: 'fleetgate_samples_total',
     help: 'Accepted telemetry samples by packing method',

@@ -1,17 +1,21 @@
 /**
  * Device registry on a lowdb document (`devices.json`). Holds ids, key modes and key versions —
- * never a usable key: derived keys are recomputed from the master secret in KEYS_DIR.
+ * never a usable key: derived keys are recomputed from the master secret in KEYS_DIR. Ids index a
+ * null-prototype object, so an id such as `constructor` is just data.
  */
 import { join } from 'node:path';
 import { JsonDocument } from './json-document.ts';
-import type { DeviceRecord, DeviceRepo } from './types.ts';
+import { reinstated, rotated } from './device-records.ts';
+import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome } from './types.ts';
 
 interface DevicesDoc {
   devices: Record<string, DeviceRecord>;
 }
 
 export class LowdbDeviceRepo implements DeviceRepo {
-  private constructor(private readonly doc: JsonDocument<DevicesDoc>) {}
+  private constructor(private readonly doc: JsonDocument<DevicesDoc>) {
+    doc.data.devices = Object.assign(Object.create(null) as Record<string, DeviceRecord>, doc.data.devices);
+  }
 
   static async open(dataDir: string): Promise<LowdbDeviceRepo> {
     return new LowdbDeviceRepo(await JsonDocument.open<DevicesDoc>(join(dataDir, 'devices.json'), { devices: {} }));
@@ -22,7 +26,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   list(): DeviceRecord[] {
-    return Object.values(this.doc.data.devices).sort((a, b) => a.device_id.localeCompare(b.device_id));
+    return Object.values(this.doc.data.devices).sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
   }
 
   create(record: DeviceRecord): Promise<boolean> {
@@ -33,20 +37,24 @@ export class LowdbDeviceRepo implements DeviceRepo {
     });
   }
 
-  rotateKey(deviceId: string, now: number, graceMs: number): Promise<DeviceRecord | undefined> {
-    const current = this.get(deviceId);
-    if (!current || current.revoked_at || current.key_mode !== 'derived') return Promise.resolve(undefined);
-    return this.doc.mutate((d) => {
-      const next: DeviceRecord = {
-        ...current,
-        key_version: current.key_version + 1,
-        previous_key_version: current.key_version,
-        previous_key_expires_at: new Date(now + graceMs).toISOString(),
-        rotated_at: new Date(now).toISOString(),
-      };
-      d.devices[deviceId] = next;
-      return next;
+  async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
+    const existing = records.filter((r) => this.get(r.device_id)).map((r) => r.device_id);
+    if (existing.length > 0) return existing;
+    await this.doc.mutate((d) => {
+      for (const r of records) d.devices[r.device_id] = r;
     });
+    return [];
+  }
+
+  async rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome> {
+    const current = this.get(deviceId);
+    if (!current) return { outcome: 'unknown' };
+    if (current.revoked_at) return { outcome: 'revoked' };
+    const next: DeviceRecord = rotated(current, now, graceMs);
+    await this.doc.mutate((d) => {
+      d.devices[deviceId] = next;
+    });
+    return { outcome: 'rotated', device: next };
   }
 
   revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
@@ -57,6 +65,25 @@ export class LowdbDeviceRepo implements DeviceRepo {
       const next = { ...current, revoked_at: new Date(now).toISOString() };
       d.devices[deviceId] = next;
       return next;
+    });
+  }
+
+  async reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
+    const current = this.get(deviceId);
+    if (!current) return { outcome: 'unknown' };
+    if (!current.revoked_at) return { outcome: 'not_revoked', device: current };
+    const next = reinstated(current, now);
+    await this.doc.mutate((d) => {
+      d.devices[deviceId] = next;
+    });
+    return { outcome: 'reinstated', device: next };
+  }
+
+  async markPskBound(deviceId: string, now: number): Promise<void> {
+    const current = this.get(deviceId);
+    if (!current || current.key_mode !== 'shared' || current.psk_bound_at) return;
+    await this.doc.mutate((d) => {
+      d.devices[deviceId] = { ...current, psk_bound_at: new Date(now).toISOString() };
     });
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { AppendWriter } from './append-writer.ts';
 import { LowdbDeviceRepo } from './device-repo.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
+import { FileSharedMacRegistry } from './shared-mac-registry.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 import type { Store } from './types.ts';
 
@@ -15,6 +16,9 @@ export type * from './types.ts';
 export interface StoreOptions {
   fsync: boolean;
   logger?: Logger;
+  /** How long a raw fleet-key MAC stays bound to the shared device that used it first. */
+  sharedMacWindowMs?: number;
+  now?: number;
   /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
   telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
 }
@@ -28,7 +32,11 @@ export interface EmbeddedStore extends Store {
 export async function openStore(dataDir: string, options: StoreOptions): Promise<EmbeddedStore> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const writer = new AppendWriter({ fsync: options.fsync });
-  const [devices, nonces] = await Promise.all([LowdbDeviceRepo.open(dataDir), FileNonceLedger.open(dataDir, writer)]);
+  const [devices, nonces, sharedMacs] = await Promise.all([
+    LowdbDeviceRepo.open(dataDir),
+    FileNonceLedger.open(dataDir, writer),
+    FileSharedMacRegistry.open(dataDir, writer, options.sharedMacWindowMs ?? 86_400_000, options.now ?? Date.now()),
+  ]);
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, {
     ...options.telemetry,
@@ -42,6 +50,7 @@ export async function openStore(dataDir: string, options: StoreOptions): Promise
     writer,
     devices,
     nonces,
+    sharedMacs,
     telemetry,
     close: async () => {
       await telemetry.close();

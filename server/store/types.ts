@@ -11,25 +11,60 @@ export type KeyMode = 'derived' | 'shared';
 export interface DeviceRecord {
   device_id: string;
   created_at: string;
-  /** derived: key = HMAC(master, id, version); shared: the fleet-wide legacy HMAC_PSK. */
+  /**
+   * derived: key = HMAC(master, id, version) (server/devices/keys.ts).
+   * shared: a legacy device listed by an admin; it signs with the fleet-wide HMAC_PSK itself
+   * (raw, field firmware) or with HMAC(HMAC_PSK, id) (re-flashed firmware, the id bound).
+   */
   key_mode: KeyMode;
   key_version: number;
-  /** The key version before the last rotation, still accepted until `previous_key_expires_at`. */
+  /** The key before the last rotation, still accepted until `previous_key_expires_at`. */
   previous_key_version?: number;
+  /** Mode of that previous key (a shared device rotated to its own key keeps the fleet key for the grace period). */
+  previous_key_mode?: KeyMode;
   previous_key_expires_at?: string;
   rotated_at?: string;
   revoked_at?: string;
+  reinstated_at?: string;
+  /**
+   * Shared devices: when the device first signed with its id-bound key HMAC(HMAC_PSK, id). From
+   * then on the raw fleet key is refused for it, so replays of other devices' raw traffic and a
+   * downgrade to the raw key cannot touch it.
+   */
+  psk_bound_at?: string;
 }
+
+export type RotateOutcome = { outcome: 'rotated'; device: DeviceRecord } | { outcome: 'unknown' } | { outcome: 'revoked' };
+export type ReinstateOutcome = { outcome: 'reinstated'; device: DeviceRecord } | { outcome: 'unknown' } | { outcome: 'not_revoked'; device: DeviceRecord };
 
 export interface DeviceRepo {
   get(deviceId: string): DeviceRecord | undefined;
   list(): DeviceRecord[];
   /** Inserts; resolves false (nothing written) if the id exists. */
   create(record: DeviceRecord): Promise<boolean>;
-  /** Bumps the key version, keeping the old one valid for `graceMs`. Undefined if unknown/revoked. */
-  rotateKey(deviceId: string, now: number, graceMs: number): Promise<DeviceRecord | undefined>;
+  /** Inserts all or none: resolves with the ids that already exist (then nothing was written). */
+  createMany(records: readonly DeviceRecord[]): Promise<string[]>;
+  /**
+   * Gives the device its next derived key version (a shared device becomes derived). The old key
+   * stays valid for `graceMs` (0: dead at once).
+   */
+  rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome>;
   /** Marks revoked; undefined if unknown. Idempotent. */
   revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined>;
+  /** A revoked device back in service with a new derived key version and no previous key. */
+  reinstate(deviceId: string, now: number): Promise<ReinstateOutcome>;
+  /** Notes that a shared device signs with its id-bound key (see DeviceRecord.psk_bound_at). Idempotent. */
+  markPskBound(deviceId: string, now: number): Promise<void>;
+}
+
+/**
+ * Fleet-wide memory of messages signed with the raw fleet key (HMAC_PSK): that MAC does not cover
+ * the device id, so the same message could be re-posted as any other shared device. Each
+ * fingerprint belongs to the first device that used it, for a window.
+ */
+export interface SharedMacRegistry {
+  /** Binds `fingerprint` to `deviceId` unless already bound; resolves with its owner. */
+  bind(fingerprint: string, deviceId: string, now: number): Promise<string>;
 }
 
 /** A reply kept with the nonce so an exact retransmission is answered again, not re-executed. */
@@ -128,6 +163,7 @@ export interface TelemetryLog {
 export interface Store {
   readonly devices: DeviceRepo;
   readonly nonces: NonceLedger;
+  readonly sharedMacs: SharedMacRegistry;
   readonly telemetry: TelemetryLog;
   /** Low-level pieces later features build their own repositories from. */
   readonly dataDir: string;

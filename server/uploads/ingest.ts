@@ -6,7 +6,7 @@
  */
 import type { AppContext } from '../context.ts';
 import { isValidDeviceId } from '../devices/ids.ts';
-import { GatewayError, ValidationError } from '../errors.ts';
+import { BadSignatureError, GatewayError, ValidationError } from '../errors.ts';
 import { verifyEnvelopeMac } from '../protocol/envelope.ts';
 import type { TelemetryBatch } from '../store/index.ts';
 import { decodePayload, decodePayloadText, type DecodedPayload } from './payload.ts';
@@ -53,7 +53,7 @@ export class UploadService {
    * Throws for messages that cannot be tied to a device (malformed envelope, unknown device, bad
    * MAC); anything after the MAC check is answered through the returned reply, so it gets signed.
    */
-  async ingest(pathDeviceId: string, body: unknown): Promise<UploadReply> {
+  async ingest(pathDeviceId: string, body: unknown, source: string): Promise<UploadReply> {
     const { ctx } = this;
     const envelope = parseEnvelope(body);
     if (envelope.device_id !== pathDeviceId) {
@@ -64,6 +64,7 @@ export class UploadService {
       nonce: envelope.nonce,
       mac: envelope.mac.toLowerCase(),
       verify: (key: Uint8Array) => verifyEnvelopeMac(key, envelope),
+      source,
     };
     let key: Uint8Array;
     try {
@@ -129,7 +130,8 @@ export class UploadService {
   }
 
   private countFailure(err: unknown): void {
-    const outcome = err instanceof GatewayError ? err.code : 'error';
+    // Authentication failures all answer bad_signature; the metric keeps why (unknown_device, …).
+    const outcome = err instanceof BadSignatureError ? err.reason : err instanceof GatewayError ? err.code : 'error';
     this.ctx.metrics.uploads.inc({ outcome });
   }
 }

@@ -12,17 +12,18 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { UnavailableError, GatewayError } from '../errors.ts';
 import { parseJson, readBodyBytes, requireJsonContentType } from '../http/body.ts';
 import { answerResponse, signedErrorAnswer, signedAnswer, type SignedAnswer } from '../http/signed-reply.ts';
+import { requestSource } from '../http/source-address.ts';
 import { UploadService } from './ingest.ts';
 
 /**
  * The upload's answer to a body already read and size-checked. Throws a GatewayError for what
  * cannot be tied to a device (then the answer is unsigned); a failure to store is a 503.
  */
-export async function answerUpload(service: UploadService, deviceId: string, bytes: Uint8Array): Promise<SignedAnswer> {
+export async function answerUpload(service: UploadService, deviceId: string, bytes: Uint8Array, source: string): Promise<SignedAnswer> {
   const body = parseJson(bytes);
   let reply;
   try {
-    reply = await service.ingest(deviceId, body);
+    reply = await service.ingest(deviceId, body, source);
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new UnavailableError('could not store the upload; retry with the same nonce');
@@ -36,7 +37,8 @@ export function uploadRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post('/aggregated/:device_id', async (c) => {
     requireJsonContentType(c);
-    return answerResponse(await answerUpload(service, c.req.param('device_id'), await readBodyBytes(c, ctx.config.BODY_LIMIT_BYTES)));
+    const bytes = await readBodyBytes(c, ctx.config.BODY_LIMIT_BYTES);
+    return answerResponse(await answerUpload(service, c.req.param('device_id'), bytes, requestSource(c, ctx.config.TRUST_PROXY)));
   });
   return app;
 }

@@ -30,4 +30,20 @@ test('a nonce committed without a stored reply is a signed replay for its retran
   await gw.destroy();
 });
 
+test('signed requests: unknown, revoked and wrong-signature senders get one identical 401 bad_signature answer', async () => {
+  const gw = await startTestGateway();
+  const key = await gw.register('live');
+  await gw.register('gone');
+  await gw.admin('DELETE', '/devices/gone');
+  const answers = [];
+  for (const [id, k] of [['nobody', key], ['gone', key], ['live', new Uint8Array(32)]] as const) {
+    const res = await gw.deviceRequest(id, k, 1, 'GET', '/config');
+    answers.push({ status: res.status, signature: res.headers.get('x-signature'), body: await res.text() });
+  }
+  for (const a of answers) assert.equal(a, answers[0]);
+  assert.is(answers[0]!.status, 401);
+  assert.is(JSON.parse(answers[0]!.body).error.code, 'bad_signature');
+  await gw.destroy();
+});
+
 test.run();

@@ -91,10 +91,25 @@ test('answers to an identified device are signed: HMAC(key, nonce BE ‖ body), 
   assert.is(forged.headers.get('x-signature'), null);
 });
 
-test('unknown device is 401 unknown_device', async () => {
-  const res = await post(signEnvelope(key, 'nobody', 1, { aggregated_data: samples(1) }), undefined, '/aggregated/nobody');
-  assert.is(res.status, 401);
-  assert.is(await errorCode(res), 'unknown_device');
+test('unknown, revoked and wrong-MAC uploads get one identical 401 bad_signature body (no enumeration)', async () => {
+  // Attack (issue 12.5): an all-zero MAC used to tell unregistered, registered and revoked ids apart.
+  await gw.register('revoked-one');
+  await gw.admin('DELETE', '/devices/revoked-one');
+  const zeroMac = (id: string) => ({ ...signEnvelope(key, id, 1, { aggregated_data: samples(1) }), mac: '0'.repeat(64) });
+  const answers = [];
+  for (const id of ['nobody', ID, 'revoked-one']) {
+    const res = await post(zeroMac(id), undefined, `/aggregated/${id}`);
+    answers.push({ status: res.status, signed: res.headers.get('x-signature'), body: await res.text() });
+  }
+  const real = await post(signEnvelope(key, 'nobody', 1, { aggregated_data: samples(1) }), undefined, '/aggregated/nobody');
+  answers.push({ status: real.status, signed: real.headers.get('x-signature'), body: await real.text() });
+  for (const a of answers) assert.equal(a, answers[0], 'same status, headers and body');
+  assert.is(answers[0]!.status, 401);
+  assert.is(JSON.parse(answers[0]!.body).error.code, 'bad_signature');
+  // the difference is kept server-side
+  const stats = (await (await gw.admin('GET', '/security/stats')).json()) as { fleet: Record<string, number> };
+  assert.is(stats.fleet.unknown_device, 3);
+  assert.is(stats.fleet.bad_signature, 1);
 });
 
 test('path and body device ids must match', async () => {
@@ -171,7 +186,7 @@ test('revoked device is refused', async () => {
   assert.is((await gw.admin('DELETE', `/devices/${ID}`)).status, 200);
   const res = await gw.upload(ID, key, 2, { aggregated_data: samples(1) });
   assert.is(res.status, 401);
-  assert.is(await errorCode(res), 'unknown_device');
+  assert.is(await errorCode(res), 'bad_signature');
 });
 
 test('security stats count outcomes fleet-wide and per device', async () => {

@@ -1,0 +1,78 @@
+/**
+ * Failed-authentication limits (issue 12.13): a flood of forged messages from one address, or
+ * aimed at one device id from many addresses, is answered 429 with Retry-After before any HMAC,
+ * counted in /metrics, and never limits a device's valid traffic from an address it authenticated
+ * from. Over a real socket (the upload fast path and Hono's signed requests), with X-Forwarded-For
+ * trusted so one test can speak from many addresses.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FakeClock } from '../../server/clock.ts';
+import { signRequestHeaders } from '../../server/protocol/device-request.ts';
+import { signEnvelope } from '../../server/protocol/envelope.ts';
+import { listen } from '../../server/server.ts';
+import { AuthRateLimiter } from '../../server/auth/rate-limit.ts';
+import { ADMIN_TOKEN, samples, startTestGateway } from '../helpers/gateway.ts';
+
+const ENV = { TRUST_PROXY: '1', AUTH_FAILURES_PER_ADDRESS: '5', AUTH_FAILURES_PER_DEVICE: '8', AUTH_FAILURE_WINDOW_SECONDS: '60' };
+
+async function setup() {
+  const clock = new FakeClock();
+  const gw = await startTestGateway({ env: ENV, clock });
+  const server = await listen(gw, '127.0.0.1', 0);
+  const key = await gw.register('meter-1');
+  let nonce = 0;
+  const upload = (from: string, id = 'meter-1', k: Uint8Array = key) =>
+    fetch(`${server.url}/aggregated/${id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.9, ${from}` },
+      body: JSON.stringify(signEnvelope(k, id, ++nonce, { aggregated_data: samples(1) })),
+    });
+  const forged = new Uint8Array(32);
+  return { clock, gw, server, key, upload, forged };
+}
+
+test('a flood of forged uploads from one address is cut off with 429 + Retry-After; the window reopens it', async () => {
+  const { clock, gw, server, upload, forged } = await setup();
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push((await upload('198.51.100.1', `x-${i}`, forged)).status);
+  assert.equal(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+  const limited = await upload('198.51.100.1', 'x-9', forged);
+  assert.is(limited.status, 429);
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  assert.is(((await limited.json()) as { error: { code: string } }).error.code, 'rate_limited');
+  // another address is not affected
+  assert.is((await upload('198.51.100.2', 'x-1', forged)).status, 401);
+  clock.advance(60_000);
+  assert.is((await upload('198.51.100.1', 'x-1', forged)).status, 401, 'the bucket refilled');
+  const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+  assert.match(metrics, /fleetgate_auth_rate_limited_total\{scope="address"\} 4/);
+  await server.stop();
+});
+
+test("a device's valid traffic is never limited: from an address it authenticated from, it passes a flood of its id", async () => {
+  const { gw, server, key, upload, forged } = await setup();
+  assert.is((await upload('192.0.2.10')).status, 200, 'the device, from its own address');
+  // an attacker sprays forged uploads for meter-1 from many addresses, and floods from the device's NAT too
+  for (let i = 0; i < 12; i++) await upload(`198.51.100.${50 + i}`, 'meter-1', forged);
+  for (let i = 0; i < 12; i++) await upload('192.0.2.10', `other-${i}`, forged);
+  assert.is((await upload('198.51.100.99', 'meter-1', forged)).status, 429, 'the device id is limited for strangers');
+  assert.is((await upload('192.0.2.10')).status, 200, 'the device itself still gets through');
+  // signed requests share the limits
+  const res = await fetch(`${server.url}/config`, { headers: { ...signRequestHeaders(key, 'meter-1', 9999, 'GET', '/config'), 'x-forwarded-for': '192.0.2.10' } });
+  assert.is(res.status, 200);
+  const stranger = await fetch(`${server.url}/config`, { headers: { ...signRequestHeaders(forged, 'meter-1', 10000, 'GET', '/config'), 'x-forwarded-for': '198.51.100.7' } });
+  assert.is(stranger.status, 429);
+  void gw;
+  await server.stop();
+});
+
+test('memory stays bounded under random addresses', () => {
+  const limiter = new AuthRateLimiter({ perAddress: 1, perDevice: 1, windowMs: 60_000, maxKeys: 100 });
+  for (let i = 0; i < 10_000; i++) limiter.failed(`10.0.${i >> 8}.${i & 255}`, `d-${i}`, 0);
+  const sizes = limiter as unknown as { addresses: { map: Map<string, unknown> }; devices: { map: Map<string, unknown> } };
+  assert.ok(sizes.addresses.map.size <= 100);
+  assert.ok(sizes.devices.map.size <= 100);
+});
+
+test.run();
