@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
+import { idTable } from '../store/id-table.ts';
 import { JsonDocument } from '../store/json-document.ts';
 import { afterChunk, decideOpen, finishSession, newSession, requireChunkSession, type OtaSession, type SessionImage } from './sessions.ts';
 import {
@@ -48,6 +49,9 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
 
   static async open(dataDir: string, logger: Logger): Promise<LowdbOtaStateRepo> {
     const doc = await JsonDocument.open<StateDoc>(join(dataDir, 'ota-state.json'), { devices: {}, sessions: {}, versions: {} });
+    doc.data.devices = idTable(doc.data.devices);
+    doc.data.sessions = idTable(doc.data.sessions);
+    doc.data.versions = idTable(doc.data.versions);
     return new LowdbOtaStateRepo(doc, logger);
   }
 
@@ -64,13 +68,13 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   sessions(): OtaSession[] {
-    const all = { ...this.doc.data.sessions };
+    const all = idTable(this.doc.data.sessions);
     for (const [id, s] of this.hotSessions) all[id] = s;
     return Object.values(all);
   }
 
   versionCounters(): Record<string, VersionCounters> {
-    const out: Record<string, VersionCounters> = {};
+    const out = idTable<VersionCounters>();
     for (const [v, c] of Object.entries(this.doc.data.versions)) out[v] = { ...c };
     for (const [v, delta] of this.hotCounters) out[v] = add(out[v] ?? { ...ZERO_COUNTERS }, delta);
     return out;

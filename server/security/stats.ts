@@ -5,6 +5,7 @@
  * without a disk write per request.
  */
 import { join } from 'node:path';
+import { idTable } from '../store/id-table.ts';
 import { JsonDocument } from '../store/json-document.ts';
 import { PeriodicSave } from '../store/periodic-save.ts';
 
@@ -42,6 +43,7 @@ export class SecurityStats {
     private readonly doc: JsonDocument<StatsDoc>,
     flushMs: number,
   ) {
+    doc.data.devices = idTable(doc.data.devices);
     this.tracked = Object.keys(doc.data.devices).length;
     this.saver = new PeriodicSave(doc, flushMs);
   }
@@ -79,7 +81,7 @@ export class SecurityStats {
     return {
       since: data.since,
       fleet: { ...data.fleet, success_rate: rate(data.fleet) },
-      devices: Object.fromEntries(Object.entries(data.devices).map(([id, c]) => [id, { ...c, success_rate: rate(c) }])),
+      devices: idTable(Object.fromEntries(Object.entries(data.devices).map(([id, c]) => [id, { ...c, success_rate: rate(c) }]))),
     };
   }
 

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { JsonDocument } from './json-document.ts';
 import { reinstated, rotated } from './device-records.ts';
+import { idTable } from './id-table.ts';
 import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome } from './types.ts';
 
 interface DevicesDoc {
@@ -14,7 +15,7 @@ interface DevicesDoc {
 
 export class LowdbDeviceRepo implements DeviceRepo {
   private constructor(private readonly doc: JsonDocument<DevicesDoc>) {
-    doc.data.devices = Object.assign(Object.create(null) as Record<string, DeviceRecord>, doc.data.devices);
+    doc.data.devices = idTable(doc.data.devices);
   }
 
   static async open(dataDir: string): Promise<LowdbDeviceRepo> {
