@@ -69,7 +69,8 @@ export interface RangeRead<T> {
 
 export async function readRange<T>(dir: string, q: RangeRead<T>): Promise<T[]> {
   const days = await listDays(dir);
-  const fromDay = q.sinceMs !== undefined ? dayOf(Math.max(0, q.sinceMs)) : '';
+  // Clamped to year 9999: later days have no YYYY-MM-DD name (and would sort before real ones).
+  const fromDay = q.sinceMs !== undefined ? dayOf(Math.min(Math.max(0, q.sinceMs), Date.UTC(9999, 11, 31))) : '';
   const wanted = days.filter((d) => d >= fromDay);
   const keep = (r: T) => (q.sinceMs === undefined || q.timeOf(r) >= q.sinceMs) && (q.accept ? q.accept(r) : true);
   const out: T[] = [];

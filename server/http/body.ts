@@ -108,11 +108,36 @@ export function parseJson(bytes: Uint8Array): unknown {
   } catch {
     throw new ValidationError('request body is not valid UTF-8', 'invalid_json');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
   }
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
+    throw new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
+  }
+  return value;
+}
+
+/**
+ * Deepest nesting of arrays and objects a request body may have. JSON.parse itself is iterative,
+ * but storing a value (JSON.stringify) and many walks over it recurse: a 40 KB body of 20,000
+ * nested arrays overflowed the stack there (a 500). Real bodies are a few levels deep.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests arrays/objects deeper than `max` (iterative: never overflows itself). */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    const children = Array.isArray(v) ? v : Object.values(v as object);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Device routes: JSON or no content type; anything else is 415. */

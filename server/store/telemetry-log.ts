@@ -49,6 +49,9 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
   if (failure) throw failure.err;
 }
 
+/** The start of 9999-12-31, the last day with a YYYY-MM-DD name. */
+const LAST_DAY_MS = Date.UTC(9999, 11, 31);
+
 function dayKey(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
@@ -203,8 +206,10 @@ export class JsonlTelemetryLog implements TelemetryLog {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const fromDay = q.fromMs !== undefined ? dayKey(Math.max(0, q.fromMs)) : '';
-    const toDay = q.toMs !== undefined ? dayKey(Math.min(q.toMs, 8.64e15 - DAY_MS)) : '9999';
+    // Day names are YYYY-MM-DD only up to year 9999 (later years format as "+010000-…", which
+    // sorts before every real day): clamp, so a far-future bound still means "everything".
+    const fromDay = q.fromMs !== undefined ? dayKey(Math.min(Math.max(0, q.fromMs), LAST_DAY_MS)) : '';
+    const toDay = q.toMs !== undefined ? dayKey(Math.min(Math.max(0, q.toMs), LAST_DAY_MS)) : '9999';
     const out: TelemetrySample[] = [];
     const seenNonces = new Set<number>();
     for (const file of files) {

@@ -10,14 +10,26 @@ import type { TelemetrySample } from '../store/index.ts';
 
 export const MAX_QUERY_LIMIT = 100_000;
 
+/** The last millisecond of year 9999: time bounds past it are refused (dates there have no YYYY-MM-DD day). */
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+
+/** A time bound: ISO-8601, or epoch seconds (below 1e12) or milliseconds, from 1970 to year 9999. */
 export function parseTimeBound(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
+  let ms: number;
   if (/^\d+(\.\d+)?$/.test(value)) {
     const n = Number(value);
-    return n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+    ms = n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  } else {
+    // ISO-8601 only: Date.parse alone also takes forms like "-5" (read as May 2001).
+    ms = ISO_8601.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(ms)) throw new ValidationError(`${name} must be ISO-8601 or epoch seconds/milliseconds`, 'invalid_query', { field: name });
   }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ValidationError(`${name} must be ISO-8601 or epoch seconds/milliseconds`, 'invalid_query', { field: name });
+  if (!(ms >= 0 && ms <= MAX_TIME_MS)) {
+    throw new ValidationError(`${name} must be between 1970-01-01 and 9999-12-31`, 'invalid_query', { field: name });
+  }
   return ms;
 }
 
@@ -57,7 +69,7 @@ export function telemetryRoutes(ctx: AppContext): Hono<AppEnv> {
     if (format !== 'json' && format !== 'csv') throw new ValidationError('format must be json or csv', 'invalid_query', { field: 'format' });
     const fromMs = parseTimeBound(c.req.query('from'), 'from');
     const toMs = parseTimeBound(c.req.query('to'), 'to');
-    if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new ValidationError('from is after to', 'invalid_query');
+    if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new ValidationError('from is after to', 'invalid_query', { field: 'from' });
     const samples = await ctx.store.telemetry.query(id, { fromMs, toMs, limit: parseLimit(c.req.query('limit')) });
     if (format === 'csv') {
       return c.body(toCsv(samples), 200, { 'content-type': 'text/csv; charset=utf-8' });
