@@ -16,8 +16,8 @@
  *       becomes one byte), so lengths and framing still look right and only a MAC/hash check
  *       catches it.
  *   ctx.faults.middleware()
- *       Installed app-wide by app.ts when enabled. After a device's request — a signed request
- *       (X-Device-Id) or an upload envelope (POST /aggregated/<device_id>) — was answered below 400,
+ *       Installed app-wide by app.ts when enabled. After an authenticated device's request — a
+ *       signed request or an upload envelope (POST /aggregated/<device_id>) — was answered below 400,
  *       it applies the device's armed response faults:
  *         network_timeout    hold the response for `delay_ms` (default FAULT_DELAY_MS, bounded by
  *                            FAULT_MAX_DELAY_MS) — past the device's HTTP timeout;
@@ -31,6 +31,7 @@
  * Armed faults and the history (last 1000 entries) are kept in memory only: a restart disarms all.
  */
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../context.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -118,10 +119,13 @@ export class FaultInjector {
     return out;
   }
 
-  middleware(): MiddlewareHandler {
+  middleware(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
       await next();
-      const deviceId = c.req.header('x-device-id') ?? uploadDeviceId(c.req.method, c.req.path);
+      // Only an authenticated device's answers: the device the signed-request middleware verified,
+      // or an upload's path device (an upload answered below 400 passed its MAC check). A header
+      // alone proves nothing, and must not let anyone use up a device's armed faults.
+      const deviceId = c.get('device')?.device_id ?? uploadDeviceId(c.req.method, c.req.path);
       if (deviceId === undefined || !this.armed.has(deviceId) || c.res.status >= 400) return;
       const path = c.req.path;
       const delayed = this.consume(deviceId, 'network_timeout', path);

@@ -71,6 +71,23 @@ test('inject validation → 400 naming the field; unknown device 404', async () 
   assert.equal(await history(), []);
 });
 
+test('only the authenticated device uses up its armed faults: a bare X-Device-Id header or a forged request does not', async () => {
+  // Attack (issue 12.9): unauthenticated requests naming the device consumed its faults.
+  await inject({ fault_type: 'corrupted_payload', device_id: ID, count: 1 });
+  const active = async () => (await json<{ faults: { remaining: number }[] }>(await gw.admin('GET', '/fault/active'))).faults;
+  for (const path of ['/health', '/config', `/commands/${ID}/poll`]) {
+    const res = await gw.app.request(path, { headers: { 'X-Device-Id': ID } });
+    assert.ok(res.status < 500, path);
+  }
+  const forged = new SimDevice(ID, new Uint8Array(32), (p, init) => Promise.resolve(gw.app.request(p, init)), 50);
+  assert.is((await forged.poll()).status, 401);
+  assert.equal((await active()).map((f) => f.remaining), [1], 'still armed');
+  assert.equal((await history()).filter((h) => h.action === 'triggered'), []);
+  const real = await dev.poll();
+  assert.not.ok(real.signed, 'the device itself gets the corrupted answer');
+  assert.equal(await active(), []);
+});
+
 test('corrupted_payload: the body is corrupted after signing; the device catches it and its retransmission gets the genuine reply', async () => {
   await gw.admin('POST', `/commands/${ID}`, { command_type: 'set_relay', parameters: { relay: 2, state: 'on' } });
   const res = await inject({ fault_type: 'corrupted_payload', device_id: ID, count: 1 });
