@@ -4,7 +4,7 @@
  * a file while a write is in flight share the next single write. That keeps "durable before we
  * answer" cheap under load: fifty concurrent uploads cost one disk write, not fifty.
  */
-import { close, constants, fdatasync, fstat, open, read, write } from 'node:fs';
+import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,11 @@ const openAsync = promisify(open);
 const closeAsync = promisify(close);
 const fstatAsync = promisify(fstat);
 const datasyncAsync = promisify(fdatasync);
+const fchmodAsync = promisify(fchmod);
+
+/** DATA_DIR holds device ids, telemetry and nonce state: owner only. */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
 
 function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (err, n) => (err ? reject(err) : resolve(n))));
@@ -130,11 +135,14 @@ export class AppendWriter {
       state.opening = (async () => {
         const dir = dirname(path);
         if (!this.dirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
+          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
           this.dirs.add(dir);
         }
-        const fd = await openAsync(path, this.openFlags);
-        const { size } = await fstatAsync(fd);
+        const fd = await openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+        const { size, mode } = await fstatAsync(fd);
+        // Created 0600 (less if the umask says so); a file an older version left group/other
+        // readable is tightened the first time it is opened.
+        if ((mode & 0o077) !== 0) await fchmodAsync(fd, PRIVATE_FILE_MODE);
         // A preallocated file reopened by this writer (after idle eviction) keeps its own end;
         // one it finds on disk (not expected: WAL generations are new files) is appended to.
         if (state.end < 0 || state.end > size) {

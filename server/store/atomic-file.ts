@@ -66,7 +66,7 @@ export async function writeFilesAtomic(entries: readonly { path: string; data: U
 }
 
 /** One whole file, atomically (lowdb documents, snapshots). */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
   await writeFilesAtomic([{ path, data, mode }]);
 }
 

@@ -2,9 +2,9 @@
  * Opens the embedded store in DATA_DIR: lowdb documents for records, JSONL for time series and
  * the nonce journal. This is the one place that knows the concrete implementation.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
-import { AppendWriter } from './append-writer.ts';
+import { AppendWriter, PRIVATE_DIR_MODE } from './append-writer.ts';
 import { LowdbDeviceRepo } from './device-repo.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
@@ -30,7 +30,14 @@ export interface EmbeddedStore extends Store {
 }
 
 export async function openStore(dataDir: string, options: StoreOptions): Promise<EmbeddedStore> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o077) !== 0) {
+    options.logger?.warn(
+      { data_dir: dataDir, mode: (mode & 0o777).toString(8) },
+      'DATA_DIR is readable by group or others (device ids, telemetry, nonce state): chmod 700 it',
+    );
+  }
   const writer = new AppendWriter({ fsync: options.fsync });
   const [devices, nonces, sharedMacs] = await Promise.all([
     LowdbDeviceRepo.open(dataDir),

@@ -8,6 +8,7 @@
 import { Low, type Adapter } from 'lowdb';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE } from './append-writer.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
 class DurableJsonAdapter<T> implements Adapter<T> {
@@ -53,7 +54,7 @@ class DurableJsonAdapter<T> implements Adapter<T> {
   }
 
   private start(text: string): Promise<void> {
-    const p = mkdir(dirname(this.path), { recursive: true })
+    const p = mkdir(dirname(this.path), { recursive: true, mode: PRIVATE_DIR_MODE })
       .then(() => writeFileAtomic(this.path, text, this.mode))
       .finally(() => {
       this.inFlight = null;

@@ -24,7 +24,7 @@
  */
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { AppendWriter, parseJsonLines, PRIVATE_DIR_MODE } from './append-writer.ts';
 import { isBatchLine, type BatchLine } from './telemetry-lines.ts';
 import type { NonceState, TelemetrySample } from './types.ts';
 
@@ -102,7 +102,7 @@ export function walFileName(seq: number): string {
 
 /** WAL generations on disk, oldest first. */
 export async function listWal(walDir: string): Promise<{ seq: number; path: string }[]> {
-  await mkdir(walDir, { recursive: true });
+  await mkdir(walDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   return (await readdir(walDir))
     .map((name) => WAL_NAME.exec(name))
     .filter((m): m is RegExpExecArray => m !== null)
