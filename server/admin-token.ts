@@ -3,7 +3,7 @@
  * random one written there with mode 0600. The token itself is never logged — only where it is.
  */
 import { readFile, mkdir } from 'node:fs/promises';
-import { createFileExclusive } from './store/atomic-file.ts';
+import { createFileExclusive } from './store/embedded/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError } from './errors.ts';

@@ -48,16 +48,11 @@ export interface Gateway {
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
-  const store = await openStore(config.DATA_DIR, {
-    fsync: config.DURABILITY === 'fsync',
-    logger,
-    sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
-    now: clock.now(),
-  });
+  const store = await openStore(config, { logger, now: clock.now() });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const { secret, created } = await loadOrCreateMasterSecret(config.KEYS_DIR);
   if (created) logger.warn({ path: `${config.KEYS_DIR}/device_master.key` }, 'created a new device master secret');
-  const securityStats = await SecurityStats.open(config.DATA_DIR, clock.now());
+  const securityStats = new SecurityStats(store.securityStats, clock);
   closers.push(() => securityStats.close());
   const registry = new DeviceRegistry(
     store,

@@ -11,11 +11,11 @@ import type { FaultInjector } from './faults/injector.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { SecurityStats } from './security/stats.ts';
-import type { EmbeddedStore } from './store/index.ts';
+import type { Store } from './store/index.ts';
 
 export interface AppContext {
   config: Config;
-  store: EmbeddedStore;
+  store: Store;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deriveDeviceKey, loadOrCreateMasterSecret } from '../../server/devices/keys.ts';
 import type { DeviceRecord } from '../../server/store/index.ts';
-import { JsonDocument } from '../../server/store/json-document.ts';
+import { JsonDocument } from '../../server/store/embedded/json-document.ts';
 import { adminFetch, cpuSeconds, load, startBare, startGateway, type PreparedRequest } from './harness.ts';
 
 const DEVICES = 10_000;

@@ -1,14 +1,11 @@
 /**
- * The control plane's audit log: one JSONL line per change — who (`admin`, `device:<id>` or
- * `system` for the gateway's own expiry sweeps), what (`action`, e.g. `command.created`), on what
- * (`device_id`, `command_id`) and when. Append-only, one file per UTC day under DATA_DIR/audit,
- * durable before `record` resolves; callers write their state change first and the audit line
- * second, both before answering, so an audit line never describes a change that was not stored.
+ * The audit log: one record per change — who (`admin`, `device:<id>` or `system` for the
+ * gateway's own expiry sweeps), what (`action`, e.g. `command.created`), on what (`device_id`,
+ * `command_id`) and when. Append-only and durable before `record` resolves; callers write their
+ * state change first and the audit record second, both before answering, so a record never
+ * describes a change that was not stored. Kept by an AuditRepo (server/store/).
  */
-import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
-import type { AppendWriter } from '../store/append-writer.ts';
-import { DAY_MS, appendByDay, pruneDays, readRange } from './day-files.ts';
 
 export type Actor = 'admin' | 'system' | `device:${string}`;
 
@@ -29,48 +26,52 @@ export interface AuditQuery {
   action?: string;
 }
 
-export class AuditLog {
-  readonly dir: string;
+export interface AuditRepo {
+  /** Appends records (in order); resolves once durable. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  /** Chronological. With `sinceMs`: the first `limit` entries from then; without: the last `limit`. */
+  query(q: AuditQuery): Promise<AuditEntry[]>;
+  /** Forgets records older than `beforeMs`; returns how many files/partitions/rows went. */
+  prune(beforeMs: number): Promise<number>;
+}
 
+/** Whether an entry matches a query's device and action filters (the time bound is the store's). */
+export function auditMatches(q: Pick<AuditQuery, 'deviceId' | 'action'>, e: AuditEntry): boolean {
+  const action = q.action;
+  return (
+    (q.deviceId === undefined || e.device_id === q.deviceId) &&
+    (action === undefined || (action.endsWith('.') ? e.action.startsWith(action) : e.action === action))
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+export class AuditLog {
   constructor(
-    dataDir: string,
-    private readonly writer: AppendWriter,
+    private readonly repo: AuditRepo,
     private readonly clock: Clock,
     private readonly retentionDays: number,
-  ) {
-    this.dir = join(dataDir, 'audit');
-  }
+  ) {}
 
   async record(entry: Omit<AuditEntry, 'at'>): Promise<AuditEntry> {
     const full: AuditEntry = { at: new Date(this.clock.now()).toISOString(), ...entry };
-    await appendByDay(this.writer, this.dir, [full], (e) => Date.parse(e.at));
+    await this.repo.append([full]);
     return full;
   }
 
   async recordAll(entries: Omit<AuditEntry, 'at'>[]): Promise<void> {
     if (entries.length === 0) return;
     const at = new Date(this.clock.now()).toISOString();
-    await appendByDay(this.writer, this.dir, entries.map((e) => ({ at, ...e })), (e) => Date.parse(e.at));
+    await this.repo.append(entries.map((e) => ({ at, ...e })));
   }
 
-  /** Chronological. With `sinceMs`: the first `limit` entries from then; without: the last `limit`. */
-  async query(q: AuditQuery): Promise<AuditEntry[]> {
-    const action = q.action;
-    const matches = (e: AuditEntry) =>
-      (q.deviceId === undefined || e.device_id === q.deviceId) &&
-      (action === undefined || (action.endsWith('.') ? e.action.startsWith(action) : e.action === action));
-    const rows = await readRange<AuditEntry>(this.dir, {
-      ...(q.sinceMs !== undefined ? { sinceMs: q.sinceMs } : {}),
-      limit: q.limit,
-      order: q.sinceMs !== undefined ? 'asc' : 'desc',
-      timeOf: (e) => Date.parse(e.at),
-      accept: matches,
-    });
-    return q.sinceMs !== undefined ? rows : rows.reverse();
+  query(q: AuditQuery): Promise<AuditEntry[]> {
+    return this.repo.query(q);
   }
 
+  /** Retention: AUDIT_RETENTION_DAYS (0 keeps everything). */
   async prune(now: number): Promise<number> {
     if (this.retentionDays === 0) return 0;
-    return pruneDays(this.dir, now - this.retentionDays * DAY_MS, this.writer);
+    return this.repo.prune(now - this.retentionDays * DAY_MS);
   }
 }

@@ -61,7 +61,7 @@ export class DeviceAuthenticator {
   async identify(msg: SignedMessage): Promise<{ device: DeviceRecord; key: Uint8Array }> {
     const now = this.clock.now();
     this.limiter.check(msg.source, msg.deviceId, now);
-    const device = this.registry.get(msg.deviceId);
+    const device = await this.registry.get(msg.deviceId);
     const candidates = device && !device.revoked_at ? this.registry.candidateKeys(device, now) : [];
     // Check every candidate, not stopping at the first match, so timing does not reveal which key matched.
     let match: CandidateKey | undefined;

@@ -42,12 +42,12 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
 
   app.get('/commands/status/:command_id', admin, async (c) => {
     await service.sweep();
-    return c.json({ success: true, command: commandView(service.get(c.req.param('command_id'))) });
+    return c.json({ success: true, command: commandView(await service.get(c.req.param('command_id'))) });
   });
 
   app.post('/commands/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    service.requireActive(id);
+    await ctx.registry.requireActive(id);
     const req = service.parseCreate(await readAdminJson(c));
     const command = await service.create(id, req, ADMIN);
     return c.json({ success: true, command_id: command.command_id, status: command.status, expires_at: commandView(command).expires_at }, 201);
@@ -55,13 +55,13 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
 
   app.get('/commands/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    ctx.registry.require(id);
+    await ctx.registry.require(id);
     const raw = c.req.query('status');
     if (raw !== undefined && !(COMMAND_STATUSES as readonly string[]).includes(raw)) {
       throw new ValidationError(`status must be one of ${COMMAND_STATUSES.join(', ')}`, 'invalid_query', { field: 'status' });
     }
     await service.sweep();
-    const commands = service.list(id, raw as CommandStatus | undefined).map(commandView);
+    const commands = (await service.list(id, raw as CommandStatus | undefined)).map(commandView);
     return c.json({ success: true, device_id: id, count: commands.length, commands });
   });
 

@@ -51,21 +51,15 @@ export class CommandService {
     };
   }
 
-  /** An existing, non-revoked device, else 404. */
-  requireActive(deviceId: string): void {
-    const record = this.ctx.registry.get(deviceId);
-    if (!record || record.revoked_at) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
-  }
-
   async create(deviceId: string, req: CreateRequest, actor: Actor): Promise<CommandRecord> {
-    this.requireActive(deviceId);
+    await this.ctx.registry.requireActive(deviceId);
     const now = this.ctx.clock.now();
     const limit = this.ctx.config.COMMAND_QUEUE_LIMIT;
     const full = () => new ConflictError(`device ${deviceId} already has ${limit} open commands`, 'queue_full');
     let parameters = req.parameters;
     if (req.command_type === 'set_config') {
       // Refuse before touching the config, so a 409 leaves nothing half done.
-      if (this.repo.openCount(deviceId) >= limit) throw full();
+      if ((await this.repo.openCount(deviceId)) >= limit) throw full();
       // set_config is a persistent override plus a push: store it first (validated against the
       // device's effective config, bumping its version), then tell the device which version it is.
       try {
@@ -75,7 +69,7 @@ export class CommandService {
         if (typeof field !== 'string') throw err;
         throw new ValidationError(`parameters.${(err as ValidationError).message}`, 'invalid_command', { field: `parameters.${field}` });
       }
-      parameters = { ...parameters, config_version: this.remoteConfig.effective(deviceId).config_version };
+      parameters = { ...parameters, config_version: (await this.remoteConfig.effective(deviceId)).config_version };
     }
     const record: CommandRecord = {
       command_id: randomUUID(),
@@ -163,13 +157,13 @@ export class CommandService {
     return outcome.command;
   }
 
-  get(commandId: string): CommandRecord {
-    const c = this.repo.get(commandId);
+  async get(commandId: string): Promise<CommandRecord> {
+    const c = await this.repo.get(commandId);
     if (!c) throw new NotFoundError(`no command ${commandId}`, 'unknown_command');
     return c;
   }
 
-  list(deviceId: string, status?: CommandStatus): CommandRecord[] {
+  list(deviceId: string, status?: CommandStatus): Promise<CommandRecord[]> {
     return this.repo.list(deviceId, status);
   }
 

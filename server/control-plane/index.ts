@@ -10,18 +10,15 @@ import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
 import { AuditLog } from '../audit/log.ts';
 import { auditRoutes } from '../audit/routes.ts';
-import { JournalCommandRepo } from '../commands/repo.ts';
 import { commandRoutes } from '../commands/routes.ts';
 import { CommandService } from '../commands/service.ts';
-import { DiagnosticsStore } from '../diagnostics/store.ts';
+import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
 import { diagnosticsRoutes } from '../diagnostics/routes.ts';
-import { FileEventRepo } from '../events/repo.ts';
 import { eventRoutes } from '../events/routes.ts';
 import { EventService } from '../events/service.ts';
 import { faultRoutes } from '../faults/routes.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { notifyRoutes } from '../notify/routes.ts';
-import { LowdbConfigRepo } from '../remote-config/repo.ts';
 import { remoteConfigRoutes } from '../remote-config/routes.ts';
 import { RemoteConfigService } from '../remote-config/service.ts';
 
@@ -29,7 +26,7 @@ export interface ControlPlane {
   audit: AuditLog;
   remoteConfig: RemoteConfigService;
   commands: CommandService;
-  diagnostics: DiagnosticsStore;
+  diagnostics: DiagnosticsRepo;
   events: EventService;
   notifier: Notifier;
   /** One round of the periodic work (offline sweep + command expiry); tests call it under a fake clock. */
@@ -51,13 +48,12 @@ const HOUR_MS = 3_600_000;
 export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, store, clock, logger } = ctx;
   const now = clock.now();
-  const audit = new AuditLog(store.dataDir, store.writer, clock, config.AUDIT_RETENTION_DAYS);
-  const remoteConfig = new RemoteConfigService(await LowdbConfigRepo.open(store.dataDir, now), ctx.registry, audit, clock);
-  const commands = new CommandService(ctx, await JournalCommandRepo.open(store.dataDir, store.writer), audit, remoteConfig);
-  const diagnostics = await DiagnosticsStore.open(store.dataDir, store.writer, config.DIAGNOSTICS_RETENTION_DAYS, now);
-  ctx.onClose(() => diagnostics.close());
-  remoteConfig.appliedSource = (id) => diagnostics.applied(id);
-  const events = new EventService(ctx, await FileEventRepo.open(store.dataDir, store.writer, config.EVENTS_RETENTION_DAYS), remoteConfig);
+  const audit = new AuditLog(store.audit, clock, config.AUDIT_RETENTION_DAYS);
+  const remoteConfig = new RemoteConfigService(store.config, ctx.registry, audit, clock);
+  const commands = new CommandService(ctx, store.commands, audit, remoteConfig);
+  const diagnostics = store.diagnostics;
+  remoteConfig.appliedSource = { one: (id) => diagnostics.applied(id), all: () => diagnostics.appliedAll() };
+  const events = new EventService(ctx, store.events, remoteConfig);
   ctx.auth.onSeen((deviceId, at) => events.seen(deviceId, at));
   const notifier = new Notifier(config, clock, logger);
   events.onEvent((e) => notifier.notify(e));

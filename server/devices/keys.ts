@@ -5,7 +5,7 @@
  * attacker could sign with. Rotating a key bumps key_version; revoking marks the record.
  */
 import { readFile, mkdir } from 'node:fs/promises';
-import { createFileExclusive } from '../store/atomic-file.ts';
+import { createFileExclusive } from '../store/embedded/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hmacSha256, nonceBytes } from '../crypto/hmac.ts';

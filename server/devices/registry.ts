@@ -6,7 +6,7 @@
  */
 import { bytesToHex } from '../crypto/hmac.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DeviceRecord, KeyMode, Store } from '../store/index.ts';
+import type { DeviceRecord, KeyMode, NonceSummary, Store } from '../store/index.ts';
 import { deviceIdProblem } from './ids.ts';
 import { deriveDeviceKey, pskBoundKey } from './keys.ts';
 
@@ -64,7 +64,7 @@ export class DeviceRegistry {
     private readonly graceMs: number,
   ) {}
 
-  get(deviceId: string): DeviceRecord | undefined {
+  get(deviceId: string): Promise<DeviceRecord | undefined> {
     return this.store.devices.get(deviceId);
   }
 
@@ -122,9 +122,16 @@ export class DeviceRegistry {
     return { device: out.device, key: this.issuedKey(out.device) };
   }
 
-  require(deviceId: string): DeviceRecord {
-    const record = this.store.devices.get(deviceId);
+  async require(deviceId: string): Promise<DeviceRecord> {
+    const record = await this.store.devices.get(deviceId);
     if (!record) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    return record;
+  }
+
+  /** An existing, non-revoked device, else 404 unknown_device (admin routes about one device). */
+  async requireActive(deviceId: string): Promise<DeviceRecord> {
+    const record = await this.store.devices.get(deviceId);
+    if (!record || record.revoked_at) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     return record;
   }
 
@@ -150,26 +157,13 @@ export class DeviceRegistry {
     if (record.key_mode === 'shared' && !record.psk_bound_at) await this.store.devices.markPskBound(record.device_id, now);
   }
 
-  view(record: DeviceRecord): DeviceView {
-    const nonce = this.store.nonces.get(record.device_id);
-    return {
-      device_id: record.device_id,
-      key_mode: record.key_mode,
-      key_version: record.key_version,
-      status: record.revoked_at ? 'revoked' : 'active',
-      created_at: record.created_at,
-      rotated_at: record.rotated_at ?? null,
-      previous_key_expires_at: record.previous_key_expires_at ?? null,
-      revoked_at: record.revoked_at ?? null,
-      reinstated_at: record.reinstated_at ?? null,
-      psk_bound: record.key_mode === 'shared' ? record.psk_bound_at !== undefined : null,
-      last_seen: nonce ? new Date(nonce.seen_at).toISOString() : null,
-      last_nonce: nonce ? nonce.nonce : null,
-    };
+  async view(record: DeviceRecord): Promise<DeviceView> {
+    return viewOf(record, await this.store.nonces.get(record.device_id));
   }
 
-  list(): DeviceView[] {
-    return this.store.devices.list().map((r) => this.view(r));
+  async list(): Promise<DeviceView[]> {
+    const [records, nonces] = await Promise.all([this.store.devices.list(), this.store.nonces.all()]);
+    return records.map((r) => viewOf(r, nonces.get(r.device_id)));
   }
 
   private issuedKey(record: DeviceRecord): string {
@@ -195,4 +189,22 @@ export class DeviceRegistry {
     if (!key) versions.set(version, (key = make()));
     return key;
   }
+}
+
+/** The admin view of a device: its record and its last accepted message. Never a key. */
+function viewOf(record: DeviceRecord, nonce: NonceSummary | undefined): DeviceView {
+  return {
+      device_id: record.device_id,
+    key_mode: record.key_mode,
+    key_version: record.key_version,
+    status: record.revoked_at ? 'revoked' : 'active',
+    created_at: record.created_at,
+    rotated_at: record.rotated_at ?? null,
+    previous_key_expires_at: record.previous_key_expires_at ?? null,
+    revoked_at: record.revoked_at ?? null,
+    reinstated_at: record.reinstated_at ?? null,
+    psk_bound: record.key_mode === 'shared' ? record.psk_bound_at !== undefined : null,
+    last_seen: nonce ? new Date(nonce.seen_at).toISOString() : null,
+    last_nonce: nonce ? nonce.nonce : null,
+  };
 }

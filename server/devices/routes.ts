@@ -60,21 +60,21 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
     return c.json({ success: true, created: out.length, devices: out.map(issued) }, 201);
   });
 
-  app.get('/devices', admin, (c) => {
-    const devices = registry.list();
+  app.get('/devices', admin, async (c) => {
+    const devices = await registry.list();
     return c.json({ success: true, count: devices.length, devices });
   });
 
-  app.get('/devices/:device_id', admin, (c) => {
+  app.get('/devices/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    return c.json({ success: true, device: registry.view(registry.require(id)) });
+    return c.json({ success: true, device: await registry.view(await registry.require(id)) });
   });
 
   app.delete('/devices/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const record = await registry.revoke(id, clock.now());
     logger.warn({ device_id: id }, 'device revoked');
-    return c.json({ success: true, device: registry.view(record) });
+    return c.json({ success: true, device: await registry.view(record) });
   });
 
   app.post('/devices/:device_id/rotate-key', admin, async (c) => {

@@ -15,11 +15,11 @@ import { parseLimit, parseStrict } from '../control-plane/validate.ts';
 import type { EventService } from '../events/service.ts';
 import type { RemoteConfigService } from '../remote-config/service.ts';
 import { diagnosticsSchema, type DiagnosticsRecord } from './schema.ts';
-import type { DiagnosticsStore } from './store.ts';
+import type { DiagnosticsRepo } from './repo.ts';
 
 export function diagnosticsRoutes(
   ctx: AppContext,
-  store: DiagnosticsStore,
+  store: DiagnosticsRepo,
   events: EventService,
   remoteConfig: RemoteConfigService,
 ): Hono<AppEnv> {
@@ -37,11 +37,11 @@ export function diagnosticsRoutes(
     const record: DiagnosticsRecord = { at: new Date(at).toISOString(), nonce: c.get('nonce'), ...report };
     await store.append(deviceId, record);
     await events.diagnostics(deviceId, report, at);
-    return c.json({ success: true, config_version: remoteConfig.effective(deviceId).config_version });
+    return c.json({ success: true, config_version: (await remoteConfig.effective(deviceId)).config_version });
   });
 
-  app.get('/diagnostics/summary', ctx.requireAdmin, (c) => {
-    const overview = store.overview();
+  app.get('/diagnostics/summary', ctx.requireAdmin, async (c) => {
+    const overview = await store.overview();
     // Maps, turned into objects with fromEntries: keys are device-chosen strings (even "__proto__").
     const firmware = new Map<string, number>();
     const resetReasons = new Map<string, number>();
@@ -52,7 +52,7 @@ export function diagnosticsRoutes(
       firmware.set(d.latest.firmware_version, (firmware.get(d.latest.firmware_version) ?? 0) + 1);
       resetReasons.set(d.latest.reset_reason, (resetReasons.get(d.latest.reset_reason) ?? 0) + 1);
     }
-    const lag = remoteConfig.lagging();
+    const lag = await remoteConfig.lagging();
     return c.json({
       success: true,
       retention_days: ctx.config.DIAGNOSTICS_RETENTION_DAYS,
@@ -60,14 +60,14 @@ export function diagnosticsRoutes(
       entries,
       firmware_versions: Object.fromEntries(firmware),
       reset_reasons: Object.fromEntries(resetReasons),
-      config_lag: { latest_version: remoteConfig.latestVersion, devices: lag.total, up_to_date: lag.up_to_date, behind: lag.behind },
+      config_lag: { latest_version: lag.latest_version, devices: lag.total, up_to_date: lag.up_to_date, behind: lag.behind },
       latest: Object.fromEntries(overview.map((d) => [d.device_id, d.latest])),
     });
   });
 
   app.get('/diagnostics/:device_id', ctx.requireAdmin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    ctx.registry.require(id);
+    await ctx.registry.require(id);
     const entries = await store.recent(id, parseLimit(c.req.query('limit'), 50, 1000));
     return c.json({ success: true, device_id: id, count: entries.length, entries });
   });

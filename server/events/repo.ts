@@ -1,16 +1,10 @@
 /**
- * Storage of device events: per-device derivation state in a lowdb document
- * (`events-state.json`, written only on transitions) and the events themselves as append-only
- * JSONL per UTC day (`DATA_DIR/events/`). `transition` is the one read-modify-write: it derives
- * from the current state, applies the result in memory at once (so a concurrent observation sees
- * it and cannot derive the same event twice), appends the events durably, then saves the state.
- * Readers drop repeated event ids (an event re-derived after a crash between those two writes).
+ * Storage of device events, as an interface every store implements (server/store/): per-device
+ * derivation state and the events themselves. `transition` is the one read-modify-write: it
+ * derives from the current state (rules.ts) and stores the new state and its events atomically,
+ * so two observations — or two gateways — never derive the same event twice. Event ids are
+ * deterministic, so an event re-derived after a crash is stored (or read) once.
  */
-import { join } from 'node:path';
-import { DAY_MS, appendByDay, pruneDays, readRange } from '../audit/day-files.ts';
-import { getOwn, setOwn } from '../control-plane/own.ts';
-import type { AppendWriter } from '../store/append-writer.ts';
-import { JsonDocument } from '../store/json-document.ts';
 import type { DeviceEvent, DeviceEventState, EventType, Transition } from './rules.ts';
 
 export interface EventQuery {
@@ -21,82 +15,16 @@ export interface EventQuery {
 }
 
 export interface EventRepo {
-  state(deviceId: string): DeviceEventState | undefined;
+  state(deviceId: string): Promise<DeviceEventState | undefined>;
+  /** Every device's derivation state (the offline sweep walks the fleet with it). */
+  states(): Promise<ReadonlyMap<string, DeviceEventState>>;
+  /**
+   * Devices currently offline, kept in memory so the seen hook of every device message can ask
+   * without I/O (a store shared by several gateways keeps it current across them).
+   */
+  isOffline(deviceId: string): boolean;
   transition(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]>;
   /** Chronological; with `sinceMs` the first `limit` from then, without it the last `limit`. */
   query(q: EventQuery): Promise<DeviceEvent[]>;
   prune(now: number): Promise<number>;
-}
-
-interface StateDoc {
-  devices: Record<string, DeviceEventState>;
-}
-
-export class FileEventRepo implements EventRepo {
-  private readonly live = new Map<string, DeviceEventState>();
-  private readonly writes = new Map<string, Promise<void>>();
-  private readonly dir: string;
-
-  private constructor(
-    private readonly doc: JsonDocument<StateDoc>,
-    dataDir: string,
-    private readonly writer: AppendWriter,
-    private readonly retentionDays: number,
-  ) {
-    this.dir = join(dataDir, 'events');
-  }
-
-  static async open(dataDir: string, writer: AppendWriter, retentionDays: number): Promise<FileEventRepo> {
-    const doc = await JsonDocument.open<StateDoc>(join(dataDir, 'events-state.json'), { devices: {} });
-    return new FileEventRepo(doc, dataDir, writer, retentionDays);
-  }
-
-  state(deviceId: string): DeviceEventState | undefined {
-    return this.live.get(deviceId) ?? getOwn(this.doc.data.devices, deviceId);
-  }
-
-  async transition(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]> {
-    const t = derive(this.state(deviceId));
-    if (!t) return [];
-    this.live.set(deviceId, t.next);
-    // Writes for one device run one after another, so a later state is never overwritten by an earlier one.
-    const write = (this.writes.get(deviceId) ?? Promise.resolve()).then(async () => {
-      await appendByDay(this.writer, this.dir, t.events, (e) => Date.parse(e.at));
-      await this.doc.mutate((d) => setOwn(d.devices, deviceId, t.next));
-    });
-    const settled = write.catch(() => undefined);
-    this.writes.set(deviceId, settled);
-    try {
-      await write;
-    } catch (err) {
-      // Drop back to the saved state, so the observation can derive again.
-      if (this.live.get(deviceId) === t.next) this.live.delete(deviceId);
-      throw err;
-    } finally {
-      if (this.writes.get(deviceId) === settled) this.writes.delete(deviceId);
-    }
-    if (this.live.get(deviceId) === t.next) this.live.delete(deviceId);
-    return t.events;
-  }
-
-  async query(q: EventQuery): Promise<DeviceEvent[]> {
-    const seen = new Set<string>();
-    const rows = await readRange<DeviceEvent>(this.dir, {
-      ...(q.sinceMs !== undefined ? { sinceMs: q.sinceMs } : {}),
-      limit: q.limit,
-      order: q.sinceMs !== undefined ? 'asc' : 'desc',
-      timeOf: (e) => Date.parse(e.at),
-      accept: (e) => {
-        if ((q.deviceId !== undefined && e.device_id !== q.deviceId) || (q.type !== undefined && e.type !== q.type)) return false;
-        if (seen.has(e.event_id)) return false;
-        seen.add(e.event_id);
-        return true;
-      },
-    });
-    return q.sinceMs !== undefined ? rows : rows.reverse();
-  }
-
-  prune(now: number): Promise<number> {
-    return pruneDays(this.dir, now - this.retentionDays * DAY_MS, this.writer);
-  }
 }

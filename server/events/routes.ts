@@ -41,9 +41,9 @@ export function eventRoutes(ctx: AppContext, repo: EventRepo): Hono<AppEnv> {
     return query(c, raw === undefined ? undefined : assertDeviceId(raw));
   });
 
-  app.get('/devices/:device_id/events', ctx.requireAdmin, (c) => {
+  app.get('/devices/:device_id/events', ctx.requireAdmin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    ctx.registry.require(id);
+    await ctx.registry.require(id);
     return query(c, id);
   });
 

@@ -39,13 +39,13 @@ export class EventService {
   seen(deviceId: string, at: number): void {
     const before = this.heard.get(deviceId);
     if (before === undefined || at > before) this.heard.set(deviceId, at);
-    if (this.repo.state(deviceId)?.status !== 'offline') return;
+    if (!this.repo.isOffline(deviceId)) return;
     this.inBackground(this.apply(deviceId, (s) => onSeen(deviceId, s, at)));
   }
 
-  lastSeen(deviceId: string): number | undefined {
+  /** The later of what this process heard and the durable last-seen time (any gateway's). */
+  private lastSeen(deviceId: string, durable: number | undefined): number | undefined {
     const mem = this.heard.get(deviceId);
-    const durable = this.ctx.store.nonces.get(deviceId)?.seen_at;
     if (mem === undefined) return durable;
     return durable === undefined ? mem : Math.max(mem, durable);
   }
@@ -55,16 +55,21 @@ export class EventService {
     const now = this.ctx.clock.now();
     const multiplier = this.ctx.config.OFFLINE_HEARTBEAT_MULTIPLIER;
     const pending: Promise<DeviceEvent[]>[] = [];
-    // Only devices ever heard from can go offline: walk those (unsorted, no registry listing).
-    const ids = new Set<string>(this.ctx.store.nonces.all().keys());
+    const [seen, devices, heartbeatSeconds] = await Promise.all([
+      this.ctx.store.nonces.all(),
+      this.ctx.store.devices.list(),
+      this.remoteConfig.heartbeats(),
+    ]);
+    const active = new Set(devices.filter((d) => !d.revoked_at).map((d) => d.device_id));
+    // Only devices ever heard from can go offline: walk those.
+    const ids = new Set<string>(seen.keys());
     for (const id of this.heard.keys()) ids.add(id);
     for (const id of ids) {
-      const record = this.ctx.registry.get(id);
-      if (!record || record.revoked_at) continue;
-      const lastSeen = this.lastSeen(id);
+      if (!active.has(id)) continue;
+      const lastSeen = this.lastSeen(id, seen.get(id)?.seen_at);
       if (lastSeen === undefined) continue;
-      if (this.repo.state(id)?.status === 'offline') continue;
-      const thresholdMs = multiplier * this.remoteConfig.heartbeatSeconds(id) * 1000;
+      if (this.repo.isOffline(id)) continue;
+      const thresholdMs = multiplier * heartbeatSeconds(id) * 1000;
       if (now - Math.max(lastSeen, this.startedAt) <= thresholdMs) continue;
       pending.push(this.apply(id, (s) => onSilence(id, s, { now, lastSeen, startedAt: this.startedAt, thresholdMs })));
     }

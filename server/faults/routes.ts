@@ -41,7 +41,7 @@ export function faultRoutes(ctx: AppContext, commands: CommandService, audit: Au
     if (body.delay_ms !== undefined && body.fault_type !== 'network_timeout') {
       throw new ValidationError('delay_ms: only for network_timeout', 'invalid_fault', { field: 'delay_ms' });
     }
-    commands.requireActive(body.device_id);
+    await ctx.registry.requireActive(body.device_id);
     if (DEVICE_SIMULATED.has(body.fault_type)) {
       const command = await commands.create(
         body.device_id,

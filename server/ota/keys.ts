@@ -12,7 +12,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, ConflictError, ValidationError } from '../errors.ts';
-import { createFileExclusive, writeFilesAtomic } from '../store/atomic-file.ts';
+import { createFileExclusive, writeFilesAtomic } from '../store/embedded/atomic-file.ts';
 import { AES_KEY_LENGTH, keyIdOf, sha256 } from './crypto.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);

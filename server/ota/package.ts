@@ -10,7 +10,7 @@ import { hash, randomBytes } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, ValidationError } from '../errors.ts';
-import { commitStaged, discardStaged, stageFile, type StagedFile } from '../store/atomic-file.ts';
+import { commitStaged, discardStaged, stageFile, type StagedFile } from '../store/embedded/atomic-file.ts';
 import { AES_BLOCK, CbcEncryptStream, pssSign, pssSignFinal, pssSigner, sha256Stream } from './crypto.ts';
 import type { SigningKeys } from './keys.ts';
 import {

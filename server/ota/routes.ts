@@ -19,10 +19,8 @@ import { pathWithQuery } from '../http/device-request.ts';
 import { ImageCache } from './image-cache.ts';
 import { loadVerifyKeys, type VerifyKeys } from './keys.ts';
 import { LiveCatalog } from './live-catalog.ts';
-import { LowdbRolloutRepo } from './rollouts-repo.ts';
 import { downloadAuth, downloadHandler } from './serve-download.ts';
 import { OtaService } from './service.ts';
-import { LowdbOtaStateRepo } from './state-lowdb.ts';
 
 const services = new WeakMap<AppContext, OtaService>();
 
@@ -44,10 +42,7 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   const catalog = await LiveCatalog.open(config.FIRMWARE_DIR, logger, { verifyKeys });
   const cache = new ImageCache(config.OTA_CACHE_MAX_BYTES, logger);
   catalog.onReload((c) => cache.retain(c));
-  const state = await LowdbOtaStateRepo.open(config.DATA_DIR, logger);
-  ctx.onClose(() => state.close());
-  const rollouts = await LowdbRolloutRepo.open(config.DATA_DIR);
-  const ota = new OtaService(ctx, catalog, cache, state, rollouts);
+  const ota = new OtaService(ctx, catalog, cache, ctx.store.otaState, ctx.store.rollouts);
   services.set(ctx, ota);
 
   const app = new Hono<AppEnv>();
@@ -80,11 +75,11 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   app.get('/ota/status/:device_id', admin, async (c) => c.json(await ota.status(assertDeviceId(c.req.param('device_id')))));
   app.get('/ota/stats', admin, async (c) => c.json(await ota.stats()));
   app.post('/ota/rollouts', admin, async (c) => c.json({ success: true, rollout: await ota.createRollout(await readAdminJson(c)) }, 201));
-  app.get('/ota/rollouts', admin, (c) => {
-    const rollouts = ota.listRollouts();
+  app.get('/ota/rollouts', admin, async (c) => {
+    const rollouts = await ota.listRollouts();
     return c.json({ success: true, count: rollouts.length, rollouts });
   });
-  app.get('/ota/rollouts/:id', admin, (c) => c.json({ success: true, rollout: ota.getRollout(c.req.param('id')) }));
+  app.get('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.getRollout(c.req.param('id')) }));
   app.patch('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.patchRollout(c.req.param('id'), await readAdminJson(c)) }));
   app.post('/ota/rollouts/:id/pause', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'paused' }) }));
   app.post('/ota/rollouts/:id/resume', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'active' }) }));

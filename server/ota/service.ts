@@ -113,11 +113,10 @@ export class OtaService {
   // ------------------------------------------------------------------------------------------
   // Offers
 
-  /** What /ota/check would offer the device now (no I/O besides the catalog). */
-  offer(deviceId: string, catalog: FirmwareCatalog, state: DeviceOtaState | undefined): Offer {
+  /** What /ota/check would offer the device now, given the catalog, its state and the rollouts. */
+  offer(deviceId: string, catalog: FirmwareCatalog, state: DeviceOtaState | undefined, all: readonly Rollout[]): Offer {
     const floor = counterFloor(state);
     const eligible = (v: string) => (catalog.getImage(v)?.header.securityCounter ?? -1) >= floor;
-    const all = this.rollouts.list();
     const rollout = assignedRollout(all, deviceId, eligible);
     if (rollout) return { image: catalog.getImage(rollout.version), rollout, floor };
     const held = heldVersions(all);
@@ -133,7 +132,7 @@ export class OtaService {
     const counter = query.security_counter === undefined ? null : parseWith(counterText, query.security_counter, 'invalid_security_counter');
     const catalog = await this.catalog.fresh();
     const state = await this.state.noteCheck(deviceId, { version: current, counter }, this.ctx.clock.now());
-    const { image, rollout } = this.offer(deviceId, catalog, state);
+    const { image, rollout } = this.offer(deviceId, catalog, state, await this.rollouts.list());
     if (!image || !semver.gt(image.version, current)) {
       return {
         update_available: false,
@@ -163,7 +162,8 @@ export class OtaService {
     const version = (parsed.firmware_version ?? parsed.version)!;
     const catalog = await this.catalog.fresh();
     const image = catalog.requireImage(version);
-    const floor = counterFloor(this.state.device(deviceId));
+    const [deviceState, rollouts] = await Promise.all([this.state.device(deviceId), this.rollouts.list()]);
+    const floor = counterFloor(deviceState);
     if (image.header.securityCounter < floor) {
       throw new ConflictError(
         `firmware ${version} has security counter ${image.header.securityCounter}, below this device's ${floor}`,
@@ -171,8 +171,8 @@ export class OtaService {
       );
     }
     await this.cache.open(image); // a broken image is refused (503) before a session exists
-    const assigned = this.offer(deviceId, catalog, this.state.device(deviceId)).rollout;
-    const rolloutId = assigned?.version === version ? assigned.id : (rolloutForResult(this.rollouts.list(), deviceId, version)?.id ?? null);
+    const assigned = this.offer(deviceId, catalog, deviceState, rollouts).rollout;
+    const rolloutId = assigned?.version === version ? assigned.id : (rolloutForResult(rollouts, deviceId, version)?.id ?? null);
     const m = image.manifest;
     const { session, outcome, replaced } = await this.state.openSession(
       deviceId,
@@ -212,7 +212,7 @@ export class OtaService {
     }
     const source = await this.cache.open(image);
     let bytes: Uint8Array = await this.cache.chunk(source, index);
-    this.state.recordChunk(deviceId, version, image.manifest.chunk_root, index, bytes.length, this.ctx.clock.now());
+    await this.state.recordChunk(deviceId, version, image.manifest.chunk_root, index, bytes.length, this.ctx.clock.now());
     // Fault injection: the bytes are corrupted after everything else was decided, so only the
     // device's check of chunk_hashes[index] can notice (it then fetches the chunk again).
     if (this.ctx.faults.take(deviceId, 'ota_hash_mismatch', path)) bytes = this.ctx.faults.corrupt(bytes);
@@ -231,7 +231,7 @@ export class OtaService {
   async complete(deviceId: string, body: unknown) {
     const b = parseWith(completeSchema, body);
     const success = b.success ?? b.status === 'success';
-    const session = this.state.session(deviceId);
+    const session = await this.state.session(deviceId);
     const version = b.version ?? b.firmware_version ?? (session?.status === 'active' ? session.version : undefined);
     if (version === undefined) {
       throw new ConflictError('no active OTA session to complete: send "version" with the report', 'no_ota_session');
@@ -242,7 +242,7 @@ export class OtaService {
     const out = await this.state.complete(deviceId, { version, success, error, counter }, now);
     let rollout: Rollout | undefined;
     if (out.counted) {
-      const id = out.rollout_id ?? rolloutForResult(this.rollouts.list(), deviceId, version)?.id;
+      const id = out.rollout_id ?? rolloutForResult(await this.rollouts.list(), deviceId, version)?.id;
       const r = id === undefined ? undefined : await this.rollouts.recordResult(id, success, now);
       rollout = r?.rollout;
       if (r?.paused) {
@@ -271,11 +271,15 @@ export class OtaService {
 
   async status(deviceId: string) {
     const catalog = await this.catalog.fresh();
-    const state = this.state.device(deviceId);
-    const session = this.state.session(deviceId);
-    if (!this.ctx.registry.get(deviceId) && !state && !session) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    const [state, session, record, rollouts] = await Promise.all([
+      this.state.device(deviceId),
+      this.state.session(deviceId),
+      this.ctx.registry.get(deviceId),
+      this.rollouts.list(),
+    ]);
+    if (!record && !state && !session) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     const now = this.ctx.clock.now();
-    const offer = this.offer(deviceId, catalog, state);
+    const offer = this.offer(deviceId, catalog, state, rollouts);
     return {
       success: true,
       device_id: deviceId,
@@ -297,8 +301,7 @@ export class OtaService {
   async stats() {
     const catalog = await this.catalog.fresh();
     const now = this.ctx.clock.now();
-    const counters = this.state.versionCounters();
-    const sessions = this.state.sessions();
+    const [counters, sessions] = await Promise.all([this.state.versionCounters(), this.state.sessions()]);
     const perVersion: Record<string, VersionCounters & { active_sessions: number; stale_sessions: number; completed_sessions: number; failed_sessions: number }> = {};
     const versions = new Set([...Object.keys(counters), ...catalog.listImages().map((i) => i.version)]);
     for (const v of versions) perVersion[v] = { ...(counters[v] ?? ZERO_COUNTERS), active_sessions: 0, stale_sessions: 0, completed_sessions: 0, failed_sessions: 0 };
@@ -324,7 +327,7 @@ export class OtaService {
 
   async images() {
     const catalog = await this.catalog.fresh();
-    const held = heldVersions(this.rollouts.list());
+    const held = heldVersions(await this.rollouts.list());
     return {
       success: true,
       dir: catalog.dir,
@@ -351,23 +354,21 @@ export class OtaService {
   // ------------------------------------------------------------------------------------------
   // Rollouts
 
-  private fleet(): string[] {
-    return this.ctx.registry
-      .list()
-      .filter((d) => !d.revoked_at)
-      .map((d) => d.device_id);
+  private async fleet(): Promise<string[]> {
+    return (await this.ctx.store.devices.list()).filter((d) => !d.revoked_at).map((d) => d.device_id);
   }
 
-  private requireKnownDevices(target: 'all' | string[]): void {
+  private async requireKnownDevices(target: 'all' | string[]): Promise<void> {
     if (target === 'all') return;
-    const unknown = target.filter((id) => !this.ctx.registry.get(id));
+    const known = new Set((await this.ctx.store.devices.list()).map((d) => d.device_id));
+    const unknown = target.filter((id) => !known.has(id));
     if (unknown.length > 0) throw new NotFoundError(`unknown device ${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`, 'unknown_device');
   }
 
   async createRollout(body: unknown) {
     const b = parseWith(createRolloutSchema, body);
     (await this.catalog.fresh()).requireImage(b.version);
-    this.requireKnownDevices(b.devices);
+    await this.requireKnownDevices(b.devices);
     const now = this.ctx.clock.now();
     const rollout = await this.rollouts.create({
       id: `ro_${randomBytes(6).toString('hex')}`,
@@ -386,29 +387,29 @@ export class OtaService {
       paused_at: null,
     });
     this.ctx.logger.info({ rollout_id: rollout.id, version: rollout.version, percent: rollout.percent }, 'rollout created');
-    return rolloutView(rollout, this.fleet());
+    return rolloutView(rollout, await this.fleet());
   }
 
-  listRollouts() {
-    const fleet = this.fleet();
-    return this.rollouts.list().map((r) => rolloutView(r, fleet));
+  async listRollouts() {
+    const [fleet, rollouts] = await Promise.all([this.fleet(), this.rollouts.list()]);
+    return rollouts.map((r) => rolloutView(r, fleet));
   }
 
-  getRollout(id: string) {
-    const r = this.rollouts.get(id);
+  async getRollout(id: string) {
+    const r = await this.rollouts.get(id);
     if (!r) throw new NotFoundError(`rollout ${id} not found`, 'rollout_not_found');
-    return rolloutView(r, this.fleet());
+    return rolloutView(r, await this.fleet());
   }
 
   async patchRollout(id: string, body: unknown) {
     const p = parseWith(patchRolloutSchema, body);
-    if (p.devices !== undefined) this.requireKnownDevices(p.devices);
+    if (p.devices !== undefined) await this.requireKnownDevices(p.devices);
     return this.updateRollout(id, { percent: p.percent, status: p.status, target: p.devices });
   }
 
   async updateRollout(id: string, patch: RolloutPatch) {
     const r = await this.rollouts.update(id, patch, this.ctx.clock.now());
     this.ctx.logger.info({ rollout_id: r.id, status: r.status, percent: r.percent }, 'rollout changed');
-    return rolloutView(r, this.fleet());
+    return rolloutView(r, await this.fleet());
   }
 }

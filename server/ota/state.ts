@@ -77,11 +77,12 @@ export interface CompletionOutcome {
 }
 
 export interface OtaStateRepo {
-  device(deviceId: string): DeviceOtaState | undefined;
-  devices(): DeviceOtaState[];
-  session(deviceId: string): OtaSession | undefined;
-  sessions(): OtaSession[];
-  versionCounters(): Record<string, VersionCounters>;
+  device(deviceId: string): Promise<DeviceOtaState | undefined>;
+  devices(): Promise<DeviceOtaState[]>;
+  session(deviceId: string): Promise<OtaSession | undefined>;
+  sessions(): Promise<OtaSession[]>;
+  /** Per-version counters, keyed by version (a null-prototype object). */
+  versionCounters(): Promise<Record<string, VersionCounters>>;
 
   /** /ota/check: remember the running version, raise the reported counter floor. */
   noteCheck(deviceId: string, report: { version: string; counter: number | null }, now: number): Promise<DeviceOtaState>;
@@ -94,9 +95,9 @@ export interface OtaStateRepo {
     idleMs: number,
     newId: () => string,
   ): Promise<{ session: OtaSession; outcome: OpenOutcome; replaced: OtaSession | null }>;
-  /** /ota/chunk: check the session (throws its 409) and account one served chunk. Written behind. */
-  recordChunk(deviceId: string, version: string, chunkRoot: string, index: number, bytes: number, now: number): OtaSession;
-  /** /ota/firmware: account one answer with image bytes. Written behind. */
+  /** /ota/chunk: check the session (throws its 409) and account one served chunk. May be written behind. */
+  recordChunk(deviceId: string, version: string, chunkRoot: string, index: number, bytes: number, now: number): Promise<OtaSession>;
+  /** /ota/firmware: account one answer with image bytes. May be written behind (never fails the answer). */
   recordDownload(version: string, bytes: number): void;
   /** /ota/complete: close the session, record the result, raise the completed counter on success. */
   complete(deviceId: string, report: CompletionReport, now: number): Promise<CompletionOutcome>;

@@ -24,48 +24,43 @@ export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService
   const admin = ctx.requireAdmin;
 
   /** An existing, non-revoked device. */
-  const activeDevice = (raw: string) => {
-    const id = assertDeviceId(raw);
-    const record = ctx.registry.get(id);
-    if (!record || record.revoked_at) throw new NotFoundError(`device ${id} not found`, 'unknown_device');
-    return id;
-  };
+  const activeDevice = async (raw: string) => (await ctx.registry.requireActive(assertDeviceId(raw))).device_id;
 
-  app.get('/config', ctx.requireDevice, (c) => {
-    const eff = service.effective(c.get('device').device_id);
+  app.get('/config', ctx.requireDevice, async (c) => {
+    const eff = await service.effective(c.get('device').device_id);
     return c.json({ success: true, config_version: eff.config_version, config: eff.config });
   });
 
-  app.get('/config/defaults', admin, (c) => c.json({ success: true, ...service.defaults() }));
+  app.get('/config/defaults', admin, async (c) => c.json({ success: true, ...(await service.defaults()) }));
 
   app.put('/config/defaults', admin, async (c) => {
     const patch = parseStrict(defaultsPatchSchema, await readAdminJson(c), 'invalid_config');
     const result = await service.updateDefaults(patch, 'admin');
-    return c.json({ success: true, changed: result.changed, ...service.defaults() });
+    return c.json({ success: true, changed: result.changed, ...(await service.defaults()) });
   });
 
-  app.get('/config/fleet', admin, (c) => {
-    const lag = service.lagging();
-    return c.json({ success: true, latest_version: service.latestVersion, devices: lag.total, up_to_date: lag.up_to_date, behind: lag.behind });
+  app.get('/config/fleet', admin, async (c) => {
+    const lag = await service.lagging();
+    return c.json({ success: true, latest_version: lag.latest_version, devices: lag.total, up_to_date: lag.up_to_date, behind: lag.behind });
   });
 
-  app.get('/config/:device_id', admin, (c) => {
+  app.get('/config/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    ctx.registry.require(id);
-    return c.json({ success: true, ...service.deviceView(id) });
+    await ctx.registry.require(id);
+    return c.json({ success: true, ...(await service.deviceView(id)) });
   });
 
   app.put('/config/:device_id', admin, async (c) => {
-    const id = activeDevice(c.req.param('device_id'));
+    const id = await activeDevice(c.req.param('device_id'));
     const patch = parseStrict(overridePatchSchema, await readAdminJson(c), 'invalid_config');
     const result = await service.updateDevice(id, patch, 'admin');
-    return c.json({ success: true, changed: result.changed, ...service.deviceView(id) });
+    return c.json({ success: true, changed: result.changed, ...(await service.deviceView(id)) });
   });
 
   app.delete('/config/:device_id', admin, async (c) => {
-    const id = activeDevice(c.req.param('device_id'));
+    const id = await activeDevice(c.req.param('device_id'));
     const result = await service.clearDevice(id, 'admin');
-    return c.json({ success: true, changed: result !== undefined, ...service.deviceView(id) });
+    return c.json({ success: true, changed: result !== undefined, ...(await service.deviceView(id)) });
   });
 
   return app;

@@ -8,9 +8,8 @@ import { ValidationError } from '../errors.ts';
 import type { AuditLog, Actor } from '../audit/log.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Clock } from '../clock.ts';
-import { getOwn } from '../control-plane/own.ts';
 import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch } from './fields.ts';
-import type { ConfigRepo, UpdateResult } from './repo.ts';
+import type { ConfigLayer, ConfigRepo, UpdateResult } from './repo.ts';
 
 export interface Effective {
   config_version: number;
@@ -21,6 +20,12 @@ export interface Applied {
   version: number;
   /** Epoch ms of the report. */
   at: number;
+}
+
+/** What devices report having applied (their diagnostics), one device or all. */
+export interface AppliedSource {
+  one(deviceId: string): Promise<Applied | undefined>;
+  all(): Promise<ReadonlyMap<string, Applied>>;
 }
 
 export interface LagEntry {
@@ -35,8 +40,8 @@ function checkEffective(values: DeviceConfig): void {
 }
 
 export class RemoteConfigService {
-  /** Set by the diagnostics service once it exists. */
-  appliedSource: (deviceId: string) => Applied | undefined = () => undefined;
+  /** Set by the diagnostics wiring: what each device last reported having applied. */
+  appliedSource: AppliedSource = { one: async () => undefined, all: async () => new Map() };
 
   constructor(
     private readonly repo: ConfigRepo,
@@ -45,35 +50,32 @@ export class RemoteConfigService {
     private readonly clock: Clock,
   ) {}
 
-  get latestVersion(): number {
-    return this.repo.state().version;
+  latestVersion(): Promise<number> {
+    return this.repo.latestVersion();
   }
 
-  defaults(): Effective & { values: ConfigValues; updated_at: string } {
-    const d = this.repo.state().defaults;
+  async defaults(): Promise<Effective & { values: ConfigValues; updated_at: string }> {
+    const d = await this.repo.defaults();
     return { config_version: d.version, config: overlay(d.values), values: d.values, updated_at: d.updated_at };
   }
 
-  effective(deviceId: string): Effective {
-    const state = this.repo.state();
-    const override = getOwn(state.overrides, deviceId);
-    return {
-      config_version: Math.max(state.defaults.version, override?.version ?? 0),
-      config: overlay(state.defaults.values, override?.values ?? {}),
-    };
+  async effective(deviceId: string): Promise<Effective> {
+    const [defaults, override] = await Promise.all([this.repo.defaults(), this.repo.override(deviceId)]);
+    return effectiveOf(defaults, override);
   }
 
-  /** The effective heartbeat_interval, without building the whole config (the offline sweep's hot path). */
-  heartbeatSeconds(deviceId: string): number {
-    const state = this.repo.state();
-    return (
-      getOwn(state.overrides, deviceId)?.values.heartbeat_interval ?? state.defaults.values.heartbeat_interval ?? BUILTIN_DEFAULTS.heartbeat_interval
-    );
+  /**
+   * Every device's effective heartbeat_interval at once, without building whole configs (the
+   * offline sweep walks the fleet with it).
+   */
+  async heartbeats(): Promise<(deviceId: string) => number> {
+    const [defaults, overrides] = await Promise.all([this.repo.defaults(), this.repo.overrides()]);
+    const fleet = defaults.values.heartbeat_interval ?? BUILTIN_DEFAULTS.heartbeat_interval;
+    return (deviceId) => overrides.get(deviceId)?.values.heartbeat_interval ?? fleet;
   }
 
-  overrides(deviceId: string): ConfigValues {
-    const state = this.repo.state();
-    return getOwn(state.overrides, deviceId)?.values ?? {};
+  async overrides(deviceId: string): Promise<ConfigValues> {
+    return (await this.repo.override(deviceId))?.values ?? {};
   }
 
   async updateDefaults(patch: ConfigValues, actor: Actor): Promise<UpdateResult> {
@@ -85,7 +87,7 @@ export class RemoteConfigService {
   }
 
   async updateDevice(deviceId: string, patch: OverridePatch, actor: Actor): Promise<UpdateResult> {
-    const defaults = this.repo.state().defaults.values;
+    const defaults = (await this.repo.defaults()).values;
     const result = await this.repo.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(defaults, values)));
     if (result.changed) {
       await this.audit.record({
@@ -107,14 +109,14 @@ export class RemoteConfigService {
   }
 
   /** Admin view of one device: effective config, its overrides, and what it reports having applied. */
-  deviceView(deviceId: string) {
-    const eff = this.effective(deviceId);
-    const applied = this.appliedSource(deviceId);
+  async deviceView(deviceId: string) {
+    const [defaults, override, applied] = await Promise.all([this.repo.defaults(), this.repo.override(deviceId), this.appliedSource.one(deviceId)]);
+    const eff = effectiveOf(defaults, override);
     return {
       device_id: deviceId,
       config_version: eff.config_version,
       config: eff.config,
-      overrides: this.overrides(deviceId),
+      overrides: override?.values ?? {},
       applied_version: applied?.version ?? null,
       applied_reported_at: applied ? new Date(applied.at).toISOString() : null,
       behind: applied === undefined || applied.version < eff.config_version,
@@ -122,18 +124,32 @@ export class RemoteConfigService {
   }
 
   /** Active devices whose reported version is older than their effective one (or never reported). */
-  lagging(): { total: number; up_to_date: number; behind: LagEntry[] } {
+  async lagging(): Promise<{ latest_version: number; total: number; up_to_date: number; behind: LagEntry[] }> {
+    const [devices, defaults, overrides, applied, latest] = await Promise.all([
+      this.registry.list(),
+      this.repo.defaults(),
+      this.repo.overrides(),
+      this.appliedSource.all(),
+      this.repo.latestVersion(),
+    ]);
     const behind: LagEntry[] = [];
     let total = 0;
-    for (const record of this.registry.list()) {
+    for (const record of devices) {
       if (record.status === 'revoked') continue;
       total++;
-      const eff = this.effective(record.device_id);
-      const applied = this.appliedSource(record.device_id);
-      if (applied === undefined || applied.version < eff.config_version) {
-        behind.push({ device_id: record.device_id, config_version: eff.config_version, applied_version: applied?.version ?? null });
+      const version = Math.max(defaults.version, overrides.get(record.device_id)?.version ?? 0);
+      const reported = applied.get(record.device_id);
+      if (reported === undefined || reported.version < version) {
+        behind.push({ device_id: record.device_id, config_version: version, applied_version: reported?.version ?? null });
       }
     }
-    return { total, up_to_date: total - behind.length, behind };
+    return { latest_version: latest, total, up_to_date: total - behind.length, behind };
   }
+}
+
+function effectiveOf(defaults: ConfigLayer, override: ConfigLayer | undefined): Effective {
+  return {
+    config_version: Math.max(defaults.version, override?.version ?? 0),
+    config: overlay(defaults.values, override?.values ?? {}),
+  };
 }

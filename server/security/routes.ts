@@ -9,7 +9,7 @@ import { assertDeviceId } from '../devices/ids.ts';
 export function securityRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = ctx.requireAdmin;
-  app.get('/security/stats', admin, (c) => c.json({ success: true, ...ctx.securityStats.snapshot() }));
+  app.get('/security/stats', admin, async (c) => c.json({ success: true, ...(await ctx.securityStats.snapshot()) }));
   app.delete('/security/nonces', admin, async (c) => {
     const raw = c.req.query('device_id');
     const deviceId = raw === undefined ? undefined : assertDeviceId(raw);

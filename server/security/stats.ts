@@ -1,95 +1,116 @@
 /**
  * Security counters for `GET /security/stats`: every authenticated-message attempt and how it
- * ended, fleet-wide and per device. Counted in memory on the hot path and flushed to
- * `security-stats.json` every few seconds (and at shutdown), so a restart keeps the history
- * without a disk write per request.
+ * ended, fleet-wide and per device. Counted in memory on the hot path and added to the stored
+ * totals (a SecurityStatsRepo, server/store/) every few seconds and at shutdown, so a restart
+ * keeps the history without a write per request, and gateways sharing a store add up their
+ * counts. A view is the stored totals plus what this process has not added yet.
  */
-import { join } from 'node:path';
-import { idTable } from '../store/id-table.ts';
-import { JsonDocument } from '../store/json-document.ts';
-import { PeriodicSave } from '../store/periodic-save.ts';
+import type { Clock } from '../clock.ts';
 
-export const OUTCOMES = [
-  'accepted',
-  'duplicate',
-  'bad_signature',
-  'replay',
-  'unknown_device',
-  'crc_failure',
-  'malformed',
-] as const;
+export const OUTCOMES = ['accepted', 'duplicate', 'bad_signature', 'replay', 'unknown_device', 'crc_failure', 'malformed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type Counters = Record<Outcome, number> & { total: number };
 
-interface StatsDoc {
+export interface StoredStats {
+  /** When counting started (ISO-8601). */
   since: string;
   fleet: Counters;
-  devices: Record<string, Counters>;
+  /** Per device, keyed by id (a Map: ids are device-chosen strings). */
+  devices: ReadonlyMap<string, Counters>;
 }
 
-const zero = (): Counters => ({ total: 0, accepted: 0, duplicate: 0, bad_signature: 0, replay: 0, unknown_device: 0, crc_failure: 0, malformed: 0 });
+/** Counts to add to the stored totals. */
+export interface StatsDelta {
+  fleet: Counters;
+  devices: ReadonlyMap<string, Counters>;
+}
 
-/** Per-device entries are only kept for registered ids, so random ids cannot grow this without bound. */
-const MAX_TRACKED_DEVICES = 100_000;
+export interface SecurityStatsRepo {
+  /** The stored totals; `since` is set to `now` on first use. */
+  load(now: number): Promise<StoredStats>;
+  add(delta: StatsDelta): Promise<void>;
+}
+
+export const zeroCounters = (): Counters => ({ total: 0, accepted: 0, duplicate: 0, bad_signature: 0, replay: 0, unknown_device: 0, crc_failure: 0, malformed: 0 });
+
+export function addCounters(into: Counters, delta: Counters): void {
+  into.total += delta.total;
+  for (const o of OUTCOMES) into[o] += delta[o];
+}
+
+/** Per-device entries only for registered ids, and at most this many: random ids cannot grow it. */
+export const MAX_TRACKED_DEVICES = 100_000;
 
 export class SecurityStats {
-  /** Counters are saved every few seconds, not on every message (see PeriodicSave). */
-  private readonly saver: PeriodicSave<StatsDoc>;
-  /** Number of per-device entries, kept so recording never counts the map's keys. */
-  private tracked: number;
+  private pending: { fleet: Counters; devices: Map<string, Counters> } = { fleet: zeroCounters(), devices: new Map() };
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | null = null;
 
-  private constructor(
-    private readonly doc: JsonDocument<StatsDoc>,
-    flushMs: number,
+  constructor(
+    private readonly repo: SecurityStatsRepo,
+    private readonly clock: Clock,
+    flushMs = 5000,
   ) {
-    doc.data.devices = idTable(doc.data.devices);
-    this.tracked = Object.keys(doc.data.devices).length;
-    this.saver = new PeriodicSave(doc, flushMs);
-  }
-
-  static async open(dataDir: string, now: number, flushMs = 5000): Promise<SecurityStats> {
-    const doc = await JsonDocument.open<StatsDoc>(join(dataDir, 'security-stats.json'), {
-      since: new Date(now).toISOString(),
-      fleet: zero(),
-      devices: {},
-    });
-    return new SecurityStats(doc, flushMs);
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), flushMs);
+    this.timer.unref();
   }
 
   record(outcome: Outcome, deviceId: string | undefined, known: boolean): void {
-    const data = this.doc.data;
-    data.fleet.total++;
-    data.fleet[outcome]++;
+    const p = this.pending;
+    p.fleet.total++;
+    p.fleet[outcome]++;
     if (deviceId && known) {
-      let per = data.devices[deviceId];
-      if (!per && this.tracked < MAX_TRACKED_DEVICES) {
-        per = data.devices[deviceId] = zero();
-        this.tracked++;
-      }
+      let per = p.devices.get(deviceId);
+      if (!per && p.devices.size < MAX_TRACKED_DEVICES) p.devices.set(deviceId, (per = zeroCounters()));
       if (per) {
         per.total++;
         per[outcome]++;
       }
     }
-    this.saver.markDirty();
   }
 
-  snapshot(): { since: string; fleet: Counters & { success_rate: number }; devices: Record<string, Counters & { success_rate: number }> } {
+  async snapshot() {
+    const stored = await this.repo.load(this.clock.now());
+    const fleet = { ...stored.fleet };
+    addCounters(fleet, this.pending.fleet);
+    const devices = new Map([...stored.devices].map(([id, c]) => [id, { ...c }]));
+    for (const [id, c] of this.pending.devices) {
+      const into = devices.get(id) ?? zeroCounters();
+      addCounters(into, c);
+      devices.set(id, into);
+    }
     const rate = (c: Counters) => (c.total === 0 ? 100 : Math.round(((c.accepted + c.duplicate) / c.total) * 10000) / 100);
-    const data = this.doc.data;
-    return {
-      since: data.since,
-      fleet: { ...data.fleet, success_rate: rate(data.fleet) },
-      devices: idTable(Object.fromEntries(Object.entries(data.devices).map(([id, c]) => [id, { ...c, success_rate: rate(c) }]))),
-    };
+    // Keys are device-chosen strings (even "__proto__"): an object built with defineProperty-safe entries.
+    const perDevice = Object.fromEntries([...devices].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, c]) => [id, { ...c, success_rate: rate(c) }]));
+    return { since: stored.since, fleet: { ...fleet, success_rate: rate(fleet) }, devices: perDevice };
   }
 
-  flush(): Promise<void> {
-    return this.saver.flush();
+  /** Adds what was counted since the last flush to the stored totals. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    const delta = this.pending;
+    if (delta.fleet.total === 0) return;
+    this.pending = { fleet: zeroCounters(), devices: new Map() };
+    this.flushing = this.repo.add(delta).catch((err: unknown) => {
+      // Keep the counts for the next attempt.
+      addCounters(this.pending.fleet, delta.fleet);
+      for (const [id, c] of delta.devices) {
+        const into = this.pending.devices.get(id) ?? zeroCounters();
+        addCounters(into, c);
+        this.pending.devices.set(id, into);
+      }
+      throw err;
+    });
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
   }
 
-  close(): Promise<void> {
-    return this.saver.close();
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
   }
 }

@@ -1,10 +1,19 @@
 /**
- * The storage contract of the gateway. Routes and domain modules only see these interfaces; the
- * embedded implementation (lowdb documents + JSONL files in DATA_DIR) lives beside them, and a
- * PostgreSQL one can replace it for multi-instance deployments. Rule for every method: one call is
- * one atomic read-modify-write, so each maps to one SQL statement or transaction — callers never
- * read, decide and write back in separate steps.
+ * The storage contract of the gateway: the Store, the core repositories (devices, nonces,
+ * telemetry) defined here, and the feature repositories each feature defines beside its code
+ * (commands/repo.ts, remote-config/repo.ts, …). Routes and domain modules only see these
+ * interfaces. Rule for every method: one call is one atomic read-modify-write, so each maps to one
+ * SQL statement or transaction — callers never read, decide and write back in separate steps.
  */
+
+import type { AuditRepo } from '../audit/log.ts';
+import type { CommandRepo } from '../commands/repo.ts';
+import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
+import type { EventRepo } from '../events/repo.ts';
+import type { RolloutRepo } from '../ota/rollouts-repo.ts';
+import type { OtaStateRepo } from '../ota/state.ts';
+import type { ConfigRepo } from '../remote-config/repo.ts';
+import type { SecurityStatsRepo } from '../security/stats.ts';
 
 export type KeyMode = 'derived' | 'shared';
 
@@ -38,8 +47,9 @@ export type RotateOutcome = { outcome: 'rotated'; device: DeviceRecord } | { out
 export type ReinstateOutcome = { outcome: 'reinstated'; device: DeviceRecord } | { outcome: 'unknown' } | { outcome: 'not_revoked'; device: DeviceRecord };
 
 export interface DeviceRepo {
-  get(deviceId: string): DeviceRecord | undefined;
-  list(): DeviceRecord[];
+  get(deviceId: string): Promise<DeviceRecord | undefined>;
+  /** Every device, ordered by id. */
+  list(): Promise<DeviceRecord[]>;
   /** Inserts; resolves false (nothing written) if the id exists. */
   create(record: DeviceRecord): Promise<boolean>;
   /** Inserts all or none: resolves with the ids that already exist (then nothing was written). */
@@ -106,14 +116,21 @@ export type Claim =
   | { outcome: 'duplicate'; reply?: StoredReply }
   | { outcome: 'replay'; lastNonce: number };
 
+/** What views need of a device's nonce state: its last accepted nonce and when (last seen). */
+export interface NonceSummary {
+  nonce: number;
+  seen_at: number;
+}
+
 export interface NonceLedger {
   /**
    * The anti-replay check-and-set: fresh if `nonce` is above the device's last accepted nonce;
    * duplicate if it equals it with the same MAC; otherwise replay.
    */
   claim(deviceId: string, nonce: number, mac: string, now: number): Promise<Claim>;
-  get(deviceId: string): NonceState | undefined;
-  all(): ReadonlyMap<string, NonceState>;
+  get(deviceId: string): Promise<NonceSummary | undefined>;
+  /** Every device with nonce state (never the stored replies: this is a fleet-wide read). */
+  all(): Promise<ReadonlyMap<string, NonceSummary>>;
   /** Forgets nonce state for one device or all; returns how many devices were reset. */
   reset(deviceId?: string): Promise<number>;
 }
@@ -160,12 +177,33 @@ export interface TelemetryLog {
   query(deviceId: string, query: TelemetryQuery): Promise<TelemetrySample[]>;
 }
 
+/**
+ * Everything the gateway keeps, one repository per kind of state. Domain modules see only these
+ * interfaces; server/store/embedded (DATA_DIR files) and server/store/postgres implement them, and
+ * tests/store/contract runs one suite against both.
+ */
 export interface Store {
+  /** Which implementation this is, for logs and /health/ready (never a credential). */
+  readonly backend: 'embedded' | 'postgres';
+  /** Where it keeps its state, for logs: a directory, or the database's host/name (no password). */
+  readonly location: string;
   readonly devices: DeviceRepo;
   readonly nonces: NonceLedger;
   readonly sharedMacs: SharedMacRegistry;
   readonly telemetry: TelemetryLog;
-  /** Low-level pieces later features build their own repositories from. */
-  readonly dataDir: string;
+  readonly commands: CommandRepo;
+  readonly config: ConfigRepo;
+  readonly diagnostics: DiagnosticsRepo;
+  readonly events: EventRepo;
+  readonly audit: AuditRepo;
+  readonly otaState: OtaStateRepo;
+  readonly rollouts: RolloutRepo;
+  readonly securityStats: SecurityStatsRepo;
+  /**
+   * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for
+   * a store one gateway owns; for a shared store, only in the gateway holding the job's lease.
+   * Resolves undefined when another gateway holds it.
+   */
+  exclusive<T>(job: string, run: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 }

@@ -64,7 +64,7 @@ export function telemetryRoutes(ctx: AppContext): Hono<AppEnv> {
   const admin = ctx.requireAdmin;
   app.get('/telemetry/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    ctx.registry.require(id);
+    await ctx.registry.require(id);
     const format = c.req.query('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new ValidationError('format must be json or csv', 'invalid_query', { field: 'format' });
     const fromMs = parseTimeBound(c.req.query('from'), 'from');

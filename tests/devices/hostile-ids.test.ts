@@ -72,7 +72,7 @@ test('the OTA security-counter floor of device "constructor" holds like anyone\'
     assert.is(status.security_counter_floor, 5);
   }
   assert.is((await gw.admin('GET', '/ota/status/valueOf')).status, 404, 'an unregistered id is 404, not 500');
-  assert.is(otaOf(gw.ctx).state.device('toString'), undefined);
+  assert.is(await otaOf(gw.ctx).state.device('toString'), undefined);
   await gw.destroy();
   await rm(fx.dir, { recursive: true, force: true });
 });

@@ -253,18 +253,18 @@ test('a replayed chunk request gets the stored answer and runs no chunk bookkeep
   await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '1.0.10' });
   const first = await d.request('GET', '/ota/chunk/meter-1?version=1.0.10&chunk=0');
   const body = Buffer.from(JSON.stringify(first.json));
-  const chunksServed = () => (otaOf(gw.ctx).state.versionCounters()['1.0.10']?.chunks_served ?? 0);
+  const chunksServed = async () => (await otaOf(gw.ctx).state.versionCounters())['1.0.10']?.chunks_served ?? 0;
   const progress = () => otaOf(gw.ctx).state.session('meter-1');
-  const servedBefore = chunksServed();
-  const sessionBefore = JSON.stringify(progress());
+  const servedBefore = await chunksServed();
+  const sessionBefore = JSON.stringify(await progress());
   for (let i = 0; i < 3; i++) {
     const path = '/ota/chunk/meter-1?version=1.0.10&chunk=0';
     const again = await gw.deviceRequest('meter-1', d.key, d.nonce, 'GET', path);
     assert.is(again.status, 200);
     assert.ok(Buffer.from(await again.arrayBuffer()).equals(body), 'byte-identical stored reply');
   }
-  assert.is(chunksServed(), servedBefore);
-  assert.is(JSON.stringify(progress()), sessionBefore, 'session bookkeeping untouched');
+  assert.is(await chunksServed(), servedBefore);
+  assert.is(JSON.stringify(await progress()), sessionBefore, 'session bookkeeping untouched');
 });
 
 test('complete: failures with the C client shape, repeated reports not double-counted, 409 without session or version', async () => {

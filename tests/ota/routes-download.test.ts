@@ -134,8 +134,8 @@ test('signed device download: binding signature, retransmission gets the origina
   const { res, bytes } = await d.download(URL_, { range: 'bytes=0-1023' }); // checks the binding signature
   assert.is(res.status, 206);
   assert.ok(bytes.equals(img.encrypted.subarray(0, 1024)));
-  const served = () => ((otaOf(gw.ctx).state.versionCounters()['1.0.5'] ?? { download_bytes: 0 }) as { download_bytes: number }).download_bytes;
-  const before = served();
+  const served = async () => ((await otaOf(gw.ctx).state.versionCounters())['1.0.5'] ?? { download_bytes: 0 }).download_bytes;
+  const before = await served();
   // An exact retransmission (same nonce, same signature) gets the stored answer: the same extent,
   // the same signature, even with another Range header (it is not signed), and no bookkeeping again.
   for (const range of ['bytes=0-1023', 'bytes=5000-90000']) {
@@ -146,7 +146,7 @@ test('signed device download: binding signature, retransmission gets the origina
     assert.is(again.headers.get('x-signature'), res.headers.get('x-signature'));
     assert.ok(Buffer.from(await again.arrayBuffer()).equals(bytes));
   }
-  assert.is(served(), before, 'a retransmission is not counted as a second download');
+  assert.is(await served(), before, 'a retransmission is not counted as a second download');
   // A lower nonce is a replay.
   const old = await gw.app.request(URL_, { headers: { ...signRequestHeaders(d.key, d.id, d.nonce - 1 || 0, 'GET', URL_) } });
   assert.is(old.status, 401);

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EmbeddedStore } from '../../server/store/embedded/index.ts';
 import { samples, startTestGateway } from '../helpers/gateway.ts';
 
 /** Nonces of every batch line in a device's day files, read from the files themselves. */
@@ -90,7 +91,7 @@ test('a retransmission of an upload in flight is never stored twice, even after 
   // 5xx and gives its claim back; A re-sent byte for byte used to be accepted as new.
   const gw = await startTestGateway();
   const key = await gw.register('m');
-  const log = gw.ctx.store.telemetry;
+  const log = (gw.ctx.store as EmbeddedStore).telemetry;
   const original = log.appendWithNonce.bind(log);
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));

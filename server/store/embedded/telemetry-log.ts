@@ -14,12 +14,12 @@
  */
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { ByteRun } from './byte-run.ts';
 import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
-import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from './types.ts';
+import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from '../types.ts';
 
 const DAY_MS = 86_400_000;
 /**

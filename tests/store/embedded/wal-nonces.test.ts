@@ -7,15 +7,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStore, type EmbeddedStore, type Claim, type TelemetryBatch } from '../../server/store/index.ts';
-import { walFileName } from '../../server/store/telemetry-wal.ts';
-import { tempDir } from '../helpers/gateway.ts';
+import type { Claim, TelemetryBatch } from '../../../server/store/index.ts';
+import { openEmbeddedStore, type EmbeddedStore } from '../../../server/store/embedded/index.ts';
+import { walFileName } from '../../../server/store/embedded/telemetry-wal.ts';
+import { tempDir } from '../../helpers/gateway.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ALL = { limit: 1_000_000 };
 
 /** Background flushes and checkpoints never run on their own: the test decides what is on disk. */
-const open = (dir: string) => openStore(dir, { fsync: true, telemetry: { flushMs: 1e9, checkpointMs: 1e9 } });
+const open = (dir: string) => openEmbeddedStore(dir, { fsync: true, telemetry: { flushMs: 1e9, checkpointMs: 1e9 } });
 
 function batch(nonce: number): TelemetryBatch {
   return { received_at: T0 + nonce, nonce, method: 'plain', samples: [{ timestamp: 1_763_900_000 + nonce, power: nonce }] };
@@ -42,7 +43,7 @@ test('an upload is one durable write: its nonce is only in the WAL line, and a c
   // crashed: abandoned without close()
 
   const store = await open(dir);
-  assert.is(store.nonces.get('m1')?.nonce, 5);
+  assert.is(store.nonces.state('m1')?.nonce, 5);
   assert.equal(await store.nonces.claim('m1', 5, 'aa', T0 + 99), { outcome: 'duplicate', reply: undefined });
   assert.equal(await store.nonces.claim('m1', 5, 'bb', T0 + 99), { outcome: 'replay', lastNonce: 5 });
   assert.equal(await store.nonces.claim('m1', 4, 'aa', T0 + 99), { outcome: 'replay', lastNonce: 5 });
@@ -58,7 +59,7 @@ test('a torn WAL line (fsync never finished, never acknowledged) brings back nei
   await upload(crashed, 'm1', 5);
   await appendFile(join(dir, 'telemetry-wal', walFileName(1)), '{"d":"m1","day":"2026-11-23","n":{"nonce":6,"mac":"x","seen_at":1},"s":[{"timest');
   const store = await open(dir);
-  assert.is(store.nonces.get('m1')?.nonce, 5);
+  assert.is(store.nonces.state('m1')?.nonce, 5);
   assert.is((await store.telemetry.query('m1', ALL)).length, 1);
   fresh(await store.nonces.claim('m1', 6, 'mac6', T0)).abort();
   await store.close();
@@ -76,8 +77,8 @@ test('a checkpoint journals the newest WAL-carried state of each device before d
   assert.equal(lines.map((l) => [l.d, l.s.nonce]).sort(), [['m1', 6], ['m2', 1]]);
 
   const store = await open(dir);
-  assert.is(store.nonces.get('m1')?.nonce, 6);
-  assert.is(store.nonces.get('m2')?.nonce, 1);
+  assert.is(store.nonces.state('m1')?.nonce, 6);
+  assert.is(store.nonces.state('m2')?.nonce, 1);
   assert.is((await store.telemetry.query('m1', ALL)).length, 2);
   await store.close();
 });
@@ -88,7 +89,7 @@ test('recovery keeps the newer of the journal and the WAL (a signed request jour
   await upload(crashed, 'm1', 8);
   await fresh(await crashed.nonces.claim('m1', 10, 'poll', T0)).commit({ status: 200, body: 'e30=' });
   const store = await open(dir);
-  assert.is(store.nonces.get('m1')?.nonce, 10);
+  assert.is(store.nonces.state('m1')?.nonce, 10);
   assert.equal(await store.nonces.claim('m1', 10, 'poll', T0), { outcome: 'duplicate', reply: { status: 200, body: 'e30=' } });
   await store.close();
 });
@@ -102,13 +103,13 @@ test('a nonce reset is not undone by a WAL recovered after a crash', async () =>
   await upload(crashed, 'm2', 101); // a WAL generation newer than the reset
 
   const store = await open(dir);
-  assert.is(store.nonces.get('m1'), undefined, 'the rebooted device may start from 1 again');
-  assert.is(store.nonces.get('m2')?.nonce, 101);
+  assert.is(store.nonces.state('m1'), undefined, 'the rebooted device may start from 1 again');
+  assert.is(store.nonces.state('m2')?.nonce, 101);
   await upload(store, 'm1', 1);
   assert.is((await store.telemetry.query('m1', ALL)).length, 2, 'the samples themselves are kept');
   assert.is(await store.nonces.reset(), 2);
   const again = await open(dir);
-  assert.is(again.nonces.all().size, 0);
+  assert.is((await again.nonces.all()).size, 0);
   await again.close();
 });
 
@@ -126,9 +127,9 @@ test('a reset waits for the device\'s claim in flight and holds its new claims b
   assert.not.ok(laterSettled, 'a new claim of the device waits for the reset');
   await inFlight.commitWithTelemetry(batch(7));
   assert.is(await reset, 1);
-  assert.is(store.nonces.get('m1'), undefined);
+  assert.is(store.nonces.state('m1'), undefined);
   fresh(await later).abort();
-  assert.is(store.nonces.get('m2')?.nonce, 1);
+  assert.is(store.nonces.state('m2')?.nonce, 1);
   await store.close();
 });
 

@@ -2,8 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppendWriter, parseJsonLines } from '../../server/store/append-writer.ts';
-import { tempDir } from '../helpers/gateway.ts';
+import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
+import { tempDir } from '../../helpers/gateway.ts';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
 

@@ -26,7 +26,7 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines, PRIVATE_DIR_MODE } from './append-writer.ts';
 import { isBatchLine, type BatchLine } from './telemetry-lines.ts';
-import type { NonceState, TelemetrySample } from './types.ts';
+import type { NonceState, TelemetrySample } from '../types.ts';
 
 export interface WalRecord {
   d: string;

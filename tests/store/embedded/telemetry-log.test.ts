@@ -2,10 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, open, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { batchSamples, JsonlTelemetryLog, type TelemetryLogOptions } from '../../server/store/telemetry-log.ts';
-import { walFileName } from '../../server/store/telemetry-wal.ts';
-import type { TelemetryBatch, TelemetrySample } from '../../server/store/types.ts';
-import { tempDir } from '../helpers/gateway.ts';
+import { batchSamples, JsonlTelemetryLog, type TelemetryLogOptions } from '../../../server/store/embedded/telemetry-log.ts';
+import { walFileName } from '../../../server/store/embedded/telemetry-wal.ts';
+import type { TelemetryBatch, TelemetrySample } from '../../../server/store/types.ts';
+import { tempDir } from '../../helpers/gateway.ts';
 
 const DAY1 = Date.UTC(2026, 10, 20, 12, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 0, 0, 1);

@@ -13,7 +13,7 @@
  *
  *   {"timestamp":<n>,"received_at":<ms>,"nonce":<u32>,"method":"...","values":{<field>: <number>, ...}}
  */
-import type { SampleRecord, TelemetryBatch, TelemetrySample } from './types.ts';
+import type { SampleRecord, TelemetryBatch, TelemetrySample } from '../types.ts';
 
 export interface BatchLine {
   received_at: number;

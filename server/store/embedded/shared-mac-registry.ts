@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJsonLines, type AppendWriter } from './append-writer.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import type { SharedMacRegistry } from './types.ts';
+import type { SharedMacRegistry } from '../types.ts';
 
 interface Line {
   f: string;

@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppendWriter } from '../../server/store/append-writer.ts';
-import { FileNonceLedger } from '../../server/store/nonce-ledger.ts';
-import { tempDir } from '../helpers/gateway.ts';
+import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { FileNonceLedger } from '../../../server/store/embedded/nonce-ledger.ts';
+import { tempDir } from '../../helpers/gateway.ts';
 
 async function open(dir: string) {
   const writer = new AppendWriter({ fsync: false });
@@ -34,14 +34,14 @@ test('state survives reopening; a torn journal line is ignored', async () => {
   await writer.close();
   await appendFile(join(dir, 'nonces.jsonl'), '{"d":"d","s":{"nonce":99');
   ({ ledger, writer } = await open(dir));
-  assert.is(ledger.get('d')?.nonce, 3);
+  assert.is(ledger.state('d')?.nonce, 3);
   assert.is((await ledger.claim('d', 3, 'other', 9)).outcome, 'replay');
   const c = await ledger.claim('d', 4, 'm4', 10);
   if (c.outcome === 'fresh') await c.commit();
   await writer.close();
   // the torn line was isolated by a newline, so the next line parses
   ({ ledger, writer } = await open(dir));
-  assert.is(ledger.get('d')?.nonce, 4);
+  assert.is(ledger.state('d')?.nonce, 4);
   await writer.close();
 });
 
@@ -95,12 +95,12 @@ test('reset forgets one device or all, durably', async () => {
   assert.is(await ledger.reset('a'), 1);
   await writer.close();
   ({ ledger, writer } = await open(dir));
-  assert.is(ledger.get('a'), undefined);
-  assert.is(ledger.get('b')?.nonce, 10);
+  assert.is(ledger.state('a'), undefined);
+  assert.is(ledger.state('b')?.nonce, 10);
   assert.is(await ledger.reset(), 1);
   await writer.close();
   ({ ledger, writer } = await open(dir));
-  assert.is(ledger.all().size, 0);
+  assert.is((await ledger.all()).size, 0);
   await writer.close();
 });
 
@@ -121,7 +121,7 @@ test('compaction folds the journal into the snapshot without losing state', asyn
   const journal = await readFile(join(dir, 'nonces.jsonl'), 'utf8');
   assert.ok(journal.split('\n').length < 20_000, 'journal was compacted');
   ({ ledger, writer } = await open(dir));
-  for (const id of ids) assert.is(ledger.get(id)?.nonce, 420, id);
+  for (const id of ids) assert.is(ledger.state(id)?.nonce, 420, id);
   await writer.close();
 });
 

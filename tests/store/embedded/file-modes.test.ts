@@ -9,10 +9,10 @@ import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { FakeClock } from '../../server/clock.ts';
-import { createGateway } from '../../server/app.ts';
-import { diag, SimDevice } from '../control-plane/device.ts';
-import { samples, startTestGateway, tempDir, testConfig } from '../helpers/gateway.ts';
+import { FakeClock } from '../../../server/clock.ts';
+import { createGateway } from '../../../server/app.ts';
+import { diag, SimDevice } from '../../control-plane/device.ts';
+import { samples, startTestGateway, tempDir, testConfig } from '../../helpers/gateway.ts';
 
 async function walk(dir: string): Promise<{ path: string; mode: number; dir: boolean }[]> {
   const out: { path: string; mode: number; dir: boolean }[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ByteRun } from '../../server/store/byte-run.ts';
+import { ByteRun } from '../../../server/store/embedded/byte-run.ts';
 
 test('appended chunks come back in order, across growth, byte for byte', () => {
   const run = new ByteRun(Buffer.from('first\n'));

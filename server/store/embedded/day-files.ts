@@ -6,8 +6,8 @@
  */
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppendWriter } from '../store/append-writer.ts';
-import { parseJsonLines } from '../store/append-writer.ts';
+import type { AppendWriter } from './append-writer.ts';
+import { parseJsonLines } from './append-writer.ts';
 
 export const DAY_MS = 86_400_000;
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;

@@ -1,5 +1,5 @@
 /**
- * Diagnostics storage: append-only JSONL per device per UTC day
+ * The embedded DiagnosticsRepo: append-only JSONL per device per UTC day
  * (`DATA_DIR/diagnostics/<device>/<YYYY-MM-DD>.jsonl`), day files past DIAGNOSTICS_RETENTION_DAYS
  * deleted at start and hourly. Summaries (entry counts, each device's latest report and applied
  * config version) come from a small index kept in memory and saved every few seconds
@@ -9,12 +9,13 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DAY_MS, dayFile, dayOf, listDays, pruneDays, readDay, readRange } from '../audit/day-files.ts';
-import type { AppendWriter } from '../store/append-writer.ts';
-import { getOwn, setOwn } from '../control-plane/own.ts';
-import { JsonDocument } from '../store/json-document.ts';
-import { PeriodicSave } from '../store/periodic-save.ts';
-import type { DiagnosticsRecord } from './schema.ts';
+import { DAY_MS, dayFile, dayOf, listDays, pruneDays, readDay, readRange } from './day-files.ts';
+import type { AppendWriter } from './append-writer.ts';
+import { getOwn, setOwn } from '../../control-plane/own.ts';
+import { JsonDocument } from './json-document.ts';
+import { PeriodicSave } from './periodic-save.ts';
+import type { Applied, DiagnosticsOverview, DiagnosticsRepo } from '../../diagnostics/repo.ts';
+import type { DiagnosticsRecord } from '../../diagnostics/schema.ts';
 
 interface DayStat {
   count: number;
@@ -32,7 +33,7 @@ interface IndexDoc {
   devices: Record<string, DeviceIndex>;
 }
 
-export class DiagnosticsStore {
+export class FileDiagnosticsRepo implements DiagnosticsRepo {
   readonly root: string;
   /** The index is derived from the day files (reconciled at start), so it is saved periodically. */
   private readonly saver: PeriodicSave<IndexDoc>;
@@ -48,9 +49,9 @@ export class DiagnosticsStore {
     this.saver = new PeriodicSave(doc, flushMs);
   }
 
-  static async open(dataDir: string, writer: AppendWriter, retentionDays: number, now: number, flushMs = 5000): Promise<DiagnosticsStore> {
+  static async open(dataDir: string, writer: AppendWriter, retentionDays: number, now: number, flushMs = 5000): Promise<FileDiagnosticsRepo> {
     const doc = await JsonDocument.open<IndexDoc>(join(dataDir, 'diagnostics-index.json'), { devices: {} });
-    const store = new DiagnosticsStore(doc, dataDir, writer, retentionDays, flushMs);
+    const store = new FileDiagnosticsRepo(doc, dataDir, writer, retentionDays, flushMs);
     await store.prune(now);
     await store.reconcile();
     return store;
@@ -107,7 +108,6 @@ export class DiagnosticsStore {
     await this.flush();
   }
 
-  /** Appends one report; resolves once durable. */
   async append(deviceId: string, record: DiagnosticsRecord): Promise<void> {
     const line = JSON.stringify(record) + '\n';
     const day = dayOf(Date.parse(record.at));
@@ -122,22 +122,26 @@ export class DiagnosticsStore {
     this.saver.markDirty();
   }
 
-  latest(deviceId: string): DiagnosticsRecord | undefined {
+  async latest(deviceId: string): Promise<DiagnosticsRecord | undefined> {
     return getOwn(this.doc.data.devices, deviceId)?.latest ?? undefined;
   }
 
-  applied(deviceId: string): { version: number; at: number } | undefined {
+  async applied(deviceId: string): Promise<Applied | undefined> {
     return getOwn(this.doc.data.devices, deviceId)?.applied ?? undefined;
   }
 
-  /** Every reporting device with its entry count and latest report. */
-  overview(): { device_id: string; entries: number; latest: DiagnosticsRecord | null }[] {
+  async appliedAll(): Promise<ReadonlyMap<string, Applied>> {
+    const out = new Map<string, Applied>();
+    for (const [id, e] of Object.entries(this.doc.data.devices)) if (e.applied) out.set(id, e.applied);
+    return out;
+  }
+
+  async overview(): Promise<DiagnosticsOverview[]> {
     return Object.entries(this.doc.data.devices)
       .map(([device_id, e]) => ({ device_id, entries: Object.values(e.days).reduce((n, d) => n + d.count, 0), latest: e.latest }))
       .sort((a, b) => a.device_id.localeCompare(b.device_id));
   }
 
-  /** Newest first. A report stored twice (re-sent after a crash, same nonce) is returned once. */
   async recent(deviceId: string, limit: number): Promise<DiagnosticsRecord[]> {
     const seen = new Set<number>();
     return readRange<DiagnosticsRecord>(join(this.root, deviceId), {
@@ -152,7 +156,6 @@ export class DiagnosticsStore {
     });
   }
 
-  /** Deletes day files past retention; returns how many. */
   async prune(now: number): Promise<number> {
     const cutoff = now - this.retentionDays * DAY_MS;
     const cutoffDay = dayOf(cutoff);

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { JsonDocument } from './json-document.ts';
 import type { WalNonceStates } from './telemetry-wal.ts';
-import type { Claim, NonceLedger, NonceState, StoredReply, TelemetryBatch } from './types.ts';
+import type { Claim, NonceLedger, NonceState, NonceSummary, StoredReply, TelemetryBatch } from '../types.ts';
 
 /** The telemetry log's side of WAL-carried nonce states (JsonlTelemetryLog). */
 export interface NonceCarryingLog {
@@ -104,12 +104,17 @@ export class FileNonceLedger implements NonceLedger {
     this.wal = log;
   }
 
-  get(deviceId: string): NonceState | undefined {
+  async get(deviceId: string): Promise<NonceSummary | undefined> {
     return this.committed.get(deviceId);
   }
 
-  all(): ReadonlyMap<string, NonceState> {
+  async all(): Promise<ReadonlyMap<string, NonceSummary>> {
     return this.committed;
+  }
+
+  /** The full durable state, reply included (tests and the WAL recovery check it). */
+  state(deviceId: string): NonceState | undefined {
+    return this.committed.get(deviceId);
   }
 
   async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<Claim> {

@@ -11,8 +11,8 @@
  */
 import { readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseJsonLines, type AppendWriter } from '../store/append-writer.ts';
-import { JsonDocument } from '../store/json-document.ts';
+import { parseJsonLines, type AppendWriter } from './append-writer.ts';
+import { JsonDocument } from './json-document.ts';
 
 interface Line<V> {
   k: string;

@@ -9,10 +9,10 @@
  * costs nothing (devices resume from their own verified state, sessions.ts).
  */
 import { join } from 'node:path';
-import type { Logger } from '../logger.ts';
-import { idTable } from '../store/id-table.ts';
-import { JsonDocument } from '../store/json-document.ts';
-import { afterChunk, decideOpen, finishSession, newSession, requireChunkSession, type OtaSession, type SessionImage } from './sessions.ts';
+import type { Logger } from '../../logger.ts';
+import { idTable } from './id-table.ts';
+import { JsonDocument } from './json-document.ts';
+import { afterChunk, decideOpen, finishSession, newSession, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
 import {
   ZERO_COUNTERS,
   emptyDeviceState,
@@ -22,7 +22,7 @@ import {
   type OpenOutcome,
   type OtaStateRepo,
   type VersionCounters,
-} from './state.ts';
+} from '../../ota/state.ts';
 
 interface StateDoc {
   devices: Record<string, DeviceOtaState>;
@@ -55,25 +55,29 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
     return new LowdbOtaStateRepo(doc, logger);
   }
 
-  device(deviceId: string): DeviceOtaState | undefined {
+  async device(deviceId: string): Promise<DeviceOtaState | undefined> {
     return this.doc.data.devices[deviceId];
   }
 
-  devices(): DeviceOtaState[] {
+  async devices(): Promise<DeviceOtaState[]> {
     return Object.values(this.doc.data.devices);
   }
 
-  session(deviceId: string): OtaSession | undefined {
+  async session(deviceId: string): Promise<OtaSession | undefined> {
+    return this.peekSession(deviceId);
+  }
+
+  private peekSession(deviceId: string): OtaSession | undefined {
     return this.hotSessions.get(deviceId) ?? this.doc.data.sessions[deviceId];
   }
 
-  sessions(): OtaSession[] {
+  async sessions(): Promise<OtaSession[]> {
     const all = idTable(this.doc.data.sessions);
     for (const [id, s] of this.hotSessions) all[id] = s;
     return Object.values(all);
   }
 
-  versionCounters(): Record<string, VersionCounters> {
+  async versionCounters(): Promise<Record<string, VersionCounters>> {
     const out = idTable<VersionCounters>();
     for (const [v, c] of Object.entries(this.doc.data.versions)) out[v] = { ...c };
     for (const [v, delta] of this.hotCounters) out[v] = add(out[v] ?? { ...ZERO_COUNTERS }, delta);
@@ -118,8 +122,8 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
     });
   }
 
-  recordChunk(deviceId: string, version: string, chunkRoot: string, index: number, bytes: number, now: number): OtaSession {
-    const session = requireChunkSession(this.session(deviceId), version, chunkRoot);
+  async recordChunk(deviceId: string, version: string, chunkRoot: string, index: number, bytes: number, now: number): Promise<OtaSession> {
+    const session = requireChunkSession(this.peekSession(deviceId), version, chunkRoot);
     const next = afterChunk(session, index, bytes, now);
     this.hotSessions.set(deviceId, next);
     this.addHot(version, { chunks_served: 1, chunk_bytes: bytes });

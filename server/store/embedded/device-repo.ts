@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { JsonDocument } from './json-document.ts';
-import { reinstated, rotated } from './device-records.ts';
+import { reinstated, rotated } from '../device-records.ts';
 import { idTable } from './id-table.ts';
-import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome } from './types.ts';
+import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome } from '../types.ts';
 
 interface DevicesDoc {
   devices: Record<string, DeviceRecord>;
@@ -22,16 +22,20 @@ export class LowdbDeviceRepo implements DeviceRepo {
     return new LowdbDeviceRepo(await JsonDocument.open<DevicesDoc>(join(dataDir, 'devices.json'), { devices: {} }));
   }
 
-  get(deviceId: string): DeviceRecord | undefined {
+  async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    return this.peek(deviceId);
+  }
+
+  private peek(deviceId: string): DeviceRecord | undefined {
     return Object.hasOwn(this.doc.data.devices, deviceId) ? this.doc.data.devices[deviceId] : undefined;
   }
 
-  list(): DeviceRecord[] {
+  async list(): Promise<DeviceRecord[]> {
     return Object.values(this.doc.data.devices).sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
   }
 
   create(record: DeviceRecord): Promise<boolean> {
-    if (this.get(record.device_id)) return Promise.resolve(false);
+    if (this.peek(record.device_id)) return Promise.resolve(false);
     return this.doc.mutate((d) => {
       d.devices[record.device_id] = record;
       return true;
@@ -39,7 +43,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
-    const existing = records.filter((r) => this.get(r.device_id)).map((r) => r.device_id);
+    const existing = records.filter((r) => this.peek(r.device_id)).map((r) => r.device_id);
     if (existing.length > 0) return existing;
     await this.doc.mutate((d) => {
       for (const r of records) d.devices[r.device_id] = r;
@@ -48,7 +52,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   async rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome> {
-    const current = this.get(deviceId);
+    const current = this.peek(deviceId);
     if (!current) return { outcome: 'unknown' };
     if (current.revoked_at) return { outcome: 'revoked' };
     const next: DeviceRecord = rotated(current, now, graceMs);
@@ -59,7 +63,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
-    const current = this.get(deviceId);
+    const current = this.peek(deviceId);
     if (!current) return Promise.resolve(undefined);
     if (current.revoked_at) return Promise.resolve(current);
     return this.doc.mutate((d) => {
@@ -70,7 +74,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   async reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
-    const current = this.get(deviceId);
+    const current = this.peek(deviceId);
     if (!current) return { outcome: 'unknown' };
     if (!current.revoked_at) return { outcome: 'not_revoked', device: current };
     const next = reinstated(current, now);
@@ -81,7 +85,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {
-    const current = this.get(deviceId);
+    const current = this.peek(deviceId);
     if (!current || current.key_mode !== 'shared' || current.psk_bound_at) return;
     await this.doc.mutate((d) => {
       d.devices[deviceId] = { ...current, psk_bound_at: new Date(now).toISOString() };

@@ -1,0 +1,99 @@
+/**
+ * Opens the embedded store in DATA_DIR: lowdb documents for records, JSONL for time series and
+ * the nonce journal, group-committed by one AppendWriter. One gateway process owns a DATA_DIR, so
+ * every background job runs here (`exclusive` just runs it).
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { silentLogger, type Logger } from '../../logger.ts';
+import type { Store } from '../types.ts';
+import { AppendWriter, PRIVATE_DIR_MODE } from './append-writer.ts';
+import { FileAuditRepo } from './audit-repo.ts';
+import { JournalCommandRepo } from './command-repo.ts';
+import { LowdbConfigRepo } from './config-repo.ts';
+import { LowdbDeviceRepo } from './device-repo.ts';
+import { FileDiagnosticsRepo } from './diagnostics-repo.ts';
+import { FileEventRepo } from './event-repo.ts';
+import { FileNonceLedger } from './nonce-ledger.ts';
+import { LowdbOtaStateRepo } from './ota-state-repo.ts';
+import { LowdbRolloutRepo } from './rollout-repo.ts';
+import { FileSecurityStatsRepo } from './security-stats-repo.ts';
+import { FileSharedMacRegistry } from './shared-mac-registry.ts';
+import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
+
+export interface EmbeddedStoreOptions {
+  fsync: boolean;
+  logger?: Logger;
+  /** Epoch ms at open (tests pass a fake clock's). */
+  now?: number;
+  /** How long a raw fleet-key MAC stays bound to the shared device that used it first. */
+  sharedMacWindowMs?: number;
+  diagnosticsRetentionDays?: number;
+  eventsRetentionDays?: number;
+  /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
+  telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
+}
+
+export interface EmbeddedStore extends Store {
+  readonly backend: 'embedded';
+  readonly dataDir: string;
+  /** The group-commit appender every JSONL file here goes through. */
+  readonly writer: AppendWriter;
+  readonly nonces: FileNonceLedger;
+  readonly telemetry: JsonlTelemetryLog;
+}
+
+export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+  const now = options.now ?? Date.now();
+  const logger = options.logger;
+  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o077) !== 0) {
+    logger?.warn(
+      { data_dir: dataDir, mode: (mode & 0o777).toString(8) },
+      'DATA_DIR is readable by group or others (device ids, telemetry, nonce state): chmod 700 it',
+    );
+  }
+  const writer = new AppendWriter({ fsync: options.fsync });
+  const [devices, nonces, sharedMacs] = await Promise.all([
+    LowdbDeviceRepo.open(dataDir),
+    FileNonceLedger.open(dataDir, writer),
+    FileSharedMacRegistry.open(dataDir, writer, options.sharedMacWindowMs ?? 86_400_000, now),
+  ]);
+  // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
+  const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
+  nonces.carryNoncesIn(telemetry);
+  const [commands, config, diagnostics, events, otaState, rollouts, securityStats] = await Promise.all([
+    JournalCommandRepo.open(dataDir, writer),
+    LowdbConfigRepo.open(dataDir, now),
+    FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
+    FileEventRepo.open(dataDir, writer, options.eventsRetentionDays ?? 365),
+    LowdbOtaStateRepo.open(dataDir, logger ?? silentLogger()),
+    LowdbRolloutRepo.open(dataDir),
+    FileSecurityStatsRepo.open(dataDir),
+  ]);
+  return {
+    backend: 'embedded',
+    location: dataDir,
+    dataDir,
+    writer,
+    devices,
+    nonces,
+    sharedMacs,
+    telemetry,
+    commands,
+    config,
+    diagnostics,
+    events,
+    audit: new FileAuditRepo(dataDir, writer),
+    otaState,
+    rollouts,
+    securityStats,
+    exclusive: async (_job, run) => run(),
+    close: async () => {
+      await otaState.close();
+      await diagnostics.close();
+      await telemetry.close();
+      await writer.close();
+    },
+  };
+}
