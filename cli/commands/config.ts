@@ -48,7 +48,7 @@ function describeDefaults(d: DefaultsAnswer): string {
   return `${head}\n${fieldsTable(d.config, (k) => (k in d.values ? 'fleet' : 'built-in'))}`;
 }
 
-function describeDevice(c: DeviceConfigAnswer, d: DefaultsAnswer): string {
+function describeDeviceConfig(c: DeviceConfigAnswer, d: DefaultsAnswer): string {
   const applied =
     c.applied_version === null ? 'never reported' : `${c.applied_version} (reported ${ago(c.applied_reported_at)})`;
   const head = keyValues([
@@ -68,7 +68,7 @@ async function printTarget(opts: AdminOptions, t: string, answer?: Record<string
     answer ? Promise.resolve(answer as unknown as DeviceConfigAnswer) : adminRequest<Answer<DeviceConfigAnswer>>(opts, 'GET', `/config/${seg(t)}`),
     adminRequest<Answer<DefaultsAnswer>>(opts, 'GET', '/config/defaults'),
   ]);
-  show(opts, c, () => describeDevice(c, d));
+  show(opts, c, () => describeDeviceConfig(c, d));
 }
 
 export function configCommand(program: Command): void {

@@ -8,6 +8,7 @@ import { adminRequest, seg } from '../admin-client.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { adminOptions, examples, parseNumberFlag, parseUintFlag, type AdminOptions } from '../options.ts';
 import { ago, bytes, keyValues, percent, shortTime, show, table } from '../output.ts';
+import { checkId } from './device.ts';
 import type { Answer, RolloutView, SessionView } from './views.ts';
 
 interface ImageView {
@@ -115,7 +116,7 @@ export function otaCommand(program: Command): void {
   ]);
   sessions.action(async (device: string | undefined, opts: AdminOptions) => {
     if (device !== undefined) {
-      const s = await adminRequest<Answer<Record<string, unknown> & { session: SessionView | null }>>(opts, 'GET', `/ota/status/${seg(device)}`);
+      const s = await adminRequest<Answer<Record<string, unknown> & { session: SessionView | null }>>(opts, 'GET', `/ota/status/${seg(checkId(device))}`);
       return show(opts, s, () => {
         const head = keyValues([
           ['device', s.device_id],
