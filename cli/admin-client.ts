@@ -1,56 +1,133 @@
 /**
- * A small client for the gateway's admin API, used by CLI commands. The token comes from
- * ADMIN_TOKEN, else KEYS_DIR/admin_token (what the gateway generates on first start).
+ * The CLI's client for a gateway's admin API. The gateway is `--url`, else $FLEETGATE_URL, else
+ * http://127.0.0.1:5001. The token is `--token`, else $FLEETGATE_TOKEN; for a gateway on this
+ * machine (a loopback URL) it falls back to the admin_token file the gateway writes on first
+ * start (`--keys-dir`, else $KEYS_DIR, else ./keys), so the README walkthrough needs no export.
+ * That file is never sent to another host. ADMIN_TOKEN and PORT are not read: they configure the
+ * gateway process, not the admin's client.
+ * Every failure becomes one CliError: unreachable, timed out or an error answer → exit 4 (remote),
+ * a bad URL or no token → exit 2 (usage).
  */
-import { readAdminTokenFile } from '../server/admin-token.ts';
 import { CliError, ExitCode } from './errors.ts';
+import { httpRequest, HttpFailure, type HttpAnswer } from './http.ts';
+import { keysDir, type AdminOptions } from './options.ts';
 
-export interface AdminOptions {
-  url?: string;
-  token?: string;
-  keysDir?: string;
-}
+export const DEFAULT_URL = 'http://127.0.0.1:5001';
+const TIMEOUT_MS = 60_000;
 
-export async function adminToken(opts: AdminOptions): Promise<string> {
-  const token = opts.token || process.env.ADMIN_TOKEN || (await readAdminTokenFile(opts.keysDir || process.env.KEYS_DIR || 'keys'));
-  if (!token) throw new CliError('no admin token: set ADMIN_TOKEN or start the gateway once to create keys/admin_token', ExitCode.usage);
-  return token;
-}
-
-export function gatewayUrl(opts: AdminOptions): string {
-  return (opts.url ?? process.env.FLEETGATE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 5001}`).replace(/\/+$/, '');
-}
-
-export async function adminRequest(opts: AdminOptions, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const url = gatewayUrl(opts) + path;
-  const token = await adminToken(opts);
-  let res: Response;
+export function gatewayUrl(opts: AdminOptions): URL {
+  const raw = opts.url || process.env.FLEETGATE_URL || DEFAULT_URL;
+  let url: URL;
   try {
-    res = await fetch(url, {
+    url = new URL(raw);
+  } catch {
+    throw new CliError(`--url must be an http:// or https:// URL, got "${raw}"`, ExitCode.usage);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--url must be an http:// or https:// URL, got "${raw}"`, ExitCode.usage);
+  return url;
+}
+
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export async function adminToken(opts: AdminOptions, url: URL): Promise<string> {
+  const given = opts.token || process.env.FLEETGATE_TOKEN;
+  if (given) return given;
+  if (isLoopback(url)) {
+    const { readAdminTokenFile } = await import('../server/admin-token.ts');
+    const fromFile = await readAdminTokenFile(keysDir(opts.keysDir));
+    if (fromFile) return fromFile;
+  }
+  throw new CliError(
+    `no admin token for ${url.origin}: pass --token or set FLEETGATE_TOKEN` +
+      (isLoopback(url) ? ` (no admin_token in ${keysDir(opts.keysDir)} either)` : ''),
+    ExitCode.usage,
+  );
+}
+
+/** The path under the gateway's base URL (which may itself have a path, e.g. behind a proxy). */
+function endpoint(base: URL, path: string): URL {
+  const url = new URL(base.href);
+  url.pathname = base.pathname.replace(/\/+$/, '') + path.replace(/\?.*$/, '');
+  url.search = path.includes('?') ? path.slice(path.indexOf('?')) : '';
+  return url;
+}
+
+/** A query string from the values that are set: `?a=1&b=x`, or '' when none is. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Path segment from user input: ids and versions are checked by the gateway, never spliced raw. */
+export function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+async function send(opts: AdminOptions, method: string, path: string, body: unknown): Promise<HttpAnswer> {
+  const base = gatewayUrl(opts);
+  const token = await adminToken(opts, base);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'user-agent': 'fleetgate-cli' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: HttpAnswer;
+  try {
+    res = await httpRequest(endpoint(base, path), {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      timeoutMs: TIMEOUT_MS,
     });
   } catch (err) {
-    throw new CliError(`cannot reach the gateway at ${gatewayUrl(opts)}: ${(err as Error).cause ?? (err as Error).message}`, ExitCode.remote);
+    const reason = err instanceof HttpFailure ? err.reason : String(err);
+    throw new CliError(`cannot reach the gateway at ${base.origin}: ${reason}`, ExitCode.remote);
   }
-  const text = await res.text();
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new CliError(`gateway answered ${res.status} with a non-JSON body`, ExitCode.remote);
-  }
-  if (!res.ok) {
-    const error = json.error as { code?: string; message?: string } | undefined;
-    throw new CliError(`gateway answered ${res.status} ${error?.code ?? ''}: ${error?.message ?? text}`, ExitCode.remote);
-  }
-  return json;
+  if (res.status >= 400) throw answerError(res, base);
+  return res;
 }
 
-export function addAdminOptions<T extends import('commander').Command>(cmd: T): T {
-  return cmd
-    .option('--url <url>', 'gateway base URL (default FLEETGATE_URL or http://127.0.0.1:$PORT|5001)')
-    .option('--token <token>', 'admin token (default ADMIN_TOKEN or KEYS_DIR/admin_token)')
-    .option('--keys-dir <dir>', 'where admin_token lives (default KEYS_DIR or keys)');
+/** The gateway's error answer: what it said, kept for commands that treat some answers as normal. */
+export class GatewayAnswerError extends CliError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message, ExitCode.remote);
+    this.name = 'GatewayAnswerError';
+  }
+}
+
+function answerError(res: HttpAnswer, base: URL): GatewayAnswerError {
+  let code = '';
+  let message = res.body.toString('utf8').slice(0, 200).replace(/\s+/g, ' ').trim();
+  try {
+    const error = (JSON.parse(res.body.toString('utf8')) as { error?: { code?: string; message?: string } }).error;
+    code = error?.code ?? '';
+    message = error?.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  if (res.status === 401) {
+    return new GatewayAnswerError(`the gateway at ${base.origin} refused the admin token (401 ${code}): check --token / FLEETGATE_TOKEN`, 401, code);
+  }
+  return new GatewayAnswerError(`gateway answered ${res.status}${code ? ` ${code}` : ''}: ${message}`, res.status, code);
+}
+
+/** A JSON answer, as an object. */
+export async function adminRequest<T = Record<string, unknown>>(opts: AdminOptions, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await send(opts, method, path, body);
+  try {
+    return JSON.parse(res.body.toString('utf8')) as T;
+  } catch {
+    throw new CliError(`gateway answered ${res.status} with a body that is not JSON (is ${gatewayUrl(opts).origin} a fleetgate gateway?)`, ExitCode.remote);
+  }
+}
+
+/** A text answer as it came (CSV). */
+export async function adminText(opts: AdminOptions, path: string): Promise<string> {
+  return (await send(opts, 'GET', path, undefined)).body.toString('utf8');
 }

@@ -1,32 +1,91 @@
 /**
  * The fleetgate CLI: registers each command module and turns failures into one line on stderr
- * with a meaningful exit code (see cli/errors.ts). No work happens here.
+ * with a meaningful exit code (see cli/errors.ts), commander's own usage errors included. No work
+ * happens here, and nothing heavy is imported: commands load what they need when they run, so
+ * `fleetgate --version` costs little more than starting node.
  */
 import { Command, CommanderError } from 'commander';
-import { CliError, ExitCode } from './errors.ts';
-import { serveCommand } from './commands/serve.ts';
-import { deviceCommand } from './commands/device.ts';
-import { signCommand, signRequestCommand } from './commands/sign.ts';
-import { packCommands } from './commands/pack.ts';
-import { extraCommands } from './commands/index.ts';
+import { readFileSync } from 'node:fs';
+import { ExitCode, toCliError, CliError } from './errors.ts';
+import { commands } from './commands/index.ts';
+import { examples } from './options.ts';
+
+/** Set by scripts/build-cli.ts in the bundle; read from package.json when run from the sources. */
+declare const __FLEETGATE_VERSION__: string | undefined;
+
+function version(): string {
+  if (typeof __FLEETGATE_VERSION__ === 'string') return __FLEETGATE_VERSION__;
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export function buildProgram(): Command {
   const program = new Command('fleetgate')
-    .description('fleetgate: secure gateway for ESP32 power meter fleets — server, provisioning, signing, firmware')
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  serveCommand(program);
-  deviceCommand(program);
-  signCommand(program);
-  signRequestCommand(program);
-  packCommands(program);
-  for (const register of extraCommands) register(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+    .description('fleetgate: secure gateway for ESP32 power meter fleets — the admin CLI (server, devices, commands, config, telemetry, OTA)')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    // Root options only before the subcommand: `firmware package --version 1.0.5` is the image's.
+    .enablePositionalOptions();
+  examples(program, [
+    ['fleetgate status', 'the fleet at a glance (local gateway, token from keys/admin_token)'],
+    ['fleetgate device list --url https://gw.example:5001 --token $TOKEN', 'a remote gateway'],
+    ['fleetgate device add meter-1', 'register a device, print its key'],
+    ['fleetgate device --help', 'the commands of a group'],
+  ]);
+  program.addHelpText(
+    'after',
+    `
+Environment:
+  FLEETGATE_URL          gateway URL for admin commands (default http://127.0.0.1:5001)
+  FLEETGATE_TOKEN        admin token; without it, a gateway on this machine is asked with the
+                         token in $KEYS_DIR/admin_token (never sent to another host)
+  KEYS_DIR, FIRMWARE_DIR default --keys-dir / --firmware-dir
+  FLEETGATE_DEBUG=1      print the stack of an internal error
+
+Exit codes: 0 ok, 1 verification failed, 2 usage, 3 file I/O, 4 gateway unreachable or said no, 70 bug.
+`,
+  );
+  for (const register of commands) register(program);
+  oneLineUsageErrors(program);
   return program;
 }
 
+/**
+ * commander prints its own errors (unknown option, missing argument, ...) as `error: ...`, at times
+ * with a suggestion on a second line. Every command gets the CLI's format instead: one line,
+ * `fleetgate: <message> (see 'fleetgate <command> --help')`.
+ */
+function oneLineUsageErrors(cmd: Command): void {
+  const path = commandPath(cmd);
+  cmd.configureOutput({
+    outputError: (text, write) => {
+      const message = text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+      write(`fleetgate: ${message} (see '${path} --help')\n`);
+    },
+  });
+  for (const sub of cmd.commands) oneLineUsageErrors(sub);
+}
+
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * A reader that goes away (`fleetgate device list | head -1`) is not an error: stop quietly with
+ * the exit status so far, rather than with node's EPIPE stack trace.
+ */
+function quietOnClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
+}
+
 export async function run(argv: string[]): Promise<void> {
+  quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -37,18 +96,15 @@ export async function run(argv: string[]): Promise<void> {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
-    // commander already printed the message (or the help/version text, which exit 0).
-    return err.exitCode === 0 ? 0 : ExitCode.usage;
+    // commander already printed the message, the help or the version (the last two exit 0).
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (err instanceof CliError) {
-    process.stderr.write(`fleetgate: ${err.message}\n`);
-    return err.exitCode;
+  const mapped = toCliError(err);
+  if (mapped instanceof CliError) {
+    process.stderr.write(`fleetgate: ${mapped.message}\n`);
+    return mapped.exitCode;
   }
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code && typeof e.code === 'string' && e.code.startsWith('E')) {
-    process.stderr.write(`fleetgate: ${e.message}\n`);
-    return ExitCode.io;
-  }
+  const e = err as Error | undefined;
   process.stderr.write(`fleetgate: internal error: ${e?.message ?? String(err)}\n`);
   if (process.env.FLEETGATE_DEBUG === '1') process.stderr.write(`${e?.stack}\n`);
   return ExitCode.internal;

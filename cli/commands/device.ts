@@ -1,48 +1,185 @@
-/** `fleetgate device add|list|revoke|rotate-key`: the registry through the running gateway's admin API. */
+/**
+ * `fleetgate device list|show|add|revoke|rotate-key`: the registry through a gateway's admin API.
+ * `show` gathers one device's whole picture (registry, config, OTA, last diagnostics, security
+ * counters, recent events, open commands) from the routes that hold each part.
+ */
 import type { Command } from 'commander';
-import { addAdminOptions, adminRequest, type AdminOptions } from '../admin-client.ts';
 import { isValidDeviceId } from '../../server/devices/ids.ts';
-import { CliError } from '../errors.ts';
+import { adminRequest, GatewayAnswerError, query, seg } from '../admin-client.ts';
+import { CliError, ExitCode } from '../errors.ts';
+import { adminOptions, examples, type AdminOptions } from '../options.ts';
+import { ago, keyValues, print, shortTime, show, table } from '../output.ts';
+import type { Answer, CommandView, DeviceView, EventView } from './views.ts';
 
-function checkId(id: string): string {
+export function checkId(id: string): string {
   if (!isValidDeviceId(id)) throw new CliError(`invalid device id "${id}": use 1-64 characters of A-Z a-z 0-9 _ . -`);
   return id;
 }
 
+const STATUSES = ['active', 'revoked'] as const;
+
+export function devicesTable(devices: readonly DeviceView[], now = Date.now()): string {
+  if (devices.length === 0) return 'no devices';
+  return table(devices, [
+    { header: 'DEVICE', value: (d) => d.device_id },
+    { header: 'STATUS', value: (d) => d.status },
+    { header: 'KEY', value: (d) => `${d.key_mode}/v${d.key_version}` },
+    { header: 'LAST SEEN', value: (d) => ago(d.last_seen, now) },
+    { header: 'LAST NONCE', value: (d) => d.last_nonce, right: true },
+    { header: 'CREATED', value: (d) => shortTime(d.created_at) },
+  ]);
+}
+
 export function deviceCommand(program: Command): void {
-  const device = program.command('device').description('register, list, revoke devices and rotate their keys');
+  const device = program.command('device').description('register, list, inspect and revoke devices; rotate their keys');
+  examples(device, [
+    ['fleetgate device list', 'every device, last seen first'],
+    ['fleetgate device add meter-1', 'register one (prints its key once)'],
+    ['fleetgate device show meter-1', 'everything about one device'],
+  ]);
 
-  addAdminOptions(device.command('add <device_id>').description('register a device; prints its HMAC key (shown only once)'))
-    .option('--json', 'print the full JSON answer')
-    .action(async (id: string, opts: AdminOptions & { json?: boolean }) => {
-      const res = await adminRequest(opts, 'POST', '/devices', { device_id: checkId(id) });
-      console.log(opts.json ? JSON.stringify(res, null, 2) : `device ${res.device_id} registered\nhmac_key ${res.hmac_key}`);
-    });
-
-  addAdminOptions(device.command('list').description('list devices with last-seen time and last nonce'))
-    .option('--json', 'print JSON')
-    .action(async (opts: AdminOptions & { json?: boolean }) => {
-      const res = await adminRequest(opts, 'GET', '/devices');
-      const devices = res.devices as Record<string, unknown>[];
-      if (opts.json) return console.log(JSON.stringify(devices, null, 2));
-      if (devices.length === 0) return console.log('no devices');
-      console.log(['DEVICE', 'STATUS', 'KEY', 'LAST SEEN', 'LAST NONCE'].join('\t'));
-      for (const d of devices) {
-        console.log([d.device_id, d.status, `${d.key_mode}/v${d.key_version}`, d.last_seen ?? '-', d.last_nonce ?? '-'].join('\t'));
-      }
-    });
-
-  addAdminOptions(device.command('revoke <device_id>').description('revoke a device: its messages are refused from now on')).action(
-    async (id: string, opts: AdminOptions) => {
-      await adminRequest(opts, 'DELETE', `/devices/${checkId(id)}`);
-      console.log(`device ${id} revoked`);
-    },
+  const list = adminOptions(
+    device
+      .command('list')
+      .description('list devices: status, key, last seen, last nonce')
+      .option('--status <status>', `only devices with this status: ${STATUSES.join('|')}`),
   );
-
-  addAdminOptions(
-    device.command('rotate-key <device_id>').description('issue a new key; the old one keeps working for the grace period'),
-  ).action(async (id: string, opts: AdminOptions) => {
-    const res = await adminRequest(opts, 'POST', `/devices/${checkId(id)}/rotate-key`);
-    console.log(`hmac_key ${res.hmac_key}\nprevious key valid until ${res.previous_key_valid_until}`);
+  examples(list, [
+    ['fleetgate device list', 'a table'],
+    ['fleetgate device list --status revoked', 'only revoked devices'],
+    ['fleetgate device list --json | jq -r ".[].device_id"', 'ids for a script'],
+  ]);
+  list.action(async (opts: AdminOptions & { status?: string }) => {
+    if (opts.status !== undefined && !(STATUSES as readonly string[]).includes(opts.status)) {
+      throw new CliError(`--status must be ${STATUSES.join(' or ')}, got "${opts.status}"`, ExitCode.usage);
+    }
+    const res = await adminRequest<Answer<{ devices: DeviceView[] }>>(opts, 'GET', '/devices');
+    const devices = res.devices
+      .filter((d) => opts.status === undefined || d.status === opts.status)
+      // Most recently seen first; never-seen devices last, by id.
+      .sort((a, b) => (b.last_seen ?? '').localeCompare(a.last_seen ?? '') || a.device_id.localeCompare(b.device_id));
+    show(opts, devices, () => devicesTable(devices));
   });
+
+  const showCmd = adminOptions(device.command('show').argument('<device_id>').description('one device: registry, config, OTA, diagnostics, security counters, events, commands'));
+  examples(showCmd, [
+    ['fleetgate device show meter-1', 'the whole picture'],
+    ['fleetgate device show meter-1 --json', 'the same, as one JSON object'],
+  ]);
+  showCmd.action(async (id: string, opts: AdminOptions) => {
+    const picture = await devicePicture(opts, checkId(id));
+    show(opts, picture, () => describeDevice(picture));
+  });
+
+  const add = adminOptions(device.command('add').argument('<device_id>').description('register a device; prints its HMAC key (shown only once)'));
+  examples(add, [
+    ['fleetgate device add meter-1', 'prints "hmac_key <hex>": flash it into the device'],
+    ['KEY=$(fleetgate device add meter-1 --json | jq -r .hmac_key)', 'keep it in a variable'],
+  ]);
+  add.action(async (id: string, opts: AdminOptions) => {
+    const res = await adminRequest<Answer<{ device_id: string; hmac_key: string; key_version: number }>>(opts, 'POST', '/devices', { device_id: checkId(id) });
+    show(opts, res, () => `device ${res.device_id} registered\nhmac_key ${res.hmac_key}`);
+  });
+
+  const revoke = adminOptions(device.command('revoke').argument('<device_id>').description('revoke a device: its messages are refused from now on'));
+  examples(revoke, [['fleetgate device revoke meter-1', 'lost or stolen device']]);
+  revoke.action(async (id: string, opts: AdminOptions) => {
+    const res = await adminRequest<Answer<{ device: DeviceView }>>(opts, 'DELETE', `/devices/${seg(checkId(id))}`);
+    show(opts, res, () => `device ${id} revoked`);
+  });
+
+  const rotate = adminOptions(device.command('rotate-key').argument('<device_id>').description('issue a new key; the old one keeps working for the grace period'));
+  examples(rotate, [['fleetgate device rotate-key meter-1', 'prints the new key and until when the old one works']]);
+  rotate.action(async (id: string, opts: AdminOptions) => {
+    const res = await adminRequest<Answer<{ hmac_key: string; key_version: number; previous_key_valid_until: string | null }>>(
+      opts,
+      'POST',
+      `/devices/${seg(checkId(id))}/rotate-key`,
+    );
+    show(opts, res, () => `hmac_key ${res.hmac_key}\nkey_version ${res.key_version}\nprevious key valid until ${res.previous_key_valid_until ?? '-'}`);
+  });
+}
+
+interface DevicePicture {
+  device: DeviceView;
+  config: Record<string, unknown> | null;
+  ota: Record<string, unknown> | null;
+  diagnostics: Record<string, unknown> | null;
+  security: Record<string, number> | null;
+  events: EventView[];
+  open_commands: CommandView[];
+}
+
+/** The parts other than the registry record are best-effort: a gateway without a feature has no route for it. */
+async function devicePicture(opts: AdminOptions, id: string): Promise<DevicePicture> {
+  const optional = <T>(p: Promise<T>): Promise<T | null> =>
+    p.catch((err: unknown) => {
+      if (err instanceof GatewayAnswerError && err.status === 404 && err.code === 'not_found') return null;
+      throw err;
+    });
+  const path = seg(id);
+  const [dev, config, ota, diag, security, events, pending, sent] = await Promise.all([
+    adminRequest<Answer<{ device: DeviceView }>>(opts, 'GET', `/devices/${path}`),
+    optional(adminRequest<Answer>(opts, 'GET', `/config/${path}`)),
+    optional(adminRequest<Answer>(opts, 'GET', `/ota/status/${path}`)),
+    optional(adminRequest<Answer<{ entries: Record<string, unknown>[] }>>(opts, 'GET', `/diagnostics/${path}${query({ limit: 1 })}`)),
+    optional(adminRequest<Answer<{ devices: Record<string, Record<string, number>> }>>(opts, 'GET', '/security/stats')),
+    optional(adminRequest<Answer<{ events: EventView[] }>>(opts, 'GET', `/devices/${path}/events${query({ limit: 10 })}`)),
+    optional(adminRequest<Answer<{ commands: CommandView[] }>>(opts, 'GET', `/commands/${path}${query({ status: 'pending' })}`)),
+    optional(adminRequest<Answer<{ commands: CommandView[] }>>(opts, 'GET', `/commands/${path}${query({ status: 'sent' })}`)),
+  ]);
+  return {
+    device: dev.device,
+    config: config && strip(config),
+    ota: ota && strip(ota),
+    diagnostics: diag?.entries[0] ?? null,
+    security: security?.devices[id] ?? null,
+    events: events?.events ?? [],
+    open_commands: [...(pending?.commands ?? []), ...(sent?.commands ?? [])],
+  };
+}
+
+function strip(answer: Record<string, unknown>): Record<string, unknown> {
+  const { success: _success, device_id: _id, ...rest } = answer;
+  return rest;
+}
+
+function describeDevice(p: DevicePicture, now = Date.now()): string {
+  const d = p.device;
+  const c = p.config as { config_version?: number; applied_version?: number | null; behind?: boolean; overrides?: Record<string, unknown> } | null;
+  const o = p.ota as { current_version?: string | null; offered_version?: string | null; update_available?: boolean; session?: { progress_percent: number; version: string; status: string } | null } | null;
+  const diag = p.diagnostics as { at?: string; firmware_version?: string; reset_reason?: string; uptime_seconds?: number; free_heap?: number } | null;
+  const s = p.security;
+  const parts = [
+    keyValues([
+      ['device', d.device_id],
+      ['status', d.status],
+      ['key', `${d.key_mode}/v${d.key_version}${d.previous_key_expires_at ? ` (previous key valid until ${shortTime(d.previous_key_expires_at)})` : ''}`],
+      ['created', shortTime(d.created_at)],
+      ['last seen', d.last_seen ? `${ago(d.last_seen, now)} (${shortTime(d.last_seen)}), nonce ${d.last_nonce}` : 'never'],
+      ['revoked', d.revoked_at ? shortTime(d.revoked_at) : undefined],
+      ['config', c ? `version ${c.config_version}, applied ${c.applied_version ?? 'never reported'}${c.behind ? ' (behind)' : ''}` : undefined],
+      ['overrides', c && c.overrides && Object.keys(c.overrides).length > 0 ? c.overrides : undefined],
+      ['firmware', o ? `${o.current_version ?? diag?.firmware_version ?? 'unknown'}${o.update_available ? `, update offered: ${o.offered_version}` : ''}` : diag?.firmware_version],
+      ['ota session', o?.session ? `${o.session.version} ${o.session.status} ${o.session.progress_percent}%` : undefined],
+      ['diagnostics', diag ? `${ago(diag.at, now)}: reset ${diag.reset_reason ?? '-'}, uptime ${diag.uptime_seconds ?? '-'} s, free heap ${diag.free_heap ?? '-'}` : 'none'],
+      ['security', s ? `${s.total} messages: ${s.accepted} accepted, ${s.duplicate} duplicate, ${s.replay} replay, ${s.bad_signature} bad signature` : undefined],
+    ]),
+  ];
+  if (p.open_commands.length > 0) {
+    parts.push('', 'open commands:', table(p.open_commands, [
+      { header: 'COMMAND', value: (x) => x.command_id },
+      { header: 'TYPE', value: (x) => x.command_type },
+      { header: 'STATUS', value: (x) => x.status },
+      { header: 'CREATED', value: (x) => ago(x.created_at, now) },
+    ]));
+  }
+  if (p.events.length > 0) {
+    parts.push('', 'recent events:', table(p.events, [
+      { header: 'AT', value: (e) => shortTime(e.at) },
+      { header: 'TYPE', value: (e) => e.type },
+      { header: 'DETAILS', value: (e) => e.details },
+    ]));
+  }
+  return parts.join('\n');
 }

@@ -1,38 +1,37 @@
 /**
  * `fleetgate firmware package|verify|list`: package a firmware binary into an encrypted image and
  * signed manifest, verify a packaged image exactly as a device would (naming the failed check),
- * and list what FIRMWARE_DIR holds. Directories resolve at run time: --keys, else $KEYS_DIR, else
- * `keys`; --out/--dir, else $FIRMWARE_DIR, else `firmware-images`. The logic lives in
- * server/ota/{package,verify,catalog}.ts; this module only parses flags and prints.
+ * and list what FIRMWARE_DIR holds. Directories resolve at run time: --keys-dir, else $KEYS_DIR,
+ * else `keys`; --firmware-dir, else $FIRMWARE_DIR, else `firmware-images`. The logic lives in
+ * server/ota/{package,verify,catalog}.ts, loaded only when a firmware command runs; this module
+ * only parses flags and prints.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FirmwareCatalog } from '../../server/ota/catalog.ts';
-import { loadSigningKeys, loadVerifyKeys } from '../../server/ota/keys.ts';
-import { DEFAULT_CHUNK_SIZE, imageFileName, parseManifest } from '../../server/ota/manifest.ts';
-import { packageFirmware } from '../../server/ota/package.ts';
-import { verifyImageFile } from '../../server/ota/verify.ts';
-import { CliError, ExitCode } from '../errors.ts';
-import { cliAction, keysDir, parseUintFlag, stdoutLine, type CliOut } from './keys.ts';
+import { CliError, ExitCode, cliAction } from '../errors.ts';
+import { examples, firmwareDir, firmwareDirOption, keysDir, keysDirOption, parseUintFlag } from '../options.ts';
+import { bytes, stdoutLine, table, type CliOut } from '../output.ts';
 
-export function firmwareDir(flag: string | undefined): string {
-  return flag ?? process.env.FIRMWARE_DIR ?? 'firmware-images';
-}
+/**
+ * The manifest format's default chunk size, written out here so that registering the command does
+ * not load the OTA modules; a test keeps it equal to DEFAULT_CHUNK_SIZE.
+ */
+export const CHUNK_SIZE_HELP = 1024;
 
 interface PackageFlags {
   version: string;
   securityCounter: string;
-  chunkSize: string;
+  chunkSize?: string;
   notes?: string;
-  keys?: string;
-  out?: string;
+  keysDir?: string;
+  firmwareDir?: string;
   force?: boolean;
 }
 
 interface VerifyFlags {
   image?: string;
-  keys?: string;
+  keysDir?: string;
   minCounter?: string;
 }
 
@@ -50,96 +49,119 @@ async function readManifestFile(path: string): Promise<unknown> {
   }
 }
 
-function kib(n: number): string {
-  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
-}
-
 export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Command {
   // `package --version <semver>` collides with a root `-V, --version` flag, which commander would
   // otherwise also recognise after the subcommand and print the CLI's own version instead.
   // Positional options make root flags count only before the subcommand name.
   program.enablePositionalOptions();
-  const fw = program.command('firmware').description('package, verify and list OTA firmware images');
+  const fw = program.command('firmware').description('package, verify and list OTA firmware images (local files; `fleetgate ota` for the gateway)');
+  examples(fw, [
+    ['fleetgate firmware package build/app.bin --version 1.0.5 --security-counter 1', 'encrypt and sign an image'],
+    ['fleetgate firmware list', 'what firmware-images/ holds'],
+  ]);
 
-  fw.command('package')
+  const pkg = fw
+    .command('package')
     .description('encrypt and sign a firmware binary into FIRMWARE_DIR')
     .argument('<firmware>', 'plain firmware binary (.bin)')
     .requiredOption('--version <semver>', 'firmware version, e.g. 1.0.5')
     .option('--security-counter <n>', 'anti-rollback counter (u32); devices refuse lower values', '0')
-    .option('--chunk-size <bytes>', 'download chunk size: multiple of 16, 256..65536', String(DEFAULT_CHUNK_SIZE))
+    .option('--chunk-size <bytes>', `download chunk size: multiple of 16, 256..65536 (default: ${CHUNK_SIZE_HELP})`)
     .option('--notes <text>', 'release notes (shown to operators; not signed)')
-    .option('--keys <dir>', 'key directory (default: $KEYS_DIR or "keys")')
-    .option('--out <dir>', 'output directory (default: $FIRMWARE_DIR or "firmware-images")')
-    .option('--force', 'replace an already packaged image of the same version')
-    .action((file: string, opts: PackageFlags) =>
-      cliAction(async () => {
-        const securityCounter = parseUintFlag(opts.securityCounter, '--security-counter');
-        const chunkSize = parseUintFlag(opts.chunkSize, '--chunk-size');
-        const keys = await loadSigningKeys(keysDir(opts.keys));
-        const started = performance.now();
-        const result = await packageFirmware(file, keys, {
-          version: opts.version,
-          securityCounter,
-          chunkSize,
-          releaseNotes: opts.notes ?? '',
-          outDir: firmwareDir(opts.out),
-          force: opts.force ?? false,
-        });
-        const m = result.manifest;
-        out(
-          `packaged ${m.version} (counter ${m.security_counter}): ${kib(m.original_size)} -> ${m.encrypted_size} bytes encrypted, ` +
-            `${m.total_chunks} chunks of ${m.chunk_size}, key ${m.key_id}, ${((performance.now() - started) / 1000).toFixed(2)} s`,
-        );
-        out(`  image:    ${result.imagePath}`);
-        out(`  manifest: ${result.manifestPath}`);
-      }),
-    );
+    .option('--force', 'replace an already packaged image of the same version');
+  keysDirOption(pkg, 'key directory', ['--keys']);
+  firmwareDirOption(pkg, 'where the image and manifest go', ['--out']);
+  examples(pkg, [
+    ['fleetgate firmware package build/app.bin --version 1.0.5 --security-counter 1 --notes "first"', 'into ./firmware-images'],
+    ['fleetgate firmware package app.bin --version 1.0.6 --chunk-size 4096 --firmware-dir /srv/images', 'larger chunks, elsewhere'],
+  ]);
+  pkg.action((file: string, opts: PackageFlags) =>
+    cliAction(async () => {
+      const securityCounter = parseUintFlag(opts.securityCounter, '--security-counter');
+      const { DEFAULT_CHUNK_SIZE } = await import('../../server/ota/manifest.ts');
+      const chunkSize = opts.chunkSize === undefined ? DEFAULT_CHUNK_SIZE : parseUintFlag(opts.chunkSize, '--chunk-size');
+      const { loadSigningKeys } = await import('../../server/ota/keys.ts');
+      const { packageFirmware } = await import('../../server/ota/package.ts');
+      const keys = await loadSigningKeys(keysDir(opts.keysDir));
+      const started = performance.now();
+      const result = await packageFirmware(file, keys, {
+        version: opts.version,
+        securityCounter,
+        chunkSize,
+        releaseNotes: opts.notes ?? '',
+        outDir: firmwareDir(opts.firmwareDir),
+        force: opts.force ?? false,
+      });
+      const m = result.manifest;
+      out(
+        `packaged ${m.version} (counter ${m.security_counter}): ${bytes(m.original_size)} -> ${m.encrypted_size} bytes encrypted, ` +
+          `${m.total_chunks} chunks of ${m.chunk_size}, key ${m.key_id}, ${((performance.now() - started) / 1000).toFixed(2)} s`,
+      );
+      out(`  image:    ${result.imagePath}`);
+      out(`  manifest: ${result.manifestPath}`);
+    }),
+  );
 
-  fw.command('verify')
+  const verify = fw
+    .command('verify')
     .description('verify a packaged image as a device would; exit 1 naming the failed check')
     .argument('<manifest>', 'firmware_<version>_manifest.json')
     .option('--image <file>', 'encrypted image (default: firmware_<version>_encrypted.bin next to the manifest)')
-    .option('--keys <dir>', 'key directory holding server_public_key.pem and aes_firmware_key.bin')
-    .option('--min-counter <n>', 'anti-rollback: reject security_counter below n')
-    .action((manifestPath: string, opts: VerifyFlags) =>
-      cliAction(async () => {
-        const minCounter = opts.minCounter === undefined ? 0 : parseUintFlag(opts.minCounter, '--min-counter');
-        const json = await readManifestFile(manifestPath);
-        const manifest = parseManifest(json); // for the default image name; the verifier re-checks everything
-        const keys = await loadVerifyKeys(keysDir(opts.keys));
-        const imagePath = opts.image ?? join(dirname(manifestPath), imageFileName(manifest.version));
-        const r = await verifyImageFile(json, imagePath, keys, { minCounter });
-        out(
-          `OK ${r.version} (counter ${r.securityCounter}): ${r.originalSize} bytes, ${r.totalChunks} chunks of ${r.chunkSize}, ` +
-            `sha256 ${r.firmwareSha256}, key ${r.keyId}`,
-        );
-      }),
-    );
+    .option('--min-counter <n>', 'anti-rollback: reject security_counter below n');
+  keysDirOption(verify, 'key directory holding server_public_key.pem and aes_firmware_key.bin', ['--keys']);
+  examples(verify, [
+    ['fleetgate firmware verify firmware-images/firmware_1.0.5_manifest.json', 'the packaged image next to it'],
+    ['fleetgate firmware verify m.json --image fw.bin --min-counter 2', 'a downloaded copy, with an anti-rollback floor'],
+  ]);
+  verify.action((manifestPath: string, opts: VerifyFlags) =>
+    cliAction(async () => {
+      const minCounter = opts.minCounter === undefined ? 0 : parseUintFlag(opts.minCounter, '--min-counter');
+      const json = await readManifestFile(manifestPath);
+      const { imageFileName, parseManifest } = await import('../../server/ota/manifest.ts');
+      const { loadVerifyKeys } = await import('../../server/ota/keys.ts');
+      const { verifyImageFile } = await import('../../server/ota/verify.ts');
+      const manifest = parseManifest(json); // for the default image name; the verifier re-checks everything
+      const keys = await loadVerifyKeys(keysDir(opts.keysDir));
+      const imagePath = opts.image ?? join(dirname(manifestPath), imageFileName(manifest.version));
+      const r = await verifyImageFile(json, imagePath, keys, { minCounter });
+      out(
+        `OK ${r.version} (counter ${r.securityCounter}): ${r.originalSize} bytes, ${r.totalChunks} chunks of ${r.chunkSize}, ` +
+          `sha256 ${r.firmwareSha256}, key ${r.keyId}`,
+      );
+    }),
+  );
 
-  fw.command('list')
-    .description('list packaged images by version')
-    .option('--dir <dir>', 'firmware directory (default: $FIRMWARE_DIR or "firmware-images")')
-    .option('--keys <dir>', 'also check each manifest signature with these keys')
-    .action((opts: { dir?: string; keys?: string }) =>
-      cliAction(async () => {
-        const dir = firmwareDir(opts.dir);
-        const verifyKeys = opts.keys === undefined ? undefined : await loadVerifyKeys(opts.keys);
-        const catalog = await FirmwareCatalog.load(dir, verifyKeys ? { verifyKeys } : {});
-        const images = catalog.listImages();
-        if (images.length === 0) out(`no firmware images in ${dir}`);
-        else {
-          out(`${'VERSION'.padEnd(16)} ${'COUNTER'.padStart(8)} ${'SIZE'.padStart(10)} ${'ENCRYPTED'.padStart(10)} ${'CHUNKS'.padStart(7)}  CREATED`);
-          for (const i of images) {
-            const m = i.manifest;
-            out(
-              `${m.version.padEnd(16)} ${String(m.security_counter).padStart(8)} ${String(m.original_size).padStart(10)} ` +
-                `${String(m.encrypted_size).padStart(10)} ${String(m.total_chunks).padStart(7)}  ${m.created_at}`,
-            );
-          }
-        }
-        for (const p of catalog.problems) out(`skipped ${p.file}: ${p.reason}`);
-      }),
-    );
+  const list = fw.command('list').description('list packaged images by version');
+  firmwareDirOption(list, 'firmware directory', ['--dir']);
+  // No default here: without it the signatures are not checked.
+  keysDirOption(list, 'also check each manifest signature with the keys in this directory', ['--keys'], false);
+  examples(list, [
+    ['fleetgate firmware list', 'images in ./firmware-images'],
+    ['fleetgate firmware list --firmware-dir /srv/images --keys-dir keys', 'and check their signatures'],
+  ]);
+  list.action((opts: { firmwareDir?: string; keysDir?: string }) =>
+    cliAction(async () => {
+      const dir = firmwareDir(opts.firmwareDir);
+      const { loadVerifyKeys } = await import('../../server/ota/keys.ts');
+      const { FirmwareCatalog } = await import('../../server/ota/catalog.ts');
+      const verifyKeys = opts.keysDir === undefined ? undefined : await loadVerifyKeys(opts.keysDir);
+      const catalog = await FirmwareCatalog.load(dir, verifyKeys ? { verifyKeys } : {});
+      const images = catalog.listImages().map((i) => i.manifest);
+      if (images.length === 0) out(`no firmware images in ${dir}`);
+      else {
+        const text = table(images, [
+          { header: 'VERSION', value: (m) => m.version },
+          { header: 'COUNTER', value: (m) => m.security_counter, right: true },
+          { header: 'SIZE', value: (m) => m.original_size, right: true },
+          { header: 'ENCRYPTED', value: (m) => m.encrypted_size, right: true },
+          { header: 'CHUNKS', value: (m) => m.total_chunks, right: true },
+          { header: 'CREATED', value: (m) => m.created_at },
+        ]);
+        for (const line of text.split('\n')) out(line);
+      }
+      for (const p of catalog.problems) out(`skipped ${p.file}: ${p.reason}`);
+    }),
+  );
 
   return fw;
 }

@@ -1,21 +1,19 @@
 /**
  * `fleetgate sign` prints a ready upload envelope; `fleetgate sign-request` prints the three
  * signature headers of a device request as curl -H arguments. Both exist so an admin can act as a
- * device with curl; both use the same protocol modules as the gateway.
+ * device with curl; both use the same protocol modules as the gateway (loaded when they run).
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { isValidDeviceId } from '../../server/devices/ids.ts';
-import { signEnvelope } from '../../server/protocol/envelope.ts';
-import { signRequestHeaders } from '../../server/protocol/device-request.ts';
-import { packSamples } from '../../server/codec/index.ts';
-import { parseMethod } from './pack.ts';
 import { CliError, ExitCode } from '../errors.ts';
+import { examples } from '../options.ts';
 import { readSamplesFile } from '../samples-file.ts';
+import { parseMethod } from './pack.ts';
 
-export function parseKey(hex: string): Uint8Array {
+export async function parseKey(hex: string): Promise<Uint8Array> {
   if (!/^([0-9a-fA-F]{2}){16,64}$/.test(hex)) throw new CliError('--key must be the device key as hex (64 hex characters)');
+  const { hexToBytes } = await import('../../server/crypto/hmac.ts');
   return hexToBytes(hex.toLowerCase());
 }
 
@@ -38,7 +36,7 @@ export interface SignOptions {
 }
 
 export async function buildSignedEnvelope(opts: SignOptions) {
-  const key = parseKey(opts.key);
+  const key = await parseKey(opts.key);
   const nonce = parseNonce(opts.nonce);
   const deviceId = parseDevice(opts.device);
   const samples = await readSamplesFile(opts.file);
@@ -46,29 +44,31 @@ export async function buildSignedEnvelope(opts: SignOptions) {
   if (opts.method === undefined) {
     document = { aggregated_data: samples };
   } else {
-    let method: number;
-    try {
-      method = parseMethod(opts.method);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const method = await parseMethod(opts.method);
+    const { packSamples } = await import('../../server/codec/index.ts');
     document = packSamples(samples, method);
   }
+  const { signEnvelope } = await import('../../server/protocol/envelope.ts');
   return signEnvelope(key, deviceId, nonce, document);
 }
 
 export function signCommand(program: Command): void {
-  program
+  const sign = program
     .command('sign')
     .description('print a signed upload envelope for POST /aggregated/<device_id> (pipe it to curl -d @-)')
-    .requiredOption('--device <id>', 'device id')
+    .requiredOption('--device <device_id>', 'device id')
     .requiredOption('--key <hex>', 'device HMAC key (hex)')
     .requiredOption('--nonce <n>', 'nonce (u32, above the last one the gateway accepted)')
     .requiredOption('--file <path>', 'samples: JSON array, {"aggregated_data": [...]} or CSV with a timestamp column')
-    .option('--method <method>', 'pack the samples: dictionary|delta|rle|adaptive|smart or 0xD0|0xDE|0xAD|0xBF|0xFF')
-    .action(async (opts: SignOptions) => {
-      console.log(JSON.stringify(await buildSignedEnvelope(opts)));
-    });
+    .option('--method <method>', 'pack the samples: dictionary|delta|rle|adaptive|smart or 0xD0|0xDE|0xAD|0xBF|0xFF');
+  examples(sign, [
+    ['fleetgate sign --device meter-1 --key $KEY --nonce 1 --file samples.json', 'plain samples'],
+    ['fleetgate sign --device meter-1 --key $KEY --nonce 2 --file samples.csv --method smart', 'packed'],
+  ]);
+  sign.addHelpText('after', '  then: ... | curl -H "Content-Type: application/json" -d @- http://127.0.0.1:5001/aggregated/meter-1\n');
+  sign.action(async (opts: SignOptions) => {
+    console.log(JSON.stringify(await buildSignedEnvelope(opts)));
+  });
 }
 
 export interface SignRequestOptions {
@@ -92,25 +92,32 @@ export async function buildRequestHeaders(opts: SignRequestOptions): Promise<Rec
       throw new CliError(`cannot read ${opts.body}: ${(err as Error).message}`, ExitCode.io);
     }
   }
-  return signRequestHeaders(parseKey(opts.key), parseDevice(opts.device), parseNonce(opts.nonce), method, opts.path, body);
+  const key = await parseKey(opts.key);
+  const { signRequestHeaders } = await import('../../server/protocol/device-request.ts');
+  return signRequestHeaders(key, parseDevice(opts.device), parseNonce(opts.nonce), method, opts.path, body);
 }
 
 export function signRequestCommand(program: Command): void {
-  program
+  const cmd = program
     .command('sign-request')
     .description('print X-Device-Id / X-Nonce / X-Signature headers as curl -H arguments for a signed device request')
-    .requiredOption('--device <id>', 'device id')
+    .requiredOption('--device <device_id>', 'device id')
     .requiredOption('--key <hex>', 'device HMAC key (hex)')
     .requiredOption('--nonce <n>', 'nonce (u32, shares the counter with uploads)')
     .option('--method <method>', 'HTTP method', 'GET')
     .requiredOption('--path <path>', "path with query exactly as sent, e.g. '/commands/X/poll'")
-    .option('--body <file>', 'request body file (send it with curl --data-binary @file)')
-    .action(async (opts: SignRequestOptions) => {
-      const headers = await buildRequestHeaders(opts);
-      console.log(
-        Object.entries(headers)
-          .map(([k, v]) => `-H '${k}: ${v}'`)
-          .join(' '),
-      );
-    });
+    .option('--body <file>', 'request body file (send it with curl --data-binary @file)');
+  examples(cmd, [
+    ['fleetgate sign-request --device meter-1 --key $KEY --nonce 7 --path /commands/meter-1/poll', 'headers for a poll'],
+    ['fleetgate sign-request --device meter-1 --key $KEY --nonce 8 --method POST --path /diagnostics/meter-1 --body diag.json', 'with a body'],
+  ]);
+  cmd.addHelpText('after', '  then: eval "curl -s $(fleetgate sign-request ...) http://127.0.0.1:5001/commands/meter-1/poll"\n');
+  cmd.action(async (opts: SignRequestOptions) => {
+    const headers = await buildRequestHeaders(opts);
+    console.log(
+      Object.entries(headers)
+        .map(([k, v]) => `-H '${k}: ${v}'`)
+        .join(' '),
+    );
+  });
 }

@@ -17,6 +17,7 @@ const suites: [string, string, string][] = [
   ['ingest', './ingest.ts', 'runIngestBench'],
   ['poll', './poll.ts', 'runPollBench'],
   ['ota', './ota.ts', 'runOtaBench'],
+  ['cli', './cli.ts', 'runCliBench'],
 ];
 
 const wanted = process.argv.slice(2);

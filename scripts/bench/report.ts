@@ -63,6 +63,14 @@ export function renderTable(r: Any): string {
       );
     });
   }
+  if (Array.isArray(r.cli?.rows)) {
+    lines.push('', `CLI start-up (run ${r.cli.date}): whole processes, median and p90 of ${r.cli.rounds} interleaved runs, \`node -e ''\` in the same rounds as the baseline:`, '');
+    lines.push('| command | median | p90 | × node -e | target |', '|---|---|---|---|---|');
+    for (const x of r.cli.rows as Any[]) {
+      const target = x.target_ms === undefined ? '' : `< ${x.target_ms} ms${x.meets_target ? '' : ' (missed)'}`;
+      lines.push(`| \`${x.name}\` | ${f(x.median_ms)} ms | ${f(x.p90_ms)} ms | ${f(x.ratio_vs_node, 2)} | ${target} |`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -1,11 +1,22 @@
 /**
  * Prometheus metrics (prom-client): request counts and latency by route and status, upload
- * outcomes, samples by packing method. Each app gets its own registry so tests can run several
- * gateways in one process.
+ * outcomes, samples by packing method, and Node's process metrics. Each app gets its own registry
+ * so tests can run several gateways in one process. The output passes `promtool check metrics`
+ * (tests/observability/promtool.test.ts).
  */
 import type { Env, Hono, Schema } from 'hono';
 import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { RequestMetrics } from './request-metrics.ts';
+
+const PREFIX = 'fleetgate_';
+
+/**
+ * prom-client's default metrics include three gauges named `..._total`, which Prometheus reserves
+ * for counters (promtool: 'non-counter metrics should not have "_total" suffix'). Each is the sum
+ * of the gauge family of the same name without the suffix, which stays, labelled by type: e.g.
+ * `sum(fleetgate_nodejs_active_handles)` is what `fleetgate_nodejs_active_handles_total` said.
+ */
+export const REDUNDANT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -33,7 +44,10 @@ export class Metrics {
     // prom-client's registry takes any object with its metric shape (name, get, …); ours are typed
     // by CollectedMetric, which prom-client's Metric union of its own classes does not name.
     for (const m of this.requests.collectors()) this.registry.registerMetric(m as unknown as Metric);
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'fleetgate_' });
+    if (defaults) {
+      collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+      for (const name of REDUNDANT_TOTAL_GAUGES) this.registry.removeSingleMetric(PREFIX + name);
+    }
   }
 
   /**

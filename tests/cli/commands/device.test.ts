@@ -1,0 +1,116 @@
+/**
+ * `fleetgate device ...` and `fleetgate status` against a live gateway: tables and --json, the
+ * token rules (FLEETGATE_TOKEN, --token, the local admin_token file for loopback URLs only) and the
+ * exit codes of gateway failures.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fleetgate, startLiveGateway, TOKEN, type LiveGateway } from '../live.ts';
+
+let live: LiveGateway;
+
+test.before(async () => {
+  live = await startLiveGateway();
+});
+test.after(async () => {
+  await live.gw.kill();
+});
+
+test('device add / list / show / rotate-key / revoke, as tables and as JSON', async () => {
+  const add = await live.ok(['device', 'add', 'meter-1']);
+  assert.match(add, /^device meter-1 registered\nhmac_key [0-9a-f]{64}\n$/);
+  const m2 = JSON.parse(await live.ok(['device', 'add', 'meter-2', '--json'])) as Record<string, unknown>;
+  assert.equal(Object.keys(m2).sort(), ['device_id', 'hmac_key', 'key_version'], 'no "success" envelope in --json');
+  const dev = await live.device('meter-3');
+  await dev.upload([{ timestamp: 1_763_000_000, power: 575 }]);
+
+  const table = (await live.ok(['device', 'list'])).trimEnd().split('\n');
+  assert.match(table[0]!, /^DEVICE\s+STATUS\s+KEY\s+LAST SEEN\s+LAST NONCE\s+CREATED$/);
+  // Most recently seen first, then by id; columns aligned under the header.
+  assert.equal(table.slice(1).map((l) => l.split(/\s+/)[0]), ['meter-3', 'meter-1', 'meter-2']);
+  assert.match(table[1]!, /^meter-3\s+active\s+derived\/v1\s+\d+s ago\s+1\s+\S+Z$/);
+  const col = table[0]!.indexOf('STATUS');
+  for (const line of table.slice(1)) assert.is(line.slice(col, col + 6), 'active', line);
+
+  const json = JSON.parse(await live.ok(['device', 'list', '--json'])) as { device_id: string; last_nonce: number | null }[];
+  assert.equal(json.map((d) => [d.device_id, d.last_nonce]), [['meter-3', 1], ['meter-1', null], ['meter-2', null]]);
+
+  const rotated = await live.ok(['device', 'rotate-key', 'meter-1']);
+  assert.match(rotated, /^hmac_key [0-9a-f]{64}\nkey_version 2\nprevious key valid until \S+Z\n$/);
+  assert.match(await live.ok(['device', 'revoke', 'meter-2']), /^device meter-2 revoked\n$/);
+  assert.equal((JSON.parse(await live.ok(['device', 'list', '--status', 'revoked', '--json'])) as { device_id: string }[]).map((d) => d.device_id), ['meter-2']);
+
+  const show = await live.ok(['device', 'show', 'meter-3']);
+  assert.match(show, /^device\s+meter-3$/m);
+  assert.match(show, /^last seen\s+\d+s ago \(\S+\), nonce 1$/m);
+  assert.match(show, /^security\s+1 messages: 1 accepted/m);
+  const picture = JSON.parse(await live.ok(['device', 'show', 'meter-3', '--json'])) as Record<string, { device_id?: string; config_version?: number } | null>;
+  assert.equal(Object.keys(picture).sort(), ['config', 'device', 'diagnostics', 'events', 'open_commands', 'ota', 'security']);
+  assert.is(picture.device!.device_id, 'meter-3');
+  assert.is(picture.config!.config_version, 1);
+});
+
+test('gateway refusals are one line with exit 4; bad input exit 2 before any request', async () => {
+  const cases: [string[], number, RegExp][] = [
+    [['device', 'show', 'nobody'], 4, /^fleetgate: gateway answered 404 unknown_device: /],
+    [['device', 'add', 'meter-3'], 4, /^fleetgate: gateway answered 409 /],
+    [['device', 'add', 'bad id'], 2, /^fleetgate: invalid device id "bad id"/],
+    [['device', 'list', '--status', 'gone'], 2, /^fleetgate: --status must be active or revoked/],
+    [['device', 'list', '--token', 'wrong-token-0123456789'], 4, /refused the admin token \(401 unauthorized\)/],
+    [['device', 'list', '--url', 'ftp://x'], 2, /--url must be an http/],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = await live.run(args);
+    assert.is(r.code, code, `${args.join(' ')} → ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.is(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+    assert.is(r.stdout, '');
+  }
+  const down = await fleetgate(['status', '--url', 'http://127.0.0.1:9', '--token', TOKEN]);
+  assert.is(down.code, 4);
+  assert.match(down.stderr, /^fleetgate: cannot reach the gateway at http:\/\/127\.0\.0\.1:9: ECONNREFUSED\n$/);
+});
+
+test('token: --token beats FLEETGATE_TOKEN; admin_token file only for a loopback URL; ADMIN_TOKEN is not read', async () => {
+  const keys = join(live.dir, 'cli-keys');
+  await mkdir(keys, { recursive: true });
+  await writeFile(join(keys, 'admin_token'), `${TOKEN}\n`);
+  // No FLEETGATE_TOKEN: the local file is used for 127.0.0.1 and for localhost.
+  let r = await fleetgate(['device', 'list', '--url', live.gw.url, '--keys-dir', keys]);
+  assert.is(r.code, 0, r.stderr);
+  r = await fleetgate(['device', 'list'], { FLEETGATE_URL: live.gw.url.replace('127.0.0.1', 'localhost'), KEYS_DIR: keys });
+  assert.is(r.code, 0, r.stderr);
+  // --token wins over a wrong FLEETGATE_TOKEN.
+  r = await fleetgate(['device', 'list', '--url', live.gw.url, '--token', TOKEN], { FLEETGATE_TOKEN: 'wrong-wrong-wrong-wrong' });
+  assert.is(r.code, 0, r.stderr);
+  // ADMIN_TOKEN configures the gateway, not the client.
+  r = await fleetgate(['device', 'list', '--url', live.gw.url, '--keys-dir', join(live.dir, 'none')], { ADMIN_TOKEN: TOKEN });
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/127\.0\.0\.1:\d+: pass --token or set FLEETGATE_TOKEN \(no admin_token in /);
+  // Another host never gets the local file (refused before any connection is made).
+  r = await fleetgate(['device', 'list', '--url', 'http://192.0.2.1:5001', '--keys-dir', keys]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/192\.0\.2\.1:5001: pass --token or set FLEETGATE_TOKEN\n$/);
+});
+
+test('status: the fleet overview as a table and as JSON', async () => {
+  const d = await live.device('meter-4');
+  await d.upload([{ timestamp: 1_763_000_100, power: 1 }]);
+  const diag = await d.request('POST', '/diagnostics/meter-4', { firmware_version: '1.2.0', uptime_seconds: 5, boot_id: 'b1', reset_reason: 'poweron' });
+  assert.is(diag.status, 200);
+  const text = await live.ok(['status']);
+  assert.match(text, /^gateway http:\/\/127\.0\.0\.1:\d+\n\nAREA\s+STATE\n/);
+  // meter-1..4 exist, meter-2 revoked, meter-3/4 heard from, meter-1 never.
+  assert.match(text, /^devices\s+4 registered: 2 online, 0 offline, 1 never seen, 1 revoked \(online: heard within 180 s\)$/m);
+  assert.match(text, /^config\s+latest version 1: 0 up to date, 3 behind$/m);
+  assert.match(text, /^firmware\s+1\.2\.0 on 1, not reported on 2$/m);
+  assert.match(text, /^ota\s+0 images, 0 downloads active/m);
+  assert.match(text, /^security\s+3 signed messages since \S+Z, 100% ok; 0 replays/m);
+  const st = JSON.parse(await live.ok(['status', '--json'])) as { devices: Record<string, number>; firmware: { versions: Record<string, number> } };
+  assert.equal(st.devices, { total: 4, online: 2, offline: 0, never_seen: 1, revoked: 1, online_within_seconds: 180 });
+  assert.equal(st.firmware.versions, { '1.2.0': 1 });
+});
+
+test.run();
