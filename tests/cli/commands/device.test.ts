@@ -22,7 +22,7 @@ test('device add / list / show / rotate-key / revoke, as tables and as JSON', as
   const add = await live.ok(['device', 'add', 'meter-1']);
   assert.match(add, /^device meter-1 registered\nhmac_key [0-9a-f]{64}\n$/);
   const m2 = JSON.parse(await live.ok(['device', 'add', 'meter-2', '--json'])) as Record<string, unknown>;
-  assert.equal(Object.keys(m2).sort(), ['device_id', 'hmac_key', 'key_version'], 'no "success" envelope in --json');
+  assert.equal(Object.keys(m2).sort(), ['device_id', 'hmac_key', 'key_mode', 'key_version'], 'no "success" envelope in --json');
   const dev = await live.device('meter-3');
   await dev.upload([{ timestamp: 1_763_000_000, power: 575 }]);
 
