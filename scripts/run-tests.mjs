@@ -5,10 +5,15 @@
  * "N passed, N failed" summed from uvu's own totals. Exit code is non-zero if any suite failed,
  * crashed, or reported no tests at all.
  *
+ * Shared services are started once per run, not once per suite: when a selected suite uses
+ * PostgreSQL (it imports tests/helpers/postgres.ts), one throwaway cluster is started before the
+ * suites (scripts/pg-cluster.mjs) and its URL passed to them as FLEETGATE_TEST_PG_URL; each suite
+ * works in databases of its own. It is stopped and removed at the end.
+ *
  * Usage: node scripts/run-tests.mjs [filter...]   (filters are substrings of the test path)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -33,6 +38,20 @@ const files = collect(join(root, 'tests'))
   .sort();
 
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
+
+/** One PostgreSQL cluster for the run, if a selected suite needs it (and none was given). */
+let cluster;
+const needsPostgres = files.some((f) => /helpers\/postgres\.ts/.test(readFileSync(join(root, f), 'utf8')));
+if (needsPostgres && !process.env.FLEETGATE_TEST_PG_URL) {
+  const { startCluster } = await import('./pg-cluster.mjs');
+  const started = Date.now();
+  cluster = await startCluster();
+  process.env.FLEETGATE_TEST_PG_URL = cluster.url;
+  console.log(`[run-tests] PostgreSQL for this run on port ${cluster.port} (${Date.now() - started} ms)`);
+  const stop = () => cluster.stop();
+  process.once('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+}
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 function runOne(file) {

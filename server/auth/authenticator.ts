@@ -18,7 +18,7 @@ import type { CandidateKey, DeviceRegistry } from '../devices/registry.ts';
 import { BadSignatureError, ReplayError, type AuthFailureReason } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SecurityStats } from '../security/stats.ts';
-import type { Claim, DeviceRecord, NonceLedger, SharedMacRegistry } from '../store/index.ts';
+import type { Claim, DeviceRecord, NonceLedger, SharedMacRegistry, TelemetryBatch } from '../store/index.ts';
 import type { AuthRateLimiter } from './rate-limit.ts';
 
 export interface SignedMessage {
@@ -101,12 +101,28 @@ export class DeviceAuthenticator {
   /** Claims the nonce of an identified message; throws ReplayError. */
   async claimNonce(msg: SignedMessage): Promise<Authenticated['claim']> {
     const claim = await this.nonces.claim(msg.deviceId, msg.nonce, msg.mac.toLowerCase(), this.clock.now());
-    if (claim.outcome === 'replay') {
-      this.stats.record('replay', msg.deviceId, true);
-      throw new ReplayError(`nonce ${msg.nonce} is not above the last accepted nonce ${claim.lastNonce}`, {
-        last_nonce: claim.lastNonce,
-      });
-    }
+    if (claim.outcome === 'replay') this.replay(msg, claim.lastNonce);
+    this.notifySeen(msg);
+    return claim;
+  }
+
+  /**
+   * An identified upload: its nonce and batch stored together (UploadOutcome); throws ReplayError.
+   * `batch.received_at` is the acceptance time.
+   */
+  async acceptUpload(msg: SignedMessage, batch: TelemetryBatch): Promise<'accepted' | 'duplicate'> {
+    const out = await this.nonces.acceptUpload(msg.deviceId, msg.nonce, msg.mac.toLowerCase(), batch.received_at, batch);
+    if (out.outcome === 'replay') this.replay(msg, out.lastNonce);
+    this.notifySeen(msg);
+    return out.outcome;
+  }
+
+  private replay(msg: SignedMessage, lastNonce: number): never {
+    this.stats.record('replay', msg.deviceId, true);
+    throw new ReplayError(`nonce ${msg.nonce} is not above the last accepted nonce ${lastNonce}`, { last_nonce: lastNonce });
+  }
+
+  private notifySeen(msg: SignedMessage): void {
     if (this.seenListeners.length > 0) {
       const at = this.clock.now();
       for (const listener of this.seenListeners) {
@@ -117,6 +133,5 @@ export class DeviceAuthenticator {
         }
       }
     }
-    return claim;
   }
 }

@@ -104,12 +104,6 @@ export type Claim =
       outcome: 'fresh';
       /** Makes the nonce durable (with the reply to repeat for a retransmission). */
       commit(reply?: StoredReply): Promise<void>;
-      /**
-       * Appends the device's telemetry batch and makes the nonce durable in the same atomic write:
-       * after a crash both are there or neither (SQL: the INSERT and the UPDATE in one
-       * transaction). An upload costs one durable write, not two in a row.
-       */
-      commitWithTelemetry(batch: TelemetryBatch): Promise<void>;
       /** Gives the nonce back (the request failed before any effect). */
       abort(): void;
     }
@@ -122,6 +116,8 @@ export interface NonceSummary {
   seen_at: number;
 }
 
+export type UploadOutcome = { outcome: 'accepted' } | { outcome: 'duplicate' } | { outcome: 'replay'; lastNonce: number };
+
 export interface NonceLedger {
   /**
    * The anti-replay check-and-set: fresh if `nonce` is above the device's last accepted nonce;
@@ -131,6 +127,11 @@ export interface NonceLedger {
   get(deviceId: string): Promise<NonceSummary | undefined>;
   /** Every device with nonce state (never the stored replies: this is a fleet-wide read). */
   all(): Promise<ReadonlyMap<string, NonceSummary>>;
+  /**
+   * An upload: the check-and-set and the telemetry batch in one atomic step — after a crash both
+   * are stored or neither (SQL: one transaction; a store may group many uploads in one commit).
+   */
+  acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome>;
   /** Forgets nonce state for one device or all; returns how many devices were reset. */
   reset(deviceId?: string): Promise<number>;
 }

@@ -94,19 +94,6 @@ export class UploadService {
       throw err;
     }
 
-    let claim;
-    try {
-      claim = await ctx.auth.claimNonce(msg);
-    } catch (err) {
-      this.countFailure(err);
-      throw err;
-    }
-    if (claim.outcome === 'duplicate') {
-      ctx.securityStats.record('duplicate', envelope.device_id, true);
-      ctx.metrics.uploads.inc({ outcome: 'duplicate' });
-      return { success: true, samples: decoded.samples.length, duplicate: true };
-    }
-
     const batch: TelemetryBatch = {
       received_at: ctx.clock.now(),
       nonce: envelope.nonce,
@@ -114,19 +101,27 @@ export class UploadService {
       samples: decoded.samples,
       samplesJson: decoded.samplesJson,
     };
+    let outcome;
     try {
-      await claim.commitWithTelemetry(batch);
-      const result: UploadResult = { success: true, samples: batch.samples.length };
-      ctx.securityStats.record('accepted', envelope.device_id, true);
-      ctx.metrics.uploads.inc({ outcome: 'accepted' });
-      ctx.metrics.samples.inc({ method: decoded.method }, batch.samples.length);
-      return result;
+      outcome = await ctx.auth.acceptUpload(msg, batch);
     } catch (err) {
-      claim.abort();
+      if (err instanceof GatewayError) {
+        this.countFailure(err);
+        throw err;
+      }
       ctx.metrics.uploads.inc({ outcome: 'storage_error' });
       ctx.logger.error({ err, device_id: envelope.device_id }, 'could not store upload');
       throw err;
     }
+    if (outcome === 'duplicate') {
+      ctx.securityStats.record('duplicate', envelope.device_id, true);
+      ctx.metrics.uploads.inc({ outcome: 'duplicate' });
+      return { success: true, samples: decoded.samples.length, duplicate: true };
+    }
+    ctx.securityStats.record('accepted', envelope.device_id, true);
+    ctx.metrics.uploads.inc({ outcome: 'accepted' });
+    ctx.metrics.samples.inc({ method: decoded.method }, batch.samples.length);
+    return { success: true, samples: batch.samples.length };
   }
 
   private countFailure(err: unknown): void {

@@ -25,7 +25,15 @@ import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { JsonDocument } from './json-document.ts';
 import type { WalNonceStates } from './telemetry-wal.ts';
-import type { Claim, NonceLedger, NonceState, NonceSummary, StoredReply, TelemetryBatch } from '../types.ts';
+import type { Claim, NonceLedger, NonceState, NonceSummary, StoredReply, TelemetryBatch, UploadOutcome } from '../types.ts';
+
+/**
+ * A claim of this ledger: a fresh one can also commit with an upload's batch, which rides in the
+ * same telemetry WAL line as the nonce (one durable write per upload).
+ */
+export type EmbeddedClaim =
+  | (Extract<Claim, { outcome: 'fresh' }> & { commitWithTelemetry(batch: TelemetryBatch): Promise<void> })
+  | Exclude<Claim, { outcome: 'fresh' }>;
 
 /** The telemetry log's side of WAL-carried nonce states (JsonlTelemetryLog). */
 export interface NonceCarryingLog {
@@ -117,7 +125,20 @@ export class FileNonceLedger implements NonceLedger {
     return this.committed.get(deviceId);
   }
 
-  async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<Claim> {
+  async acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome> {
+    const claim = await this.claim(deviceId, nonce, mac, now);
+    if (claim.outcome === 'replay') return claim;
+    if (claim.outcome === 'duplicate') return { outcome: 'duplicate' };
+    try {
+      await claim.commitWithTelemetry(batch);
+    } catch (err) {
+      claim.abort();
+      throw err;
+    }
+    return { outcome: 'accepted' };
+  }
+
+  async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<EmbeddedClaim> {
     for (;;) {
       const reset = this.resetting;
       if (reset && (reset.deviceId === undefined || reset.deviceId === deviceId)) {
@@ -138,7 +159,7 @@ export class FileNonceLedger implements NonceLedger {
     }
   }
 
-  private reserve(deviceId: string, nonce: number, mac: string, now: number): Claim {
+  private reserve(deviceId: string, nonce: number, mac: string, now: number): EmbeddedClaim {
     let settle!: (committed: boolean) => void;
     const entry: PendingClaim = { nonce, mac, done: new Promise<boolean>((r) => (settle = r)) };
     const list = this.pending.get(deviceId);

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Claim, TelemetryBatch } from '../../../server/store/index.ts';
+import type { TelemetryBatch } from '../../../server/store/index.ts';
+import type { EmbeddedClaim } from '../../../server/store/embedded/nonce-ledger.ts';
 import { openEmbeddedStore, type EmbeddedStore } from '../../../server/store/embedded/index.ts';
 import { walFileName } from '../../../server/store/embedded/telemetry-wal.ts';
 import { tempDir } from '../../helpers/gateway.ts';
@@ -22,7 +23,7 @@ function batch(nonce: number): TelemetryBatch {
   return { received_at: T0 + nonce, nonce, method: 'plain', samples: [{ timestamp: 1_763_900_000 + nonce, power: nonce }] };
 }
 
-function fresh(claim: Claim): Extract<Claim, { outcome: 'fresh' }> {
+function fresh(claim: EmbeddedClaim): Extract<EmbeddedClaim, { outcome: 'fresh' }> {
   if (claim.outcome !== 'fresh') throw new Error(`expected a fresh claim, got ${JSON.stringify(claim)}`);
   return claim;
 }

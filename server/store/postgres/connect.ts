@@ -1,0 +1,50 @@
+/**
+ * The PostgreSQL connection pool (postgres.js) from DATABASE_URL, and what may be logged about it.
+ * `postgres://user:pass@host:port/db`, or a unix socket with `?host=/run/socket/dir`. int8 values
+ * are read as numbers (every one we store — epoch ms, nonces, counters — is far below 2^53).
+ */
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+export interface PoolOptions {
+  /** Connections in the pool. */
+  max?: number;
+  /** Called with NOTICE messages (migrations raise a few); default: dropped. */
+  onNotice?: (message: string) => void;
+  applicationName?: string;
+}
+
+export function connect(url: string, options: PoolOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 20,
+    onnotice: (n) => options.onNotice?.(String(n.message)),
+    connection: { application_name: options.applicationName ?? 'fleetgate' },
+    types: {
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+    // Idle connections must not keep a CLI command (or a test) alive once it is done.
+    idle_timeout: 30,
+    connect_timeout: 10,
+  }) as unknown as Sql;
+}
+
+/** The database's host (or socket directory), port and name, for logs: never the user's password. */
+export function describeDatabaseUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'postgres (unparsable DATABASE_URL)';
+  }
+  const socket = u.searchParams.get('host');
+  const host = socket ?? (u.hostname || 'localhost');
+  const port = u.port || u.searchParams.get('port') || '5432';
+  const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || u.username || 'postgres';
+  return `postgres ${host}${socket ? ` (port ${port})` : `:${port}`}/${db}`;
+}
+
+/** Whether DATABASE_URL looks like a PostgreSQL URL at all (checked at start, one clear line if not). */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}

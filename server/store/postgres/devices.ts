@@ -1,0 +1,190 @@
+/**
+ * The device registry on PostgreSQL (table `devices`). Every message looks its device up, so
+ * records are cached per gateway; every change NOTIFYs `fleetgate_devices` with the id in the
+ * same transaction, and each gateway LISTENs and drops that id — a revocation or rotation on one
+ * replica reaches the others within milliseconds. When the listening connection is lost the whole
+ * cache is dropped (notifications may have been missed). An unknown id is cached as unknown for a
+ * second at most, so a flood of made-up ids does not become a flood of queries, while a device
+ * registered on another replica is found at once after that second.
+ */
+import { reinstated, rotated } from '../device-records.ts';
+import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome } from '../types.ts';
+import type { Sql } from './connect.ts';
+
+export const DEVICES_CHANNEL = 'fleetgate_devices';
+const UNKNOWN_TTL_MS = 1000;
+const CACHE_LIMIT = 200_000;
+
+interface Row {
+  device_id: string;
+  created_at: Date;
+  key_mode: KeyMode;
+  key_version: number;
+  previous_key_version: number | null;
+  previous_key_mode: KeyMode | null;
+  previous_key_expires_at: Date | null;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  reinstated_at: Date | null;
+  psk_bound_at: Date | null;
+}
+
+function toRecord(r: Row): DeviceRecord {
+  const rec: DeviceRecord = { device_id: r.device_id, created_at: r.created_at.toISOString(), key_mode: r.key_mode, key_version: r.key_version };
+  if (r.previous_key_version !== null) rec.previous_key_version = r.previous_key_version;
+  if (r.previous_key_mode !== null) rec.previous_key_mode = r.previous_key_mode;
+  if (r.previous_key_expires_at) rec.previous_key_expires_at = r.previous_key_expires_at.toISOString();
+  if (r.rotated_at) rec.rotated_at = r.rotated_at.toISOString();
+  if (r.revoked_at) rec.revoked_at = r.revoked_at.toISOString();
+  if (r.reinstated_at) rec.reinstated_at = r.reinstated_at.toISOString();
+  if (r.psk_bound_at) rec.psk_bound_at = r.psk_bound_at.toISOString();
+  return rec;
+}
+
+const ts = (iso: string | undefined) => (iso === undefined ? null : new Date(iso));
+
+function columns(r: DeviceRecord) {
+  return {
+    device_id: r.device_id,
+    created_at: new Date(r.created_at),
+    key_mode: r.key_mode,
+    key_version: r.key_version,
+    previous_key_version: r.previous_key_version ?? null,
+    previous_key_mode: r.previous_key_mode ?? null,
+    previous_key_expires_at: ts(r.previous_key_expires_at),
+    rotated_at: ts(r.rotated_at),
+    revoked_at: ts(r.revoked_at),
+    reinstated_at: ts(r.reinstated_at),
+    psk_bound_at: ts(r.psk_bound_at),
+  };
+}
+
+type Cached = { record: DeviceRecord } | { unknownUntil: number };
+
+export class PgDeviceRepo implements DeviceRepo {
+  private readonly cache = new Map<string, Cached>();
+  private listening: { unlisten(): Promise<void> } | undefined;
+
+  constructor(private readonly sql: Sql) {}
+
+  /** Starts listening for changes made by any gateway (resolves once listening). */
+  async listen(): Promise<void> {
+    this.listening = await this.sql.listen(
+      DEVICES_CHANNEL,
+      (id) => this.cache.delete(id),
+      // Called on every (re)connect of the listening connection: notifications may have been missed.
+      () => this.cache.clear(),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.listening?.unlisten().catch(() => undefined);
+  }
+
+  async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    const hit = this.cache.get(deviceId);
+    if (hit) {
+      if ('record' in hit) return hit.record;
+      if (hit.unknownUntil > Date.now()) return undefined;
+    }
+    const rows = await this.sql<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId}`;
+    const record = rows[0] ? toRecord(rows[0]) : undefined;
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(deviceId, record ? { record } : { unknownUntil: Date.now() + UNKNOWN_TTL_MS });
+    return record;
+  }
+
+  async list(): Promise<DeviceRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT * FROM devices ORDER BY device_id COLLATE "C"`;
+    return rows.map(toRecord);
+  }
+
+  async create(record: DeviceRecord): Promise<boolean> {
+    const rows = await this.sql.begin(async (tx) => {
+      const inserted = await tx`INSERT INTO devices ${tx(columns(record))} ON CONFLICT (device_id) DO NOTHING RETURNING device_id`;
+      if (inserted.length > 0) await tx`SELECT pg_notify(${DEVICES_CHANNEL}, ${record.device_id})`;
+      return inserted;
+    });
+    this.cache.delete(record.device_id);
+    return rows.length > 0;
+  }
+
+  async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
+    const ids = records.map((r) => r.device_id);
+    const existing = await this.sql.begin(async (tx) => {
+      // Locks out a concurrent bulk insert of the same ids until this one commits or rolls back.
+      await tx`LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE`;
+      const found = await tx<{ device_id: string }[]>`SELECT device_id FROM devices WHERE device_id = ANY(${ids}::text[])`;
+      if (found.length > 0) return found.map((f) => f.device_id);
+      for (let i = 0; i < records.length; i += 1000) {
+        await tx`INSERT INTO devices ${tx(records.slice(i, i + 1000).map(columns))}`;
+      }
+      await tx`SELECT pg_notify(${DEVICES_CHANNEL}, id) FROM unnest(${ids}::text[]) AS id`;
+      return [];
+    });
+    for (const id of ids) this.cache.delete(id);
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return existing.sort((a, b) => order.get(a)! - order.get(b)!);
+  }
+
+  /** Reads the row under a lock, applies `change` and writes it back, in one transaction. */
+  private async update<T>(deviceId: string, change: (current: DeviceRecord) => { next?: DeviceRecord; result: T }, missing: T): Promise<T> {
+    const out = await this.sql.begin(async (tx) => {
+      const rows = await tx<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId} FOR UPDATE`;
+      if (!rows[0]) return missing;
+      const { next, result } = change(toRecord(rows[0]));
+      if (next) {
+        const { device_id: _id, ...set } = columns(next);
+        await tx`UPDATE devices SET ${tx(set)} WHERE device_id = ${deviceId}`;
+        await tx`SELECT pg_notify(${DEVICES_CHANNEL}, ${deviceId})`;
+      }
+      return result;
+    });
+    this.cache.delete(deviceId);
+    return out;
+  }
+
+  rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome> {
+    return this.update<RotateOutcome>(
+      deviceId,
+      (current) => {
+        if (current.revoked_at) return { result: { outcome: 'revoked' } };
+        const next = rotated(current, now, graceMs);
+        return { next, result: { outcome: 'rotated', device: next } };
+      },
+      { outcome: 'unknown' },
+    );
+  }
+
+  revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
+    return this.update<DeviceRecord | undefined>(
+      deviceId,
+      (current) => {
+        if (current.revoked_at) return { result: current };
+        const next = { ...current, revoked_at: new Date(now).toISOString() };
+        return { next, result: next };
+      },
+      undefined,
+    );
+  }
+
+  reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
+    return this.update<ReinstateOutcome>(
+      deviceId,
+      (current) => {
+        if (!current.revoked_at) return { result: { outcome: 'not_revoked', device: current } };
+        const next = reinstated(current, now);
+        return { next, result: { outcome: 'reinstated', device: next } };
+      },
+      { outcome: 'unknown' },
+    );
+  }
+
+  async markPskBound(deviceId: string, now: number): Promise<void> {
+    await this.update<void>(
+      deviceId,
+      (current) => (current.key_mode !== 'shared' || current.psk_bound_at ? { result: undefined } : { next: { ...current, psk_bound_at: new Date(now).toISOString() }, result: undefined }),
+      undefined,
+    );
+  }
+}
