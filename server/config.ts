@@ -16,6 +16,13 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(5001),
   DATA_DIR: z.string().min(1).default('data'),
+  /** postgres://user:pass@host:port/db (or ?host=/socket/dir): keep all state in PostgreSQL, shared by replicas. Unset: the embedded store in DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Connections each gateway keeps to PostgreSQL. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
   KEYS_DIR: z.string().min(1).default('keys'),
   FIRMWARE_DIR: z.string().min(1).default('firmware-images'),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),

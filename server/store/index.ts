@@ -5,6 +5,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { openEmbeddedStore } from './embedded/index.ts';
+import { openPostgresStore } from './postgres/index.ts';
 import type { Store } from './types.ts';
 
 export type * from './types.ts';
@@ -16,6 +17,15 @@ export interface OpenOptions {
 }
 
 export function openStore(config: Config, options: OpenOptions = {}): Promise<Store> {
+  if (config.DATABASE_URL) {
+    return openPostgresStore(config.DATABASE_URL, {
+      ...options,
+      poolSize: config.DATABASE_POOL_SIZE,
+      sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
+      diagnosticsRetentionDays: config.DIAGNOSTICS_RETENTION_DAYS,
+      eventsRetentionDays: config.EVENTS_RETENTION_DAYS,
+    });
+  }
   return openEmbeddedStore(config.DATA_DIR, {
     fsync: config.DURABILITY === 'fsync',
     ...options,

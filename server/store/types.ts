@@ -171,11 +171,35 @@ export interface TelemetryQuery {
   limit: number;
 }
 
+/** A fleet-wide aggregation of one field, bucketed on the samples' own timestamps. */
+export interface TelemetryBucketQuery {
+  field: string;
+  /** Bounds on the samples' own timestamps (epoch ms; device times below 1e12 are seconds). */
+  fromMs: number;
+  toMs: number;
+  bucketSeconds: number;
+  /** Only these devices; all when absent. */
+  devices?: string[];
+}
+
+export interface TelemetryBucket {
+  /** Start of the bucket, epoch seconds. */
+  t: number;
+  min: number;
+  avg: number;
+  max: number;
+  count: number;
+}
+
 export interface TelemetryLog {
   /** Appends one accepted batch; resolves once durable. */
   append(deviceId: string, batch: TelemetryBatch): Promise<void>;
   /** Samples with received_at in [from, to], oldest first, at most `limit`. */
   query(deviceId: string, query: TelemetryQuery): Promise<TelemetrySample[]>;
+  /** `field` across the fleet (or `devices`) in buckets, oldest first; empty buckets are left out. */
+  buckets(query: TelemetryBucketQuery): Promise<TelemetryBucket[]>;
+  /** Retention: forgets what is older than `beforeMs` (whole days/partitions); returns how many went. */
+  prune(beforeMs: number): Promise<number>;
 }
 
 /**

@@ -91,7 +91,7 @@ test('a retransmission of an upload in flight is never stored twice, even after 
   // 5xx and gives its claim back; A re-sent byte for byte used to be accepted as new.
   const gw = await startTestGateway();
   const key = await gw.register('m');
-  const log = (gw.ctx.store as EmbeddedStore).telemetry;
+  const log = (gw.ctx.store as unknown as EmbeddedStore).telemetry;
   const original = log.appendWithNonce.bind(log);
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));

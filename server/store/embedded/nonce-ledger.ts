@@ -113,11 +113,14 @@ export class FileNonceLedger implements NonceLedger {
   }
 
   async get(deviceId: string): Promise<NonceSummary | undefined> {
-    return this.committed.get(deviceId);
+    const s = this.committed.get(deviceId);
+    return s && { nonce: s.nonce, seen_at: s.seen_at };
   }
 
   async all(): Promise<ReadonlyMap<string, NonceSummary>> {
-    return this.committed;
+    const out = new Map<string, NonceSummary>();
+    for (const [id, s] of this.committed) out.set(id, { nonce: s.nonce, seen_at: s.seen_at });
+    return out;
   }
 
   /** The full durable state, reply included (tests and the WAL recovery check it). */

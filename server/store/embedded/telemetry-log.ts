@@ -19,7 +19,7 @@ import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { ByteRun } from './byte-run.ts';
 import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
-import type { NonceState, TelemetryBatch, TelemetryLog, TelemetryQuery, TelemetrySample } from '../types.ts';
+import type { NonceState, TelemetryBatch, TelemetryBucket, TelemetryBucketQuery, TelemetryLog, TelemetryQuery, TelemetrySample } from '../types.ts';
 
 const DAY_MS = 86_400_000;
 /**
@@ -242,6 +242,60 @@ export class JsonlTelemetryLog implements TelemetryLog {
       }
     }
     return out;
+  }
+
+  /**
+   * Fleet-wide aggregation by scanning: every device's day files received from a day before
+   * `fromMs` on (a sample is received after its own time, late when a device uploads what it
+   * buffered offline) — slower than the PostgreSQL store's SQL, and documented as such.
+   */
+  async buckets(q: TelemetryBucketQuery): Promise<TelemetryBucket[]> {
+    await this.flush();
+    const devices = q.devices ?? (await readdir(this.root).catch(() => [] as string[]));
+    const fromDay = dayKey(Math.min(Math.max(0, q.fromMs - DAY_MS), LAST_DAY_MS));
+    const fromS = q.fromMs / 1000;
+    const toS = q.toMs / 1000;
+    const acc = new Map<number, { min: number; max: number; sum: number; count: number }>();
+    for (const deviceId of devices) {
+      const files = await readdir(join(this.root, deviceId)).catch(() => [] as string[]);
+      for (const file of files.filter((f) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f) && f.slice(0, 10) >= fromDay)) {
+        for (const line of parseJsonLines<unknown>(await readFile(join(this.root, deviceId, file), 'utf8'))) {
+          for (const row of lineRows(line)) {
+            const sec = row.timestamp < 1e12 ? row.timestamp : row.timestamp / 1000;
+            const v = Object.hasOwn(row.values, q.field) ? row.values[q.field] : undefined;
+            if (typeof v !== 'number' || sec < fromS || sec > toS) continue;
+            const t = Math.floor(sec / q.bucketSeconds) * q.bucketSeconds;
+            const b = acc.get(t);
+            if (b) {
+              b.min = Math.min(b.min, v);
+              b.max = Math.max(b.max, v);
+              b.sum += v;
+              b.count++;
+            } else acc.set(t, { min: v, max: v, sum: v, count: 1 });
+          }
+        }
+      }
+    }
+    return [...acc].sort((a, b) => a[0] - b[0]).map(([t, b]) => ({ t, min: b.min, avg: b.sum / b.count, max: b.max, count: b.count }));
+  }
+
+  /** Retention: deletes every device's day files whose whole day ended before `beforeMs`. */
+  async prune(beforeMs: number): Promise<number> {
+    await this.flush();
+    const cutoffDay = dayKey(Math.min(Math.max(0, beforeMs), LAST_DAY_MS));
+    let removed = 0;
+    for (const deviceId of await readdir(this.root).catch(() => [] as string[])) {
+      for (const file of await readdir(join(this.root, deviceId)).catch(() => [] as string[])) {
+        if (!/^\d{4}-\d{2}-\d{2}\.jsonl$/.test(file) || file.slice(0, 10) >= cutoffDay) continue;
+        const path = join(this.root, deviceId, file);
+        await this.dayWriter.forget(path);
+        await unlink(path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Writes everything staged, makes it durable and deletes the WAL; then refuses appends. */

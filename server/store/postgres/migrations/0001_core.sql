@@ -101,18 +101,23 @@ BEGIN
 END $$;
 
 -- Makes a claimed nonce the device's state (unless a newer one was committed meanwhile: pipelined
--- requests never move the floor back) with the reply a retransmission gets.
+-- requests never move the floor back) with the reply a retransmission gets. False, changing
+-- nothing, when the claim is gone (a nonce reset, or it went stale): the request must fail.
 CREATE FUNCTION fg_commit_nonce(p_device text, p_nonce bigint, p_mac text, p_seen_at bigint, p_reply jsonb)
-RETURNS void
+RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM fg_lock_device_nonce(p_device);
   DELETE FROM nonce_claims c WHERE c.device_id = p_device AND c.nonce = p_nonce;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
   INSERT INTO device_nonces AS n (device_id, nonce, mac, seen_at, reply)
   VALUES (p_device, p_nonce, p_mac, p_seen_at, p_reply)
   ON CONFLICT (device_id) DO UPDATE
     SET nonce = EXCLUDED.nonce, mac = EXCLUDED.mac, seen_at = EXCLUDED.seen_at, reply = EXCLUDED.reply
     WHERE n.nonce < EXCLUDED.nonce;
+  RETURN true;
 END $$;
 
 -- An upload's check-and-set and its batch in one step: 'accepted' (the batch is stored and the

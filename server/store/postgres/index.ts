@@ -1,0 +1,86 @@
+/**
+ * The PostgreSQL store: every repository on one database that any number of gateway replicas
+ * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
+ * starting together do not race), makes sure the coming days' telemetry partitions exist, and
+ * starts listening for the changes other replicas make to what this one caches (devices).
+ * Background jobs run in the replica holding their lease (leases.ts).
+ */
+import type { Logger } from '../../logger.ts';
+import type { Store } from '../types.ts';
+import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
+import { PgDeviceRepo } from './devices.ts';
+import { Leases } from './leases.ts';
+import { migrate, migrationStatus } from './migrate.ts';
+import { PgNonceLedger } from './nonces.ts';
+import { pendingRepos } from './pending.ts';
+import { PgSharedMacRegistry } from './shared-macs.ts';
+import { PgTelemetryLog } from './telemetry.ts';
+
+export interface PostgresStoreOptions {
+  logger?: Logger;
+  now?: number;
+  /** Connections in this replica's pool. */
+  poolSize?: number;
+  sharedMacWindowMs?: number;
+  diagnosticsRetentionDays?: number;
+  eventsRetentionDays?: number;
+  /** Apply pending migrations at open (the gateway does; `fleetgate db status` does not). */
+  migrate?: boolean;
+}
+
+export interface PostgresStore extends Store {
+  readonly backend: 'postgres';
+  readonly sql: Sql;
+  readonly nonces: PgNonceLedger;
+  readonly telemetry: PgTelemetryLog;
+  readonly leases: Leases;
+  /** Whether the database answers and no migration is pending (GET /health/ready). */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
+}
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const logger = options.logger;
+  const sql = connect(url, { max: options.poolSize ?? 20, onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice') });
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrate(sql);
+      if (applied.length > 0) logger?.info({ migrations: applied }, 'database migrations applied');
+    }
+    const devices = new PgDeviceRepo(sql);
+    await devices.listen();
+    const telemetry = new PgTelemetryLog(sql);
+    await telemetry.ensurePartitions(options.now ?? Date.now());
+    const leases = new Leases(sql);
+    const sharedMacs = new PgSharedMacRegistry(sql, options.sharedMacWindowMs ?? 86_400_000);
+    const store: PostgresStore = {
+      backend: 'postgres',
+      location: describeDatabaseUrl(url),
+      sql,
+      devices,
+      nonces: new PgNonceLedger(sql),
+      sharedMacs,
+      telemetry,
+      leases,
+      ...pendingRepos(),
+      exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
+      ready: async () => {
+        try {
+          const status = await migrationStatus(sql);
+          if (status.pending.length > 0) return { ok: false, reason: `migrations pending: ${status.pending.map((m) => m.version).join(', ')}` };
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, reason: `database unreachable: ${(err as Error).message}` };
+        }
+      },
+      close: async () => {
+        await leases.close();
+        await devices.close();
+        await sql.end({ timeout: 5 });
+      },
+    };
+    return store;
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The store contract suites run every test against each backend: a fresh embedded store in a
+ * temp DATA_DIR, and a fresh PostgreSQL store in a database of its own on the run's shared
+ * cluster (tests/helpers/postgres.ts). `contract(title, body)` registers one uvu test per backend,
+ * named "<backend>: <title>"; the body gets an open store (closed afterwards) and a way to open
+ * another one on the same state — a second replica, or a restart after a crash.
+ */
+import { test } from 'uvu';
+import { testConfig, tempDir } from '../../helpers/gateway.ts';
+import { freshDatabase } from '../../helpers/postgres.ts';
+import { openStore } from '../../../server/store/index.ts';
+import type { Store } from '../../../server/store/types.ts';
+
+export type BackendName = 'embedded' | 'postgres';
+
+export interface ContractContext {
+  backend: BackendName;
+  /** Opens another store on the same state (a second replica for postgres; for embedded only after the first is closed). */
+  reopen(env?: Record<string, string>): Promise<Store>;
+}
+
+export const BACKENDS: readonly BackendName[] = ['embedded', 'postgres'];
+
+async function openOn(backend: BackendName, dir: string, url: string | undefined, env: Record<string, string> = {}, now?: number): Promise<Store> {
+  const config = testConfig(dir, { ...(url ? { DATABASE_URL: url } : {}), ...env });
+  return openStore(config, now === undefined ? {} : { now });
+}
+
+export function contract(
+  title: string,
+  body: (store: Store, ctx: ContractContext) => Promise<void>,
+  options: { env?: Record<string, string>; now?: number; only?: BackendName[] } = {},
+): void {
+  for (const backend of options.only ?? BACKENDS) {
+    test(`${backend}: ${title}`, async () => {
+      const dir = await tempDir();
+      const url = backend === 'postgres' ? await freshDatabase() : undefined;
+      const opened: Store[] = [];
+      const open = async (env?: Record<string, string>) => {
+        const s = await openOn(backend, dir, url, { ...options.env, ...env }, options.now);
+        // Closing twice (a body that restarts a store, then this cleanup) is harmless.
+        const close = s.close.bind(s);
+        let closing: Promise<void> | undefined;
+        s.close = () => (closing ??= close());
+        opened.push(s);
+        return s;
+      };
+      const store = await open();
+      try {
+        await body(store, { backend, reopen: open });
+      } finally {
+        for (const s of opened.reverse()) await s.close().catch(() => undefined);
+      }
+    });
+  }
+}
+
