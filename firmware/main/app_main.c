@@ -269,11 +269,8 @@ static int prv_build_payload(size_t *len) {
   l.field_count = (uint8_t)n;
   l.sample_count = (uint16_t)s_count;
   for (uint32_t f = 0; f < n; f++) {
-    /* frame names are [a-z0-9_]: register names are lower-cased */
-    for (size_t c = 0; c <= strlen(s_cfg.registers[f]) && c < sizeof(l.fields[f].name); c++) {
-      const char ch = s_cfg.registers[f][c];
-      l.fields[f].name[c] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
+    /* register names are frame names as they are (fg_config_register_valid refused the rest) */
+    memcpy(l.fields[f].name, s_cfg.registers[f], sizeof(l.fields[f].name));
     int dec = 0;
     for (uint32_t i = 0; i < s_count; i++) {
       const int d = fg_frame_decimals(s_values[i * n + f]);

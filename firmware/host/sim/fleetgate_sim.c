@@ -663,8 +663,8 @@ static int cmd_upload(void) {
   }
   need_network();
   size_t batch = o.batch == 0 ? s.n_samples : o.batch;
-  if (batch > FG_FRAME_MAX_SAMPLES) {
-    batch = FG_FRAME_MAX_SAMPLES;
+  if (batch > FG_FRAME_BATCH_MAX_SAMPLES) {
+    batch = FG_FRAME_BATCH_MAX_SAMPLES; /* the gateway's limit per upload */
   }
   int worst = 0;
   for (size_t first = 0; first < s.n_samples;) {

@@ -980,12 +980,12 @@ int fg_codec_batch_unpack(const char *json, size_t len, uint8_t *packed_buf, siz
 
 const char *fg_codec_error_code(int err) {
   switch (err) {
-    case FG_ERR_BAD_FRAME: return "bad_frame";
-    case FG_ERR_SIZE_MISMATCH: return "size_mismatch";
-    case FG_ERR_BAD_PACKED: return "bad_packed_data";
-    case FG_ERR_TOO_LARGE: return "too_large";
-    case FG_ERR_UNKNOWN_METHOD: return "unknown_method";
-    case FG_ERR_CRC: return "crc_mismatch";
+    case FG_ERR_BAD_FRAME: return FG_LIMIT_CODEC_BAD_FRAME;
+    case FG_ERR_SIZE_MISMATCH: return FG_LIMIT_CODEC_SIZE_MISMATCH;
+    case FG_ERR_BAD_PACKED: return FG_LIMIT_CODEC_BAD_PACKED_DATA;
+    case FG_ERR_TOO_LARGE: return FG_LIMIT_CODEC_TOO_LARGE;
+    case FG_ERR_UNKNOWN_METHOD: return FG_LIMIT_CODEC_UNKNOWN_METHOD;
+    case FG_ERR_CRC: return FG_LIMIT_CODEC_CRC_MISMATCH;
     default: return "";
   }
 }

@@ -396,7 +396,9 @@ int fg_json_get_str(const fg_json_doc_t *doc, int tok, char *out, size_t cap) {
             }
             i += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+            /* a lone low surrogate; or \u0000, which would end the C string early: a name
+             * "po\u0000wer" must not compare equal to "po" */
             return FG_ERR_FORMAT;
           }
           tn = prv_utf8(cp, tmp);

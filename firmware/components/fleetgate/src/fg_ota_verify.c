@@ -5,26 +5,10 @@
 #include "fleetgate/fg_err.h"
 
 const char *fg_ota_check_name(fg_ota_check_t c) {
-  switch (c) {
-    case FG_OTA_CHECK_MANIFEST_FORMAT: return "manifest_format";
-    case FG_OTA_CHECK_HEADER_FORMAT: return "header_format";
-    case FG_OTA_CHECK_KEY_ID: return "key_id";
-    case FG_OTA_CHECK_MANIFEST_SIGNATURE: return "manifest_signature";
-    case FG_OTA_CHECK_MANIFEST_MISMATCH: return "manifest_mismatch";
-    case FG_OTA_CHECK_ROLLBACK: return "rollback";
-    case FG_OTA_CHECK_CHUNK_TABLE: return "chunk_table";
-    case FG_OTA_CHECK_CHUNK_ORDER: return "chunk_order";
-    case FG_OTA_CHECK_CHUNK_LENGTH: return "chunk_length";
-    case FG_OTA_CHECK_CHUNK_HASH: return "chunk_hash";
-    case FG_OTA_CHECK_IMAGE_SIZE: return "image_size";
-    case FG_OTA_CHECK_PADDING: return "padding";
-    case FG_OTA_CHECK_INCOMPLETE: return "incomplete";
-    case FG_OTA_CHECK_FIRMWARE_HASH: return "firmware_hash";
-    case FG_OTA_CHECK_FIRMWARE_SIGNATURE: return "firmware_signature";
-    case FG_OTA_CHECK_DOWNGRADE: return "downgrade";
-    case FG_OTA_CHECK_NONE:
-    default: return "";
-  }
+#define PRV_CHECK_NAME(id, name) name,
+  static const char *const names[] = {"", FG_LIMIT_OTA_CHECKS(PRV_CHECK_NAME)};
+#undef PRV_CHECK_NAME
+  return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "";
 }
 
 int fg_ota_keys_init(fg_ota_keys_t *k, const uint8_t *rsa_pub_der, size_t der_len,

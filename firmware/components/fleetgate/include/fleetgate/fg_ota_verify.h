@@ -23,32 +23,18 @@
 #include <stdint.h>
 
 #include "fleetgate/fg_crypto.h"
+#include "fleetgate/fg_limits.h"
 #include "fleetgate/fg_manifest.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/** Check names and order come from fg_limits.h (generated from server/protocol/limits.ts). */
+#define FG_OTA_CHECK_ENUM_(id, name) FG_OTA_CHECK_##id,
 typedef enum {
   FG_OTA_CHECK_NONE = 0,
-  FG_OTA_CHECK_MANIFEST_FORMAT,
-  FG_OTA_CHECK_HEADER_FORMAT,
-  FG_OTA_CHECK_KEY_ID,
-  FG_OTA_CHECK_MANIFEST_SIGNATURE,
-  FG_OTA_CHECK_MANIFEST_MISMATCH,
-  FG_OTA_CHECK_ROLLBACK,
-  FG_OTA_CHECK_CHUNK_TABLE,
-  FG_OTA_CHECK_CHUNK_ORDER,
-  FG_OTA_CHECK_CHUNK_LENGTH,
-  FG_OTA_CHECK_CHUNK_HASH,
-  FG_OTA_CHECK_IMAGE_SIZE,
-  FG_OTA_CHECK_PADDING,
-  FG_OTA_CHECK_INCOMPLETE,
-  FG_OTA_CHECK_FIRMWARE_HASH,
-  FG_OTA_CHECK_FIRMWARE_SIGNATURE,
-  /** Device policy, not a SPEC step (fg_ota.c): the authentic manifest names a version older
-   *  (SemVer precedence) than the running one and the config does not allow downgrades. */
-  FG_OTA_CHECK_DOWNGRADE,
+  FG_LIMIT_OTA_CHECKS(FG_OTA_CHECK_ENUM_)
 } fg_ota_check_t;
 
 /** The SPEC's name of a check ("chunk_hash", ...); "" for NONE. */
