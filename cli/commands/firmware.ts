@@ -10,9 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FirmwareCatalog } from '../../server/ota/catalog.ts';
 import { loadSigningKeys, loadVerifyKeys } from '../../server/ota/keys.ts';
-import { DEFAULT_CHUNK_SIZE, imageFileName, parseManifest } from '../../server/ota/manifest.ts';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_FORMAT_VERSION, DEFAULT_PAGE_ENTRIES, hashesFileName, imageFileName, parseManifest } from '../../server/ota/manifest.ts';
 import { packageFirmware } from '../../server/ota/package.ts';
 import { verifyImageFile } from '../../server/ota/verify.ts';
+import { readEspAppDescriptor, packagingCounter } from '../../server/ota/esp-app.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { cliAction, keysDir, parseUintFlag, stdoutLine, type CliOut } from './keys.ts';
 
@@ -22,8 +23,10 @@ export function firmwareDir(flag: string | undefined): string {
 
 interface PackageFlags {
   version: string;
-  securityCounter: string;
+  securityCounter?: string;
   chunkSize: string;
+  manifestFormat: string;
+  pageEntries: string;
   notes?: string;
   keys?: string;
   out?: string;
@@ -32,6 +35,7 @@ interface PackageFlags {
 
 interface VerifyFlags {
   image?: string;
+  hashes?: string;
   keys?: string;
   minCounter?: string;
 }
@@ -65,22 +69,30 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
     .description('encrypt and sign a firmware binary into FIRMWARE_DIR')
     .argument('<firmware>', 'plain firmware binary (.bin)')
     .requiredOption('--version <semver>', 'firmware version, e.g. 1.0.5')
-    .option('--security-counter <n>', 'anti-rollback counter (u32); devices refuse lower values', '0')
+    .option('--security-counter <n>', 'anti-rollback counter (u32); devices refuse lower values (default: an ESP-IDF app\'s secure_version, else 0)')
     .option('--chunk-size <bytes>', 'download chunk size: multiple of 16, 256..65536', String(DEFAULT_CHUNK_SIZE))
+    .option('--manifest-format <n>', 'manifest format: 2 (compact, hash pages) or 1 (full chunk list, for devices that predate 2)', String(DEFAULT_FORMAT_VERSION))
+    .option('--page-entries <n>', 'format 2: chunk hashes per hash page, a power of two in 16..128', String(DEFAULT_PAGE_ENTRIES))
     .option('--notes <text>', 'release notes (shown to operators; not signed)')
     .option('--keys <dir>', 'key directory (default: $KEYS_DIR or "keys")')
     .option('--out <dir>', 'output directory (default: $FIRMWARE_DIR or "firmware-images")')
     .option('--force', 'replace an already packaged image of the same version')
     .action((file: string, opts: PackageFlags) =>
       cliAction(async () => {
-        const securityCounter = parseUintFlag(opts.securityCounter, '--security-counter');
         const chunkSize = parseUintFlag(opts.chunkSize, '--chunk-size');
+        const formatVersion = parseUintFlag(opts.manifestFormat, '--manifest-format');
+        const pageEntries = parseUintFlag(opts.pageEntries, '--page-entries');
+        const explicit = opts.securityCounter === undefined ? undefined : parseUintFlag(opts.securityCounter, '--security-counter');
+        const app = await readEspAppDescriptor(file).catch(() => undefined); // unreadable: packageFirmware reports it
+        const securityCounter = packagingCounter(app, explicit, opts.version);
         const keys = await loadSigningKeys(keysDir(opts.keys));
         const started = performance.now();
         const result = await packageFirmware(file, keys, {
           version: opts.version,
           securityCounter,
           chunkSize,
+          formatVersion,
+          pageEntries,
           releaseNotes: opts.notes ?? '',
           outDir: firmwareDir(opts.out),
           force: opts.force ?? false,
@@ -91,7 +103,8 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
             `${m.total_chunks} chunks of ${m.chunk_size}, key ${m.key_id}, ${((performance.now() - started) / 1000).toFixed(2)} s`,
         );
         out(`  image:    ${result.imagePath}`);
-        out(`  manifest: ${result.manifestPath}`);
+        if (result.hashesPath) out(`  hashes:   ${result.hashesPath}`);
+        out(`  manifest: ${result.manifestPath} (format ${m.format_version})`);
       }),
     );
 
@@ -99,6 +112,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
     .description('verify a packaged image as a device would; exit 1 naming the failed check')
     .argument('<manifest>', 'firmware_<version>_manifest.json')
     .option('--image <file>', 'encrypted image (default: firmware_<version>_encrypted.bin next to the manifest)')
+    .option('--hashes <file>', 'format 2 chunk-hash table (default: firmware_<version>_hashes.bin next to the manifest)')
     .option('--keys <dir>', 'key directory holding server_public_key.pem and aes_firmware_key.bin')
     .option('--min-counter <n>', 'anti-rollback: reject security_counter below n')
     .action((manifestPath: string, opts: VerifyFlags) =>
@@ -108,10 +122,11 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
         const manifest = parseManifest(json); // for the default image name; the verifier re-checks everything
         const keys = await loadVerifyKeys(keysDir(opts.keys));
         const imagePath = opts.image ?? join(dirname(manifestPath), imageFileName(manifest.version));
-        const r = await verifyImageFile(json, imagePath, keys, { minCounter });
+        const hashesPath = opts.hashes ?? join(dirname(manifestPath), hashesFileName(manifest.version));
+        const r = await verifyImageFile(json, imagePath, keys, { minCounter, hashesPath });
         out(
           `OK ${r.version} (counter ${r.securityCounter}): ${r.originalSize} bytes, ${r.totalChunks} chunks of ${r.chunkSize}, ` +
-            `sha256 ${r.firmwareSha256}, key ${r.keyId}`,
+            `sha256 ${r.firmwareSha256}, key ${r.keyId}, format ${r.formatVersion}`,
         );
       }),
     );

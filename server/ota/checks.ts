@@ -13,15 +13,20 @@ export const VERIFY_CHECKS = OTA_CHECKS;
 
 export type VerifyCheck = (typeof VERIFY_CHECKS)[number];
 
-/** One failed check. `chunk` is set for per-chunk failures so the caller can refetch exactly it. */
+/**
+ * One failed check. `chunk` is set for per-chunk failures and `page` for hash-page failures, so
+ * the caller can refetch exactly that chunk or page.
+ */
 export class FirmwareCheckError extends ValidationError {
   readonly check: VerifyCheck;
   readonly chunk: number | undefined;
+  readonly page: number | undefined;
 
-  constructor(check: VerifyCheck, message: string, chunk?: number) {
-    super(message, 'firmware_check_failed', chunk === undefined ? { check } : { check, chunk });
+  constructor(check: VerifyCheck, message: string, chunk?: number, page?: number) {
+    super(message, 'firmware_check_failed', { check, ...(chunk === undefined ? {} : { chunk }), ...(page === undefined ? {} : { page }) });
     this.check = check;
     this.chunk = chunk;
+    this.page = page;
   }
 }
 
