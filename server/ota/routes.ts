@@ -80,7 +80,10 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   // stored bytes); the image itself comes through the streamed download route below.
   app.get('/ota/manifest/:version', device, async (c) => c.json(await ota.manifest(c.get('device').device_id, c.req.param('version'))));
   app.get('/ota/hashes/:version', device, async (c) => {
-    const page = await ota.hashPage(c.get('device').device_id, c.req.param('version'), c.req.query('page'));
+    const deviceId = c.get('device').device_id;
+    let page: Uint8Array = await ota.hashPage(deviceId, c.req.param('version'), c.req.query('page'));
+    // Test fleets only: a tampered page (signed like any answer); the device's proof check must catch it.
+    if (ctx.faults.take(deviceId, 'ota_page_tamper', c.req.path)) page = ctx.faults.corrupt(page);
     return c.body(page as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
   });
 

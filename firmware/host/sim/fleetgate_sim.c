@@ -446,9 +446,43 @@ static void print_boot(const char *reason, int rolled_back) {
   line_end(&l);
 }
 
+/* "RAM is live" marker: an invocation that ends any other way than returning or exiting (a
+ * SIGKILL: the power cut of the tests) leaves it, and the next invocation then boots afresh —
+ * new nonce epoch, bootloader rules — instead of reusing the RAM state the dead one outran. */
+static char s_alive_path[FG_POSIX_PATH_MAX + 16];
+
+static void alive_clear(void) {
+  if (s_alive_path[0] != '\0') {
+    unlink(s_alive_path);
+  }
+}
+
+static void alive_mark(void) {
+  ram_path(s_alive_path, sizeof(s_alive_path), "ram.alive");
+  if (access(s_alive_path, F_OK) == 0) {
+    char p[FG_POSIX_PATH_MAX + 16];
+    ram_path(p, sizeof(p), "ram");
+    unlink(p); /* the previous process died mid-way: its RAM is gone */
+    ram_path(p, sizeof(p), "next_reset");
+    FILE *f = fopen(p, "w");
+    if (f != NULL) {
+      fprintf(f, "poweron\n");
+      fclose(f);
+    }
+  }
+  FILE *f = fopen(s_alive_path, "w");
+  if (f != NULL) {
+    fclose(f);
+  }
+  atexit(alive_clear);
+}
+
 static void setup(void) {
   memset(&d, 0, sizeof(d));
   mkdir(o.state_dir, 0700);
+  if (s_alive_path[0] == '\0') {
+    alive_mark();
+  }
   int rc = fg_posix_kv_init(&d.kv, &d.kv_ctx, o.state_dir);
   if (rc == 0) {
     rc = fg_posix_flash_init(&d.flash, &d.flash_ctx, o.state_dir, SLOT_SIZE);
