@@ -475,9 +475,11 @@ static int prv_decode_body(prv_reader_t *rd, uint8_t coder, uint32_t *out, uint3
       return FG_OK;
     case FG_CODER_VARINT:
       for (uint32_t i = 0; i < m && rc == 0; i++) {
-        uint32_t u;
+        uint32_t u = 0;
         rc = prv_get_varint(rd, &u);
-        out[i] = (uint32_t)fg_codec_unzigzag(u);
+        if (rc == 0) { /* nothing is stored from a varint that did not decode */
+          out[i] = (uint32_t)fg_codec_unzigzag(u);
+        }
       }
       return rc;
     case FG_CODER_RLE:

@@ -385,8 +385,10 @@ int fg_json_get_str(const fg_json_doc_t *doc, int tok, char *out, size_t cap) {
         case 'r': tmp[0] = '\r'; break;
         case 't': tmp[0] = '\t'; break;
         case 'u': {
-          uint32_t cp;
-          (void)prv_hex4(&s[i], &cp);
+          uint32_t cp = 0;
+          if (i + 4 > n || prv_hex4(&s[i], &cp) != 0) {
+            return FG_ERR_FORMAT; /* the tokenizer checked it; a hand-made token is not trusted */
+          }
           i += 4;
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
