@@ -150,15 +150,9 @@ static int prv_setup_vectors(void) {
   }
   cJSON *v1 = fg_test_load_vectors("manifest.json");
   cJSON *v2 = fg_test_load_vectors("manifest-v2.json");
-  if (v1 == NULL || v2 == NULL) {
+  if (v1 == NULL || v2 == NULL || !fg_test_ota_keys(&s_keys, &s_der)) {
     return 0;
   }
-  const cJSON *keys = cJSON_GetObjectItemCaseSensitive(v1, "keys");
-  size_t der_len = 0;
-  s_der = fg_test_hex(fg_test_str(keys, "public_key_der_hex"), &der_len);
-  uint8_t *aes = fg_test_hex(fg_test_str(keys, "aes_key_hex"), NULL);
-  fg_ota_keys_init(&s_keys, s_der, der_len, aes);
-  free(aes);
   s_v1_manifest = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v1, "manifest"));
   memset(&s_gw, 0, sizeof(s_gw));
   s_gw.enc = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(v2, "encrypted"), "hex"), &s_gw.enc_len);

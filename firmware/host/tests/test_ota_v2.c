@@ -24,19 +24,8 @@ static int prv_load(void) {
   if (s_v2 != NULL) {
     return 1;
   }
-  cJSON *v1 = fg_test_load_vectors("manifest.json");
   s_v2 = fg_test_load_vectors("manifest-v2.json");
-  if (v1 == NULL || s_v2 == NULL) {
-    return 0;
-  }
-  const cJSON *keys = cJSON_GetObjectItemCaseSensitive(v1, "keys");
-  size_t der_len = 0;
-  s_der = fg_test_hex(fg_test_str(keys, "public_key_der_hex"), &der_len);
-  uint8_t *aes = fg_test_hex(fg_test_str(keys, "aes_key_hex"), NULL);
-  FG_CHECK_EQ(fg_ota_keys_init(&s_keys, s_der, der_len, aes), 0);
-  free(aes);
-  cJSON_Delete(v1);
-  return 1;
+  return s_v2 != NULL && fg_test_ota_keys(&s_keys, &s_der);
 }
 
 typedef struct {

@@ -125,12 +125,9 @@ static int prv_exchange(fg_client_t *c, const fg_http_request_t *req, uint32_t n
   return FG_OK;
 }
 
-int fg_client_request(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
-                      size_t body_len, fg_client_result_t *res) {
-  if (c == NULL || method == NULL || path == NULL || path[0] != '/' || res == NULL ||
-      (body == NULL && body_len > 0)) {
-    return FG_ERR_INVALID_ARG;
-  }
+/* A fresh nonce and the request's signature, as header values (X-Nonce, X-Signature). */
+static int prv_sign(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
+                    size_t body_len, fg_client_result_t *res, char nonce_txt[11], char sig[65]) {
   memset(res, 0, sizeof(*res));
   uint32_t nonce = 0;
   int rc = fg_nonce_next(c->nonce, &nonce);
@@ -138,13 +135,22 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
     return rc;
   }
   res->nonce = nonce;
+  (void)snprintf(nonce_txt, 11, "%lu", (unsigned long)nonce);
+  return fg_sign_request(c->key, nonce, method, path, body, body_len, sig);
+}
+
+int fg_client_request(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
+                      size_t body_len, fg_client_result_t *res) {
+  if (c == NULL || method == NULL || path == NULL || path[0] != '/' || res == NULL ||
+      (body == NULL && body_len > 0)) {
+    return FG_ERR_INVALID_ARG;
+  }
+  char nonce_txt[11];
   char sig[65];
-  rc = fg_sign_request(c->key, nonce, method, path, body, body_len, sig);
+  const int rc = prv_sign(c, method, path, body, body_len, res, nonce_txt, sig);
   if (rc != 0) {
     return rc;
   }
-  char nonce_txt[11];
-  (void)snprintf(nonce_txt, sizeof(nonce_txt), "%lu", (unsigned long)nonce);
   const fg_http_header_t headers[] = {
       {"X-Device-Id", c->device_id},
       {"X-Nonce", nonce_txt},
@@ -159,7 +165,7 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
       .body = body,
       .body_len = body_len,
   };
-  return prv_exchange(c, &req, nonce, res);
+  return prv_exchange(c, &req, res->nonce, res);
 }
 
 int fg_client_get_range(fg_client_t *c, const char *path, uint32_t first, uint32_t last,
@@ -169,23 +175,16 @@ int fg_client_get_range(fg_client_t *c, const char *path, uint32_t first, uint32
       len == NULL || res == NULL || last < first || last >= total) {
     return FG_ERR_INVALID_ARG;
   }
-  memset(res, 0, sizeof(*res));
   *len = 0;
-  uint32_t nonce = 0;
-  int rc = fg_nonce_next(c->nonce, &nonce);
-  if (rc != 0) {
-    return rc;
-  }
-  res->nonce = nonce;
-  char sig[65];
-  rc = fg_sign_request(c->key, nonce, "GET", path, NULL, 0, sig);
-  if (rc != 0) {
-    return rc;
-  }
   char nonce_txt[11];
+  char sig[65];
+  int rc = prv_sign(c, "GET", path, NULL, 0, res, nonce_txt, sig);
+  if (rc != 0) {
+    return rc;
+  }
+  const uint32_t nonce = res->nonce;
   char range[40];
   char expect_range[48];
-  (void)snprintf(nonce_txt, sizeof(nonce_txt), "%lu", (unsigned long)nonce);
   (void)snprintf(range, sizeof(range), "bytes=%lu-%lu", (unsigned long)first, (unsigned long)last);
   (void)snprintf(expect_range, sizeof(expect_range), "bytes %lu-%lu/%lu", (unsigned long)first,
                  (unsigned long)last, (unsigned long)total);

@@ -4,10 +4,7 @@
 
 #include "fleetgate/fg_crypto.h"
 #include "fleetgate/fg_err.h"
-
-static uint32_t prv_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
+#include "fg_le_private.h"
 
 int fg_hash_page_parse(const uint8_t *buf, size_t len, fg_hash_page_t *out) {
   if (buf == NULL || out == NULL) {
@@ -17,7 +14,7 @@ int fg_hash_page_parse(const uint8_t *buf, size_t len, fg_hash_page_t *out) {
   if (len < FG_HASH_PAGE_HEADER_SIZE || memcmp(buf, FG_LIMIT_OTA_PAGE_MAGIC, 4) != 0) {
     return FG_ERR_FORMAT;
   }
-  out->page = prv_le32(buf + 4);
+  out->page = fg_le32_load(buf + 4);
   out->entries = (uint32_t)buf[8] | ((uint32_t)buf[9] << 8);
   out->proof_count = (uint32_t)buf[10] | ((uint32_t)buf[11] << 8);
   if (out->proof_count > FG_LIMIT_OTA_PROOF_MAX ||

@@ -4,11 +4,8 @@
 
 #include "fleetgate/fg_base64.h"
 #include "fleetgate/fg_err.h"
+#include "fg_le_private.h"
 #include "fleetgate/fg_hex.h"
-
-static uint32_t prv_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static uint16_t prv_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
@@ -28,12 +25,12 @@ int fg_manifest_header_parse(const uint8_t *bytes, size_t len, fg_manifest_heade
     return FG_ERR_FORMAT;
   }
   out->header_size = prv_le16(bytes + 6);
-  out->flags = prv_le32(bytes + 8);
-  out->security_counter = prv_le32(bytes + 12);
-  out->original_size = prv_le32(bytes + 16);
-  out->encrypted_size = prv_le32(bytes + 20);
-  out->chunk_size = prv_le32(bytes + 24);
-  out->total_chunks = prv_le32(bytes + 28);
+  out->flags = fg_le32_load(bytes + 8);
+  out->security_counter = fg_le32_load(bytes + 12);
+  out->original_size = fg_le32_load(bytes + 16);
+  out->encrypted_size = fg_le32_load(bytes + 20);
+  out->chunk_size = fg_le32_load(bytes + 24);
+  out->total_chunks = fg_le32_load(bytes + 28);
   if (out->header_size != expect_len || out->flags != 0) {
     return FG_ERR_FORMAT;
   }
@@ -79,8 +76,8 @@ int fg_manifest_header_parse(const uint8_t *bytes, size_t len, fg_manifest_heade
   memcpy(out->firmware_sha256, bytes + 96, 32);
   memcpy(out->root, bytes + 128, 32);
   if (out->format_version == FG_MANIFEST_FORMAT_V2) {
-    out->page_entries = prv_le32(bytes + 160);
-    out->total_pages = prv_le32(bytes + 164);
+    out->page_entries = fg_le32_load(bytes + 160);
+    out->total_pages = fg_le32_load(bytes + 164);
     const uint32_t e = out->page_entries;
     if (e < FG_LIMIT_OTA_PAGE_ENTRIES_MIN || e > FG_LIMIT_OTA_PAGE_ENTRIES_MAX || (e & (e - 1u)) != 0 ||
         out->total_pages != (uint32_t)(((uint64_t)out->total_chunks + e - 1u) / e)) {

@@ -5,6 +5,7 @@
 
 #include "fleetgate/fg_crypto.h"
 #include "fleetgate/fg_err.h"
+#include "fg_le_private.h"
 #include "fleetgate/fg_hash_tree.h"
 #include "fleetgate/fg_rollback.h"
 #include "fleetgate/fg_semver.h"
@@ -29,17 +30,6 @@ typedef struct {
   uint8_t max_attempts;
 } prv_run_t;
 
-static void prv_put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t prv_get32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 static int prv_resume_load(const fg_kv_t *kv, prv_resume_t *r) {
   uint8_t b[PRV_RESUME_LEN];
   size_t len = 0;
@@ -47,20 +37,20 @@ static int prv_resume_load(const fg_kv_t *kv, prv_resume_t *r) {
   if (rc != 0) {
     return rc;
   }
-  if (len != PRV_RESUME_LEN || prv_get32(b) != PRV_RESUME_MAGIC) {
+  if (len != PRV_RESUME_LEN || fg_le32_load(b) != PRV_RESUME_MAGIC) {
     return FG_ERR_FORMAT;
   }
   memcpy(r->header_sha256, b + 4, 32);
-  r->next_chunk = prv_get32(b + 36);
+  r->next_chunk = fg_le32_load(b + 36);
   memcpy(r->iv, b + 40, 16);
   return FG_OK;
 }
 
 static int prv_resume_save(const fg_kv_t *kv, const prv_resume_t *r) {
   uint8_t b[PRV_RESUME_LEN];
-  prv_put32(b, PRV_RESUME_MAGIC);
+  fg_le32_store(b, PRV_RESUME_MAGIC);
   memcpy(b + 4, r->header_sha256, 32);
-  prv_put32(b + 36, r->next_chunk);
+  fg_le32_store(b + 36, r->next_chunk);
   memcpy(b + 40, r->iv, 16);
   return kv->set(kv->ctx, FG_OTA_KV_RESUME, b, sizeof(b));
 }

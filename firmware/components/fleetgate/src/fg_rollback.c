@@ -4,21 +4,11 @@
 
 #include "fleetgate/fg_crypto.h"
 #include "fleetgate/fg_err.h"
+#include "fg_le_private.h"
 
 /* record: u32 counter, u32 image_size, sha256[32], state u8, version (1..31 bytes) */
 #define PRV_FIXED (4u + 4u + 32u + 1u)
 #define PRV_RECORD_MAX (PRV_FIXED + FG_MANIFEST_VERSION_MAX)
-
-static void prv_put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t prv_get32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 int fg_rollback_min(const fg_kv_t *kv, uint32_t *min) {
   if (kv == NULL || min == NULL) {
@@ -41,8 +31,8 @@ int fg_rollback_set_pending(const fg_kv_t *kv, const fg_rollback_pending_t *p) {
     return FG_ERR_INVALID_ARG;
   }
   uint8_t rec[PRV_RECORD_MAX];
-  prv_put32(rec, p->counter);
-  prv_put32(rec + 4, p->image_size);
+  fg_le32_store(rec, p->counter);
+  fg_le32_store(rec + 4, p->image_size);
   memcpy(rec + 8, p->sha256, 32);
   rec[40] = p->state;
   memcpy(rec + PRV_FIXED, p->version, n);
@@ -64,8 +54,8 @@ int fg_rollback_get_pending(const fg_kv_t *kv, fg_rollback_pending_t *p) {
       (rec[40] != FG_PENDING_INSTALLED && rec[40] != FG_PENDING_CONFIRMED)) {
     return FG_ERR_FORMAT; /* a record of an older firmware (keyed by version): not trusted */
   }
-  p->counter = prv_get32(rec);
-  p->image_size = prv_get32(rec + 4);
+  p->counter = fg_le32_load(rec);
+  p->image_size = fg_le32_load(rec + 4);
   memcpy(p->sha256, rec + 8, 32);
   p->state = rec[40];
   memcpy(p->version, rec + PRV_FIXED, len - PRV_FIXED);
