@@ -14,15 +14,19 @@ import { examples, firmwareDir, firmwareDirOption, keysDir, keysDirOption, parse
 import { bytes, stdoutLine, table, type CliOut } from '../output.ts';
 
 /**
- * The manifest format's default chunk size, written out here so that registering the command does
- * not load the OTA modules; a test keeps it equal to DEFAULT_CHUNK_SIZE.
+ * The manifest defaults (chunk size, format, hash-page entries), written out here so that
+ * registering the command does not load the OTA modules; a test keeps them equal to manifest.ts.
  */
-export const CHUNK_SIZE_HELP = 1024;
+export const CHUNK_SIZE_HELP = 4096;
+export const FORMAT_HELP = 2;
+export const PAGE_ENTRIES_HELP = 64;
 
 interface PackageFlags {
   version: string;
-  securityCounter: string;
+  securityCounter?: string;
   chunkSize?: string;
+  manifestFormat?: string;
+  pageEntries?: string;
   notes?: string;
   keysDir?: string;
   firmwareDir?: string;
@@ -31,6 +35,7 @@ interface PackageFlags {
 
 interface VerifyFlags {
   image?: string;
+  hashes?: string;
   keysDir?: string;
   minCounter?: string;
 }
@@ -65,8 +70,10 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
     .description('encrypt and sign a firmware binary into FIRMWARE_DIR')
     .argument('<firmware>', 'plain firmware binary (.bin)')
     .requiredOption('--version <semver>', 'firmware version, e.g. 1.0.5')
-    .option('--security-counter <n>', 'anti-rollback counter (u32); devices refuse lower values', '0')
+    .option('--security-counter <n>', "anti-rollback counter (u32); devices refuse lower values (default: an ESP-IDF app's secure_version, else 0)")
     .option('--chunk-size <bytes>', `download chunk size: multiple of 16, 256..65536 (default: ${CHUNK_SIZE_HELP})`)
+    .option('--manifest-format <n>', `manifest format: 2 (compact, hash pages) or 1 (full chunk list, for devices that predate 2) (default: ${FORMAT_HELP})`)
+    .option('--page-entries <n>', `format 2: chunk hashes per hash page, a power of two in 16..128 (default: ${PAGE_ENTRIES_HELP})`)
     .option('--notes <text>', 'release notes (shown to operators; not signed)')
     .option('--force', 'replace an already packaged image of the same version');
   keysDirOption(pkg, 'key directory', ['--keys']);
@@ -77,9 +84,14 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
   ]);
   pkg.action((file: string, opts: PackageFlags) =>
     cliAction(async () => {
-      const securityCounter = parseUintFlag(opts.securityCounter, '--security-counter');
-      const { DEFAULT_CHUNK_SIZE } = await import('../../server/ota/manifest.ts');
+      const { DEFAULT_CHUNK_SIZE, DEFAULT_FORMAT_VERSION, DEFAULT_PAGE_ENTRIES } = await import('../../server/ota/manifest.ts');
+      const { readEspAppDescriptor, packagingCounter } = await import('../../server/ota/esp-app.ts');
       const chunkSize = opts.chunkSize === undefined ? DEFAULT_CHUNK_SIZE : parseUintFlag(opts.chunkSize, '--chunk-size');
+      const formatVersion = opts.manifestFormat === undefined ? DEFAULT_FORMAT_VERSION : parseUintFlag(opts.manifestFormat, '--manifest-format');
+      const pageEntries = opts.pageEntries === undefined ? DEFAULT_PAGE_ENTRIES : parseUintFlag(opts.pageEntries, '--page-entries');
+      const explicit = opts.securityCounter === undefined ? undefined : parseUintFlag(opts.securityCounter, '--security-counter');
+      const app = await readEspAppDescriptor(file).catch(() => undefined); // unreadable: packageFirmware reports it
+      const securityCounter = packagingCounter(app, explicit, opts.version);
       const { loadSigningKeys } = await import('../../server/ota/keys.ts');
       const { packageFirmware } = await import('../../server/ota/package.ts');
       const keys = await loadSigningKeys(keysDir(opts.keysDir));
@@ -88,6 +100,8 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
         version: opts.version,
         securityCounter,
         chunkSize,
+        formatVersion,
+        pageEntries,
         releaseNotes: opts.notes ?? '',
         outDir: firmwareDir(opts.firmwareDir),
         force: opts.force ?? false,
@@ -98,7 +112,8 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
           `${m.total_chunks} chunks of ${m.chunk_size}, key ${m.key_id}, ${((performance.now() - started) / 1000).toFixed(2)} s`,
       );
       out(`  image:    ${result.imagePath}`);
-      out(`  manifest: ${result.manifestPath}`);
+      if (result.hashesPath) out(`  hashes:   ${result.hashesPath}`);
+      out(`  manifest: ${result.manifestPath} (format ${m.format_version})`);
     }),
   );
 
@@ -107,6 +122,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
     .description('verify a packaged image as a device would; exit 1 naming the failed check')
     .argument('<manifest>', 'firmware_<version>_manifest.json')
     .option('--image <file>', 'encrypted image (default: firmware_<version>_encrypted.bin next to the manifest)')
+    .option('--hashes <file>', 'format 2 chunk-hash table (default: firmware_<version>_hashes.bin next to the manifest)')
     .option('--min-counter <n>', 'anti-rollback: reject security_counter below n');
   keysDirOption(verify, 'key directory holding server_public_key.pem and aes_firmware_key.bin', ['--keys']);
   examples(verify, [
@@ -117,16 +133,17 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
     cliAction(async () => {
       const minCounter = opts.minCounter === undefined ? 0 : parseUintFlag(opts.minCounter, '--min-counter');
       const json = await readManifestFile(manifestPath);
-      const { imageFileName, parseManifest } = await import('../../server/ota/manifest.ts');
+      const { hashesFileName, imageFileName, parseManifest } = await import('../../server/ota/manifest.ts');
       const { loadVerifyKeys } = await import('../../server/ota/keys.ts');
       const { verifyImageFile } = await import('../../server/ota/verify.ts');
       const manifest = parseManifest(json); // for the default image name; the verifier re-checks everything
       const keys = await loadVerifyKeys(keysDir(opts.keysDir));
       const imagePath = opts.image ?? join(dirname(manifestPath), imageFileName(manifest.version));
-      const r = await verifyImageFile(json, imagePath, keys, { minCounter });
+      const hashesPath = opts.hashes ?? join(dirname(manifestPath), hashesFileName(manifest.version));
+      const r = await verifyImageFile(json, imagePath, keys, { minCounter, hashesPath });
       out(
         `OK ${r.version} (counter ${r.securityCounter}): ${r.originalSize} bytes, ${r.totalChunks} chunks of ${r.chunkSize}, ` +
-          `sha256 ${r.firmwareSha256}, key ${r.keyId}`,
+          `sha256 ${r.firmwareSha256}, key ${r.keyId}, format ${r.formatVersion}`,
       );
     }),
   );

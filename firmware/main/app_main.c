@@ -3,13 +3,19 @@
  * core (components/fleetgate); this file wires the ESP-IDF port and runs the loop:
  *
  *   boot: NVS, identity (NVS "fg_prov" or the dev fallback), Wi-Fi, SNTP, diagnostics with
- *         boot_id + reset_reason; a freshly updated image confirms itself after its first
- *         verified gateway answer (else it rolls itself back after N tries)
+ *         boot_id + reset_reason; a freshly updated image runs a local self-test for
+ *         CONFIG_FLEETGATE_SELFTEST_SECONDS and then confirms itself — the gateway plays no part,
+ *         so an unreachable gateway never rolls a good image back; a crash before that (the
+ *         bootloader rolls back at the next reset) or a failed self-test does
+ *   every loop turn:             report the last update's outcome once (success from the new
+ *                                image after it confirmed itself; "rolled_back" otherwise)
  *   every poll_frequency s:      read the configured registers into the sample buffer
  *   every upload_frequency s:    frame -> pack (configured method) -> signed upload
  *   every upload_frequency s:    poll one command, execute, post the result
  *   every heartbeat_interval s:  diagnostics; if the gateway's config_version differs, GET /config
- *   every OTA check interval:    fg_ota_run (check, verify, write the inactive slot, report)
+ *   every OTA check interval:    fg_ota_run (check, manifest, hash pages, Range chunks, verify,
+ *                                pending record, boot switch); heap for it: one chunk, one page,
+ *                                the manifest and its tokens, freed afterwards
  *
  * Buffers are allocated when the configuration changes (register count), never per upload; the
  * core itself never allocates.
@@ -31,6 +37,7 @@
 #include "fleetgate/fg_envelope.h"
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_frame.h"
+#include "fleetgate/fg_hash_tree.h"
 #include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_nonce.h"
 #include "fleetgate/fg_ota.h"
@@ -45,7 +52,8 @@
 
 #define MAX_SAMPLES CONFIG_FLEETGATE_MAX_SAMPLES
 #define RX_CAP 4096
-#define OTA_MAX_CHUNK 16384u
+/* The largest chunk this device accepts: its largest single allocation (<= 16 KiB). */
+#define OTA_MAX_CHUNK ((size_t)CONFIG_FLEETGATE_OTA_MAX_CHUNK_SIZE)
 
 static const char *TAG = "fleetgate";
 
@@ -69,8 +77,9 @@ static bool s_ota_keys_ok;
 static char s_device_id[FG_DEVICE_ID_MAX + 1];
 static uint8_t s_key[32];
 static fg_device_config_t s_cfg;
-static bool s_pending_verify;
-static uint32_t s_selftest_failures;
+static fg_boot_state_t s_boot_state;
+static fg_rollback_pending_t s_pending;
+static bool s_identity_ok;
 static char s_last_upload[32] = "none";
 
 /* sample buffer: raw values with a fixed scale per register (from the sensor's resolution) */
@@ -202,19 +211,45 @@ static void prv_apply_config_change(uint32_t changed) {
 }
 
 /* ---- self-test of a new image ------------------------------------------------------------- */
-static void prv_after_exchange(int rc, const fg_client_result_t *res) {
-  if (!s_pending_verify) {
+/* What this image can check on its own: its keys.h is consistent (else it could never update
+ * again), it has an identity and buffers, and it ran its loop for the self-test window without
+ * crashing (a crash resets into the bootloader, which rolls an unconfirmed image back). */
+static void prv_selftest(void) {
+  if (s_boot_state != FG_BOOT_TRIAL) {
     return;
   }
-  if (rc == 0 && res->verified) {
-    s_flash.confirm(s_flash.ctx);
-    uint32_t min = 0;
-    fg_rollback_confirm(&s_kv, prv_version(), &min);
-    s_pending_verify = false;
-    ESP_LOGI(TAG, "image %s confirmed; anti-rollback minimum %lu", prv_version(), (unsigned long)min);
-  } else if (++s_selftest_failures >= CONFIG_FLEETGATE_SELFTEST_ATTEMPTS) {
-    ESP_LOGE(TAG, "image %s never reached the gateway: rolling back", prv_version());
-    esp_ota_mark_app_invalid_rollback_and_reboot();
+  const uint64_t uptime = s_clock.uptime_ms(s_clock.ctx);
+  if (uptime < (uint64_t)CONFIG_FLEETGATE_SELFTEST_SECONDS * 1000u) {
+    return;
+  }
+  if (!s_ota_keys_ok || !s_identity_ok || s_frame == NULL) {
+    ESP_LOGE(TAG, "image %s failed its self-test: rolling back", prv_version());
+    (void)s_flash.reject(s_flash.ctx); /* does not return on success */
+    return;
+  }
+  uint32_t min = 0;
+  const int rc = fg_rollback_confirm(&s_kv, &s_flash, &s_pending, &min);
+  if (rc != 0) {
+    /* not confirmed: the bootloader rolls back at the next reset; try again next turn */
+    ESP_LOGE(TAG, "confirming image %s failed: %s", prv_version(), fg_err_name(rc));
+    return;
+  }
+  s_boot_state = FG_BOOT_CONFIRMED;
+  ESP_LOGI(TAG, "image %s confirmed; anti-rollback minimum %lu", prv_version(), (unsigned long)min);
+}
+
+/* The last update's outcome, once the gateway takes it (kept in NVS until then). */
+static void prv_report_update(void) {
+  if (s_boot_state != FG_BOOT_CONFIRMED && s_boot_state != FG_BOOT_ROLLED_BACK) {
+    return;
+  }
+  fg_ota_gateway_t gw;
+  fg_ota_source_t src;
+  fg_ota_gateway_init(&src, &gw, &s_client);
+  if (fg_ota_report_outcome(&s_plat, &src, prv_version(), s_boot_state, &s_pending) == 0) {
+    ESP_LOGI(TAG, "update %s reported: %s", s_pending.version,
+             s_boot_state == FG_BOOT_CONFIRMED ? "success" : "rolled back");
+    s_boot_state = FG_BOOT_NORMAL;
   }
 }
 
@@ -269,11 +304,8 @@ static int prv_build_payload(size_t *len) {
   l.field_count = (uint8_t)n;
   l.sample_count = (uint16_t)s_count;
   for (uint32_t f = 0; f < n; f++) {
-    /* frame names are [a-z0-9_]: register names are lower-cased */
-    for (size_t c = 0; c <= strlen(s_cfg.registers[f]) && c < sizeof(l.fields[f].name); c++) {
-      const char ch = s_cfg.registers[f][c];
-      l.fields[f].name[c] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
+    /* register names are frame names as they are (fg_config_register_valid refused the rest) */
+    memcpy(l.fields[f].name, s_cfg.registers[f], sizeof(l.fields[f].name));
     int dec = 0;
     for (uint32_t i = 0; i < s_count; i++) {
       const int d = fg_frame_decimals(s_values[i * n + f]);
@@ -326,7 +358,6 @@ static void prv_upload(void) {
   } else {
     ESP_LOGW(TAG, "upload failed: %s (status %d %s)", fg_err_name(rc), res.status, res.error_code);
   }
-  prv_after_exchange(rc, &res);
 }
 
 static void prv_get_config(void) {
@@ -338,10 +369,10 @@ static void prv_get_config(void) {
     if (rc == 0) {
       prv_apply_config_change(changed);
     } else {
+      /* refused as a whole (e.g. a register name the frame cannot carry): NVS untouched */
       ESP_LOGW(TAG, "config rejected: %s", fg_err_name(rc));
     }
   }
-  prv_after_exchange(rc, &res);
 }
 
 static void prv_diagnostics(void) {
@@ -370,7 +401,6 @@ static void prv_diagnostics(void) {
   fg_client_result_t res;
   memset(&res, 0, sizeof(res));
   const int rc = blen < 0 ? blen : fg_client_request(&s_client, "POST", path, (const uint8_t *)body, (size_t)blen, &res);
-  prv_after_exchange(rc, &res);
   if (rc == 0) {
     fg_json_tok_t toks[8];
     fg_json_doc_t doc;
@@ -388,7 +418,6 @@ static void prv_poll_command(void) {
   snprintf(path, sizeof(path), FG_ROUTE_POLL_FMT, s_device_id);
   fg_client_result_t res;
   int rc = fg_client_request(&s_client, "GET", path, NULL, 0, &res);
-  prv_after_exchange(rc, &res);
   if (rc != 0) {
     return;
   }
@@ -455,31 +484,28 @@ static void prv_ota_event(void *user, const fg_ota_event_t *ev) {
 }
 
 static void prv_ota(void) {
-  if (!s_ota_keys_ok || s_pending_verify) {
-    return; /* a pending image must confirm itself before it may be replaced */
+  if (!s_ota_keys_ok || s_boot_state == FG_BOOT_TRIAL) {
+    return; /* a new image must confirm itself before it may be replaced */
   }
-  const size_t max_chunks = CONFIG_FLEETGATE_OTA_MAX_CHUNKS;
-  const size_t manifest_cap = 2048 + max_chunks * 72u;
+  /* Fixed sizes, whatever the image: one chunk, one hash page, the manifest (<= 4 KiB) and its
+   * tokens. Answers land directly in these buffers (fg_ota_gateway.h). */
+  const size_t page_cap = FG_HASH_PAGE_BYTES(FG_LIMIT_OTA_PAGE_ENTRIES_MAX);
   uint8_t *chunk = malloc(OTA_MAX_CHUNK);
-  uint8_t *table = malloc(32u * max_chunks);
-  char *manifest = malloc(manifest_cap);
-  fg_json_tok_t *toks = malloc((max_chunks + 48u) * sizeof(fg_json_tok_t));
-  uint8_t *rx = malloc(manifest_cap + 64u); /* the initiate answer wraps the manifest */
-  if (!chunk || !table || !manifest || !toks || !rx) {
-    ESP_LOGW(TAG, "OTA: not enough memory for %u chunks", (unsigned)max_chunks);
+  uint8_t *page = malloc(page_cap);
+  char *manifest = malloc(FG_LIMIT_OTA_MANIFEST_MAX_BYTES);
+  fg_json_tok_t *toks = malloc(FG_OTA_MANIFEST_TOKENS * sizeof(fg_json_tok_t));
+  if (!chunk || !page || !manifest || !toks) {
+    ESP_LOGW(TAG, "OTA: not enough memory (%u bytes)",
+             (unsigned)(OTA_MAX_CHUNK + page_cap + FG_LIMIT_OTA_MANIFEST_MAX_BYTES));
   } else {
-    /* a client with a buffer large enough for the manifest answer, same key and nonce counter */
-    fg_client_t ota_client = s_client;
-    ota_client.rx = rx;
-    ota_client.rx_cap = manifest_cap + 64u;
     fg_ota_gateway_t gw;
     fg_ota_source_t src;
-    fg_ota_gateway_init(&src, &gw, &ota_client);
+    fg_ota_gateway_init(&src, &gw, &s_client);
     (void)fg_rollback_min(s_plat.kv, &gw.security_counter); /* never offered below it */
     const fg_ota_config_t cfg = {
-        .chunk_buf = chunk, .chunk_cap = OTA_MAX_CHUNK, .table = table, .table_cap = 32u * max_chunks,
-        .manifest_buf = manifest, .manifest_cap = manifest_cap, .toks = toks,
-        .toks_cap = max_chunks + 48u, .max_chunk_attempts = 3, .persist_every = 4,
+        .chunk_buf = chunk, .chunk_cap = OTA_MAX_CHUNK, .page_buf = page, .page_cap = page_cap,
+        .manifest_buf = manifest, .manifest_cap = FG_LIMIT_OTA_MANIFEST_MAX_BYTES, .toks = toks,
+        .toks_cap = FG_OTA_MANIFEST_TOKENS, .max_chunk_attempts = 3, .persist_every = 4,
         .on_event = prv_ota_event};
     fg_ota_result_t r;
     const int rc = fg_ota_run(&s_plat, &s_ota_keys, &src, &cfg, prv_version(), NULL, &r);
@@ -487,22 +513,20 @@ static void prv_ota(void) {
       ESP_LOGI(TAG, "OTA %s installed (security counter %lu): restarting", r.version,
                (unsigned long)r.security_counter);
       free(chunk);
-      free(table);
+      free(page);
       free(manifest);
       free(toks);
-      free(rx);
       vTaskDelay(pdMS_TO_TICKS(500));
-      esp_restart();
+      esp_restart(); /* the new image reports success itself once it has confirmed itself */
     } else if (rc != FG_ERR_NOTHING) {
       ESP_LOGW(TAG, "OTA %s: %s%s%s", r.version, fg_err_name(rc), r.failed_check ? " check " : "",
                fg_ota_check_name((fg_ota_check_t)r.failed_check));
     }
   }
   free(chunk);
-  free(table);
+  free(page);
   free(manifest);
   free(toks);
-  free(rx);
 }
 
 void app_main(void) {
@@ -518,14 +542,14 @@ void app_main(void) {
   fg_esp_flash_init(&s_flash, &s_flash_ctx);
   s_plat = (fg_platform_t){.kv = &s_kv, .clock = &s_clock, .http = &s_http, .flash = &s_flash, .random = &s_rnd};
 
-  esp_ota_img_states_t state;
-  s_pending_verify = esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK &&
-                     state == ESP_OTA_IMG_PENDING_VERIFY;
-  if (!s_pending_verify) {
-    (void)fg_rollback_confirm(&s_kv, prv_version(), NULL); /* drops a rolled-back update's record */
+  /* after an update: is the installed image what runs (trial), or did it not stay? (s_rx is
+   * free scratch this early) */
+  if (fg_ota_boot(&s_plat, s_rx, sizeof(s_rx), &s_pending, &s_boot_state) != 0) {
+    s_boot_state = FG_BOOT_NORMAL;
   }
   ESP_LOGI(TAG, "fleetgate %s, reset %s%s", prv_version(), prv_reset_reason(),
-           s_pending_verify ? ", new image pending verification" : "");
+           s_boot_state == FG_BOOT_TRIAL ? ", new image on trial" :
+           s_boot_state == FG_BOOT_ROLLED_BACK ? ", the last update was rolled back" : "");
 
   /* OTA keys from keys.h; the ids must match what keys.h says */
   s_ota_keys_ok = fg_ota_keys_init(&s_ota_keys, fleetgate_ota_public_key_der,
@@ -535,7 +559,8 @@ void app_main(void) {
   if (!s_ota_keys_ok) {
     ESP_LOGE(TAG, "keys.h is inconsistent: OTA disabled");
   }
-  if (!prv_load_identity()) {
+  s_identity_ok = prv_load_identity();
+  if (!s_identity_ok) {
     ESP_LOGE(TAG, "no device identity: provision NVS namespace fg_prov (see README)");
     for (;;) {
       vTaskDelay(pdMS_TO_TICKS(60000));
@@ -551,12 +576,13 @@ void app_main(void) {
   fg_esp_http_init(&s_http, &s_http_ctx, CONFIG_FLEETGATE_GATEWAY_URL, CONFIG_FLEETGATE_HTTP_TIMEOUT_MS);
   fg_client_init(&s_client, &s_plat, s_device_id, s_key, &s_nonce, s_rx, sizeof(s_rx));
 
-  prv_diagnostics(); /* boot report: boot_id + reset_reason; also the self-test */
+  prv_diagnostics(); /* boot report: boot_id + reset_reason */
 
   uint64_t last_sample = 0, last_upload = 0, last_diag = 0;
   uint64_t last_ota = 0;
   for (;;) {
     const uint64_t now = s_clock.uptime_ms(s_clock.ctx);
+    prv_selftest();
     if (now - last_sample >= (uint64_t)s_cfg.poll_frequency_s * 1000u) {
       last_sample = now;
       prv_sample();
@@ -566,6 +592,7 @@ void app_main(void) {
       if (!app_wifi_connect(10000)) {
         continue;
       }
+      prv_report_update();
       prv_upload();
       prv_poll_command();
     }

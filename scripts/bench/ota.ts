@@ -25,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { hexToBytes, macHexEquals } from '../../server/crypto/hmac.ts';
 import { streamSignature } from '../../server/http/device-request.ts';
 import { initKeys, loadSigningKeys, loadVerifyKeys } from '../../server/ota/keys.ts';
-import { imageFileName, manifestFileName, type FirmwareManifest } from '../../server/ota/manifest.ts';
+import { imageFileName, manifestFileName, type FirmwareManifest, manifestRoot } from '../../server/ota/manifest.ts';
 import { packageBuffer } from '../../server/ota/package.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { signRequestHeaders, verifyResponseSignature } from '../../server/protocol/device-request.ts';
@@ -207,7 +207,7 @@ async function gatewayRun(durability: 'fsync' | 'write', fixture: { keys: string
     const keys = await registerDevices(gateway.url, 'ota-', DEVICES + 1);
     const devices: Device[] = [...keys].map(([id, hex]) => ({ id, key: hexToBytes(hex), nonce: 0 }));
     const chunkDevice = devices.pop()!;
-    const etag = `"${fixture.manifest.chunk_root}"`;
+    const etag = `"${manifestRoot(fixture.manifest)}"`;
     const signedResult = await measure(ROUNDS, () => downloadAll(gateway.url, devices, fixture.image, etag, 'device'));
     const adminResult = await measure(ROUNDS, () => downloadAll(gateway.url, devices, fixture.image, etag, 'admin'));
     const chunks = await chunkRoute(gateway.url, chunkDevice, fixture.manifest, fixture.keys);
@@ -232,12 +232,12 @@ export async function runOtaBench(): Promise<object> {
     await mkdir(firmware, { recursive: true });
     const plain = Buffer.alloc(FIRMWARE_BYTES);
     for (let i = 0; i < plain.length; i += 32) createHash('sha256').update(String(i)).digest().copy(plain, i);
-    const { manifest, encrypted } = packageBuffer(plain, await loadSigningKeys(keys), { version: VERSION, chunkSize: 1024 });
+    const { manifest, encrypted } = packageBuffer(plain, await loadSigningKeys(keys), { version: VERSION, chunkSize: 1024, formatVersion: 1 });
     await writeFile(join(firmware, imageFileName(VERSION)), encrypted);
     await writeFile(join(firmware, manifestFileName(VERSION)), JSON.stringify(manifest));
     const fixture = { keys, firmware, image: encrypted, manifest };
 
-    const bareChild = await startBare({ OTA_BENCH_BARE_FILE: join(firmware, imageFileName(VERSION)), OTA_BENCH_ETAG: `"${manifest.chunk_root}"` }, 'scripts/bench/ota.ts');
+    const bareChild = await startBare({ OTA_BENCH_BARE_FILE: join(firmware, imageFileName(VERSION)), OTA_BENCH_ETAG: `"${manifestRoot(manifest)}"` }, 'scripts/bench/ota.ts');
     const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => ({ id: `bare-${i}`, key: new Uint8Array(32), nonce: 0 }));
     let bare: DownloadResult & { rounds_MBps: number[] };
     try {

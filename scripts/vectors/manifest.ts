@@ -19,8 +19,8 @@ import {
   chunkRange,
   encodeHeader,
   headerOfManifest,
-  type FirmwareManifest,
   type ManifestHeader,
+  type ManifestV1,
 } from '../../server/ota/manifest.ts';
 import { packageBuffer } from '../../server/ota/package.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
@@ -67,7 +67,7 @@ export interface TamperCase {
   expected_chunk?: number;
   /** Anti-rollback minimum to verify with (default 0). */
   min_counter?: number;
-  manifest: FirmwareManifest;
+  manifest: ManifestV1;
   /** Present when the encrypted image differs from the main vector's. */
   encrypted_hex?: string;
 }
@@ -118,7 +118,7 @@ function headerFields(h: ManifestHeader, bytes: Buffer) {
     aes_key_id: h.aesKeyId,
     iv_hex: Buffer.from(h.iv).toString('hex'),
     firmware_sha256: Buffer.from(h.firmwareSha256).toString('hex'),
-    chunk_root: Buffer.from(h.chunkRoot).toString('hex'),
+    chunk_root: Buffer.from(h.root).toString('hex'),
   };
 }
 
@@ -137,7 +137,7 @@ const HEADER_LAYOUT = [
   ['aes_key_id', HeaderOffset.aesKeyId, 8, 'bytes'],
   ['iv', HeaderOffset.iv, 16, 'bytes'],
   ['firmware_sha256', HeaderOffset.firmwareSha256, 32, 'bytes'],
-  ['chunk_root', HeaderOffset.chunkRoot, 32, 'bytes'],
+  ['chunk_root', HeaderOffset.root, 32, 'bytes'],
 ].map(([name, offset, size, type]) => ({ name, offset, size, type }));
 
 export function generateManifestVectors() {
@@ -151,11 +151,13 @@ export function generateManifestVectors() {
     releaseNotes: PARAMS.release_notes,
     iv: TEST_IV,
     createdAt: new Date(PARAMS.created_at),
+    formatVersion: 1,
   };
   const packaged = packageBuffer(firmware, keys, base);
   const { encrypted } = packaged;
+  if (packaged.manifest.format_version !== 1) throw new Error('format 1 expected');
   // Re-sign both signatures with a message-derived salt so the file is reproducible (see deterministic-pss.ts).
-  const manifest: FirmwareManifest = {
+  const manifest: ManifestV1 = {
     ...packaged.manifest,
     signature: deterministicPssSign(firmware, TEST_RSA_PRIVATE_KEY_PEM).toString('base64'),
     manifest_signature: deterministicPssSign(Buffer.from(packaged.manifest.manifest_header, 'base64'), TEST_RSA_PRIVATE_KEY_PEM).toString('base64'),
@@ -175,20 +177,20 @@ export function generateManifestVectors() {
   });
 
   // --- tampered variants -------------------------------------------------------------------
-  const clone = (): FirmwareManifest => structuredClone(manifest);
+  const clone = (): ManifestV1 => structuredClone(manifest);
   const flipB64 = (b64: string, at: number) => {
     const b = Buffer.from(b64, 'base64');
     b[at] = b[at]! ^ 0x01;
     return b.toString('base64');
   };
   /** Change header bytes (and the matching JSON fields) without re-signing. */
-  const withHeader = (edit: (h: Buffer) => void, json: Partial<FirmwareManifest>): FirmwareManifest => {
+  const withHeader = (edit: (h: Buffer) => void, json: Partial<ManifestV1>): ManifestV1 => {
     const h = Buffer.from(headerBytes);
     edit(h);
     return { ...clone(), ...json, manifest_header: h.toString('base64') };
   };
   /** A header validly signed with the test key but stating a wrong fact: a packager bug. */
-  const resigned = (fields: Partial<ManifestHeader>, json: Partial<FirmwareManifest>): FirmwareManifest => {
+  const resigned = (fields: Partial<ManifestHeader>, json: Partial<ManifestV1>): ManifestV1 => {
     const h = encodeHeader({ ...header, ...fields });
     return { ...clone(), ...json, manifest_header: h.toString('base64'), manifest_signature: deterministicPssSign(h, TEST_RSA_PRIVATE_KEY_PEM).toString('base64') };
   };
@@ -263,7 +265,7 @@ export function generateManifestVectors() {
       description: 'image encrypted with SHA-256("fleetgate other AES key") but the header (validly signed) names the test AES key id',
       expected_check: 'padding',
       expected_chunk: 2,
-      manifest: resigned({ chunkRoot: createHash('sha256').update(chunkTable(otherKeyImage, header.chunkSize)).digest() }, {
+      manifest: resigned({ root: createHash('sha256').update(chunkTable(otherKeyImage, header.chunkSize)).digest() }, {
         chunk_hashes: chunkHexes(otherKeyImage, header.chunkSize),
         chunk_root: createHash('sha256').update(chunkTable(otherKeyImage, header.chunkSize)).digest('hex'),
       }),

@@ -4,15 +4,10 @@
  * so the list of codes the codec can emit is visible in one place (SPEC.md §9 mirrors it).
  */
 import { PackedDataError } from '../errors.ts';
+import type { CodecErrorCode } from '../protocol/limits.ts';
 
-/** Error codes the codec emits. Part of the API: never renamed or reused. */
-export type CodecErrorCode =
-  | 'bad_packed_data'
-  | 'bad_frame'
-  | 'crc_mismatch'
-  | 'size_mismatch'
-  | 'unknown_method'
-  | 'too_large';
+/** Error codes the codec emits (listed in server/protocol/limits.ts). Never renamed or reused. */
+export type { CodecErrorCode };
 
 export function fail(message: string, code: CodecErrorCode = 'bad_packed_data'): never {
   throw new PackedDataError(message, code);

@@ -4,6 +4,17 @@
  * bytes and must validate them (and the frame size they imply) before allocating anything; this
  * module is the one parser they all share. Layout and limits are normative in SPEC.md §3.
  */
+import {
+  FIELD_NAME_MAX,
+  FRAME_FIELD_NAME_PATTERN,
+  FRAME_MAX_BYTES,
+  FRAME_MAX_FIELDS,
+  FRAME_MAX_SAMPLES,
+  RESERVED_FIELD_NAMES as SHARED_RESERVED_NAMES,
+  SCALE_EXP_MAX,
+  SCALE_EXP_MIN,
+  isReservedFieldName,
+} from '../protocol/limits.ts';
 import type { ByteWriter } from './bytes.ts';
 import { fail } from './fail.ts';
 
@@ -12,15 +23,16 @@ export const FRAME_MAGIC: readonly number[] = [0x46, 0x47, 0x53, 0x46];
 /** Current frame format version. 0 and 0xFF are reserved; retired versions are never reused. */
 export const FRAME_VERSION = 1;
 export const FRAME_FIXED_HEADER_BYTES = 8;
-export const MAX_FIELDS = 32;
-export const MAX_SAMPLES = 65535;
-export const MAX_FRAME_BYTES = 1 << 20;
-export const MAX_FIELD_NAME_LENGTH = 31;
-export const MIN_SCALE_EXP = -9;
-export const MAX_SCALE_EXP = 9;
-export const FIELD_NAME_PATTERN = /^[a-z0-9_]{1,31}$/;
-/** Names a field may not take: the timestamp column's key, and a key JS objects treat specially. */
-export const RESERVED_FIELD_NAMES: readonly string[] = ['timestamp', '__proto__'];
+/* Limits shared with the firmware: server/protocol/limits.ts is their one source. */
+export const MAX_FIELDS = FRAME_MAX_FIELDS;
+export const MAX_SAMPLES = FRAME_MAX_SAMPLES;
+export const MAX_FRAME_BYTES = FRAME_MAX_BYTES;
+export const MAX_FIELD_NAME_LENGTH = FIELD_NAME_MAX;
+export const MIN_SCALE_EXP = SCALE_EXP_MIN;
+export const MAX_SCALE_EXP = SCALE_EXP_MAX;
+export const FIELD_NAME_PATTERN = FRAME_FIELD_NAME_PATTERN;
+/** Names a field may not take: the timestamp column's key and every Object.prototype member. */
+export const RESERVED_FIELD_NAMES: readonly string[] = SHARED_RESERVED_NAMES;
 
 export interface FieldDescriptor {
   name: string;
@@ -46,7 +58,7 @@ function isNameByte(b: number): boolean {
 /** Throws unless `name` is a legal, non-reserved field name. */
 export function checkFieldName(name: string): void {
   if (!FIELD_NAME_PATTERN.test(name)) fail(`field name ${JSON.stringify(name)} must match [a-z0-9_]{1,31}`, 'bad_frame');
-  if (RESERVED_FIELD_NAMES.includes(name)) fail(`field name "${name}" is reserved`, 'bad_frame');
+  if (isReservedFieldName(name)) fail(`field name "${name}" is reserved`, 'bad_frame');
 }
 
 /**
@@ -79,7 +91,7 @@ export function parseFrameHeader(bytes: Uint8Array): FrameHeader {
       name += String.fromCharCode(b);
     }
     pos += nameLength;
-    if (RESERVED_FIELD_NAMES.includes(name)) fail(`descriptor ${f}: field name "${name}" is reserved`, 'bad_frame');
+    if (isReservedFieldName(name)) fail(`descriptor ${f}: field name "${name}" is reserved`, 'bad_frame');
     if (fields.some((d) => d.name === name)) fail(`descriptor ${f}: duplicate field name "${name}"`, 'bad_frame');
     const scaleExp = (bytes[pos++]! << 24) >> 24; // int8
     if (scaleExp < MIN_SCALE_EXP || scaleExp > MAX_SCALE_EXP) fail(`descriptor ${f}: scale exponent ${scaleExp} not in -9..9`, 'bad_frame');

@@ -5,6 +5,7 @@
  * sizes and ratio before any decoding, then base64 length, then the method decoder (which never
  * allocates beyond original_size), then size, CRC and frame validation. Format: SPEC.md.
  */
+import { BATCH_MAX_SAMPLES, PACKED_MAX_BYTES, PACKED_MAX_RATIO } from '../protocol/limits.ts';
 import * as adaptive from './adaptive.ts';
 import { crc32Hex } from './crc32.ts';
 import * as delta from './delta.ts';
@@ -46,12 +47,14 @@ export type MethodId = (typeof METHODS)[MethodName];
 export const RETIRED_METHOD_IDS: readonly number[] = [];
 
 /** original_size may be at most this many times compressed_size (bounds work per uploaded byte). */
-export const MAX_RATIO = 1024;
+export const MAX_RATIO = PACKED_MAX_RATIO;
 /**
  * Largest packed stream accepted. Above every method's worst case for a 1 MiB frame (≈ 1.75×, DICT
  * on random words; adaptive and smart never exceed the frame by more than their block tags).
  */
-export const MAX_PACKED_BYTES = 2 * MAX_FRAME_BYTES;
+export const MAX_PACKED_BYTES = PACKED_MAX_BYTES;
+/** Samples one uploaded batch may carry, packed or plain (SPEC §9.1). */
+export const MAX_BATCH_SAMPLES = BATCH_MAX_SAMPLES;
 
 interface MethodCodec {
   encode(frame: Uint8Array): Uint8Array;
@@ -129,6 +132,25 @@ export interface UnpackedBatch extends DecodedFrame {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Base64 characters that decode to the frame header's first 9 bytes (sample_count is bytes 6..7). */
+const COUNT_PREFIX_CHARS = 12;
+
+/**
+ * The batch's sample count, read from the packed header's bytes 6..7 (the frame header is copied
+ * verbatim at the start of every packed stream, SPEC §4) without decoding the rest, so an
+ * oversized batch costs nothing. Undefined when the stream is too short to hold it (the regular
+ * checks then reject it).
+ */
+function declaredSamples(data: Uint8Array | string): number | undefined {
+  let head: Uint8Array;
+  if (typeof data === 'string') {
+    if (data.length < COUNT_PREFIX_CHARS) return undefined;
+    head = Buffer.from(data.slice(0, COUNT_PREFIX_CHARS), 'base64');
+  } else {
+    head = data;
+  }
+  return head.length >= 8 ? head[6]! | (head[7]! << 8) : undefined;
+}
 
 function isSize(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -162,6 +184,10 @@ export function unpackBatch(batch: UnpackInput, limits: Partial<UnpackLimits> = 
   if (typeof batch.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(batch.crc32)) fail('crc32 must be 8 lowercase hex digits');
 
   const data = batch.compressed_data;
+  const samples = declaredSamples(data);
+  if (samples !== undefined && samples > MAX_BATCH_SAMPLES) {
+    fail(`batch declares ${samples} samples, at most ${MAX_BATCH_SAMPLES} per upload`, 'too_large');
+  }
   let packed: Uint8Array;
   if (typeof data === 'string') packed = base64Bytes(data, compressedSize);
   else if (data instanceof Uint8Array) packed = data;
@@ -179,6 +205,10 @@ export function unpackBatch(batch: UnpackInput, limits: Partial<UnpackLimits> = 
 /** Builds the packed-batch object for frame bytes (checks the gateway's ratio limit up front). */
 export function packFrameBatch(frame: Uint8Array, method: MethodName | number, timestamp: number): PackedBatch {
   const id = methodId(method);
+  const samples = declaredSamples(frame);
+  if (samples !== undefined && samples > MAX_BATCH_SAMPLES) {
+    fail(`${samples} samples in one batch, the gateway accepts at most ${MAX_BATCH_SAMPLES}; send fewer samples per batch`, 'too_large');
+  }
   const packed = packFrame(frame, id);
   if (frame.length > packed.length * MAX_RATIO) {
     fail(`batch compresses ${Math.floor(frame.length / packed.length)}:1, above the gateway's ${MAX_RATIO}:1 limit; send fewer samples per batch`, 'too_large');

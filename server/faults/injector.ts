@@ -41,10 +41,11 @@ function uploadDeviceId(method: string, path: string): string | undefined {
   return method === 'POST' ? /^\/aggregated\/([^/]+)$/.exec(path)?.[1] : undefined;
 }
 
-export const FAULT_TYPES = ['network_timeout', 'corrupted_payload', 'ota_hash_mismatch', 'modbus_timeout', 'buffer_overflow'] as const;
+/** ota_page_tamper: the next OTA hash page answer (GET /ota/hashes) is corrupted after it was built. */
+export const FAULT_TYPES = ['network_timeout', 'corrupted_payload', 'ota_hash_mismatch', 'modbus_timeout', 'buffer_overflow', 'ota_page_tamper'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 /** Faults the gateway applies to its own responses. */
-export type ResponseFault = 'network_timeout' | 'corrupted_payload' | 'ota_hash_mismatch';
+export type ResponseFault = 'network_timeout' | 'corrupted_payload' | 'ota_hash_mismatch' | 'ota_page_tamper';
 export const DEVICE_SIMULATED: ReadonlySet<FaultType> = new Set(['modbus_timeout', 'buffer_overflow']);
 
 export interface ArmedFault {

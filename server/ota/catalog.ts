@@ -11,13 +11,18 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { NotFoundError } from '../errors.ts';
 import { isFirmwareCheckError } from './checks.ts';
+import { DIGEST, HashPages } from './hash-tree.ts';
 import type { VerifyKeys } from './keys.ts';
 import {
+  FORMAT_V1,
   assertManifestMatchesHeader,
   chunkRange,
+  chunkRootOf,
+  hashesFileName,
   headerOfManifest,
   imageFileName,
   manifestFileName,
+  packChunkHashes,
   parseManifest,
   type FirmwareManifest,
   type ManifestHeader,
@@ -32,6 +37,12 @@ export interface CatalogImage {
   imagePath: string;
   /** Size of the encrypted image in bytes (= manifest.encrypted_size). */
   size: number;
+  /** The signed root as hex (v1 chunk_root, v2 hash_root): the image's ETag. */
+  root: string;
+  /** Every chunk's SHA-256, packed (v1: from the manifest; v2: the hashes file), checked against the root. */
+  chunkHashes: Buffer;
+  /** Format 2: the hash tree whose pages GET /ota/hashes serves. */
+  pages: HashPages | undefined;
 }
 
 export interface CatalogProblem {
@@ -144,7 +155,23 @@ async function loadOne(dir: string, name: string, nameVersion: string, opts: Cat
   if (st.size !== header.encryptedSize) {
     throw new Error(`image ${imageFileName(manifest.version)} is ${st.size} bytes, manifest says ${header.encryptedSize}`);
   }
-  return { version: manifest.version, manifest, header, manifestPath, imagePath, size: st.size };
+  const root = Buffer.from(header.root).toString('hex');
+  const base = { version: manifest.version, manifest, header, manifestPath, imagePath, size: st.size, root };
+  if (manifest.format_version === FORMAT_V1) {
+    const chunkHashes = packChunkHashes(manifest.chunk_hashes);
+    if (!chunkRootOf(chunkHashes).equals(header.root)) throw new Error('chunk_table: chunk_hashes do not hash to the signed chunk root');
+    return { ...base, chunkHashes, pages: undefined };
+  }
+  // Format 2: the chunk-hash table lives next to the image; it must rebuild the signed root.
+  const hashesName = hashesFileName(manifest.version);
+  const chunkHashes = await readFile(join(dir, hashesName)).catch(() => undefined);
+  if (!chunkHashes) throw new Error(`hash table ${hashesName} is missing`);
+  if (chunkHashes.length !== header.totalChunks * DIGEST) {
+    throw new Error(`hash table ${hashesName} is ${chunkHashes.length} bytes, expected ${header.totalChunks * DIGEST}`);
+  }
+  const pages = new HashPages(chunkHashes, header.pageEntries);
+  if (!pages.root.equals(header.root)) throw new Error(`hash_page: ${hashesName} does not rebuild the signed hash_root`);
+  return { ...base, chunkHashes, pages };
 }
 
 function describe(err: unknown): string {

@@ -21,7 +21,7 @@ import { chunkRange } from './manifest.ts';
 
 /** Strong ETag of an image: its signed chunk root, which commits to every encrypted byte. */
 export function imageEtag(image: CatalogImage): string {
-  return `"${image.manifest.chunk_root}"`;
+  return `"${image.root}"`;
 }
 
 export interface ImageSource {
@@ -163,14 +163,18 @@ export class ImageCache {
 }
 
 function keyOf(image: CatalogImage): string {
-  return `${image.imagePath}\0${image.manifest.chunk_root}`;
+  return `${image.imagePath}\0${image.root}`;
+}
+
+/** Chunk i's signed digest as hex (from the table the catalog checked against the root). */
+function digestHex(image: CatalogImage, i: number): string {
+  return image.chunkHashes.toString('hex', i * 32, i * 32 + 32);
 }
 
 function checkChunks(image: CatalogImage, chunkAt: (i: number) => Uint8Array, length: number): string | undefined {
   if (length !== image.size) return `file is ${length} bytes, manifest says ${image.size}`;
-  const hashes = image.manifest.chunk_hashes;
   for (let i = 0; i < image.header.totalChunks; i++) {
-    if (hash('sha256', chunkAt(i), 'hex') !== hashes[i]) return `chunk ${i} does not match its signed hash`;
+    if (hash('sha256', chunkAt(i), 'hex') !== digestHex(image, i)) return `chunk ${i} does not match its signed hash`;
   }
   return undefined;
 }
@@ -185,7 +189,7 @@ async function checkFileChunks(image: CatalogImage): Promise<string | undefined>
     for (let i = 0; i < image.header.totalChunks; i++) {
       const { start, end } = chunkRange(image.header, i);
       const { bytesRead } = await handle.read(buf, 0, end - start, start);
-      if (hash('sha256', buf.subarray(0, bytesRead), 'hex') !== image.manifest.chunk_hashes[i]) return `chunk ${i} does not match its signed hash`;
+      if (hash('sha256', buf.subarray(0, bytesRead), 'hex') !== digestHex(image, i)) return `chunk ${i} does not match its signed hash`;
     }
     return undefined;
   } finally {

@@ -129,7 +129,7 @@ async function scan(dir: string, verifyKeys: VerifyKeys | undefined) {
 function signature(c: FirmwareCatalog): string {
   return c
     .listImages()
-    .map((i) => `${i.version}:${i.manifest.chunk_root}`)
+    .map((i) => `${i.version}:${i.root}`)
     .concat(c.problems.map((p) => `!${p.file}`))
     .join(',');
 }

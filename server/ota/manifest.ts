@@ -1,26 +1,51 @@
 /**
- * The OTA manifest wire format, owned here and nowhere else: the fixed 160-byte binary header that
- * the manifest signature covers (encode and strict parse), the manifest JSON type and its schema,
- * the JSON-versus-header comparison, and the size arithmetic (encrypted size, chunk count, chunk
- * offsets) every other OTA module and the device share. SPEC.md describes the same format in
- * prose; when they disagree that is a bug in one of them, and the test vectors decide.
+ * The OTA manifest wire format, owned here and nowhere else: the binary header that the manifest
+ * signature covers (format 1: 160 bytes committing to the whole chunk-hash list; format 2: 176
+ * bytes committing to a hash tree over hash pages, hash-tree.ts), encode and strict parse of both,
+ * the manifest JSON types and schema, the JSON-versus-header comparison, and the size arithmetic
+ * (encrypted size, chunk count, chunk offsets) every other OTA module and the device share.
+ * SPEC.md describes the same format in prose; when they disagree that is a bug in one of them,
+ * and the test vectors decide. Constants shared with the firmware come from
+ * server/protocol/limits.ts.
  */
 import semver from 'semver';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import {
+  OTA_CHUNK_MAX,
+  OTA_CHUNK_MIN,
+  OTA_DEFAULT_CHUNK_SIZE,
+  OTA_DEFAULT_PAGE_ENTRIES,
+  OTA_FORMAT_V1,
+  OTA_FORMAT_V2,
+  OTA_HEADER_MAGIC,
+  OTA_HEADER_SIZE_V1,
+  OTA_HEADER_SIZE_V2,
+  OTA_PAGE_ENTRIES_MAX,
+  OTA_PAGE_ENTRIES_MIN,
+  OTA_VERSION_MAX,
+} from '../protocol/limits.ts';
 import { FirmwareCheckError } from './checks.ts';
 import { AES_BLOCK, KEY_ID_LENGTH, sha256 } from './crypto.ts';
+import { pageCount } from './hash-tree.ts';
 
 /** "FGOM": FleetGate OTA Manifest. */
-export const HEADER_MAGIC = Uint8Array.of(0x46, 0x47, 0x4f, 0x4d);
-export const HEADER_FORMAT_VERSION = 1;
-export const HEADER_SIZE = 160;
+export const HEADER_MAGIC = Uint8Array.from(Buffer.from(OTA_HEADER_MAGIC, 'ascii'));
+export const FORMAT_V1 = OTA_FORMAT_V1;
+export const FORMAT_V2 = OTA_FORMAT_V2;
+export type FormatVersion = typeof FORMAT_V1 | typeof FORMAT_V2;
+/** What the packager writes unless told otherwise (format 1 only for devices that predate 2). */
+export const DEFAULT_FORMAT_VERSION: FormatVersion = FORMAT_V2;
+export const HEADER_SIZES: Readonly<Record<FormatVersion, number>> = { 1: OTA_HEADER_SIZE_V1, 2: OTA_HEADER_SIZE_V2 };
+/** @deprecated format 1's size; use HEADER_SIZES. */
+export const HEADER_SIZE = OTA_HEADER_SIZE_V1;
 /** The version field is 32 bytes, NUL-padded, so at most 31 characters and always NUL-terminated. */
 export const VERSION_FIELD_SIZE = 32;
-export const MAX_VERSION_LENGTH = VERSION_FIELD_SIZE - 1;
-export const MIN_CHUNK_SIZE = 256;
-export const MAX_CHUNK_SIZE = 65536;
-export const DEFAULT_CHUNK_SIZE = 1024;
+export const MAX_VERSION_LENGTH = OTA_VERSION_MAX;
+export const MIN_CHUNK_SIZE = OTA_CHUNK_MIN;
+export const MAX_CHUNK_SIZE = OTA_CHUNK_MAX;
+export const DEFAULT_CHUNK_SIZE = OTA_DEFAULT_CHUNK_SIZE;
+export const DEFAULT_PAGE_ENTRIES = OTA_DEFAULT_PAGE_ENTRIES;
 export const MAX_U32 = 0xffffffff;
 /** Largest image whose padded size still fits the u32 encrypted_size field. */
 export const MAX_ORIGINAL_SIZE = MAX_U32 - AES_BLOCK;
@@ -41,12 +66,17 @@ export const HeaderOffset = {
   aesKeyId: 72,
   iv: 80,
   firmwareSha256: 96,
-  chunkRoot: 128,
+  /** v1: chunk_root; v2: hash_root. */
+  root: 128,
+  /** v2 only. */
+  pageEntries: 160,
+  totalPages: 164,
+  reserved: 168,
 } as const;
 
 /** The signed facts about one image. Binary fields are raw bytes; key ids are 16 hex chars. */
 export interface ManifestHeader {
-  formatVersion: number;
+  formatVersion: FormatVersion;
   version: string;
   securityCounter: number;
   originalSize: number;
@@ -59,17 +89,25 @@ export interface ManifestHeader {
   aesKeyId: string;
   iv: Uint8Array;
   firmwareSha256: Uint8Array;
-  chunkRoot: Uint8Array;
+  /**
+   * v1: chunk_root = SHA-256 of the concatenated chunk digests; v2: hash_root = the hash tree's
+   * root (hash-tree.ts). Either commits to every encrypted byte; it is the image's ETag.
+   */
+  root: Uint8Array;
+  /** v2: chunk digests per hash page (0 in v1). */
+  pageEntries: number;
+  /** v2: ceil(total_chunks / page_entries) (0 in v1). */
+  totalPages: number;
 }
 
-/** What a packager supplies; the derived fields (format version, sizes that follow) are checked. */
-export type HeaderFields = Omit<ManifestHeader, 'formatVersion'>;
+/** What a packager supplies; the derived fields are checked. */
+export type HeaderFields = ManifestHeader;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);
 const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64');
 const u32 = z.number().int().min(0).max(MAX_U32);
 
-export const firmwareManifestSchema = z.object({
+const commonFields = {
   version: z
     .string()
     .max(MAX_VERSION_LENGTH)
@@ -86,18 +124,46 @@ export const firmwareManifestSchema = z.object({
   created_at: z.string(),
   key_id: hex(KEY_ID_LENGTH),
   aes_key_id: hex(KEY_ID_LENGTH),
-  format_version: z.number().int(),
   manifest_header: base64,
   manifest_signature: base64,
+};
+
+/** Format 1: the whole chunk-hash list travels with the manifest (32 B + ~70 JSON bytes per chunk). */
+export const manifestV1Schema = z.object({
+  ...commonFields,
+  format_version: z.literal(FORMAT_V1),
   chunk_root: hex(32),
   chunk_hashes: z.array(hex(32)),
 });
 
+/** Format 2: a fixed-size manifest; chunk digests come in hash pages (SPEC §11). */
+export const manifestV2Schema = z.object({
+  ...commonFields,
+  format_version: z.literal(FORMAT_V2),
+  hash_root: hex(32),
+  page_entries: u32,
+  total_pages: u32,
+});
+
+export const firmwareManifestSchema = z.discriminatedUnion('format_version', [manifestV1Schema, manifestV2Schema]);
+
 /** The manifest JSON as written by the packager (`firmware_<version>_manifest.json`). */
 export type FirmwareManifest = z.infer<typeof firmwareManifestSchema>;
+export type ManifestV1 = z.infer<typeof manifestV1Schema>;
+export type ManifestV2 = z.infer<typeof manifestV2Schema>;
+
+/** The image's root as hex (v1 chunk_root, v2 hash_root): its ETag and cache identity. */
+export function manifestRoot(m: FirmwareManifest): string {
+  return m.format_version === FORMAT_V1 ? m.chunk_root : m.hash_root;
+}
 
 export function imageFileName(version: string): string {
   return `firmware_${version}_encrypted.bin`;
+}
+
+/** Format 2's chunk-hash table (32 raw bytes per chunk), next to the image; the gateway serves its pages. */
+export function hashesFileName(version: string): string {
+  return `firmware_${version}_hashes.bin`;
 }
 
 export function manifestFileName(version: string): string {
@@ -128,7 +194,7 @@ export function chunkRange(
   return { start, end: Math.min(start + h.chunkSize, h.encryptedSize) };
 }
 
-/** SHA-256 over the concatenated raw 32-byte chunk digests (`packed`, chunk order). */
+/** v1's chunk_root: SHA-256 over the concatenated raw 32-byte chunk digests (`packed`, chunk order). */
 export function chunkRootOf(packed: Uint8Array): Buffer {
   return sha256(packed);
 }
@@ -165,6 +231,18 @@ export function validateVersion(version: string): void {
   }
 }
 
+export function validatePageEntries(entries: number): void {
+  if (!Number.isInteger(entries) || entries < OTA_PAGE_ENTRIES_MIN || entries > OTA_PAGE_ENTRIES_MAX || (entries & (entries - 1)) !== 0) {
+    throw new ValidationError(`hash page entries must be a power of two in ${OTA_PAGE_ENTRIES_MIN}..${OTA_PAGE_ENTRIES_MAX}, got ${entries}`, 'invalid_page_entries');
+  }
+}
+
+export function validateFormatVersion(format: number): asserts format is FormatVersion {
+  if (format !== FORMAT_V1 && format !== FORMAT_V2) {
+    throw new ValidationError(`manifest format must be ${FORMAT_V1} or ${FORMAT_V2}, got ${format}`, 'invalid_manifest_format');
+  }
+}
+
 export function validateSecurityCounter(counter: number): void {
   if (!Number.isInteger(counter) || counter < 0 || counter > MAX_U32) {
     throw new ValidationError(`security counter must be an integer 0..${MAX_U32}, got ${counter}`, 'invalid_security_counter');
@@ -191,18 +269,25 @@ function checkHeaderInvariants(h: HeaderFields): void {
   if (h.totalChunks !== totalChunksFor(h.encryptedSize, h.chunkSize)) {
     throw bad(`total_chunks ${h.totalChunks} does not match encrypted_size / chunk_size`);
   }
-  if (h.iv.length !== AES_BLOCK || h.firmwareSha256.length !== 32 || h.chunkRoot.length !== 32) {
-    throw bad('iv, firmware hash or chunk root has the wrong length');
+  if (h.iv.length !== AES_BLOCK || h.firmwareSha256.length !== 32 || h.root.length !== 32) {
+    throw bad('iv, firmware hash or root has the wrong length');
   }
   if (!/^[0-9a-f]{16}$/.test(h.keyId) || !/^[0-9a-f]{16}$/.test(h.aesKeyId)) throw bad('key ids must be 16 hex characters');
+  if (h.formatVersion === FORMAT_V2) {
+    const e = h.pageEntries;
+    if (!Number.isInteger(e) || e < OTA_PAGE_ENTRIES_MIN || e > OTA_PAGE_ENTRIES_MAX || (e & (e - 1)) !== 0) throw bad(`page_entries ${e} invalid`);
+    if (h.totalPages !== pageCount(h.totalChunks, e)) throw bad(`total_pages ${h.totalPages} does not match total_chunks / page_entries`);
+  } else if (h.pageEntries !== 0 || h.totalPages !== 0) {
+    throw bad('format 1 has no hash pages');
+  }
 }
 
 export function encodeHeader(fields: HeaderFields): Buffer {
   checkHeaderInvariants(fields);
-  const out = Buffer.alloc(HEADER_SIZE); // zero-filled: flags and version padding are NUL
+  const out = Buffer.alloc(HEADER_SIZES[fields.formatVersion]); // zero-filled: flags, padding, reserved
   out.set(HEADER_MAGIC, HeaderOffset.magic);
-  out.writeUInt16LE(HEADER_FORMAT_VERSION, HeaderOffset.formatVersion);
-  out.writeUInt16LE(HEADER_SIZE, HeaderOffset.headerSize);
+  out.writeUInt16LE(fields.formatVersion, HeaderOffset.formatVersion);
+  out.writeUInt16LE(out.length, HeaderOffset.headerSize);
   out.writeUInt32LE(0, HeaderOffset.flags);
   out.writeUInt32LE(fields.securityCounter, HeaderOffset.securityCounter);
   out.writeUInt32LE(fields.originalSize, HeaderOffset.originalSize);
@@ -214,25 +299,36 @@ export function encodeHeader(fields: HeaderFields): Buffer {
   out.write(fields.aesKeyId, HeaderOffset.aesKeyId, 'hex');
   out.set(fields.iv, HeaderOffset.iv);
   out.set(fields.firmwareSha256, HeaderOffset.firmwareSha256);
-  out.set(fields.chunkRoot, HeaderOffset.chunkRoot);
+  out.set(fields.root, HeaderOffset.root);
+  if (fields.formatVersion === FORMAT_V2) {
+    out.writeUInt32LE(fields.pageEntries, HeaderOffset.pageEntries);
+    out.writeUInt32LE(fields.totalPages, HeaderOffset.totalPages);
+  }
   return out;
 }
 
-/** Strict parse: every byte is either a field value or a checked zero, so one header = one encoding. */
+/**
+ * Strict parse of a format 1 or 2 header: every byte is either a field value or a checked zero, so
+ * one header has one encoding. The format version decides the size; a verifier accepts both.
+ */
 export function parseHeader(bytes: Uint8Array): ManifestHeader {
-  if (bytes.length !== HEADER_SIZE) throw bad(`expected ${HEADER_SIZE} bytes, got ${bytes.length}`);
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < 8) throw bad(`expected a header, got ${b.length} bytes`);
   if (!b.subarray(0, 4).equals(HEADER_MAGIC)) throw bad('bad magic (expected "FGOM")');
   const formatVersion = b.readUInt16LE(HeaderOffset.formatVersion);
-  if (formatVersion !== HEADER_FORMAT_VERSION) throw bad(`unsupported header format version ${formatVersion}`);
+  if (formatVersion !== FORMAT_V1 && formatVersion !== FORMAT_V2) throw bad(`unsupported header format version ${formatVersion}`);
+  const size = HEADER_SIZES[formatVersion];
+  if (b.length !== size) throw bad(`format ${formatVersion} header must be ${size} bytes, got ${b.length}`);
   const headerSize = b.readUInt16LE(HeaderOffset.headerSize);
-  if (headerSize !== HEADER_SIZE) throw bad(`header_size ${headerSize}, expected ${HEADER_SIZE}`);
+  if (headerSize !== size) throw bad(`header_size ${headerSize}, expected ${size}`);
   if (b.readUInt32LE(HeaderOffset.flags) !== 0) throw bad('flags must be 0');
 
   const versionField = b.subarray(HeaderOffset.version, HeaderOffset.version + VERSION_FIELD_SIZE);
   const nul = versionField.indexOf(0);
   if (nul < 1) throw bad('version must be 1..31 characters followed by NUL padding');
   if (versionField.subarray(nul).some((x) => x !== 0)) throw bad('version padding must be all NUL');
+  const v2 = formatVersion === FORMAT_V2;
+  if (v2 && b.subarray(HeaderOffset.reserved, size).some((x) => x !== 0)) throw bad('reserved bytes must be 0');
 
   const header: ManifestHeader = {
     formatVersion,
@@ -246,7 +342,9 @@ export function parseHeader(bytes: Uint8Array): ManifestHeader {
     aesKeyId: b.subarray(HeaderOffset.aesKeyId, HeaderOffset.aesKeyId + KEY_ID_LENGTH).toString('hex'),
     iv: Uint8Array.from(b.subarray(HeaderOffset.iv, HeaderOffset.iv + AES_BLOCK)),
     firmwareSha256: Uint8Array.from(b.subarray(HeaderOffset.firmwareSha256, HeaderOffset.firmwareSha256 + 32)),
-    chunkRoot: Uint8Array.from(b.subarray(HeaderOffset.chunkRoot, HeaderOffset.chunkRoot + 32)),
+    root: Uint8Array.from(b.subarray(HeaderOffset.root, HeaderOffset.root + 32)),
+    pageEntries: v2 ? b.readUInt32LE(HeaderOffset.pageEntries) : 0,
+    totalPages: v2 ? b.readUInt32LE(HeaderOffset.totalPages) : 0,
   };
   checkHeaderInvariants(header);
   return header;
@@ -287,6 +385,7 @@ export function headerOfManifest(manifest: FirmwareManifest): { bytes: Buffer; h
  * (it is what the signature covers). Names the first differing field.
  */
 export function assertManifestMatchesHeader(manifest: FirmwareManifest, h: ManifestHeader): void {
+  const rootHex = Buffer.from(h.root).toString('hex');
   const pairs: [string, unknown, unknown][] = [
     ['format_version', manifest.format_version, h.formatVersion],
     ['version', manifest.version, h.version],
@@ -299,8 +398,9 @@ export function assertManifestMatchesHeader(manifest: FirmwareManifest, h: Manif
     ['aes_key_id', manifest.aes_key_id, h.aesKeyId],
     ['iv', manifest.iv, Buffer.from(h.iv).toString('base64')],
     ['sha256_hash', manifest.sha256_hash, Buffer.from(h.firmwareSha256).toString('hex')],
-    ['chunk_root', manifest.chunk_root, Buffer.from(h.chunkRoot).toString('hex')],
   ];
+  if (manifest.format_version === FORMAT_V1) pairs.push(['chunk_root', manifest.chunk_root, rootHex]);
+  else pairs.push(['hash_root', manifest.hash_root, rootHex], ['page_entries', manifest.page_entries, h.pageEntries], ['total_pages', manifest.total_pages, h.totalPages]);
   for (const [field, json, header] of pairs) {
     if (json !== header) {
       throw new FirmwareCheckError('manifest_mismatch', `manifest: ${field} ${JSON.stringify(json)} differs from the signed header (${JSON.stringify(header)})`);
@@ -315,13 +415,13 @@ export function buildManifest(
     headerBytes: Uint8Array;
     signature: Uint8Array;
     manifestSignature: Uint8Array;
-    /** Chunk digests packed back to back, 32 bytes each. */
+    /** Chunk digests packed back to back, 32 bytes each (listed in format 1 only). */
     chunkHashes: Uint8Array;
     releaseNotes: string;
     createdAt: string;
   },
 ): FirmwareManifest {
-  return {
+  const common = {
     version: h.version,
     security_counter: h.securityCounter,
     original_size: h.originalSize,
@@ -335,12 +435,16 @@ export function buildManifest(
     created_at: parts.createdAt,
     key_id: h.keyId,
     aes_key_id: h.aesKeyId,
-    format_version: HEADER_FORMAT_VERSION,
+  };
+  const signed = {
     manifest_header: Buffer.from(parts.headerBytes).toString('base64'),
     manifest_signature: Buffer.from(parts.manifestSignature).toString('base64'),
-    chunk_root: Buffer.from(h.chunkRoot).toString('hex'),
-    chunk_hashes: hexDigests(parts.chunkHashes),
   };
+  const root = Buffer.from(h.root).toString('hex');
+  if (h.formatVersion === FORMAT_V1) {
+    return { ...common, format_version: FORMAT_V1, ...signed, chunk_root: root, chunk_hashes: hexDigests(parts.chunkHashes) };
+  }
+  return { ...common, format_version: FORMAT_V2, ...signed, hash_root: root, page_entries: h.pageEntries, total_pages: h.totalPages };
 }
 
 function hexDigests(packed: Uint8Array): string[] {

@@ -12,21 +12,29 @@ import { join } from 'node:path';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { commitStaged, discardStaged, stageFile, type StagedFile } from '../store/embedded/atomic-file.ts';
 import { AES_BLOCK, CbcEncryptStream, pssSign, pssSignFinal, pssSigner, sha256Stream } from './crypto.ts';
+import { HashPages } from './hash-tree.ts';
 import type { SigningKeys } from './keys.ts';
 import {
   DEFAULT_CHUNK_SIZE,
+  DEFAULT_FORMAT_VERSION,
+  DEFAULT_PAGE_ENTRIES,
+  FORMAT_V2,
   MAX_ORIGINAL_SIZE,
   buildManifest,
   chunkRootOf,
   encodeHeader,
   encryptedSizeFor,
+  hashesFileName,
   imageFileName,
   manifestFileName,
   totalChunksFor,
   validateChunkSize,
+  validateFormatVersion,
+  validatePageEntries,
   validateSecurityCounter,
   validateVersion,
   type FirmwareManifest,
+  type FormatVersion,
   type HeaderFields,
 } from './manifest.ts';
 
@@ -34,8 +42,12 @@ export interface PackageOptions {
   version: string;
   /** Anti-rollback counter (u32), default 0. */
   securityCounter?: number;
-  /** Multiple of 16 in 256..65536, default 1024. */
+  /** Multiple of 16 in 256..65536, default 4096. */
   chunkSize?: number;
+  /** Manifest format: 2 (default, compact: a hash tree over hash pages) or 1 (the full chunk list). */
+  formatVersion?: number;
+  /** Format 2: chunk digests per hash page, a power of two in 16..128 (default 64). */
+  pageEntries?: number;
   releaseNotes?: string;
   /** Fixed IV for test vectors only; production leaves it unset and gets 16 fresh random bytes. */
   iv?: Uint8Array;
@@ -53,6 +65,8 @@ export interface PackageResult {
   manifest: FirmwareManifest;
   imagePath: string;
   manifestPath: string;
+  /** Format 2: the chunk-hash table file (the gateway serves its pages). */
+  hashesPath: string | undefined;
 }
 
 /**
@@ -121,8 +135,12 @@ export class ImagePackager {
   private readonly plainHash = sha256Stream();
   private readonly signer = pssSigner();
   private readonly chunks: ChunkHasher;
+  private readonly formatVersion: FormatVersion;
+  private readonly pageEntries: number;
   private originalSize = 0;
   private done = false;
+  /** The chunk digests, packed (after final). */
+  chunkTable: Buffer | undefined;
 
   constructor(
     private readonly keys: SigningKeys,
@@ -133,6 +151,11 @@ export class ImagePackager {
     validateChunkSize(this.chunkSize);
     this.securityCounter = opts.securityCounter ?? 0;
     validateSecurityCounter(this.securityCounter);
+    const format = opts.formatVersion ?? DEFAULT_FORMAT_VERSION;
+    validateFormatVersion(format);
+    this.formatVersion = format;
+    this.pageEntries = format === FORMAT_V2 ? (opts.pageEntries ?? DEFAULT_PAGE_ENTRIES) : 0;
+    if (format === FORMAT_V2) validatePageEntries(this.pageEntries);
     if (opts.iv !== undefined && opts.iv.length !== AES_BLOCK) throw new ValidationError('IV must be 16 bytes', 'invalid_iv');
     this.iv = opts.iv ? Buffer.from(opts.iv) : randomBytes(AES_BLOCK);
     this.cipher = new CbcEncryptStream(keys.aesKey, this.iv);
@@ -165,8 +188,11 @@ export class ImagePackager {
       emit(ct);
     });
     const chunkHashes = this.chunks.final();
+    this.chunkTable = chunkHashes;
     const encryptedSize = encryptedSizeFor(this.originalSize);
+    const tree = this.formatVersion === FORMAT_V2 ? new HashPages(chunkHashes, this.pageEntries) : undefined;
     const fields: HeaderFields = {
+      formatVersion: this.formatVersion,
       version: this.opts.version,
       securityCounter: this.securityCounter,
       originalSize: this.originalSize,
@@ -177,7 +203,9 @@ export class ImagePackager {
       aesKeyId: this.keys.aesKeyId,
       iv: this.iv,
       firmwareSha256: this.plainHash.digest(),
-      chunkRoot: chunkRootOf(chunkHashes),
+      root: tree ? tree.root : chunkRootOf(chunkHashes),
+      pageEntries: tree ? this.pageEntries : 0,
+      totalPages: tree ? tree.totalPages : 0,
     };
     // Bug guard: the cipher and the size arithmetic must agree before anything is signed.
     if (chunkHashes.length !== fields.totalChunks * 32) throw new Error('internal: chunk count mismatch');
@@ -195,13 +223,17 @@ export class ImagePackager {
 }
 
 /** Package an in-memory image (small images, test vectors). */
-export function packageBuffer(firmware: Uint8Array, keys: SigningKeys, opts: PackageOptions): { manifest: FirmwareManifest; encrypted: Buffer } {
+export function packageBuffer(
+  firmware: Uint8Array,
+  keys: SigningKeys,
+  opts: PackageOptions,
+): { manifest: FirmwareManifest; encrypted: Buffer; chunkTable: Buffer } {
   const packager = new ImagePackager(keys, opts);
   const parts: Buffer[] = [];
   const emit = (ct: Uint8Array) => parts.push(Buffer.from(ct));
   packager.update(firmware, emit);
   const manifest = packager.final(emit);
-  return { manifest, encrypted: Buffer.concat(parts) };
+  return { manifest, encrypted: Buffer.concat(parts), chunkTable: packager.chunkTable! };
 }
 
 /** Read block size: large enough that per-call overhead vanishes, small enough to stay bounded. */
@@ -215,11 +247,12 @@ export async function packageFirmware(inputPath: string, keys: SigningKeys, opts
   const packager = new ImagePackager(keys, opts); // validates options before any I/O
   const imagePath = join(opts.outDir, imageFileName(opts.version));
   const manifestPath = join(opts.outDir, manifestFileName(opts.version));
+  const hashesPath = (opts.formatVersion ?? DEFAULT_FORMAT_VERSION) === FORMAT_V2 ? join(opts.outDir, hashesFileName(opts.version)) : undefined;
   const inputStat = await stat(inputPath);
   if (!inputStat.isFile()) throw new ValidationError(`${inputPath} is not a regular file`, 'firmware_not_file');
   await mkdir(opts.outDir, { recursive: true });
   if (!opts.force) {
-    for (const p of [imagePath, manifestPath]) {
+    for (const p of [imagePath, manifestPath, ...(hashesPath ? [hashesPath] : [])]) {
       if (await stat(p).then(() => true, () => false)) {
         throw new ConflictError(`firmware ${opts.version} is already packaged (${p}); use --force to replace it`, 'firmware_exists');
       }
@@ -258,12 +291,18 @@ export async function packageFirmware(inputPath: string, keys: SigningKeys, opts
     }
     const manifest = packager.final(emit);
     await flush();
+    if (hashesPath) {
+      const stagedHashes = await stageFile(hashesPath, 0o644);
+      staged.push(stagedHashes);
+      await stagedHashes.handle.writeFile(packager.chunkTable!);
+    }
     const stagedManifest = await stageFile(manifestPath, 0o644);
     staged.push(stagedManifest);
     await stagedManifest.handle.writeFile(JSON.stringify(manifest, null, 2) + '\n');
-    // Image before manifest: the catalog looks for manifests, so it never sees one without its image.
+    // Image and hashes before manifest: the catalog looks for manifests, so it never sees one
+    // without the files it names.
     await commitStaged(staged);
-    return { manifest, imagePath, manifestPath };
+    return { manifest, imagePath, manifestPath, hashesPath };
   } catch (err) {
     await discardStaged(staged);
     throw err;

@@ -5,6 +5,8 @@
  *   POST       /ota/initiate/:device_id  {"firmware_version"}     device   start/resume a session
  *   GET        /ota/chunk/:device_id?version=&chunk=N             device   one chunk, base64 JSON
  *   POST       /ota/complete/:device_id  {"success","error"?,...} device   report the result
+ *   GET        /ota/manifest/:version                             device   the signed manifest (format 2: ≤ 4 KiB)
+ *   GET        /ota/hashes/:version?page=N                        device   hash page N + inclusion proof (binary "FGHP")
  *   GET|HEAD   /ota/firmware/:version                             device | admin | public   byte ranges
  *   GET        /ota/images                                        admin    catalog
  *   GET        /ota/status/:device_id, /ota/stats                 admin    sessions, progress, results
@@ -65,6 +67,17 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   });
   app.post('/ota/complete/:device_id', device, async (c) => {
     return c.json(await ota.complete(c.get('device').device_id, deviceBody(c)));
+  });
+  // The streaming OTA path (SPEC §11): manifest, then hash pages, then byte ranges of
+  // /ota/firmware. Answers are small and stored like any signed answer (a retransmission gets the
+  // stored bytes); the image itself comes through the streamed download route below.
+  app.get('/ota/manifest/:version', device, async (c) => c.json(await ota.manifest(c.get('device').device_id, c.req.param('version'))));
+  app.get('/ota/hashes/:version', device, async (c) => {
+    const deviceId = c.get('device').device_id;
+    let page: Uint8Array = await ota.hashPage(deviceId, c.req.param('version'), c.req.query('page'));
+    // Test fleets only: a tampered page (signed like any answer); the device's proof check must catch it.
+    if (ctx.faults.take(deviceId, 'ota_page_tamper', c.req.path)) page = ctx.faults.corrupt(page);
+    return c.body(page as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
   });
 
   // --- downloads (device, admin or public)

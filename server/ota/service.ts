@@ -97,6 +97,16 @@ const patchRolloutSchema = z
   .strict()
   .refine((p) => p.percent !== undefined || p.status !== undefined || p.devices !== undefined, 'send "percent", "status" or "devices"');
 
+/** The manifest as /ota/check shows it: without format 1's chunk table or format 2's page counts. */
+function checkView(m: FirmwareManifest) {
+  if (m.format_version === 1) {
+    const { chunk_hashes: _table, ...rest } = m;
+    return rest;
+  }
+  const { page_entries: _entries, total_pages: _pages, ...rest } = m;
+  return rest;
+}
+
 export class OtaService {
   readonly idleMs: number;
 
@@ -142,8 +152,9 @@ export class OtaService {
       };
     }
     // At most 22 members and no arrays: small device JSON tokenizers (48 tokens in the C client)
-    // must parse this. The chunk hash table comes with /ota/initiate; chunk_root here commits to it.
-    const { chunk_hashes: _table, ...m } = image.manifest;
+    // must parse this. Format 1's chunk table comes with /ota/initiate (chunk_root commits to it);
+    // format 2's page counts are in the signed header that GET /ota/manifest returns.
+    const m = checkView(image.manifest);
     return {
       update_available: true,
       current_version: current,
@@ -176,7 +187,7 @@ export class OtaService {
     const m = image.manifest;
     const { session, outcome, replaced } = await this.state.openSession(
       deviceId,
-      { version, chunk_root: m.chunk_root, total_chunks: m.total_chunks, chunk_size: m.chunk_size, encrypted_size: m.encrypted_size },
+      { version, chunk_root: image.root, total_chunks: m.total_chunks, chunk_size: m.chunk_size, encrypted_size: m.encrypted_size },
       rolloutId,
       this.ctx.clock.now(),
       this.idleMs,
@@ -199,6 +210,44 @@ export class OtaService {
     };
   }
 
+  /**
+   * GET /ota/manifest/:version: the signed manifest a device verifies before fetching hash pages
+   * and byte ranges (format 2: ≤ 4 KiB whatever the image size). Same refusals as initiate: an
+   * image below the device's counter floor (409), an image that fails its own check (503).
+   */
+  async manifest(deviceId: string, version: string): Promise<FirmwareManifest> {
+    const image = await this.eligibleImage(deviceId, parseWith(semverString, version, 'invalid_version'));
+    return image.manifest;
+  }
+
+  /** GET /ota/hashes/:version?page=N: hash page N with its inclusion proof ("FGHP", SPEC §11.3). */
+  async hashPage(deviceId: string, version: string, pageText: string | undefined): Promise<Buffer> {
+    const image = await this.eligibleImage(deviceId, parseWith(semverString, version, 'invalid_version'));
+    if (pageText === undefined || !/^\d{1,10}$/.test(pageText)) {
+      throw new ValidationError('page must be a non-negative integer', 'invalid_page', { field: 'page' });
+    }
+    if (!image.pages) throw new ConflictError(`firmware ${version} uses manifest format 1: it has no hash pages`, 'no_hash_pages');
+    const page = Number(pageText);
+    if (page >= image.pages.totalPages) {
+      throw new RangeNotSatisfiableError(`page ${page} is out of range: firmware ${version} has pages 0..${image.pages.totalPages - 1}`);
+    }
+    return image.pages.answer(page);
+  }
+
+  /** The image if this device may have it: not below its counter floor, and servable. */
+  private async eligibleImage(deviceId: string, version: string): Promise<CatalogImage> {
+    const image = (await this.catalog.fresh()).requireImage(version);
+    const floor = counterFloor(await this.state.device(deviceId));
+    if (image.header.securityCounter < floor) {
+      throw new ConflictError(
+        `firmware ${version} has security counter ${image.header.securityCounter}, below this device's ${floor}`,
+        'security_counter_too_low',
+      );
+    }
+    await this.cache.open(image); // a broken image is refused (503)
+    return image;
+  }
+
   async chunk(deviceId: string, query: { version?: string | undefined; chunk?: string | undefined }, path: string) {
     const version = parseWith(semverString, query.version, 'invalid_version');
     if (query.chunk === undefined || !/^\d{1,10}$/.test(query.chunk)) {
@@ -212,7 +261,7 @@ export class OtaService {
     }
     const source = await this.cache.open(image);
     let bytes: Uint8Array = await this.cache.chunk(source, index);
-    await this.state.recordChunk(deviceId, version, image.manifest.chunk_root, index, bytes.length, this.ctx.clock.now());
+    await this.state.recordChunk(deviceId, version, image.root, index, bytes.length, this.ctx.clock.now());
     // Fault injection: the bytes are corrupted after everything else was decided, so only the
     // device's check of chunk_hashes[index] can notice (it then fetches the chunk again).
     if (this.ctx.faults.take(deviceId, 'ota_hash_mismatch', path)) bytes = this.ctx.faults.corrupt(bytes);
@@ -223,7 +272,7 @@ export class OtaService {
       chunk_size: bytes.length,
       total_chunks: image.header.totalChunks,
       // The signed table's entry, not a hash of what is sent: the device must check against it.
-      chunk_sha256: image.manifest.chunk_hashes[index]!,
+      chunk_sha256: image.chunkHashes.toString('hex', index * 32, index * 32 + 32),
       chunk_data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     };
   }
@@ -339,7 +388,8 @@ export class OtaService {
         encrypted_size: i.header.encryptedSize,
         chunk_size: i.header.chunkSize,
         total_chunks: i.header.totalChunks,
-        etag: `"${i.manifest.chunk_root}"`,
+        etag: `"${i.root}"`,
+        format_version: i.header.formatVersion,
         key_id: i.header.keyId,
         aes_key_id: i.header.aesKeyId,
         created_at: i.manifest.created_at,

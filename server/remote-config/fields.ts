@@ -4,31 +4,33 @@
  * so a value the gateway accepts anywhere is a value every device can apply.
  */
 import { z } from 'zod';
+import { CONFIG_MAX_REGISTERS, FIELD_NAME_MAX, HEARTBEAT_INTERVAL_S, POLL_FREQUENCY_S, UPLOAD_FREQUENCY_S, isRegisterName } from '../protocol/limits.ts';
 
 export const COMPRESSION_METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart'] as const;
 
 const seconds = (min: number, max: number) =>
   z.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
 
+/** Register names become frame field names as they are, so the frame's rule applies (limits.ts). */
 const registerName = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'register names are 1-32 characters of A-Z a-z 0-9 _, starting with a letter');
+  .refine(isRegisterName, `register names are 1-${FIELD_NAME_MAX} characters of a-z 0-9 _, starting with a letter, and not a reserved name`);
 
 export const fieldSchemas = {
   /** Seconds between two reads of the inverter/meter registers. */
-  poll_frequency: seconds(1, 3600),
+  poll_frequency: seconds(POLL_FREQUENCY_S.min, POLL_FREQUENCY_S.max),
   /** Seconds between two telemetry uploads. */
-  upload_frequency: seconds(10, 86_400),
+  upload_frequency: seconds(UPLOAD_FREQUENCY_S.min, UPLOAD_FREQUENCY_S.max),
   /** Which registers to read and upload. */
   registers: z
     .array(registerName, { error: 'must be an array of register names' })
-    .min(1, 'must list 1..32 registers')
-    .max(32, 'must list 1..32 registers')
+    .min(1, `must list 1..${CONFIG_MAX_REGISTERS} registers`)
+    .max(CONFIG_MAX_REGISTERS, `must list 1..${CONFIG_MAX_REGISTERS} registers`)
     .refine((r) => new Set(r).size === r.length, 'must not repeat a register'),
   compression_enabled: z.boolean({ error: 'must be true or false' }),
   compression_method: z.enum(COMPRESSION_METHODS, { error: `must be one of ${COMPRESSION_METHODS.join('|')}` }),
   /** Seconds between heartbeats (any signed message counts); silence > 3x this is "offline". */
-  heartbeat_interval: seconds(10, 86_400),
+  heartbeat_interval: seconds(HEARTBEAT_INTERVAL_S.min, HEARTBEAT_INTERVAL_S.max),
 } as const;
 
 export type ConfigField = keyof typeof fieldSchemas;

@@ -53,7 +53,10 @@ export function toCsv(samples: TelemetrySample[]): string {
   const lines = [header.join(',')];
   for (const s of samples) {
     lines.push(
-      [s.timestamp, new Date(s.received_at).toISOString(), s.nonce, s.method, ...fields.map((f) => s.values[f])].map(csvCell).join(','),
+      // Own properties only: a row without field "constructor" must not print Object.prototype's.
+      [s.timestamp, new Date(s.received_at).toISOString(), s.nonce, s.method, ...fields.map((f) => (Object.hasOwn(s.values, f) ? s.values[f] : undefined))]
+        .map(csvCell)
+        .join(','),
     );
   }
   return lines.join('\n') + '\n';

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { PackedDataError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
 import { methodName, unpackBatch } from '../codec/index.ts';
+import { BATCH_MAX_SAMPLES, PLAIN_FIELD_NAME_MAX, PLAIN_MAX_FIELDS, isPlainFieldName } from '../protocol/limits.ts';
 import type { SampleRecord } from '../store/index.ts';
 
 export interface DecodedPayload {
@@ -23,16 +24,17 @@ export interface DecodedPayload {
   frameBytes?: number;
 }
 
-export const MAX_PLAIN_SAMPLES = 10_000;
-const MAX_FIELDS = 64;
-const FIELD_NAME = /^[A-Za-z0-9_]{1,64}$/;
+/** One limit for plain and packed batches (server/protocol/limits.ts). */
+export const MAX_PLAIN_SAMPLES = BATCH_MAX_SAMPLES;
+const MAX_FIELDS = PLAIN_MAX_FIELDS;
 /** Field names already checked: a fleet uses a handful, and a Set hit is cheaper than the regex. */
 const knownFields = new Set<string>();
 const KNOWN_FIELDS_LIMIT = 4096;
 
+/** `timestamp` is the sample's time; any other key must be a plain field name, never a reserved one. */
 function validFieldName(key: string): boolean {
   if (knownFields.has(key)) return true;
-  if (!FIELD_NAME.test(key)) return false;
+  if (key !== 'timestamp' && !isPlainFieldName(key)) return false;
   if (knownFields.size < KNOWN_FIELDS_LIMIT) knownFields.add(key);
   return true;
 }
@@ -54,7 +56,11 @@ function checkPlainSample(raw: unknown, index: number): void {
   let count = 0;
   for (const key in obj) {
     const v = obj[key];
-    if (!validFieldName(key)) throw new ValidationError(`${where}.${key}: field names are 1-64 chars of A-Z a-z 0-9 _`, 'invalid_payload', { field: `${where}.${key}` });
+    if (!validFieldName(key)) {
+      throw new ValidationError(`${where}.${key}: field names are 1-${PLAIN_FIELD_NAME_MAX} chars of A-Z a-z 0-9 _ and not a reserved name`, 'invalid_payload', {
+        field: `${where}.${key}`,
+      });
+    }
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(`${where}.${key}: must be a finite number`, 'invalid_payload', { field: `${where}.${key}` });
     if (key === 'timestamp') timestamp = true;
     else if (++count > MAX_FIELDS) throw new ValidationError(`${where}: at most ${MAX_FIELDS} fields per sample`, 'invalid_payload', { field: where });

@@ -12,11 +12,11 @@ import { Command, CommanderError, type Option } from 'commander';
 import { buildProgram, commandPath } from '../../cli/main.ts';
 import { examplesOf } from '../../cli/options.ts';
 import { RSA_BITS_HELP } from '../../cli/commands/keys.ts';
-import { CHUNK_SIZE_HELP } from '../../cli/commands/firmware.ts';
+import { CHUNK_SIZE_HELP, FORMAT_HELP, PAGE_ENTRIES_HELP } from '../../cli/commands/firmware.ts';
 import { COMMAND_STATUSES_HELP, COMMAND_TYPES_HELP } from '../../cli/commands/command.ts';
 import { EVENT_TYPES_HELP } from '../../cli/commands/event.ts';
 import { SUPPORTED_RSA_BITS } from '../../server/ota/keys.ts';
-import { DEFAULT_CHUNK_SIZE } from '../../server/ota/manifest.ts';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_FORMAT_VERSION, DEFAULT_PAGE_ENTRIES } from '../../server/ota/manifest.ts';
 import { COMMAND_STATUSES, PUBLIC_COMMAND_TYPES } from '../../server/commands/types.ts';
 import { EVENT_TYPES } from '../../server/events/rules.ts';
 import { fleetgate } from './live.ts';
@@ -161,6 +161,8 @@ test('every command and group shows examples in --help, and each example is a va
 test('help texts that quote server constants match them', () => {
   assert.is(RSA_BITS_HELP, SUPPORTED_RSA_BITS.join(' or '));
   assert.is(CHUNK_SIZE_HELP, DEFAULT_CHUNK_SIZE);
+  assert.is(FORMAT_HELP, DEFAULT_FORMAT_VERSION);
+  assert.is(PAGE_ENTRIES_HELP, DEFAULT_PAGE_ENTRIES);
   assert.is(COMMAND_TYPES_HELP, PUBLIC_COMMAND_TYPES.join('|'));
   assert.is(COMMAND_STATUSES_HELP, COMMAND_STATUSES.join('|'));
   assert.is(EVENT_TYPES_HELP, EVENT_TYPES.join('|'));

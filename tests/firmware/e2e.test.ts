@@ -14,6 +14,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,14 +27,20 @@ const SIM = join(ROOT, 'firmware', 'host', 'build', 'fleetgate-sim');
 const METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart', 'plain'] as const;
 const SAMPLES_PER_UPLOAD = 24;
 
-/** The images of the run: version, security counter, and the step that releases them. */
+const MiB = 1024 * 1024;
+/** The board's OTA slot (firmware/partitions.csv ota_0/ota_1: 0x1E0000 bytes). */
+const SLOT_BYTES = 0x1e0000;
+
+/** The images of the run: version, security counter, size, and the step that releases them. */
 const IMAGES = {
-  '1.0.5': { counter: 1, seed: 5 }, // step 6: the first update, offered by /ota/check
-  '1.0.6': { counter: 2, seed: 6 }, // step 7: interrupted and resumed
-  '1.0.7': { counter: 2, seed: 7 }, // step 8: a corrupted chunk on the way
-  '1.0.4': { counter: 2, seed: 4 }, // step 9: older version, allowed counter: the device refuses
-  '1.0.8': { counter: 1, seed: 8 }, // step 9: newer version, counter below the floor: never offered
-  '1.0.9': { counter: 3, seed: 9 }, // step 10: its manifest is tampered with on disk
+  '1.0.5': { counter: 1, seed: 5, size: 1 * MiB }, // step 6: a full 1 MiB update, offered by /ota/check
+  '1.0.6': { counter: 2, seed: 6, size: Math.floor(1.8 * MiB) }, // step 7: slot-sized, power cut mid-download
+  '1.0.7': { counter: 2, seed: 7, size: 150_000 }, // step 8: a tampered page and chunk; power cut before the boot switch
+  '1.0.10': { counter: 3, seed: 10, size: 90_000 }, // step 9: the gateway is down during the self-test
+  '1.0.11': { counter: 4, seed: 11, size: 80_000 }, // step 10: fails its self-test: rolled back, reported
+  '1.0.4': { counter: 3, seed: 4, size: 70_000 }, // step 11: older version, allowed counter: the device refuses
+  '1.0.8': { counter: 1, seed: 8, size: 70_000 }, // step 11: newer version, counter below the floor: never offered
+  '1.0.12': { counter: 4, seed: 12, size: 70_000 }, // step 12: its manifest is tampered with on disk
 } as const;
 type Version = keyof typeof IMAGES;
 
@@ -179,11 +186,12 @@ const otaStatus = () => adminOk('GET', `/ota/status/${DEVICE}`);
 const otaStats = () => adminOk('GET', '/ota/stats');
 const simStatus = async () => (await sim(['status'])).last('status');
 
-/** Moves staged images into FIRMWARE_DIR (image first, then manifest, as the packager does). */
+/** Moves staged images into FIRMWARE_DIR (image and hashes first, then manifest, as the packager does). */
 async function release(...versions: Version[]): Promise<void> {
   for (const v of versions) {
-    await rename(join(stageDir, `firmware_${v}_encrypted.bin`), join(fwDir, `firmware_${v}_encrypted.bin`));
-    await rename(join(stageDir, `firmware_${v}_manifest.json`), join(fwDir, `firmware_${v}_manifest.json`));
+    for (const part of ['encrypted.bin', 'hashes.bin', 'manifest.json']) {
+      await rename(join(stageDir, `firmware_${v}_${part}`), join(fwDir, `firmware_${v}_${part}`));
+    }
   }
 }
 
@@ -215,7 +223,10 @@ async function assertInstalled(n: 0 | 1, v: Version): Promise<void> {
   assert.ok(r.stdout.includes(`sha256 ${sha256(bytes)}`), `firmware verify's sha256 differs from slot${n}: ${r.stdout}`);
 }
 
-/** Reboot into the new image, then a verified gateway answer confirms it (the app's rule). */
+/**
+ * Reboot into the new image; at the next command it passes its local self-test and confirms
+ * itself (no gateway needed), then reports success to the gateway with its running version.
+ */
 async function rebootAndConfirm(v: Version, runningSlot: 0 | 1): Promise<void> {
   const boot = await sim(['reboot']);
   assert.is(boot.code, 0, describeRun(boot));
@@ -226,15 +237,63 @@ async function rebootAndConfirm(v: Version, runningSlot: 0 | 1): Promise<void> {
   const diag = await sim(['diagnostics']);
   assert.is(diag.code, 0, describeRun(diag));
   const confirm = diag.lines.find((l) => l.action === 'confirm');
-  assert.ok(confirm, `no self-confirmation after the first verified answer\n${describeRun(diag)}`);
+  assert.ok(confirm, `no self-confirmation\n${describeRun(diag)}`);
+  assert.is(confirm!.trigger, 'self_test');
   assert.is(confirm!.firmware_version, v);
   assert.is(confirm!.security_counter_min, IMAGES[v].counter);
+  const report = diag.lines.find((l) => l.action === 'ota_report');
+  assert.ok(report, `no success report after the confirmation\n${describeRun(diag)}`);
+  assert.equal([report!.ok, report!.success, report!.version], [true, true, v]);
   assert.is(diag.last('diagnostics').firmware_version, v);
   const st = await simStatus();
   assert.is(st.firmware_version, v);
   assert.is(st.slots[runningSlot].state, 'valid');
+  assert.is(st.update_state, 'normal');
   const latest = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0];
   assert.is(latest.firmware_version, v, 'the gateway saw the new version in diagnostics');
+  const status = await otaStatus();
+  assert.is(status.current_version, v);
+  assert.is(status.last_result.version, v);
+  assert.is(status.last_result.success, true);
+}
+
+/** A finished OTA run: verified and activated, nothing reported yet (the new image will). */
+function assertInstalledNotReported(r: SimRun, v: Version): Line {
+  assert.is(r.code, 0, describeRun(r));
+  const res = r.last('ota');
+  assert.is(res.ok, true, describeRun(r));
+  assert.is(res.version, v);
+  assert.is(res.complete, true);
+  assert.is(res.security_counter, IMAGES[v].counter);
+  assert.is(res.chunk_size, 4096, 'new images: 4 KiB chunks');
+  assert.ok(r.lines.some((l) => l.event === 'activating'));
+  assert.ok(r.lines.some((l) => l.event === 'verified'));
+  assert.ok(!r.lines.some((l) => l.event === 'reported'), 'no success reported before the reboot');
+  return res;
+}
+
+/**
+ * Runs the simulator and kills it with SIGKILL (a power cut) once it reported chunk `after` as
+ * written: what is on "flash" (slot file, kv files) is all the next run has.
+ */
+async function simKilledAfterChunk(args: string[], after: number): Promise<{ signal: NodeJS.Signals | null; chunks: number[] }> {
+  const child = spawn(SIM, ['--state-dir', stateDir, '--url', gw!.url, '--keys-dir', keysDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: number[] = [];
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buffered.slice(0, nl)) as Line;
+      buffered = buffered.slice(nl + 1);
+      if (line.event === 'chunk') {
+        chunks.push(line.chunk as number);
+        if (line.chunk >= after) child.kill('SIGKILL');
+      }
+    }
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+  return { signal, chunks };
 }
 
 function step(name: string, fn: () => Promise<void>): void {
@@ -280,7 +339,8 @@ test('setup: build fleetgate-sim, keys init, package images, start the gateway, 
     let i = 0;
     await Promise.all(
       (Object.keys(IMAGES) as Version[]).map(async (v) => {
-        const bytes = firmwareBytes(IMAGES[v].seed, 64 * 1024 + 7919 * (IMAGES[v].seed + i++));
+        // not multiples of the chunk size (a short last chunk, PKCS#7 padding)
+        const bytes = firmwareBytes(IMAGES[v].seed, IMAGES[v].size + 7919 * i++);
         plain.set(v, bytes);
         const bin = join(dir, `app_${v}.bin`);
         await writeFile(bin, bytes);
@@ -512,201 +572,208 @@ step('5. a config change is picked up (GET /config, and a set_config push), appl
 });
 
 // 6 ---------------------------------------------------------------------------------------------
-step('6. full OTA: offered by /ota/check, decrypted, signature-checked, installed byte for byte', async () => {
+step('6. full 1 MiB OTA by hash pages and Range requests; success reported by the new image after its self-test', async () => {
+  const successesBefore = (await otaStatus()).successes as number;
   const r = await sim(['ota']);
-  assert.is(r.code, 0, describeRun(r));
   assert.ok(r.lines.some((l) => l.event === 'available' && l.version === '1.0.5'), 'offered by /ota/check');
-  const res = r.last('ota');
-  assert.is(res.ok, true, describeRun(r));
-  assert.is(res.version, '1.0.5');
-  assert.is(res.complete, true);
-  assert.is(res.security_counter, 1);
+  const res = assertInstalledNotReported(r, '1.0.5');
   assert.is(res.chunks_written, res.total_chunks);
+  assert.is(res.total_chunks, Math.ceil((plain.get('1.0.5')!.length + 16 - (plain.get('1.0.5')!.length % 16)) / 4096));
+  assert.is(res.pages_fetched, Math.ceil(res.total_chunks / 64), 'each 2 KiB hash page fetched once');
   assert.is(res.refetches, 0);
-  assert.ok(r.lines.some((l) => l.event === 'verified'));
-  assert.ok(r.lines.some((l) => l.event === 'reported'));
   const chunks = r.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk);
   assert.equal(chunks, [...Array(res.total_chunks as number).keys()]);
-
-  const status = await otaStatus();
-  assert.is(status.current_version, '1.0.5');
-  assert.is(status.successes, 1);
-  assert.is(status.failures, 0);
-  assert.is(status.last_result.version, '1.0.5');
-  assert.is(status.last_result.success, true);
-  assert.is(status.session.status, 'completed');
-  assert.is(status.session.chunks_served, res.total_chunks);
-  assert.is(status.security_counter_floor, 1);
+  assert.is((await otaStatus()).successes, successesBefore, 'nothing recorded before the new image runs');
   const stats = await otaStats();
-  assert.is(stats.versions['1.0.5'].successes, 1);
-  assert.is(stats.versions['1.0.5'].failures, 0);
+  assert.is(stats.versions['1.0.5'].downloads, res.total_chunks, 'one Range request per chunk');
+  assert.is(stats.versions['1.0.5'].download_bytes, plain.get('1.0.5')!.length + 16 - (plain.get('1.0.5')!.length % 16));
 
   const st = await simStatus();
   assert.is(st.running_slot, 0);
   assert.is(st.slots[1].version, '1.0.5');
   assert.is(st.slots[1].state, 'new');
+  assert.is(st.pending_update.version, '1.0.5', 'the pending record names the image');
   await assertInstalled(1, '1.0.5');
   await rebootAndConfirm('1.0.5', 1);
+  assert.is((await otaStatus()).successes, successesBefore + 1);
+  assert.is((await otaStatus()).security_counter_floor, 1);
 });
 
 // 7 ---------------------------------------------------------------------------------------------
-step('7. an interrupted OTA resumes from where it stopped, not from chunk 0', async () => {
+step('7. a slot-sized (1.8 MiB) update survives a power cut (SIGKILL) mid-download and resumes from flash', async () => {
   await release('1.0.6', '1.0.7');
   await waitForCatalog((j) => listed(j, '1.0.6') && listed(j, '1.0.7'), '1.0.6 and 1.0.7');
-  const STOP = 37;
-  const first = await sim(['ota', '--version', '1.0.6', '--stop-after-chunks', String(STOP)]);
-  assert.is(first.code, 0, describeRun(first));
-  const cut = first.last('ota');
-  assert.is(cut.error, 'interrupted');
-  assert.is(cut.complete, false);
-  assert.is(cut.next_chunk, STOP);
-  assert.equal(first.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk), [...Array(STOP).keys()]);
-  assert.is((await simStatus()).ota_resume_chunk, STOP);
-  const mid = await otaStatus();
-  assert.is(mid.session.status, 'active');
-  assert.is(mid.session.version, '1.0.6');
-  assert.is(mid.session.next_chunk, STOP);
-  assert.is(mid.session.chunks_served, STOP);
-  const sessionId = mid.session.session_id as string;
+  assert.ok(plain.get('1.0.6')!.length > 1.75 * MiB && plain.get('1.0.6')!.length < SLOT_BYTES, 'fills the slot');
+  const KILL_AFTER = 150;
+  const killed = await simKilledAfterChunk(['ota', '--version', '1.0.6'], KILL_AFTER);
+  assert.is(killed.signal, 'SIGKILL');
+  const written = killed.chunks.at(-1)!;
+  assert.ok(written >= KILL_AFTER, `killed after chunk ${written}`);
+  const mid = await simStatus();
+  assert.ok(mid.ota_resume_chunk >= KILL_AFTER && mid.ota_resume_chunk <= written + 1, JSON.stringify(mid));
+  assert.is(mid.firmware_version, '1.0.5', 'still running the old image');
 
   const second = await sim(['ota', '--version', '1.0.6']);
-  assert.is(second.code, 0, describeRun(second));
-  const res = second.last('ota');
-  assert.is(res.ok, true, describeRun(second));
-  assert.is(res.complete, true);
+  const res = assertInstalledNotReported(second, '1.0.6');
   assert.is(res.resumed, true);
-  assert.is(res.resumed_at, STOP);
-  assert.is(res.chunks_written, res.total_chunks - STOP);
-  assert.ok(second.lines.some((l) => l.event === 'resume' && l.chunk === STOP));
+  assert.is(res.resumed_at, mid.ota_resume_chunk, 'resumed where the flash state says');
   const chunks = second.lines.filter((l) => l.event === 'chunk').map((l) => l.chunk);
-  assert.is(chunks[0], STOP, 'the resumed run starts at the interruption point');
-  assert.is(chunks.length, res.total_chunks - STOP);
-
-  const status = await otaStatus();
-  assert.is(status.session.session_id, sessionId, 'the same download session was resumed');
-  assert.is(status.session.status, 'completed');
-  assert.is(status.session.chunks_served, res.total_chunks, 'no chunk was served twice');
-  assert.is(status.session.refetches, 0);
-  assert.is(status.current_version, '1.0.6');
-  assert.is(status.successes, 2);
-  const stats = await otaStats();
-  assert.is(stats.versions['1.0.6'].sessions_resumed, 1);
-  assert.is(stats.versions['1.0.6'].successes, 1);
+  assert.is(chunks[0], mid.ota_resume_chunk, 'no earlier chunk fetched again');
+  assert.is(res.chunks_written, res.total_chunks - mid.ota_resume_chunk);
   await assertInstalled(0, '1.0.6');
   await rebootAndConfirm('1.0.6', 0);
 });
 
 // 8 ---------------------------------------------------------------------------------------------
-step('8. a corrupted chunk (fault ota_hash_mismatch) is caught by its hash and fetched again', async () => {
-  const inj = await admin('POST', '/fault/inject', { fault_type: 'ota_hash_mismatch', device_id: DEVICE, count: 1 });
-  assert.is(inj.status, 201, JSON.stringify(inj.json));
-  const r = await sim(['ota']); // /ota/check offers the newest: 1.0.7
-  assert.is(r.code, 0, describeRun(r));
+step('8. a tampered hash page and a corrupted chunk are refused and refetched alone; a power cut between the pending record and the boot switch', async () => {
+  for (const fault_type of ['ota_page_tamper', 'ota_hash_mismatch']) {
+    const inj = await admin('POST', '/fault/inject', { fault_type, device_id: DEVICE, count: 1 });
+    assert.is(inj.status, 201, JSON.stringify(inj.json));
+  }
+  const r = await sim(['ota', '--kill-at', 'activating']); // /ota/check offers the newest: 1.0.7
+  assert.is(r.code, null, `killed at the activation point\n${describeRun(r)}`);
+  const pageRejected = r.lines.filter((l) => l.event === 'page_rejected');
+  assert.is(pageRejected.length, 1, describeRun(r));
+  assert.equal([pageRejected[0]!.page, pageRejected[0]!.check], [0, 'hash_page']);
   const rejected = r.lines.filter((l) => l.event === 'chunk_rejected');
   assert.is(rejected.length, 1, describeRun(r));
-  assert.is(rejected[0]!.check, 'chunk_hash');
-  assert.is(rejected[0]!.chunk, 0, 'the first chunk served after arming the fault');
-  const chunk0 = r.lines.findIndex((l) => l.event === 'chunk' && l.chunk === 0);
-  assert.ok(chunk0 > r.lines.indexOf(rejected[0]!), 'chunk 0 accepted after the refetch');
-  const res = r.last('ota');
-  assert.is(res.ok, true, describeRun(r));
-  assert.is(res.version, '1.0.7');
-  assert.is(res.complete, true);
-  assert.is(res.refetches, 1);
-
+  assert.equal([rejected[0]!.chunk, rejected[0]!.check], [0, 'chunk_hash']);
+  assert.is(r.lines.filter((l) => l.event === 'chunk' && l.chunk === 0).length, 1);
+  assert.ok(r.lines.some((l) => l.event === 'activating'));
+  assert.ok(!r.lines.some((l) => l.event === 'verified'), 'killed before the boot switch');
   const history = (await adminOk('GET', '/fault/history')).history as any[];
-  assert.ok(
-    history.some((h) => h.action === 'triggered' && h.fault_type === 'ota_hash_mismatch' && h.path === `/ota/chunk/${DEVICE}?version=1.0.7&chunk=0`),
-    JSON.stringify(history),
-  );
-  const status = await otaStatus();
-  assert.is(status.session.version, '1.0.7');
-  assert.is(status.session.status, 'completed');
-  assert.is(status.session.refetches, 1);
-  assert.is(status.session.chunks_served, res.total_chunks + 1);
-  assert.is(status.last_result.success, true);
-  assert.is(status.current_version, '1.0.7');
+  assert.ok(history.some((h) => h.action === 'triggered' && h.path === '/ota/hashes/1.0.7'), JSON.stringify(history));
+  assert.ok(history.some((h) => h.action === 'triggered' && h.path === '/ota/firmware/1.0.7'), JSON.stringify(history));
+  // Power back: the old image runs, the record of the unswitched image is dropped (no report),
+  // and the next run re-checks the written image and activates it without fetching a chunk.
+  const mid = await simStatus();
+  assert.is(mid.firmware_version, '1.0.6');
+  assert.is(mid.slots[1].state, 'aborted', 'the boot partition was not switched');
+  const resumed = await sim(['ota', '--version', '1.0.7']);
+  const res = assertInstalledNotReported(resumed, '1.0.7');
+  assert.is(res.resumed_at, res.total_chunks);
+  assert.is(res.chunks_written, 0);
+  assert.ok(!resumed.lines.some((l) => l.action === 'ota_report'), 'an unswitched image is not a rollback');
   await assertInstalled(1, '1.0.7');
   await rebootAndConfirm('1.0.7', 1);
 });
 
 // 9 ---------------------------------------------------------------------------------------------
-step('9. downgrades are refused: older version by the device, lower counter never offered', async () => {
+step('9. the gateway down during the self-test window: the image confirms itself and is kept; success is reported later', async () => {
+  await release('1.0.10', '1.0.11');
+  await waitForCatalog((j) => listed(j, '1.0.10') && listed(j, '1.0.11'), '1.0.10 and 1.0.11');
+  assertInstalledNotReported(await sim(['ota', '--version', '1.0.10']), '1.0.10');
+  await gw!.kill();
+  gw = undefined;
+  const boot = await runProcess(SIM, ['--state-dir', stateDir, 'reboot'], { timeoutMs: 30_000 });
+  assert.is(boot.code, 0, boot.stderr);
+  // the app loop runs with the gateway unreachable: the self-test needs no gateway
+  const down = await runProcess(SIM, ['--state-dir', stateDir, '--url', 'http://127.0.0.1:9', '--attempts', '1', '--timeout-ms', '500', 'diagnostics'], { timeoutMs: 30_000 });
+  const lines = down.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  assert.ok(lines.some((l) => l.action === 'confirm' && l.trigger === 'self_test' && l.ok === true), down.stdout);
+  assert.ok(lines.some((l) => l.action === 'ota_report' && l.ok === false), 'the report waits for the gateway');
+  const again = await runProcess(SIM, ['--state-dir', stateDir, 'reboot'], { timeoutMs: 30_000 });
+  assert.is(again.code, 0);
+  assert.match(again.stdout, /"firmware_version":"1\.0\.10"/, 'kept across a reboot: not rolled back');
+  assert.match(again.stdout, /"rolled_back":false/);
+  gw = await startGatewayProcess({ DATA_DIR: dataDir, KEYS_DIR: keysDir, FIRMWARE_DIR: fwDir, ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: '1', DURABILITY: 'write' });
+  const up = await sim(['diagnostics']);
+  assert.is(up.code, 0, describeRun(up));
+  const report = up.last('ota_report');
+  assert.equal([report.ok, report.success, report.version], [true, true, '1.0.10']);
+  const status = await otaStatus();
+  assert.is(status.current_version, '1.0.10');
+  assert.is(status.last_result.success, true);
+  assert.is((await simStatus()).security_counter_min, 3);
+});
+
+// 10 --------------------------------------------------------------------------------------------
+step('10. a new image that fails its self-test rolls back and is reported as rolled_back; the floor stays', async () => {
+  assertInstalledNotReported(await sim(['ota', '--version', '1.0.11']), '1.0.11');
+  const failuresBefore = (await otaStatus()).failures as number;
+  const boot = await sim(['reboot']);
+  assert.is(boot.last('reboot').firmware_version, '1.0.11');
+  const r = await sim(['--fail-selftest', 'diagnostics']);
+  assert.is(r.code, 0, describeRun(r));
+  assert.ok(r.lines.some((l) => l.action === 'selftest' && l.ok === false), describeRun(r));
+  const rb = r.last('reboot');
+  assert.is(rb.firmware_version, '1.0.10', 'back on the previous image');
+  const report = r.last('ota_report');
+  assert.equal([report.ok, report.success, report.version, report.error_reported], [true, false, '1.0.11', 'rolled_back']);
+  const status = await otaStatus();
+  assert.is(status.current_version, '1.0.10');
+  assert.is(status.failures, failuresBefore + 1);
+  assert.is(status.last_result.version, '1.0.11');
+  assert.is(status.last_result.success, false);
+  assert.match(status.last_result.error, /^rolled_back: /);
+  assert.is((await otaStats()).versions['1.0.11'].failures, 1);
+  const st = await simStatus();
+  assert.is(st.security_counter_min, 3, 'the rolled-back image never raised the floor');
+  assert.is(st.update_state, 'normal');
+});
+
+// 11 --------------------------------------------------------------------------------------------
+step('11. downgrades are refused: older version by the device, lower counter never offered', async () => {
   await release('1.0.4', '1.0.8');
   await waitForCatalog((j) => listed(j, '1.0.4') && listed(j, '1.0.8'), '1.0.4 and 1.0.8');
   const successesBefore = (await otaStatus()).successes as number;
-  const slot0 = await slot(0);
+  const slot1 = await slot(1);
 
-  // /ota/check: 1.0.8 is newer but below the counter floor (2), 1.0.4 is older: nothing offered.
-  const check = await sim(['ota']);
-  assert.is(check.code, 0, describeRun(check));
-  assert.is(check.last('ota').update_available, false, describeRun(check));
-  const status = await otaStatus();
-  assert.is(status.security_counter_floor, 2);
-  assert.is(status.update_available, false);
-  assert.is.not(status.offered_version, '1.0.8');
-
-  // Forced to 1.0.8 (counter 1 < 2): the gateway refuses to start the session.
+  // /ota/check: 1.0.11 (counter 4) is newer but the device reports floor 3 — it is offered again;
+  // 1.0.8 is below the floor, 1.0.4 is older. Ask explicitly for the two refused ones.
   const low = await sim(['ota', '--version', '1.0.8']);
   assert.is(low.code, 4, describeRun(low));
   const lowRes = low.last('ota');
   assert.is(lowRes.ok, false);
   assert.is(lowRes.status, 409);
   assert.is(lowRes.error_code, 'security_counter_too_low');
-  assert.ok(!low.lines.some((l) => l.event === 'chunk'));
+  assert.ok(!low.lines.some((l) => l.event === 'chunk' || l.event === 'page'));
 
-  // Forced to 1.0.4 (counter 2, allowed): the gateway serves it, the device refuses it after
-  // authenticating the manifest and before touching flash, and reports the refusal.
+  // Forced to 1.0.4 (counter 3, allowed): the gateway serves its manifest, the device refuses it
+  // after authenticating it and before touching flash, and reports the refusal.
   const old = await sim(['ota', '--version', '1.0.4']);
   assert.is(old.code, 1, describeRun(old));
   const oldRes = old.last('ota');
   assert.is(oldRes.ok, false);
   assert.is(oldRes.check, 'downgrade');
   assert.is(oldRes.error, 'rollback');
-  assert.is(oldRes.complete, false);
-  assert.ok(!old.lines.some((l) => l.event === 'chunk'), 'not a single chunk fetched');
+  assert.ok(!old.lines.some((l) => l.event === 'chunk' || l.event === 'page'), 'not a single page or chunk fetched');
   assert.ok(old.lines.some((l) => l.event === 'reported' && l.check === 'downgrade'));
 
   const after = await otaStatus();
   assert.is(after.successes, successesBefore, 'no success recorded');
-  assert.is(after.current_version, '1.0.7');
+  assert.is(after.current_version, '1.0.10');
   assert.is(after.last_result.version, '1.0.4');
-  assert.is(after.last_result.success, false);
-  assert.is(after.last_result.error, 'downgrade: version 1.0.4 is older than the running 1.0.7');
+  assert.is(after.last_result.error, 'downgrade: version 1.0.4 is older than the running 1.0.10');
   const stats = await otaStats();
   assert.is(stats.versions['1.0.4'].successes, 0);
-  assert.is(stats.versions['1.0.4'].failures, 1);
-  assert.is(stats.versions['1.0.8'].successes, 0);
-  assert.is(stats.versions['1.0.8'].sessions_started, 0);
-
-  const st = await simStatus();
-  assert.is(st.firmware_version, '1.0.7');
-  assert.is(st.security_counter_min, 2);
-  assert.is(st.slots[0].version, '1.0.6', 'the inactive slot was not rewritten');
-  assert.ok((await slot(0)).equals(slot0), 'the inactive slot is byte-for-byte unchanged');
+  assert.is(stats.versions['1.0.4'].downloads, 0);
+  assert.is(stats.versions['1.0.8'].downloads, 0);
+  assert.ok((await slot(1)).equals(slot1), 'the inactive slot is byte-for-byte unchanged');
 });
 
-// 10 --------------------------------------------------------------------------------------------
-step('10. a tampered manifest is refused before flashing; nothing is installed', async () => {
-  // Claim counter 9 instead of 3: header byte 12 (u32 LE) and its JSON copy, consistently, so
+// 12 --------------------------------------------------------------------------------------------
+step('12. a tampered manifest is refused before flashing; nothing is installed', async () => {
+  // Claim counter 9 instead of 4: header byte 12 (u32 LE) and its JSON copy, consistently, so
   // only the RSA-PSS manifest signature can tell.
-  const manifestName = 'firmware_1.0.9_manifest.json';
+  const manifestName = 'firmware_1.0.12_manifest.json';
   const m = JSON.parse(await readFile(join(stageDir, manifestName), 'utf8'));
   const header = Buffer.from(m.manifest_header, 'base64');
-  assert.is(header.readUInt32LE(12), 3);
+  assert.is(header.length, 176, 'format 2 header');
+  assert.is(header.readUInt32LE(12), 4);
   header.writeUInt32LE(9, 12);
   m.manifest_header = header.toString('base64');
   m.security_counter = 9;
   await writeFile(join(stageDir, manifestName), JSON.stringify(m, null, 2));
-  await release('1.0.9');
+  await release('1.0.12');
   const slots = [await slot(0), await slot(1)];
   const otadata = await readFile(join(stateDir, 'otadata'));
 
   // (a) This gateway holds the fleet's public key (shared KEYS_DIR): it never serves the image.
   const cat = await waitForCatalog((j) => (j.problems as any[]).some((p) => p.file === manifestName), `${manifestName} as a problem`);
-  assert.ok(!listed(cat, '1.0.9'));
+  assert.ok(!listed(cat, '1.0.12'));
   assert.match((cat.problems as any[]).find((p) => p.file === manifestName).reason, /manifest_signature/);
-  const refused = await sim(['ota', '--version', '1.0.9']);
+  const refused = await sim(['ota', '--version', '1.0.12']);
   assert.is(refused.code, 4, describeRun(refused));
   assert.is(refused.last('ota').error_code, 'firmware_not_found');
 
@@ -718,29 +785,26 @@ step('10. a tampered manifest is refused before flashing; nothing is installed',
   await mkdir(bareKeys, { mode: 0o700 });
   await copyFile(join(keysDir, 'device_master.key'), join(bareKeys, 'device_master.key'));
   gw = await startGatewayProcess({ DATA_DIR: dataDir, KEYS_DIR: bareKeys, FIRMWARE_DIR: fwDir, ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: '1', DURABILITY: 'write' });
-  await waitForCatalog((j) => listed(j, '1.0.9'), '1.0.9 served by the non-verifying gateway');
+  await waitForCatalog((j) => listed(j, '1.0.12'), '1.0.12 served by the non-verifying gateway');
 
-  const r = await sim(['ota']); // offered by /ota/check: the newest, 1.0.9
+  const r = await sim(['ota', '--version', '1.0.12']);
   assert.is(r.code, 1, describeRun(r));
-  assert.ok(r.lines.some((l) => l.event === 'available' && l.version === '1.0.9'), describeRun(r));
   const res = r.last('ota');
   assert.is(res.ok, false);
   assert.is(res.check, 'manifest_signature');
   assert.is(res.complete, false);
-  assert.ok(!r.lines.some((l) => l.event === 'manifest' || l.event === 'chunk'), 'refused before any chunk');
+  assert.ok(!r.lines.some((l) => l.event === 'manifest' || l.event === 'chunk' || l.event === 'page'), 'refused before any page or chunk');
   assert.ok(r.lines.some((l) => l.event === 'reported' && l.check === 'manifest_signature'));
 
   const status = await otaStatus();
-  assert.is(status.current_version, '1.0.7');
-  assert.is(status.last_result.version, '1.0.9');
+  assert.is(status.current_version, '1.0.10');
+  assert.is(status.last_result.version, '1.0.12');
   assert.is(status.last_result.success, false);
   assert.match(status.last_result.error, /^manifest_signature/);
-  const stats = await otaStats();
-  assert.is(stats.versions['1.0.9'].successes, 0);
-  assert.is(stats.versions['1.0.9'].chunks_served, 0);
+  assert.is((await otaStats()).versions['1.0.12'].downloads, 0);
 
   const st = await simStatus();
-  assert.is(st.firmware_version, '1.0.7');
+  assert.is(st.firmware_version, '1.0.10');
   assert.is(st.ota_resume_chunk, null);
   assert.ok((await slot(0)).equals(slots[0]!), 'slot 0 untouched');
   assert.ok((await slot(1)).equals(slots[1]!), 'slot 1 untouched');

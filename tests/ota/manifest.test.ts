@@ -20,6 +20,7 @@ import {
 } from '../../server/ota/manifest.ts';
 
 const fields: HeaderFields = {
+  formatVersion: 1,
   version: '1.2.3-rc.1',
   securityCounter: 0xfffffffe,
   originalSize: 3000,
@@ -30,7 +31,9 @@ const fields: HeaderFields = {
   aesKeyId: '8899aabbccddeeff',
   iv: Uint8Array.from({ length: 16 }, (_, i) => i),
   firmwareSha256: new Uint8Array(32).fill(0xab),
-  chunkRoot: new Uint8Array(32).fill(0xcd),
+  root: new Uint8Array(32).fill(0xcd),
+  pageEntries: 0,
+  totalPages: 0,
 };
 
 test('encode → parse round trip; layout as specified (LE, offsets)', () => {
@@ -46,12 +49,11 @@ test('encode → parse round trip; layout as specified (LE, offsets)', () => {
   assert.ok(bytes.subarray(42, 64).every((b) => b === 0));
   assert.is(bytes.subarray(64, 72).toString('hex'), fields.keyId);
   const h = parseHeader(bytes);
-  assert.equal({ ...h, iv: [...h.iv], firmwareSha256: [...h.firmwareSha256], chunkRoot: [...h.chunkRoot] }, {
+  assert.equal({ ...h, iv: [...h.iv], firmwareSha256: [...h.firmwareSha256], root: [...h.root] }, {
     ...fields,
-    formatVersion: 1,
     iv: [...fields.iv],
     firmwareSha256: [...fields.firmwareSha256],
-    chunkRoot: [...fields.chunkRoot],
+    root: [...fields.root],
   });
 });
 

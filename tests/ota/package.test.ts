@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../cli/errors.ts';
 import { FirmwareCatalog } from '../../server/ota/catalog.ts';
 import { loadVerifyKeys, KEY_FILES, type VerifyKeys } from '../../server/ota/keys.ts';
-import { HeaderOffset, type FirmwareManifest } from '../../server/ota/manifest.ts';
+import { HeaderOffset, type ManifestV1 } from '../../server/ota/manifest.ts';
 import { chunkIv, decryptChunk, FirmwareVerifier, stripPadding } from '../../server/ota/verify.ts';
 import { FirmwareCheckError } from '../../server/ota/checks.ts';
 import { cliOk, runCli } from './cli-harness.ts';
@@ -26,9 +26,10 @@ let fwPath = '';
 let firmware = Buffer.alloc(0);
 let verifyKeys: VerifyKeys;
 
+const V1 = ['--manifest-format', '1', '--chunk-size', '1024'];
 const manifestPath = (v: string, dir = outDir) => join(dir, `firmware_${v}_manifest.json`);
 const imagePath = (v: string, dir = outDir) => join(dir, `firmware_${v}_encrypted.bin`);
-const readManifest = async (v: string, dir = outDir): Promise<FirmwareManifest> => JSON.parse(await readFile(manifestPath(v, dir), 'utf8'));
+const readManifest = async (v: string, dir = outDir): Promise<ManifestV1> => JSON.parse(await readFile(manifestPath(v, dir), 'utf8'));
 
 test.before(async () => {
   root = await mkdtemp(join(tmpdir(), 'fleetgate-fw-'));
@@ -39,7 +40,9 @@ test.before(async () => {
   firmware = randomBytes(10_000); // 10016 encrypted: 10 chunks of 1024 (last one 800 bytes)
   fwPath = join(root, 'firmware.bin');
   await writeFile(fwPath, firmware);
-  await cliOk(['firmware', 'package', fwPath, '--version', '1.0.5', '--security-counter', '3', '--notes', 'first', '--keys', keysDir, '--out', outDir]);
+  // Format 1 (the full chunk list) with 1 KiB chunks: this file covers format 1, which images
+  // already in the field use; format 2 has tests/ota/manifest-v2.test.ts.
+  await cliOk(['firmware', 'package', fwPath, '--version', '1.0.5', '--security-counter', '3', '--notes', 'first', '--keys', keysDir, '--out', outDir, ...V1]);
 });
 
 test('package writes image and manifest with the documented fields', async () => {
@@ -158,7 +161,7 @@ test('finish before the last chunk reports incomplete', async () => {
 
 // --- tampering: each case in its own copy, verified through the CLI ------------------------
 
-async function tampered(name: string, edit: (m: FirmwareManifest, image: Buffer) => void | Promise<void>): Promise<string> {
+async function tampered(name: string, edit: (m: ManifestV1, image: Buffer) => void | Promise<void>): Promise<string> {
   const dir = join(root, 'tamper', name);
   await mkdir(dir, { recursive: true });
   const m = await readManifest('1.0.5');
@@ -169,7 +172,7 @@ async function tampered(name: string, edit: (m: FirmwareManifest, image: Buffer)
   return manifestPath('1.0.5', dir);
 }
 
-function editHeader(m: FirmwareManifest, edit: (h: Buffer) => void): void {
+function editHeader(m: ManifestV1, edit: (h: Buffer) => void): void {
   const h = Buffer.from(m.manifest_header, 'base64');
   edit(h);
   m.manifest_header = h.toString('base64');
@@ -190,7 +193,7 @@ async function expectCheck(manifest: string, check: string, extra: string[] = []
   if (process.env.SHOW_MESSAGES) console.log(r.error.message);
 }
 
-const tamperCases: [string, string, (m: FirmwareManifest, image: Buffer) => void][] = [
+const tamperCases: [string, string, (m: ManifestV1, image: Buffer) => void][] = [
   ['iv-json', 'manifest_mismatch', (m) => void (m.iv = flipB64(m.iv))],
   ['iv-header', 'manifest_signature', (m) => {
     editHeader(m, (h) => (h[HeaderOffset.iv] = h[HeaderOffset.iv]! ^ 1));
@@ -218,7 +221,7 @@ const tamperCases: [string, string, (m: FirmwareManifest, image: Buffer) => void
   ['manifest-signature', 'manifest_signature', (m) => void (m.manifest_signature = flipB64(m.manifest_signature, 7))],
   ['magic', 'header_format', (m) => editHeader(m, (h) => (h[0] = 0))],
   ['not-base64', 'manifest_format', (m) => void (m.iv = '!!!')],
-  ['missing-field', 'manifest_format', (m) => void delete (m as Partial<FirmwareManifest>).chunk_hashes],
+  ['missing-field', 'manifest_format', (m) => void delete (m as Partial<ManifestV1>).chunk_hashes],
 ];
 
 for (const [name, check, edit] of tamperCases) {
@@ -366,9 +369,9 @@ test('firmware list sorts by semver and reports invalid manifests', async () => 
 
 test('catalog: list/get/readChunk; problems for a missing or wrong-size image', async () => {
   const dir = join(root, 'catalog');
-  await cliOk(['firmware', 'package', fwPath, '--version', '5.0.0', '--keys', keysDir, '--out', dir]);
-  await cliOk(['firmware', 'package', fwPath, '--version', '5.1.0', '--security-counter', '9', '--keys', keysDir, '--out', dir]);
-  await cliOk(['firmware', 'package', fwPath, '--version', '5.2.0', '--keys', keysDir, '--out', dir]);
+  await cliOk(['firmware', 'package', fwPath, '--version', '5.0.0', '--keys', keysDir, '--out', dir, ...V1]);
+  await cliOk(['firmware', 'package', fwPath, '--version', '5.1.0', '--security-counter', '9', '--keys', keysDir, '--out', dir, ...V1]);
+  await cliOk(['firmware', 'package', fwPath, '--version', '5.2.0', '--keys', keysDir, '--out', dir, ...V1]);
   await writeFile(imagePath('5.2.0', dir), Buffer.alloc(10)); // wrong size
   const catalog = await FirmwareCatalog.load(dir, { verifyKeys });
   assert.equal(catalog.listImages().map((i) => i.version), ['5.0.0', '5.1.0']);
@@ -382,7 +385,7 @@ test('catalog: list/get/readChunk; problems for a missing or wrong-size image', 
   assert.is(catalog.latest()?.version, '5.1.0');
   const chunk = await catalog.readChunk('5.1.0', 9);
   assert.is(chunk.length, 800);
-  assert.is(createHash('sha256').update(chunk).digest('hex'), img.manifest.chunk_hashes[9]);
+  assert.is(createHash('sha256').update(chunk).digest('hex'), img.chunkHashes.toString("hex", 9 * 32, 10 * 32));
   const empty = await FirmwareCatalog.load(join(root, 'does-not-exist'));
   assert.equal(empty.listImages(), []);
 });

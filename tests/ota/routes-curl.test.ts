@@ -42,7 +42,7 @@ test('keys init → package → gateway → curl half + curl -C - → firmware v
   r = await fleetgate(['firmware', 'package', join(dir, 'app.bin'), '--version', '1.2.3', '--security-counter', '4', '--keys', keys, '--out', images]);
   assert.is(r.code, 0, r.stderr);
   const manifestPath = join(images, 'firmware_1.2.3_manifest.json');
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { encrypted_size: number; chunk_root: string };
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { encrypted_size: number; hash_root: string };
   const size = manifest.encrypted_size;
 
   gw = await startGatewayProcess({ DATA_DIR: join(dir, 'data'), KEYS_DIR: keys, FIRMWARE_DIR: images, ADMIN_TOKEN: TOKEN });
@@ -71,7 +71,7 @@ test('keys init → package → gateway → curl half + curl -C - → firmware v
   r = await curl([...auth, '-I', url]);
   assert.match(r.stdout, /^HTTP\/1\.1 200/);
   assert.match(r.stdout, new RegExp(`content-length: ${size}\\r?\\n`, 'i'));
-  assert.match(r.stdout, new RegExp(`etag: "${manifest.chunk_root}"`, 'i'));
+  assert.match(r.stdout, new RegExp(`etag: "${manifest.hash_root}"`, 'i'));
   assert.match(r.stdout, /accept-ranges: bytes/i);
   // Without credentials: 401.
   r = await curl(['-o', '/dev/null', '-w', '%{http_code}', url]);

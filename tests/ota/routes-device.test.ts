@@ -7,6 +7,7 @@
  * check → initiate → chunks → verify → complete flow, and durability across a restart.
  */
 import { test } from 'uvu';
+import type { ManifestV1 } from '../../server/ota/manifest.ts';
 import * as assert from 'uvu/assert';
 import { rm } from 'node:fs/promises';
 import { FakeClock } from '../../server/clock.ts';
@@ -44,7 +45,7 @@ test('check: semver order (1.0.10 > 1.0.9), full manifest fields without the chu
   assert.is(json.update_available, true);
   assert.is(json.latest_version, '1.0.10');
   assert.is(json.version, '1.0.10');
-  const m = fx.images.get('1.0.10')!.manifest;
+  const m = fx.images.get('1.0.10')!.manifest as ManifestV1;
   for (const k of ['security_counter', 'encrypted_size', 'sha256_hash', 'signature', 'iv', 'chunk_size', 'total_chunks', 'manifest_header', 'manifest_signature', 'chunk_root', 'key_id', 'aes_key_id'] as const) {
     assert.equal(json[k], m[k], k);
   }
@@ -108,7 +109,7 @@ test('initiate: creates a session; re-initiating resumes at the first chunk not 
   assert.is(first.json.next_chunk, 0);
   assert.is(first.json.total_chunks, 10);
   assert.is(first.json.outcome, 'created');
-  assert.equal((first.json.manifest as Json).chunk_hashes, fx.images.get('1.0.10')!.manifest.chunk_hashes);
+  assert.equal((first.json.manifest as Json).chunk_hashes, (fx.images.get('1.0.10')!.manifest as ManifestV1).chunk_hashes);
   for (let i = 0; i < 4; i++) assert.is((await d.request('GET', `/ota/chunk/meter-1?version=1.0.10&chunk=${i}`)).status, 200);
   clock.advance(60_000);
   const again = await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '1.0.10' });
@@ -197,7 +198,7 @@ test('full flow: check → initiate → every chunk through FirmwareVerifier →
     const bytes = Buffer.from(c.json.chunk_data, 'base64');
     assert.is(c.json.chunk_index, i);
     assert.is(c.json.chunk_size, bytes.length);
-    assert.is(c.json.chunk_sha256, fx.images.get(version)!.manifest.chunk_hashes[i]);
+    assert.is(c.json.chunk_sha256, (fx.images.get(version)!.manifest as ManifestV1).chunk_hashes[i]);
     plain.push(verifier.acceptChunk(i, bytes));
   }
   const result = verifier.finish();

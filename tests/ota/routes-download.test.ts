@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FirmwareCheckError } from '../../server/ota/checks.ts';
-import { imageFileName } from '../../server/ota/manifest.ts';
+import { imageFileName, manifestRoot } from '../../server/ota/manifest.ts';
 import { otaOf } from '../../server/ota/routes.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { signRequestHeaders } from '../../server/protocol/device-request.ts';
@@ -41,7 +41,7 @@ const get = async (headers: Record<string, string> = {}, method = 'GET', path = 
   const res = await gw.app.request(path, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
   return { res, bytes: Buffer.from(await res.arrayBuffer()) };
 };
-const etag = () => `"${img.manifest.chunk_root}"`;
+const etag = () => `"${manifestRoot(img.manifest)}"`;
 
 test('full GET: octet-stream, strong ETag = chunk root, Accept-Ranges, exact bytes', async () => {
   const { res, bytes } = await get();

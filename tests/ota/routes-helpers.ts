@@ -12,7 +12,7 @@ import type { Clock } from '../../server/clock.ts';
 import { macHexEquals } from '../../server/crypto/hmac.ts';
 import { streamBinding, streamSignature } from '../../server/http/device-request.ts';
 import { initKeys, loadSigningKeys, loadVerifyKeys, type SigningKeys, type VerifyKeys } from '../../server/ota/keys.ts';
-import { imageFileName, manifestFileName, type FirmwareManifest } from '../../server/ota/manifest.ts';
+import { hashesFileName, imageFileName, manifestFileName, type FirmwareManifest } from '../../server/ota/manifest.ts';
 import { packageBuffer } from '../../server/ota/package.ts';
 import { signRequestHeaders, verifyResponseSignature } from '../../server/protocol/device-request.ts';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
@@ -22,6 +22,8 @@ export interface ImageSpec {
   counter?: number;
   size?: number;
   chunkSize?: number;
+  /** Manifest format (default 1: these route tests drive the JSON chunk route of older devices). */
+  formatVersion?: 1 | 2;
 }
 
 export interface PackagedImage {
@@ -29,6 +31,7 @@ export interface PackagedImage {
   plain: Buffer;
   encrypted: Buffer;
   manifest: FirmwareManifest;
+  chunkTable: Buffer;
 }
 
 export interface OtaFixture {
@@ -73,15 +76,17 @@ export async function otaFixture(images: ImageSpec[] = []): Promise<OtaFixture> 
     images: new Map(),
     async addImage(spec) {
       const plain = randomBytes(spec.size ?? 5000);
-      const { manifest, encrypted } = packageBuffer(plain, signing, {
+      const { manifest, encrypted, chunkTable } = packageBuffer(plain, signing, {
         version: spec.version,
         securityCounter: spec.counter ?? 0,
         chunkSize: spec.chunkSize ?? 1024,
+        formatVersion: spec.formatVersion ?? 1,
       });
-      // Image before manifest, like the packager: the catalog keys on manifests.
+      // Image (and hashes) before manifest, like the packager: the catalog keys on manifests.
       await writeFile(join(firmwareDir, imageFileName(spec.version)), encrypted);
+      if (manifest.format_version === 2) await writeFile(join(firmwareDir, hashesFileName(spec.version)), chunkTable);
       await writeFile(join(firmwareDir, manifestFileName(spec.version)), JSON.stringify(manifest, null, 2));
-      const img = { version: spec.version, plain, encrypted, manifest };
+      const img = { version: spec.version, plain, encrypted, manifest, chunkTable };
       fixture.images.set(spec.version, img);
       return img;
     },

@@ -80,7 +80,7 @@ test('header hex = manifest_header and parses to the listed fields', () => {
   assert.is(h.aesKeyId, f.aes_key_id);
   assert.is(Buffer.from(h.iv).toString('hex'), f.iv_hex);
   assert.is(Buffer.from(h.firmwareSha256).toString('hex'), f.firmware_sha256);
-  assert.is(Buffer.from(h.chunkRoot).toString('hex'), f.chunk_root);
+  assert.is(Buffer.from(h.root).toString('hex'), f.chunk_root);
   // The layout table agrees with the bytes: spot-check little-endian u32 at the listed offsets.
   const at = (name: string) => stored.header.layout.find((l) => l.name === name)!.offset as number;
   assert.is(bytes.readUInt32LE(at('security_counter')), f.security_counter);

@@ -54,12 +54,12 @@ test('GET /config (signed) returns the built-in defaults and version 1, with a v
 });
 
 test('fleet defaults: PUT merges, validates and bumps the version; an unchanged PUT does not', async () => {
-  const put = await gw.admin('PUT', '/config/defaults', { upload_frequency: 120, registers: ['voltage', 'Pac', 'Temp'] });
+  const put = await gw.admin('PUT', '/config/defaults', { upload_frequency: 120, registers: ['voltage', 'pac', 'temp'] });
   assert.is(put.status, 200);
   const body = await json<ConfigReply & { changed: boolean; values: Partial<DeviceConfig> }>(put);
   assert.is(body.changed, true);
   assert.is(body.config_version, 2);
-  assert.equal(body.values, { upload_frequency: 120, registers: ['voltage', 'Pac', 'Temp'] });
+  assert.equal(body.values, { upload_frequency: 120, registers: ['voltage', 'pac', 'temp'] });
   assert.is(body.config.poll_frequency, 5);
   const same = await json<{ changed: boolean; config_version: number }>(await gw.admin('PUT', '/config/defaults', { upload_frequency: 120 }));
   assert.equal([same.changed, same.config_version], [false, 2]);
@@ -67,7 +67,7 @@ test('fleet defaults: PUT merges, validates and bumps the version; an unchanged 
   assert.is(get.config.upload_frequency, 120);
   const seen = await dev.request<ConfigReply>('GET', '/config');
   assert.is(seen.json.config_version, 2);
-  assert.equal(seen.json.config.registers, ['voltage', 'Pac', 'Temp']);
+  assert.equal(seen.json.config.registers, ['voltage', 'pac', 'temp']);
 });
 
 test('every field is validated: types, ranges, unknown fields → 400 naming the field', async () => {
@@ -82,6 +82,7 @@ test('every field is validated: types, ranges, unknown fields → 400 naming the
     [{ registers: 'voltage' }, 'registers'],
     [{ registers: ['voltage', 'voltage'] }, 'registers'],
     [{ registers: ['1abc'] }, 'registers.0'],
+    [{ registers: ['Pac'] }, 'registers.0'],
     [{ registers: Array.from({ length: 33 }, (_, i) => `r${i}`) }, 'registers'],
     [{ compression_enabled: 'yes' }, 'compression_enabled'],
     [{ compression_method: 'zip' }, 'compression_method'],

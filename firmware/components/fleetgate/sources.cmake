@@ -17,6 +17,7 @@ set(FG_CORE_SRCS
   ${FG_DIR}/src/fg_client.c
   ${FG_DIR}/src/fg_control.c
   ${FG_DIR}/src/fg_manifest.c
+  ${FG_DIR}/src/fg_hash_tree.c
   ${FG_DIR}/src/fg_ota_verify.c
   ${FG_DIR}/src/fg_rollback.c
   ${FG_DIR}/src/fg_ota.c

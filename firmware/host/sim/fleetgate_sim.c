@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "fleetgate/fg_crc32.h"
 #include "fleetgate/fg_envelope.h"
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_hash_tree.h"
 #include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_json.h"
 #include "fleetgate/fg_nonce.h"
@@ -40,8 +42,11 @@
 #define EXIT_IO 3
 #define EXIT_REMOTE 4
 
-#define SLOT_SIZE (4u * 1024u * 1024u)
-#define RX_CAP (512u * 1024u)
+/* The 4 MB board's OTA slots (firmware/partitions.csv: ota_0/ota_1 of 0x1E0000 bytes). */
+#define SLOT_SIZE 0x1E0000u
+#define RX_CAP (16u * 1024u)
+/* Largest chunk the device accepts: the firmware's largest allocation (16 KiB). */
+#define FG_SIM_CHUNK_CAP 16384u
 
 /* ---- options ------------------------------------------------------------------------------ */
 typedef struct {
@@ -55,6 +60,8 @@ typedef struct {
   int attempts;
   uint32_t drop_responses;
   int no_auto_confirm;
+  int fail_selftest;
+  const char *kill_at;
   /* command options */
   const char *command;
   const char *method;
@@ -100,6 +107,9 @@ typedef struct {
 
 static device_t d;
 static int s_boot_rolled_back;
+/* the update this boot is about (fg_ota_boot), computed at every invocation */
+static fg_boot_state_t s_boot_state;
+static fg_rollback_pending_t s_pending;
 
 /* ---- JSON line output ---------------------------------------------------------------------- */
 typedef struct {
@@ -211,7 +221,10 @@ static void usage(void) {
       "  --drop-responses N     lose the first N answers after the gateway processed the\n"
       "                         request (a dropped response): the client retransmits the\n"
       "                         identical bytes, the gateway answers from its stored reply\n"
-      "  --no-auto-confirm      a new image never confirms itself (to test rollback)\n"
+      "  --no-auto-confirm      a new image never runs its self-test (to test rollback)\n"
+      "  --fail-selftest        a new image fails its self-test: it rejects itself\n"
+      "  --kill-at POINT        SIGKILL this process at an OTA point: activating (pending\n"
+      "                         record written, boot partition not switched) or chunk:N\n"
       "\n"
       "commands:\n"
       "  provision                       store --device-id/--key-hex, print the identity\n"
@@ -284,6 +297,10 @@ static void parse_args(int argc, char **argv) {
       o.drop_responses = parse_u32(v, a);
     } else if (strcmp(a, "--no-auto-confirm") == 0) {
       o.no_auto_confirm = 1;
+    } else if (strcmp(a, "--fail-selftest") == 0) {
+      o.fail_selftest = 1;
+    } else if (strcmp(a, "--kill-at") == 0) {
+      TAKE(o.kill_at);
     } else if (strcmp(a, "--method") == 0) {
       TAKE(o.method);
     } else if (strcmp(a, "--samples") == 0) {
@@ -429,9 +446,43 @@ static void print_boot(const char *reason, int rolled_back) {
   line_end(&l);
 }
 
+/* "RAM is live" marker: an invocation that ends any other way than returning or exiting (a
+ * SIGKILL: the power cut of the tests) leaves it, and the next invocation then boots afresh —
+ * new nonce epoch, bootloader rules — instead of reusing the RAM state the dead one outran. */
+static char s_alive_path[FG_POSIX_PATH_MAX + 16];
+
+static void alive_clear(void) {
+  if (s_alive_path[0] != '\0') {
+    unlink(s_alive_path);
+  }
+}
+
+static void alive_mark(void) {
+  ram_path(s_alive_path, sizeof(s_alive_path), "ram.alive");
+  if (access(s_alive_path, F_OK) == 0) {
+    char p[FG_POSIX_PATH_MAX + 16];
+    ram_path(p, sizeof(p), "ram");
+    unlink(p); /* the previous process died mid-way: its RAM is gone */
+    ram_path(p, sizeof(p), "next_reset");
+    FILE *f = fopen(p, "w");
+    if (f != NULL) {
+      fprintf(f, "poweron\n");
+      fclose(f);
+    }
+  }
+  FILE *f = fopen(s_alive_path, "w");
+  if (f != NULL) {
+    fclose(f);
+  }
+  atexit(alive_clear);
+}
+
 static void setup(void) {
   memset(&d, 0, sizeof(d));
   mkdir(o.state_dir, 0700);
+  if (s_alive_path[0] == '\0') {
+    alive_mark();
+  }
   int rc = fg_posix_kv_init(&d.kv, &d.kv_ctx, o.state_dir);
   if (rc == 0) {
     rc = fg_posix_flash_init(&d.flash, &d.flash_ctx, o.state_dir, SLOT_SIZE);
@@ -503,10 +554,6 @@ static void setup(void) {
     bool rolled = false;
     fg_posix_flash_boot(&d.flash_ctx, &rolled);
     s_boot_rolled_back = rolled;
-    if (d.flash_ctx.state[d.flash_ctx.running] != FG_POSIX_IMG_PENDING_VERIFY) {
-      /* as the app: a rolled-back update's pending security counter is dropped */
-      (void)fg_rollback_confirm(&d.kv, running_version(), NULL);
-    }
     snprintf(d.reset_reason, sizeof(d.reset_reason), "%s", reason);
     d.boot_unix = (int64_t)time(NULL);
     ram_save();
@@ -515,7 +562,14 @@ static void setup(void) {
     }
   }
   load_config();
+  /* as the app at boot: which image runs, compared with an installed update's record */
+  static uint8_t scratch[4096];
+  if (fg_ota_boot(&d.plat, scratch, sizeof(scratch), &s_pending, &s_boot_state) != 0) {
+    s_boot_state = FG_BOOT_NORMAL;
+  }
 }
+
+static void report_outcome(void);
 
 /* --drop-responses: the request reaches the gateway and is processed, its answer is lost. */
 static fg_http_t s_real_http;
@@ -563,27 +617,72 @@ static void need_network(void) {
   fg_client_init(&d.client, &d.plat, d.device_id, d.key, &d.nonce, d.rx, RX_CAP);
   d.client.max_attempts = (uint8_t)(o.attempts < 1 ? 1 : o.attempts > 10 ? 10 : o.attempts);
   d.client.backoff_ms = 200;
+  report_outcome();
 }
 
-/* After a verified exchange the running image knows it works: confirm it (ESP: the app does the
- * same after its first verified gateway answer). */
-static void auto_confirm(const fg_client_result_t *res) {
-  if (o.no_auto_confirm || res == NULL || !res->verified) {
+static int do_reboot(const char *reason);
+
+/* The local self-test of a freshly installed image (the app runs it once it has run its loop
+ * for CONFIG_FLEETGATE_SELFTEST_SECONDS; here: at the first command after the reboot). It needs
+ * no gateway: an unreachable gateway never rolls a good image back. --fail-selftest makes it
+ * fail: the image rejects itself and the previous one boots. */
+static void selftest(void) {
+  if (s_boot_state != FG_BOOT_TRIAL || o.no_auto_confirm) {
     return;
   }
-  if (d.flash_ctx.state[d.flash_ctx.running] != FG_POSIX_IMG_PENDING_VERIFY) {
-    return;
-  }
-  d.flash.confirm(d.flash.ctx);
-  uint32_t min = 0;
-  fg_rollback_confirm(&d.kv, running_version(), &min);
   line_t l;
+  if (o.fail_selftest) {
+    const int rc = d.flash.reject(d.flash.ctx);
+    line_begin(&l, "selftest");
+    kv_bool(&l, "ok", 0);
+    kv_str(&l, "firmware_version", running_version());
+    kv_str(&l, "result", rc == 0 ? "rejected: rolling back" : fg_err_name(rc));
+    line_end(&l);
+    if (rc == 0) {
+      do_reboot("software");
+    }
+    return;
+  }
+  uint32_t min = 0;
+  const int rc = fg_rollback_confirm(&d.kv, &d.flash, &s_pending, &min);
   line_begin(&l, "confirm");
-  kv_bool(&l, "ok", 1);
+  kv_bool(&l, "ok", rc == 0);
+  if (rc != 0) {
+    kv_str(&l, "error", fg_err_name(rc));
+  }
   kv_str(&l, "firmware_version", running_version());
   kv_int(&l, "security_counter_min", min);
-  kv_str(&l, "trigger", "verified_gateway_answer");
+  kv_str(&l, "trigger", "self_test");
   line_end(&l);
+  if (rc == 0) {
+    s_boot_state = FG_BOOT_CONFIRMED;
+  }
+}
+
+/* The outcome of the last update, once the gateway can be reached (the app: each loop turn). */
+static void report_outcome(void) {
+  if (s_boot_state != FG_BOOT_CONFIRMED && s_boot_state != FG_BOOT_ROLLED_BACK) {
+    return;
+  }
+  fg_ota_gateway_t gw;
+  fg_ota_source_t src;
+  fg_ota_gateway_init(&src, &gw, &d.client);
+  const int rc = fg_ota_report_outcome(&d.plat, &src, running_version(), s_boot_state, &s_pending);
+  line_t l;
+  line_begin(&l, "ota_report");
+  kv_bool(&l, "ok", rc == 0);
+  if (rc != 0) {
+    kv_str(&l, "error", fg_err_name(rc));
+  }
+  kv_bool(&l, "success", s_boot_state == FG_BOOT_CONFIRMED);
+  kv_str(&l, "version", s_boot_state == FG_BOOT_CONFIRMED ? running_version() : s_pending.version);
+  if (s_boot_state == FG_BOOT_ROLLED_BACK) {
+    kv_str(&l, "error_reported", FG_LIMIT_OTA_REPORT_ROLLED_BACK);
+  }
+  line_end(&l);
+  if (rc == 0) {
+    s_boot_state = FG_BOOT_NORMAL;
+  }
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */
@@ -635,9 +734,7 @@ static int upload_one(const char *method_name, int method, const uint8_t *payloa
   snprintf(d.last_upload_status, sizeof(d.last_upload_status), "%s",
            rc == 0 ? "ok" : fg_err_name(rc));
   kv_put_str("last_upload", d.last_upload_status);
-  if (rc == 0) {
-    auto_confirm(&res);
-  }
+
   return exit_for(rc);
 }
 
@@ -663,8 +760,8 @@ static int cmd_upload(void) {
   }
   need_network();
   size_t batch = o.batch == 0 ? s.n_samples : o.batch;
-  if (batch > FG_FRAME_MAX_SAMPLES) {
-    batch = FG_FRAME_MAX_SAMPLES;
+  if (batch > FG_FRAME_BATCH_MAX_SAMPLES) {
+    batch = FG_FRAME_BATCH_MAX_SAMPLES; /* the gateway's limit per upload */
   }
   int worst = 0;
   for (size_t first = 0; first < s.n_samples;) {
@@ -785,9 +882,7 @@ static int cmd_config(void) {
     kv_error(&l, rc, &res);
   }
   line_end(&l);
-  if (rc == 0) {
-    auto_confirm(&res);
-  }
+
   ram_save();
   return exit_for(rc);
 }
@@ -923,7 +1018,6 @@ static int cmd_poll(void) {
     fg_jsonw_key(&l.w, "command");
     fg_jsonw_null(&l.w);
     line_end(&l);
-    auto_confirm(&res);
     ram_save();
     return 0;
   }
@@ -935,7 +1029,6 @@ static int cmd_poll(void) {
   fg_jsonw_key(&l.w, "parameters");
   fg_jsonw_raw(&l.w, cmd.params, cmd.params_len);
   fg_jsonw_obj_end(&l.w);
-  auto_confirm(&res);
   if (o.no_execute) {
     line_end(&l);
     ram_save();
@@ -1043,9 +1136,7 @@ static int cmd_diagnostics(void) {
   kv_str(&l, "firmware_version", diag.firmware_version);
   kv_int(&l, "uptime_seconds", diag.uptime_s);
   line_end(&l);
-  if (rc == 0) {
-    auto_confirm(&res);
-  }
+
   ram_save();
   return exit_for(rc);
 }
@@ -1060,9 +1151,14 @@ static int cmd_reboot(void) {
 
 static int cmd_confirm(void) {
   const int was_pending = d.flash_ctx.state[d.flash_ctx.running] == FG_POSIX_IMG_PENDING_VERIFY;
-  d.flash.confirm(d.flash.ctx);
   uint32_t min = 0;
-  const int rc = fg_rollback_confirm(&d.kv, running_version(), &min);
+  int rc;
+  if (s_boot_state == FG_BOOT_TRIAL) {
+    rc = fg_rollback_confirm(&d.kv, &d.flash, &s_pending, &min);
+  } else {
+    rc = d.flash.confirm(d.flash.ctx);
+    (void)fg_rollback_min(&d.kv, &min);
+  }
   line_t l;
   line_begin(&l, "confirm");
   kv_bool(&l, "ok", rc == 0);
@@ -1156,10 +1252,33 @@ static const char *load_ota_keys(fg_ota_keys_t *keys) {
   return fg_ota_keys_init(keys, s_der, s_der_len, s_aes) == 0 ? NULL : "bad OTA keys";
 }
 
+/* --kill-at: a power cut at a named point, as a real SIGKILL of this process (nothing is flushed
+ * or cleaned up beyond what the port already made durable). */
+static void maybe_kill(const fg_ota_event_t *ev) {
+  if (o.kill_at == NULL) {
+    return;
+  }
+  char point[32];
+  snprintf(point, sizeof(point), "chunk:%lu", (unsigned long)ev->chunk);
+  if ((ev->type == FG_OTA_EV_ACTIVATING && strcmp(o.kill_at, "activating") == 0) ||
+      (ev->type == FG_OTA_EV_CHUNK && strcmp(o.kill_at, point) == 0)) {
+    fflush(stdout);
+    raise(SIGKILL);
+  }
+}
+
 static void on_ota_event(void *user, const fg_ota_event_t *ev) {
   (void)user;
   static const char *names[] = {"", "available", "manifest", "resume", "chunk", "chunk_rejected",
-                                "interrupted", "verified", "reported"};
+                                "interrupted", "verified", "reported", "page", "page_rejected",
+                                "activating"};
+  if (ev->type == FG_OTA_EV_MANIFEST) {
+    /* the sim's slot metadata: the inactive slot is being (re)written with this version */
+    const uint32_t target = 1 - d.flash_ctx.running;
+    snprintf(d.flash_ctx.version[target], sizeof(d.flash_ctx.version[0]), "%s", ev->version);
+    fg_posix_flash_save(&d.flash_ctx);
+  }
+  const bool page = ev->type == FG_OTA_EV_PAGE || ev->type == FG_OTA_EV_PAGE_REJECTED;
   line_t l;
   line_begin(&l, "ota");
   kv_str(&l, "event", names[ev->type]);
@@ -1168,8 +1287,13 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
       ev->type == FG_OTA_EV_RESUME || ev->type == FG_OTA_EV_INTERRUPTED) {
     kv_int(&l, "chunk", ev->chunk);
   }
-  kv_int(&l, "total_chunks", ev->total_chunks);
-  if (ev->type == FG_OTA_EV_CHUNK_REJECTED) {
+  if (page) {
+    kv_int(&l, "page", ev->chunk);
+    kv_int(&l, "total_pages", ev->total_chunks);
+  } else {
+    kv_int(&l, "total_chunks", ev->total_chunks);
+  }
+  if (ev->type == FG_OTA_EV_CHUNK_REJECTED || ev->type == FG_OTA_EV_PAGE_REJECTED) {
     kv_int(&l, "attempt", ev->attempt);
     kv_str(&l, "check", ev->check);
   }
@@ -1177,6 +1301,7 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
     kv_str(&l, "check", ev->check);
   }
   line_end(&l);
+  maybe_kill(ev);
 }
 
 static int cmd_ota(void) {
@@ -1190,12 +1315,14 @@ static int cmd_ota(void) {
   fg_ota_source_t src;
   fg_ota_gateway_init(&src, &gw, &d.client);
   (void)fg_rollback_min(&d.kv, &gw.security_counter); /* the gateway offers nothing below it */
-  static uint8_t chunk[FG_MANIFEST_CHUNK_MAX];
-  static uint8_t table[32 * 8192];
-  static char manifest[RX_CAP];
-  static fg_json_tok_t toks[8192 + 64];
+  /* the device's buffers (firmware/main: heap, freed after the run): one chunk, one page, the
+   * manifest and its tokens; nothing sized by the image */
+  static uint8_t chunk[FG_SIM_CHUNK_CAP];
+  static uint8_t page[FG_HASH_PAGE_MAX_BYTES];
+  static char manifest[FG_LIMIT_OTA_MANIFEST_MAX_BYTES];
+  static fg_json_tok_t toks[FG_OTA_MANIFEST_TOKENS];
   const fg_ota_config_t cfg = {
-      .chunk_buf = chunk, .chunk_cap = sizeof(chunk), .table = table, .table_cap = sizeof(table),
+      .chunk_buf = chunk, .chunk_cap = sizeof(chunk), .page_buf = page, .page_cap = sizeof(page),
       .manifest_buf = manifest, .manifest_cap = sizeof(manifest), .toks = toks,
       .toks_cap = sizeof(toks) / sizeof(toks[0]),
       .max_chunk_attempts = (uint8_t)(o.max_chunk_attempts < 1 ? 1 : o.max_chunk_attempts),
@@ -1203,12 +1330,6 @@ static int cmd_ota(void) {
       .allow_downgrade = o.allow_downgrade != 0};
   fg_ota_result_t r;
   const int rc = fg_ota_run(&d.plat, &keys, &src, &cfg, running_version(), o.version, &r);
-  if (rc == 0) {
-    /* the sim's slot metadata: which version the new slot holds */
-    const uint32_t target = 1 - d.flash_ctx.running;
-    snprintf(d.flash_ctx.version[target], sizeof(d.flash_ctx.version[0]), "%s", r.version);
-    fg_posix_flash_save(&d.flash_ctx);
-  }
   line_t l;
   line_begin(&l, "ota");
   if (rc == 0) {
@@ -1237,6 +1358,8 @@ static int cmd_ota(void) {
   kv_bool(&l, "resumed", r.resumed);
   kv_int(&l, "resumed_at", r.resumed_at);
   kv_int(&l, "refetches", r.refetches);
+  kv_int(&l, "pages_fetched", r.pages_fetched);
+  kv_int(&l, "chunk_size", r.chunk_size);
   if (r.failed_check != FG_OTA_CHECK_NONE) {
     kv_str(&l, "check", fg_ota_check_name((fg_ota_check_t)r.failed_check));
     if (r.failed_chunk >= 0) {
@@ -1244,7 +1367,7 @@ static int cmd_ota(void) {
     }
   }
   if (rc == 0) {
-    kv_str(&l, "next_step", "reboot to run the new image (it must confirm itself)");
+    kv_str(&l, "next_step", "reboot to run the new image: it confirms itself after its self-test, then reports");
   }
   line_end(&l);
   ram_save();
@@ -1294,6 +1417,17 @@ static int cmd_status(void) {
   } else {
     fg_jsonw_null(&l.w);
   }
+  static const char *boot_states[] = {"normal", "trial", "confirmed", "rolled_back"};
+  kv_str(&l, "update_state", boot_states[s_boot_state & 3]);
+  fg_jsonw_key(&l.w, "pending_update");
+  if (s_boot_state != FG_BOOT_NORMAL) {
+    fg_jsonw_obj_begin(&l.w);
+    kv_str(&l, "version", s_pending.version);
+    kv_int(&l, "security_counter", s_pending.counter);
+    fg_jsonw_obj_end(&l.w);
+  } else {
+    fg_jsonw_null(&l.w);
+  }
   fg_jsonw_key(&l.w, "config_version");
   if (d.have_cfg) {
     fg_jsonw_u64(&l.w, d.cfg.config_version);
@@ -1312,6 +1446,10 @@ static int cmd_status(void) {
 int main(int argc, char **argv) {
   parse_args(argc, argv);
   setup();
+  if (strcmp(o.command, "reboot") != 0 && strcmp(o.command, "status") != 0 &&
+      strcmp(o.command, "confirm") != 0) {
+    selftest();
+  }
   int rc;
   if (strcmp(o.command, "provision") == 0) {
     rc = cmd_provision();

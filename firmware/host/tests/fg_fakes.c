@@ -134,6 +134,10 @@ static int prv_fl_finish(void *ctx, size_t image_size) {
   if (image_size != m->image_size) {
     return FG_ERR_STATE;
   }
+  if (m->fail_finish > 0) {
+    m->fail_finish--;
+    return FG_ERR_IO;
+  }
   m->finished++;
   return FG_OK;
 }
@@ -144,7 +148,27 @@ static int prv_fl_abort(void *ctx) {
 }
 
 static int prv_fl_confirm(void *ctx) {
-  ((fg_memflash_t *)ctx)->confirmed++;
+  fg_memflash_t *m = (fg_memflash_t *)ctx;
+  m->confirmed++;
+  return m->fail_confirm ? FG_ERR_IO : FG_OK;
+}
+
+static int prv_fl_read_running(void *ctx, size_t offset, uint8_t *data, size_t len) {
+  fg_memflash_t *m = (fg_memflash_t *)ctx;
+  if (!m->running_is_new) {
+    return FG_ERR_IO; /* the old image: the tests never read it */
+  }
+  if (offset + len > m->image_size) {
+    return FG_ERR_RANGE;
+  }
+  memcpy(data, m->data + offset, len);
+  return FG_OK;
+}
+
+static int prv_fl_reject(void *ctx) {
+  fg_memflash_t *m = (fg_memflash_t *)ctx;
+  m->rejected++;
+  m->running_is_new = 0;
   return FG_OK;
 }
 
@@ -156,5 +180,7 @@ void fg_memflash_init(fg_flash_t *flash, fg_memflash_t *m) {
   flash->finish = prv_fl_finish;
   flash->abort = prv_fl_abort;
   flash->confirm = prv_fl_confirm;
+  flash->read_running = prv_fl_read_running;
+  flash->reject = prv_fl_reject;
   flash->ctx = m;
 }

@@ -44,6 +44,10 @@ typedef struct {
   int confirmed;
   int fail_write_at; /**< >0: the Nth write fails */
   int writes;
+  int running_is_new; /**< the "reboot" went to the written image: read_running reads it */
+  int fail_confirm;   /**< confirm() fails */
+  int fail_finish;    /**< >0: the next N finish() calls fail (a power cut before the switch) */
+  int rejected;
 } fg_memflash_t;
 
 void fg_memflash_init(fg_flash_t *flash, fg_memflash_t *m);

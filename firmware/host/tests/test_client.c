@@ -7,6 +7,7 @@
 #include "fg_test.h"
 #include "fleetgate/fg_client.h"
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_ota_gateway.h"
 #include "fleetgate/fg_sign.h"
 
@@ -24,6 +25,11 @@ typedef struct {
   fg_client_t client;
   uint8_t rx[1024];
   int script; /* handler behaviour */
+  /* script 8, /ota/firmware: what the streamed answer carries */
+  int range_status;
+  int range_key_bad;
+  char range_etag[72];
+  char range_content_range[64];
   char stash_sig[65];
   char stash_body[128];
 } prv_env_t;
@@ -92,16 +98,35 @@ static int prv_handler(fg_fakehttp_t *f, const fg_http_request_t *req, fg_http_r
                           "{\"update_available\":true,\"current_version\":\"1.0.4\","
                           "\"latest_version\":\"1.0.6+esp.2\",\"version\":\"1.0.6+esp.2\"}",
                           s_key);
-      } else if (strncmp(req->path, "/ota/initiate/", 14) == 0) {
-        fg_fakehttp_reply(req, resp, 200,
-                          "{\"success\":true,\"outcome\":\"created\",\"next_chunk\":0,"
-                          "\"manifest\":{\"release_notes\":\"} {\\\"x\",\"version\":\"1.0.6\"}}",
-                          s_key);
-      } else if (strncmp(req->path, "/ota/chunk/", 11) == 0) {
-        fg_fakehttp_reply(req, resp, 200,
-                          "{\"success\":true,\"chunk_index\":2,\"chunk_size\":3,"
-                          "\"chunk_data\":\"AAEC\"}",
-                          s_key);
+      } else if (strncmp(req->path, "/ota/manifest/", 14) == 0) {
+        fg_fakehttp_reply(req, resp, 200, "{\"format_version\":2,\"version\":\"1.0.6\"}", s_key);
+      } else if (strncmp(req->path, "/ota/hashes/", 12) == 0) {
+        static const uint8_t page[12] = {'F', 'G', 'H', 'P', 3, 0, 0, 0, 0, 0, 0, 0};
+        memcpy(resp->body, page, sizeof(page));
+        resp->body_len = sizeof(page);
+        resp->status = 200;
+        uint8_t mac[32];
+        fg_sign_response_mac(s_key, nonce, page, sizeof(page), mac);
+        fg_hex_encode(mac, 32, resp->x_signature, sizeof(resp->x_signature));
+      } else if (strncmp(req->path, "/ota/firmware/", 14) == 0) {
+        /* a streamed 206: signed over "<ETag> <Content-Range>", not the body */
+        const char *range = fg_fakehttp_header(req, "Range");
+        resp->status = e->range_status;
+        snprintf(resp->etag, sizeof(resp->etag), "%s", e->range_etag);
+        snprintf(resp->content_range, sizeof(resp->content_range), "%s", e->range_content_range);
+        memcpy(resp->body, "\x01\x02\x03\x04", 4);
+        resp->body_len = 4;
+        char binding[160];
+        snprintf(binding, sizeof(binding), "%s %s", resp->etag, resp->content_range);
+        uint8_t mac[32];
+        static const uint8_t forger[32] = {0x42};
+        fg_sign_nonce_mac(e->range_key_bad ? forger : s_key, nonce, binding, strlen(binding), mac);
+        fg_hex_encode(mac, 32, resp->x_signature, sizeof(resp->x_signature));
+        snprintf(e->stash_body, sizeof(e->stash_body), "%s", range != NULL ? range : "");
+        if (e->range_status != 206) {
+          fg_fakehttp_reply(req, resp, e->range_status,
+                            "{\"success\":false,\"error\":{\"code\":\"security_counter_too_low\"}}", s_key);
+        }
       } else {
         fg_fakehttp_reply(req, resp, 200, "{\"success\":true,\"recorded\":\"failure\"}", s_key);
       }
@@ -236,24 +261,52 @@ static void test_ota_gateway_source(void) {
   FG_CHECK_STR(s_env.fhttp.last_path, "/ota/check/meter-1?version=1.0.4%2Besp.1&security_counter=7");
   char manifest[256];
   size_t len = 0;
-  FG_CHECK_EQ(src.initiate(src.ctx, "1.0.6", manifest, sizeof(manifest), &len), 0);
-  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/initiate/meter-1");
-  FG_CHECK_STR(s_env.fhttp.last_body, "{\"firmware_version\":\"1.0.6\"}");
+  FG_CHECK_EQ(src.manifest(src.ctx, "1.0.6+esp.2", manifest, sizeof(manifest), &len), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/manifest/1.0.6%2Besp.2");
   manifest[len] = '\0';
-  FG_CHECK_STR(manifest, "{\"release_notes\":\"} {\\\"x\",\"version\":\"1.0.6\"}");
-  uint8_t chunk[8];
-  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6+esp.2", 2, chunk, sizeof(chunk), &len), 0);
-  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/chunk/meter-1?version=1.0.6%2Besp.2&chunk=2");
-  FG_CHECK_EQ(len, 3);
-  FG_CHECK_EQ(chunk[2], 2);
-  /* an answer about another chunk than the one asked for */
-  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", 3, chunk, sizeof(chunk), &len), FG_ERR_MISMATCH);
+  FG_CHECK_STR(manifest, "{\"format_version\":2,\"version\":\"1.0.6\"}");
+  uint8_t page[64];
+  FG_CHECK_EQ(src.hash_page(src.ctx, "1.0.6", 3, page, sizeof(page), &len), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/hashes/1.0.6?page=3");
+  FG_CHECK_EQ(len, 12);
+  FG_CHECK_EQ(page[4], 3);
+  /* one chunk by Range: the streamed signature, ETag and Content-Range are all checked */
+  uint8_t root[32];
+  memset(root, 0xab, sizeof(root));
+  char etag[67] = "\"";
+  for (int i = 0; i < 32; i++) {
+    strcat(etag, "ab");
+  }
+  strcat(etag, "\"");
+  const fg_ota_range_t range = {.chunk = 2, .offset = 8, .length = 4, .total = 16, .root = root};
+  uint8_t chunk[128];
+  s_env.range_status = 206;
+  snprintf(s_env.range_etag, sizeof(s_env.range_etag), "%s", etag);
+  snprintf(s_env.range_content_range, sizeof(s_env.range_content_range), "bytes 8-11/16");
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6+esp.2", &range, chunk, sizeof(chunk), &len), 0);
+  FG_CHECK_STR(s_env.fhttp.last_path, "/ota/firmware/1.0.6%2Besp.2");
+  FG_CHECK_STR(s_env.stash_body, "bytes=8-11");
+  FG_CHECK_EQ(len, 4);
+  FG_CHECK_EQ(chunk[3], 4);
+  /* other bytes, another image, a forged signature, a signed refusal */
+  snprintf(s_env.range_content_range, sizeof(s_env.range_content_range), "bytes 0-3/16");
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", &range, chunk, sizeof(chunk), &len), FG_ERR_MISMATCH);
+  snprintf(s_env.range_content_range, sizeof(s_env.range_content_range), "bytes 8-11/16");
+  s_env.range_etag[1] = 'c';
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", &range, chunk, sizeof(chunk), &len), FG_ERR_MISMATCH);
+  snprintf(s_env.range_etag, sizeof(s_env.range_etag), "%s", etag);
+  s_env.range_key_bad = 1;
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", &range, chunk, sizeof(chunk), &len), FG_ERR_AUTH);
+  s_env.range_key_bad = 0;
+  s_env.range_status = 409;
+  FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", &range, chunk, sizeof(chunk), &len), FG_ERR_HTTP_STATUS);
+  FG_CHECK_STR(gw.last_error, "security_counter_too_low");
   FG_CHECK_EQ(src.report(src.ctx, "1.0.6", false, "chunk_hash", "check chunk_hash failed at chunk 3"), 0);
   FG_CHECK_STR(s_env.fhttp.last_path, "/ota/complete/meter-1");
   FG_CHECK_STR(s_env.fhttp.last_body,
                "{\"success\":false,\"version\":\"1.0.6\",\"error\":\"chunk_hash: check chunk_hash "
                "failed at chunk 3\"}");
-  FG_CHECK_EQ(src.report(src.ctx, "1.0.6", true, "", "installed"), 0);
+  FG_CHECK_EQ(src.report(src.ctx, "1.0.6", true, "", "booted and confirmed"), 0);
   FG_CHECK_STR(s_env.fhttp.last_body, "{\"success\":true,\"version\":\"1.0.6\"}");
 }
 

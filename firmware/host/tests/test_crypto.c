@@ -142,6 +142,11 @@ static void test_err_mapping(void) {
   FG_CHECK(FG_ERR_IS_PORT(port));
   FG_CHECK(!FG_ERR_IS_MBEDTLS(port));
   FG_CHECK_EQ(FG_ERR_TO_PORT(port), 0x1102);
+  /* ESP_FAIL (-1), the one negative esp_err_t, lands in the port range too (was -0x1FFFF) */
+  FG_CHECK(FG_ERR_IS_PORT(FG_ERR_FROM_PORT(-1)));
+  FG_CHECK_STR(fg_err_name(FG_ERR_FROM_PORT(-1)), "port");
+  FG_CHECK_EQ(FG_ERR_TO_PORT(FG_ERR_FROM_PORT(-1)), -1);
+  FG_CHECK(FG_ERR_IS_PORT(FG_ERR_FROM_PORT(0x7FFFFFFF)));
   FG_CHECK_STR(fg_err_name(FG_ERR_AUTH), "auth");
   FG_CHECK_STR(fg_err_name(fg), "mbedtls");
 }

@@ -73,7 +73,7 @@ static void test_keys_and_header(void) {
   uint8_t *bytes = fg_test_hex(fg_test_str(header, "hex"), &n);
   FG_CHECK_EQ(n, FG_MANIFEST_HEADER_SIZE);
   fg_manifest_header_t h;
-  FG_CHECK_EQ(fg_manifest_header_parse(bytes, &h), 0);
+  FG_CHECK_EQ(fg_manifest_header_parse(bytes, n, &h), 0);
   const cJSON *f = cJSON_GetObjectItemCaseSensitive(header, "fields");
   FG_CHECK_EQ(h.format_version, prv_num(f, "format_version", -1));
   FG_CHECK_EQ(h.header_size, prv_num(f, "header_size", -1));
@@ -93,7 +93,7 @@ static void test_keys_and_header(void) {
   FG_CHECK_STR(h32, fg_test_str(f, "iv_hex"));
   fg_hex_encode(h.firmware_sha256, 32, h32, sizeof(h32));
   FG_CHECK_STR(h32, fg_test_str(f, "firmware_sha256"));
-  fg_hex_encode(h.chunk_root, 32, h32, sizeof(h32));
+  fg_hex_encode(h.root, 32, h32, sizeof(h32));
   FG_CHECK_STR(h32, fg_test_str(f, "chunk_root"));
   for (uint32_t i = 0; i < h.total_chunks; i++) {
     const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(s_root, "chunks"), (int)i);
@@ -113,7 +113,7 @@ static void test_keys_and_header(void) {
     if (muts[i].off == 16) {
       memset(bad + 16, 0, 4); /* original_size 0 */
     }
-    const int rc = fg_manifest_header_parse(bad, &h);
+    const int rc = fg_manifest_header_parse(bad, sizeof(bad), &h);
     if (rc != FG_ERR_FORMAT) {
       fprintf(stderr, "mutation at %zu accepted\n", muts[i].off);
     }
@@ -134,7 +134,7 @@ static fg_ota_check_t prv_pipeline(const cJSON *manifest, const uint8_t *enc, si
   }
   fg_ota_verify_t v;
   fg_ota_check_t result = FG_OTA_CHECK_NONE;
-  if (fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_sig, p.m.header_sig_len) != 0 ||
+  if (fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_len, p.m.header_sig, p.m.header_sig_len) != 0 ||
       fg_ota_verify_copies(&v, &p.m) != 0 || fg_ota_verify_rollback(&v, min_counter) != 0 ||
       fg_ota_verify_chunk_table(&v, p.table, p.m.chunk_hash_count) != 0) {
     result = (fg_ota_check_t)v.failed_check;
@@ -211,7 +211,7 @@ static void test_resume_each_chunk(void) {
   for (int start = 0; start < n_chunks; start++) {
     /* a fresh session that resumes at `start` with IV(start) from the vectors */
     fg_ota_verify_t v;
-    FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_sig, p.m.header_sig_len), 0);
+    FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_len, p.m.header_sig, p.m.header_sig_len), 0);
     FG_CHECK_EQ(fg_ota_verify_chunk_table(&v, p.table, p.m.chunk_hash_count), 0);
     uint8_t *iv = fg_test_hex(fg_test_str(cJSON_GetArrayItem(chunks, start), "iv_hex"), NULL);
     /* IV(n) is the last ciphertext block of chunk n-1 */
@@ -253,7 +253,7 @@ static void test_refetch_after_bad_chunk(void) {
   size_t enc_len = 0;
   uint8_t *e = fg_test_hex(fg_test_str(cJSON_GetObjectItemCaseSensitive(s_root, "encrypted"), "hex"), &enc_len);
   fg_ota_verify_t v;
-  FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_sig, p.m.header_sig_len), 0);
+  FG_CHECK_EQ(fg_ota_verify_header(&v, &s_keys, p.m.header, p.m.header_len, p.m.header_sig, p.m.header_sig_len), 0);
   FG_CHECK_EQ(fg_ota_verify_chunk_table(&v, p.table, p.m.chunk_hash_count), 0);
   uint8_t buf[1024];
   size_t pl = 0;
@@ -357,7 +357,7 @@ static void test_wrong_keys(void) {
   fg_ota_keys_t other = s_keys;
   other.aes_key_id[0] ^= 1;
   fg_ota_verify_t v;
-  FG_CHECK_EQ(fg_ota_verify_header(&v, &other, p.m.header, p.m.header_sig, p.m.header_sig_len), FG_ERR_KEY_ID);
+  FG_CHECK_EQ(fg_ota_verify_header(&v, &other, p.m.header, p.m.header_len, p.m.header_sig, p.m.header_sig_len), FG_ERR_KEY_ID);
   FG_CHECK_STR(fg_ota_check_name((fg_ota_check_t)v.failed_check), "key_id");
   fg_ota_verify_free(&v);
 }

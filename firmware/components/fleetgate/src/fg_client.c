@@ -51,11 +51,11 @@ int fg_client_init(fg_client_t *c, const fg_platform_t *plat, const char *device
   return FG_OK;
 }
 
-static void prv_error_code(const fg_client_t *c, fg_client_result_t *res) {
+static void prv_error_code(const uint8_t *body, fg_client_result_t *res) {
   res->error_code[0] = '\0';
   fg_json_tok_t toks[PRV_ERR_TOKENS];
   fg_json_doc_t doc;
-  if (fg_json_parse(&doc, (const char *)c->rx, res->body_len, toks, PRV_ERR_TOKENS) <= 0 ||
+  if (fg_json_parse(&doc, (const char *)body, res->body_len, toks, PRV_ERR_TOKENS) <= 0 ||
       toks[0].type != FG_JSON_OBJECT) {
     return;
   }
@@ -113,7 +113,7 @@ static int prv_exchange(fg_client_t *c, const fg_http_request_t *req, uint32_t n
   res->verified =
       fg_sign_response_verify(c->key, nonce, c->rx, resp.body_len, resp.x_signature) == FG_OK;
   if (resp.status < 200 || resp.status > 299) {
-    prv_error_code(c, res);
+    prv_error_code(c->rx, res);
     if (resp.x_signature[0] != '\0' && !res->verified) {
       return FG_ERR_AUTH; /* a signature that is present and wrong: injected or replayed */
     }
@@ -125,12 +125,9 @@ static int prv_exchange(fg_client_t *c, const fg_http_request_t *req, uint32_t n
   return FG_OK;
 }
 
-int fg_client_request(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
-                      size_t body_len, fg_client_result_t *res) {
-  if (c == NULL || method == NULL || path == NULL || path[0] != '/' || res == NULL ||
-      (body == NULL && body_len > 0)) {
-    return FG_ERR_INVALID_ARG;
-  }
+/* A fresh nonce and the request's signature, as header values (X-Nonce, X-Signature). */
+static int prv_sign(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
+                    size_t body_len, fg_client_result_t *res, char nonce_txt[11], char sig[65]) {
   memset(res, 0, sizeof(*res));
   uint32_t nonce = 0;
   int rc = fg_nonce_next(c->nonce, &nonce);
@@ -138,13 +135,22 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
     return rc;
   }
   res->nonce = nonce;
+  (void)snprintf(nonce_txt, 11, "%lu", (unsigned long)nonce);
+  return fg_sign_request(c->key, nonce, method, path, body, body_len, sig);
+}
+
+int fg_client_request(fg_client_t *c, const char *method, const char *path, const uint8_t *body,
+                      size_t body_len, fg_client_result_t *res) {
+  if (c == NULL || method == NULL || path == NULL || path[0] != '/' || res == NULL ||
+      (body == NULL && body_len > 0)) {
+    return FG_ERR_INVALID_ARG;
+  }
+  char nonce_txt[11];
   char sig[65];
-  rc = fg_sign_request(c->key, nonce, method, path, body, body_len, sig);
+  const int rc = prv_sign(c, method, path, body, body_len, res, nonce_txt, sig);
   if (rc != 0) {
     return rc;
   }
-  char nonce_txt[11];
-  (void)snprintf(nonce_txt, sizeof(nonce_txt), "%lu", (unsigned long)nonce);
   const fg_http_header_t headers[] = {
       {"X-Device-Id", c->device_id},
       {"X-Nonce", nonce_txt},
@@ -159,7 +165,70 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
       .body = body,
       .body_len = body_len,
   };
-  return prv_exchange(c, &req, nonce, res);
+  return prv_exchange(c, &req, res->nonce, res);
+}
+
+int fg_client_get_range(fg_client_t *c, const char *path, uint32_t first, uint32_t last,
+                        uint32_t total, const char *expected_etag, uint8_t *buf, size_t cap,
+                        size_t *len, fg_client_result_t *res) {
+  if (c == NULL || path == NULL || path[0] != '/' || expected_etag == NULL || buf == NULL ||
+      len == NULL || res == NULL || last < first || last >= total) {
+    return FG_ERR_INVALID_ARG;
+  }
+  *len = 0;
+  char nonce_txt[11];
+  char sig[65];
+  int rc = prv_sign(c, "GET", path, NULL, 0, res, nonce_txt, sig);
+  if (rc != 0) {
+    return rc;
+  }
+  const uint32_t nonce = res->nonce;
+  char range[40];
+  char expect_range[48];
+  (void)snprintf(range, sizeof(range), "bytes=%lu-%lu", (unsigned long)first, (unsigned long)last);
+  (void)snprintf(expect_range, sizeof(expect_range), "bytes %lu-%lu/%lu", (unsigned long)first,
+                 (unsigned long)last, (unsigned long)total);
+  const fg_http_header_t headers[] = {
+      {"X-Device-Id", c->device_id}, {"X-Nonce", nonce_txt}, {"X-Signature", sig}, {"Range", range}};
+  const fg_http_request_t req = {.method = "GET", .path = path, .headers = headers,
+                                 .n_headers = sizeof(headers) / sizeof(headers[0])};
+  fg_http_response_t resp;
+  memset(&resp, 0, sizeof(resp));
+  resp.body = buf;
+  resp.body_cap = cap;
+  res->attempts = 1;
+  rc = c->plat->http->perform(c->plat->http->ctx, &req, &resp);
+  res->status = resp.status;
+  res->body_len = resp.body_len;
+  if (rc != 0) {
+    return rc;
+  }
+  if (resp.status != 206) {
+    /* errors are ordinary answers signed over their body */
+    res->verified = fg_sign_response_verify(c->key, nonce, buf, resp.body_len, resp.x_signature) == 0;
+    if (res->verified) {
+      prv_error_code(buf, res);
+    }
+    return res->verified ? FG_ERR_HTTP_STATUS : FG_ERR_AUTH;
+  }
+  char binding[sizeof(resp.etag) + 1 + sizeof(resp.content_range)];
+  (void)snprintf(binding, sizeof(binding), "%s %s", resp.etag, resp.content_range);
+  uint8_t mac[32];
+  rc = fg_sign_nonce_mac(c->key, nonce, binding, strlen(binding), mac);
+  if (rc != 0) {
+    return rc;
+  }
+  res->verified = fg_ct_equal_hex(resp.x_signature, strlen(resp.x_signature), mac);
+  if (!res->verified) {
+    return FG_ERR_AUTH;
+  }
+  /* authentic and fresh; now it must be about the image and the bytes asked for */
+  if (strcmp(resp.etag, expected_etag) != 0 || strcmp(resp.content_range, expect_range) != 0 ||
+      resp.body_len != (size_t)(last - first) + 1u) {
+    return FG_ERR_MISMATCH;
+  }
+  *len = resp.body_len;
+  return FG_OK;
 }
 
 int fg_client_upload(fg_client_t *c, const uint8_t *payload_json, size_t payload_len,

@@ -475,9 +475,11 @@ static int prv_decode_body(prv_reader_t *rd, uint8_t coder, uint32_t *out, uint3
       return FG_OK;
     case FG_CODER_VARINT:
       for (uint32_t i = 0; i < m && rc == 0; i++) {
-        uint32_t u;
+        uint32_t u = 0;
         rc = prv_get_varint(rd, &u);
-        out[i] = (uint32_t)fg_codec_unzigzag(u);
+        if (rc == 0) { /* nothing is stored from a varint that did not decode */
+          out[i] = (uint32_t)fg_codec_unzigzag(u);
+        }
       }
       return rc;
     case FG_CODER_RLE:
@@ -980,12 +982,12 @@ int fg_codec_batch_unpack(const char *json, size_t len, uint8_t *packed_buf, siz
 
 const char *fg_codec_error_code(int err) {
   switch (err) {
-    case FG_ERR_BAD_FRAME: return "bad_frame";
-    case FG_ERR_SIZE_MISMATCH: return "size_mismatch";
-    case FG_ERR_BAD_PACKED: return "bad_packed_data";
-    case FG_ERR_TOO_LARGE: return "too_large";
-    case FG_ERR_UNKNOWN_METHOD: return "unknown_method";
-    case FG_ERR_CRC: return "crc_mismatch";
+    case FG_ERR_BAD_FRAME: return FG_LIMIT_CODEC_BAD_FRAME;
+    case FG_ERR_SIZE_MISMATCH: return FG_LIMIT_CODEC_SIZE_MISMATCH;
+    case FG_ERR_BAD_PACKED: return FG_LIMIT_CODEC_BAD_PACKED_DATA;
+    case FG_ERR_TOO_LARGE: return FG_LIMIT_CODEC_TOO_LARGE;
+    case FG_ERR_UNKNOWN_METHOD: return FG_LIMIT_CODEC_UNKNOWN_METHOD;
+    case FG_ERR_CRC: return FG_LIMIT_CODEC_CRC_MISMATCH;
     default: return "";
   }
 }

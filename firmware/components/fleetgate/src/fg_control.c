@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_frame.h"
 
 #define PRV_TOKS 96
 
@@ -96,21 +97,11 @@ static int prv_seconds(const fg_json_doc_t *doc, int obj, const char *key, uint3
   return FG_OK;
 }
 
-static bool prv_register_name_ok(const char *s) {
-  const size_t n = strlen(s);
-  if (n < 1 || n > FG_CONFIG_REGISTER_MAX) {
+bool fg_config_register_valid(const char *s) {
+  if (s == NULL || !(s[0] >= 'a' && s[0] <= 'z')) {
     return false;
   }
-  if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) {
-    return false;
-  }
-  for (size_t i = 1; i < n; i++) {
-    const char c = s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return false;
-    }
-  }
-  return true;
+  return fg_frame_name_valid(s); /* [a-z0-9_], 1..31, not reserved: what the frame carries */
 }
 
 int fg_config_merge(fg_device_config_t *cfg, const fg_json_doc_t *doc, int obj, uint32_t *changed) {
@@ -121,14 +112,16 @@ int fg_config_merge(fg_device_config_t *cfg, const fg_json_doc_t *doc, int obj, 
   static fg_device_config_t s_next; /* ~1 KiB, off the stack */
   s_next = *cfg;
   uint32_t ch = 0;
-  int rc = prv_seconds(doc, obj, "poll_frequency", 1, 3600, &s_next.poll_frequency_s,
+  int rc = prv_seconds(doc, obj, "poll_frequency", FG_LIMIT_POLL_FREQUENCY_MIN_S, FG_LIMIT_POLL_FREQUENCY_MAX_S, &s_next.poll_frequency_s,
                        FG_CFG_POLL_FREQUENCY, &ch);
   if (rc == 0) {
-    rc = prv_seconds(doc, obj, "upload_frequency", 10, 86400, &s_next.upload_frequency_s,
+    rc = prv_seconds(doc, obj, "upload_frequency", FG_LIMIT_UPLOAD_FREQUENCY_MIN_S,
+                     FG_LIMIT_UPLOAD_FREQUENCY_MAX_S, &s_next.upload_frequency_s,
                      FG_CFG_UPLOAD_FREQUENCY, &ch);
   }
   if (rc == 0) {
-    rc = prv_seconds(doc, obj, "heartbeat_interval", 10, 86400, &s_next.heartbeat_interval_s,
+    rc = prv_seconds(doc, obj, "heartbeat_interval", FG_LIMIT_HEARTBEAT_INTERVAL_MIN_S,
+                     FG_LIMIT_HEARTBEAT_INTERVAL_MAX_S, &s_next.heartbeat_interval_s,
                      FG_CFG_HEARTBEAT_INTERVAL, &ch);
   }
   if (rc != 0) {
@@ -172,7 +165,7 @@ int fg_config_merge(fg_device_config_t *cfg, const fg_json_doc_t *doc, int obj, 
     for (uint8_t i = 0; i < n; i++) {
       const int e = fg_json_arr_get(doc, t, i);
       if (e < 0 || fg_json_get_str(doc, e, regs[i], sizeof(regs[i])) < 0 ||
-          !prv_register_name_ok(regs[i])) {
+          !fg_config_register_valid(regs[i])) {
         return FG_ERR_RANGE;
       }
       for (uint8_t j = 0; j < i; j++) {

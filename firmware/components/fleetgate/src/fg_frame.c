@@ -18,6 +18,16 @@ static uint32_t prv_ld32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+bool fg_frame_name_reserved(const char *name) {
+  static const char *const reserved[] = FG_LIMIT_RESERVED_NAMES;
+  for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+    if (strcmp(name, reserved[i]) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool fg_frame_name_valid(const char *name) {
   if (name == NULL) {
     return false;
@@ -32,7 +42,7 @@ bool fg_frame_name_valid(const char *name) {
       return false;
     }
   }
-  return strcmp(name, "timestamp") != 0 && strcmp(name, "__proto__") != 0;
+  return !fg_frame_name_reserved(name);
 }
 
 static bool prv_layout_valid(const fg_frame_layout_t *l) {

@@ -385,8 +385,10 @@ int fg_json_get_str(const fg_json_doc_t *doc, int tok, char *out, size_t cap) {
         case 'r': tmp[0] = '\r'; break;
         case 't': tmp[0] = '\t'; break;
         case 'u': {
-          uint32_t cp;
-          (void)prv_hex4(&s[i], &cp);
+          uint32_t cp = 0;
+          if (i + 4 > n || prv_hex4(&s[i], &cp) != 0) {
+            return FG_ERR_FORMAT; /* the tokenizer checked it; a hand-made token is not trusted */
+          }
           i += 4;
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
@@ -396,7 +398,9 @@ int fg_json_get_str(const fg_json_doc_t *doc, int tok, char *out, size_t cap) {
             }
             i += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+            /* a lone low surrogate; or \u0000, which would end the C string early: a name
+             * "po\u0000wer" must not compare equal to "po" */
             return FG_ERR_FORMAT;
           }
           tn = prv_utf8(cp, tmp);

@@ -4,33 +4,34 @@
 
 #include "fleetgate/fg_base64.h"
 #include "fleetgate/fg_err.h"
+#include "fg_le_private.h"
 #include "fleetgate/fg_hex.h"
-
-static uint32_t prv_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static uint16_t prv_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
-int fg_manifest_header_parse(const uint8_t bytes[FG_MANIFEST_HEADER_SIZE],
-                             fg_manifest_header_t *out) {
+int fg_manifest_header_parse(const uint8_t *bytes, size_t len, fg_manifest_header_t *out) {
   if (bytes == NULL || out == NULL) {
     return FG_ERR_INVALID_ARG;
   }
   memset(out, 0, sizeof(*out));
-  if (memcmp(bytes, "FGOM", 4) != 0) {
+  if (len < 8 || memcmp(bytes, FG_LIMIT_OTA_MAGIC, 4) != 0) {
     return FG_ERR_FORMAT;
   }
   out->format_version = prv_le16(bytes + 4);
+  const size_t expect_len = out->format_version == FG_MANIFEST_FORMAT_V1   ? FG_MANIFEST_HEADER_SIZE
+                            : out->format_version == FG_MANIFEST_FORMAT_V2 ? FG_MANIFEST_HEADER_SIZE_V2
+                                                                           : 0;
+  if (expect_len == 0 || len != expect_len) {
+    return FG_ERR_FORMAT;
+  }
   out->header_size = prv_le16(bytes + 6);
-  out->flags = prv_le32(bytes + 8);
-  out->security_counter = prv_le32(bytes + 12);
-  out->original_size = prv_le32(bytes + 16);
-  out->encrypted_size = prv_le32(bytes + 20);
-  out->chunk_size = prv_le32(bytes + 24);
-  out->total_chunks = prv_le32(bytes + 28);
-  if (out->format_version != FG_MANIFEST_FORMAT_VERSION ||
-      out->header_size != FG_MANIFEST_HEADER_SIZE || out->flags != 0) {
+  out->flags = fg_le32_load(bytes + 8);
+  out->security_counter = fg_le32_load(bytes + 12);
+  out->original_size = fg_le32_load(bytes + 16);
+  out->encrypted_size = fg_le32_load(bytes + 20);
+  out->chunk_size = fg_le32_load(bytes + 24);
+  out->total_chunks = fg_le32_load(bytes + 28);
+  if (out->header_size != expect_len || out->flags != 0) {
     return FG_ERR_FORMAT;
   }
   /* version: 1..31 printable ASCII (0x21..0x7E), then only NULs up to offset 64 */
@@ -73,7 +74,21 @@ int fg_manifest_header_parse(const uint8_t bytes[FG_MANIFEST_HEADER_SIZE],
   memcpy(out->aes_key_id, bytes + 72, 8);
   memcpy(out->iv, bytes + 80, 16);
   memcpy(out->firmware_sha256, bytes + 96, 32);
-  memcpy(out->chunk_root, bytes + 128, 32);
+  memcpy(out->root, bytes + 128, 32);
+  if (out->format_version == FG_MANIFEST_FORMAT_V2) {
+    out->page_entries = fg_le32_load(bytes + 160);
+    out->total_pages = fg_le32_load(bytes + 164);
+    const uint32_t e = out->page_entries;
+    if (e < FG_LIMIT_OTA_PAGE_ENTRIES_MIN || e > FG_LIMIT_OTA_PAGE_ENTRIES_MAX || (e & (e - 1u)) != 0 ||
+        out->total_pages != (uint32_t)(((uint64_t)out->total_chunks + e - 1u) / e)) {
+      return FG_ERR_FORMAT;
+    }
+    for (size_t i = 168; i < FG_MANIFEST_HEADER_SIZE_V2; i++) {
+      if (bytes[i] != 0) {
+        return FG_ERR_FORMAT; /* reserved */
+      }
+    }
+  }
   return FG_OK;
 }
 
@@ -148,12 +163,13 @@ int fg_manifest_from_json(const fg_json_doc_t *doc, int obj, fg_manifest_t *m, u
     return FG_ERR_FORMAT;
   }
   size_t n = 0;
-  uint8_t hdr[FG_MANIFEST_HEADER_SIZE + 3];
+  uint8_t hdr[FG_MANIFEST_HEADER_MAX + 3];
   if (prv_b64_field(doc, obj, "manifest_header", hdr, sizeof(hdr), &n) != 0 ||
-      n != FG_MANIFEST_HEADER_SIZE) {
+      (n != FG_MANIFEST_HEADER_SIZE && n != FG_MANIFEST_HEADER_SIZE_V2)) {
     return FG_ERR_FORMAT;
   }
-  memcpy(m->header, hdr, FG_MANIFEST_HEADER_SIZE);
+  memcpy(m->header, hdr, n);
+  m->header_len = n;
   if (prv_b64_field(doc, obj, "manifest_signature", m->header_sig, sizeof(m->header_sig),
                     &m->header_sig_len) != 0 ||
       m->header_sig_len == 0) {
@@ -182,12 +198,24 @@ int fg_manifest_from_json(const fg_json_doc_t *doc, int obj, fg_manifest_t *m, u
   }
   if (prv_hex_field(doc, obj, "sha256_hash", m->sha256, 32) != 0 ||
       prv_hex_field(doc, obj, "key_id", m->key_id, 8) != 0 ||
-      prv_hex_field(doc, obj, "aes_key_id", m->aes_key_id, 8) != 0 ||
-      prv_hex_field(doc, obj, "chunk_root", m->chunk_root, 32) != 0) {
+      prv_hex_field(doc, obj, "aes_key_id", m->aes_key_id, 8) != 0) {
     return FG_ERR_FORMAT;
   }
   if (prv_str_present(doc, obj, "release_notes") != 0 ||
       prv_str_present(doc, obj, "created_at") != 0) {
+    return FG_ERR_FORMAT;
+  }
+  if (m->format_version == FG_MANIFEST_FORMAT_V2) {
+    /* the compact manifest: a hash root and page counts instead of the chunk list */
+    if (prv_hex_field(doc, obj, "hash_root", m->root, 32) != 0 ||
+        prv_u32_field(doc, obj, "page_entries", &m->page_entries) != 0 ||
+        prv_u32_field(doc, obj, "total_pages", &m->total_pages) != 0) {
+      return FG_ERR_FORMAT;
+    }
+    return FG_OK;
+  }
+  if (m->format_version != FG_MANIFEST_FORMAT_V1 ||
+      prv_hex_field(doc, obj, "chunk_root", m->root, 32) != 0) {
     return FG_ERR_FORMAT;
   }
   const int arr = fg_json_obj_get(doc, obj, "chunk_hashes");
@@ -218,8 +246,8 @@ int fg_manifest_check_copies(const fg_manifest_t *m, const fg_manifest_header_t 
       m->chunk_size != h->chunk_size || m->total_chunks != h->total_chunks ||
       m->format_version != h->format_version || memcmp(m->sha256, h->firmware_sha256, 32) != 0 ||
       memcmp(m->iv, h->iv, 16) != 0 || memcmp(m->key_id, h->key_id, 8) != 0 ||
-      memcmp(m->aes_key_id, h->aes_key_id, 8) != 0 ||
-      memcmp(m->chunk_root, h->chunk_root, 32) != 0) {
+      memcmp(m->aes_key_id, h->aes_key_id, 8) != 0 || memcmp(m->root, h->root, 32) != 0 ||
+      m->page_entries != h->page_entries || m->total_pages != h->total_pages) {
     return FG_ERR_MISMATCH;
   }
   return FG_OK;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fleetgate/fg_base64.h"
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_json.h"
 
 #define PRV_TOKS 48
@@ -34,13 +34,34 @@ static int prv_query_escape(const char *in, char *out, size_t cap) {
   return FG_OK;
 }
 
+static void prv_note(fg_ota_gateway_t *gw, const fg_client_result_t *res) {
+  gw->last_status = (uint32_t)res->status;
+  snprintf(gw->last_error, sizeof(gw->last_error), "%s", res->error_code);
+}
+
 static int prv_req(fg_ota_gateway_t *gw, const char *method, const char *path, const char *body) {
   fg_client_result_t res;
   const int rc = fg_client_request(gw->client, method, path, (const uint8_t *)body,
                                    body != NULL ? strlen(body) : 0, &res);
-  gw->last_status = (uint32_t)res.status;
-  snprintf(gw->last_error, sizeof(gw->last_error), "%s", res.error_code);
+  prv_note(gw, &res);
   return rc < 0 ? rc : (int)res.body_len;
+}
+
+/* A signed GET whose answer lands in buf: the client, with buf as its receive buffer (the
+ * client keeps one byte for a NUL after the body). */
+static int prv_get_into(fg_ota_gateway_t *gw, const char *path, uint8_t *buf, size_t cap,
+                        size_t *len) {
+  if (cap < 2) {
+    return FG_ERR_BUFFER_TOO_SMALL;
+  }
+  fg_client_t into = *gw->client; /* same key, device id and nonce counter (a pointer) */
+  into.rx = buf;
+  into.rx_cap = cap;
+  fg_client_result_t res;
+  const int rc = fg_client_request(&into, "GET", path, NULL, 0, &res);
+  prv_note(gw, &res);
+  *len = res.body_len;
+  return rc;
 }
 
 static int prv_check(void *ctx, const char *current, char *version, size_t cap) {
@@ -77,116 +98,50 @@ static int prv_check(void *ctx, const char *current, char *version, size_t cap) 
   return rc < 1 ? FG_ERR_FORMAT : FG_OK;
 }
 
-static int prv_initiate(void *ctx, const char *version, char *buf, size_t cap, size_t *len) {
-  fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
-  char path[128];
-  char body[128];
-  snprintf(path, sizeof(path), FG_ROUTE_OTA_INITIATE_FMT, gw->client->device_id);
-  fg_jsonw_t w;
-  fg_jsonw_init(&w, body, sizeof(body));
-  fg_jsonw_obj_begin(&w);
-  fg_jsonw_key(&w, "firmware_version");
-  fg_jsonw_str(&w, version);
-  fg_jsonw_obj_end(&w);
-  const int blen = fg_jsonw_finish(&w);
-  if (blen < 0) {
-    return blen;
-  }
-  const int n = prv_req(gw, "POST", path, body);
-  if (n < 0) {
-    return n;
-  }
-  /* the manifest is the answer's "manifest" member, or the answer itself */
-  const char *text = (const char *)gw->client->rx;
-  size_t start = 0;
-  size_t end = (size_t)n;
-  const char *key = strstr(text, "\"manifest\"");
-  if (key != NULL) {
-    const char *open = strchr(key + 10, '{');
-    if (open == NULL) {
-      return FG_ERR_FORMAT;
-    }
-    /* find the matching brace (strings may contain braces) */
-    int depth = 0;
-    bool in_str = false;
-    size_t i = (size_t)(open - text);
-    for (; i < (size_t)n; i++) {
-      const char ch = text[i];
-      if (in_str) {
-        if (ch == '\\') {
-          i++;
-        } else if (ch == '"') {
-          in_str = false;
-        }
-      } else if (ch == '"') {
-        in_str = true;
-      } else if (ch == '{') {
-        depth++;
-      } else if (ch == '}' && --depth == 0) {
-        break;
-      }
-    }
-    if (i >= (size_t)n) {
-      return FG_ERR_FORMAT;
-    }
-    start = (size_t)(open - text);
-    end = i + 1;
-  }
-  if (end - start > cap) {
-    return FG_ERR_BUFFER_TOO_SMALL;
-  }
-  memcpy(buf, text + start, end - start);
-  *len = end - start;
-  return FG_OK;
-}
-
-static int prv_chunk(void *ctx, const char *version, uint32_t n, uint8_t *buf, size_t cap,
-                     size_t *len) {
+static int prv_manifest(void *ctx, const char *version, char *buf, size_t cap, size_t *len) {
   fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
   char esc[PRV_VERSION_ESC_MAX];
   if (prv_query_escape(version, esc, sizeof(esc)) != 0) {
     return FG_ERR_INVALID_ARG;
   }
-  char path[FG_DEVICE_ID_MAX + PRV_VERSION_ESC_MAX + 64];
-  snprintf(path, sizeof(path), FG_ROUTE_OTA_CHUNK_FMT, gw->client->device_id, esc,
-           (unsigned long)n);
-  const int got = prv_req(gw, "GET", path, NULL);
-  if (got < 0) {
-    return got;
+  char path[PRV_VERSION_ESC_MAX + 32];
+  snprintf(path, sizeof(path), FG_ROUTE_OTA_MANIFEST_FMT, esc);
+  /* the answer is the manifest itself: no member to cut out of a larger document */
+  return prv_get_into(gw, path, (uint8_t *)buf, cap, len);
+}
+
+static int prv_hash_page(void *ctx, const char *version, uint32_t page, uint8_t *buf, size_t cap,
+                         size_t *len) {
+  fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
+  char esc[PRV_VERSION_ESC_MAX];
+  if (prv_query_escape(version, esc, sizeof(esc)) != 0) {
+    return FG_ERR_INVALID_ARG;
   }
-  const char *text = (const char *)gw->client->rx;
-  if (got > 0 && text[0] == '{') {
-    fg_json_tok_t toks[PRV_TOKS];
-    fg_json_doc_t doc;
-    if (fg_json_parse(&doc, text, (size_t)got, toks, PRV_TOKS) <= 0) {
-      return FG_ERR_FORMAT;
-    }
-    uint32_t index = 0;
-    if (fg_json_obj_u32(&doc, 0, "chunk_index", &index) == 0 && index != n) {
-      return FG_ERR_MISMATCH; /* an answer about another chunk */
-    }
-    int t = fg_json_obj_get(&doc, 0, "data");
-    if (t < 0) {
-      t = fg_json_obj_get(&doc, 0, "chunk_data");
-    }
-    const char *b64;
-    size_t b64_len;
-    if (t < 0 || fg_json_str_raw(&doc, t, &b64, &b64_len) != 0) {
-      return FG_ERR_FORMAT;
-    }
-    const int dn = fg_base64_decode(b64, b64_len, buf, cap);
-    if (dn < 0) {
-      return dn == FG_ERR_BUFFER_TOO_SMALL ? dn : FG_ERR_FORMAT;
-    }
-    *len = (size_t)dn;
-    return FG_OK;
+  char path[PRV_VERSION_ESC_MAX + 48];
+  snprintf(path, sizeof(path), FG_ROUTE_OTA_HASHES_FMT, esc, (unsigned long)page);
+  return prv_get_into(gw, path, buf, cap, len);
+}
+
+static int prv_chunk(void *ctx, const char *version, const fg_ota_range_t *range, uint8_t *buf,
+                     size_t cap, size_t *len) {
+  fg_ota_gateway_t *gw = (fg_ota_gateway_t *)ctx;
+  char esc[PRV_VERSION_ESC_MAX];
+  if (prv_query_escape(version, esc, sizeof(esc)) != 0 || range->length == 0) {
+    return FG_ERR_INVALID_ARG;
   }
-  if ((size_t)got > cap) {
-    return FG_ERR_BUFFER_TOO_SMALL;
-  }
-  memcpy(buf, text, (size_t)got);
-  *len = (size_t)got;
-  return FG_OK;
+  char path[PRV_VERSION_ESC_MAX + 32];
+  snprintf(path, sizeof(path), FG_ROUTE_OTA_FIRMWARE_FMT, esc);
+  char etag[67];
+  etag[0] = '"';
+  (void)fg_hex_encode(range->root, 32, etag + 1, 65);
+  etag[65] = '"';
+  etag[66] = '\0';
+  fg_client_result_t res;
+  const int rc = fg_client_get_range(gw->client, path, range->offset,
+                                     range->offset + range->length - 1u, range->total, etag, buf,
+                                     cap, len, &res);
+  prv_note(gw, &res);
+  return rc;
 }
 
 static int prv_report(void *ctx, const char *version, bool ok, const char *check,
@@ -224,7 +179,8 @@ void fg_ota_gateway_init(fg_ota_source_t *src, fg_ota_gateway_t *gw, fg_client_t
   memset(gw, 0, sizeof(*gw));
   gw->client = client;
   src->check = prv_check;
-  src->initiate = prv_initiate;
+  src->manifest = prv_manifest;
+  src->hash_page = prv_hash_page;
   src->chunk = prv_chunk;
   src->report = prv_report;
   src->ctx = gw;

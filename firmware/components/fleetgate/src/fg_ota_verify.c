@@ -3,28 +3,13 @@
 #include <string.h>
 
 #include "fleetgate/fg_err.h"
+#include "fleetgate/fg_hash_tree.h"
 
 const char *fg_ota_check_name(fg_ota_check_t c) {
-  switch (c) {
-    case FG_OTA_CHECK_MANIFEST_FORMAT: return "manifest_format";
-    case FG_OTA_CHECK_HEADER_FORMAT: return "header_format";
-    case FG_OTA_CHECK_KEY_ID: return "key_id";
-    case FG_OTA_CHECK_MANIFEST_SIGNATURE: return "manifest_signature";
-    case FG_OTA_CHECK_MANIFEST_MISMATCH: return "manifest_mismatch";
-    case FG_OTA_CHECK_ROLLBACK: return "rollback";
-    case FG_OTA_CHECK_CHUNK_TABLE: return "chunk_table";
-    case FG_OTA_CHECK_CHUNK_ORDER: return "chunk_order";
-    case FG_OTA_CHECK_CHUNK_LENGTH: return "chunk_length";
-    case FG_OTA_CHECK_CHUNK_HASH: return "chunk_hash";
-    case FG_OTA_CHECK_IMAGE_SIZE: return "image_size";
-    case FG_OTA_CHECK_PADDING: return "padding";
-    case FG_OTA_CHECK_INCOMPLETE: return "incomplete";
-    case FG_OTA_CHECK_FIRMWARE_HASH: return "firmware_hash";
-    case FG_OTA_CHECK_FIRMWARE_SIGNATURE: return "firmware_signature";
-    case FG_OTA_CHECK_DOWNGRADE: return "downgrade";
-    case FG_OTA_CHECK_NONE:
-    default: return "";
-  }
+#define PRV_CHECK_NAME(id, name) name,
+  static const char *const names[] = {"", FG_LIMIT_OTA_CHECKS(PRV_CHECK_NAME)};
+#undef PRV_CHECK_NAME
+  return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "";
 }
 
 int fg_ota_keys_init(fg_ota_keys_t *k, const uint8_t *rsa_pub_der, size_t der_len,
@@ -55,29 +40,29 @@ static int prv_fail(fg_ota_verify_t *v, fg_ota_check_t check, int32_t chunk, int
   v->failed_chunk = chunk;
   /* a refetchable chunk failure keeps the session alive; everything else ends it */
   if (check != FG_OTA_CHECK_CHUNK_HASH && check != FG_OTA_CHECK_CHUNK_ORDER &&
-      check != FG_OTA_CHECK_CHUNK_LENGTH) {
+      check != FG_OTA_CHECK_CHUNK_LENGTH && check != FG_OTA_CHECK_HASH_PAGE) {
     v->stage = FG_OTA_STAGE_FAILED;
   }
   return err;
 }
 
-int fg_ota_verify_header(fg_ota_verify_t *v, const fg_ota_keys_t *keys,
-                         const uint8_t header[FG_MANIFEST_HEADER_SIZE], const uint8_t *sig,
-                         size_t sig_len) {
+int fg_ota_verify_header(fg_ota_verify_t *v, const fg_ota_keys_t *keys, const uint8_t *header,
+                         size_t header_len, const uint8_t *sig, size_t sig_len) {
   if (v == NULL || keys == NULL || header == NULL || sig == NULL) {
     return FG_ERR_INVALID_ARG;
   }
   memset(v, 0, sizeof(*v));
   v->keys = keys;
   v->failed_chunk = -1;
-  if (fg_manifest_header_parse(header, &v->hdr) != 0) {
+  v->page = UINT32_MAX;
+  if (fg_manifest_header_parse(header, header_len, &v->hdr) != 0) {
     return prv_fail(v, FG_OTA_CHECK_HEADER_FORMAT, -1, FG_ERR_FORMAT);
   }
   if (!fg_ct_equal(v->hdr.key_id, keys->rsa_key_id, FG_MANIFEST_KEY_ID_LEN) ||
       !fg_ct_equal(v->hdr.aes_key_id, keys->aes_key_id, FG_MANIFEST_KEY_ID_LEN)) {
     return prv_fail(v, FG_OTA_CHECK_KEY_ID, -1, FG_ERR_KEY_ID);
   }
-  int rc = fg_sha256(header, FG_MANIFEST_HEADER_SIZE, v->header_sha256);
+  int rc = fg_sha256(header, header_len, v->header_sha256);
   if (rc != 0) {
     return prv_fail(v, FG_OTA_CHECK_MANIFEST_SIGNATURE, -1, rc);
   }
@@ -97,7 +82,7 @@ int fg_ota_verify_copies(fg_ota_verify_t *v, const fg_manifest_t *m) {
     return FG_ERR_STATE;
   }
   uint8_t d[32];
-  const int rc = fg_sha256(m->header, FG_MANIFEST_HEADER_SIZE, d);
+  const int rc = fg_sha256(m->header, m->header_len, d);
   if (rc != 0) {
     return rc;
   }
@@ -121,11 +106,30 @@ int fg_ota_verify_rollback(fg_ota_verify_t *v, uint32_t min_counter) {
   return FG_OK;
 }
 
+/* AES context, running hash, IV(0): what feeding chunks needs, for either format. */
+static int prv_begin_chunks(fg_ota_verify_t *v) {
+  int rc = fg_aes256_dec_init(&v->aes, v->keys->aes_key);
+  if (rc != 0) {
+    return rc;
+  }
+  v->aes_ready = true;
+  rc = fg_sha256_start(&v->hash);
+  if (rc != 0) {
+    return rc;
+  }
+  v->hash_running = true;
+  v->next_chunk = 0;
+  v->plain_done = 0;
+  memcpy(v->iv, v->hdr.iv, 16);
+  v->stage = FG_OTA_STAGE_TABLE;
+  return FG_OK;
+}
+
 int fg_ota_verify_chunk_table(fg_ota_verify_t *v, const uint8_t *table, size_t count) {
   if (v == NULL || (table == NULL && count > 0)) {
     return FG_ERR_INVALID_ARG;
   }
-  if (v->stage != FG_OTA_STAGE_HEADER) {
+  if (v->stage != FG_OTA_STAGE_HEADER || v->hdr.format_version != FG_MANIFEST_FORMAT_V1) {
     return FG_ERR_STATE;
   }
   if (count != v->hdr.total_chunks) {
@@ -136,24 +140,68 @@ int fg_ota_verify_chunk_table(fg_ota_verify_t *v, const uint8_t *table, size_t c
   if (rc != 0) {
     return prv_fail(v, FG_OTA_CHECK_CHUNK_TABLE, -1, rc);
   }
-  if (!fg_ct_equal(root, v->hdr.chunk_root, 32)) {
+  if (!fg_ct_equal(root, v->hdr.root, 32)) {
     return prv_fail(v, FG_OTA_CHECK_CHUNK_TABLE, -1, FG_ERR_HASH);
   }
-  rc = fg_aes256_dec_init(&v->aes, v->keys->aes_key);
+  rc = prv_begin_chunks(v);
   if (rc != 0) {
     return prv_fail(v, FG_OTA_CHECK_CHUNK_TABLE, -1, rc);
   }
-  v->aes_ready = true;
-  rc = fg_sha256_start(&v->hash);
-  if (rc != 0) {
-    return prv_fail(v, FG_OTA_CHECK_CHUNK_TABLE, -1, rc);
-  }
-  v->hash_running = true;
   v->table = table;
-  v->next_chunk = 0;
-  v->plain_done = 0;
-  memcpy(v->iv, v->hdr.iv, 16);
-  v->stage = FG_OTA_STAGE_TABLE;
+  return FG_OK;
+}
+
+int fg_ota_verify_pages_begin(fg_ota_verify_t *v) {
+  if (v == NULL) {
+    return FG_ERR_INVALID_ARG;
+  }
+  if (v->stage != FG_OTA_STAGE_HEADER || v->hdr.format_version != FG_MANIFEST_FORMAT_V2) {
+    return FG_ERR_STATE;
+  }
+  const int rc = prv_begin_chunks(v);
+  if (rc != 0) {
+    return prv_fail(v, FG_OTA_CHECK_HASH_PAGE, -1, rc);
+  }
+  v->table = NULL;
+  v->page = UINT32_MAX;
+  return FG_OK;
+}
+
+uint32_t fg_ota_verify_page_of(const fg_ota_verify_t *v, uint32_t n) {
+  return v->hdr.page_entries == 0 ? 0 : n / v->hdr.page_entries;
+}
+
+int fg_ota_verify_page(fg_ota_verify_t *v, uint32_t page, const uint8_t *answer, size_t len) {
+  if (v == NULL || answer == NULL) {
+    return FG_ERR_INVALID_ARG;
+  }
+  if ((v->stage != FG_OTA_STAGE_TABLE && v->stage != FG_OTA_STAGE_CHUNKS) ||
+      v->hdr.format_version != FG_MANIFEST_FORMAT_V2) {
+    return FG_ERR_STATE;
+  }
+  fg_hash_page_t p;
+  if (page >= v->hdr.total_pages || fg_hash_page_parse(answer, len, &p) != 0 || p.page != page) {
+    return prv_fail(v, FG_OTA_CHECK_HASH_PAGE, -1, FG_ERR_FORMAT);
+  }
+  const uint32_t first = page * v->hdr.page_entries;
+  const uint32_t left = v->hdr.total_chunks - first;
+  if (p.entries != (left < v->hdr.page_entries ? left : v->hdr.page_entries)) {
+    return prv_fail(v, FG_OTA_CHECK_HASH_PAGE, -1, FG_ERR_FORMAT);
+  }
+  uint8_t leaf[32];
+  uint8_t root[32];
+  int rc = fg_hash_tree_leaf(p.entry_bytes, 32u * (size_t)p.entries, leaf);
+  if (rc == 0) {
+    rc = fg_hash_tree_root(leaf, page, v->hdr.total_pages, p.proof, p.proof_count, root);
+  }
+  if (rc == 0 && !fg_ct_equal(root, v->hdr.root, 32)) {
+    rc = FG_ERR_HASH;
+  }
+  if (rc != 0) {
+    return prv_fail(v, FG_OTA_CHECK_HASH_PAGE, -1, rc);
+  }
+  v->table = p.entry_bytes;
+  v->page = page;
   return FG_OK;
 }
 
@@ -196,12 +244,22 @@ int fg_ota_verify_chunk(fg_ota_verify_t *v, uint32_t n, const uint8_t *enc, size
   if (len != fg_manifest_chunk_len(&v->hdr, n)) {
     return prv_fail(v, FG_OTA_CHECK_CHUNK_LENGTH, (int32_t)n, FG_ERR_RANGE);
   }
+  /* the chunk's verified hash: format 1 from the whole table, format 2 from its page */
+  const uint8_t *expected = NULL;
+  if (v->hdr.format_version == FG_MANIFEST_FORMAT_V2) {
+    if (v->table == NULL || v->page != fg_ota_verify_page_of(v, n)) {
+      return prv_fail(v, FG_OTA_CHECK_HASH_PAGE, (int32_t)n, FG_ERR_STATE);
+    }
+    expected = v->table + (size_t)(n % v->hdr.page_entries) * 32u;
+  } else {
+    expected = v->table + (size_t)n * 32u;
+  }
   uint8_t digest[32];
   int rc = fg_sha256(enc, len, digest);
   if (rc != 0) {
     return rc;
   }
-  if (!fg_ct_equal(digest, v->table + (size_t)n * 32u, 32)) {
+  if (!fg_ct_equal(digest, expected, 32)) {
     return prv_fail(v, FG_OTA_CHECK_CHUNK_HASH, (int32_t)n, FG_ERR_HASH);
   }
   /* authenticated: decrypt (the IV update leaves IV(n+1) = last ciphertext block of chunk n) */

@@ -68,6 +68,20 @@ int fg_client_request(fg_client_t *c, const char *method, const char *path, cons
                       size_t body_len, fg_client_result_t *res);
 
 /**
+ * A signed GET of one byte range of a streamed download (server/ota/SPEC.md §10), into buf:
+ * sends "Range: bytes=<first>-<last>" and accepts only a 206 whose ETag is expected_etag, whose
+ * Content-Range is "bytes <first>-<last>/<total>", whose body has exactly that length, and whose
+ * X-Signature is HMAC(key, nonce BE4 || ETag " " Content-Range) — so the answer is fresh and about
+ * the image and bytes asked for; the bytes themselves are checked by the caller (chunk hash).
+ * One attempt, no retransmission (a streamed answer is not stored by the gateway): the caller
+ * retries with a fresh request. Other statuses: FG_ERR_HTTP_STATUS when signed over their body
+ * (res->error_code), else FG_ERR_AUTH.
+ */
+int fg_client_get_range(fg_client_t *c, const char *path, uint32_t first, uint32_t last,
+                        uint32_t total, const char *expected_etag, uint8_t *buf, size_t cap,
+                        size_t *len, fg_client_result_t *res);
+
+/**
  * POST /aggregated/<device_id> with payload_json (a UTF-8 JSON document) wrapped in the signed
  * envelope, built in env_buf (see FG_ENVELOPE_MAX_LEN). res->samples / res->duplicate are filled
  * from {"success":true,"samples":n[,"duplicate":true]}. The answer must carry a valid

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "fleetgate/fg_json.h"
+#include "fleetgate/fg_limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,8 +58,9 @@ int fg_command_result_json(const char *command_id, bool ok, const char *result_t
                            size_t cap);
 
 /* ---- remote configuration ----------------------------------------------------------------- */
-#define FG_CONFIG_MAX_REGISTERS 32
-#define FG_CONFIG_REGISTER_MAX 32
+#define FG_CONFIG_MAX_REGISTERS FG_LIMIT_CONFIG_MAX_REGISTERS
+/** Register names are frame field names (fg_limits.h): a letter, then [a-z0-9_], at most 31. */
+#define FG_CONFIG_REGISTER_MAX FG_LIMIT_FIELD_NAME_MAX
 
 typedef enum {
   FG_CFG_POLL_FREQUENCY = 1u << 0,
@@ -86,10 +88,15 @@ void fg_config_defaults(fg_device_config_t *cfg);
 /**
  * Merges the fields present in the JSON object `obj` of doc into cfg (a GET /config "config"
  * object, or set_config parameters). Values out of the gateway's ranges are rejected as a whole
- * (cfg unchanged). *changed (optional) receives the fg_config_field_t bits that changed.
+ * (cfg unchanged), and so is a register name the frame cannot carry (fg_config_register_valid):
+ * the caller persists nothing then. *changed (optional) receives the fg_config_field_t bits that
+ * changed.
  * @return 0, FG_ERR_FORMAT or FG_ERR_RANGE.
  */
 int fg_config_merge(fg_device_config_t *cfg, const fg_json_doc_t *doc, int obj, uint32_t *changed);
+
+/** A register name the gateway accepts and the frame can carry (same rule as the gateway's). */
+bool fg_config_register_valid(const char *name);
 
 /** Parses a whole GET /config answer (config_version + config). */
 int fg_config_parse_answer(fg_device_config_t *cfg, const char *json, size_t len, uint32_t *changed);

@@ -8,8 +8,10 @@
  *  -1 .. -0xFFFF      fleetgate's own codes (FG_ERR_* below).
  *  -0x10001 .. -0x17FFF  an mbedTLS error `e` (itself in -0x0001 .. -0x7FFF) carried unchanged:
  *                     FG_ERR_FROM_MBEDTLS(e) == -0x10000 + e; FG_ERR_TO_MBEDTLS() recovers e.
- *  -0x20001 .. -0x2FFFF  a platform (port) error `p` > 0 (an esp_err_t on ESP-IDF, an errno on
- *                     POSIX) carried unchanged: FG_ERR_FROM_PORT(p) == -0x20000 - p.
+ *  -0x20001 .. -0x2FFFF  a platform (port) error `p` (an esp_err_t on ESP-IDF, an errno on
+ *                     POSIX): FG_ERR_FROM_PORT(p) == -0x20000 - p for 1 <= p <= 0xFFFE; the one
+ *                     negative esp_err_t, ESP_FAIL (-1), and anything out of range become
+ *                     FG_ERR_PORT_FAIL (-0x2FFFF), which FG_ERR_TO_PORT maps back to -1.
  *
  * Codes are stable: they appear in logs, diagnostics and the simulator's JSON output.
  */
@@ -82,9 +84,12 @@ extern "C" {
 #define FG_ERR_TO_MBEDTLS(e) ((e) - FG_ERR_MBEDTLS_BASE)
 
 #define FG_ERR_PORT_BASE (-0x20000)
-#define FG_ERR_FROM_PORT(p) ((p) == 0 ? 0 : FG_ERR_PORT_BASE - (p))
+/** A port failure without a code of its own (ESP_FAIL = -1, or a code outside 1..0xFFFE). */
+#define FG_ERR_PORT_FAIL (-0x2FFFF)
+#define FG_ERR_FROM_PORT(p) \
+  ((p) == 0 ? 0 : ((p) > 0 && (p) < 0xFFFF) ? FG_ERR_PORT_BASE - (p) : FG_ERR_PORT_FAIL)
 #define FG_ERR_IS_PORT(e) ((e) <= -0x20001 && (e) >= -0x2FFFF)
-#define FG_ERR_TO_PORT(e) (FG_ERR_PORT_BASE - (e))
+#define FG_ERR_TO_PORT(e) ((e) == FG_ERR_PORT_FAIL ? -1 : FG_ERR_PORT_BASE - (e))
 
 /** Stable short name of an error code ("auth", "mbedtls", "port", ...). Never NULL. */
 const char *fg_err_name(int err);

@@ -14,22 +14,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleetgate/fg_limits.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define FG_FRAME_MAGIC "FGSF"
 #define FG_FRAME_VERSION 1u
-#define FG_FRAME_MAX_FIELDS 32u
-#define FG_FRAME_MAX_SAMPLES 65535u
-#define FG_FRAME_NAME_MAX 31u
-#define FG_FRAME_SCALE_MIN (-9)
-#define FG_FRAME_SCALE_MAX 9
-#define FG_FRAME_MAX_BYTES 1048576u
+/* limits shared with the gateway: fg_limits.h, generated from server/protocol/limits.ts */
+#define FG_FRAME_MAX_FIELDS ((uint32_t)FG_LIMIT_FRAME_MAX_FIELDS)
+#define FG_FRAME_MAX_SAMPLES ((uint32_t)FG_LIMIT_FRAME_MAX_SAMPLES)
+/** Samples one upload may carry (the gateway refuses more, packed or plain). */
+#define FG_FRAME_BATCH_MAX_SAMPLES ((uint32_t)FG_LIMIT_BATCH_MAX_SAMPLES)
+#define FG_FRAME_NAME_MAX ((uint32_t)FG_LIMIT_FIELD_NAME_MAX)
+#define FG_FRAME_SCALE_MIN FG_LIMIT_SCALE_EXP_MIN
+#define FG_FRAME_SCALE_MAX FG_LIMIT_SCALE_EXP_MAX
+#define FG_FRAME_MAX_BYTES ((uint32_t)FG_LIMIT_FRAME_MAX_BYTES)
 #define FG_FRAME_MAX_HEADER (8u + FG_FRAME_MAX_FIELDS * (2u + FG_FRAME_NAME_MAX) + 3u)
 
+/** True if name is one of the reserved names (FG_LIMIT_RESERVED_NAMES, exact compare). */
+bool fg_frame_name_reserved(const char *name);
+
 typedef struct {
-  char name[FG_FRAME_NAME_MAX + 1]; /**< [a-z0-9_], 1..31, not "timestamp"/"__proto__" */
+  char name[FG_FRAME_NAME_MAX + 1]; /**< [a-z0-9_], 1..31, not a reserved name */
   int8_t scale_exp;                 /**< value = raw * 10^scale_exp, -9..9 */
 } fg_frame_field_t;
 

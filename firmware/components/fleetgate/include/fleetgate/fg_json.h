@@ -67,6 +67,7 @@ bool fg_json_str_eq(const fg_json_doc_t *doc, int tok, const char *s);
 
 /**
  * Copies the unescaped string value (UTF-8, \uXXXX and surrogate pairs decoded) plus a NUL.
+ * A string holding \u0000 is FG_ERR_FORMAT (C strings cannot carry it without truncation).
  * @return the byte length (without NUL) or a negative FG_ERR_*.
  */
 int fg_json_get_str(const fg_json_doc_t *doc, int tok, char *out, size_t cap);

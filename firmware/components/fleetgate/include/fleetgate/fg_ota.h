@@ -1,23 +1,28 @@
 /**
  * @file fg_ota.h
- * @brief The OTA state machine:
+ * @brief The OTA state machine, streaming in bounded memory (server/ota/SPEC.md §11):
  *
- *   CHECK -> INITIATE (manifest) -> verify header/copies/rollback/version policy/chunk table
- *         -> DOWNLOAD chunks in order (per-chunk hash check; a bad chunk is discarded and
- *            refetched; plaintext written to the inactive slot; resume record saved)
- *         -> FINISH (re-hash the written image from flash, check firmware hash + RSA-PSS,
- *            mark the slot bootable, record the pending security counter)
- *         -> REPORT complete (or failed, with the SPEC check name)
+ *   CHECK -> MANIFEST (format 2, <= 4 KiB) -> verify header/copies/rollback/version policy
+ *         -> per chunk n: the hash page holding its hash when not held (inclusion proof against
+ *            the signed hash_root; a bad page is refetched) -> the chunk by HTTP Range (hash check;
+ *            a bad chunk is discarded and refetched alone) -> decrypt -> write the inactive slot
+ *            -> resume record
+ *         -> FINISH: re-hash the written image from flash, firmware hash + RSA-PSS, write the
+ *            pending update record (fg_rollback.h), THEN switch the boot partition
+ *   and after the reboot (fg_ota_report_outcome): success once the new image confirmed itself,
+ *   or "rolled_back" when it is not what runs.
  *
- * Interruption (power cut, lost network, or cfg.stop_after_chunks for the simulator) leaves a
- * resume record in the kv store ("fg_ota_res": SHA-256 of the manifest header, next chunk,
- * IV of the next chunk). The next run for the same image (same header hash) continues at that
- * chunk: flash bytes before it are kept, IV(n) comes from the record, and the plaintext hash is
- * recomputed from flash at the end. A different image discards the record.
+ * RAM: one chunk, one hash page, the manifest text and its tokens, all from fg_ota_config_t
+ * (fixed sizes: the largest chunk the device accepts, one page, 4 KiB of manifest); nothing grows
+ * with the image. An image whose chunks are larger than chunk_cap is refused (chunk_length)
+ * before any flash write.
  *
- * The gateway is reached through fg_ota_source_t (fg_ota_gateway.h implements it over the signed
- * device API), so the machine is tested offline against in-memory sources.
- * No heap: every buffer comes from fg_ota_config_t.
+ * Interruption (power cut, lost network, or cfg.stop_after_chunks) leaves a resume record in the
+ * kv store ("fg_ota_res": SHA-256 of the manifest header, next chunk, IV of the next chunk). The
+ * next run for the same image continues at that chunk: flash bytes before it are kept, IV(n)
+ * comes from the record, and the plaintext hash is recomputed from flash at the end. A different
+ * image discards the record. Format 1 manifests (the full chunk list) are refused here with
+ * header_format: they are for devices that predate format 2.
  */
 #ifndef FLEETGATE_FG_OTA_H
 #define FLEETGATE_FG_OTA_H
@@ -29,6 +34,7 @@
 #include "fleetgate/fg_json.h"
 #include "fleetgate/fg_manifest.h"
 #include "fleetgate/fg_ota_verify.h"
+#include "fleetgate/fg_rollback.h"
 #include "fleetgate/platform/fg_platform.h"
 
 #ifdef __cplusplus
@@ -36,50 +42,68 @@ extern "C" {
 #endif
 
 #define FG_OTA_KV_RESUME "fg_ota_res"
+/** Tokens a format 2 manifest needs (19 members: 39 tokens), with room for unknown members. */
+#define FG_OTA_MANIFEST_TOKENS 64u
+
+/** One byte range of the encrypted image: exactly chunk n. */
+typedef struct {
+  uint32_t chunk;
+  uint32_t offset;
+  uint32_t length;
+  uint32_t total;          /**< encrypted_size (the Content-Range's "/size") */
+  const uint8_t *root;     /**< the signed root: the answer's ETag must be "<hex>" of it */
+} fg_ota_range_t;
 
 typedef struct fg_ota_source {
   /** Is an update available for a device running current_version? Writes the offered version
    *  to version ("" when none). */
   int (*check)(void *ctx, const char *current_version, char *version, size_t cap);
-  /** Starts (or re-joins) a download session for version; writes the manifest JSON text. */
-  int (*initiate)(void *ctx, const char *version, char *buf, size_t cap, size_t *len);
-  /** Fetches encrypted chunk n (raw bytes). */
-  int (*chunk)(void *ctx, const char *version, uint32_t n, uint8_t *buf, size_t cap, size_t *len);
-  /** Reports the outcome: ok, or the failed SPEC check name and a detail text. */
+  /** The manifest JSON of version (GET /ota/manifest/<version>). */
+  int (*manifest)(void *ctx, const char *version, char *buf, size_t cap, size_t *len);
+  /** The "FGHP" answer of hash page `page` (GET /ota/hashes/<version>?page=N). */
+  int (*hash_page)(void *ctx, const char *version, uint32_t page, uint8_t *buf, size_t cap,
+                   size_t *len);
+  /** Encrypted bytes of one chunk (GET /ota/firmware/<version> with Range). */
+  int (*chunk)(void *ctx, const char *version, const fg_ota_range_t *range, uint8_t *buf,
+               size_t cap, size_t *len);
+  /** Reports an outcome: ok, or the failed check name (or "rolled_back") and a detail text. */
   int (*report)(void *ctx, const char *version, bool ok, const char *check, const char *detail);
   void *ctx;
 } fg_ota_source_t;
 
 typedef enum {
   FG_OTA_EV_AVAILABLE = 1,  /**< check found version */
-  FG_OTA_EV_MANIFEST,       /**< manifest authenticated (header, copies, rollback, table) */
+  FG_OTA_EV_MANIFEST,       /**< manifest authenticated (header, copies, rollback) */
   FG_OTA_EV_RESUME,         /**< continuing an interrupted download at chunk */
   FG_OTA_EV_CHUNK,          /**< chunk verified and written */
   FG_OTA_EV_CHUNK_REJECTED, /**< chunk failed check (chunk_hash/chunk_length): refetching */
   FG_OTA_EV_INTERRUPTED,    /**< stopped after cfg.stop_after_chunks (resume record kept) */
-  FG_OTA_EV_VERIFIED,       /**< firmware hash + signature verified, slot marked bootable */
+  FG_OTA_EV_VERIFIED,       /**< image verified, pending record written, boot partition switched */
   FG_OTA_EV_REPORTED,       /**< outcome reported to the gateway */
+  FG_OTA_EV_PAGE,           /**< hash page accepted */
+  FG_OTA_EV_PAGE_REJECTED,  /**< hash page failed hash_page: refetching */
+  FG_OTA_EV_ACTIVATING,     /**< pending record written; the boot partition is switched next */
 } fg_ota_event_type_t;
 
 typedef struct {
   fg_ota_event_type_t type;
   const char *version;
-  uint32_t chunk;
-  uint32_t total_chunks;
+  uint32_t chunk;          /**< chunk, or page for PAGE events */
+  uint32_t total_chunks;   /**< total chunks, or total pages for PAGE events */
   uint32_t attempt;
-  const char *check; /**< for CHUNK_REJECTED */
+  const char *check;       /**< for *_REJECTED and REPORTED */
 } fg_ota_event_t;
 
 typedef struct {
-  uint8_t *chunk_buf;       /**< >= the image's chunk_size */
+  uint8_t *chunk_buf;          /**< >= the image's chunk_size */
   size_t chunk_cap;
-  uint8_t *table;           /**< chunk hash table, 32 bytes per chunk */
-  size_t table_cap;
-  char *manifest_buf;       /**< manifest JSON text */
+  uint8_t *page_buf;           /**< >= FG_HASH_PAGE_BYTES(page_entries) */
+  size_t page_cap;
+  char *manifest_buf;          /**< the manifest JSON text (<= 4 KiB) */
   size_t manifest_cap;
-  fg_json_tok_t *toks;      /**< tokens for the manifest (~ total_chunks + 48) */
+  fg_json_tok_t *toks;         /**< >= FG_OTA_MANIFEST_TOKENS */
   size_t toks_cap;
-  uint8_t max_chunk_attempts;  /**< fetches per chunk before giving up (default 3) */
+  uint8_t max_chunk_attempts;  /**< fetches per chunk or page before giving up (default 3) */
   uint32_t stop_after_chunks;  /**< simulate an interruption after N chunks (0 = never) */
   uint32_t persist_every;      /**< save the resume record every N chunks (default 1) */
   /** Accept an authentic image whose version is older (SemVer precedence) than the running
@@ -96,12 +120,14 @@ typedef struct {
   char version[FG_MANIFEST_VERSION_MAX + 1];
   uint32_t security_counter;
   uint32_t total_chunks;
+  uint32_t chunk_size;
   uint32_t chunks_written;      /**< in this run */
+  uint32_t pages_fetched;       /**< in this run */
   uint32_t next_chunk;          /**< where a resume would continue */
-  uint32_t refetches;
+  uint32_t refetches;           /**< chunks and pages fetched again after a failed check */
   bool resumed;
   uint32_t resumed_at;
-  bool complete;                /**< verified, activated, reported */
+  bool complete;                /**< verified and activated (reported after the reboot) */
   uint8_t failed_check;         /**< fg_ota_check_t */
   int32_t failed_chunk;
 } fg_ota_result_t;
@@ -109,13 +135,34 @@ typedef struct {
 /**
  * Runs one OTA attempt. version NULL or "" asks the source first (check) and returns
  * FG_ERR_NOTHING when no update is offered. current_version is what runs now.
- * @return 0 when the image is verified, activated (pending confirmation on next boot) and
- *         reported; FG_ERR_INTERRUPTED when stopped on purpose; otherwise the failure (see
- *         res->failed_check for a verification failure, which is also reported to the source).
+ * @return 0 when the image is verified and activated (pending confirmation on the next boot;
+ *         the outcome is reported by fg_ota_report_outcome() after it); FG_ERR_INTERRUPTED when
+ *         stopped on purpose; otherwise the failure (res->failed_check for a verification
+ *         failure, which is also reported to the source at once).
  */
 int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ota_source_t *src,
                const fg_ota_config_t *cfg, const char *current_version, const char *version,
                fg_ota_result_t *res);
+
+/**
+ * Call once at boot: what this boot is about (fg_rollback_boot_state()), with one refinement: an
+ * installed record whose image does not run while the download's resume record still exists
+ * means the power went between writing the record and switching the boot partition — not a
+ * rollback: the record is dropped (the next fg_ota_run re-verifies and activates) and the state
+ * is NORMAL. buf: scratch for hashing the running image (>= 64 bytes; bigger is faster).
+ */
+int fg_ota_boot(const fg_platform_t *plat, uint8_t *buf, size_t cap, fg_rollback_pending_t *pending,
+                fg_boot_state_t *state);
+
+/**
+ * After a boot (fg_ota_boot() said CONFIRMED or ROLLED_BACK): reports the outcome of
+ * the last update — success with the running version, or failure "rolled_back: ..." for the
+ * version that did not stay — and erases the record once the gateway took it. A report that
+ * cannot be sent keeps the record (try again later). FG_ERR_NOTHING when nothing is outstanding.
+ */
+int fg_ota_report_outcome(const fg_platform_t *plat, const fg_ota_source_t *src,
+                          const char *running_version, fg_boot_state_t state,
+                          const fg_rollback_pending_t *pending);
 
 /** Drops any resume record (e.g. operator cancelled the update). */
 int fg_ota_forget_resume(const fg_kv_t *kv);

@@ -1,20 +1,22 @@
 /**
  * @file fg_ota_gateway.h
- * @brief fg_ota_source_t over the gateway's signed device API (fg_client): every OTA answer is
- *        response-signature-verified before it is used, on top of the manifest/chunk checks.
+ * @brief fg_ota_source_t over the gateway's signed device API (fg_client): every answer is
+ *        signature-verified before it is used, on top of the manifest/page/chunk checks.
  *
- * Routes (README.md (OTA serving); all signed device requests, query values percent-encoded):
+ * Routes (server/ota/SPEC.md §10-11; all signed device requests, query values percent-encoded):
  *   GET  /ota/check/<id>?version=<running>&security_counter=<min>
- *        -> {"update_available":bool,"version":V,"latest_version":V,...}  (no chunk table)
- *   POST /ota/initiate/<id>   {"firmware_version":V}
- *        -> {"success":true,"session_id",...,"next_chunk","manifest":{SPEC §4 manifest}}
- *           (the manifest object itself is accepted too)
- *   GET  /ota/chunk/<id>?version=V&chunk=N
- *        -> {"chunk_index":N,"chunk_size":len,"chunk_data":"<base64>",...} (or raw chunk bytes)
- *   POST /ota/complete/<id>   {"success":bool,"version":V,"error"?:"<check>: <detail>"}
+ *        -> {"update_available":bool,"version":V,"latest_version":V,...}  (<= 22 members)
+ *   GET  /ota/manifest/<V>          -> the manifest JSON (format 2: <= 4 KiB), into the caller's
+ *                                      manifest buffer
+ *   GET  /ota/hashes/<V>?page=N     -> "FGHP" page answer (binary), into the page buffer
+ *   GET  /ota/firmware/<V>  Range   -> 206, one chunk, streamed-answer signature over
+ *                                      "<ETag> <Content-Range>" (fg_client_get_range)
+ *   POST /ota/complete/<id>  {"success":bool,"version":V,"error"?:"<check>: <detail>"}
+ * Answers go straight into the buffer the OTA machine passes (a copy of the client with that
+ * buffer as its receive buffer, same key and nonce counter), so no answer is held twice.
  * `security_counter` tells the gateway the device's anti-rollback minimum, so it never offers
- * (nor starts a session for) an image the device would refuse. The path formats are the
- * FG_ROUTE_OTA_* macros below, so they can follow the gateway.
+ * (nor serves a manifest of) an image the device would refuse. Path formats are the
+ * FG_ROUTE_OTA_* macros below.
  */
 #ifndef FLEETGATE_FG_OTA_GATEWAY_H
 #define FLEETGATE_FG_OTA_GATEWAY_H
@@ -29,11 +31,14 @@ extern "C" {
 #ifndef FG_ROUTE_OTA_CHECK_FMT
 #define FG_ROUTE_OTA_CHECK_FMT "/ota/check/%s?version=%s&security_counter=%lu"
 #endif
-#ifndef FG_ROUTE_OTA_INITIATE_FMT
-#define FG_ROUTE_OTA_INITIATE_FMT "/ota/initiate/%s"
+#ifndef FG_ROUTE_OTA_MANIFEST_FMT
+#define FG_ROUTE_OTA_MANIFEST_FMT "/ota/manifest/%s"
 #endif
-#ifndef FG_ROUTE_OTA_CHUNK_FMT
-#define FG_ROUTE_OTA_CHUNK_FMT "/ota/chunk/%s?version=%s&chunk=%lu"
+#ifndef FG_ROUTE_OTA_HASHES_FMT
+#define FG_ROUTE_OTA_HASHES_FMT "/ota/hashes/%s?page=%lu"
+#endif
+#ifndef FG_ROUTE_OTA_FIRMWARE_FMT
+#define FG_ROUTE_OTA_FIRMWARE_FMT "/ota/firmware/%s"
 #endif
 #ifndef FG_ROUTE_OTA_COMPLETE_FMT
 #define FG_ROUTE_OTA_COMPLETE_FMT "/ota/complete/%s"
@@ -43,7 +48,6 @@ typedef struct {
   fg_client_t *client;
   /** Sent with check: the device's anti-rollback minimum (fg_rollback_min()). */
   uint32_t security_counter;
-  /** JSON chunk answers are decoded from client->rx into the chunk buffer. */
   uint32_t last_status;
   char last_error[48];
 } fg_ota_gateway_t;

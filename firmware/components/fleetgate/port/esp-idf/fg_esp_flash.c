@@ -93,6 +93,23 @@ static int prv_confirm(void *ctx) {
   return e == ESP_OK ? FG_OK : FG_ERR_FROM_PORT(e);
 }
 
+static int prv_read_running(void *ctx, size_t offset, uint8_t *data, size_t len) {
+  (void)ctx;
+  const esp_partition_t *running = esp_ota_get_running_partition();
+  if (running == NULL || offset + len > running->size) {
+    return FG_ERR_RANGE;
+  }
+  const esp_err_t e = esp_partition_read(running, offset, data, len);
+  return e == ESP_OK ? FG_OK : FG_ERR_FROM_PORT(e);
+}
+
+static int prv_reject(void *ctx) {
+  (void)ctx;
+  /* marks the running app invalid, selects the previous one and restarts: returns only on error */
+  const esp_err_t e = esp_ota_mark_app_invalid_rollback_and_reboot();
+  return FG_ERR_FROM_PORT(e);
+}
+
 int fg_esp_flash_init(fg_flash_t *flash, fg_esp_flash_ctx_t *ctx) {
   memset(ctx, 0, sizeof(*ctx));
   flash->begin = prv_begin;
@@ -101,6 +118,8 @@ int fg_esp_flash_init(fg_flash_t *flash, fg_esp_flash_ctx_t *ctx) {
   flash->finish = prv_finish;
   flash->abort = prv_abort;
   flash->confirm = prv_confirm;
+  flash->read_running = prv_read_running;
+  flash->reject = prv_reject;
   flash->ctx = ctx;
   return FG_OK;
 }

@@ -8,6 +8,16 @@
 #include "fleetgate/fg_err.h"
 #include "fleetgate/port/fg_esp.h"
 
+/* A header value as sent; "" when it does not fit (a truncated one must not match anything). */
+static void prv_copy_header(char *out, size_t cap, const char *value) {
+  const size_t n = strlen(value);
+  if (n >= cap) {
+    out[0] = '\0';
+    return;
+  }
+  memcpy(out, value, n + 1);
+}
+
 static esp_err_t prv_on_event(esp_http_client_event_t *evt) {
   fg_http_response_t *resp = (fg_http_response_t *)evt->user_data;
   if (evt->event_id != HTTP_EVENT_ON_HEADER || resp == NULL) {
@@ -17,6 +27,10 @@ static esp_err_t prv_on_event(esp_http_client_event_t *evt) {
     memcpy(resp->x_signature, evt->header_value, 65);
   } else if (strcasecmp(evt->header_key, "Retry-After") == 0) {
     resp->retry_after_s = (uint32_t)strtoul(evt->header_value, NULL, 10);
+  } else if (strcasecmp(evt->header_key, "ETag") == 0) {
+    prv_copy_header(resp->etag, sizeof(resp->etag), evt->header_value);
+  } else if (strcasecmp(evt->header_key, "Content-Range") == 0) {
+    prv_copy_header(resp->content_range, sizeof(resp->content_range), evt->header_value);
   }
   return ESP_OK;
 }
@@ -40,6 +54,8 @@ static int prv_perform(void *ctx, const fg_http_request_t *req, fg_http_response
   resp->body_len = 0;
   resp->x_signature[0] = '\0';
   resp->retry_after_s = 0;
+  resp->etag[0] = '\0';
+  resp->content_range[0] = '\0';
   char url[384];
   const int n = snprintf(url, sizeof(url), "%s%s", c->base_url, req->path);
   if (n < 0 || (size_t)n >= sizeof(url)) {

@@ -196,6 +196,47 @@ static int prv_abort(void *ctx) {
   return FG_OK;
 }
 
+static int prv_read_running(void *ctx, size_t offset, uint8_t *data, size_t len) {
+  fg_posix_flash_ctx_t *c = (fg_posix_flash_ctx_t *)ctx;
+  char path[FG_POSIX_PATH_MAX + 16];
+  int rc = prv_slot_path(c, c->running, path, sizeof(path));
+  if (rc != 0) {
+    return rc;
+  }
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? FG_ERR_NOT_FOUND : FG_ERR_FROM_PORT(errno);
+  }
+  size_t done = 0;
+  while (done < len) {
+    const ssize_t r = pread(fd, data + done, len - done, (off_t)(offset + done));
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      close(fd);
+      return FG_ERR_IO; /* shorter than asked: not the image the caller expects */
+    }
+    done += (size_t)r;
+  }
+  close(fd);
+  return FG_OK;
+}
+
+/* A failed self-test: the running image is marked aborted and the other slot boots next (ESP-IDF's
+ * esp_ota_mark_app_invalid_rollback_and_reboot; the caller simulates the reset). */
+static int prv_reject(void *ctx) {
+  fg_posix_flash_ctx_t *c = (fg_posix_flash_ctx_t *)ctx;
+  const uint32_t cur = c->running;
+  if (c->state[cur] != FG_POSIX_IMG_PENDING_VERIFY) {
+    return FG_ERR_STATE; /* only an unconfirmed image can be rolled back */
+  }
+  c->state[cur] = FG_POSIX_IMG_ABORTED;
+  c->boot_slot = 1 - cur;
+  c->running = 1 - cur;
+  return fg_posix_flash_save(c);
+}
+
 static int prv_confirm(void *ctx) {
   fg_posix_flash_ctx_t *c = (fg_posix_flash_ctx_t *)ctx;
   if (c->state[c->running] != FG_POSIX_IMG_PENDING_VERIFY) {
@@ -230,6 +271,8 @@ int fg_posix_flash_init(fg_flash_t *flash, fg_posix_flash_ctx_t *ctx, const char
   flash->finish = prv_finish;
   flash->abort = prv_abort;
   flash->confirm = prv_confirm;
+  flash->read_running = prv_read_running;
+  flash->reject = prv_reject;
   flash->ctx = ctx;
   return FG_OK;
 }

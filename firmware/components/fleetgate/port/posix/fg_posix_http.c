@@ -84,6 +84,21 @@ static int prv_body(prv_reader_t *r, fg_http_response_t *resp, size_t n, int *ov
   return FG_OK;
 }
 
+/* A header value as sent, trailing blanks dropped; "" when it does not fit (never truncated:
+ * a truncated ETag or Content-Range must not match anything). */
+static void prv_copy_header(char *out, size_t cap, const char *value) {
+  size_t n = strlen(value);
+  while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t')) {
+    n--;
+  }
+  if (n >= cap) {
+    out[0] = '\0';
+    return;
+  }
+  memcpy(out, value, n);
+  out[n] = '\0';
+}
+
 static int prv_send_all(int fd, const void *data, size_t len) {
   const uint8_t *p = (const uint8_t *)data;
   while (len > 0) {
@@ -138,6 +153,8 @@ static int prv_perform(void *ctx, const fg_http_request_t *req, fg_http_response
   resp->body_len = 0;
   resp->x_signature[0] = '\0';
   resp->retry_after_s = 0;
+  resp->etag[0] = '\0';
+  resp->content_range[0] = '\0';
   c->exchanges++;
 
   char head[2048];
@@ -232,6 +249,10 @@ static int prv_perform(void *ctx, const fg_http_request_t *req, fg_http_response
       }
     } else if (strcasecmp(line, "retry-after") == 0) {
       resp->retry_after_s = (uint32_t)strtoul(value, NULL, 10);
+    } else if (strcasecmp(line, "etag") == 0) {
+      prv_copy_header(resp->etag, sizeof(resp->etag), value);
+    } else if (strcasecmp(line, "content-range") == 0) {
+      prv_copy_header(resp->content_range, sizeof(resp->content_range), value);
     }
   }
   int overflow = 0;

@@ -34,9 +34,15 @@ typedef struct fg_flash {
   int (*finish)(void *ctx, size_t image_size);
   /** Drops a partially written image. */
   int (*abort)(void *ctx);
-  /** Called by the running firmware once it works (reached the gateway with a verified
-   *  answer): cancels the pending rollback. No-op when nothing is pending. */
+  /** Called by the running firmware once it passed its local self-test: cancels the pending
+   *  rollback. No-op (0) when nothing is pending; an error must be handled (the image is not
+   *  confirmed then). */
   int (*confirm)(void *ctx);
+  /** Reads the *running* image (to check it is the one a pending update record names). */
+  int (*read_running)(void *ctx, size_t offset, uint8_t *data, size_t len);
+  /** The running image failed its self-test: mark it invalid and go back to the previous one
+   *  (ESP-IDF: esp_ota_mark_app_invalid_rollback_and_reboot(), which does not return). */
+  int (*reject)(void *ctx);
   void *ctx;
 } fg_flash_t;
 

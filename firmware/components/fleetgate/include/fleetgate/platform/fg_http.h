@@ -42,6 +42,10 @@ typedef struct {
   char x_signature[65];
   /** Retry-After in seconds, 0 when absent. */
   uint32_t retry_after_s;
+  /** ETag and Content-Range headers as sent ("" when absent or too long): a streamed download's
+   *  X-Signature covers them instead of the body (server/ota/SPEC.md §10). */
+  char etag[72];
+  char content_range[64];
 } fg_http_response_t;
 
 typedef struct fg_http {
