@@ -20,7 +20,8 @@ test.before(async () => {
     for (const [version, counter] of [['1.0.5', '1'], ['1.0.6', '2']] as const) {
       const bin = join(keysDir, '..', `app-${version}.bin`);
       await writeFile(bin, randomBytes(40_000));
-      const r = await fleetgate(['firmware', 'package', bin, '--version', version, '--security-counter', counter, '--notes', `build ${version}`, '--keys-dir', keysDir, '--firmware-dir', firmwareDir]);
+      // 1 KiB chunks (the default is 4 KiB): the tables below count 40 of them.
+      const r = await fleetgate(['firmware', 'package', bin, '--version', version, '--security-counter', counter, '--chunk-size', '1024', '--notes', `build ${version}`, '--keys-dir', keysDir, '--firmware-dir', firmwareDir]);
       if (r.code !== 0) throw new Error(r.stderr);
     }
   });
