@@ -2,7 +2,7 @@
  * The PostgreSQL store: every repository on one database that any number of gateway replicas
  * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
  * starting together do not race), makes sure the coming days' telemetry partitions exist, and
- * starts listening for the changes other replicas make to what this one caches (devices).
+ * starts listening for the changes other replicas make to what this one caches (devices, rollouts).
  * Background jobs run in the replica holding their lease (leases.ts).
  */
 import type { Logger } from '../../logger.ts';
@@ -12,7 +12,9 @@ import { PgDeviceRepo } from './devices.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
+import { PgOtaStateRepo } from './ota-state.ts';
 import { pendingRepos } from './pending.ts';
+import { PgRolloutRepo } from './rollouts.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
 
@@ -48,6 +50,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
     const devices = new PgDeviceRepo(sql);
     await devices.listen();
+    const rollouts = new PgRolloutRepo(sql);
+    await rollouts.listen();
+    const otaState = new PgOtaStateRepo(sql, logger);
     const telemetry = new PgTelemetryLog(sql);
     await telemetry.ensurePartitions(options.now ?? Date.now());
     const leases = new Leases(sql);
@@ -61,6 +66,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sharedMacs,
       telemetry,
       leases,
+      otaState,
+      rollouts,
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       ready: async () => {
@@ -73,7 +80,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         }
       },
       close: async () => {
+        await otaState.close().catch((err: unknown) => logger?.error({ err }, 'OTA progress lost at close'));
         await leases.close();
+        await rollouts.close();
         await devices.close();
         await sql.end({ timeout: 5 });
       },

@@ -1,11 +1,10 @@
 /**
  * Repositories not yet on PostgreSQL: every call rejects with a clear error. Each entry goes as
- * its implementation lands (commands, config, diagnostics, events, audit, OTA state, rollouts,
- * security stats).
+ * its implementation lands (commands, config, diagnostics, events, audit, security stats).
  */
 import type { Store } from '../types.ts';
 
-type Pending = Pick<Store, 'commands' | 'config' | 'diagnostics' | 'events' | 'audit' | 'otaState' | 'rollouts' | 'securityStats'>;
+type Pending = Pick<Store, 'commands' | 'config' | 'diagnostics' | 'events' | 'audit' | 'securityStats'>;
 
 function pending<T>(name: string): T {
   return new Proxy({} as object, {
@@ -21,8 +20,6 @@ export function pendingRepos(): Pending {
     diagnostics: pending('diagnostics'),
     events: pending('events'),
     audit: pending('audit'),
-    otaState: pending('otaState'),
-    rollouts: pending('rollouts'),
     securityStats: pending('securityStats'),
   };
 }
