@@ -18,6 +18,7 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { assertDeviceId } from '../devices/ids.ts';
 import { readAdminJson, parseJson, requireJsonContentType } from '../http/body.ts';
 import { pathWithQuery } from '../http/device-request.ts';
+import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { ImageCache } from './image-cache.ts';
 import { loadVerifyKeys, type VerifyKeys } from './keys.ts';
 import { LiveCatalog } from './live-catalog.ts';
@@ -41,8 +42,12 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   } catch {
     logger.info({ keys_dir: config.KEYS_DIR }, 'no OTA verify keys in KEYS_DIR: manifests are checked for consistency only');
   }
-  const catalog = await LiveCatalog.open(config.FIRMWARE_DIR, logger, { verifyKeys });
-  const cache = new ImageCache(config.OTA_CACHE_MAX_BYTES, logger);
+  // A shared store (PostgreSQL) serves every replica; this gateway's FIRMWARE_DIR feeds it.
+  const store = ctx.store.firmware;
+  const inbox = store.kind === 'directory' ? undefined : new FirmwareDir(config.FIRMWARE_DIR);
+  const catalog = await LiveCatalog.open(store, logger, { verifyKeys, inbox });
+  ctx.onClose(() => catalog.close());
+  const cache = new ImageCache(store, config.OTA_CACHE_MAX_BYTES, logger);
   catalog.onReload((c) => cache.retain(c));
   const ota = new OtaService(ctx, catalog, cache, ctx.store.otaState, ctx.store.rollouts);
   services.set(ctx, ota);

@@ -29,6 +29,7 @@ export function openStore(config: Config, options: OpenOptions = {}): Promise<St
   return openEmbeddedStore(config.DATA_DIR, {
     fsync: config.DURABILITY === 'fsync',
     ...options,
+    firmwareDir: config.FIRMWARE_DIR,
     sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
     diagnosticsRetentionDays: config.DIAGNOSTICS_RETENTION_DAYS,
     eventsRetentionDays: config.EVENTS_RETENTION_DAYS,

@@ -10,6 +10,7 @@ import type { AuditRepo } from '../audit/log.ts';
 import type { CommandRepo } from '../commands/repo.ts';
 import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
 import type { EventRepo } from '../events/repo.ts';
+import type { FirmwareImageRepo } from '../ota/image-store.ts';
 import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
@@ -223,6 +224,8 @@ export interface Store {
   readonly audit: AuditRepo;
   readonly otaState: OtaStateRepo;
   readonly rollouts: RolloutRepo;
+  /** Packaged firmware images (the embedded store: FIRMWARE_DIR; PostgreSQL: shared by every replica). */
+  readonly firmware: FirmwareImageRepo;
   readonly securityStats: SecurityStatsRepo;
   /**
    * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for

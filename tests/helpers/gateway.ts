@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../server/app.ts';
 import type { Clock } from '../../server/clock.ts';
 import { parseConfig, type Config } from '../../server/config.ts';
+import type { Store } from '../../server/store/types.ts';
 import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { signRequestHeaders } from '../../server/protocol/device-request.ts';
@@ -52,11 +53,14 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
 }
 
 export async function startTestGateway(
-  options: { env?: Record<string, string>; clock?: Clock; dir?: string } = {},
+  options: { env?: Record<string, string>; clock?: Clock; dir?: string; store?: (config: Config) => Promise<Store> } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? (await tempDir());
   const config = testConfig(dir, options.env);
-  const gw = await createGateway(config, options.clock ? { clock: options.clock } : {});
+  const gw = await createGateway(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.store ? { store: await options.store(config) } : {}),
+  });
   const admin = async (method: string, path: string, body?: unknown) =>
     gw.app.request(path, {
       method,

@@ -2,13 +2,15 @@
  * The PostgreSQL store: every repository on one database that any number of gateway replicas
  * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
  * starting together do not race), makes sure the coming days' telemetry partitions exist, and
- * starts listening for the changes other replicas make to what this one caches (devices, rollouts).
+ * starts listening for the changes other replicas make to what this one caches (devices, rollouts,
+ * firmware images).
  * Background jobs run in the replica holding their lease (leases.ts).
  */
 import type { Logger } from '../../logger.ts';
 import type { Store } from '../types.ts';
 import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
 import { PgDeviceRepo } from './devices.ts';
+import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
@@ -53,6 +55,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const rollouts = new PgRolloutRepo(sql);
     await rollouts.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
+    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url));
+    await firmware.listen();
     const telemetry = new PgTelemetryLog(sql);
     await telemetry.ensurePartitions(options.now ?? Date.now());
     const leases = new Leases(sql);
@@ -68,6 +72,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       leases,
       otaState,
       rollouts,
+      firmware,
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       ready: async () => {
@@ -83,6 +88,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await otaState.close().catch((err: unknown) => logger?.error({ err }, 'OTA progress lost at close'));
         await leases.close();
         await rollouts.close();
+        await firmware.close();
         await devices.close();
         await sql.end({ timeout: 5 });
       },
