@@ -77,6 +77,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     auth,
     securityStats,
     faults: new FaultInjector(config, clock, logger),
+    draining: false,
     requireAdmin: adminAuth(config.adminToken),
     onClose: (fn: () => Promise<void> | void) => void closers.push(fn),
   } as Omit<AppContext, 'requireDevice'> as AppContext;

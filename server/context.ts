@@ -28,6 +28,8 @@ export interface AppContext {
   requireAdmin: MiddlewareHandler<AppEnv>;
   /** Per-route middleware: signed device request (X-Device-Id / X-Nonce / X-Signature). */
   requireDevice: MiddlewareHandler<AppEnv>;
+  /** Set on SIGTERM: GET /health/ready answers 503 so load balancers stop sending requests. */
+  draining: boolean;
   /** Closers run at shutdown, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
 }

@@ -126,3 +126,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * The environment refuses to start the gateway (DATA_DIR unusable or held by another process, the
+ * database unreachable): one line, exit code 2, like a bad setting.
+ */
+export class StartupError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}

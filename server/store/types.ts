@@ -230,5 +230,7 @@ export interface Store {
    * Resolves undefined when another gateway holds it.
    */
   exclusive<T>(job: string, run: () => Promise<T>): Promise<T | undefined>;
+  /** Whether the store can serve requests now (GET /health/ready): the database answers, no migration is pending. */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;
 }

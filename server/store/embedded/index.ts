@@ -89,6 +89,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     rollouts,
     securityStats,
     exclusive: async (_job, run) => run(),
+    ready: async () => ({ ok: true }),
     close: async () => {
       await otaState.close();
       await diagnostics.close();
