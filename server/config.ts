@@ -62,6 +62,8 @@ const schema = z.object({
   /** Audit log day files older than this are deleted; 0 keeps them forever. */
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
   DIAGNOSTICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(120),
+  /** Telemetry older than this (by day) is deleted hourly; 0 keeps it forever. */
+  TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(0),
   /** Cap on the serialized size of a diagnostics report's free-form `extra` object. */
   DIAGNOSTICS_EXTRA_MAX_BYTES: z.coerce.number().int().min(0).max(65536).default(2048),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(365),

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { auditCommand } from './audit.ts';
 import { commandCommand } from './command.ts';
 import { configCommand } from './config.ts';
+import { dbCommand } from './db.ts';
 import { deviceCommand } from './device.ts';
 import { eventCommand } from './event.ts';
 import { firmwareCommand } from './firmware.ts';
@@ -31,5 +32,6 @@ export const commands: ((program: Command) => void)[] = [
   signCommand,
   signRequestCommand,
   packCommands,
+  dbCommand,
   serveCommand,
 ];

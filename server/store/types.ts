@@ -230,6 +230,11 @@ export interface Store {
    * Resolves undefined when another gateway holds it.
    */
   exclusive<T>(job: string, run: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * The store's own housekeeping, run hourly with retention (once per fleet): for PostgreSQL the
+   * coming days' telemetry partitions and expired shared-MAC bindings; nothing for the embedded one.
+   */
+  maintain(now: number): Promise<void>;
   /** Whether the store can serve requests now (GET /health/ready): the database answers, no migration is pending. */
   ready(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;

@@ -90,6 +90,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     securityStats,
     exclusive: async (_job, run) => run(),
     ready: async () => ({ ok: true }),
+    maintain: async () => undefined,
     close: async () => {
       await otaState.close();
       await diagnostics.close();

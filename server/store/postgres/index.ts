@@ -63,6 +63,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       leases,
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
+      maintain: async (now) => {
+        await telemetry.ensurePartitions(now);
+        await sharedMacs.prune(now);
+      },
       ready: async () => {
         try {
           const status = await migrationStatus(sql);
