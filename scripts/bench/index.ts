@@ -18,6 +18,7 @@ const suites: [string, string, string][] = [
   ['poll', './poll.ts', 'runPollBench'],
   ['ota', './ota.ts', 'runOtaBench'],
   ['cli', './cli.ts', 'runCliBench'],
+  ['postgres', './postgres.ts', 'runPostgresBench'],
 ];
 
 const wanted = process.argv.slice(2);
