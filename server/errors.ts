@@ -68,6 +68,12 @@ export class AdminAuthError extends GatewayError {
   readonly code = 'unauthorized';
 }
 
+/** An authenticated admin whose role does not allow this route. */
+export class ForbiddenError extends GatewayError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
 export class NotFoundError extends GatewayError {
   readonly status = 404;
   readonly code: string;

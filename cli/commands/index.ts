@@ -17,6 +17,7 @@ import { serveCommand } from './serve.ts';
 import { signCommand, signRequestCommand } from './sign.ts';
 import { statusCommand } from './status.ts';
 import { telemetryCommand } from './telemetry.ts';
+import { tokenCommand } from './token.ts';
 
 export const commands: ((program: Command) => void)[] = [
   statusCommand,
@@ -27,6 +28,7 @@ export const commands: ((program: Command) => void)[] = [
   eventCommand,
   auditCommand,
   otaCommand,
+  tokenCommand,
   (p) => keysCommand(p),
   (p) => firmwareCommand(p),
   signCommand,

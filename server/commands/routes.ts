@@ -22,8 +22,6 @@ import { COMMAND_STATUSES, commandView, deliveryView, type CommandStatus } from 
 export function commandRoutes(ctx: AppContext, service: CommandService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = ctx.requireAdmin;
-  // Admin routes authenticate one shared token, so every admin change is attributed to "admin".
-  const ADMIN: Actor = 'admin';
 
   app.get('/commands/:device_id/poll', ctx.requireDevice, async (c) => {
     const device = c.get('device');
@@ -49,7 +47,7 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
     const id = assertDeviceId(c.req.param('device_id'));
     await ctx.registry.requireActive(id);
     const req = service.parseCreate(await readAdminJson(c));
-    const command = await service.create(id, req, ADMIN);
+    const command = await service.create(id, req, c.get('actor'));
     return c.json({ success: true, command_id: command.command_id, status: command.status, expires_at: commandView(command).expires_at }, 201);
   });
 
@@ -66,7 +64,7 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
   });
 
   app.delete('/commands/:command_id', admin, async (c) => {
-    const command = await service.cancel(c.req.param('command_id'), ADMIN);
+    const command = await service.cancel(c.req.param('command_id'), c.get('actor'));
     return c.json({ success: true, command: commandView(command) });
   });
 

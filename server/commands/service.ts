@@ -51,7 +51,11 @@ export class CommandService {
     };
   }
 
-  async create(deviceId: string, req: CreateRequest, actor: Actor): Promise<CommandRecord> {
+  /**
+   * Queues a command. `audit: false` when the caller records the request's one audit entry itself
+   * (fault injection's simulate_fault).
+   */
+  async create(deviceId: string, req: CreateRequest, actor: Actor, options: { audit?: boolean } = {}): Promise<CommandRecord> {
     await this.ctx.registry.requireActive(deviceId);
     const now = this.ctx.clock.now();
     const limit = this.ctx.config.COMMAND_QUEUE_LIMIT;
@@ -63,7 +67,8 @@ export class CommandService {
       // set_config is a persistent override plus a push: store it first (validated against the
       // device's effective config, bumping its version), then tell the device which version it is.
       try {
-        await this.remoteConfig.updateDevice(deviceId, parameters, actor);
+        // Audited once, as the command (its parameters carry the new config_version).
+        await this.remoteConfig.updateDevice(deviceId, parameters, actor, { audit: false });
       } catch (err) {
         const field = err instanceof ValidationError ? err.details?.['field'] : undefined;
         if (typeof field !== 'string') throw err;
@@ -91,6 +96,7 @@ export class CommandService {
       result_nonce: null,
     };
     if ((await this.repo.create(record, limit)) === 'queue_full') throw full();
+    if (options.audit === false) return record;
     await this.audit.record({
       actor,
       action: 'command.created',

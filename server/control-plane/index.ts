@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
-import { AuditLog } from '../audit/log.ts';
+import type { AuditLog } from '../audit/log.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { commandRoutes } from '../commands/routes.ts';
 import { CommandService } from '../commands/service.ts';
@@ -48,7 +48,7 @@ const HOUR_MS = 3_600_000;
 export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, store, clock, logger } = ctx;
   const now = clock.now();
-  const audit = new AuditLog(store.audit, clock, config.AUDIT_RETENTION_DAYS);
+  const audit = ctx.audit;
   const remoteConfig = new RemoteConfigService(store.config, ctx.registry, audit, clock);
   const commands = new CommandService(ctx, store.commands, audit, remoteConfig);
   const diagnostics = store.diagnostics;

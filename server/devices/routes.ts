@@ -46,6 +46,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.post('/devices', admin, async (c) => {
     const { device_id, shared_key } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
     const out = await registry.register(device_id, clock.now(), shared_key ? 'shared' : 'derived');
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.created', device_id, details: { key_mode: out.device.key_mode } });
     logger.info({ device_id, key_mode: out.device.key_mode }, 'device registered');
     return c.json({ success: true, ...issued(out) }, 201);
   });
@@ -56,6 +57,11 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
       devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived' })),
       clock.now(),
     );
+    await ctx.audit.record({
+      actor: c.get('actor'),
+      action: 'device.created',
+      details: { count: out.length, shared_key: out.filter((d) => d.device.key_mode === 'shared').length, first: out[0]!.device.device_id, last: out.at(-1)!.device.device_id },
+    });
     logger.info({ count: out.length }, 'devices registered in bulk');
     return c.json({ success: true, created: out.length, devices: out.map(issued) }, 201);
   });
@@ -73,6 +79,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.delete('/devices/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const record = await registry.revoke(id, clock.now());
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.revoked', device_id: id });
     logger.warn({ device_id: id }, 'device revoked');
     return c.json({ success: true, device: await registry.view(record) });
   });
@@ -82,6 +89,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
     const raw = await readAdminJson(c, 1024, { emptyAs: {} });
     const { immediate } = parseWith(rotateSchema, raw, 'invalid_request');
     const out = await registry.rotate(id, clock.now(), immediate);
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.key_rotated', device_id: id, details: { key_version: out.device.key_version, immediate } });
     logger.info({ device_id: id, key_version: out.device.key_version, immediate }, 'device key rotated');
     return c.json({
       success: true,
@@ -93,6 +101,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.post('/devices/:device_id/reinstate', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const out = await registry.reinstate(id, clock.now());
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.reinstated', device_id: id, details: { key_version: out.device.key_version } });
     logger.warn({ device_id: id, key_version: out.device.key_version }, 'device reinstated with a new key');
     return c.json({ success: true, ...issued(out) }, 201);
   });

@@ -87,14 +87,27 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   app.get('/ota/images', admin, async (c) => c.json(await ota.images()));
   app.get('/ota/status/:device_id', admin, async (c) => c.json(await ota.status(assertDeviceId(c.req.param('device_id')))));
   app.get('/ota/stats', admin, async (c) => c.json(await ota.stats()));
-  app.post('/ota/rollouts', admin, async (c) => c.json({ success: true, rollout: await ota.createRollout(await readAdminJson(c)) }, 201));
+  /** Each rollout change is one audit record naming who made it. */
+  const audited = async (c: Context<AppEnv>, action: string, rollout: { id: string; version: string; status: string; percent: number }) => {
+    await ctx.audit.record({ actor: c.get('actor'), action, details: { rollout_id: rollout.id, version: rollout.version, status: rollout.status, percent: rollout.percent } });
+    return rollout;
+  };
+  app.post('/ota/rollouts', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.created', await ota.createRollout(await readAdminJson(c))) }, 201),
+  );
   app.get('/ota/rollouts', admin, async (c) => {
     const rollouts = await ota.listRollouts();
     return c.json({ success: true, count: rollouts.length, rollouts });
   });
   app.get('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.getRollout(c.req.param('id')) }));
-  app.patch('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.patchRollout(c.req.param('id'), await readAdminJson(c)) }));
-  app.post('/ota/rollouts/:id/pause', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'paused' }) }));
-  app.post('/ota/rollouts/:id/resume', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'active' }) }));
+  app.patch('/ota/rollouts/:id', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.updated', await ota.patchRollout(c.req.param('id'), await readAdminJson(c))) }),
+  );
+  app.post('/ota/rollouts/:id/pause', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.paused', await ota.updateRollout(c.req.param('id'), { status: 'paused' })) }),
+  );
+  app.post('/ota/rollouts/:id/resume', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.resumed', await ota.updateRollout(c.req.param('id'), { status: 'active' })) }),
+  );
   return app;
 }

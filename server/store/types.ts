@@ -14,6 +14,7 @@ import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
 import type { SecurityStatsRepo } from '../security/stats.ts';
+import type { TokenRepo } from '../auth/tokens.ts';
 
 export type KeyMode = 'derived' | 'shared';
 
@@ -224,6 +225,7 @@ export interface Store {
   readonly otaState: OtaStateRepo;
   readonly rollouts: RolloutRepo;
   readonly securityStats: SecurityStatsRepo;
+  readonly tokens: TokenRepo;
   /**
    * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for
    * a store one gateway owns; for a shared store, only in the gateway holding the job's lease.

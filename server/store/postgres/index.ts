@@ -15,6 +15,7 @@ import { PgNonceLedger } from './nonces.ts';
 import { pendingRepos } from './pending.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
+import { PgTokenRepo } from './tokens.ts';
 
 export interface PostgresStoreOptions {
   logger?: Logger;
@@ -61,6 +62,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sharedMacs,
       telemetry,
       leases,
+      tokens: new PgTokenRepo(sql),
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       maintain: async (now) => {
