@@ -1,5 +1,5 @@
 /**
- * `fleetgate device list|show|add|revoke|rotate-key`: the registry through a gateway's admin API.
+ * `fleetgate device list|show|add|revoke|rotate-key|reinstate`: the registry through a gateway's admin API.
  * `show` gathers one device's whole picture (registry, config, OTA, last diagnostics, security
  * counters, recent events, open commands) from the routes that hold each part.
  */
@@ -71,14 +71,22 @@ export function deviceCommand(program: Command): void {
     show(opts, picture, () => describeDevice(picture));
   });
 
-  const add = adminOptions(device.command('add').argument('<device_id>').description('register a device; prints its HMAC key (shown only once)'));
+  const add = adminOptions(
+    device
+      .command('add')
+      .argument('<device_id>')
+      .description('register a device; prints its HMAC key (shown only once)')
+      .option('--shared-key', 'an EcoWatt device that signs with the fleet key HMAC_PSK (prints the id-bound key for re-flashed firmware)'),
+  );
   examples(add, [
     ['fleetgate device add meter-1', 'prints "hmac_key <hex>": flash it into the device'],
     ['KEY=$(fleetgate device add meter-1 --json | jq -r .hmac_key)', 'keep it in a variable'],
+    ['fleetgate device add ecowatt-7 --shared-key', 'a field device on the fleet key (the gateway needs HMAC_PSK)'],
   ]);
-  add.action(async (id: string, opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ device_id: string; hmac_key: string; key_version: number }>>(opts, 'POST', '/devices', { device_id: checkId(id) });
-    show(opts, res, () => `device ${res.device_id} registered\nhmac_key ${res.hmac_key}`);
+  add.action(async (id: string, opts: AdminOptions & { sharedKey?: boolean }) => {
+    const body = { device_id: checkId(id), ...(opts.sharedKey ? { shared_key: true } : {}) };
+    const res = await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', '/devices', body);
+    show(opts, res, () => `device ${res.device_id} registered${res.key_mode === 'shared' ? ' (shared key)' : ''}\nhmac_key ${res.hmac_key}`);
   });
 
   const revoke = adminOptions(device.command('revoke').argument('<device_id>').description('revoke a device: its messages are refused from now on'));
@@ -88,16 +96,41 @@ export function deviceCommand(program: Command): void {
     show(opts, res, () => `device ${id} revoked`);
   });
 
-  const rotate = adminOptions(device.command('rotate-key').argument('<device_id>').description('issue a new key; the old one keeps working for the grace period'));
-  examples(rotate, [['fleetgate device rotate-key meter-1', 'prints the new key and until when the old one works']]);
-  rotate.action(async (id: string, opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ hmac_key: string; key_version: number; previous_key_valid_until: string | null }>>(
+  const rotate = adminOptions(
+    device
+      .command('rotate-key')
+      .argument('<device_id>')
+      .description('issue a new key; the old one keeps working for the grace period')
+      .option('--immediate', 'the old key stops working now (a leaked key)'),
+  );
+  examples(rotate, [
+    ['fleetgate device rotate-key meter-1', 'prints the new key and until when the old one works'],
+    ['fleetgate device rotate-key meter-1 --immediate', 'a compromised key: dead at once'],
+  ]);
+  rotate.action(async (id: string, opts: AdminOptions & { immediate?: boolean }) => {
+    const res = await adminRequest<Answer<IssuedKeyView & { previous_key_valid_until: string | null }>>(
       opts,
       'POST',
       `/devices/${seg(checkId(id))}/rotate-key`,
+      opts.immediate ? { immediate: true } : undefined,
     );
     show(opts, res, () => `hmac_key ${res.hmac_key}\nkey_version ${res.key_version}\nprevious key valid until ${res.previous_key_valid_until ?? '-'}`);
   });
+
+  const reinstate = adminOptions(device.command('reinstate').argument('<device_id>').description('put a revoked device back in service with a new key (no older key works again)'));
+  examples(reinstate, [['fleetgate device reinstate meter-1', 'prints its new key: flash it into the device']]);
+  reinstate.action(async (id: string, opts: AdminOptions) => {
+    const res = await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', `/devices/${seg(checkId(id))}/reinstate`);
+    show(opts, res, () => `device ${res.device_id} reinstated\nhmac_key ${res.hmac_key}\nkey_version ${res.key_version}`);
+  });
+}
+
+/** What registration, rotation and reinstatement answer: the key, shown once. */
+interface IssuedKeyView {
+  device_id: string;
+  key_mode: DeviceView['key_mode'];
+  hmac_key: string;
+  key_version: number;
 }
 
 interface DevicePicture {

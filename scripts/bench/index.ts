@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, each measured against a baseline in the same run, written to
- * scripts/bench/results.json and printed as the markdown table that goes in the README.
+ * scripts/bench/results.json and printed as the markdown table that goes in scripts/bench/README.md.
  * Benchmarks whose module is absent are skipped (features land independently).
  * Select some with `npm run bench -- codec ingest`.
  */

@@ -72,6 +72,16 @@ export class LiveCatalog {
     return this.checking;
   }
 
+  /**
+   * The catalog, rescanned at once if it lacks `version` (admin requests only: an image packaged a
+   * moment ago must not wait out the throttle of `fresh()`; a device naming unknown versions must
+   * not be able to make the gateway rescan).
+   */
+  async freshWith(version: string): Promise<FirmwareCatalog> {
+    const catalog = await this.fresh();
+    return catalog.getImage(version) ? catalog : this.reload();
+  }
+
   /** Rescan unconditionally (tests, admin listing after packaging). */
   async reload(): Promise<FirmwareCatalog> {
     const next = await scan(this.dir, this.opts.verifyKeys);

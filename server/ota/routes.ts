@@ -1,6 +1,7 @@
 /**
  * The OTA feature (registered in server/features.ts): builds the live catalog, image cache, state
- * and rollout stores and the service, and mounts the routes. the README (OTA serving) documents each with curl.
+ * and rollout stores and the service, and mounts the routes; server/ota/README.md documents each
+ * with curl.
  *   GET        /ota/check/:device_id?version=&security_counter=   device   offer (rollout, else newest)
  *   POST       /ota/initiate/:device_id  {"firmware_version"}     device   start/resume a session
  *   GET        /ota/chunk/:device_id?version=&chunk=N             device   one chunk, base64 JSON
