@@ -3,6 +3,7 @@
  * `/commands/status/:command_id` come before `/commands/:device_id`, so `GET /commands/status/<id>`
  * is never read as "list device `status`" (while `GET /commands/status` still lists a device of
  * that name, and its poll `/commands/status/poll` still reaches the poll route).
+ *   POST   /commands                      admin   {target, command_type, parameters} → 201 {queued, command_ids, skipped}
  *   POST   /commands/:device_id           admin   queue a command → 201 {command_id}
  *   GET    /commands/:device_id/poll      device  oldest deliverable command, or {"command": null}
  *   POST   /commands/:device_id/result    device  {command_id, status, result}
@@ -41,6 +42,11 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
   app.get('/commands/status/:command_id', admin, async (c) => {
     await service.sweep();
     return c.json({ success: true, command: commandView(await service.get(c.req.param('command_id'))) });
+  });
+
+  app.post('/commands', admin, async (c) => {
+    const out = await service.createForTarget(await readAdminJson(c, 1024 * 1024), c.get('actor'));
+    return c.json({ success: true, ...out }, 201);
   });
 
   app.post('/commands/:device_id', admin, async (c) => {

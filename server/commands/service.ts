@@ -9,6 +9,8 @@ import type { Actor, AuditEntry, AuditLog } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseStrict } from '../control-plane/validate.ts';
+import { describeTarget, resolveTarget, targetSchema } from '../devices/tags.ts';
+import { parseWith } from '../http/validate.ts';
 import type { RemoteConfigService } from '../remote-config/service.ts';
 import type { CommandRepo, DeliveryRules } from './repo.ts';
 import { MAX_RESULT_BYTES, createCommandSchema, resultSchema, wrappedParameterSchemas } from './schemas.ts';
@@ -105,6 +107,35 @@ export class CommandService {
       details: { command_type: record.command_type, parameters, expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString() },
     });
     return record;
+  }
+
+  /**
+   * Queues one command for every active device a target names ("all", "tag:<tag>", or ids), and
+   * audits the request once with the count. A device whose queue is full is skipped and named.
+   */
+  async createForTarget(body: unknown, actor: Actor): Promise<{ queued: number; command_ids: string[]; skipped: { device_id: string; reason: string }[] }> {
+    const raw = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const { target: rawTarget, ...rest } = raw;
+    const target = parseWith(targetSchema, rawTarget, 'invalid_command');
+    const req = this.parseCreate(rest);
+    const ids = resolveTarget(target, await this.ctx.store.devices.list());
+    if (ids.length === 0) throw new ValidationError(`target ${describeTarget(target)} names no active device`, 'empty_target', { field: 'target' });
+    const commandIds: string[] = [];
+    const skipped: { device_id: string; reason: string }[] = [];
+    for (const id of ids) {
+      try {
+        commandIds.push((await this.create(id, req, actor, { audit: false })).command_id);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        skipped.push({ device_id: id, reason: err.code });
+      }
+    }
+    await this.audit.record({
+      actor,
+      action: 'command.created',
+      details: { target: Array.isArray(target) ? target : target, command_type: req.command_type, parameters: req.parameters, count: commandIds.length, skipped: skipped.length },
+    });
+    return { queued: commandIds.length, command_ids: commandIds, skipped };
   }
 
   /** Device poll: the oldest deliverable command (now `sent`), or undefined. */

@@ -42,6 +42,8 @@ export interface DeviceRecord {
    * downgrade to the raw key cannot touch it.
    */
   psk_bound_at?: string;
+  /** Device groups (server/devices/tags.ts): sorted, unique. Absent = none. */
+  tags?: string[];
 }
 
 export type RotateOutcome = { outcome: 'rotated'; device: DeviceRecord } | { outcome: 'unknown' } | { outcome: 'revoked' };
@@ -66,6 +68,8 @@ export interface DeviceRepo {
   reinstate(deviceId: string, now: number): Promise<ReinstateOutcome>;
   /** Notes that a shared device signs with its id-bound key (see DeviceRecord.psk_bound_at). Idempotent. */
   markPskBound(deviceId: string, now: number): Promise<void>;
+  /** Replaces a device's tags (already validated, sorted and unique); undefined if unknown. */
+  setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined>;
 }
 
 /**
