@@ -12,7 +12,7 @@ import semver from 'semver';
 import { NotFoundError } from '../errors.ts';
 import { isFirmwareCheckError } from './checks.ts';
 import { DIGEST, HashPages } from './hash-tree.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { PublicKeys } from './keys.ts';
 import {
   FORMAT_V1,
   assertManifestMatchesHeader,
@@ -52,7 +52,7 @@ export interface CatalogProblem {
 
 export interface CatalogOptions {
   /** When given, manifests must be signed by this key (and name this AES key). */
-  verifyKeys?: VerifyKeys;
+  verifyKeys?: PublicKeys;
 }
 
 const MANIFEST_NAME = /^firmware_(.+)_manifest\.json$/;

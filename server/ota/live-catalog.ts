@@ -11,10 +11,10 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
 import { FirmwareCatalog } from './catalog.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { PublicKeys } from './keys.ts';
 
 export interface LiveCatalogOptions {
-  verifyKeys?: VerifyKeys | undefined;
+  verifyKeys?: PublicKeys | undefined;
   /** Minimum interval between directory stats (default 1000 ms). */
   checkMs?: number;
   /** A scan this close to the directory's mtime is repeated on the next check (default 2000 ms). */
@@ -128,7 +128,7 @@ async function dirMtime(dir: string): Promise<number> {
   }
 }
 
-async function scan(dir: string, verifyKeys: VerifyKeys | undefined) {
+async function scan(dir: string, verifyKeys: PublicKeys | undefined) {
   // mtime before the scan: a change during the scan makes the next check rescan.
   const mtime = await dirMtime(dir);
   const catalog = await FirmwareCatalog.load(dir, verifyKeys ? { verifyKeys } : {});
