@@ -16,6 +16,9 @@ import { FaultInjector } from './faults/injector.ts';
 import { deviceRoutes } from './devices/routes.ts';
 import { hexToBytes } from './crypto/hmac.ts';
 import { adminAuth } from './http/admin-auth.ts';
+import { AdminTokens } from './auth/tokens.ts';
+import { tokenRoutes } from './auth/routes.ts';
+import { AuditLog } from './audit/log.ts';
 import { CachedRouter } from './http/cached-router.ts';
 import { deviceRequestAuth } from './http/device-request.ts';
 import { createErrorHandler, errorResponse } from './http/error-handler.ts';
@@ -68,6 +71,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     (scope) => metrics.authRateLimited.inc({ scope }),
   );
   const auth = new DeviceAuthenticator(registry, store.nonces, store.sharedMacs, securityStats, limiter, clock, logger);
+  const tokens = new AdminTokens(store.tokens, config.adminToken);
 
   const ctx = {
     config,
@@ -79,7 +83,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     auth,
     securityStats,
     faults: new FaultInjector(config, clock, logger),
-    requireAdmin: adminAuth(config.adminToken),
+    draining: false,
+    audit: new AuditLog(store.audit, clock, config.AUDIT_RETENTION_DAYS),
+    tokens,
+    requireAdmin: adminAuth(tokens),
     onClose: (fn: () => Promise<void> | void) => void closers.push(fn),
   } as Omit<AppContext, 'requireDevice'> as AppContext;
   ctx.requireDevice = deviceRequestAuth(ctx);
@@ -97,6 +104,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   app.route('/', observabilityRoutes(ctx));
   app.route('/', deviceRoutes(ctx));
+  app.route('/', tokenRoutes(ctx));
   app.route('/', uploadRoutes(ctx));
   app.route('/', telemetryRoutes(ctx));
   app.route('/', securityRoutes(ctx));

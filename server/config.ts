@@ -50,7 +50,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // --- Device control plane (server/control-plane): commands, remote config, diagnostics, events,
-  // notifications, fault injection. See README.md (Device control plane).
+  // notifications, fault injection. See server/control-plane/README.md.
   /** A command delivered without a result is delivered again after this long. */
   COMMAND_ACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   /** Deliveries without a result before a command is given up (expired, reason max_attempts). */
@@ -62,6 +62,8 @@ const schema = z.object({
   /** Audit log day files older than this are deleted; 0 keeps them forever. */
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(365),
   DIAGNOSTICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(120),
+  /** Telemetry older than this (by day) is deleted hourly; 0 keeps it forever. */
+  TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(0),
   /** Cap on the serialized size of a diagnostics report's free-form `extra` object. */
   DIAGNOSTICS_EXTRA_MAX_BYTES: z.coerce.number().int().min(0).max(65536).default(2048),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(365),
@@ -89,7 +91,7 @@ const schema = z.object({
   /** Upper bound for a network_timeout delay asked for in a request. */
   FAULT_MAX_DELAY_MS: z.coerce.number().int().min(1).max(600_000).default(120_000),
 
-  // --- OTA serving (server/ota, see README.md (OTA serving)).
+  // --- OTA serving (server/ota, see server/ota/README.md).
   /** An OTA download session idle longer than this is replaced when the device initiates again. */
   OTA_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(300),
   /** A rollout pauses itself when failures / results exceeds this (after ROLLOUT_MIN_RESULTS results). */
@@ -107,6 +109,9 @@ export type Config = z.infer<typeof schema> & {
 };
 
 export type RawConfig = z.infer<typeof schema>;
+
+/** Every variable the gateway reads (the documentation test checks each is documented). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 /** Parses env into a config; throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): RawConfig {

@@ -12,6 +12,8 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { SecurityStats } from './security/stats.ts';
 import type { Store } from './store/index.ts';
+import type { Actor, AuditLog } from './audit/log.ts';
+import type { AdminTokens } from './auth/tokens.ts';
 
 export interface AppContext {
   config: Config;
@@ -24,10 +26,16 @@ export interface AppContext {
   securityStats: SecurityStats;
   /** Fault injection (FAULTS_ENABLED): `take(deviceId, type)` / `corrupt(bytes)`; see server/faults/injector.ts. */
   faults: FaultInjector;
-  /** Per-route middleware: Authorization: Bearer ADMIN_TOKEN. */
+  /** The audit log every admin action and device-driven change is recorded in. */
+  audit: AuditLog;
+  /** Admin tokens and their roles. */
+  tokens: AdminTokens;
+  /** Per-route middleware: an admin token (bootstrap or named) whose role allows the route (server/auth/roles.ts). */
   requireAdmin: MiddlewareHandler<AppEnv>;
   /** Per-route middleware: signed device request (X-Device-Id / X-Nonce / X-Signature). */
   requireDevice: MiddlewareHandler<AppEnv>;
+  /** Set on SIGTERM: GET /health/ready answers 503 so load balancers stop sending requests. */
+  draining: boolean;
   /** Closers run at shutdown, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
 }
@@ -35,7 +43,10 @@ export interface AppContext {
 /** Per-request variables set by middleware. */
 export type AppEnv = {
   Variables: {
-    actor: string;
+    /** Who made the request, as the audit log names them: `token:<name>` or `device:<id>`. */
+    actor: Actor;
+    /** The admin token's role (admin routes). */
+    role: import('./auth/roles.ts').Role;
     device: import('./store/index.ts').DeviceRecord;
     deviceKey: Uint8Array;
     nonce: number;

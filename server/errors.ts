@@ -68,6 +68,12 @@ export class AdminAuthError extends GatewayError {
   readonly code = 'unauthorized';
 }
 
+/** An authenticated admin whose role does not allow this route. */
+export class ForbiddenError extends GatewayError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
 export class NotFoundError extends GatewayError {
   readonly status = 404;
   readonly code: string;
@@ -124,5 +130,16 @@ export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The environment refuses to start the gateway (DATA_DIR unusable or held by another process, the
+ * database unreachable): one line, exit code 2, like a bad setting.
+ */
+export class StartupError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
   }
 }

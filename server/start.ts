@@ -8,6 +8,7 @@ import { createGateway } from './app.ts';
 import { resolveAdminToken } from './admin-token.ts';
 import { parseConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { lockDataDir } from './store/embedded/data-dir.ts';
 import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
 
@@ -24,18 +25,36 @@ export async function main(env: Record<string, string | undefined> = process.env
     throw err;
   }
   const logger = createLogger(raw.LOG_LEVEL);
+  // The embedded store is one process's: take DATA_DIR before anything touches it.
+  const lock = raw.DATABASE_URL ? undefined : await lockDataDir(raw.DATA_DIR);
   const { token, generatedAt } = await resolveAdminToken(raw.ADMIN_TOKEN, raw.KEYS_DIR);
   if (generatedAt) logger.warn({ path: generatedAt }, 'ADMIN_TOKEN not set: generated one (mode 0600); read it from this file');
-  const gateway = await createGateway({ ...raw, adminToken: token }, { logger, processMetrics: true });
+  let gateway;
+  try {
+    gateway = await createGateway({ ...raw, adminToken: token }, { logger, processMetrics: true });
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   const running = await listen(gateway, raw.HOST, raw.PORT);
-  logger.info({ url: `http://${raw.HOST}:${running.port}`, data_dir: raw.DATA_DIR, durability: raw.DURABILITY }, 'fleetgate listening');
+  const store = gateway.ctx.store;
+  logger.info(
+    { url: `http://${raw.HOST}:${running.port}`, backend: store.backend, store: store.location, durability: raw.DURABILITY },
+    'fleetgate listening',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void running.stop().then(() => process.exit(0));
+    logger.info({ signal }, 'shutting down: draining requests');
+    // Readiness turns 503 at once, so a load balancer stops sending; in-flight requests finish
+    // (bounded), then the store closes (leases released, pool ended) and the lock goes.
+    gateway.ctx.draining = true;
+    void running
+      .stop()
+      .then(() => lock?.release())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

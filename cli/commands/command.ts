@@ -43,7 +43,7 @@ export function commandCommand(program: Command): void {
   const send = adminOptions(
     group
       .command('send')
-      .argument('<device_id>')
+      .argument('<target>', 'a device id, tag:<tag> (every active device with the tag), or all (id:<device_id> for a device named "all")')
       .argument('<type>', COMMAND_TYPES_HELP)
       .argument('[parameters...]', 'key=value; values are JSON when they parse (7, true, ["a"]), else strings')
       .description('queue a command; the device gets it on its next poll')
@@ -55,10 +55,17 @@ export function commandCommand(program: Command): void {
     ['fleetgate command send meter-1 set_relay relay=2 state=off --expires-in 300', 'must happen within 5 minutes'],
     ['fleetgate command send meter-1 set_config upload_frequency=120 registers=\'["voltage","power"]\'', 'remote config as a command'],
     ['fleetgate command send meter-1 reboot', 'no parameters'],
+    ['fleetgate command send tag:canary reboot', 'every device tagged canary'],
   ]);
-  send.action(async (id: string, type: string, params: string[], opts: AdminOptions & { expiresIn?: string }) => {
+  send.action(async (target: string, type: string, params: string[], opts: AdminOptions & { expiresIn?: string }) => {
     const body: Record<string, unknown> = { command_type: type, parameters: keyValueArgs(params, 'a parameter') };
     if (opts.expiresIn !== undefined) body.expires_in = parseUintFlag(opts.expiresIn, '--expires-in');
+    if (target === 'all' || target.startsWith('tag:')) {
+      const res = await adminRequest<Answer<{ queued: number; command_ids: string[]; skipped: { device_id: string; reason: string }[] }>>(opts, 'POST', '/commands', { target, ...body });
+      const skipped = res.skipped.map((s) => `${s.device_id} (${s.reason})`).join(', ');
+      return show(opts, res, () => `queued ${res.queued} command${res.queued === 1 ? '' : 's'} for ${target}${skipped ? `; skipped ${skipped}` : ''}`);
+    }
+    const id = target.startsWith('id:') ? target.slice(3) : target;
     const res = await adminRequest<Answer<{ command_id: string; status: string; expires_at: string | null }>>(opts, 'POST', `/commands/${seg(checkId(id))}`, body);
     show(opts, res, () => `command ${res.command_id} queued for ${id} (${res.status}${res.expires_at ? `, expires ${shortTime(res.expires_at)}` : ''})`);
   });

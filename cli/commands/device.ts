@@ -1,5 +1,5 @@
 /**
- * `fleetgate device list|show|add|revoke|rotate-key`: the registry through a gateway's admin API.
+ * `fleetgate device list|show|add|revoke|rotate-key|reinstate`: the registry through a gateway's admin API.
  * `show` gathers one device's whole picture (registry, config, OTA, last diagnostics, security
  * counters, recent events, open commands) from the routes that hold each part.
  */
@@ -10,6 +10,15 @@ import { CliError, ExitCode } from '../errors.ts';
 import { adminOptions, examples, type AdminOptions } from '../options.ts';
 import { ago, keyValues, print, shortTime, show, table } from '../output.ts';
 import type { Answer, CommandView, DeviceView, EventView } from './views.ts';
+
+async function readText(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, ExitCode.io);
+  }
+}
 
 export function checkId(id: string): string {
   if (!isValidDeviceId(id)) throw new CliError(`invalid device id "${id}": use 1-64 characters of A-Z a-z 0-9 _ . -`);
@@ -42,18 +51,19 @@ export function deviceCommand(program: Command): void {
     device
       .command('list')
       .description('list devices: status, key, last seen, last nonce')
-      .option('--status <status>', `only devices with this status: ${STATUSES.join('|')}`),
+      .option('--status <status>', `only devices with this status: ${STATUSES.join('|')}`)
+      .option('--tag <tag>', 'only devices with this tag'),
   );
   examples(list, [
     ['fleetgate device list', 'a table'],
     ['fleetgate device list --status revoked', 'only revoked devices'],
     ['fleetgate device list --json | jq -r ".[].device_id"', 'ids for a script'],
   ]);
-  list.action(async (opts: AdminOptions & { status?: string }) => {
+  list.action(async (opts: AdminOptions & { status?: string; tag?: string }) => {
     if (opts.status !== undefined && !(STATUSES as readonly string[]).includes(opts.status)) {
       throw new CliError(`--status must be ${STATUSES.join(' or ')}, got "${opts.status}"`, ExitCode.usage);
     }
-    const res = await adminRequest<Answer<{ devices: DeviceView[] }>>(opts, 'GET', '/devices');
+    const res = await adminRequest<Answer<{ devices: DeviceView[] }>>(opts, 'GET', `/devices${query({ tag: opts.tag })}`);
     const devices = res.devices
       .filter((d) => opts.status === undefined || d.status === opts.status)
       // Most recently seen first; never-seen devices last, by id.
@@ -71,14 +81,46 @@ export function deviceCommand(program: Command): void {
     show(opts, picture, () => describeDevice(picture));
   });
 
-  const add = adminOptions(device.command('add').argument('<device_id>').description('register a device; prints its HMAC key (shown only once)'));
+  const add = adminOptions(
+    device
+      .command('add')
+      .argument('[device_id]', 'one device (or --file for many)')
+      .description('register devices; prints each HMAC key (shown only once), or writes NVS provisioning files')
+      .option('--shared-key', 'an EcoWatt device that signs with the fleet key HMAC_PSK (prints the id-bound key for re-flashed firmware)')
+      .option('--tag <tag>', 'a device group (repeat for several: --tag canary --tag site:lyon)', (v: string, all: string[] = []) => [...all, v])
+      .option('--file <path>', 'many devices in one call: a CSV of device_id[,tags] per line (tags separated by ";" or spaces)')
+      .option('--provisioning-dir <dir>', 'write <dir>/<device_id>.csv, the NVS partition CSV the firmware reads (0600; holds the key)'),
+  );
   examples(add, [
     ['fleetgate device add meter-1', 'prints "hmac_key <hex>": flash it into the device'],
     ['KEY=$(fleetgate device add meter-1 --json | jq -r .hmac_key)', 'keep it in a variable'],
+    ['fleetgate device add meter-2 --tag canary --tag site:lyon', 'in two groups'],
+    ['fleetgate device add ecowatt-7 --shared-key', 'a field device on the fleet key (the gateway needs HMAC_PSK)'],
+    ['fleetgate device add --file factory-batch.csv --provisioning-dir provisioning/', 'a factory batch: one NVS CSV per board'],
   ]);
-  add.action(async (id: string, opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ device_id: string; hmac_key: string; key_version: number }>>(opts, 'POST', '/devices', { device_id: checkId(id) });
-    show(opts, res, () => `device ${res.device_id} registered\nhmac_key ${res.hmac_key}`);
+  add.action(async (id: string | undefined, opts: AdminOptions & { sharedKey?: boolean; tag?: string[]; file?: string; provisioningDir?: string }) => {
+    if ((id === undefined) === (opts.file === undefined)) throw new CliError('give one <device_id> or --file <csv>', ExitCode.usage);
+    const { parseDeviceList, writeProvisioningFiles } = await import('../provisioning.ts');
+    const listed = opts.file !== undefined ? parseDeviceList(await readText(opts.file), opts.file) : [{ device_id: checkId(id!), tags: [] as string[] }];
+    const entries = listed.map((d) => ({ device_id: d.device_id, ...(opts.sharedKey ? { shared_key: true } : {}), tags: [...new Set([...(opts.tag ?? []), ...d.tags])] }));
+    const issued =
+      opts.file === undefined
+        ? [await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', '/devices', entries[0])]
+        : (await adminRequest<Answer<{ devices: IssuedKeyView[] }>>(opts, 'POST', '/devices/bulk', { devices: entries })).devices;
+    const files = opts.provisioningDir !== undefined ? await writeProvisioningFiles(opts.provisioningDir, issued) : [];
+    if (opts.json) return show(opts, opts.file === undefined ? issued[0] : { created: issued.length, devices: issued, files }, () => '');
+    for (const res of issued) print(`device ${res.device_id} registered${res.key_mode === 'shared' ? ' (shared key)' : ''}${files.length ? '' : `\nhmac_key ${res.hmac_key}`}`);
+    if (files.length) print(`${files.length} provisioning file${files.length === 1 ? '' : 's'} in ${opts.provisioningDir} (they hold device keys: keep them safe, delete them once flashed)`);
+  });
+
+  const tag = adminOptions(device.command('tag').argument('<device_id>').argument('[tags...]', 'the device\'s tags after this (none: clear them)').description("replace a device's tags"));
+  examples(tag, [
+    ['fleetgate device tag meter-1 canary site:lyon', 'two groups'],
+    ['fleetgate device tag meter-1', 'no groups'],
+  ]);
+  tag.action(async (id: string, tags: string[], opts: AdminOptions) => {
+    const res = await adminRequest<Answer<{ device: DeviceView }>>(opts, 'PUT', `/devices/${seg(checkId(id))}/tags`, tags);
+    show(opts, res, () => `device ${id} tags: ${res.device.tags.length ? res.device.tags.join(' ') : '(none)'}`);
   });
 
   const revoke = adminOptions(device.command('revoke').argument('<device_id>').description('revoke a device: its messages are refused from now on'));
@@ -88,16 +130,41 @@ export function deviceCommand(program: Command): void {
     show(opts, res, () => `device ${id} revoked`);
   });
 
-  const rotate = adminOptions(device.command('rotate-key').argument('<device_id>').description('issue a new key; the old one keeps working for the grace period'));
-  examples(rotate, [['fleetgate device rotate-key meter-1', 'prints the new key and until when the old one works']]);
-  rotate.action(async (id: string, opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ hmac_key: string; key_version: number; previous_key_valid_until: string | null }>>(
+  const rotate = adminOptions(
+    device
+      .command('rotate-key')
+      .argument('<device_id>')
+      .description('issue a new key; the old one keeps working for the grace period')
+      .option('--immediate', 'the old key stops working now (a leaked key)'),
+  );
+  examples(rotate, [
+    ['fleetgate device rotate-key meter-1', 'prints the new key and until when the old one works'],
+    ['fleetgate device rotate-key meter-1 --immediate', 'a compromised key: dead at once'],
+  ]);
+  rotate.action(async (id: string, opts: AdminOptions & { immediate?: boolean }) => {
+    const res = await adminRequest<Answer<IssuedKeyView & { previous_key_valid_until: string | null }>>(
       opts,
       'POST',
       `/devices/${seg(checkId(id))}/rotate-key`,
+      opts.immediate ? { immediate: true } : undefined,
     );
     show(opts, res, () => `hmac_key ${res.hmac_key}\nkey_version ${res.key_version}\nprevious key valid until ${res.previous_key_valid_until ?? '-'}`);
   });
+
+  const reinstate = adminOptions(device.command('reinstate').argument('<device_id>').description('put a revoked device back in service with a new key (no older key works again)'));
+  examples(reinstate, [['fleetgate device reinstate meter-1', 'prints its new key: flash it into the device']]);
+  reinstate.action(async (id: string, opts: AdminOptions) => {
+    const res = await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', `/devices/${seg(checkId(id))}/reinstate`);
+    show(opts, res, () => `device ${res.device_id} reinstated\nhmac_key ${res.hmac_key}\nkey_version ${res.key_version}`);
+  });
+}
+
+/** What registration, rotation and reinstatement answer: the key, shown once. */
+interface IssuedKeyView {
+  device_id: string;
+  key_mode: DeviceView['key_mode'];
+  hmac_key: string;
+  key_version: number;
 }
 
 interface DevicePicture {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { auditCommand } from './audit.ts';
 import { commandCommand } from './command.ts';
 import { configCommand } from './config.ts';
+import { dbCommand } from './db.ts';
 import { deviceCommand } from './device.ts';
 import { eventCommand } from './event.ts';
 import { firmwareCommand } from './firmware.ts';
@@ -16,6 +17,7 @@ import { serveCommand } from './serve.ts';
 import { signCommand, signRequestCommand } from './sign.ts';
 import { statusCommand } from './status.ts';
 import { telemetryCommand } from './telemetry.ts';
+import { tokenCommand } from './token.ts';
 
 export const commands: ((program: Command) => void)[] = [
   statusCommand,
@@ -26,10 +28,12 @@ export const commands: ((program: Command) => void)[] = [
   eventCommand,
   auditCommand,
   otaCommand,
+  tokenCommand,
   (p) => keysCommand(p),
   (p) => firmwareCommand(p),
   signCommand,
   signRequestCommand,
   packCommands,
+  dbCommand,
   serveCommand,
 ];

@@ -62,8 +62,8 @@ export function signCommand(program: Command): void {
     .requiredOption('--file <path>', 'samples: JSON array, {"aggregated_data": [...]} or CSV with a timestamp column')
     .option('--method <method>', 'pack the samples: dictionary|delta|rle|adaptive|smart or 0xD0|0xDE|0xAD|0xBF|0xFF');
   examples(sign, [
-    ['fleetgate sign --device meter-1 --key $KEY --nonce 1 --file samples.json', 'plain samples'],
-    ['fleetgate sign --device meter-1 --key $KEY --nonce 2 --file samples.csv --method smart', 'packed'],
+    ['fleetgate sign --device meter-1 --key "$KEY" --nonce 1 --file samples.json', 'plain samples'],
+    ['fleetgate sign --device meter-1 --key "$KEY" --nonce 2 --file samples.csv --method smart', 'packed'],
   ]);
   sign.addHelpText('after', '  then: ... | curl -H "Content-Type: application/json" -d @- http://127.0.0.1:5001/aggregated/meter-1\n');
   sign.action(async (opts: SignOptions) => {
@@ -108,8 +108,8 @@ export function signRequestCommand(program: Command): void {
     .requiredOption('--path <path>', "path with query exactly as sent, e.g. '/commands/X/poll'")
     .option('--body <file>', 'request body file (send it with curl --data-binary @file)');
   examples(cmd, [
-    ['fleetgate sign-request --device meter-1 --key $KEY --nonce 7 --path /commands/meter-1/poll', 'headers for a poll'],
-    ['fleetgate sign-request --device meter-1 --key $KEY --nonce 8 --method POST --path /diagnostics/meter-1 --body diag.json', 'with a body'],
+    ['fleetgate sign-request --device meter-1 --key "$KEY" --nonce 7 --path /commands/meter-1/poll', 'headers for a poll'],
+    ['fleetgate sign-request --device meter-1 --key "$KEY" --nonce 8 --method POST --path /diagnostics/meter-1 --body diag.json', 'with a body'],
   ]);
   cmd.addHelpText('after', '  then: eval "curl -s $(fleetgate sign-request ...) http://127.0.0.1:5001/commands/meter-1/poll"\n');
   cmd.action(async (opts: SignRequestOptions) => {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, each measured against a baseline in the same run, written to
- * scripts/bench/results.json and printed as the markdown table that goes in the README.
+ * scripts/bench/results.json and printed as the markdown table that goes in scripts/bench/README.md.
  * Benchmarks whose module is absent are skipped (features land independently).
  * Select some with `npm run bench -- codec ingest`.
  */
@@ -18,6 +18,7 @@ const suites: [string, string, string][] = [
   ['poll', './poll.ts', 'runPollBench'],
   ['ota', './ota.ts', 'runOtaBench'],
   ['cli', './cli.ts', 'runCliBench'],
+  ['postgres', './postgres.ts', 'runPostgresBench'],
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /**
- * Renders benchmark results (scripts/bench/results.json) as the markdown table in the README.
+ * Renders benchmark results (scripts/bench/results.json) as the markdown tables in scripts/bench/README.md.
  * `npx tsx scripts/bench/report.ts` prints it from the last run.
  */
 import { readFileSync } from 'node:fs';

@@ -7,7 +7,11 @@
  */
 import type { Clock } from '../clock.ts';
 
-export type Actor = 'admin' | 'system' | `device:${string}`;
+/**
+ * `token:<name>` for an admin token, `device:<id>`, `system` for the gateway's own work, and
+ * `public` for an anonymous download; records written before named tokens say `admin`.
+ */
+export type Actor = 'admin' | 'system' | 'public' | `device:${string}` | `token:${string}`;
 
 export interface AuditEntry {
   at: string;
@@ -22,6 +26,8 @@ export interface AuditQuery {
   sinceMs?: number;
   limit: number;
   deviceId?: string;
+  /** Exact actor (`token:alice`, `device:meter-1`, `system`). */
+  actor?: string;
   /** Exact action, or a prefix ending in "." (e.g. "command."). */
   action?: string;
 }
@@ -36,10 +42,11 @@ export interface AuditRepo {
 }
 
 /** Whether an entry matches a query's device and action filters (the time bound is the store's). */
-export function auditMatches(q: Pick<AuditQuery, 'deviceId' | 'action'>, e: AuditEntry): boolean {
+export function auditMatches(q: Pick<AuditQuery, 'deviceId' | 'action' | 'actor'>, e: AuditEntry): boolean {
   const action = q.action;
   return (
     (q.deviceId === undefined || e.device_id === q.deviceId) &&
+    (q.actor === undefined || e.actor === q.actor) &&
     (action === undefined || (action.endsWith('.') ? e.action.startsWith(action) : e.action === action))
   );
 }

@@ -1,5 +1,5 @@
 /**
- * `GET /audit?since=&limit=&device_id=&action=` (admin): the audit log, oldest first. With `since`
+ * `GET /audit?since=&limit=&device_id=&action=&actor=` (admin): the audit log, oldest first. With `since`
  * it pages forward from that time (pass the last entry's `at` back as the next `since`, and skip
  * entries you already have); without, it returns the most recent `limit` entries.
  */
@@ -17,6 +17,10 @@ export function auditRoutes(ctx: AppContext, audit: AuditLog): Hono<AppEnv> {
     const limit = parseLimit(c.req.query('limit'), 100, 10_000);
     const rawDevice = c.req.query('device_id');
     const action = c.req.query('action');
+    const actor = c.req.query('actor');
+    if (actor !== undefined && !/^(system|public|admin|(token|device):[A-Za-z0-9_.:-]{1,64})$/.test(actor)) {
+      throw new ValidationError('actor must be token:<name>, device:<id>, system or public', 'invalid_query', { field: 'actor' });
+    }
     if (action !== undefined && !/^[a-z_.]{1,64}$/.test(action)) {
       throw new ValidationError('action must be an action name or a prefix such as "command."', 'invalid_query', { field: 'action' });
     }
@@ -25,6 +29,7 @@ export function auditRoutes(ctx: AppContext, audit: AuditLog): Hono<AppEnv> {
       limit,
       ...(rawDevice !== undefined ? { deviceId: assertDeviceId(rawDevice) } : {}),
       ...(action !== undefined ? { action } : {}),
+      ...(actor !== undefined ? { actor } : {}),
     });
     return c.json({ success: true, count: entries.length, entries });
   });

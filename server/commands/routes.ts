@@ -3,6 +3,7 @@
  * `/commands/status/:command_id` come before `/commands/:device_id`, so `GET /commands/status/<id>`
  * is never read as "list device `status`" (while `GET /commands/status` still lists a device of
  * that name, and its poll `/commands/status/poll` still reaches the poll route).
+ *   POST   /commands                      admin   {target, command_type, parameters} → 201 {queued, command_ids, skipped}
  *   POST   /commands/:device_id           admin   queue a command → 201 {command_id}
  *   GET    /commands/:device_id/poll      device  oldest deliverable command, or {"command": null}
  *   POST   /commands/:device_id/result    device  {command_id, status, result}
@@ -22,8 +23,6 @@ import { COMMAND_STATUSES, commandView, deliveryView, type CommandStatus } from 
 export function commandRoutes(ctx: AppContext, service: CommandService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = ctx.requireAdmin;
-  // Admin routes authenticate one shared token, so every admin change is attributed to "admin".
-  const ADMIN: Actor = 'admin';
 
   app.get('/commands/:device_id/poll', ctx.requireDevice, async (c) => {
     const device = c.get('device');
@@ -45,11 +44,16 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
     return c.json({ success: true, command: commandView(await service.get(c.req.param('command_id'))) });
   });
 
+  app.post('/commands', admin, async (c) => {
+    const out = await service.createForTarget(await readAdminJson(c, 1024 * 1024), c.get('actor'));
+    return c.json({ success: true, ...out }, 201);
+  });
+
   app.post('/commands/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     await ctx.registry.requireActive(id);
     const req = service.parseCreate(await readAdminJson(c));
-    const command = await service.create(id, req, ADMIN);
+    const command = await service.create(id, req, c.get('actor'));
     return c.json({ success: true, command_id: command.command_id, status: command.status, expires_at: commandView(command).expires_at }, 201);
   });
 
@@ -66,7 +70,7 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
   });
 
   app.delete('/commands/:command_id', admin, async (c) => {
-    const command = await service.cancel(c.req.param('command_id'), ADMIN);
+    const command = await service.cancel(c.req.param('command_id'), c.get('actor'));
     return c.json({ success: true, command: commandView(command) });
   });
 

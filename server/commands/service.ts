@@ -9,6 +9,8 @@ import type { Actor, AuditEntry, AuditLog } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseStrict } from '../control-plane/validate.ts';
+import { describeTarget, resolveTarget, targetSchema } from '../devices/tags.ts';
+import { parseWith } from '../http/validate.ts';
 import type { RemoteConfigService } from '../remote-config/service.ts';
 import type { CommandRepo, DeliveryRules } from './repo.ts';
 import { MAX_RESULT_BYTES, createCommandSchema, resultSchema, wrappedParameterSchemas } from './schemas.ts';
@@ -51,7 +53,11 @@ export class CommandService {
     };
   }
 
-  async create(deviceId: string, req: CreateRequest, actor: Actor): Promise<CommandRecord> {
+  /**
+   * Queues a command. `audit: false` when the caller records the request's one audit entry itself
+   * (fault injection's simulate_fault).
+   */
+  async create(deviceId: string, req: CreateRequest, actor: Actor, options: { audit?: boolean } = {}): Promise<CommandRecord> {
     await this.ctx.registry.requireActive(deviceId);
     const now = this.ctx.clock.now();
     const limit = this.ctx.config.COMMAND_QUEUE_LIMIT;
@@ -63,7 +69,8 @@ export class CommandService {
       // set_config is a persistent override plus a push: store it first (validated against the
       // device's effective config, bumping its version), then tell the device which version it is.
       try {
-        await this.remoteConfig.updateDevice(deviceId, parameters, actor);
+        // Audited once, as the command (its parameters carry the new config_version).
+        await this.remoteConfig.updateDevice(deviceId, parameters, actor, { audit: false });
       } catch (err) {
         const field = err instanceof ValidationError ? err.details?.['field'] : undefined;
         if (typeof field !== 'string') throw err;
@@ -91,6 +98,7 @@ export class CommandService {
       result_nonce: null,
     };
     if ((await this.repo.create(record, limit)) === 'queue_full') throw full();
+    if (options.audit === false) return record;
     await this.audit.record({
       actor,
       action: 'command.created',
@@ -99,6 +107,35 @@ export class CommandService {
       details: { command_type: record.command_type, parameters, expires_at: record.expires_at === null ? null : new Date(record.expires_at).toISOString() },
     });
     return record;
+  }
+
+  /**
+   * Queues one command for every active device a target names ("all", "tag:<tag>", or ids), and
+   * audits the request once with the count. A device whose queue is full is skipped and named.
+   */
+  async createForTarget(body: unknown, actor: Actor): Promise<{ queued: number; command_ids: string[]; skipped: { device_id: string; reason: string }[] }> {
+    const raw = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const { target: rawTarget, ...rest } = raw;
+    const target = parseWith(targetSchema, rawTarget, 'invalid_command');
+    const req = this.parseCreate(rest);
+    const ids = resolveTarget(target, await this.ctx.store.devices.list());
+    if (ids.length === 0) throw new ValidationError(`target ${describeTarget(target)} names no active device`, 'empty_target', { field: 'target' });
+    const commandIds: string[] = [];
+    const skipped: { device_id: string; reason: string }[] = [];
+    for (const id of ids) {
+      try {
+        commandIds.push((await this.create(id, req, actor, { audit: false })).command_id);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        skipped.push({ device_id: id, reason: err.code });
+      }
+    }
+    await this.audit.record({
+      actor,
+      action: 'command.created',
+      details: { target: Array.isArray(target) ? target : target, command_type: req.command_type, parameters: req.parameters, count: commandIds.length, skipped: skipped.length },
+    });
+    return { queued: commandIds.length, command_ids: commandIds, skipped };
   }
 
   /** Device poll: the oldest deliverable command (now `sent`), or undefined. */

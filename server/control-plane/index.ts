@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
-import { AuditLog } from '../audit/log.ts';
+import type { AuditLog } from '../audit/log.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { commandRoutes } from '../commands/routes.ts';
 import { CommandService } from '../commands/service.ts';
@@ -48,7 +48,7 @@ const HOUR_MS = 3_600_000;
 export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, store, clock, logger } = ctx;
   const now = clock.now();
-  const audit = new AuditLog(store.audit, clock, config.AUDIT_RETENTION_DAYS);
+  const audit = ctx.audit;
   const remoteConfig = new RemoteConfigService(store.config, ctx.registry, audit, clock);
   const commands = new CommandService(ctx, store.commands, audit, remoteConfig);
   const diagnostics = store.diagnostics;
@@ -78,20 +78,24 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
       await audit.prune(t);
       await events.repo.prune(t);
       await commands.prune();
+      if (config.TELEMETRY_RETENTION_DAYS > 0) await store.telemetry.prune(t - config.TELEMETRY_RETENTION_DAYS * 86_400_000);
+      await store.maintain(t);
     },
   };
   planes.set(ctx, plane);
 
-  await plane.prune();
+  // Periodic work runs once per fleet: with a store shared by several gateways, only in the one
+  // holding the job's lease (store.exclusive); it moves to another gateway if that one stops.
+  await store.exclusive('retention', () => plane.prune());
   const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => logger.error({ err }, `${what} failed`));
   let sweeping = false;
   const sweepTimer = setInterval(() => {
     if (sweeping) return;
     sweeping = true;
-    guard('control-plane sweep', plane.sweep().finally(() => (sweeping = false)));
+    guard('control-plane sweep', store.exclusive('sweep', () => plane.sweep()).finally(() => (sweeping = false)));
   }, config.EVENTS_CHECK_INTERVAL_SECONDS * 1000);
   sweepTimer.unref();
-  const pruneTimer = setInterval(() => guard('retention pruning', plane.prune()), HOUR_MS);
+  const pruneTimer = setInterval(() => guard('retention pruning', store.exclusive('retention', () => plane.prune())), HOUR_MS);
   pruneTimer.unref();
   ctx.onClose(() => {
     clearInterval(sweepTimer);

@@ -32,6 +32,7 @@ export interface DeviceView {
   reinstated_at: string | null;
   /** Shared devices: signing with the id-bound key (the raw fleet key is refused for them). */
   psk_bound: boolean | null;
+  tags: string[];
   last_seen: string | null;
   last_nonce: number | null;
 }
@@ -68,18 +69,20 @@ export class DeviceRegistry {
     return this.store.devices.get(deviceId);
   }
 
-  private newRecord(deviceId: string, mode: KeyMode, now: number): DeviceRecord {
+  private newRecord(deviceId: string, mode: KeyMode, now: number, tags: readonly string[] = []): DeviceRecord {
     const problem = deviceIdProblem(deviceId, this.reservedIds);
     if (problem) throw new ValidationError(`device_id: ${problem}`, 'invalid_device_id', { field: 'device_id' });
     if (mode === 'shared' && !this.shared) {
       throw new ConflictError('shared-key devices need HMAC_PSK set on the gateway', 'shared_key_unavailable');
     }
-    return { device_id: deviceId, created_at: new Date(now).toISOString(), key_mode: mode, key_version: mode === 'shared' ? 0 : 1 };
+    const record: DeviceRecord = { device_id: deviceId, created_at: new Date(now).toISOString(), key_mode: mode, key_version: mode === 'shared' ? 0 : 1 };
+    if (tags.length > 0) record.tags = [...tags];
+    return record;
   }
 
   /** Registers a device; returns the key it signs with (the only time it is revealed). */
-  async register(deviceId: string, now: number, mode: KeyMode = 'derived'): Promise<IssuedKey> {
-    const record = this.newRecord(deviceId, mode, now);
+  async register(deviceId: string, now: number, mode: KeyMode = 'derived', tags: readonly string[] = []): Promise<IssuedKey> {
+    const record = this.newRecord(deviceId, mode, now, tags);
     if (!(await this.store.devices.create(record))) {
       throw new ConflictError(`device ${deviceId} already exists`, 'device_exists');
     }
@@ -87,8 +90,8 @@ export class DeviceRegistry {
   }
 
   /** Registers every device or none (409 naming the ids that exist). */
-  async registerMany(entries: readonly { device_id: string; mode: KeyMode }[], now: number): Promise<IssuedKey[]> {
-    const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now));
+  async registerMany(entries: readonly { device_id: string; mode: KeyMode; tags?: readonly string[] }[], now: number): Promise<IssuedKey[]> {
+    const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now, e.tags));
     const existing = await this.store.devices.createMany(records);
     if (existing.length > 0) {
       const shown = existing.slice(0, 10).join(', ') + (existing.length > 10 ? `, … (${existing.length} in all)` : '');
@@ -106,6 +109,13 @@ export class DeviceRegistry {
     if (out.outcome === 'unknown') throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     if (out.outcome === 'revoked') throw new ConflictError(`device ${deviceId} is revoked; reinstate it to give it a new key`, 'device_revoked');
     return { device: out.device, key: this.issuedKey(out.device) };
+  }
+
+  /** Replaces a device's tags (validated by tags.ts: sorted, unique). */
+  async setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord> {
+    const record = await this.store.devices.setTags(deviceId, tags);
+    if (!record) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    return record;
   }
 
   async revoke(deviceId: string, now: number): Promise<DeviceRecord> {
@@ -204,6 +214,7 @@ function viewOf(record: DeviceRecord, nonce: NonceSummary | undefined): DeviceVi
     revoked_at: record.revoked_at ?? null,
     reinstated_at: record.reinstated_at ?? null,
     psk_bound: record.key_mode === 'shared' ? record.psk_bound_at !== undefined : null,
+    tags: record.tags ?? [],
     last_seen: nonce ? new Date(nonce.seen_at).toISOString() : null,
     last_nonce: nonce ? nonce.nonce : null,
   };

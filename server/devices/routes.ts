@@ -9,12 +9,14 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseWith } from '../http/validate.ts';
 import { assertDeviceId, isValidDeviceId } from './ids.ts';
+import { TAG_PATTERN, tagsSchema } from './tags.ts';
+import { ValidationError } from '../errors.ts';
 import type { IssuedKey } from './registry.ts';
 
 // Reserved ids are refused by the registry (it knows the mounted routes).
 const deviceId = z.string().refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (not only dots, not __proto__)');
 
-const createSchema = z.object({ device_id: deviceId, shared_key: z.boolean().default(false) }).strict();
+const createSchema = z.object({ device_id: deviceId, shared_key: z.boolean().default(false), tags: tagsSchema.default([]) }).strict();
 
 /** Bulk registration: at most this many devices per call (a factory batch). */
 export const BULK_MAX_DEVICES = 10_000;
@@ -44,8 +46,9 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   const admin = ctx.requireAdmin;
 
   app.post('/devices', admin, async (c) => {
-    const { device_id, shared_key } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
-    const out = await registry.register(device_id, clock.now(), shared_key ? 'shared' : 'derived');
+    const { device_id, shared_key, tags } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
+    const out = await registry.register(device_id, clock.now(), shared_key ? 'shared' : 'derived', tags);
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.created', device_id, details: { key_mode: out.device.key_mode, ...(tags.length ? { tags } : {}) } });
     logger.info({ device_id, key_mode: out.device.key_mode }, 'device registered');
     return c.json({ success: true, ...issued(out) }, 201);
   });
@@ -53,16 +56,33 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.post('/devices/bulk', admin, async (c) => {
     const { devices } = parseWith(bulkSchema, await readAdminJson(c, 4 * 1024 * 1024), 'invalid_device_id');
     const out = await registry.registerMany(
-      devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived' })),
+      devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived', tags: d.tags })),
       clock.now(),
     );
+    await ctx.audit.record({
+      actor: c.get('actor'),
+      action: 'device.created',
+      details: { count: out.length, shared_key: out.filter((d) => d.device.key_mode === 'shared').length, first: out[0]!.device.device_id, last: out.at(-1)!.device.device_id },
+    });
     logger.info({ count: out.length }, 'devices registered in bulk');
     return c.json({ success: true, created: out.length, devices: out.map(issued) }, 201);
   });
 
   app.get('/devices', admin, async (c) => {
-    const devices = await registry.list();
+    const tag = c.req.query('tag');
+    if (tag !== undefined && !TAG_PATTERN.test(tag)) throw new ValidationError('tag: 1-64 characters of a-z 0-9 _ . : -', 'invalid_query', { field: 'tag' });
+    const all = await registry.list();
+    const devices = tag === undefined ? all : all.filter((d) => d.tags.includes(tag));
     return c.json({ success: true, count: devices.length, devices });
+  });
+
+  app.put('/devices/:device_id/tags', admin, async (c) => {
+    const id = assertDeviceId(c.req.param('device_id'));
+    const tags = parseWith(tagsSchema, await readAdminJson(c), 'invalid_tags');
+    const before = (await registry.require(id)).tags ?? [];
+    const record = await registry.setTags(id, tags);
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.tagged', device_id: id, details: { tags, previous: before } });
+    return c.json({ success: true, device: await registry.view(record) });
   });
 
   app.get('/devices/:device_id', admin, async (c) => {
@@ -73,6 +93,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.delete('/devices/:device_id', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const record = await registry.revoke(id, clock.now());
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.revoked', device_id: id });
     logger.warn({ device_id: id }, 'device revoked');
     return c.json({ success: true, device: await registry.view(record) });
   });
@@ -82,6 +103,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
     const raw = await readAdminJson(c, 1024, { emptyAs: {} });
     const { immediate } = parseWith(rotateSchema, raw, 'invalid_request');
     const out = await registry.rotate(id, clock.now(), immediate);
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.key_rotated', device_id: id, details: { key_version: out.device.key_version, immediate } });
     logger.info({ device_id: id, key_version: out.device.key_version, immediate }, 'device key rotated');
     return c.json({
       success: true,
@@ -93,6 +115,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.post('/devices/:device_id/reinstate', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const out = await registry.reinstate(id, clock.now());
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.reinstated', device_id: id, details: { key_version: out.device.key_version } });
     logger.warn({ device_id: id, key_version: out.device.key_version }, 'device reinstated with a new key');
     return c.json({ success: true, ...issued(out) }, 201);
   });

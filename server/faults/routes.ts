@@ -46,14 +46,15 @@ export function faultRoutes(ctx: AppContext, commands: CommandService, audit: Au
       const command = await commands.create(
         body.device_id,
         { command_type: 'simulate_fault', parameters: { fault_type: body.fault_type, count: body.count } },
-        'admin',
+        c.get('actor'),
+        { audit: false }, // fault.queued below is this request's one audit record
       );
       faults.recordQueued(body.device_id, body.fault_type, body.count, command.command_id);
-      await audit.record({ actor: 'admin', action: 'fault.queued', device_id: body.device_id, command_id: command.command_id, details: { fault_type: body.fault_type, count: body.count } });
+      await audit.record({ actor: c.get('actor'), action: 'fault.queued', device_id: body.device_id, command_id: command.command_id, details: { fault_type: body.fault_type, count: body.count } });
       return c.json({ success: true, fault_type: body.fault_type, device_id: body.device_id, count: body.count, command_id: command.command_id }, 201);
     }
     const fault = faults.arm(body.device_id, body.fault_type as ResponseFault, body.count, body.delay_ms);
-    await audit.record({ actor: 'admin', action: 'fault.injected', device_id: body.device_id, details: { fault_type: body.fault_type, count: body.count, delay_ms: fault.delay_ms } });
+    await audit.record({ actor: c.get('actor'), action: 'fault.injected', device_id: body.device_id, details: { fault_type: body.fault_type, count: body.count, delay_ms: fault.delay_ms } });
     return c.json({ success: true, fault }, 201);
   });
 
@@ -66,7 +67,7 @@ export function faultRoutes(ctx: AppContext, commands: CommandService, audit: Au
     const raw = c.req.query('device_id');
     const deviceId = raw === undefined ? undefined : assertDeviceId(raw);
     const disarmed = faults.disarm(deviceId);
-    await audit.record({ actor: 'admin', action: 'fault.disarmed', ...(deviceId ? { device_id: deviceId } : {}), details: { disarmed } });
+    await audit.record({ actor: c.get('actor'), action: 'fault.disarmed', ...(deviceId ? { device_id: deviceId } : {}), details: { disarmed } });
     return c.json({ success: true, disarmed });
   });
 
@@ -77,7 +78,7 @@ export function faultRoutes(ctx: AppContext, commands: CommandService, audit: Au
 
   app.delete('/fault/history', admin, async (c) => {
     const cleared = faults.clearHistory();
-    await audit.record({ actor: 'admin', action: 'fault.history_cleared', details: { cleared } });
+    await audit.record({ actor: c.get('actor'), action: 'fault.history_cleared', details: { cleared } });
     return c.json({ success: true, cleared });
   });
 

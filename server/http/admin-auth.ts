@@ -1,20 +1,28 @@
 /**
- * Bearer-token authentication for admin routes. The token is compared in constant time (both
- * sides hashed to 32 bytes first, so neither length nor content leaks through timing).
+ * Bearer-token authentication and role check for admin routes. Who: the bootstrap token (compared
+ * in constant time) or a named token from the store (looked up by its hash). What they may do:
+ * the least role the route needs, from the one table in server/auth/roles.ts, by method and route
+ * pattern. Sets `actor` (`token:<name>`, what the audit log records) and `role`.
  */
 import type { MiddlewareHandler } from 'hono';
-import { constantTimeEqual, sha256Bytes, utf8 } from '../crypto/hmac.ts';
-import { AdminAuthError } from '../errors.ts';
+import type { AppEnv } from '../context.ts';
+import { requiredRole, roleAllows } from '../auth/roles.ts';
+import type { AdminTokens } from '../auth/tokens.ts';
+import { AdminAuthError, ForbiddenError } from '../errors.ts';
 
-export function adminAuth(token: string): MiddlewareHandler {
-  if (token.length < 16) throw new Error('admin token must be at least 16 characters');
-  const expected = sha256Bytes(utf8(token));
+export function adminAuth(tokens: AdminTokens): MiddlewareHandler<AppEnv> {
   return async function requireAdmin(c, next) {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new AdminAuthError('admin route: send Authorization: Bearer <ADMIN_TOKEN>');
-    if (!constantTimeEqual(sha256Bytes(utf8(match[1]!)), expected)) throw new AdminAuthError('admin token is wrong');
-    c.set('actor', 'admin');
+    if (!match) throw new AdminAuthError('admin route: send Authorization: Bearer <admin token>');
+    const who = await tokens.identify(match[1]!);
+    if (!who) throw new AdminAuthError('admin token is wrong or revoked');
+    const needed = requiredRole(c.req.method, c.req.routePath);
+    if (!roleAllows(who.role, needed)) {
+      throw new ForbiddenError(`this needs the ${needed} role; token ${who.name} is ${who.role === 'admin' ? 'an' : 'a'} ${who.role}`, { required_role: needed });
+    }
+    c.set('actor', `token:${who.name}`);
+    c.set('role', who.role);
     await next();
   };
 }

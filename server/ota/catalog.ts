@@ -13,7 +13,7 @@ import { NotFoundError } from '../errors.ts';
 import { isFirmwareCheckError } from './checks.ts';
 import { DIGEST, HashPages } from './hash-tree.ts';
 import type { FirmwareImageRepo, ImageEntry } from './image-store.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { PublicKeys } from './keys.ts';
 import {
   FORMAT_V1,
   assertManifestMatchesHeader,
@@ -52,7 +52,7 @@ export interface CatalogProblem {
 
 export interface CatalogOptions {
   /** When given, manifests must be signed by this key (and name this AES key). */
-  verifyKeys?: VerifyKeys;
+  verifyKeys?: PublicKeys;
 }
 
 export class FirmwareCatalog {

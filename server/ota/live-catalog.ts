@@ -21,10 +21,10 @@ import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { FirmwareCatalog, type CatalogProblem } from './catalog.ts';
 import { isFirmwareCheckError } from './checks.ts';
 import type { FirmwareImageRepo } from './image-store.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { PublicKeys } from './keys.ts';
 
 export interface LiveCatalogOptions {
-  verifyKeys?: VerifyKeys | undefined;
+  verifyKeys?: PublicKeys | undefined;
   /** Minimum interval between checks of the store (default 1000 ms). */
   checkMs?: number;
   /** With a shared store: the directory whose images are put into it (this gateway's FIRMWARE_DIR). */
@@ -92,6 +92,16 @@ export class LiveCatalog {
     this.lastCheck = now;
     this.checking = this.checkNow().finally(() => (this.checking = null));
     return this.checking;
+  }
+
+  /**
+   * The catalog, reloaded at once if it lacks `version` (admin requests only: an image packaged a
+   * moment ago must not wait out the throttle of `fresh()`; a device naming unknown versions must
+   * not be able to make the gateway reload).
+   */
+  async freshWith(version: string): Promise<FirmwareCatalog> {
+    const catalog = await this.fresh();
+    return catalog.getImage(version) ? catalog : this.reload();
   }
 
   /** Reload unconditionally (tests, admin listing after packaging). */

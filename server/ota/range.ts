@@ -3,9 +3,9 @@
  * every edge case is unit-testable without a server. `selectRange` turns the request's Range,
  * If-Range and If-None-Match headers plus the image size and ETag into one decision: 304, the full
  * image (200), one byte range (206) or "not satisfiable" (416). Choices the RFC leaves to us, and
- * which the README (OTA serving) documents: a syntactically invalid Range or an unknown unit is ignored (200 full,
- * as §14.2 allows); several ranges are sorted and merged, and if they still form more than one
- * range the whole image is sent (200) instead of multipart/byteranges — devices fetch one range
+ * which server/ota/README.md documents: a syntactically invalid Range or an unknown unit is ignored
+ * (200 full, as §14.2 allows); several ranges are sorted and merged, and if they still form more
+ * than one range the whole image is sent (200) instead of multipart/byteranges — devices fetch one range
  * per request, and a full answer is always a valid answer to a Range request; If-Range with a
  * date never matches (we send no Last-Modified), so it also yields the full image.
  */

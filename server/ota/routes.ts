@@ -1,6 +1,7 @@
 /**
  * The OTA feature (registered in server/features.ts): builds the live catalog, image cache, state
- * and rollout stores and the service, and mounts the routes. the README (OTA serving) documents each with curl.
+ * and rollout stores and the service, and mounts the routes; server/ota/README.md documents each
+ * with curl.
  *   GET        /ota/check/:device_id?version=&security_counter=   device   offer (rollout, else newest)
  *   POST       /ota/initiate/:device_id  {"firmware_version"}     device   start/resume a session
  *   GET        /ota/chunk/:device_id?version=&chunk=N             device   one chunk, base64 JSON
@@ -20,7 +21,7 @@ import { readAdminJson, parseJson, requireJsonContentType } from '../http/body.t
 import { pathWithQuery } from '../http/device-request.ts';
 import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { ImageCache } from './image-cache.ts';
-import { loadVerifyKeys, type VerifyKeys } from './keys.ts';
+import { gatewaySecretsIn, loadPublicKeys, type PublicKeys } from './keys.ts';
 import { LiveCatalog } from './live-catalog.ts';
 import { downloadAuth, downloadHandler } from './serve-download.ts';
 import { OtaService } from './service.ts';
@@ -36,11 +37,18 @@ export function otaOf(ctx: AppContext): OtaService {
 export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, logger } = ctx;
   // With the fleet's verify keys in KEYS_DIR, manifests whose signature fails are never served.
-  let verifyKeys: VerifyKeys | undefined;
+  let verifyKeys: PublicKeys | undefined;
   try {
-    verifyKeys = await loadVerifyKeys(config.KEYS_DIR);
+    verifyKeys = await loadPublicKeys(config.KEYS_DIR);
   } catch {
     logger.info({ keys_dir: config.KEYS_DIR }, 'no OTA verify keys in KEYS_DIR: manifests are checked for consistency only');
+  }
+  const secrets = await gatewaySecretsIn(config.KEYS_DIR);
+  if (secrets.length > 0) {
+    logger.warn(
+      { keys_dir: config.KEYS_DIR, files: secrets },
+      'KEYS_DIR holds firmware signing or encryption secrets: anyone who takes this host can sign or decrypt firmware for the whole fleet. Keep them on the build machine and give the gateway only the public key (fleetgate keys init --public-only)',
+    );
   }
   // A shared store (PostgreSQL) serves every replica; this gateway's FIRMWARE_DIR feeds it.
   const store = ctx.store.firmware;
@@ -92,14 +100,27 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   app.get('/ota/images', admin, async (c) => c.json(await ota.images()));
   app.get('/ota/status/:device_id', admin, async (c) => c.json(await ota.status(assertDeviceId(c.req.param('device_id')))));
   app.get('/ota/stats', admin, async (c) => c.json(await ota.stats()));
-  app.post('/ota/rollouts', admin, async (c) => c.json({ success: true, rollout: await ota.createRollout(await readAdminJson(c)) }, 201));
+  /** Each rollout change is one audit record naming who made it. */
+  const audited = async (c: Context<AppEnv>, action: string, rollout: { id: string; version: string; status: string; percent: number }) => {
+    await ctx.audit.record({ actor: c.get('actor'), action, details: { rollout_id: rollout.id, version: rollout.version, status: rollout.status, percent: rollout.percent } });
+    return rollout;
+  };
+  app.post('/ota/rollouts', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.created', await ota.createRollout(await readAdminJson(c))) }, 201),
+  );
   app.get('/ota/rollouts', admin, async (c) => {
     const rollouts = await ota.listRollouts();
     return c.json({ success: true, count: rollouts.length, rollouts });
   });
   app.get('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.getRollout(c.req.param('id')) }));
-  app.patch('/ota/rollouts/:id', admin, async (c) => c.json({ success: true, rollout: await ota.patchRollout(c.req.param('id'), await readAdminJson(c)) }));
-  app.post('/ota/rollouts/:id/pause', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'paused' }) }));
-  app.post('/ota/rollouts/:id/resume', admin, async (c) => c.json({ success: true, rollout: await ota.updateRollout(c.req.param('id'), { status: 'active' }) }));
+  app.patch('/ota/rollouts/:id', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.updated', await ota.patchRollout(c.req.param('id'), await readAdminJson(c))) }),
+  );
+  app.post('/ota/rollouts/:id/pause', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.paused', await ota.updateRollout(c.req.param('id'), { status: 'paused' })) }),
+  );
+  app.post('/ota/rollouts/:id/resume', admin, async (c) =>
+    c.json({ success: true, rollout: await audited(c, 'rollout.resumed', await ota.updateRollout(c.req.param('id'), { status: 'active' })) }),
+  );
   return app;
 }

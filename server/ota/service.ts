@@ -418,7 +418,7 @@ export class OtaService {
 
   async createRollout(body: unknown) {
     const b = parseWith(createRolloutSchema, body);
-    (await this.catalog.fresh()).requireImage(b.version);
+    (await this.catalog.freshWith(b.version)).requireImage(b.version);
     await this.requireKnownDevices(b.devices);
     const now = this.ctx.clock.now();
     const rollout = await this.rollouts.create({

@@ -35,7 +35,7 @@ export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService
 
   app.put('/config/defaults', admin, async (c) => {
     const patch = parseStrict(defaultsPatchSchema, await readAdminJson(c), 'invalid_config');
-    const result = await service.updateDefaults(patch, 'admin');
+    const result = await service.updateDefaults(patch, c.get('actor'));
     return c.json({ success: true, changed: result.changed, ...(await service.defaults()) });
   });
 
@@ -53,13 +53,13 @@ export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService
   app.put('/config/:device_id', admin, async (c) => {
     const id = await activeDevice(c.req.param('device_id'));
     const patch = parseStrict(overridePatchSchema, await readAdminJson(c), 'invalid_config');
-    const result = await service.updateDevice(id, patch, 'admin');
+    const result = await service.updateDevice(id, patch, c.get('actor'));
     return c.json({ success: true, changed: result.changed, ...(await service.deviceView(id)) });
   });
 
   app.delete('/config/:device_id', admin, async (c) => {
     const id = await activeDevice(c.req.param('device_id'));
-    const result = await service.clearDevice(id, 'admin');
+    const result = await service.clearDevice(id, c.get('actor'));
     return c.json({ success: true, changed: result !== undefined, ...(await service.deviceView(id)) });
   });
 

@@ -86,10 +86,10 @@ export class RemoteConfigService {
     return result;
   }
 
-  async updateDevice(deviceId: string, patch: OverridePatch, actor: Actor): Promise<UpdateResult> {
+  async updateDevice(deviceId: string, patch: OverridePatch, actor: Actor, options: { audit?: boolean } = {}): Promise<UpdateResult> {
     const defaults = (await this.repo.defaults()).values;
     const result = await this.repo.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(defaults, values)));
-    if (result.changed) {
+    if (result.changed && options.audit !== false) {
       await this.audit.record({
         actor,
         action: 'config.device_updated',

@@ -14,6 +14,7 @@ export function securityRoutes(ctx: AppContext): Hono<AppEnv> {
     const raw = c.req.query('device_id');
     const deviceId = raw === undefined ? undefined : assertDeviceId(raw);
     const reset = await ctx.store.nonces.reset(deviceId);
+    await ctx.audit.record({ actor: c.get('actor'), action: 'nonce.reset', ...(deviceId ? { device_id: deviceId } : {}), details: { devices_reset: reset } });
     ctx.logger.warn(
       { device_id: deviceId ?? '*', devices_reset: reset },
       'NONCE TRACKING RESET: replay protection is re-opened for these devices until they send a new nonce',

@@ -5,6 +5,8 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { openEmbeddedStore } from './embedded/index.ts';
+import { StartupError } from '../errors.ts';
+import { describeDatabaseUrl } from './postgres/connect.ts';
 import { openPostgresStore } from './postgres/index.ts';
 import type { Store } from './types.ts';
 
@@ -18,12 +20,16 @@ export interface OpenOptions {
 
 export function openStore(config: Config, options: OpenOptions = {}): Promise<Store> {
   if (config.DATABASE_URL) {
-    return openPostgresStore(config.DATABASE_URL, {
+    const url = config.DATABASE_URL;
+    return openPostgresStore(url, {
       ...options,
       poolSize: config.DATABASE_POOL_SIZE,
       sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
       diagnosticsRetentionDays: config.DIAGNOSTICS_RETENTION_DAYS,
       eventsRetentionDays: config.EVENTS_RETENTION_DAYS,
+    }).catch((err: unknown) => {
+      // Unreachable database, refused credentials, a failed migration: one line, exit 2.
+      throw new StartupError(`cannot open the database at ${describeDatabaseUrl(url)}: ${(err as Error).message}`);
     });
   }
   return openEmbeddedStore(config.DATA_DIR, {

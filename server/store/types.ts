@@ -15,6 +15,7 @@ import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
 import type { SecurityStatsRepo } from '../security/stats.ts';
+import type { TokenRepo } from '../auth/tokens.ts';
 
 export type KeyMode = 'derived' | 'shared';
 
@@ -42,6 +43,8 @@ export interface DeviceRecord {
    * downgrade to the raw key cannot touch it.
    */
   psk_bound_at?: string;
+  /** Device groups (server/devices/tags.ts): sorted, unique. Absent = none. */
+  tags?: string[];
 }
 
 export type RotateOutcome = { outcome: 'rotated'; device: DeviceRecord } | { outcome: 'unknown' } | { outcome: 'revoked' };
@@ -66,6 +69,8 @@ export interface DeviceRepo {
   reinstate(deviceId: string, now: number): Promise<ReinstateOutcome>;
   /** Notes that a shared device signs with its id-bound key (see DeviceRecord.psk_bound_at). Idempotent. */
   markPskBound(deviceId: string, now: number): Promise<void>;
+  /** Replaces a device's tags (already validated, sorted and unique); undefined if unknown. */
+  setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined>;
 }
 
 /**
@@ -227,11 +232,19 @@ export interface Store {
   /** Packaged firmware images (the embedded store: FIRMWARE_DIR; PostgreSQL: shared by every replica). */
   readonly firmware: FirmwareImageRepo;
   readonly securityStats: SecurityStatsRepo;
+  readonly tokens: TokenRepo;
   /**
    * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for
    * a store one gateway owns; for a shared store, only in the gateway holding the job's lease.
    * Resolves undefined when another gateway holds it.
    */
   exclusive<T>(job: string, run: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * The store's own housekeeping, run hourly with retention (once per fleet): for PostgreSQL the
+   * coming days' telemetry partitions and expired shared-MAC bindings; nothing for the embedded one.
+   */
+  maintain(now: number): Promise<void>;
+  /** Whether the store can serve requests now (GET /health/ready): the database answers, no migration is pending. */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import { RSA_BITS_HELP } from '../../cli/commands/keys.ts';
 import { CHUNK_SIZE_HELP, FORMAT_HELP, PAGE_ENTRIES_HELP } from '../../cli/commands/firmware.ts';
 import { COMMAND_STATUSES_HELP, COMMAND_TYPES_HELP } from '../../cli/commands/command.ts';
 import { EVENT_TYPES_HELP } from '../../cli/commands/event.ts';
+import { ROLES_HELP } from '../../cli/commands/token.ts';
+import { ROLES } from '../../server/auth/roles.ts';
 import { SUPPORTED_RSA_BITS } from '../../server/ota/keys.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_FORMAT_VERSION, DEFAULT_PAGE_ENTRIES } from '../../server/ota/manifest.ts';
 import { COMMAND_STATUSES, PUBLIC_COMMAND_TYPES } from '../../server/commands/types.ts';
@@ -166,6 +168,7 @@ test('help texts that quote server constants match them', () => {
   assert.is(COMMAND_TYPES_HELP, PUBLIC_COMMAND_TYPES.join('|'));
   assert.is(COMMAND_STATUSES_HELP, COMMAND_STATUSES.join('|'));
   assert.is(EVENT_TYPES_HELP, EVENT_TYPES.join('|'));
+  assert.is(ROLES_HELP, ROLES.join('|'));
 });
 
 test("commander's usage errors are one line in our format, exit 2", async () => {

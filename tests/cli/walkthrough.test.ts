@@ -1,7 +1,7 @@
 /**
- * The README's first-use walkthrough, end to end with the real binaries: start the gateway (it
- * generates keys/admin_token), `fleetgate device add`, `fleetgate sign`, upload with curl, read the
- * samples back. Also: CLI errors are one line with a non-zero exit code.
+ * The first-use path (register, sign, upload, read back), end to end with the real binaries: start
+ * the gateway (it generates keys/admin_token), `fleetgate device add`, `fleetgate sign`, upload
+ * with curl, read the samples back. Also: CLI errors are one line with a non-zero exit code.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -116,7 +116,7 @@ test('invalid commands are 400 and name the field', async () => {
   assert.is(await errorCode(notJson), 'invalid_json');
   // nothing was queued, nothing audited
   assert.is((await json<{ count: number }>(await gw.admin('GET', `/commands/${ID}`))).count, 0);
-  assert.equal(await audit(), []);
+  assert.equal(await audit('?action=command.'), []);
 });
 
 test('unknown or revoked device → 404; no admin token → 401', async () => {
@@ -175,12 +175,12 @@ test('lifecycle: pending → sent → completed, oldest first, audited with acto
   const bad = await gw.admin('GET', `/commands/${ID}?status=done`);
   assert.is(bad.status, 400);
 
-  const log = await audit();
+  const log = await audit('?action=command.');
   assert.equal(
     log.map((e) => [e.actor, e.action]),
     [
-      ['admin', 'command.created'],
-      ['admin', 'command.created'],
+      ['token:bootstrap', 'command.created'],
+      ['token:bootstrap', 'command.created'],
       [`device:${ID}`, 'command.sent'],
       [`device:${ID}`, 'command.sent'],
       [`device:${ID}`, 'command.completed'],
@@ -190,7 +190,7 @@ test('lifecycle: pending → sent → completed, oldest first, audited with acto
   const lastTwo = await audit(`?action=command.&limit=2`);
   assert.is(lastTwo.length, 2);
   assert.is(lastTwo[1]!.action, 'command.failed', 'without since: the most recent entries, oldest first');
-  const since = await audit(`?since=${encodeURIComponent(new Date(clock.now()).toISOString())}&limit=1`);
+  const since = await audit(`?since=${encodeURIComponent(new Date(clock.now()).toISOString())}&limit=1&action=command.`);
   assert.is(since[0]!.action, 'command.created', 'with since: the first entries from then');
   const forDevice = await audit(`?device_id=${ID}&action=command.completed`);
   assert.is(forDevice.length, 1);
@@ -360,7 +360,7 @@ test('cancel: pending → cancelled; anything else 409; unknown 404', async () =
   assert.is((await gw.admin('GET', '/commands/status/nope')).status, 404);
   assert.is((await dev.poll()).json.command, null, 'a cancelled command is never delivered');
   const log = await audit('?action=command.cancelled');
-  assert.equal(log.map((e) => [e.actor, e.command_id]), [['admin', b]]);
+  assert.equal(log.map((e) => [e.actor, e.command_id]), [['token:bootstrap', b]]);
 });
 
 test('route order: /commands/status/:id is not captured by /commands/:device_id; a device named "status" still works', async () => {

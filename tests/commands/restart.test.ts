@@ -70,7 +70,7 @@ test('queued commands and every status change survive SIGKILL (default DURABILIT
   const audit = await admin<{ entries: { action: string }[] }>(gw, 'GET', '/audit');
   assert.equal(
     audit.json.entries.map((e) => e.action),
-    ['command.created', 'command.created', 'config.device_updated', 'command.sent', 'command.cancelled', 'command.completed'],
+    ['device.created', 'command.created', 'command.created', 'config.device_updated', 'command.sent', 'command.cancelled', 'command.completed'],
   );
   // the diagnostics index was rebuilt from the files (the SIGKILL came before its periodic save)
   const summary = await admin<{ entries: number; config_lag: { behind: unknown[] } }>(gw, 'GET', '/diagnostics/summary');

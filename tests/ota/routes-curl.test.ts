@@ -1,5 +1,6 @@
 /**
- * The "new user" walkthrough of the README (OTA serving) with the real binaries and a child-process gateway:
+ * The download part of server/ota/README.md ("Checking a package by hand") with the real binaries
+ * and a child-process gateway:
  * `fleetgate keys init`, `fleetgate firmware package`, start the gateway, download half the image
  * with `curl -r`, resume with `curl -C -`, `fleetgate firmware verify --image` the result; `curl -I`;
  * a second image packaged while the gateway runs appears without a restart; and a device-signed

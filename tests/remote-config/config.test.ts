@@ -146,7 +146,7 @@ test('device overrides overlay the defaults; null drops one; DELETE drops all; v
     'config.device_updated',
     'config.device_cleared',
   ]);
-  assert.ok(log.entries.every((e) => e.actor === 'admin'));
+  assert.ok(log.entries.every((e) => e.actor === 'token:bootstrap'));
 });
 
 test('walkthrough: change a value, the device notices from its diagnostics reply, fetches, applies, reports', async () => {

@@ -1,11 +1,21 @@
+/* fileno() is POSIX, not C99. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "fg_host_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 char *fg_host_read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
+    return NULL;
+  }
+  /* fopen succeeds on a directory, whose SEEK_END "size" is LONG_MAX: only regular files. */
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
     return NULL;
   }
   long size = -1;

@@ -9,7 +9,7 @@
 
 /**
  * The file's bytes, malloc'd and NUL-terminated (so text files can be used as strings), or NULL
- * if it cannot be opened or read in full. `len` (optional) receives the size without the NUL.
+ * if it is not a regular file or cannot be opened or read in full. `len` (optional) receives the size without the NUL.
  */
 char *fg_host_read_file(const char *path, size_t *len);
 

@@ -19,9 +19,13 @@ echo "$out"
 echo "$out" | grep -q '"action":"reboot","ok":true,"reset_reason":"panic"'
 out=$("$SIM" --state-dir "$DIR" status)
 echo "$out" | grep -q '"reset_reason":"panic"'
-set +e
-"$SIM" --state-dir "$DIR" upload --samples /nonexistent >/dev/null 2>&1
-rc=$?
-set -e
-[ "$rc" -eq 2 ] || { echo "expected exit 2 for a usage error, got $rc"; exit 1; }
+# Samples that cannot be read are a usage error: a missing file (inside DIR, so surely absent), and
+# a directory (fopen succeeds on one; its "size" once made the reader ask malloc for 2^63 bytes).
+for samples in "$DIR/no-such-samples.json" "$DIR"; do
+  set +e
+  "$SIM" --state-dir "$DIR" upload --samples "$samples" >/dev/null 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || { echo "expected exit 2 for unreadable samples $samples, got $rc"; exit 1; }
+done
 echo "sim_offline: 1 passed, 0 failed"

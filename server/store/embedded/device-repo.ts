@@ -84,6 +84,17 @@ export class LowdbDeviceRepo implements DeviceRepo {
     return { outcome: 'reinstated', device: next };
   }
 
+  async setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined> {
+    const current = this.peek(deviceId);
+    if (!current) return undefined;
+    const { tags: _old, ...rest } = current;
+    const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
+    await this.doc.mutate((d) => {
+      d.devices[deviceId] = next;
+    });
+    return next;
+  }
+
   async markPskBound(deviceId: string, now: number): Promise<void> {
     const current = this.peek(deviceId);
     if (!current || current.key_mode !== 'shared' || current.psk_bound_at) return;

@@ -19,6 +19,7 @@ import { LowdbOtaStateRepo } from './ota-state-repo.ts';
 import { LowdbRolloutRepo } from './rollout-repo.ts';
 import { FileSecurityStatsRepo } from './security-stats-repo.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
+import { LowdbTokenRepo } from './token-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 
 export interface EmbeddedStoreOptions {
@@ -65,7 +66,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
   nonces.carryNoncesIn(telemetry);
-  const [commands, config, diagnostics, events, otaState, rollouts, securityStats] = await Promise.all([
+  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens] = await Promise.all([
     JournalCommandRepo.open(dataDir, writer),
     LowdbConfigRepo.open(dataDir, now),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
@@ -73,6 +74,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     LowdbOtaStateRepo.open(dataDir, logger ?? silentLogger()),
     LowdbRolloutRepo.open(dataDir),
     FileSecurityStatsRepo.open(dataDir),
+    LowdbTokenRepo.open(dataDir),
   ]);
   return {
     backend: 'embedded',
@@ -92,7 +94,10 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     rollouts,
     firmware: new FirmwareDir(options.firmwareDir ?? 'firmware-images'),
     securityStats,
+    tokens,
     exclusive: async (_job, run) => run(),
+    ready: async () => ({ ok: true }),
+    maintain: async () => undefined,
     close: async () => {
       await otaState.close();
       await diagnostics.close();

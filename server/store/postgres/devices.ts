@@ -27,6 +27,7 @@ interface Row {
   revoked_at: Date | null;
   reinstated_at: Date | null;
   psk_bound_at: Date | null;
+  tags: string[];
 }
 
 function toRecord(r: Row): DeviceRecord {
@@ -38,6 +39,7 @@ function toRecord(r: Row): DeviceRecord {
   if (r.revoked_at) rec.revoked_at = r.revoked_at.toISOString();
   if (r.reinstated_at) rec.reinstated_at = r.reinstated_at.toISOString();
   if (r.psk_bound_at) rec.psk_bound_at = r.psk_bound_at.toISOString();
+  if (r.tags.length > 0) rec.tags = r.tags;
   return rec;
 }
 
@@ -56,6 +58,7 @@ function columns(r: DeviceRecord) {
     revoked_at: ts(r.revoked_at),
     reinstated_at: ts(r.reinstated_at),
     psk_bound_at: ts(r.psk_bound_at),
+    tags: r.tags ?? [],
   };
 }
 
@@ -177,6 +180,18 @@ export class PgDeviceRepo implements DeviceRepo {
         return { next, result: { outcome: 'reinstated', device: next } };
       },
       { outcome: 'unknown' },
+    );
+  }
+
+  setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined> {
+    return this.update<DeviceRecord | undefined>(
+      deviceId,
+      (current) => {
+        const { tags: _old, ...rest } = current;
+        const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
+        return { next, result: next };
+      },
+      undefined,
     );
   }
 

@@ -19,6 +19,7 @@ import { pendingRepos } from './pending.ts';
 import { PgRolloutRepo } from './rollouts.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
+import { PgTokenRepo } from './tokens.ts';
 
 export interface PostgresStoreOptions {
   logger?: Logger;
@@ -73,8 +74,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       otaState,
       rollouts,
       firmware,
+      tokens: new PgTokenRepo(sql),
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
+      maintain: async (now) => {
+        await telemetry.ensurePartitions(now);
+        await sharedMacs.prune(now);
+      },
       ready: async () => {
         try {
           const status = await migrationStatus(sql);

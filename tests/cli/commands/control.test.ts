@@ -42,7 +42,7 @@ test('command send / list / show / cancel, and the device gets what was sent', a
   const show = await live.ok(['command', 'show', id!]);
   assert.match(show, /^status\s+completed$/m);
   assert.match(show, /^result\s+\{"written":1200\}$/m);
-  assert.match(show, /^created\s+\S+Z by admin$/m);
+  assert.match(show, /^created\s+\S+Z by token:bootstrap$/m);
   assert.is((JSON.parse(await live.ok(['command', 'show', id!, '--json'])) as { result: unknown }).result !== null, true);
 
   assert.match(await live.ok(['command', 'cancel', second.command_id]), new RegExp(`^command ${second.command_id} cancelled\\n$`));
@@ -133,7 +133,7 @@ test('event list: a power cut seen in diagnostics, filters, --json', async () =>
 test('audit: every change above, filtered by action prefix and device', async () => {
   const table = (await live.ok(['audit'])).trimEnd().split('\n');
   assert.match(table[0]!, /^AT\s+ACTOR\s+ACTION\s+DEVICE\s+COMMAND\s+DETAILS$/);
-  assert.ok(table.some((l) => /\sadmin\s+command\.created\s+meter-1\s/.test(l)));
+  assert.ok(table.some((l) => /\stoken:bootstrap\s+command\.created\s+meter-1\s/.test(l)));
   const config = JSON.parse(await live.ok(['audit', '--action', 'config.', '--json'])) as { action: string }[];
   assert.equal([...new Set(config.map((e) => e.action))].sort(), ['config.defaults_updated', 'config.device_cleared', 'config.device_updated']);
   const limited = JSON.parse(await live.ok(['audit', '--device', 'meter-1', '--limit', '2', '--json'])) as unknown[];

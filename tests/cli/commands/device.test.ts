@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { signEnvelope } from '../../../server/protocol/envelope.ts';
 import { fleetgate, startLiveGateway, TOKEN, type LiveGateway } from '../live.ts';
 
 let live: LiveGateway;
@@ -111,6 +112,26 @@ test('status: the fleet overview as a table and as JSON', async () => {
   const st = JSON.parse(await live.ok(['status', '--json'])) as { devices: Record<string, number>; firmware: { versions: Record<string, number> } };
   assert.equal(st.devices, { total: 4, online: 2, offline: 0, never_seen: 1, revoked: 1, online_within_seconds: 180 });
   assert.equal(st.firmware.versions, { '1.2.0': 1 });
+});
+
+test('rotate-key --immediate kills the old key at once; reinstate re-keys a revoked device; --shared-key asks for a shared device', async () => {
+  const dev = await live.device('meter-9');
+  await dev.upload([{ timestamp: 1_763_000_000, power: 1 }]);
+  const rotated = JSON.parse(await live.ok(['device', 'rotate-key', 'meter-9', '--immediate', '--json'])) as { key_version: number; previous_key_valid_until: string | null };
+  assert.equal([rotated.key_version, rotated.previous_key_valid_until], [2, null]);
+  const refused = await fetch(`${live.gw.url}/aggregated/meter-9`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signEnvelope(dev.key, 'meter-9', 2, { aggregated_data: [{ timestamp: 1_763_000_060, power: 2 }] })) });
+  assert.is(refused.status, 401, 'the old key is dead at once');
+
+  assert.match(await live.ok(['device', 'revoke', 'meter-9']), /revoked/);
+  assert.match(await live.ok(['device', 'reinstate', 'meter-9']), /^device meter-9 reinstated\nhmac_key [0-9a-f]{64}\nkey_version 3\n$/);
+  const again = await live.run(['device', 'reinstate', 'meter-9']);
+  assert.is(again.code, 4);
+  assert.match(again.stderr, /409 device_not_revoked/);
+
+  // This gateway has no HMAC_PSK: the CLI asked for a shared device, and the gateway says why not.
+  const shared = await live.run(['device', 'add', 'ecowatt-1', '--shared-key']);
+  assert.is(shared.code, 4);
+  assert.match(shared.stderr, /409 shared_key_unavailable/);
 });
 
 test.run();

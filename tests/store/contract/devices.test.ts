@@ -77,6 +77,19 @@ contract('the psk-bound latch is set once, only for shared devices', async (stor
   assert.is((await store.devices.get('d'))?.psk_bound_at, undefined);
 });
 
+contract('tags are replaced as given and kept with every later change', async (store) => {
+  await store.devices.create({ ...rec('t'), tags: ['a', 'site:x'] });
+  assert.equal((await store.devices.get('t'))?.tags, ['a', 'site:x']);
+  assert.equal((await store.devices.setTags('t', ['canary']))?.tags, ['canary']);
+  const rotated = await store.devices.rotateKey('t', T, 0);
+  assert.ok(rotated.outcome === 'rotated' && rotated.device.tags?.[0] === 'canary');
+  assert.equal((await store.devices.get('t'))?.tags, ['canary']);
+  assert.is((await store.devices.setTags('t', []))?.tags, undefined);
+  assert.is(await store.devices.setTags('nobody', ['x']), undefined);
+  assert.equal(await store.devices.createMany([{ ...rec('u'), tags: ['z'] }]), []);
+  assert.equal((await store.devices.list()).map((d) => d.tags ?? []), [[], ['z']]);
+});
+
 contract(
   'a second replica sees a revocation and a rotation made by the first at once (no stale cache)',
   async (a, { reopen }) => {

@@ -1,0 +1,215 @@
+/**
+ * PostgreSQL benchmarks (issue 14), on a throwaway cluster with durability as shipped (fsync and
+ * synchronous_commit on, printed with the results), PostgreSQL on the same 2-core machine as the
+ * gateway and the load generator:
+ *   - ingest, one replica: the ingest benchmark's load (signed 10-sample uploads from 1,000
+ *     devices over 50 connections) against the gateway on DATABASE_URL and against the bare
+ *     node:http server in the same rounds; req/s ratio, p99, database commits and WAL syncs per
+ *     1,000 uploads, CPU per upload of the gateway and of PostgreSQL (all its processes);
+ *   - ingest, two replicas behind a round-robin client (no target: four processes on two cores);
+ *   - a month of one-minute data for one device (43,200 samples) read back through
+ *     GET /telemetry/:id, PostgreSQL and the embedded store in the same run;
+ *   - how long a revocation on one replica takes to reach another (LISTEN/NOTIFY).
+ * Runs alone: `npx tsx scripts/bench/postgres.ts`; in `npm run bench -- postgres`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import postgres from 'postgres';
+import { hexToBytes } from '../../server/crypto/hmac.ts';
+import { signEnvelope } from '../../server/protocol/envelope.ts';
+import { startCluster } from '../pg-cluster.mjs';
+import { adminFetch, cpuSeconds, load, registerDevices, startBare, startGateway, type Child, type LoadResult } from './harness.ts';
+import { uploads } from './ingest.ts';
+
+const DEVICES = 1000;
+const CONNECTIONS = 50;
+const REQUESTS = Number(process.env.BENCH_PG_REQUESTS ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? 3);
+const WARM_ROUNDS = 3;
+
+/** CPU seconds of the postmaster and every process it started (backends, WAL writer, …). */
+function clusterCpu(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuSeconds(postmaster);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) total += cpuSeconds(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+interface DbCounters {
+  commits: number;
+  walSyncs: number;
+}
+
+async function dbCounters(sql: postgres.Sql): Promise<DbCounters> {
+  const [c] = await sql<{ commits: string }[]>`SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()`;
+  const [w] = await sql<{ syncs: string }[]>`SELECT wal_sync::text AS syncs FROM pg_stat_wal`;
+  return { commits: Number(c!.commits), walSyncs: Number(w!.syncs) };
+}
+
+const median = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const r = await fn();
+  return [r, performance.now() - t];
+}
+
+async function monthQuery(url: string): Promise<{ samples: number; median_ms: number; runs_ms: number[] }> {
+  const reg = await adminFetch(url, 'POST', '/devices', { device_id: 'month-1' });
+  const key = hexToBytes(((await reg.json()) as { hmac_key: string }).hmac_key);
+  // Sequential nonces: send hour by hour so none is refused as a replay.
+  const start = Date.UTC(2026, 10, 1) / 1000;
+  for (let hour = 0; hour < 720; hour++) {
+    const samples = Array.from({ length: 60 }, (_, m) => ({ timestamp: start + (hour * 60 + m) * 60, voltage: 230 + ((hour + m) % 7) / 10, current: 2.5, power: 500 + m }));
+    const res = await fetch(`${url}/aggregated/month-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(signEnvelope(key, 'month-1', hour + 1, { aggregated_data: samples })),
+    });
+    if (res.status !== 200) throw new Error(`month upload ${hour}: ${res.status}`);
+  }
+  const runs: number[] = [];
+  let count = 0;
+  for (let i = 0; i < 7; i++) {
+    const [body, ms] = await timed(async () => (await (await adminFetch(url, 'GET', '/telemetry/month-1?limit=100000')).json()) as { count: number });
+    count = body.count;
+    runs.push(Math.round(ms));
+  }
+  return { samples: count, median_ms: median(runs, (x) => x), runs_ms: runs };
+}
+
+async function revocationDelay(a: Child, b: Child): Promise<{ median_ms: number; runs_ms: number[] }> {
+  const runs: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const id = `revoke-${i}`;
+    const reg = await adminFetch(a.url, 'POST', '/devices', { device_id: id });
+    const key = hexToBytes(((await reg.json()) as { hmac_key: string }).hmac_key);
+    let nonce = 0;
+    const send = () =>
+      fetch(`${b.url}/aggregated/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signEnvelope(key, id, ++nonce, { aggregated_data: [{ timestamp: 1, power: 1 }] })),
+      });
+    if ((await send()).status !== 200) throw new Error('revocation bench: first upload refused');
+    const t = performance.now();
+    await adminFetch(a.url, 'DELETE', `/devices/${id}`);
+    while ((await send()).status === 200) {
+      if (performance.now() - t > 5000) throw new Error('revocation did not reach the other replica within 5 s');
+    }
+    runs.push(Math.round((performance.now() - t) * 10) / 10);
+  }
+  return { median_ms: median(runs, (x) => x), runs_ms: runs };
+}
+
+export async function runPostgresBench() {
+  const cluster = await startCluster({ durable: true });
+  const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+  try {
+    const settings = Object.fromEntries(
+      (await admin<{ name: string; setting: string }[]>`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'server_version')`).map((r) => [r.name, r.setting]),
+    );
+    await admin.unsafe('CREATE DATABASE fleet');
+    const url = cluster.url.replace(/\/postgres$/, '/fleet');
+    const db = postgres(url, { max: 1, onnotice: () => undefined });
+    const dataDir = join(cluster.dir, 'data');
+
+    // --- one replica against the bare server, interleaved rounds
+    const gateway = await startGateway({ DATABASE_URL: url });
+    const bare = await startBare();
+    const keysDir = join(gateway.dir, 'keys');
+    let one;
+    try {
+      const keys = await registerDevices(gateway.url, 'meter-', DEVICES);
+      const warm = await load(gateway.url, uploads(keys, WARM_ROUNDS * DEVICES), CONNECTIONS);
+      if (warm.errors > 0 || warm.non2xx > 0) throw new Error(`warm-up failed: ${JSON.stringify(warm)}`);
+      await load(bare.url, uploads(keys, 2000), CONNECTIONS);
+      const rounds = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const prepared = uploads(keys, REQUESTS, WARM_ROUNDS + 1 + r * Math.ceil(REQUESTS / DEVICES));
+        const b = await load(bare.url, prepared, CONNECTIONS);
+        const before = await dbCounters(db);
+        const cpuG = cpuSeconds(gateway.child.pid);
+        const cpuP = clusterCpu(dataDir);
+        const g = await load(gateway.url, prepared, CONNECTIONS);
+        const after = await dbCounters(db);
+        const ok = g.requests - g.non2xx - g.errors;
+        rounds.push({
+          ratio: g.reqPerSec / b.reqPerSec,
+          gateway: g,
+          bare: b,
+          ok,
+          commits_per_1000_uploads: ((after.commits - before.commits) / ok) * 1000,
+          wal_syncs_per_1000_uploads: ((after.walSyncs - before.walSyncs) / ok) * 1000,
+          cpu_us_per_upload: { gateway: ((cpuSeconds(gateway.child.pid) - cpuG) / ok) * 1e6, postgres: ((clusterCpu(dataDir) - cpuP) / ok) * 1e6 },
+        });
+      }
+      const m = median(rounds, (x) => x.ratio);
+      const targets = { ratio_min: 0.35, p99_max_ms: 50 };
+      one = {
+        ...m,
+        rounds: rounds.map((x) => ({ ratio: x.ratio, gateway_req_s: x.gateway.reqPerSec, bare_req_s: x.bare.reqPerSec, p99_ms: x.gateway.p99ms, cpu: x.cpu_us_per_upload })),
+        targets,
+        meets_targets: m.ratio >= targets.ratio_min && m.gateway.p99ms < targets.p99_max_ms,
+      };
+    } finally {
+      await bare.stop();
+    }
+
+    // --- a second replica on the same database and keys: round-robin load, revocation delay
+    const second = await startGateway({ DATABASE_URL: url, KEYS_DIR: keysDir });
+    let two;
+    let revocation;
+    try {
+      const keys = await registerDevices(gateway.url, 'pair-', DEVICES);
+      const prepared = uploads(keys, REQUESTS);
+      const halves = [prepared.filter((_, i) => i % 2 === 0), prepared.filter((_, i) => i % 2 === 1)];
+      const before = await dbCounters(db);
+      const t = performance.now();
+      const results: LoadResult[] = await Promise.all([load(gateway.url, halves[0]!, CONNECTIONS / 2), load(second.url, halves[1]!, CONNECTIONS / 2)]);
+      const seconds = (performance.now() - t) / 1000;
+      const after = await dbCounters(db);
+      const ok = results.reduce((n, r) => n + r.requests - r.non2xx - r.errors, 0);
+      two = {
+        req_s: ok / seconds,
+        p99_ms: Math.max(...results.map((r) => r.p99ms)),
+        ok,
+        refused: results.reduce((n, r) => n + r.non2xx + r.errors, 0),
+        commits_per_1000_uploads: ((after.commits - before.commits) / ok) * 1000,
+        wal_syncs_per_1000_uploads: ((after.walSyncs - before.walSyncs) / ok) * 1000,
+      };
+      revocation = await revocationDelay(gateway, second);
+    } finally {
+      await second.stop();
+    }
+
+    const month = { postgres: await monthQuery(gateway.url) };
+    await gateway.stop();
+    const embedded = await startGateway();
+    try {
+      Object.assign(month, { embedded: await monthQuery(embedded.url) });
+    } finally {
+      await embedded.stop();
+    }
+    await db.end();
+    return { settings, one_replica: one, two_replicas: two, revocation_ms: revocation, month_query: month };
+  } finally {
+    await admin.end();
+    cluster.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(JSON.stringify(await runPostgresBench(), null, 2));
+  process.exit(0);
+}
+

@@ -1,0 +1,66 @@
+/**
+ * Device groups (issue 15): tags set at registration (one or in bulk) and with PUT
+ * /devices/:id/tags (validated, sorted, unique, at most 32), filterable with GET /devices?tag=,
+ * audited; targets ("all", "tag:<tag>", ids) for commands: one command per active device of the
+ * target, one audit record for the request with the count, an empty or unknown target refused.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { errorCode, startTestGateway } from '../helpers/gateway.ts';
+
+test('tags: set at registration and by PUT, validated, listed and filtered; audited', async () => {
+  const gw = await startTestGateway();
+  assert.is((await gw.admin('POST', '/devices', { device_id: 'a', tags: ['site:lyon', 'canary', 'canary'] })).status, 201);
+  assert.is((await gw.admin('POST', '/devices/bulk', { devices: [{ device_id: 'b', tags: ['site:lyon'] }, { device_id: 'c' }] })).status, 201);
+  const list = async (q = '') => ((await (await gw.admin('GET', `/devices${q}`)).json()) as { devices: { device_id: string; tags: string[] }[] }).devices;
+  assert.equal((await list()).map((d) => [d.device_id, d.tags]), [['a', ['canary', 'site:lyon']], ['b', ['site:lyon']], ['c', []]]);
+  assert.equal((await list('?tag=site:lyon')).map((d) => d.device_id), ['a', 'b']);
+  const put = await gw.admin('PUT', '/devices/c/tags', ['canary', 'floor-2']);
+  assert.is(put.status, 200);
+  assert.equal(((await put.json()) as { device: { tags: string[] } }).device.tags, ['canary', 'floor-2']);
+  assert.equal((await list('?tag=canary')).map((d) => d.device_id), ['a', 'c']);
+  for (const bad of [['UPPER'], ['a b'], ['x'.repeat(65)], Array.from({ length: 33 }, (_, i) => `t${i}`), '"canary"', [1]]) {
+    const res = await gw.admin('PUT', '/devices/c/tags', bad);
+    assert.is(res.status, 400, JSON.stringify(bad));
+    assert.is(await errorCode(res), 'invalid_tags');
+  }
+  assert.is((await gw.admin('PUT', '/devices/nobody/tags', ['x'])).status, 404);
+  assert.is((await gw.admin('GET', '/devices?tag=Bad Tag')).status, 400);
+  const audit = (await (await gw.admin('GET', '/audit?action=device.tagged')).json()) as { entries: { device_id: string; details: { tags: string[] } }[] };
+  assert.equal(audit.entries.map((e) => [e.device_id, e.details.tags]), [['c', ['canary', 'floor-2']]]);
+  await gw.destroy();
+});
+
+test('POST /commands to a target: one command per active device, one audit record with the count', async () => {
+  const gw = await startTestGateway({ env: { COMMAND_QUEUE_LIMIT: '1' } });
+  for (const [id, tags] of [['m1', ['canary']], ['m2', ['canary']], ['m3', []], ['m4', ['canary']]] as const) {
+    await gw.admin('POST', '/devices', { device_id: id, tags });
+  }
+  await gw.admin('DELETE', '/devices/m4');
+  const res = await gw.admin('POST', '/commands', { target: 'tag:canary', command_type: 'set_relay', parameters: { relay: 1, state: 'on' } });
+  assert.is(res.status, 201);
+  const out = (await res.json()) as { queued: number; command_ids: string[]; skipped: unknown[] };
+  assert.is(out.queued, 2, 'm1 and m2; m4 is revoked');
+  const queuedFor = async (id: string) => ((await (await gw.admin('GET', `/commands/${id}`)).json()) as { count: number }).count;
+  assert.equal([await queuedFor('m1'), await queuedFor('m2'), await queuedFor('m3')], [1, 1, 0]);
+  // the queue limit (1 here) skips a full device and names it
+  const all = (await (await gw.admin('POST', '/commands', { target: 'all', command_type: 'reboot' })).json()) as { queued: number; skipped: { device_id: string }[] };
+  assert.equal([all.queued, all.skipped.map((s) => s.device_id)], [1, ['m1', 'm2']]);
+  const listed = (await (await gw.admin('POST', '/commands', { target: ['m3'], command_type: 'reboot' })).json()) as { queued: number; skipped: { device_id: string; reason: string }[] };
+  assert.equal([listed.queued, listed.skipped], [0, [{ device_id: 'm3', reason: 'queue_full' }]], 'a list target; m3 already holds the limit');
+  const audit = (await (await gw.admin('GET', '/audit?action=command.created')).json()) as { entries: { details: { count: number; target: unknown } }[] };
+  assert.equal(audit.entries.map((e) => [e.details.target, e.details.count]), [['tag:canary', 2], ['all', 1], [['m3'], 0]]);
+  for (const [body, code] of [
+    [{ target: 'tag:nobody', command_type: 'reboot' }, 'empty_target'],
+    [{ target: ['ghost'], command_type: 'reboot' }, 'unknown_device'],
+    [{ target: 'everyone', command_type: 'reboot' }, 'invalid_command'],
+    [{ target: 'all', command_type: 'self_destruct' }, 'invalid_command'],
+  ] as const) {
+    const bad = await gw.admin('POST', '/commands', body);
+    assert.is(bad.status, 400, JSON.stringify(body));
+    assert.is(await errorCode(bad), code);
+  }
+  await gw.destroy();
+});
+
+test.run();
