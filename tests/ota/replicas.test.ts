@@ -4,13 +4,16 @@
  * by replica B, which never saw the files and streams it from the database (its cache bound is 0),
  * with A's ETag, bytes, ranges (also across the 64 KiB rows), If-Range, If-None-Match, HEAD and 416,
  * and the same manifest and hash pages; an image packaged into A's directory while both run
- * reaches B without a request to A; a device updating through both replicas in any order sees one
+ * reaches B without a request to A; one whose bytes differ from its chunk hashes is never stored
+ * (a problem listed on A, 404 everywhere — where the embedded store lists it and answers 503 on
+ * use); a device updating through both replicas in any order sees one
  * gateway (one session, its progress, one counted result).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ManifestV2 } from '../../server/ota/manifest.ts';
+import { hashesFileName, imageFileName, manifestFileName, type ManifestV2 } from '../../server/ota/manifest.ts';
 import { otaOf } from '../../server/ota/routes.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
@@ -126,6 +129,24 @@ test('an image packaged into A\'s directory while both run reaches B without any
   const { res, bytes } = await get(b, { range: 'bytes=65000-69999' }, 'GET', '/ota/firmware/2.1.0');
   assert.is(res.status, 206);
   assert.ok(bytes.equals(added.encrypted.subarray(65000, 70000)));
+});
+
+test('an image in A\'s directory whose bytes differ from its chunk hashes is never stored: a problem on A, 404 on both', async () => {
+  // Packaged elsewhere, then placed tampered: image and hash table first, the manifest last.
+  const other = await otaFixture([{ version: '2.2.0', size: 20_000, chunkSize: 4096, formatVersion: 2 }]);
+  const bytes = Buffer.from(other.images.get('2.2.0')!.encrypted);
+  bytes[10_000] = bytes[10_000]! ^ 0xff;
+  await writeFile(join(fxA.firmwareDir, imageFileName('2.2.0')), bytes);
+  for (const name of [hashesFileName('2.2.0'), manifestFileName('2.2.0')]) await copyFile(join(other.firmwareDir, name), join(fxA.firmwareDir, name));
+  const deadline = Date.now() + 8000;
+  let images: Images = { count: 0, images: [], problems: [] };
+  while (Date.now() < deadline && images.problems.length === 0) {
+    await new Promise((r) => setTimeout(r, 100));
+    images = (await (await a.admin('GET', '/ota/images')).json()) as Images;
+  }
+  assert.match(JSON.stringify(images.problems), /2\.2\.0.*not stored: chunk 2 does not match its signed hash/);
+  assert.not.ok(images.images.some((i) => i.version === '2.2.0'));
+  for (const gw of [a, b]) assert.is((await get(gw, {}, 'GET', '/ota/firmware/2.2.0')).res.status, 404);
 });
 
 test('a device updating through both replicas in any order sees one gateway: one session, its progress, one result', async () => {
