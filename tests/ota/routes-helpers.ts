@@ -99,6 +99,12 @@ export async function otaGateway(fixture: OtaFixture, options: { env?: Record<st
   return startTestGateway({ dir: fixture.dir, ...options });
 }
 
+/** Publishes a build through the admin API (general: offered to every device, as images present at start are). */
+export async function publishImage(gw: TestGateway, version: string, body: { general?: boolean; allow_lower_counter?: boolean } = { general: true }): Promise<void> {
+  const res = await gw.admin('POST', `/ota/images/${version}/publish`, body);
+  if (res.status !== 200) throw new Error(`publish ${version}: ${res.status} ${await res.text()}`);
+}
+
 export interface DeviceAnswer<T = Record<string, unknown>> {
   status: number;
   json: T;

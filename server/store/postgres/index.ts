@@ -3,7 +3,7 @@
  * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
  * starting together do not race), makes sure the coming days' telemetry partitions exist, and
  * starts listening for the changes other replicas make to what this one caches (devices, rollouts,
- * firmware images).
+ * firmware images, releases).
  * Background jobs run in the replica holding their lease (leases.ts).
  */
 import type { Logger } from '../../logger.ts';
@@ -16,6 +16,7 @@ import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
 import { PgOtaStateRepo } from './ota-state.ts';
 import { pendingRepos } from './pending.ts';
+import { PgReleaseRepo } from './releases.ts';
 import { PgRolloutRepo } from './rollouts.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
@@ -55,6 +56,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await devices.listen();
     const rollouts = new PgRolloutRepo(sql);
     await rollouts.listen();
+    const releases = new PgReleaseRepo(sql);
+    await releases.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
     const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url));
     await firmware.listen();
@@ -73,6 +76,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       leases,
       otaState,
       rollouts,
+      releases,
       firmware,
       tokens: new PgTokenRepo(sql),
       ...pendingRepos(),
@@ -94,6 +98,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await otaState.close().catch((err: unknown) => logger?.error({ err }, 'OTA progress lost at close'));
         await leases.close();
         await rollouts.close();
+        await releases.close();
         await firmware.close();
         await devices.close();
         await sql.end({ timeout: 5 });
