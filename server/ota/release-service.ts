@@ -204,6 +204,7 @@ export class ReleaseService {
     // recorded as this upload (not as a FIRMWARE_DIR arrival).
     await this.repo.addDraft(this.draftOf(image, 'upload', by));
     const outcome = await this.ctx.store.firmware.put(image, capped(part.body, image.size), `upload by ${by} on ${hostname()}`);
+    await drain(part); // a build stored already is not read again: the rest of its bytes go unread
     for (let rest = await parts.next(); !rest.done; rest = await parts.next()) await drain(rest.value);
     if (outcome === 'older') throw new ConflictError(`the store holds a build of ${version} packaged later than this one`, 'older_build');
     if (outcome === 'stored') await this.auditUploaded(image, 'upload', by);
