@@ -9,6 +9,7 @@
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { onBootReport, onSeen, onSilence, type DeviceEvent } from '../../../server/events/rules.ts';
+import type { PostgresStore } from '../../../server/store/postgres/index.ts';
 import type { Store } from '../../../server/store/types.ts';
 import { contract, eventually } from './backends.ts';
 
@@ -129,5 +130,21 @@ contract('offline declared on one replica is seen by the other, whose seen hook 
   await eventually(() => !a.events.isOffline('d'), 'replica A sees it online again');
   assert.equal(await back(a, 'd'), [], 'and derives nothing more');
 });
+
+contract(
+  'a replica whose listening connection was lost reads the offline set again (notifications missed meanwhile)',
+  async (store, { replica }) => {
+    const b = await replica();
+    const sql = (store as PostgresStore).sql;
+    await offline(store, 'gone');
+    await eventually(() => b.events.isOffline('gone'), 'B hears of it');
+    // Changed behind every gateway's back: no notification will ever tell of these.
+    await sql`INSERT INTO event_states VALUES ('quiet', 'offline', 1, NULL, ${T}, NULL)`;
+    await sql`UPDATE event_states SET status = 'online' WHERE device_id = 'gone'`;
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen%' AND pid <> pg_backend_pid()`;
+    await eventually(() => b.events.isOffline('quiet') && !b.events.isOffline('gone'), 'B reloads the set when it listens again', 15_000);
+  },
+  { only: ['postgres'] },
+);
 
 test.run();
