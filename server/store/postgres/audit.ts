@@ -6,7 +6,7 @@
  */
 import type { AuditEntry, AuditQuery, AuditRepo } from '../../audit/log.ts';
 import type { Sql } from './connect.ts';
-import { startOfUtcDay } from './days.ts';
+import { chronological, noFilter, startOfUtcDay } from './timeline.ts';
 
 interface Row {
   at: Date;
@@ -48,16 +48,9 @@ export class PgAuditRepo implements AuditRepo {
   }
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {
-    // Filters as separate statements (not `$1 IS NULL OR …`), so each gets a plan on its own index.
-    const device = q.deviceId === undefined ? this.sql`` : this.sql`AND device_id = ${q.deviceId}`;
-    const action = q.action === undefined ? this.sql`` : actionFilter(this.sql, q.action);
-    if (q.sinceMs !== undefined) {
-      const rows = await this.sql<Row[]>`
-        SELECT * FROM audit_log WHERE at >= ${new Date(q.sinceMs)} ${device} ${action} ORDER BY at, seq LIMIT ${q.limit}`;
-      return rows.map(toEntry);
-    }
-    const rows = await this.sql<Row[]>`SELECT * FROM audit_log WHERE true ${device} ${action} ORDER BY at DESC, seq DESC LIMIT ${q.limit}`;
-    return rows.map(toEntry).reverse();
+    const device = q.deviceId === undefined ? noFilter(this.sql) : this.sql`AND device_id = ${q.deviceId}`;
+    const action = q.action === undefined ? noFilter(this.sql) : actionFilter(this.sql, q.action);
+    return (await chronological<Row>(this.sql, 'audit_log', [device, action], q)).map(toEntry);
   }
 
   async prune(beforeMs: number): Promise<number> {

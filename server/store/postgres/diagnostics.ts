@@ -9,7 +9,7 @@
 import type { Applied, DiagnosticsOverview, DiagnosticsRepo } from '../../diagnostics/repo.ts';
 import type { DiagnosticsRecord } from '../../diagnostics/schema.ts';
 import type { Sql } from './connect.ts';
-import { startOfUtcDay } from './days.ts';
+import { startOfUtcDay } from './timeline.ts';
 
 const DAY_MS = 86_400_000;
 /** Reports read per round trip by `recent` (which drops repeated nonces, so it may need more than `limit`). */

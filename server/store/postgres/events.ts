@@ -18,7 +18,7 @@
 import type { EventQuery, EventRepo } from '../../events/repo.ts';
 import type { DeviceEvent, DeviceEventState, Transition } from '../../events/rules.ts';
 import type { Sql } from './connect.ts';
-import { startOfUtcDay } from './days.ts';
+import { chronological, noFilter, startOfUtcDay } from './timeline.ts';
 
 export const EVENTS_CHANNEL = 'fleetgate_events';
 const DAY_MS = 86_400_000;
@@ -142,16 +142,9 @@ export class PgEventRepo implements EventRepo {
   }
 
   async query(q: EventQuery): Promise<DeviceEvent[]> {
-    // Filters as separate statements (not `$1 IS NULL OR …`), so each gets a plan on its own index.
-    const device = q.deviceId === undefined ? this.sql`` : this.sql`AND device_id = ${q.deviceId}`;
-    const type = q.type === undefined ? this.sql`` : this.sql`AND type = ${q.type}`;
-    if (q.sinceMs !== undefined) {
-      const rows = await this.sql<EventRow[]>`
-        SELECT * FROM device_events WHERE at >= ${new Date(q.sinceMs)} ${device} ${type} ORDER BY at, seq LIMIT ${q.limit}`;
-      return rows.map(toEvent);
-    }
-    const rows = await this.sql<EventRow[]>`SELECT * FROM device_events WHERE true ${device} ${type} ORDER BY at DESC, seq DESC LIMIT ${q.limit}`;
-    return rows.map(toEvent).reverse();
+    const device = q.deviceId === undefined ? noFilter(this.sql) : this.sql`AND device_id = ${q.deviceId}`;
+    const type = q.type === undefined ? noFilter(this.sql) : this.sql`AND type = ${q.type}`;
+    return (await chronological<EventRow>(this.sql, 'device_events', [device, type], q)).map(toEvent);
   }
 
   async prune(now: number): Promise<number> {

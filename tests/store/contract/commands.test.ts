@@ -9,7 +9,7 @@
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import type { DeliveryRules } from '../../../server/commands/repo.ts';
-import type { CommandRecord } from '../../../server/commands/types.ts';
+import { newCommand, type CommandRecord } from '../../../server/commands/types.ts';
 import { contract } from './backends.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -17,26 +17,8 @@ const rules: DeliveryRules = { ackTimeoutMs: 60_000, maxAttempts: 3 };
 let ids = 0;
 
 function cmd(device: string, extra: Partial<CommandRecord> = {}): CommandRecord {
-  return {
-    command_id: `c${++ids}`,
-    device_id: device,
-    command_type: 'set_power',
-    parameters: { power: '50%', z: 1, a: [1, 2] },
-    status: 'pending',
-    seq: 0,
-    created_at: T,
-    created_by: 'admin',
-    expires_at: null,
-    attempts: 0,
-    first_sent_at: null,
-    last_sent_at: null,
-    sent_nonce: null,
-    finished_at: null,
-    status_reason: null,
-    result: null,
-    result_nonce: null,
-    ...extra,
-  };
+  const fields = { command_id: `c${++ids}`, device_id: device, created_at: T, created_by: 'admin', expires_at: null };
+  return { ...newCommand({ ...fields, command_type: 'set_power', parameters: { power: '50%', z: 1, a: [1, 2] } }), ...extra };
 }
 
 contract('create, get, list (oldest first, by status), open count; the record comes back as stored', async (store) => {
