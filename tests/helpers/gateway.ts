@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'uvu';
 import { createGateway, type Gateway } from '../../server/app.ts';
 import type { Clock } from '../../server/clock.ts';
 import { parseConfig, type Config } from '../../server/config.ts';
@@ -66,6 +67,16 @@ export function testBackend(): TestBackend {
 
 const databases = new Map<string, string>();
 
+/**
+ * Gateways on PostgreSQL still open when the suite ends (a failed test never reached its close or
+ * destroy) are closed then: their LISTEN connection would keep the test process alive until the
+ * runner kills it.
+ */
+const openOnPostgres = new Set<Gateway>();
+test.after(async () => {
+  for (const gw of openOnPostgres) await gw.close().catch(() => undefined);
+});
+
 /** DATABASE_URL for a gateway on `dir`: the same database every time that dir is used. */
 async function backendEnv(dir: string, backend: TestBackend): Promise<Record<string, string>> {
   if (backend === 'embedded') return {};
@@ -84,6 +95,15 @@ export async function startTestGateway(
   const dir = options.dir ?? (await tempDir());
   const config = testConfig(dir, { ...(await backendEnv(dir, options.backend ?? testBackend())), ...options.env });
   const gw = await createGateway(config, options.clock ? { clock: options.clock } : {});
+  if (config.DATABASE_URL) {
+    const close = gw.close;
+    let closing: Promise<void> | undefined;
+    gw.close = () => {
+      openOnPostgres.delete(gw);
+      return (closing ??= close());
+    };
+    openOnPostgres.add(gw);
+  }
   const admin = async (method: string, path: string, body?: unknown) =>
     gw.app.request(path, {
       method,
