@@ -108,6 +108,8 @@ export class ReleaseService {
 
   async images(activeRollouts: ReadonlyMap<string, string[]>) {
     const catalog = await this.catalog.fresh();
+    // A build the catalog just found may not be recorded yet (that runs behind its reload).
+    await this.registerDrafts(catalog);
     const index = await this.index();
     const key = await this.key.current();
     return {

@@ -11,7 +11,9 @@ import * as assert from 'uvu/assert';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initKeys, loadSigningKeys, type SigningKeys } from '../../server/ota/keys.ts';
+import { IMAGE_BLOCK } from '../../server/ota/image-store.ts';
 import { imageFileName } from '../../server/ota/manifest.ts';
+import type { PostgresStore } from '../../server/store/postgres/index.ts';
 import { ADMIN_TOKEN, tempDir, type TestGateway } from '../helpers/gateway.ts';
 import { otaFixture, otaGateway, publishImage, SimDevice, uploadImage, uploadParts, type OtaFixture } from './routes-helpers.ts';
 
@@ -101,17 +103,28 @@ test('publish: an image packaged with other keys is refused; swapping KEYS_DIR i
   assert.equal([none.status, none.body.error.code], [409, 'no_verification_key']);
 });
 
+/** Flips one stored ciphertext bit of `version` where the store keeps it: FIRMWARE_DIR's file, or the database row. */
+async function flipStoredBit(version: string, offset: number): Promise<void> {
+  if (gw.ctx.store.backend === 'postgres') {
+    const { sql } = gw.ctx.store as PostgresStore;
+    await sql`UPDATE firmware_blocks SET data = set_byte(data, ${offset % IMAGE_BLOCK}, get_byte(data, ${offset % IMAGE_BLOCK}) # 1)
+      WHERE block = ${Math.floor(offset / IMAGE_BLOCK)} AND build_id = (SELECT build_id FROM firmware_builds WHERE version = ${version} AND retired_at IS NULL)`;
+    return;
+  }
+  const path = join(fx.firmwareDir, imageFileName(version));
+  const bytes = await readFile(path);
+  bytes[offset]! ^= 0x01;
+  await writeFile(path, bytes);
+}
+
 test('publish: every chunk is checked at that moment (a tampered chunk is refused, naming it); the draft stays a draft', async () => {
   await fx.addImage({ version: '1.1.0', counter: 2, size: 9000 });
-  const path = join(fx.firmwareDir, imageFileName('1.1.0'));
-  const bytes = await readFile(path);
-  bytes[5000]! ^= 0x01;
-  await writeFile(path, bytes);
+  assert.is((await image('1.1.0')).state, 'draft', 'stored (with a database: imported from the inbox)');
+  await flipStoredBit('1.1.0', 5000);
   const refused = await publish('1.1.0');
   assert.equal([refused.status, refused.body.error.code, refused.body.error.check, refused.body.error.chunk], [409, 'chunk_hash_mismatch', 'chunk_hash', 4]);
   assert.is((await image('1.1.0')).state, 'draft');
-  bytes[5000]! ^= 0x01;
-  await writeFile(path, bytes);
+  await flipStoredBit('1.1.0', 5000);
   assert.is((await publish('1.1.0')).status, 200);
 });
 
@@ -171,7 +184,8 @@ test('upload: PUT /ota/images/:version stores a draft (streamed, checked); the s
   const body = (await first.json()) as Json;
   assert.equal([first.status, body.outcome, body.release.state, body.release.origin, body.release.recorded_by], [201, 'stored', 'draft', 'upload', 'token:bootstrap']);
   assert.is((await image('2.0.0')).build, body.release.build);
-  assert.equal(await readFile(join(fx.firmwareDir, imageFileName('2.0.0'))), img.encrypted, 'in FIRMWARE_DIR, byte for byte');
+  const stored = Buffer.from(await (await gw.admin('GET', '/ota/firmware/2.0.0')).arrayBuffer());
+  assert.ok(stored.equals(img.encrypted), 'stored byte for byte');
   const again = await uploadImage(gw, '2.0.0', uploadParts(img));
   assert.equal([again.status, ((await again.json()) as Json).outcome], [200, 'unchanged']);
   assert.is((await publish('2.0.0')).status, 200);

@@ -17,8 +17,7 @@ import { connect } from '../../server/store/postgres/connect.ts';
 import { PgFirmwareImages } from '../../server/store/postgres/firmware-images.ts';
 import { loadMigrations, migrate } from '../../server/store/postgres/migrate.ts';
 import { FirmwareDir } from '../../server/store/embedded/firmware-images.ts';
-import { tempDir, type TestGateway } from '../helpers/gateway.ts';
-import { startPostgresTestGateway } from '../helpers/postgres-gateway.ts';
+import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 import { otaFixture, otaGateway, SimDevice, type OtaFixture } from './routes-helpers.ts';
 
@@ -110,9 +109,9 @@ test('postgres: builds in a database at 0005 published once by the gateway that 
   const gwDir = await tempDir();
   await mkdir(join(gwDir, 'keys'), { recursive: true });
   await writeFile(join(gwDir, 'keys', 'server_public_key.pem'), fx.signing.publicKey.export({ type: 'spki', format: 'pem' }));
-  const gw = await startPostgresTestGateway(url, { dir: gwDir });
+  const gw = await startTestGateway({ dir: gwDir, env: { DATABASE_URL: url } });
   await checkUpgraded(gw, fx);
-  const again = await startPostgresTestGateway(url, { dir: gwDir });
+  const again = await startTestGateway({ dir: gwDir, env: { DATABASE_URL: url } });
   try {
     const states = ((await (await again.admin('GET', '/ota/images')).json()) as Json).images.map((i: Json) => [i.version, i.state]);
     assert.equal(states, [['1.0.0', 'published'], ['1.1.0', 'published'], ['1.2.0', 'draft']], '1.3.0 is in the first replica directory only');
