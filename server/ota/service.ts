@@ -139,8 +139,20 @@ export class OtaService {
     if (release?.state !== 'published') throw new NotFoundError(`firmware version ${image.version} not found`, 'firmware_not_found');
   }
 
+  /**
+   * Devices this process recorded as offered, by rollout: /ota/check runs on every poll, and an
+   * `offered` stage never changes once written, so it is written once per process (bounded).
+   */
+  private readonly offeredSeen = new Set<string>();
+
   private async noteStage(rollout: Rollout | null | undefined, deviceId: string, stage: 'offered' | 'downloading'): Promise<void> {
     if (!rollout) return;
+    if (stage === 'offered') {
+      const key = `${rollout.id}\n${deviceId}`;
+      if (this.offeredSeen.has(key)) return;
+      if (this.offeredSeen.size >= 100_000) this.offeredSeen.clear();
+      this.offeredSeen.add(key);
+    }
     // Progress is a figure, not a decision: a failure to record it must not fail the device's request.
     await this.rollouts.repo.noteStage(rollout.id, deviceId, stage, this.ctx.clock.now()).catch((err: unknown) => {
       this.ctx.logger.error({ err, rollout_id: rollout.id, device_id: deviceId }, 'rollout progress not recorded');

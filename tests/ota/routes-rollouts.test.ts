@@ -85,26 +85,26 @@ test('percent rule: stable per device, only growing, close to the asked share; a
   assert.not.ok(covers(tenth, { ...device('m-1'), revoked_at: 'x' }) && covers(other, { ...device('m-1'), revoked_at: 'x' }), 'never a revoked device');
 });
 
-test('offers: covered devices get the rollout version, the rest the general release; 30 % → 60 % keeps the first 30 %', async () => {
-  const devices = await Promise.all(ids(40).map((id) => SimDevice.register(gw, id)));
+test('offers: covered devices get the rollout version, the rest the general release; 10 % → 50 % keeps the first 10 %', async () => {
+  const devices = await Promise.all(ids(60).map((id) => SimDevice.register(gw, id)));
   assert.ok([...(await offered(devices)).values()].every((v) => v === '1.1.0'), 'published for rollouts only: offered to nobody yet');
-  const { status, json } = await create({ version: '2.0.0', target: 'all', percent: 30 });
+  const { status, json } = await create({ version: '2.0.0', target: 'all', percent: 10 });
   assert.is(status, 201);
   const r = json.rollout;
   assert.ok(r.id.startsWith('ro_'));
   const first = await offered(devices);
   const inRollout = [...first].filter(([, v]) => v === '2.0.0').map(([id]) => id);
   assert.is(inRollout.length, r.covered_devices);
-  assert.ok(inRollout.length > 0 && inRollout.length < 40, `${inRollout.length} of 40`);
+  assert.ok(inRollout.length > 0 && inRollout.length < 20, `${inRollout.length} of 60`); // none of 60 at 10 %: odds below 0.2 %
   for (const [id, v] of first) if (!inRollout.includes(id)) assert.is(v, '1.1.0', `${id} keeps being offered the general release`);
   assert.equal(await offered(devices), first, 'stable across checks');
 
-  const patched = (await (await gw.admin('PATCH', `/ota/rollouts/${r.id}`, { percent: 60 })).json()) as { rollout: RolloutJson };
-  assert.is(patched.rollout.percent, 60);
+  const patched = (await (await gw.admin('PATCH', `/ota/rollouts/${r.id}`, { percent: 50 })).json()) as { rollout: RolloutJson };
+  assert.is(patched.rollout.percent, 50);
   const second = await offered(devices);
-  for (const id of inRollout) assert.is(second.get(id), '2.0.0', `${id} was in at 30 % and stays in at 60 %`);
+  for (const id of inRollout) assert.is(second.get(id), '2.0.0', `${id} was in at 10 % and stays in at 50 %`);
   assert.ok([...second.values()].filter((v) => v === '2.0.0').length > inRollout.length);
-  const lower = await gw.admin('PATCH', `/ota/rollouts/${r.id}`, { percent: 10 });
+  const lower = await gw.admin('PATCH', `/ota/rollouts/${r.id}`, { percent: 5 });
   assert.is(lower.status, 409, 'coverage only grows');
   assert.is(((await lower.json()) as { error: { code: string } }).error.code, 'percent_decrease');
 
@@ -117,7 +117,7 @@ test('offers: covered devices get the rollout version, the rest the general rele
   for (const v of (await offered(devices)).values()) assert.is(v, '2.0.0');
   const list = (await (await gw.admin('GET', '/ota/rollouts')).json()) as { count: number; rollouts: RolloutJson[] };
   assert.is(list.count, 1);
-  assert.is(list.rollouts[0]!.covered_devices, 40);
+  assert.is(list.rollouts[0]!.covered_devices, 60);
 });
 
 test('a rollout of a version already out takes it from nobody: general releases stay offered to everyone', async () => {
@@ -291,6 +291,40 @@ test('results without a session count on the rollout the device is in; min_resul
   assert.is(((await report(devices[1]!, false)).rollout as Json).status, 'active');
   assert.is(((await report(devices[2]!, true)).rollout as Json).status, 'paused', '2/3 > 0.5 after 3 results');
   assert.is((await get(json.rollout.id)).paused_reason, 'failure_threshold');
+});
+
+test('each rollout action is one audit record naming the token; a no-op none; the auto-pause is by system', async () => {
+  const ops = ((await (await gw.admin('POST', '/tokens', { name: 'ops', role: 'operator' })).json()) as { token: string }).token;
+  const viewer = ((await (await gw.admin('POST', '/tokens', { name: 'val', role: 'viewer' })).json()) as { token: string }).token;
+  const devices = await Promise.all(ids(2, 'au-').map((id) => SimDevice.register(gw, id)));
+  const as = async (token: string, method: string, path: string, body?: unknown) =>
+    (await gw.app.request(path, { method, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).status;
+  const log = async () => ((await (await gw.admin('GET', '/audit?action=rollout.&limit=1000')).json()) as { entries: Json[] }).entries.map((e) => [e.actor, e.action]);
+  assert.is(await as(viewer, 'POST', '/ota/rollouts', { version: '2.0.0', target: 'all' }), 403);
+  const created = (await (await gw.app.request('/ota/rollouts', { method: 'POST', headers: { authorization: `Bearer ${ops}` }, body: JSON.stringify({ version: '2.0.0', target: 'all', percent: 10, min_results: 2, failure_threshold: 0.4 }) })).json()) as { rollout: RolloutJson };
+  const id = created.rollout.id;
+  for (const [method, path, body] of [
+    ['PATCH', `/ota/rollouts/${id}`, { percent: 100 }],
+    ['POST', `/ota/rollouts/${id}/pause`, undefined],
+    ['POST', `/ota/rollouts/${id}/pause`, undefined],
+    ['POST', `/ota/rollouts/${id}/resume`, undefined],
+  ] as const) {
+    assert.is(await as(ops, method, path, body), 200, `${method} ${path}`);
+  }
+  for (const d of devices) await d.request('POST', `/ota/complete/${d.id}`, { success: false, version: '2.0.0', error: 'rolled_back: x' });
+  assert.is(await as(ops, 'POST', `/ota/rollouts/${id}/cancel`), 200);
+  const spare = (await create({ version: '2.0.0', target: 'tag:none' })).json.rollout.id;
+  assert.is(await as(ops, 'DELETE', `/ota/rollouts/${spare}`), 200);
+  assert.equal(await log(), [
+    ['token:ops', 'rollout.created'],
+    ['token:ops', 'rollout.updated'],
+    ['token:ops', 'rollout.paused'],
+    ['token:ops', 'rollout.resumed'],
+    ['system', 'rollout.paused'],
+    ['token:ops', 'rollout.cancelled'],
+    ['token:bootstrap', 'rollout.created'],
+    ['token:ops', 'rollout.deleted'],
+  ]);
 });
 
 test('rollouts survive a restart', async () => {
