@@ -57,7 +57,7 @@ export async function checkForPublish(image: CatalogImage, key: KeyLookup, store
   const check = new ChunkCheck(image);
   for await (const piece of store.stream(image.ref, 0)) {
     check.update(piece);
-    if (check.overrun) break;
+    if (check.overrun || check.failed) break;
   }
   const bad = check.finish();
   if (bad) throw refused(bad.check, bad.message, bad.chunk);

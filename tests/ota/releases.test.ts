@@ -14,6 +14,7 @@ import { initKeys, loadSigningKeys, type SigningKeys } from '../../server/ota/ke
 import { IMAGE_BLOCK } from '../../server/ota/image-store.ts';
 import { imageFileName } from '../../server/ota/manifest.ts';
 import type { PostgresStore } from '../../server/store/postgres/index.ts';
+import { writeMultipart } from '../../server/http/multipart.ts';
 import { ADMIN_TOKEN, tempDir, type TestGateway } from '../helpers/gateway.ts';
 import { otaFixture, otaGateway, publishImage, SimDevice, uploadImage, uploadParts, type OtaFixture } from './routes-helpers.ts';
 
@@ -232,6 +233,40 @@ test('upload: bad input is a clear 4xx and stores nothing', async () => {
   assert.is(huge.status, 413);
   assert.is((await images()).find((i) => i.version === '2.0.0'), undefined, 'nothing stored');
   assert.is((await gw.admin('PUT', '/ota/images/latest', {})).status, 400);
+});
+
+test('upload: the image is streamed — a bad chunk near the start is refused long before the body ends', async () => {
+  const img = await fx.addImage({ version: '3.0.0', counter: 2, formatVersion: 2, size: 8 << 20, chunkSize: 4096, stage: true });
+  const bad = Buffer.from(img.encrypted);
+  bad[70_000]! ^= 0x01; // chunk 17
+  const parts = uploadParts(img);
+  parts[2] = { ...parts[2]!, body: bad };
+  const m = writeMultipart(parts);
+  // 64 KiB per pull, as a socket delivers it: the stream is asked for more only as it is read.
+  const pieces: Uint8Array[] = [];
+  for await (const part of m.bytes()) for (let at = 0; at < part.length; at += 65_536) pieces.push(part.subarray(at, at + 65_536));
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const piece = pieces.shift();
+        if (!piece) return controller.close();
+        sent += piece.length;
+        controller.enqueue(piece);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const res = await gw.app.request('/ota/images/3.0.0', {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': m.contentType },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  const answer = (await res.json()) as Json;
+  assert.equal([res.status, answer.error.code, answer.error.check, answer.error.chunk], [400, 'firmware_check_failed', 'chunk_hash', 17]);
+  assert.ok(sent < m.length / 2, `the gateway read ${sent} of ${m.length} bytes before refusing`);
+  assert.is((await images()).find((i) => i.version === '3.0.0'), undefined, 'nothing stored');
 });
 
 test('every release action is one audit record naming the token; roles: a viewer and an operator get 403', async () => {
