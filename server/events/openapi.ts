@@ -29,7 +29,7 @@ export const eventDocs: RouteDocs = {
     description,
     auth: 'admin',
     query: { ...query, device_id: { ...deviceIdParam, description: 'Only this device.' } },
-    responses: { 200: { description: 'The events.', schema: success(page) } },
+    responses: { 200: { description: 'The events (with `device_id` when filtered by it).', schema: success({ device_id: z.string().optional(), ...page }) } },
     errors: { 400: ['invalid_query', 'invalid_device_id'] },
   },
   'GET /devices/:device_id/events': {

@@ -13,7 +13,7 @@ export const deviceIdParam: ParamDoc = { schema: DEVICE_ID_JSON_SCHEMA, descript
 /** `limit`: 1..max, default when absent (400 `invalid_query` otherwise). */
 export function limitParam(limit: { default: number; max: number }, what: string): ParamDoc {
   return {
-    schema: { type: 'string', pattern: '^\\d+$', description: `An integer 1..${limit.max}.` },
+    schema: { type: 'integer', minimum: 1, maximum: limit.max, default: limit.default },
     description: `At most this many ${what} (1..${limit.max}, default ${limit.default}).`,
   };
 }

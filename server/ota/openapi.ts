@@ -131,7 +131,7 @@ export function otaDocs(config: Config): RouteDocs {
       auth: 'device',
       query: {
         version: { ...versionParam, required: true, description: 'The version the device runs.' },
-        security_counter: { schema: { type: 'string', pattern: '^\\d{1,10}$', description: `At most ${MAX_U32}.` }, description: "The running image's security counter." },
+        security_counter: { schema: { type: 'integer', minimum: 0, maximum: MAX_U32 }, description: "The running image's security counter." },
       },
       responses: { 200: { description: 'The offer (with the manifest\'s members when there is one).', schema: checkAnswer } },
       errors: { 400: ['invalid_version', 'invalid_security_counter'] },
@@ -166,7 +166,7 @@ export function otaDocs(config: Config): RouteDocs {
       auth: 'device',
       query: {
         version: { ...versionParam, required: true },
-        chunk: { schema: { type: 'string', pattern: '^\\d{1,10}$' }, required: true, description: 'The chunk index, from 0.' },
+        chunk: { schema: { type: 'integer', minimum: 0 }, required: true, description: 'The chunk index, from 0 (416 past the last).' },
       },
       responses: {
         200: {
@@ -216,7 +216,7 @@ export function otaDocs(config: Config): RouteDocs {
       description: `"${OTA_PAGE_MAGIC}" answer (${OTA_PAGE_HEADER_SIZE}-byte header, the page's chunk digests, the proof): server/ota/SPEC.md §11.3.`,
       auth: 'device',
       params: { version: versionParam },
-      query: { page: { schema: { type: 'string', pattern: '^\\d{1,10}$' }, required: true, description: 'The page index, from 0.' } },
+      query: { page: { schema: { type: 'integer', minimum: 0 }, required: true, description: 'The page index, from 0 (416 past the last).' } },
       responses: { 200: { description: 'The page.', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
       errors: { 400: ['invalid_version', 'invalid_page'], 404: ['firmware_not_found'], 409: ['security_counter_too_low', 'no_hash_pages'], 416: ['range_not_satisfiable'] },
     },

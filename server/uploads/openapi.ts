@@ -20,6 +20,7 @@ export const CANONICAL_BASE64 = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|
 export const plainSampleSchema: JsonSchema = {
   type: 'object',
   required: ['timestamp'],
+  properties: { timestamp: { type: 'number', description: "The sample's time (the device's clock)." } },
   maxProperties: PLAIN_MAX_FIELDS + 1,
   propertyNames: { pattern: PLAIN_FIELD_NAME_PATTERN.source, not: { enum: RESERVED_FIELD_NAMES.filter((n) => n !== 'timestamp') } },
   additionalProperties: { type: 'number' },
@@ -34,9 +35,9 @@ export function payloadSchema(config: Pick<Config, 'MAX_UNPACKED_BYTES'>): JsonS
         title: 'Plain samples',
         type: 'object',
         required: ['aggregated_data'],
-        not: { required: ['compressed_data'] },
         properties: {
           aggregated_data: { type: 'array', minItems: 1, maxItems: BATCH_MAX_SAMPLES, items: plainSampleSchema },
+          compressed_data: false,
         },
       },
       {
@@ -44,8 +45,8 @@ export function payloadSchema(config: Pick<Config, 'MAX_UNPACKED_BYTES'>): JsonS
         description: `Also checked by the codec before any decoding: original_size ≤ ${PACKED_MAX_RATIO} × compressed_size, compressed_data's length = 4·⌈compressed_size/3⌉, at most ${BATCH_MAX_SAMPLES} samples; then the frame (size_mismatch, bad_frame, crc_mismatch, …).`,
         type: 'object',
         required: ['compressed_data', 'method', 'original_size', 'compressed_size', 'crc32'],
-        not: { required: ['aggregated_data'] },
         properties: {
+          aggregated_data: false,
           compressed_data: { type: 'string', pattern: CANONICAL_BASE64, contentEncoding: 'base64', description: 'The packed stream.' },
           method: { enum: Object.values(METHODS), description: `Method id: ${Object.entries(METHODS).map(([n, id]) => `${id} ${n}`).join(', ')}.` },
           original_size: { type: 'integer', minimum: 0, maximum: Math.min(config.MAX_UNPACKED_BYTES, FRAME_MAX_BYTES), description: 'Bytes of the unpacked frame (MAX_UNPACKED_BYTES).' },

@@ -49,13 +49,22 @@ function retarget(value: unknown): unknown {
   );
 }
 
+function contentSchemas(value: unknown): Json[] {
+  if (Array.isArray(value)) return value.flatMap(contentSchemas);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => (k === 'contentSchema' ? [v as Json, ...contentSchemas(v)] : contentSchemas(v)));
+}
+
 /** Every schema object the document uses (parameters, bodies, answers, headers), with where it is. */
 export function schemasOf(document: Json): { where: string; schema: Json }[] {
   const out: { where: string; schema: Json }[] = [];
   const components = (document.components ?? {}) as Json;
   const add = (where: string, holder: unknown) => {
     const s = (holder as { schema?: Json } | undefined)?.schema;
-    if (s) out.push({ where, schema: s });
+    if (!s) return;
+    out.push({ where, schema: s });
+    // A contentSchema is an annotation to Ajv (never compiled with its parent): compile it on its own.
+    for (const [i, inner] of contentSchemas(s).entries()) out.push({ where: `${where} contentSchema ${i}`, schema: inner });
   };
   for (const [name, p] of Object.entries((components.parameters ?? {}) as Json)) add(`components.parameters.${name}`, p);
   for (const [name, h] of Object.entries((components.headers ?? {}) as Json)) add(`components.headers.${name}`, h);
