@@ -140,6 +140,14 @@ export interface NonceLedger {
   acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome>;
   /** Forgets nonce state for one device or all; returns how many devices were reset. */
   reset(deviceId?: string): Promise<number>;
+  /**
+   * Raises anti-replay floors, never lowers one: each device's last accepted nonce becomes
+   * max(current, given). A raised device keeps its last-seen time if it has one (else takes the
+   * floor's), and neither a MAC nor a reply: no message is a duplicate of a floor. For restoring
+   * a backup (nonces the backup missed must not become acceptable again) and importing; resolves
+   * with how many devices were raised.
+   */
+  raiseFloors(floors: ReadonlyMap<string, NonceSummary>): Promise<number>;
 }
 
 export interface TelemetrySample {

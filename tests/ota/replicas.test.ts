@@ -16,9 +16,8 @@ import { join } from 'node:path';
 import { hashesFileName, imageFileName, manifestFileName, type ManifestV2 } from '../../server/ota/manifest.ts';
 import { otaOf } from '../../server/ota/routes.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
-import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
-import { startPostgresTestGateway } from '../helpers/postgres-gateway.ts';
 import { otaFixture, SimDevice, type OtaFixture } from './routes-helpers.ts';
 
 let fxA: OtaFixture;
@@ -34,8 +33,8 @@ test.before(async () => {
   ]);
   const fxB = await otaFixture([]);
   const url = await freshDatabase();
-  a = await startPostgresTestGateway(url, { dir: fxA.dir });
-  b = await startPostgresTestGateway(url, { dir: fxB.dir, env: { KEYS_DIR: join(fxA.dir, 'keys'), OTA_CACHE_MAX_BYTES: '0' } });
+  a = await startTestGateway({ dir: fxA.dir, env: { DATABASE_URL: url } });
+  b = await startTestGateway({ dir: fxB.dir, env: { DATABASE_URL: url, KEYS_DIR: join(fxA.dir, 'keys'), OTA_CACHE_MAX_BYTES: '0' } });
 });
 
 test.after(async () => {
