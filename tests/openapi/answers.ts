@@ -37,6 +37,19 @@ export class AnswerChecker {
     return { key: `${method} ${best.path}`, op: (this.document.paths as Record<string, Record<string, Json>>)[best.path]![method.toLowerCase()]! };
   }
 
+  /**
+   * A JSON body the gateway accepted (a 2xx) must match the operation's request schema: the
+   * document may not refuse what the gateway takes.
+   */
+  checkAcceptedBody(method: string, target: string, status: number, body: string): void {
+    if (status < 200 || status > 299) return;
+    const found = this.operation(method, target.split('?')[0]!);
+    const media = ((found?.op.requestBody as Json | undefined)?.content as Record<string, { schema: Json }> | undefined)?.['application/json'];
+    if (!media) return void this.problems.push(`${method} ${target} → ${status}: a body was accepted where the document declares none`);
+    const error = this.schemas.check(media.schema, JSON.parse(body));
+    if (error) this.problems.push(`${method} ${target} → ${status}: the accepted body does not match the request schema: ${error}\n    ${body.slice(0, 300)}`);
+  }
+
   /** Checks one answer (reads a clone: the caller keeps the response). */
   async check(method: string, target: string, res: Response): Promise<void> {
     const path = target.split('?')[0]!;

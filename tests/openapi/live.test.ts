@@ -1,5 +1,5 @@
 /**
- * Real answers of a live gateway match /openapi.json: a fleet with devices, uploads (plain and
+ * Real answers of a live gateway, on each store, match /openapi.json: a fleet with devices, uploads (plain and
  * packed, through Hono and through the upload fast path on a socket), commands, configuration,
  * diagnostics, events, tokens, firmware images of both manifest formats and a rollout is driven
  * through every route — successes and error answers, signed device requests included — and each
@@ -13,8 +13,9 @@ import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { signRequestHeaders } from '../../server/protocol/device-request.ts';
 import { listen } from '../../server/server.ts';
-import { ADMIN_TOKEN, samples, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { otaFixture, otaGateway } from '../ota/routes-helpers.ts';
+import { ADMIN_TOKEN, samples, startTestGateway, type TestBackend, type TestGateway } from '../helpers/gateway.ts';
+import '../helpers/postgres.ts'; // the run's PostgreSQL cluster (scripts/run-tests.mjs starts it for suites importing this)
+import { otaFixture } from '../ota/routes-helpers.ts';
 import { AnswerChecker } from './answers.ts';
 import type { Json } from './validator.ts';
 
@@ -40,6 +41,7 @@ class Client {
       ...(body === undefined ? {} : { body }),
     });
     await this.checker.check(method, target, res);
+    if (body !== undefined) this.checker.checkAcceptedBody(method, target, res.status, body);
     return res;
   }
 
@@ -109,6 +111,10 @@ test('the checker refuses what the document does not describe', async () => {
   await checker.check('GET', '/metrics', json(200, {}));
   await checker.check('GET', '/commands/x/poll', json(200, { command: null }, { 'x-signature': 'not hex' }));
   await checker.check('PUT', '/health', json(200, {}));
+  checker.checkAcceptedBody('POST', '/devices', 201, '{"device_id":"x"}');
+  checker.checkAcceptedBody('POST', '/devices', 400, '{"colour":1}');
+  checker.checkAcceptedBody('POST', '/devices', 201, '{"device_id":"x","colour":1}');
+  checker.checkAcceptedBody('GET', '/health', 200, '{}');
   const found = checker.problems.map((p) => p.split(':')[0] + ': ' + (p.includes('status 418') ? 'status' : p.includes('content-type') ? 'type' : p.includes('header') ? 'header' : p.includes('no operation') ? 'operation' : 'body'));
   assert.equal(found, [
     'GET /health → 200: body',
@@ -119,13 +125,19 @@ test('the checker refuses what the document does not describe', async () => {
     'GET /metrics → 200: type',
     'GET /commands/x/poll → 200: header',
     'PUT /health → 200: operation',
+    'POST /devices → 201: body',
+    'GET /health → 200: body',
   ]);
   await gw.destroy();
 });
 
-test('every route of a live gateway answers as /openapi.json says, errors included', async () => {
+for (const backend of ['embedded', 'postgres'] as const) {
+  test(`every route of a live gateway (${backend} store) answers as /openapi.json says, errors included`, () => everyRoute(backend));
+}
+
+async function everyRoute(backend: TestBackend): Promise<void> {
   const fixture = await otaFixture([{ version: '1.0.0' }, { version: '1.1.0', formatVersion: 2, size: 20_000 }, { version: '0.5.0', counter: 0 }]);
-  const gw = await otaGateway(fixture);
+  const gw = await startTestGateway({ dir: fixture.dir, backend });
   const checker = await checkerFor(gw);
   const c = new Client(gw, checker);
 
@@ -342,9 +354,9 @@ test('every route of a live gateway answers as /openapi.json says, errors includ
   const { unanswered, withoutSuccess, pairs, declared } = checker.coverage();
   assert.equal(unanswered.filter((k) => !k.includes('/fault/')), [], 'every operation answered at least once');
   assert.equal(withoutSuccess, [], 'every answered operation answered a success at least once');
-  console.log(`[openapi] ${pairs} of ${declared} declared (operation, status) answers seen on the live gateway`);
+  console.log(`[openapi] ${backend}: ${pairs} of ${declared} declared (operation, status) answers seen on the live gateway`);
   await gw.destroy();
-});
+}
 
 test('fault injection routes (test fleets) answer as the document says', async () => {
   const gw = await startTestGateway({ env: { FAULTS_ENABLED: '1' } });
