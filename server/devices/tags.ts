@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import type { DeviceRecord } from '../store/types.ts';
-import { deviceIdSchema } from './ids.ts';
+import { deviceIdSchema } from './id-schema.ts';
 
 export const TAG_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
 export const MAX_TAGS = 32;

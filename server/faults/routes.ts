@@ -12,7 +12,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppContext, AppEnv } from '../context.ts';
-import { assertDeviceId, deviceIdSchema } from '../devices/ids.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { deviceIdSchema } from '../devices/id-schema.ts';
 import { ValidationError } from '../errors.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseLimit, parseStrict } from '../control-plane/validate.ts';
