@@ -111,7 +111,7 @@ export function buildDocument(config: Config, mounted: readonly { method: string
 const INFO = [
   'Every route of this gateway. Admin routes take `Authorization: Bearer <token>`; the least role each needs is in `x-required-role` (viewer reads, operator steers, admin changes the fleet: server/auth/roles.ts).',
   'Devices sign each request (`X-Device-Id`, `X-Nonce`, `X-Signature`; uploads carry the MAC in their envelope) and every answer to an identified device carries `X-Signature` (server/protocol/SPEC.md).',
-  'Errors are `{"success": false, "error": {"code", "message", ...}}`; each operation lists its codes per status.',
+  'Errors are `{"success": false, "error": {"code", "message", ...}}`; each operation lists its codes per status. A path no route serves answers 404 `not_found`.',
 ].join('\n\n');
 
 const SECURITY_SCHEMES = {
