@@ -21,6 +21,7 @@ import { FileSecurityStatsRepo } from './security-stats-repo.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
 import { LowdbTokenRepo } from './token-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
+import { MemoryNotifyCooldowns } from './notify-cooldowns.ts';
 
 export interface EmbeddedStoreOptions {
   fsync: boolean;
@@ -95,6 +96,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     firmware: new FirmwareDir(options.firmwareDir ?? 'firmware-images'),
     securityStats,
     tokens,
+    notifyCooldowns: new MemoryNotifyCooldowns(),
     exclusive: async (_job, run) => run(),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,
