@@ -91,11 +91,13 @@ function stepsFlag(value: string): unknown {
 
 /** Registers the rollout commands under `parent` (the program, or `fleetgate ota`). */
 export function rolloutCommands(parent: Command, name = 'rollout', hidden = false): void {
+  // Examples name the command as registered: `fleetgate rollout …` or `fleetgate ota rollout …`.
+  const cmd = parent.parent ? `fleetgate ${parent.name()} ${name}` : `fleetgate ${name}`;
   const rollout = parent.command(name, { hidden }).description('rollouts: a published release to a target, step by step, steered by the gateway');
   examples(rollout, [
-    ['fleetgate rollout create 1.0.6 --target tag:canary', 'every canary device'],
-    ['fleetgate rollout list', 'progress of every rollout'],
-    ['fleetgate rollout show ro_1a2b3c', 'figures: targeted, downloading, succeeded, failed by error'],
+    [`${cmd} create 1.0.6 --target tag:canary`, 'every canary device'],
+    [`${cmd} list`, 'progress of every rollout'],
+    [`${cmd} show ro_1a2b3c`, 'figures: targeted, downloading, succeeded, failed by error'],
   ]);
   const answer = async (opts: AdminOptions, method: string, path: string, body?: unknown) => {
     const res = await adminRequest<Answer<{ rollout: RolloutView }>>(opts, method, path, body);
@@ -116,10 +118,10 @@ export function rolloutCommands(parent: Command, name = 'rollout', hidden = fals
   );
   withAliases(create, new Option('--target <target>', '"all", "tag:<tag>" or device ids separated by commas').default('all'), ['--devices']);
   examples(create, [
-    ['fleetgate rollout create 1.0.6 --target tag:canary', 'the canaries, at once'],
-    ['fleetgate rollout create 1.0.6 --percent 10', '10 % of the fleet'],
+    [`${cmd} create 1.0.6 --target tag:canary`, 'the canaries, at once'],
+    [`${cmd} create 1.0.6 --percent 10`, '10 % of the fleet'],
     [
-      `fleetgate rollout create 1.0.6 --steps '[{"target":"tag:canary"},{"percent":10,"min_results":5,"soak_seconds":3600},{"percent":100}]'`,
+      `${cmd} create 1.0.6 --steps '[{"target":"tag:canary"},{"percent":10,"min_results":5,"soak_seconds":3600},{"percent":100}]'`,
       'canaries, then 10 % once 5 results succeeded and an hour passed, then everyone',
     ],
   ]);
@@ -141,14 +143,14 @@ export function rolloutCommands(parent: Command, name = 'rollout', hidden = fals
   );
 
   const list = adminOptions(rollout.command('list').description('every rollout, finished ones too, with its progress and failure rate'));
-  examples(list, [['fleetgate rollout list', 'a table']]);
+  examples(list, [[`${cmd} list`, 'a table']]);
   list.action(async (opts: AdminOptions) => {
     const res = await adminRequest<Answer<{ rollouts: RolloutView[] }>>(opts, 'GET', '/ota/rollouts');
     show(opts, res.rollouts, () => (res.rollouts.length === 0 ? 'no rollouts' : rolloutsTable(res.rollouts)));
   });
 
   const showCmd = adminOptions(rollout.command('show').argument('<rollout_id>').description('one rollout in full, with its figures'));
-  examples(showCmd, [['fleetgate rollout show ro_1a2b3c', 'steps, devices by stage, failures by error, completion']]);
+  examples(showCmd, [[`${cmd} show ro_1a2b3c`, 'steps, devices by stage, failures by error, completion']]);
   showCmd.action(async (id: string, opts: AdminOptions) => {
     const res = await adminRequest<Answer<{ rollout: RolloutDetail }>>(opts, 'GET', `/ota/rollouts/${seg(id)}`);
     show(opts, res.rollout, () => describeRollout(res.rollout));
@@ -160,13 +162,13 @@ export function rolloutCommands(parent: Command, name = 'rollout', hidden = fals
     ['cancel', 'stop it for good; it stays in the history (downloads under way may finish)', 'give up on it'],
   ];
   for (const [verb, what, example] of steer) {
-    const cmd = adminOptions(rollout.command(verb).argument('<rollout_id>').description(what));
-    examples(cmd, [[`fleetgate rollout ${verb} ro_1a2b3c`, example]]);
-    cmd.action((id: string, opts: AdminOptions) => answer(opts, 'POST', `/ota/rollouts/${seg(id)}/${verb}`));
+    const sub = adminOptions(rollout.command(verb).argument('<rollout_id>').description(what));
+    examples(sub, [[`${cmd} ${verb} ro_1a2b3c`, example]]);
+    sub.action((id: string, opts: AdminOptions) => answer(opts, 'POST', `/ota/rollouts/${seg(id)}/${verb}`));
   }
 
   const del = adminOptions(rollout.command('delete').argument('<rollout_id>').description('remove a rollout no device has started (else cancel it)'));
-  examples(del, [['fleetgate rollout delete ro_1a2b3c', 'a rollout created by mistake']]);
+  examples(del, [[`${cmd} delete ro_1a2b3c`, 'a rollout created by mistake']]);
   del.action(async (id: string, opts: AdminOptions) => {
     const res = await adminRequest<Answer<{ deleted: string }>>(opts, 'DELETE', `/ota/rollouts/${seg(id)}`);
     show(opts, res, () => `deleted ${res.deleted}`);
@@ -181,8 +183,8 @@ export function rolloutCommands(parent: Command, name = 'rollout', hidden = fals
   );
   withAliases(update, new Option('--target <target>', '"all", "tag:<tag>" or device ids separated by commas'), ['--devices']);
   examples(update, [
-    ['fleetgate rollout update ro_1a2b3c --percent 50', 'half the fleet (keeps the first share)'],
-    ['fleetgate rollout update ro_1a2b3c --target all --percent 100', 'everyone'],
+    [`${cmd} update ro_1a2b3c --percent 50`, 'half the fleet (keeps the first share)'],
+    [`${cmd} update ro_1a2b3c --target all --percent 100`, 'everyone'],
   ]);
   update.action((id: string, opts: AdminOptions & { percent?: string; target?: string }) => {
     const body: Record<string, unknown> = {};

@@ -6,7 +6,6 @@
  * and the device-side gate: which build a device may be served at all (published, not yanked).
  */
 import { hostname } from 'node:os';
-import semver from 'semver';
 import { z } from 'zod';
 import type { Actor } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
@@ -22,18 +21,29 @@ import { checkForPublish } from './publish-check.ts';
 import { checkCounter, draftRelease, legacyRelease, publish, shortBuild, yank, type Release, type ReleaseOrigin } from './releases.ts';
 import type { ReleaseRepo } from './releases-repo.ts';
 import type { VerificationKey } from './verification-key.ts';
+import { semverString } from './service.ts';
 import { verifyManifest } from './verify.ts';
 
-const semverString = z.string().max(64).refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5');
-const publishSchema = z.object({ allow_lower_counter: z.boolean().default(false), general: z.boolean().default(false) }).strict();
-const yankSchema = z.object({ reason: z.string().max(500).optional() }).strict();
+export const publishSchema = z
+  .object({
+    allow_lower_counter: z.boolean().default(false).describe('Publish although a released build has a higher security counter.'),
+    general: z.boolean().default(false).describe('Offer it to every device, not only through rollouts.'),
+  })
+  .strict();
+export const yankSchema = z.object({ reason: z.string().max(500).optional().describe('Why: in the audit log and in the devices\' 410 message.') }).strict();
+
+/** The manifest signature of a build with the gateway's key now, as the listing shows it. */
+export interface SignatureCheck {
+  status: 'valid' | 'invalid' | 'unchecked';
+  problem?: string;
+}
 
 /** A chunk-hash table is 32 bytes per chunk, and chunks are at least 256 bytes. */
 const HASHES_MAX_BYTES = (OTA_IMAGE_MAX_BYTES / 256) * 32;
 
 export class ReleaseService {
   /** Signature checks shown in the listing, by build and key id (an RSA verify is not free). */
-  private readonly signatureChecks = new Map<string, { status: 'valid' | 'invalid'; problem?: string }>();
+  private readonly signatureChecks = new Map<string, SignatureCheck>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -91,7 +101,7 @@ export class ReleaseService {
   // ------------------------------------------------------------------------------------------
   // The listing
 
-  private signature(image: CatalogImage, keys: NonNullable<Awaited<ReturnType<VerificationKey['current']>>['keys']>) {
+  private signature(image: CatalogImage, keys: NonNullable<Awaited<ReturnType<VerificationKey['current']>>['keys']>): SignatureCheck {
     const cacheKey = `${image.build}:${keys.keyId}`;
     let found = this.signatureChecks.get(cacheKey);
     if (!found) {
@@ -138,7 +148,7 @@ export class ReleaseService {
           format_version: i.header.formatVersion,
           key_id: i.header.keyId,
           aes_key_id: i.header.aesKeyId,
-          signature: key.keys ? this.signature(i, key.keys) : { status: 'unchecked', problem: 'no verification key' },
+          signature: key.keys ? this.signature(i, key.keys) : ({ status: 'unchecked', problem: 'no verification key' } as SignatureCheck),
           created_at: i.manifest.created_at,
           release_notes: i.manifest.release_notes,
           release: r ? releaseView(r) : null,
@@ -287,7 +297,8 @@ async function* capped(pieces: AsyncIterable<Buffer>, size: number): AsyncGenera
 }
 
 export function releaseView(r: Release) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
   return {
     version: r.version,
     build: r.build,
@@ -297,9 +308,9 @@ export function releaseView(r: Release) {
     origin: r.origin,
     recorded_at: iso(r.created_at),
     recorded_by: r.created_by,
-    published_at: iso(r.published_at),
+    published_at: isoOrNull(r.published_at),
     published_by: r.published_by,
-    yanked_at: iso(r.yanked_at),
+    yanked_at: isoOrNull(r.yanked_at),
     yanked_by: r.yanked_by,
     yank_reason: r.yank_reason,
   };

@@ -8,7 +8,6 @@
  * change is one audit record: the admin's token, or `system` for the job and the auto-pause.
  */
 import { randomBytes } from 'node:crypto';
-import semver from 'semver';
 import { z } from 'zod';
 import type { Actor } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
@@ -32,10 +31,9 @@ import {
   type RolloutChange,
 } from './rollouts.ts';
 import type { RolloutRepo } from './rollouts-repo.ts';
+import { semverString } from './service.ts';
 
-const semverString = z.string().max(64).refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5');
-
-const createSchema = z
+export const createRolloutSchema = z
   .object({
     version: semverString,
     target: targetSchema.optional(),
@@ -52,7 +50,7 @@ const createSchema = z
   .refine((b) => (b.target === undefined) !== (b.devices === undefined), { message: 'send "target": "all", "tag:<tag>" or device ids', path: ['target'] })
   .refine((b) => b.percent === undefined || b.steps === undefined, { message: 'send "percent" or "steps", not both', path: ['steps'] });
 
-const patchSchema = z
+export const patchRolloutSchema = z
   .object({
     percent: percentSchema.optional(),
     status: z.enum(['active', 'paused']).optional(),
@@ -101,7 +99,7 @@ export class RolloutService {
   }
 
   async create(body: unknown, by: Actor) {
-    const b = parseWith(createSchema, body);
+    const b = parseWith(createRolloutSchema, body);
     await this.deps.requirePublished(b.version);
     const target = (b.target ?? b.devices)!;
     const steps = b.steps ?? [{ percent: b.percent ?? 100 }];
@@ -182,7 +180,7 @@ export class RolloutService {
   }
 
   async patch(id: string, body: unknown, by: Actor) {
-    const p = parseWith(patchSchema, body);
+    const p = parseWith(patchRolloutSchema, body);
     if (p.target !== undefined && p.devices !== undefined) throw new ValidationError('target: send "target" or "devices", not both', 'invalid_request', { field: 'target' });
     const target = p.target ?? p.devices;
     await this.requireKnownDevices(target);
@@ -275,7 +273,8 @@ export class RolloutService {
   view(r: Rollout, fleet?: readonly DeviceRecord[]) {
     const total = r.results.successes + r.results.failures;
     const windowTotal = r.window.successes + r.window.failures;
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
     const next = r.step < r.steps.length - 1 ? { index: r.step + 1, ...r.steps[r.step + 1], gates: gatesOf(r, r.step + 1) } : null;
     const decision = steerDecision(r, this.now());
     return {
@@ -303,8 +302,8 @@ export class RolloutService {
       notes: r.notes,
       created_at: iso(r.created_at),
       updated_at: iso(r.updated_at),
-      paused_at: iso(r.paused_at),
-      finished_at: iso(r.finished_at),
+      paused_at: isoOrNull(r.paused_at),
+      finished_at: isoOrNull(r.finished_at),
       finish_reason: r.finish_reason,
       ...(fleet ? { covered_devices: fleet.filter((d) => covers(r, d)).length, fleet_devices: fleet.length } : {}),
     };

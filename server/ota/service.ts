@@ -32,19 +32,26 @@ export interface Offer {
   floor: number;
 }
 
-const semverString = z.string().max(64).refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5');
+/** SemVer 2.0 without build metadata: what `semver.valid(v) === v` accepts (for the OpenAPI document). */
+export const SEMVER_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][a-zA-Z0-9-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][a-zA-Z0-9-]*))*))?$';
+
+export const semverString = z
+  .string()
+  .max(64)
+  .refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5')
+  .meta({ pattern: SEMVER_PATTERN });
 const counterText = z
   .string()
   .regex(/^\d{1,10}$/, 'must be an unsigned 32-bit integer')
   .transform(Number)
   .refine((n) => n <= MAX_U32, 'must be an unsigned 32-bit integer');
 
-const initiateSchema = z
+export const initiateSchema = z
   .object({ firmware_version: semverString.optional(), version: semverString.optional() })
   .refine((b) => b.firmware_version !== undefined || b.version !== undefined, { message: 'send "firmware_version"', path: ['firmware_version'] });
 
 /** Both shapes in use: {"success", "error"?, "version"?} and the C client's {"version", "status", "check"?, "detail"?}. */
-const completeSchema = z
+export const completeSchema = z
   .object({
     success: z.boolean().optional(),
     status: z.enum(['success', 'failed', 'failure']).optional(),
@@ -61,7 +68,7 @@ const completeSchema = z
   });
 
 /** The manifest as /ota/check shows it: without format 1's chunk table or format 2's page counts. */
-function checkView(m: FirmwareManifest) {
+export function checkView(m: FirmwareManifest) {
   if (m.format_version === 1) {
     const { chunk_hashes: _table, ...rest } = m;
     return rest;
