@@ -15,6 +15,8 @@ import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
 import type { SecurityStatsRepo } from '../security/stats.ts';
 import type { TokenRepo } from '../auth/tokens.ts';
+import type { ConsoleSessionRepo } from '../ui/sessions-repo.ts';
+import type { FleetActivityRepo } from '../fleet/activity-repo.ts';
 
 export type KeyMode = 'derived' | 'shared';
 
@@ -230,6 +232,8 @@ export interface Store {
   readonly rollouts: RolloutRepo;
   readonly securityStats: SecurityStatsRepo;
   readonly tokens: TokenRepo;
+  readonly consoleSessions: ConsoleSessionRepo;
+  readonly fleetActivity: FleetActivityRepo;
   /**
    * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for
    * a store one gateway owns; for a shared store, only in the gateway holding the job's lease.

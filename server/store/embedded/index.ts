@@ -19,6 +19,8 @@ import { LowdbRolloutRepo } from './rollout-repo.ts';
 import { FileSecurityStatsRepo } from './security-stats-repo.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
 import { LowdbTokenRepo } from './token-repo.ts';
+import { LowdbConsoleSessionRepo } from './console-session-repo.ts';
+import { LowdbFleetActivityRepo } from './fleet-activity-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 
 export interface EmbeddedStoreOptions {
@@ -63,7 +65,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
   nonces.carryNoncesIn(telemetry);
-  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens] = await Promise.all([
+  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
     JournalCommandRepo.open(dataDir, writer),
     LowdbConfigRepo.open(dataDir, now),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
@@ -72,6 +74,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     LowdbRolloutRepo.open(dataDir),
     FileSecurityStatsRepo.open(dataDir),
     LowdbTokenRepo.open(dataDir),
+    LowdbConsoleSessionRepo.open(dataDir),
+    LowdbFleetActivityRepo.open(dataDir),
   ]);
   return {
     backend: 'embedded',
@@ -91,6 +95,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     rollouts,
     securityStats,
     tokens,
+    consoleSessions,
+    fleetActivity,
     exclusive: async (_job, run) => run(),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,

@@ -16,6 +16,8 @@ import { pendingRepos } from './pending.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
 import { PgTokenRepo } from './tokens.ts';
+import { PgConsoleSessionRepo } from './console-sessions.ts';
+import { PgFleetActivityRepo } from './fleet-activity.ts';
 
 export interface PostgresStoreOptions {
   logger?: Logger;
@@ -63,6 +65,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       telemetry,
       leases,
       tokens: new PgTokenRepo(sql),
+      consoleSessions: new PgConsoleSessionRepo(sql),
+      fleetActivity: new PgFleetActivityRepo(sql),
       ...pendingRepos(),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       maintain: async (now) => {
