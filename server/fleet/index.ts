@@ -50,9 +50,11 @@ export async function fleetFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   guard(store.exclusive('fleet-activity-retention', () => fleet.prune()));
   const pruneTimer = setInterval(() => guard(store.exclusive('fleet-activity-retention', () => fleet.prune())), HOUR_MS);
   pruneTimer.unref();
-  ctx.onClose(() => {
+  ctx.onClose(async () => {
     clearInterval(pruneTimer);
-    return fleet.close();
+    // The security counters' last flush feeds the model's rejection counts: take it before the model's own.
+    await ctx.securityStats.flush().catch((err: unknown) => logger.error({ err }, 'security counters flush failed'));
+    await fleet.close();
   });
   return new Hono<AppEnv>();
 }

@@ -40,3 +40,8 @@ export function percent(fraction: number): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** "1 device", "3 devices". */
+export function plural(n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
+}

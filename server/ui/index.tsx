@@ -53,18 +53,22 @@ function safeNext(next: string | undefined): string | undefined {
   return next && /^\/ui\/[A-Za-z0-9/_.~%?=&:+-]*$/.test(next) && !next.startsWith('//') ? next : undefined;
 }
 
-/** A POST from a page of another site (its Origin says so) is refused whatever it carries. */
+/**
+ * A POST from a page of another site is refused whatever it carries: the browser says where it
+ * came from in Sec-Fetch-Site (every current browser), else in Origin ("null" counts as foreign).
+ * A request with neither is not from a browser's form (curl, a script), which has no session
+ * cookie to abuse.
+ */
 function crossSite(c: Context): boolean {
-  const origin = c.req.header('origin');
-  if (origin && origin !== 'null') {
-    try {
-      if (new URL(origin).host !== (c.req.header('host') ?? new URL(c.req.url).host)) return true;
-    } catch {
-      return true;
-    }
-  } else if (origin === 'null') return true;
   const site = c.req.header('sec-fetch-site');
-  return site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = c.req.header('origin');
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== (c.req.header('host') ?? new URL(c.req.url).host);
+  } catch {
+    return true;
+  }
 }
 
 export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
@@ -95,7 +99,7 @@ export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
     c.header('content-security-policy', CSP);
     c.header('x-frame-options', 'DENY');
     c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
+    c.header('referrer-policy', 'same-origin');
     if (!c.res.headers.get('cache-control')) c.header('cache-control', 'no-store');
   });
 

@@ -34,7 +34,8 @@ export const Layout: FC<LayoutProps> = ({ title, page, assets, user, csrf, live,
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="referrer" content="no-referrer" />
+      <meta name="referrer" content="same-origin" />
+      <link rel="icon" href="data:," />
       <title>{`${title} · fleetgate`}</title>
       {charts ? <link rel="stylesheet" href={assetUrl(assets, 'uplot.css')} /> : null}
       <link rel="stylesheet" href={assetUrl(assets, 'console.css')} />

@@ -127,6 +127,7 @@ test('forms: the login needs its CSRF token and a same-site origin; logout needs
   const html = await (await get(gw, b, '/ui/login')).text();
   assert.is((await post({ token: ADMIN_TOKEN, _csrf: csrfOf(html) }, { origin: 'http://evil.example' })).status, 403);
   assert.is((await post({ token: ADMIN_TOKEN, _csrf: csrfOf(html) }, { 'sec-fetch-site': 'cross-site' })).status, 403);
+  assert.is((await post({ token: ADMIN_TOKEN, _csrf: csrfOf(html) }, { origin: 'null' })).status, 403, 'an opaque origin is foreign');
 
   assert.is((await login(gw, b, ADMIN_TOKEN)).status, 303);
   const page = await (await get(gw, b, '/ui/')).text();

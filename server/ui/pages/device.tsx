@@ -61,6 +61,8 @@ const EVENT_LABEL: Record<DeviceEvent['type'], { label: string; tone: Tone; what
   reboot: { label: 'Reboot', tone: 'warn', what: 'restarted with power on (watchdog, panic, software, …)' },
 };
 
+const FIRMWARE_SOURCE = { diagnostics: 'its diagnostics', ota_check: 'its last OTA check', ota_install: 'installed by OTA, not reported yet' } as const;
+
 const COMMAND_TONE: Record<string, Tone> = { pending: 'info', sent: 'info', completed: 'good', failed: 'bad', expired: 'warn', cancelled: 'muted' };
 
 const Telemetry: FC<{ env: UiEnv; id: string; t: TelemetryView }> = ({ env, id, t }) => (
@@ -271,7 +273,7 @@ const Ota: FC<{ env: UiEnv; ota: OtaStatus }> = ({ env, ota }) => {
       <Facts
         items={[
           ['Running (OTA)', ota.current_version ?? '–'],
-          ['Offered now', ota.offered_version ? `${ota.offered_version}${ota.rollout_id ? ` (rollout ${ota.rollout_id})` : ''}` : 'nothing newer'],
+          ['Offered now', ota.update_available && ota.offered_version ? `${ota.offered_version}${ota.rollout_id ? ` (rollout ${ota.rollout_id})` : ''}` : 'nothing newer'],
           ['Security counter floor', String(ota.security_counter_floor)],
           ['Last check', <Time ms={ota.last_check_at ? Date.parse(ota.last_check_at) : null} now={env.now} />],
           ['Updates', `${ota.successes} succeeded, ${ota.failures} failed`],
@@ -377,7 +379,7 @@ export const DevicePage: FC<{ env: UiEnv; data: DevicePageData }> = ({ env, data
             items={[
               ['Last seen', <Time ms={row.last_seen} now={env.now} />],
               ['Last upload', <Time ms={row.last_upload} now={env.now} />],
-              ['Firmware', fw ? `${fw.version}` : 'unknown'],
+              ['Firmware', fw ? `${fw.version} (${FIRMWARE_SOURCE[fw.source]})` : 'unknown'],
               ['Key', `${r.key_mode}, version ${r.key_version}${r.previous_key_expires_at ? ` (previous valid until ${utc(Date.parse(r.previous_key_expires_at))})` : ''}`],
               ['Registered', utc(Date.parse(r.created_at))],
               ['Tags', (r.tags ?? []).length ? (r.tags ?? []).join(', ') : 'none'],

@@ -9,7 +9,7 @@ import type { FC } from 'hono/jsx';
 import { byVersionDesc, UNKNOWN_VERSION } from '../../fleet/model.ts';
 import { Badge, Card, Cli, Empty, Progress, Time, type Tone } from '../components.tsx';
 import { queryString, type UiEnv } from '../env.ts';
-import { bytes, count, percent } from '../format.ts';
+import { bytes, count, percent, plural } from '../format.ts';
 
 type Images = Awaited<ReturnType<UiEnv['ota']['images']>>;
 type Rollouts = Awaited<ReturnType<UiEnv['ota']['listRollouts']>>;
@@ -171,7 +171,7 @@ const RolloutsCard: FC<{ env: UiEnv; rollouts: Rollouts }> = ({ env, rollouts })
 const SessionsCard: FC<{ env: UiEnv; stats: Stats }> = ({ env, stats }) => (
   <Card title="Downloads in progress" id="sessions" live>
     <p class="muted small">
-      {count(stats.totals.sessions_started)} sessions started, {count(stats.totals.successes)} updates installed, {count(stats.totals.failures)} failed; {bytes(stats.totals.bytes_served)} served.
+      {plural(stats.totals.sessions_started, 'session')} started, {plural(stats.totals.successes, 'update')} installed, {count(stats.totals.failures)} failed; {bytes(stats.totals.bytes_served)} served.
     </p>
     {stats.active_sessions.length === 0 ? (
       <Empty>No device is downloading firmware.</Empty>
