@@ -252,7 +252,7 @@ export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   ui.get('/ui/security', async (c) => {
     const env = envOf(c);
     const range = parseSecurityRange(c.req.query('range'));
-    return render(c, page(env, 'Security', 'security', <SecurityPage env={env} range={range} stats={await ctx.securityStats.snapshot()} />, true));
+    return render(c, page(env, 'Security', 'security', <SecurityPage env={env} range={range} stats={await ctx.securityStats.totals()} />, true));
   });
 
   ui.all('/ui/*', () => {

@@ -17,7 +17,7 @@ import type { Page } from 'puppeteer-core';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { browserContext } from '../helpers/browser.ts';
 import { ADMIN_TOKEN } from '../helpers/gateway.ts';
-import { ROOT, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
+import { ROOT, runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
 import { CHART_SAMPLES, seedFleet, type SeededFleet } from './seed.ts';
 
 const SHOTS = join(ROOT, '.build', 'ui-screenshots');
@@ -234,6 +234,31 @@ test('live: a device heard from for the first time moves the counts without a re
   assert.is((await countCards())['Never seen'], 2);
   assert.match(await page.$eval('#live-status', (e) => e.textContent!), /updated at/);
   noProblems('live refresh');
+});
+
+test('/metrics says what the console says about the same fleet, and promtool finds nothing to say', async () => {
+  const text = await (await admin('GET', '/metrics')).text();
+  for (const line of [
+    'fleetgate_devices{status="online"} 5',
+    'fleetgate_devices{status="offline"} 4',
+    'fleetgate_devices{status="never_seen"} 2',
+    'fleetgate_devices{status="revoked"} 1',
+    'fleetgate_devices_config_behind 10',
+    'fleetgate_devices_latest_firmware 2',
+    'fleetgate_devices_firmware{version="1.1.0"} 2',
+    'fleetgate_ota_sessions{state="active"} 1',
+    'fleetgate_commands_open{state="pending"} 1',
+    'fleetgate_commands_open{state="sent"} 1',
+  ]) {
+    assert.ok(text.includes(`\n${line}\n`), line);
+  }
+  assert.match(text, /\nfleetgate_rollout_results\{rollout="ro_[0-9a-f]+",version="1\.1\.0",result="success"\} 2\n/);
+  assert.match(text, /\nfleetgate_rollout_results\{rollout="ro_[0-9a-f]+",version="1\.1\.0",result="failure"\} 1\n/);
+  assert.match(text, /\nfleetgate_rollout_paused\{rollout="ro_[0-9a-f]+",version="1\.1\.0"\} 0\n/);
+  const setup = await runProcess('bash', ['scripts/setup-prometheus.sh'], { timeoutMs: 600_000 });
+  assert.is(setup.code, 0, setup.stderr);
+  const check = await runProcess(setup.stdout.trim().split('\n').pop()!, ['check', 'metrics'], { input: text });
+  assert.is(check.stdout + check.stderr, '', 'promtool reports problems');
 });
 
 test('revoking the viewer token ends its session in the open page; an admin logs in and out', async () => {

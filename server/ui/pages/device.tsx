@@ -350,10 +350,9 @@ export async function devicePageData(env: UiEnv, id: string, range: RangeName, f
     env.plane.commands.list(id),
     row.record.revoked_at ? null : env.plane.remoteConfig.deviceView(id),
     env.ota.status(id),
-    env.ctx.securityStats.snapshot(),
+    env.ctx.securityStats.totals(id),
   ]);
-  const counters = Object.hasOwn(stats.devices, id) ? stats.devices[id] : undefined;
-  return { row, telemetry, diagnostics, events, commands: commands.slice(-20).reverse(), config, ota, security: { counters, since: stats.since } };
+  return { row, telemetry, diagnostics, events, commands: commands.slice(-20).reverse(), config, ota, security: { counters: stats.device, since: stats.since } };
 }
 
 export const DevicePage: FC<{ env: UiEnv; data: DevicePageData }> = ({ env, data }) => {

@@ -23,9 +23,9 @@ export function parseSecurityRange(value: string | undefined): SecurityRange {
   return value as SecurityRange;
 }
 
-type Snapshot = Awaited<ReturnType<UiEnv['ctx']['securityStats']['snapshot']>>;
+type Totals = Awaited<ReturnType<UiEnv['ctx']['securityStats']['totals']>>;
 
-export const SecurityPage: FC<{ env: UiEnv; range: SecurityRange; stats: Snapshot }> = ({ env, range, stats }) => {
+export const SecurityPage: FC<{ env: UiEnv; range: SecurityRange; stats: Totals }> = ({ env, range, stats }) => {
   const hours = env.fleet.model.activity.fleetHours(env.now, SECURITY_RANGES[range]);
   const series = { t: hours.map((h) => (h.hour * HOUR_MS) / 1000), ...Object.fromEntries(OUTCOMES.map((o) => [o, hours.map((h) => h.counts[o])])) };
   const inRange = Object.fromEntries(OUTCOMES.map((o) => [o, hours.reduce((n, h) => n + h.counts[o], 0)])) as Record<(typeof OUTCOMES)[number], number>;
