@@ -83,3 +83,42 @@ export const Facts: FC<{ items: [string, Child][] }> = ({ items }) => (
 export const JsonData: FC<{ id: string; data: unknown }> = ({ id, data }) => (
   <script type="application/json" id={id} data-live="" dangerouslySetInnerHTML={{ __html: JSON.stringify(data).replace(/</g, '\\u003c') }}></script>
 );
+
+export type Column = string | { label: string; numeric?: boolean };
+
+/** A table that scrolls inside its card on a narrow screen; the rows are the children. */
+export const Table: FC<PropsWithChildren<{ columns: Column[]; compact?: boolean }>> = ({ columns, compact, children }) => (
+  <div class="table-wrap">
+    <table class={compact ? 'table compact' : 'table'}>
+      <thead>
+        <tr>
+          {columns.map((c) =>
+            typeof c === 'string' ? (
+              <th scope="col">{c}</th>
+            ) : (
+              <th scope="col" class={c.numeric ? 'num' : undefined}>
+                {c.label}
+              </th>
+            ),
+          )}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  </div>
+);
+
+/** A labelled <select> of a form; the empty value is "any". */
+export const Select: FC<{ label: string; name: string; value: string | undefined; options: [string, string][] }> = ({ label, name, value, options }) => (
+  <label>
+    <span>{label}</span>
+    <select name={name}>
+      <option value="">any</option>
+      {options.map(([v, text]) => (
+        <option value={v} selected={value === v}>
+          {text}
+        </option>
+      ))}
+    </select>
+  </label>
+);

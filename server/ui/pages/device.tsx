@@ -12,7 +12,7 @@ import type { DeviceEvent } from '../../events/rules.ts';
 import { firmwareOf, statusOf, type FleetRow } from '../../fleet/row.ts';
 import { ValidationError } from '../../errors.ts';
 import { downsample, toSeconds, type Downsampled } from '../chart.ts';
-import { Badge, Card, Cli, Empty, Facts, JsonData, Progress, StatusBadge, Time, type Tone } from '../components.tsx';
+import { Badge, Card, Cli, Empty, Facts, JsonData, Progress, StatusBadge, Table, Time, type Tone } from '../components.tsx';
 import type { UiEnv } from '../env.ts';
 import { bytes, count, utc } from '../format.ts';
 
@@ -173,45 +173,31 @@ const Commands: FC<{ env: UiEnv; commands: CommandRecord[] }> = ({ env, commands
     {commands.length === 0 ? (
       <Empty>No commands.</Empty>
     ) : (
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
+      <Table columns={['Command', 'State', 'Created', { label: 'Deliveries', numeric: true }, 'Finished', 'Result']}>
+        {commands.map((c) => {
+          const v = commandView(c);
+          return (
             <tr>
-              <th scope="col">Command</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col" class="num">Deliveries</th>
-              <th scope="col">Finished</th>
-              <th scope="col">Result</th>
+              <th scope="row">
+                <code>{c.command_type}</code> <span class="muted small">{JSON.stringify(c.parameters)}</span>
+                <div class="muted small">{c.command_id}</div>
+              </th>
+              <td>
+                <Badge tone={COMMAND_TONE[c.status] ?? 'muted'}>{c.status}</Badge>
+                {c.status_reason ? <div class="muted small">{c.status_reason}</div> : null}
+              </td>
+              <td>
+                <Time ms={c.created_at} now={env.now} /> <span class="muted small">by {c.created_by}</span>
+              </td>
+              <td class="num">{c.attempts}</td>
+              <td>
+                <Time ms={c.finished_at} now={env.now} never="–" />
+              </td>
+              <td>{v.result === null ? <span class="muted">–</span> : <code class="wrap">{typeof v.result === 'string' ? v.result : JSON.stringify(v.result)}</code>}</td>
             </tr>
-          </thead>
-          <tbody>
-            {commands.map((c) => {
-              const v = commandView(c);
-              return (
-                <tr>
-                  <th scope="row">
-                    <code>{c.command_type}</code> <span class="muted small">{JSON.stringify(c.parameters)}</span>
-                    <div class="muted small">{c.command_id}</div>
-                  </th>
-                  <td>
-                    <Badge tone={COMMAND_TONE[c.status] ?? 'muted'}>{c.status}</Badge>
-                    {c.status_reason ? <div class="muted small">{c.status_reason}</div> : null}
-                  </td>
-                  <td>
-                    <Time ms={c.created_at} now={env.now} /> <span class="muted small">by {c.created_by}</span>
-                  </td>
-                  <td class="num">{c.attempts}</td>
-                  <td>
-                    <Time ms={c.finished_at} now={env.now} never="–" />
-                  </td>
-                  <td>{v.result === null ? <span class="muted">–</span> : <code class="wrap">{typeof v.result === 'string' ? v.result : JSON.stringify(v.result)}</code>}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
     )}
   </Card>
 );
@@ -235,30 +221,19 @@ const Config: FC<{ env: UiEnv; config: ConfigView | null }> = ({ env, config }) 
           ) : null}{' '}
           {config.behind ? <Badge tone="warn">behind</Badge> : <Badge tone="good">up to date</Badge>}
         </p>
-        <div class="table-wrap">
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Effective value</th>
-                <th scope="col">From</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.entries(config.config).map(([k, v]) => (
-                <tr>
-                  <th scope="row">
-                    <code>{k}</code>
-                  </th>
-                  <td>
-                    <code>{JSON.stringify(v)}</code>
-                  </td>
-                  <td>{Object.hasOwn(config.overrides, k) ? <Badge tone="info">this device</Badge> : <span class="muted">fleet defaults</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table compact columns={['Field', 'Effective value', 'From']}>
+          {Object.entries(config.config).map(([k, v]) => (
+            <tr>
+              <th scope="row">
+                <code>{k}</code>
+              </th>
+              <td>
+                <code>{JSON.stringify(v)}</code>
+              </td>
+              <td>{Object.hasOwn(config.overrides, k) ? <Badge tone="info">this device</Badge> : <span class="muted">fleet defaults</span>}</td>
+            </tr>
+          ))}
+        </Table>
       </>
     )}
   </Card>

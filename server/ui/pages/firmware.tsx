@@ -7,7 +7,7 @@
  */
 import type { FC } from 'hono/jsx';
 import { byVersionDesc, UNKNOWN_VERSION } from '../../fleet/model.ts';
-import { Badge, Card, Cli, Empty, Progress, Time, type Tone } from '../components.tsx';
+import { Badge, Card, Cli, Empty, Progress, Table, Time, type Tone } from '../components.tsx';
 import { queryString, type UiEnv } from '../env.ts';
 import { bytes, count, percent, plural } from '../format.ts';
 
@@ -54,44 +54,30 @@ const ImagesCard: FC<{ env: UiEnv; data: FirmwarePageData }> = ({ env, data }) =
       {imgs.length === 0 ? (
         <Empty>No image in the catalog ({data.images.dir}). Package one with the CLI (below).</Empty>
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
+        <Table columns={['Version', 'Release', { label: 'Size', numeric: true }, { label: 'Security counter', numeric: true }, 'Created', 'Who can get it']}>
+          {[...imgs].reverse().map((i) => {
+            const who = whoCanGet(i, newestFree, data.rollouts);
+            return (
               <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Release</th>
-                <th scope="col" class="num">Size</th>
-                <th scope="col" class="num">Security counter</th>
-                <th scope="col">Created</th>
-                <th scope="col">Who can get it</th>
+                <th scope="row">
+                  {i.version}
+                  {i.release_notes ? <div class="muted small">{i.release_notes}</div> : null}
+                </th>
+                <td>{optional(i, 'state') ?? <span class="muted">–</span>}</td>
+                <td class="num" title={`${count(i.encrypted_size)} bytes encrypted, ${i.total_chunks} chunks of ${bytes(i.chunk_size)}`}>
+                  {bytes(i.original_size)}
+                </td>
+                <td class="num">{i.security_counter}</td>
+                <td>
+                  <Time ms={Date.parse(i.created_at)} now={env.now} />
+                </td>
+                <td>
+                  <Badge tone={who.tone}>{who.text}</Badge>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...imgs].reverse().map((i) => {
-                const who = whoCanGet(i, newestFree, data.rollouts);
-                return (
-                  <tr>
-                    <th scope="row">
-                      {i.version}
-                      {i.release_notes ? <div class="muted small">{i.release_notes}</div> : null}
-                    </th>
-                    <td>{optional(i, 'state') ?? <span class="muted">–</span>}</td>
-                    <td class="num" title={`${count(i.encrypted_size)} bytes encrypted, ${i.total_chunks} chunks of ${bytes(i.chunk_size)}`}>
-                      {bytes(i.original_size)}
-                    </td>
-                    <td class="num">{i.security_counter}</td>
-                    <td>
-                      <Time ms={Date.parse(i.created_at)} now={env.now} />
-                    </td>
-                    <td>
-                      <Badge tone={who.tone}>{who.text}</Badge>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
       {data.images.problems.length > 0 ? (
         <div class="notice notice-warn" role="note">
@@ -114,56 +100,43 @@ const RolloutsCard: FC<{ env: UiEnv; rollouts: Rollouts }> = ({ env, rollouts })
     {rollouts.length === 0 ? (
       <Empty>No rollout. Without one, the newest image goes to every device.</Empty>
     ) : (
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
+      <Table columns={['Rollout', 'State', 'Progress', 'Failure rate', 'Updated']}>
+        {[...rollouts].reverse().map((r) => {
+          const covered = r.covered_devices ?? 0;
+          const rate = r.window.failure_rate;
+          const over = r.window.total >= r.min_results && rate > r.failure_threshold;
+          const phase = optional(r, 'phase') ?? optional(r, 'state');
+          return (
             <tr>
-              <th scope="col">Rollout</th>
-              <th scope="col">State</th>
-              <th scope="col">Progress</th>
-              <th scope="col">Failure rate</th>
-              <th scope="col">Updated</th>
+              <th scope="row">
+                <code>{r.id}</code> → {r.version}
+                <div class="muted small">
+                  {r.percent} % of {r.devices === 'all' ? 'the fleet' : `${r.devices.length} listed devices`}
+                  {r.notes ? ` — ${r.notes}` : ''}
+                </div>
+              </th>
+              <td>
+                <Badge tone={r.status === 'active' ? 'good' : 'warn'}>{r.status === 'paused' ? `paused${r.paused_reason === 'failure_threshold' ? ' (failure threshold)' : ' (by an admin)'}` : 'active'}</Badge>
+                {phase ? <div class="muted small">{phase}</div> : null}
+              </td>
+              <td>
+                <Progress
+                  value={r.results.successes}
+                  max={covered}
+                  tone={r.results.failures > 0 ? 'warn' : 'good'}
+                  label={`${count(r.results.successes)} of ${count(covered)} devices updated, ${count(r.results.failures)} failed`}
+                />
+              </td>
+              <td>
+                <span class={over ? 'text-bad' : undefined}>{percent(rate)}</span> <span class="muted small">of {count(r.window.total)} results; pauses above {percent(r.failure_threshold)} after {r.min_results}</span>
+              </td>
+              <td>
+                <Time ms={Date.parse(r.updated_at)} now={env.now} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {[...rollouts].reverse().map((r) => {
-              const covered = r.covered_devices ?? 0;
-              const rate = r.window.failure_rate;
-              const over = r.window.total >= r.min_results && rate > r.failure_threshold;
-              const phase = optional(r, 'phase') ?? optional(r, 'state');
-              return (
-                <tr>
-                  <th scope="row">
-                    <code>{r.id}</code> → {r.version}
-                    <div class="muted small">
-                      {r.percent} % of {r.devices === 'all' ? 'the fleet' : `${r.devices.length} listed devices`}
-                      {r.notes ? ` — ${r.notes}` : ''}
-                    </div>
-                  </th>
-                  <td>
-                    <Badge tone={r.status === 'active' ? 'good' : 'warn'}>{r.status === 'paused' ? `paused${r.paused_reason === 'failure_threshold' ? ' (failure threshold)' : ' (by an admin)'}` : 'active'}</Badge>
-                    {phase ? <div class="muted small">{phase}</div> : null}
-                  </td>
-                  <td>
-                    <Progress
-                      value={r.results.successes}
-                      max={covered}
-                      tone={r.results.failures > 0 ? 'warn' : 'good'}
-                      label={`${count(r.results.successes)} of ${count(covered)} devices updated, ${count(r.results.failures)} failed`}
-                    />
-                  </td>
-                  <td>
-                    <span class={over ? 'text-bad' : undefined}>{percent(rate)}</span> <span class="muted small">of {count(r.window.total)} results; pauses above {percent(r.failure_threshold)} after {r.min_results}</span>
-                  </td>
-                  <td>
-                    <Time ms={Date.parse(r.updated_at)} now={env.now} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
     )}
   </Card>
 );
@@ -176,37 +149,25 @@ const SessionsCard: FC<{ env: UiEnv; stats: Stats }> = ({ env, stats }) => (
     {stats.active_sessions.length === 0 ? (
       <Empty>No device is downloading firmware.</Empty>
     ) : (
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Version</th>
-              <th scope="col">Progress</th>
-              <th scope="col">Last activity</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stats.active_sessions.map((s) => (
-              <tr>
-                <th scope="row">
-                  <a href={`/ui/devices/${encodeURIComponent(s.device_id)}`}>{s.device_id}</a>
-                </th>
-                <td>
-                  {s.version}
-                  {s.rollout_id ? <div class="muted small">{s.rollout_id}</div> : null}
-                </td>
-                <td>
-                  <Progress value={s.next_chunk} max={s.total_chunks} tone={s.stale ? 'warn' : undefined} label={`${s.progress_percent} % (${s.next_chunk}/${s.total_chunks} chunks)${s.stale ? ', stale' : ''}`} />
-                </td>
-                <td>
-                  <Time ms={Date.parse(s.last_activity_at)} now={env.now} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table columns={['Device', 'Version', 'Progress', 'Last activity']}>
+        {stats.active_sessions.map((s) => (
+          <tr>
+            <th scope="row">
+              <a href={`/ui/devices/${encodeURIComponent(s.device_id)}`}>{s.device_id}</a>
+            </th>
+            <td>
+              {s.version}
+              {s.rollout_id ? <div class="muted small">{s.rollout_id}</div> : null}
+            </td>
+            <td>
+              <Progress value={s.next_chunk} max={s.total_chunks} tone={s.stale ? 'warn' : undefined} label={`${s.progress_percent} % (${s.next_chunk}/${s.total_chunks} chunks)${s.stale ? ', stale' : ''}`} />
+            </td>
+            <td>
+              <Time ms={Date.parse(s.last_activity_at)} now={env.now} />
+            </td>
+          </tr>
+        ))}
+      </Table>
     )}
   </Card>
 );

@@ -7,7 +7,7 @@ import type { FC } from 'hono/jsx';
 import { byVersionDesc, UNKNOWN_VERSION, type FleetCounts } from '../../fleet/model.ts';
 import { parseFleetQuery, type FleetQuery, type SortKey } from '../../fleet/query.ts';
 import { CONNECTION_STATUSES, firmwareOf, statusOf, type ConnectionStatus, type FleetRow } from '../../fleet/row.ts';
-import { Badge, Cli, Empty, StatusBadge, Time, statusLabel } from '../components.tsx';
+import { Badge, Cli, Empty, Select, StatusBadge, Time, statusLabel } from '../components.tsx';
 import { queryString, type UiEnv } from '../env.ts';
 import { count } from '../format.ts';
 
@@ -127,39 +127,9 @@ export const FleetPage: FC<{ env: UiEnv; query: FleetQuery; tags: string[] }> = 
           <span>Search</span>
           <input type="search" name="q" value={query.q ?? ''} placeholder="device id" maxlength={64} />
         </label>
-        <label>
-          <span>Status</span>
-          <select name="status">
-            <option value="">any</option>
-            {CONNECTION_STATUSES.map((s: ConnectionStatus) => (
-              <option value={s} selected={query.status === s}>
-                {statusLabel(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Tag</span>
-          <select name="tag">
-            <option value="">any</option>
-            {tags.map((t) => (
-              <option value={t} selected={query.tag === t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Firmware</span>
-          <select name="firmware">
-            <option value="">any</option>
-            {versions.map((v) => (
-              <option value={v} selected={query.firmware === v}>
-                {v === UNKNOWN_VERSION ? 'unknown' : v}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select label="Status" name="status" value={query.status} options={CONNECTION_STATUSES.map((s: ConnectionStatus) => [s, statusLabel(s)])} />
+        <Select label="Tag" name="tag" value={query.tag} options={tags.map((t) => [t, t])} />
+        <Select label="Firmware" name="firmware" value={query.firmware} options={versions.map((v) => [v, v === UNKNOWN_VERSION ? 'unknown' : v])} />
         <label class="check">
           <input type="checkbox" name="behind" value="1" checked={query.behind === true} />
           <span>Behind on config</span>

@@ -9,7 +9,7 @@ import type { FC } from 'hono/jsx';
 import { ValidationError } from '../../errors.ts';
 import { HOUR_MS } from '../../fleet/activity-repo.ts';
 import { OUTCOMES } from '../../security/stats.ts';
-import { Card, Cli, Empty, Facts, JsonData, StatusBadge } from '../components.tsx';
+import { Card, Cli, Empty, Facts, JsonData, StatusBadge, Table } from '../components.tsx';
 import { statusOf } from '../../fleet/row.ts';
 import type { UiEnv } from '../env.ts';
 import { count } from '../format.ts';
@@ -67,32 +67,20 @@ export const SecurityPage: FC<{ env: UiEnv; range: SecurityRange; stats: Totals 
           {top.length === 0 ? (
             <Empty>No registered device had a message refused in the last 24 hours.</Empty>
           ) : (
-            <div class="table-wrap">
-              <table class="table compact">
-                <thead>
-                  <tr>
-                    <th scope="col">Device</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" class="num">Rejected</th>
-                    <th scope="col" class="num">Uploads</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {top.map((t) => (
-                    <tr>
-                      <th scope="row">
-                        <a href={`/ui/devices/${encodeURIComponent(t.row.device_id)}`}>{t.row.device_id}</a>
-                      </th>
-                      <td>
-                        <StatusBadge status={statusOf(t.row)} />
-                      </td>
-                      <td class="num text-bad">{count(t.rejected)}</td>
-                      <td class="num">{count(t.uploads)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table compact columns={['Device', 'Status', { label: 'Rejected', numeric: true }, { label: 'Uploads', numeric: true }]}>
+              {top.map((t) => (
+                <tr>
+                  <th scope="row">
+                    <a href={`/ui/devices/${encodeURIComponent(t.row.device_id)}`}>{t.row.device_id}</a>
+                  </th>
+                  <td>
+                    <StatusBadge status={statusOf(t.row)} />
+                  </td>
+                  <td class="num text-bad">{count(t.rejected)}</td>
+                  <td class="num">{count(t.uploads)}</td>
+                </tr>
+              ))}
+            </Table>
           )}
           <p class="muted small">Messages naming an id that is not registered count in the chart, not here.</p>
         </Card>
