@@ -11,3 +11,4 @@ export interface Cluster {
 }
 
 export function startCluster(options?: { durable?: boolean; maxConnections?: number }): Promise<Cluster>;
+export function postgresBin(): string;

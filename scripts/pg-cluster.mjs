@@ -40,8 +40,13 @@ function run(cmd, args, what) {
  * @param {{ durable?: boolean, maxConnections?: number }} [options]
  * @returns {Promise<{ url: string, socketUrl: string, port: number, dir: string, bin: string, stop(): void }>}
  */
+/** The PostgreSQL binaries' directory (initdb, pg_ctl, pg_dump, …), installing them when missing. */
+export function postgresBin() {
+  return execFileSync('bash', [SETUP], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+}
+
 export async function startCluster(options = {}) {
-  const bin = execFileSync('bash', [SETUP], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-pg-'));
   const data = join(dir, 'data');
   const root = process.getuid?.() === 0;

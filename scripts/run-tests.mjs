@@ -42,9 +42,13 @@ const files = collect(join(root, 'tests'))
 
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
 
-/** One PostgreSQL cluster for the run, if a selected suite needs it (and none was given). */
+/**
+ * One PostgreSQL cluster for the run, if a selected suite needs it (and none was given): it imports
+ * the helper, or every gateway runs on PostgreSQL (FLEETGATE_TEST_BACKEND=postgres).
+ */
 let cluster;
-const needsPostgres = files.some((f) => /helpers\/postgres\.ts/.test(readFileSync(join(root, f), 'utf8')));
+const needsPostgres =
+  process.env.FLEETGATE_TEST_BACKEND === 'postgres' || files.some((f) => /helpers\/postgres\.ts/.test(readFileSync(join(root, f), 'utf8')));
 if (needsPostgres && !process.env.FLEETGATE_TEST_PG_URL) {
   const { startCluster } = await import('./pg-cluster.mjs');
   const started = Date.now();

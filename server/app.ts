@@ -28,7 +28,7 @@ import { Metrics } from './observability/metrics.ts';
 import { observabilityRoutes } from './observability/routes.ts';
 import { securityRoutes } from './security/routes.ts';
 import { SecurityStats } from './security/stats.ts';
-import { openStore } from './store/index.ts';
+import { openStore, type Store } from './store/index.ts';
 import { telemetryRoutes } from './telemetry/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { features } from './features.ts';
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Collect Node process metrics (off in tests: they register global timers). */
   processMetrics?: boolean;
+  /** A store the caller opened (tests composing one); the gateway closes it. Default: openStore(config). */
+  store?: Store;
 }
 
 export interface Gateway {
@@ -51,7 +53,7 @@ export interface Gateway {
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
-  const store = await openStore(config, { logger, now: clock.now() });
+  const store = options.store ?? (await openStore(config, { logger, now: clock.now() }));
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const { secret, created } = await loadOrCreateMasterSecret(config.KEYS_DIR);
   if (created) logger.warn({ path: `${config.KEYS_DIR}/device_master.key` }, 'created a new device master secret');

@@ -101,7 +101,7 @@ const schema = z.object({
   ROLLOUT_MIN_RESULTS: z.coerce.number().int().min(1).max(1_000_000).default(5),
   /** Serve GET /ota/firmware/:version without credentials (images are encrypted and signed). */
   OTA_PUBLIC_DOWNLOADS: bool.default(false),
-  /** Encrypted images kept in memory (shared by all downloads); larger images are streamed from disk. */
+  /** Encrypted images kept in memory per process (shared by all downloads); larger images are streamed from their store (file or database rows). */
   OTA_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 ** 3).default(256 * 1024 * 1024),
 });
 

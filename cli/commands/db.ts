@@ -1,7 +1,7 @@
 /**
- * `fleetgate db migrate|status|import`: the PostgreSQL store's schema and moving an embedded
- * installation into it. The database comes from --database-url, else $DATABASE_URL; nothing here
- * prints its password. The gateway applies pending migrations itself at start (under an advisory
+ * `fleetgate db migrate|status|floors|import`: the PostgreSQL store's schema, the nonce floors
+ * around a restore, and moving an embedded installation into PostgreSQL. The database comes from
+ * --database-url, else $DATABASE_URL; nothing here prints its password. The gateway applies pending migrations itself at start (under an advisory
  * lock), so `migrate` is for running them ahead of a rolling upgrade, and `status` for checking.
  * The database module is loaded only when a db command runs.
  */
@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode, cliAction } from '../errors.ts';
 import { examples, jsonOption } from '../options.ts';
 import { show, table } from '../output.ts';
+import { storeOptions, withStore, type StoreFlags } from '../store-access.ts';
 
 interface DbFlags {
   databaseUrl?: string;
@@ -43,11 +44,13 @@ function databaseOption(cmd: Command): Command {
 }
 
 export function dbCommand(program: Command): void {
-  const db = program.command('db').description('the PostgreSQL store: schema migrations and importing an embedded DATA_DIR');
+  const db = program.command('db').description('the store: PostgreSQL schema migrations, nonce floors around backups, importing an embedded DATA_DIR');
   examples(db, [
     ['fleetgate db status', 'applied and pending migrations of $DATABASE_URL'],
     ['fleetgate db migrate --database-url postgres://fleet@127.0.0.1/fleet', 'apply what is missing'],
   ]);
+
+  floorsCommands(db);
 
   const migrate = databaseOption(db.command('migrate').description('apply pending schema migrations (the gateway also does at start)'));
   jsonOption(migrate);
@@ -88,6 +91,52 @@ export function dbCommand(program: Command): void {
         if (s.mismatched.length > 0) process.exitCode = ExitCode.verificationFailed;
       }),
     ),
+  );
+}
+
+/**
+ * `db floors export|raise`: the anti-replay floors around a restore (server/store/floors.ts). On
+ * either store; the embedded one only while no gateway holds its DATA_DIR.
+ */
+function floorsCommands(db: Command): void {
+  const floors = db.command('floors').description('nonce floors: export them next to backups, raise them after a restore');
+  examples(floors, [
+    ['fleetgate db floors export --out /backup/floors.json', 'every device\'s last accepted nonce (take it often: it is small)'],
+    ['fleetgate db floors raise /backup/floors.json', 'after restoring a backup, before starting the gateways'],
+  ]);
+
+  const exp = storeOptions(floors.command('export').description('write every device\'s last accepted nonce as a floors file'));
+  exp.option('--out <file>', 'write here (atomically, mode 0600) instead of stdout');
+  exp.action((opts: StoreFlags & { out?: string }) =>
+    cliAction(() =>
+      withStore(opts, async (store) => {
+        const { floorsDocument, serializeFloors } = await import('../../server/store/floors.ts');
+        const doc = floorsDocument(await store.nonces.all(), store.location, new Date());
+        const text = serializeFloors(doc);
+        if (!opts.out) return void process.stdout.write(text);
+        const { writeFileAtomic } = await import('../../server/store/embedded/atomic-file.ts');
+        await writeFileAtomic(opts.out, text, 0o600);
+        process.stderr.write(`${opts.out}: floors of ${doc.floors.length} devices from ${store.location}\n`);
+      }),
+    ),
+  );
+
+  const raise = storeOptions(floors.command('raise').description('raise nonce floors from a floors file (never lowers one)').argument('<file>', 'a file from `db floors export`'));
+  jsonOption(raise);
+  raise.action((file: string, opts: StoreFlags & { json?: boolean }) =>
+    cliAction(async () => {
+      const { readFile } = await import('node:fs/promises');
+      const { parseFloors, MAX_FLOORS } = await import('../../server/store/floors.ts');
+      const { size } = await (await import('node:fs/promises')).stat(file);
+      // ~100 bytes a device: refuse what no export of MAX_FLOORS devices would be before reading it.
+      if (size > MAX_FLOORS * 200) throw new CliError(`${file}: ${size} bytes is not a floors file (too large)`, ExitCode.usage);
+      const { doc, floors } = parseFloors(await readFile(file, 'utf8'));
+      await withStore(opts, async (store) => {
+        const raised = await store.nonces.raiseFloors(floors);
+        const result = { store: store.location, exported_at: doc.exported_at, devices: floors.size, raised };
+        show(opts, result, () => `${store.location}: raised ${raised} of ${floors.size} floors (export of ${doc.exported_at}); the others were already as high`);
+      });
+    }),
   );
 }
 

@@ -21,7 +21,7 @@ function printSummary(s: KeysSummary, out: CliOut): void {
   out(`keys in ${s.dir}`);
   out(`  signing key: RSA-${s.rsaBits}, key id ${s.keyId}`);
   out(`  public key SHA-256 (SPKI DER): ${s.publicKeySha256}`);
-  out(`  firmware AES key: AES-256, key id ${s.aesKeyId}`);
+  out(s.aesKeyId ? `  firmware AES key: AES-256, key id ${s.aesKeyId}` : '  firmware AES key: none here (a gateway verifies signatures only; devices and the build machine hold it)');
   for (const f of s.files) {
     const mode = f.mode.toString(8).padStart(4, '0');
     const secret = f.name !== 'server_public_key.pem';
@@ -41,15 +41,29 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
     .command('init')
     .description('create server_private_key.pem, server_public_key.pem, aes_firmware_key.bin, device_master.key and keys.h')
     .option('--bits <bits>', `RSA key size: ${RSA_BITS_HELP}`, '2048')
-    .option('--force', 'replace existing OTA keys (devices holding the old keys reject new images); device_master.key is always kept');
+    .option('--force', 'replace existing OTA keys (devices holding the old keys reject new images); device_master.key is always kept')
+    .option('--public-only <public_key>', "a gateway's KEYS_DIR: only the fleet's public key (server_public_key.pem from the build machine), no signing or AES key");
   keysDirOption(init, 'key directory', ['--dir']);
   jsonOption(init);
   examples(init, [
     ['fleetgate keys init', 'create ./keys (or $KEYS_DIR)'],
     ['fleetgate keys init --keys-dir /etc/fleetgate/keys --bits 3072', 'somewhere else, a larger RSA key'],
+    ['fleetgate keys init --public-only build-keys/server_public_key.pem --keys-dir /etc/fleetgate/keys', 'on the gateway host: verify only, sign nothing'],
   ]);
-  init.action((opts: { keysDir?: string; bits: string; force?: boolean; json?: boolean }) =>
+  init.action((opts: { keysDir?: string; bits: string; force?: boolean; json?: boolean; publicOnly?: string }) =>
     cliAction(async () => {
+      if (opts.publicOnly !== undefined) {
+        const { initPublicKeys } = await import('../../server/ota/keys.ts');
+        const { readFile } = await import('node:fs/promises');
+        const pem = await readFile(opts.publicOnly, 'utf8');
+        const dir = keysDir(opts.keysDir);
+        const r = await initPublicKeys(dir, pem, { force: opts.force ?? false });
+        const facts = { dir, keyId: r.keyId, deviceMasterCreated: r.deviceMasterCreated };
+        if (opts.json) return out(json(facts));
+        out(`gateway keys in ${dir}: public key ${r.keyId} (verify only; the signing and AES keys stay on the build machine)`);
+        if (r.deviceMasterCreated) out('  created device_master.key (the gateway derives device HMAC keys from it; back it up)');
+        return;
+      }
       const { SUPPORTED_RSA_BITS, initKeys } = await import('../../server/ota/keys.ts');
       const bits = parseUintFlag(opts.bits, '--bits');
       if (!(SUPPORTED_RSA_BITS as readonly number[]).includes(bits)) {

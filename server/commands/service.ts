@@ -14,7 +14,7 @@ import { parseWith } from '../http/validate.ts';
 import type { RemoteConfigService } from '../remote-config/service.ts';
 import type { CommandRepo, DeliveryRules } from './repo.ts';
 import { MAX_RESULT_BYTES, createCommandSchema, resultSchema, wrappedParameterSchemas } from './schemas.ts';
-import type { CommandRecord, CommandStatus, CommandType } from './types.ts';
+import { newCommand, type CommandRecord, type CommandStatus, type CommandType } from './types.ts';
 
 export interface CreateRequest {
   command_type: CommandType;
@@ -78,25 +78,15 @@ export class CommandService {
       }
       parameters = { ...parameters, config_version: (await this.remoteConfig.effective(deviceId)).config_version };
     }
-    const record: CommandRecord = {
+    const record = newCommand({
       command_id: randomUUID(),
       device_id: deviceId,
       command_type: req.command_type,
       parameters,
-      status: 'pending',
-      seq: 0,
       created_at: now,
       created_by: actor,
       expires_at: req.expires_in !== undefined ? now + req.expires_in * 1000 : null,
-      attempts: 0,
-      first_sent_at: null,
-      last_sent_at: null,
-      sent_nonce: null,
-      finished_at: null,
-      status_reason: null,
-      result: null,
-      result_nonce: null,
-    };
+    });
     if ((await this.repo.create(record, limit)) === 'queue_full') throw full();
     if (options.audit === false) return record;
     await this.audit.record({

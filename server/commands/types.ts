@@ -38,6 +38,25 @@ export interface CommandRecord {
   result_nonce: number | null;
 }
 
+/** A command as created: pending, never delivered (`seq` is the store's to assign). */
+export function newCommand(
+  fields: Pick<CommandRecord, 'command_id' | 'device_id' | 'command_type' | 'parameters' | 'created_at' | 'created_by' | 'expires_at'>,
+): CommandRecord {
+  return {
+    ...fields,
+    status: 'pending',
+    seq: 0,
+    attempts: 0,
+    first_sent_at: null,
+    last_sent_at: null,
+    sent_nonce: null,
+    finished_at: null,
+    status_reason: null,
+    result: null,
+    result_nonce: null,
+  };
+}
+
 export function isFinal(c: CommandRecord): boolean {
   return FINAL_STATUSES.has(c.status);
 }

@@ -1,18 +1,19 @@
 /**
- * The set of packaged firmware images in FIRMWARE_DIR, as the gateway serves them: every
- * `firmware_<version>_manifest.json` is parsed, its header checked against the JSON (and, given
- * the verify keys, its signature checked), and its encrypted image must exist with the signed
- * size. Anything that fails is skipped and reported in `problems`, never served. Images are not
- * decrypted or fully hashed here (that is the device's job and too slow for start-up); the chunk
- * hashes in the manifest let every byte served be checked by the receiver.
+ * The set of packaged firmware images a gateway serves, checked from what a store holds
+ * (image-store.ts: FIRMWARE_DIR files, or PostgreSQL rows): every manifest is parsed, its header
+ * checked against the JSON (and, given the verify keys, its signature checked), its ciphertext
+ * must exist with the signed size, and its chunk-hash table must rebuild the signed root.
+ * Anything that fails is skipped and reported in `problems`, never served. Images are not
+ * decrypted or fully hashed here (that is the device's job and too slow for start-up; the image
+ * cache checks every byte against the chunk hashes before serving it).
  */
-import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import semver from 'semver';
+import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { NotFoundError } from '../errors.ts';
 import { isFirmwareCheckError } from './checks.ts';
 import { DIGEST, HashPages } from './hash-tree.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { FirmwareImageRepo, ImageEntry } from './image-store.ts';
+import type { PublicKeys } from './keys.ts';
 import {
   FORMAT_V1,
   assertManifestMatchesHeader,
@@ -21,7 +22,6 @@ import {
   hashesFileName,
   headerOfManifest,
   imageFileName,
-  manifestFileName,
   packChunkHashes,
   parseManifest,
   type FirmwareManifest,
@@ -33,8 +33,8 @@ export interface CatalogImage {
   version: string;
   manifest: FirmwareManifest;
   header: ManifestHeader;
-  manifestPath: string;
-  imagePath: string;
+  /** The store's handle for the ciphertext (a file path, a database build id). */
+  ref: string;
   /** Size of the encrypted image in bytes (= manifest.encrypted_size). */
   size: number;
   /** The signed root as hex (v1 chunk_root, v2 hash_root): the image's ETag. */
@@ -52,39 +52,42 @@ export interface CatalogProblem {
 
 export interface CatalogOptions {
   /** When given, manifests must be signed by this key (and name this AES key). */
-  verifyKeys?: VerifyKeys;
+  verifyKeys?: PublicKeys;
 }
-
-const MANIFEST_NAME = /^firmware_(.+)_manifest\.json$/;
 
 export class FirmwareCatalog {
   private constructor(
-    readonly dir: string,
+    /** Where the images are read from. */
+    readonly store: FirmwareImageRepo,
     private readonly images: Map<string, CatalogImage>,
     readonly problems: readonly CatalogProblem[],
   ) {}
 
-  /** Scan `dir`. A missing directory is an empty catalog, not an error. */
-  static async load(dir: string, opts: CatalogOptions = {}): Promise<FirmwareCatalog> {
-    const images = new Map<string, CatalogImage>();
-    const problems: CatalogProblem[] = [];
-    const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
-      throw err;
-    });
-    for (const name of names.sort()) {
-      const match = MANIFEST_NAME.exec(name);
-      if (!match) continue;
-      try {
-        const image = await loadOne(dir, name, match[1]!, opts);
-        images.set(image.version, image);
-      } catch (err) {
-        problems.push({ file: name, reason: describe(err) });
-      }
-    }
-    return new FirmwareCatalog(dir, images, problems);
+  /** Scan the packager's directory `dir`. A missing directory is an empty catalog, not an error. */
+  static load(dir: string, opts: CatalogOptions = {}): Promise<FirmwareCatalog> {
+    return FirmwareCatalog.read(new FirmwareDir(dir), opts);
   }
 
+  /** Everything `store` holds, checked; `problems` are reported along with the store's own. */
+  static async read(store: FirmwareImageRepo, opts: CatalogOptions = {}, problems: readonly CatalogProblem[] = []): Promise<FirmwareCatalog> {
+    const listed = await store.list();
+    const images = new Map<string, CatalogImage>();
+    const found = [...problems, ...listed.problems];
+    for (const entry of listed.entries) {
+      try {
+        const image = checkEntry(entry, opts);
+        images.set(image.version, image);
+      } catch (err) {
+        found.push({ file: entry.name, reason: describe(err) });
+      }
+    }
+    return new FirmwareCatalog(store, images, found);
+  }
+
+  /** Where the images are, for logs and listings. */
+  get location(): string {
+    return this.store.location;
+  }
   /** All valid images, ascending by semver. */
   listImages(): CatalogImage[] {
     return [...this.images.values()].sort((a, b) => semver.compare(a.version, b.version));
@@ -108,32 +111,18 @@ export class FirmwareCatalog {
       .at(-1);
   }
 
-  /** Open the encrypted image for reading (caller closes). */
-  async openImage(version: string): Promise<FileHandle> {
-    return open(this.requireImage(version).imagePath, 'r');
-  }
-
   /** Read one encrypted chunk (what a device fetches and checks against chunk_hashes[index]). */
   async readChunk(version: string, index: number): Promise<Buffer> {
     const image = this.requireImage(version);
     const { start, end } = chunkRange(image.header, index);
-    const handle = await open(image.imagePath, 'r');
-    try {
-      const buf = Buffer.alloc(end - start);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, start);
-      if (bytesRead !== buf.length) throw new Error(`${image.imagePath} shrank while being read`);
-      return buf;
-    } finally {
-      await handle.close();
-    }
+    return this.store.read(image.ref, start, end);
   }
 }
 
-async function loadOne(dir: string, name: string, nameVersion: string, opts: CatalogOptions): Promise<CatalogImage> {
-  const manifestPath = join(dir, name);
+function checkEntry(entry: ImageEntry, opts: CatalogOptions): CatalogImage {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(manifestPath, 'utf8'));
+    json = JSON.parse(entry.manifestText);
   } catch (err) {
     throw new Error(`not valid JSON (${(err as Error).message})`);
   }
@@ -146,25 +135,20 @@ async function loadOne(dir: string, name: string, nameVersion: string, opts: Cat
     header = headerOfManifest(manifest).header;
     assertManifestMatchesHeader(manifest, header);
   }
-  if (manifest.version !== nameVersion || manifestFileName(manifest.version) !== name) {
-    throw new Error(`file name says version ${nameVersion}, manifest says ${manifest.version}`);
-  }
-  const imagePath = join(dir, imageFileName(manifest.version));
-  const st = await stat(imagePath).catch(() => undefined);
-  if (!st?.isFile()) throw new Error(`image ${imageFileName(manifest.version)} is missing`);
-  if (st.size !== header.encryptedSize) {
-    throw new Error(`image ${imageFileName(manifest.version)} is ${st.size} bytes, manifest says ${header.encryptedSize}`);
-  }
+  if (manifest.version !== entry.version) throw new Error(`file name says version ${entry.version}, manifest says ${manifest.version}`);
+  const imageName = imageFileName(manifest.version);
+  if (entry.size === undefined) throw new Error(`image ${imageName} is missing`);
+  if (entry.size !== header.encryptedSize) throw new Error(`image ${imageName} is ${entry.size} bytes, manifest says ${header.encryptedSize}`);
   const root = Buffer.from(header.root).toString('hex');
-  const base = { version: manifest.version, manifest, header, manifestPath, imagePath, size: st.size, root };
+  const base = { version: manifest.version, manifest, header, ref: entry.ref, size: entry.size, root };
   if (manifest.format_version === FORMAT_V1) {
     const chunkHashes = packChunkHashes(manifest.chunk_hashes);
     if (!chunkRootOf(chunkHashes).equals(header.root)) throw new Error('chunk_table: chunk_hashes do not hash to the signed chunk root');
     return { ...base, chunkHashes, pages: undefined };
   }
-  // Format 2: the chunk-hash table lives next to the image; it must rebuild the signed root.
+  // Format 2: the chunk-hash table is stored beside the image; it must rebuild the signed root.
   const hashesName = hashesFileName(manifest.version);
-  const chunkHashes = await readFile(join(dir, hashesName)).catch(() => undefined);
+  const chunkHashes = entry.hashTable;
   if (!chunkHashes) throw new Error(`hash table ${hashesName} is missing`);
   if (chunkHashes.length !== header.totalChunks * DIGEST) {
     throw new Error(`hash table ${hashesName} is ${chunkHashes.length} bytes, expected ${header.totalChunks * DIGEST}`);

@@ -1,22 +1,20 @@
 /**
- * Encrypted images as the OTA routes serve them: each image is read from disk once and shared by
- * every request, so hundreds of devices downloading the same 16 MiB image hold one copy, not
- * hundreds. Buffers are kept in an LRU bounded by total bytes (OTA_CACHE_MAX_BYTES); an image
- * larger than the bound is never buffered — its ranges and chunks are read from the file per
- * request (createReadStream with start/end, or one positioned read), which keeps memory flat at
- * the cost of disk reads. On first use every image is checked against its manifest's chunk hashes
- * (one SHA-256 pass), so the gateway never serves bytes that differ from what was signed and the
- * ETag (the signed chunk root) is truthful; an image failing that check is refused with 503
- * until it is re-packaged. Entries are keyed by path and chunk root, so a re-packaged version
- * (new IV, new root) is a new entry; `retain` drops entries the catalog no longer lists.
+ * Encrypted images as the OTA routes serve them: each image is read from its store (image-store.ts:
+ * FIRMWARE_DIR, or PostgreSQL) once and shared by every request, so hundreds of devices
+ * downloading the same 16 MiB image hold one copy, not hundreds — per gateway process, whichever
+ * store. Buffers are kept in an LRU bounded by total bytes (OTA_CACHE_MAX_BYTES); an image larger
+ * than the bound is never buffered — its ranges and chunks are read from the store per request (a
+ * stream of 64 KiB pieces, or one positioned read), which keeps memory flat at the cost of reads.
+ * On first use every image is checked against its manifest's chunk hashes (one SHA-256 pass), so
+ * the gateway never serves bytes that differ from what was signed and the ETag (the signed chunk
+ * root) is truthful; an image failing that check is refused with 503 until it is re-packaged.
+ * Entries are keyed by the store's handle and the chunk root, so a re-packaged version (new IV, new
+ * root) is a new entry; `retain` drops entries the catalog no longer lists.
  */
-import { hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { CatalogImage, FirmwareCatalog } from './catalog.ts';
+import { ChunkCheck, toBodyStream, type FirmwareImageRepo } from './image-store.ts';
 import { chunkRange } from './manifest.ts';
 
 /** Strong ETag of an image: its signed chunk root, which commits to every encrypted byte. */
@@ -27,7 +25,7 @@ export function imageEtag(image: CatalogImage): string {
 export interface ImageSource {
   image: CatalogImage;
   etag: string;
-  /** The whole encrypted image, shared by all requests (never modify it); absent: read from the file. */
+  /** The whole encrypted image, shared by all requests (never modify it); absent: read from the store. */
   buffer?: Buffer | undefined;
 }
 
@@ -57,6 +55,7 @@ export class ImageCache {
   private loads = 0;
 
   constructor(
+    private readonly store: FirmwareImageRepo,
     readonly maxBytes: number,
     private readonly logger: Logger,
   ) {}
@@ -85,20 +84,19 @@ export class ImageCache {
   async chunk(source: ImageSource, index: number): Promise<Buffer> {
     const { start, end } = chunkRange(source.image.header, index);
     if (source.buffer) return source.buffer.subarray(start, end);
-    return readAt(source.image.imagePath, start, end - start);
+    return this.store.read(source.image.ref, start, end);
   }
 
-  /** Bytes [start, end] (inclusive) as a response body: a shared view, or a file stream. */
+  /** Bytes [start, end] (inclusive) as a response body: a shared view, or a stream from the store. */
   body(source: ImageSource, start: number, end: number): Uint8Array | ReadableStream<Uint8Array> {
     if (source.buffer) return source.buffer.subarray(start, end + 1);
-    const stream = createReadStream(source.image.imagePath, { start, end, highWaterMark: 64 * 1024 });
-    return Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
+    return toBodyStream(this.store.stream(source.image.ref, start, end));
   }
 
   /** Bytes [start, end] (inclusive) in a buffer of their own (fault injection copies these). */
   async copy(source: ImageSource, start: number, end: number): Promise<Buffer> {
     if (source.buffer) return Buffer.from(source.buffer.subarray(start, end + 1));
-    return readAt(source.image.imagePath, start, end - start + 1);
+    return this.store.read(source.image.ref, start, end + 1);
   }
 
   /** Drop entries for images the catalog no longer holds (removed or re-packaged). */
@@ -130,24 +128,28 @@ export class ImageCache {
     this.loads++;
     const entry: Entry = { key, image };
     try {
-      if (image.size <= this.maxBytes) {
-        const buffer = await readFile(image.imagePath);
-        const bad = checkChunks(image, (i) => buffer.subarray(i * image.header.chunkSize, Math.min((i + 1) * image.header.chunkSize, buffer.length)), buffer.length);
-        if (bad) entry.bad = bad;
-        else {
-          this.evictFor(buffer.length);
-          entry.buffer = buffer;
-          this.bytes += buffer.length;
-        }
-      } else {
-        const bad = await checkFileChunks(image);
-        if (bad) entry.bad = bad;
+      // One pass to the end of what is stored (not to the signed size: a file that grew is caught
+      // too), copied into the image's own buffer as it goes when it will be cached.
+      const check = new ChunkCheck(image);
+      const buffer = image.size <= this.maxBytes ? Buffer.allocUnsafe(image.size) : undefined;
+      let at = 0;
+      for await (const piece of this.store.stream(image.ref, 0)) {
+        check.update(piece);
+        if (buffer && at + piece.length <= buffer.length) buffer.set(piece, at);
+        at += piece.length;
+      }
+      const bad = check.finish();
+      if (bad) entry.bad = bad.message;
+      else if (buffer) {
+        this.evictFor(buffer.length);
+        entry.buffer = buffer;
+        this.bytes += buffer.length;
       }
     } catch (err) {
       // Unreadable now (removed between scan and use?): not cached, so the next request retries.
       throw new UnavailableError(`firmware ${image.version} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    if (entry.bad) this.logger.error({ version: image.version, path: image.imagePath, reason: entry.bad }, 'firmware image does not match its manifest; not served');
+    if (entry.bad) this.logger.error({ version: image.version, ref: image.ref, reason: entry.bad }, 'firmware image does not match its manifest; not served');
     this.entries.set(key, entry);
     return entry;
   }
@@ -163,48 +165,5 @@ export class ImageCache {
 }
 
 function keyOf(image: CatalogImage): string {
-  return `${image.imagePath}\0${image.root}`;
-}
-
-/** Chunk i's signed digest as hex (from the table the catalog checked against the root). */
-function digestHex(image: CatalogImage, i: number): string {
-  return image.chunkHashes.toString('hex', i * 32, i * 32 + 32);
-}
-
-function checkChunks(image: CatalogImage, chunkAt: (i: number) => Uint8Array, length: number): string | undefined {
-  if (length !== image.size) return `file is ${length} bytes, manifest says ${image.size}`;
-  for (let i = 0; i < image.header.totalChunks; i++) {
-    if (hash('sha256', chunkAt(i), 'hex') !== digestHex(image, i)) return `chunk ${i} does not match its signed hash`;
-  }
-  return undefined;
-}
-
-/** The same check for an image too large to buffer: one chunk at a time from the file. */
-async function checkFileChunks(image: CatalogImage): Promise<string | undefined> {
-  const handle = await open(image.imagePath, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size !== image.size) return `file is ${size} bytes, manifest says ${image.size}`;
-    const buf = Buffer.allocUnsafe(image.header.chunkSize);
-    for (let i = 0; i < image.header.totalChunks; i++) {
-      const { start, end } = chunkRange(image.header, i);
-      const { bytesRead } = await handle.read(buf, 0, end - start, start);
-      if (hash('sha256', buf.subarray(0, bytesRead), 'hex') !== digestHex(image, i)) return `chunk ${i} does not match its signed hash`;
-    }
-    return undefined;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readAt(path: string, start: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, start);
-    if (bytesRead !== length) throw new UnavailableError(`${path} shrank while being read`);
-    return buf;
-  } finally {
-    await handle.close();
-  }
+  return `${image.ref}\0${image.root}`;
 }

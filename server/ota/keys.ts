@@ -52,10 +52,18 @@ export interface SigningKeys {
   aesKeyId: string;
 }
 
-/** Everything a device (or the verifier) holds: the public key and the shared AES key. */
-export interface VerifyKeys {
+/**
+ * What the gateway holds: the public verification key only. It checks manifest signatures and
+ * serves ciphertext; it never needs the signing key, nor the AES key (devices, and `fleetgate
+ * firmware verify` on a machine that holds it, check the plaintext signature).
+ */
+export interface PublicKeys {
   publicKey: KeyObject;
   keyId: string;
+}
+
+/** Everything a device (or the verifier) holds: the public key and the shared AES key. */
+export interface VerifyKeys extends PublicKeys {
   aesKey: Uint8Array;
   aesKeyId: string;
 }
@@ -74,7 +82,8 @@ export interface KeysSummary {
   keyId: string;
   /** Full SHA-256 of the SPKI DER, hex (compare with `openssl pkey -pubin -outform DER | sha256sum`). */
   publicKeySha256: string;
-  aesKeyId: string;
+  /** Null when the directory holds no AES key (a gateway's, prepared with --public-only). */
+  aesKeyId: string | null;
   files: KeyFileInfo[];
 }
 
@@ -151,6 +160,47 @@ export async function loadSigningKeys(dir: string): Promise<SigningKeys> {
   return keys;
 }
 
+export function publicKeysFrom(publicKeyPem: string | KeyObject): PublicKeys {
+  const publicKey = typeof publicKeyPem === 'string' ? createPublicKey(publicKeyPem) : publicKeyPem;
+  if (publicKey.asymmetricKeyType !== 'rsa') throw new ConfigError(`public key must be RSA, got ${publicKey.asymmetricKeyType}`);
+  if (rsaBitsOf(publicKey) < 2048) throw new ConfigError(`RSA key must be at least 2048 bits, got ${rsaBitsOf(publicKey)}`);
+  return { publicKey, keyId: keyIdOf(spkiDer(publicKey)) };
+}
+
+/** Load what the gateway needs: server_public_key.pem alone. */
+export async function loadPublicKeys(dir: string): Promise<PublicKeys> {
+  const pem = await readKeyFile(dir, KEY_FILES.publicKey);
+  return parseKey(join(dir, KEY_FILES.publicKey), () => publicKeysFrom(pem.toString('utf8')));
+}
+
+/** Secrets that do not belong on a gateway host, present in `dir` (the gateway warns at start). */
+export async function gatewaySecretsIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of [KEY_FILES.privateKey, KEY_FILES.aesKey, KEY_FILES.cHeader]) if (await fileExists(join(dir, name))) found.push(name);
+  return found;
+}
+
+/**
+ * Prepare a gateway's KEYS_DIR from the fleet's public key alone (`fleetgate keys init
+ * --public-only <public key>`): the public key, checked, plus the gateway's own device master
+ * secret if absent. The signing key and the AES key stay on the build machine.
+ */
+export async function initPublicKeys(dir: string, publicKeyPem: string, opts: { force?: boolean } = {}): Promise<PublicKeys & { deviceMasterCreated: boolean }> {
+  const keys = parseKey('the public key', () => publicKeysFrom(publicKeyPem));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const target = join(dir, KEY_FILES.publicKey);
+  if (!opts.force && (await fileExists(target))) {
+    const current = await readFile(target, 'utf8');
+    if (spkiDer(createPublicKey(current)).equals(spkiDer(keys.publicKey))) {
+      return { ...keys, deviceMasterCreated: await createFileExclusive(join(dir, KEY_FILES.deviceMaster), randomBytes(DEVICE_MASTER_KEY_LENGTH), SECRET_MODE) };
+    }
+    throw new ConflictError(`${target} holds another public key; use --force to replace it (images signed with the old key then fail to publish)`, 'keys_exist');
+  }
+  await writeFilesAtomic([{ path: target, data: keys.publicKey.export({ type: 'spki', format: 'pem' }), mode: PUBLIC_MODE }]);
+  const deviceMasterCreated = await createFileExclusive(join(dir, KEY_FILES.deviceMaster), randomBytes(DEVICE_MASTER_KEY_LENGTH), SECRET_MODE);
+  return { ...keys, deviceMasterCreated };
+}
+
 /** Load what a device holds: the public key and the AES key. */
 export async function loadVerifyKeys(dir: string): Promise<VerifyKeys> {
   const [publicPem, aesKey] = await Promise.all([readKeyFile(dir, KEY_FILES.publicKey), readKeyFile(dir, KEY_FILES.aesKey)]);
@@ -204,7 +254,8 @@ export async function initKeys(dir: string, opts: InitKeysOptions = {}): Promise
 
 /** Ids, fingerprints, sizes and modes of the key files; reads secrets only to hash them. */
 export async function describeKeys(dir: string): Promise<KeysSummary> {
-  const keys = await loadVerifyKeys(dir);
+  // A gateway's KEYS_DIR may hold the public key alone: then there is no AES key id to show.
+  const keys: PublicKeys & { aesKeyId?: string } = (await fileExists(join(dir, KEY_FILES.aesKey))) ? await loadVerifyKeys(dir) : await loadPublicKeys(dir);
   const der = spkiDer(keys.publicKey);
   const files: KeyFileInfo[] = [];
   for (const name of Object.values(KEY_FILES)) {
@@ -216,7 +267,7 @@ export async function describeKeys(dir: string): Promise<KeysSummary> {
     rsaBits: rsaBitsOf(keys.publicKey),
     keyId: keys.keyId,
     publicKeySha256: sha256(der).toString('hex'),
-    aesKeyId: keys.aesKeyId,
+    aesKeyId: keys.aesKeyId ?? null,
     files,
   };
 }

@@ -19,8 +19,9 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { assertDeviceId } from '../devices/ids.ts';
 import { readAdminJson, parseJson, requireJsonContentType } from '../http/body.ts';
 import { pathWithQuery } from '../http/device-request.ts';
+import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { ImageCache } from './image-cache.ts';
-import { loadVerifyKeys, type VerifyKeys } from './keys.ts';
+import { gatewaySecretsIn, loadPublicKeys, type PublicKeys } from './keys.ts';
 import { LiveCatalog } from './live-catalog.ts';
 import { downloadAuth, downloadHandler } from './serve-download.ts';
 import { OtaService } from './service.ts';
@@ -36,14 +37,25 @@ export function otaOf(ctx: AppContext): OtaService {
 export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, logger } = ctx;
   // With the fleet's verify keys in KEYS_DIR, manifests whose signature fails are never served.
-  let verifyKeys: VerifyKeys | undefined;
+  let verifyKeys: PublicKeys | undefined;
   try {
-    verifyKeys = await loadVerifyKeys(config.KEYS_DIR);
+    verifyKeys = await loadPublicKeys(config.KEYS_DIR);
   } catch {
     logger.info({ keys_dir: config.KEYS_DIR }, 'no OTA verify keys in KEYS_DIR: manifests are checked for consistency only');
   }
-  const catalog = await LiveCatalog.open(config.FIRMWARE_DIR, logger, { verifyKeys });
-  const cache = new ImageCache(config.OTA_CACHE_MAX_BYTES, logger);
+  const secrets = await gatewaySecretsIn(config.KEYS_DIR);
+  if (secrets.length > 0) {
+    logger.warn(
+      { keys_dir: config.KEYS_DIR, files: secrets },
+      'KEYS_DIR holds firmware signing or encryption secrets: anyone who takes this host can sign or decrypt firmware for the whole fleet. Keep them on the build machine and give the gateway only the public key (fleetgate keys init --public-only)',
+    );
+  }
+  // A shared store (PostgreSQL) serves every replica; this gateway's FIRMWARE_DIR feeds it.
+  const store = ctx.store.firmware;
+  const inbox = store.kind === 'directory' ? undefined : new FirmwareDir(config.FIRMWARE_DIR);
+  const catalog = await LiveCatalog.open(store, logger, { verifyKeys, inbox });
+  ctx.onClose(() => catalog.close());
+  const cache = new ImageCache(store, config.OTA_CACHE_MAX_BYTES, logger);
   catalog.onReload((c) => cache.retain(c));
   const ota = new OtaService(ctx, catalog, cache, ctx.store.otaState, ctx.store.rollouts);
   services.set(ctx, ota);

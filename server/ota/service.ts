@@ -379,7 +379,8 @@ export class OtaService {
     const held = heldVersions(await this.rollouts.list());
     return {
       success: true,
-      dir: catalog.dir,
+      dir: this.ctx.config.FIRMWARE_DIR,
+      store: catalog.location,
       count: catalog.listImages().length,
       images: catalog.listImages().map((i) => ({
         version: i.version,

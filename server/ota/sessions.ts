@@ -1,7 +1,7 @@
 /**
  * OTA download sessions: the record of one device fetching one image through the JSON chunk route,
- * and the pure rules every store applies to it, so the lowdb repository (state-lowdb.ts) and a
- * future SQL one decide identically. One session per device. Initiating when the device has an
+ * and the pure rules every store applies to it (with those of state.ts), so the embedded and the
+ * PostgreSQL repositories decide identically. One session per device. Initiating when the device has an
  * active session: the same image, not idle longer than OTA_SESSION_IDLE_SECONDS, resumes it (the
  * answer says which chunk comes next); any session idle longer than that is replaced by a new
  * one; a fresh session for another version is a 409, because two downloads would interleave on

@@ -2,13 +2,15 @@
  * What the OTA feature remembers, as a repository interface: per device (the version it runs, the
  * highest security counter it reported or completed — the anti-rollback floor), its download
  * session (sessions.ts), and per-version counters. Every read-modify-write is one method, so a SQL
- * store can make each one statement; state-lowdb.ts is the embedded implementation. Chunk and
+ * store can make each one statement or transaction, and the decisions themselves are the pure
+ * functions at the end of this file, which every store applies (server/store/embedded/
+ * ota-state-repo.ts, server/store/postgres/ota-state.ts), so both decide identically. Chunk and
  * range accounting (`recordChunk`, `recordDownload`) happen per request on the hot path and may be
  * written behind (the lowdb store flushes them within a second and at shutdown): they are progress
  * hints and statistics, not decisions. Everything that decides something — a session's creation,
  * replacement or end, a device's counter floor, a result — is durable before the route answers.
  */
-import type { OtaSession, SessionImage } from './sessions.ts';
+import { decideOpen, finishSession, newSession, type OtaSession, type SessionImage } from './sessions.ts';
 
 export interface DeviceOtaResult {
   version: string;
@@ -123,4 +125,90 @@ export function emptyDeviceState(deviceId: string): DeviceOtaState {
 /** The anti-rollback floor: never offer an image whose security_counter is below it. */
 export function counterFloor(state: DeviceOtaState | undefined): number {
   return state ? Math.max(state.reported_counter, state.completed_counter) : 0;
+}
+
+/** Counter increments for one version, as a store adds them. */
+export interface CounterBump {
+  version: string;
+  delta: Partial<VersionCounters>;
+}
+
+/** The device's state after /ota/check reported `report`. */
+export function afterCheck(prev: DeviceOtaState | undefined, deviceId: string, report: { version: string; counter: number | null }, now: number): DeviceOtaState {
+  const base = prev ?? emptyDeviceState(deviceId);
+  return { ...base, current_version: report.version, reported_counter: Math.max(base.reported_counter, report.counter ?? 0), last_check_at: now };
+}
+
+export interface OpenResult {
+  session: OtaSession;
+  outcome: OpenOutcome;
+  replaced: OtaSession | null;
+}
+
+/**
+ * What initiating `image` does given the device's current session (throws decideOpen's 409): the
+ * session to store as the device's current one, and the counters to bump.
+ */
+export function openResult(
+  existing: OtaSession | undefined,
+  deviceId: string,
+  image: SessionImage,
+  rolloutId: string | null,
+  now: number,
+  idleMs: number,
+  newId: () => string,
+): OpenResult & { bumps: CounterBump[] } {
+  const decision = decideOpen(existing, image, now, idleMs);
+  const bumps: CounterBump[] = [];
+  if (decision.action === 'resume') {
+    bumps.push({ version: image.version, delta: { sessions_resumed: 1 } });
+    return { session: { ...existing!, last_activity_at: now }, outcome: 'resumed', replaced: null, bumps };
+  }
+  const session = newSession(newId(), deviceId, image, rolloutId, now);
+  let replaced: OtaSession | null = null;
+  if (decision.action === 'replace') {
+    replaced = { ...existing!, status: 'replaced', finished_at: now };
+    bumps.push({ version: existing!.version, delta: { sessions_replaced: 1 } });
+  }
+  bumps.push({ version: image.version, delta: { sessions_started: 1 } });
+  return { session, outcome: replaced ? 'replaced' : 'created', replaced, bumps };
+}
+
+/**
+ * What a result report does: closes the device's active session for that version, records the
+ * result, raises the completed counter on success. `counted` is false for a device repeating its
+ * last report (new nonce, same words: no session to close, same version and outcome as the last
+ * result) — it must not skew success rates, whichever gateway the repeat reaches.
+ */
+export function completionResult(
+  prev: DeviceOtaState | undefined,
+  deviceId: string,
+  active: OtaSession | undefined,
+  report: CompletionReport,
+  now: number,
+): { counted: boolean; session: OtaSession | null; device: DeviceOtaState; bumps: CounterBump[] } {
+  const base = prev ?? emptyDeviceState(deviceId);
+  const closes = active !== undefined && active.status === 'active' && active.version === report.version;
+  const last = base.last_result;
+  const counted = closes || !(last && last.version === report.version && last.success === report.success);
+  const session = closes ? finishSession(active, report.success, report.error, now) : null;
+  const device: DeviceOtaState = {
+    ...base,
+    last_result: { version: report.version, success: report.success, error: report.error, at: now },
+    successes: base.successes + (counted && report.success ? 1 : 0),
+    failures: base.failures + (counted && !report.success ? 1 : 0),
+  };
+  if (report.success) {
+    device.current_version = report.version;
+    device.completed_counter = Math.max(base.completed_counter, report.counter ?? 0);
+  }
+  const bumps: CounterBump[] = counted ? [{ version: report.version, delta: report.success ? { successes: 1 } : { failures: 1 } }] : [];
+  return { counted, session, device, bumps };
+}
+
+/** `base` plus `delta`, field by field. */
+export function addCounters(base: VersionCounters, delta: Partial<VersionCounters>): VersionCounters {
+  const out = { ...base };
+  for (const k of Object.keys(delta) as (keyof VersionCounters)[]) out[k] += delta[k] ?? 0;
+  return out;
 }

@@ -13,7 +13,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { FirmwareCheckError } from './checks.ts';
 import { AES_BLOCK, aesCbcDecryptBlocks, pssVerify, pssVerifier, pssVerifyFinal, sha256, sha256Stream } from './crypto.ts';
 import { DIGEST, HashPages, pageLeaf, parsePageAnswer, rootFromProof } from './hash-tree.ts';
-import type { VerifyKeys } from './keys.ts';
+import type { PublicKeys, VerifyKeys } from './keys.ts';
 import {
   FORMAT_V1,
   assertManifestMatchesHeader,
@@ -51,13 +51,14 @@ export type VerifyResult = Pick<
  * Steps 1–7 of SPEC.md §7 (step 7 only for format 1): everything that can be checked before the
  * first chunk or page arrives. Throws FirmwareCheckError naming the first failed check.
  */
-export function verifyManifest(value: unknown, keys: VerifyKeys, opts: VerifyOptions = {}): VerifiedManifest {
+export function verifyManifest(value: unknown, keys: PublicKeys | VerifyKeys, opts: VerifyOptions = {}): VerifiedManifest {
   const manifest = parseManifest(value);
   const { bytes: headerBytes, header } = headerOfManifest(manifest);
   if (header.keyId !== keys.keyId) {
     throw new FirmwareCheckError('key_id', `manifest signed with key ${header.keyId}, this verifier holds ${keys.keyId}`);
   }
-  if (header.aesKeyId !== keys.aesKeyId) {
+  // A gateway holds no AES key (it serves ciphertext): the image's AES key id is the devices' check.
+  if ('aesKeyId' in keys && header.aesKeyId !== keys.aesKeyId) {
     throw new FirmwareCheckError('key_id', `image encrypted with AES key ${header.aesKeyId}, this verifier holds ${keys.aesKeyId}`);
   }
   const manifestSignature = decodeBase64Field(manifest.manifest_signature, 'manifest_signature');

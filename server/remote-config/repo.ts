@@ -6,7 +6,8 @@
  * only ever increases.
  *
  * Each update is one call that validates against the state it replaces and writes: one
- * transaction. `mergeLayer` and `sameValues` are the rules every implementation applies.
+ * transaction. `planUpdate` and `clearPatch` (built on `mergeLayer` and `sameValues`) are the rules
+ * every implementation applies to the layer it read.
  */
 import type { ConfigValues, DeviceConfig, OverridePatch } from './fields.ts';
 
@@ -60,3 +61,30 @@ export function mergeLayer(base: ConfigValues, patch: Record<string, unknown>): 
 }
 
 export type { DeviceConfig };
+
+/** A layer changed at config version `version`. */
+export function layerAt(values: ConfigValues, version: number, now: number, by: string): ConfigLayer {
+  return { values, version, updated_at: new Date(now).toISOString(), updated_by: by };
+}
+
+export type UpdatePlan = { changed: false; result: UpdateResult } | { changed: true; values: ConfigValues };
+
+/**
+ * `patch` merged into `current` (the defaults, or a device's overrides: undefined if it has none)
+ * and checked (`check` may throw); changed only if the values differ, so a no-op update hands out
+ * no version.
+ */
+export function planUpdate(current: ConfigLayer | undefined, patch: Record<string, unknown>, now: number, by: string, check: (values: ConfigValues) => void): UpdatePlan {
+  const values = mergeLayer(current?.values ?? {}, patch);
+  check(values);
+  if (current && sameValues(values, current.values)) return { changed: false, result: { changed: false, layer: current } };
+  // Nulls on a device without overrides: nothing to change.
+  if (!current && Object.keys(values).length === 0) return { changed: false, result: { changed: false, layer: layerAt({}, 0, now, by) } };
+  return { changed: true, values };
+}
+
+/** The patch that drops every override in `current`; undefined if there is none to drop. */
+export function clearPatch(current: ConfigLayer | undefined): OverridePatch | undefined {
+  if (!current || Object.keys(current.values).length === 0) return undefined;
+  return Object.fromEntries(Object.keys(current.values).map((k) => [k, null]));
+}

@@ -36,7 +36,7 @@ export function remoteConfigRoutes(ctx: AppContext, service: RemoteConfigService
   app.put('/config/defaults', admin, async (c) => {
     const patch = parseStrict(defaultsPatchSchema, await readAdminJson(c), 'invalid_config');
     const result = await service.updateDefaults(patch, c.get('actor'));
-    return c.json({ success: true, changed: result.changed, ...(await service.defaults()) });
+    return c.json({ success: true, changed: result.changed, ...(await service.defaultsAfter(result)) });
   });
 
   app.get('/config/fleet', admin, async (c) => {

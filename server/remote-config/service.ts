@@ -54,9 +54,16 @@ export class RemoteConfigService {
     return this.repo.latestVersion();
   }
 
-  async defaults(): Promise<Effective & { values: ConfigValues; updated_at: string }> {
-    const d = await this.repo.defaults();
-    return { config_version: d.version, config: overlay(d.values), values: d.values, updated_at: d.updated_at };
+  async defaults(): Promise<DefaultsView> {
+    return defaultsView(await this.repo.defaults());
+  }
+
+  /**
+   * The defaults an update left: the layer that write stored (its version, not a later one another
+   * admin or replica may have written meanwhile), or the current ones when nothing changed.
+   */
+  async defaultsAfter(result: UpdateResult): Promise<DefaultsView> {
+    return result.changed ? defaultsView(result.layer) : this.defaults();
   }
 
   async effective(deviceId: string): Promise<Effective> {
@@ -152,4 +159,10 @@ function effectiveOf(defaults: ConfigLayer, override: ConfigLayer | undefined): 
     config_version: Math.max(defaults.version, override?.version ?? 0),
     config: overlay(defaults.values, override?.values ?? {}),
   };
+}
+
+export type DefaultsView = Effective & { values: ConfigValues; updated_at: string };
+
+function defaultsView(d: ConfigLayer): DefaultsView {
+  return { config_version: d.version, config: overlay(d.values), values: d.values, updated_at: d.updated_at };
 }

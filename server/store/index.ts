@@ -2,7 +2,7 @@
  * Opens the store the configuration asks for: the embedded one in DATA_DIR (the default), or
  * PostgreSQL when DATABASE_URL is set. This is the one place that knows the implementations.
  */
-import type { Config } from '../config.ts';
+import type { RawConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { openEmbeddedStore } from './embedded/index.ts';
 import { StartupError } from '../errors.ts';
@@ -18,7 +18,7 @@ export interface OpenOptions {
   now?: number;
 }
 
-export function openStore(config: Config, options: OpenOptions = {}): Promise<Store> {
+export function openStore(config: RawConfig, options: OpenOptions = {}): Promise<Store> {
   if (config.DATABASE_URL) {
     const url = config.DATABASE_URL;
     return openPostgresStore(url, {
@@ -35,6 +35,7 @@ export function openStore(config: Config, options: OpenOptions = {}): Promise<St
   return openEmbeddedStore(config.DATA_DIR, {
     fsync: config.DURABILITY === 'fsync',
     ...options,
+    firmwareDir: config.FIRMWARE_DIR,
     sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
     diagnosticsRetentionDays: config.DIAGNOSTICS_RETENTION_DAYS,
     eventsRetentionDays: config.EVENTS_RETENTION_DAYS,

@@ -10,6 +10,7 @@ import type { AuditRepo } from '../audit/log.ts';
 import type { CommandRepo } from '../commands/repo.ts';
 import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
 import type { EventRepo } from '../events/repo.ts';
+import type { FirmwareImageRepo } from '../ota/image-store.ts';
 import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
@@ -141,6 +142,14 @@ export interface NonceLedger {
   acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome>;
   /** Forgets nonce state for one device or all; returns how many devices were reset. */
   reset(deviceId?: string): Promise<number>;
+  /**
+   * Raises anti-replay floors, never lowers one: each device's last accepted nonce becomes
+   * max(current, given). A raised device keeps its last-seen time if it has one (else takes the
+   * floor's), and neither a MAC nor a reply: no message is a duplicate of a floor. For restoring
+   * a backup (nonces the backup missed must not become acceptable again) and importing; resolves
+   * with how many devices were raised.
+   */
+  raiseFloors(floors: ReadonlyMap<string, NonceSummary>): Promise<number>;
 }
 
 export interface TelemetrySample {
@@ -230,6 +239,8 @@ export interface Store {
   readonly audit: AuditRepo;
   readonly otaState: OtaStateRepo;
   readonly rollouts: RolloutRepo;
+  /** Packaged firmware images (the embedded store: FIRMWARE_DIR; PostgreSQL: shared by every replica). */
+  readonly firmware: FirmwareImageRepo;
   readonly securityStats: SecurityStatsRepo;
   readonly tokens: TokenRepo;
   readonly consoleSessions: ConsoleSessionRepo;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { rm } from 'node:fs/promises';
 import { FakeClock } from '../../server/clock.ts';
 import { controlPlaneOf } from '../../server/control-plane/index.ts';
-import { samples, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
+import { samples, startTestGateway, tempDir, testBackend, type TestGateway } from '../helpers/gateway.ts';
 import { SimDevice, diag, json } from '../control-plane/device.ts';
 
 let gw: TestGateway;
@@ -202,7 +202,9 @@ test('event queries: since, type, device filters; validation', async () => {
   assert.is((await gw.app.request('/events')).status, 401);
 });
 
-test('an event written twice (state change lost in a crash) is listed once', async () => {
+// The embedded store's crash window (events appended, state not yet saved); on PostgreSQL both
+// commit together, and an event id stored twice is refused by its key (tests/store/contract/events).
+(testBackend() === 'embedded' ? test : test.skip)('an event written twice (state change lost in a crash) is listed once', async () => {
   await dev.diagnostics(diag({ boot_id: 'b1' }));
   await dev.diagnostics(diag({ boot_id: 'b2', reset_reason: 'software' }));
   const [e] = await events();

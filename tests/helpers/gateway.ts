@@ -1,14 +1,20 @@
 /**
  * Test harness: a gateway on a fresh temp DATA_DIR/KEYS_DIR, driven in-process through
  * `app.request` (no socket) or on a real port. Also helpers to act as a device.
+ *
+ * The store is the embedded one, or PostgreSQL with `backend: 'postgres'` (or
+ * FLEETGATE_TEST_BACKEND=postgres for a whole suite): a fresh database per temp dir, on the run's
+ * cluster (tests/helpers/postgres.ts), used again when the test restarts a gateway on that dir.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'uvu';
 import { createGateway, type Gateway } from '../../server/app.ts';
 import type { Clock } from '../../server/clock.ts';
 import { parseConfig, type Config } from '../../server/config.ts';
+import type { Store } from '../../server/store/types.ts';
 import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { signRequestHeaders } from '../../server/protocol/device-request.ts';
@@ -51,12 +57,54 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
   return { ...raw, adminToken: ADMIN_TOKEN };
 }
 
+export type TestBackend = 'embedded' | 'postgres';
+
+/** The backend a suite runs on unless a test says otherwise (FLEETGATE_TEST_BACKEND). */
+export function testBackend(): TestBackend {
+  const b = process.env.FLEETGATE_TEST_BACKEND ?? 'embedded';
+  if (b !== 'embedded' && b !== 'postgres') throw new Error(`FLEETGATE_TEST_BACKEND must be embedded or postgres, not ${b}`);
+  return b;
+}
+
+const databases = new Map<string, string>();
+
+/**
+ * Gateways on PostgreSQL still open when the suite ends (a failed test never reached its close or
+ * destroy) are closed then: their LISTEN connection would keep the test process alive until the
+ * runner kills it.
+ */
+const openOnPostgres = new Set<Gateway>();
+test.after(async () => {
+  for (const gw of openOnPostgres) await gw.close().catch(() => undefined);
+});
+
+/** DATABASE_URL for a gateway on `dir`: the same database every time that dir is used. */
+async function backendEnv(dir: string, backend: TestBackend): Promise<Record<string, string>> {
+  if (backend === 'embedded') return {};
+  let url = databases.get(dir);
+  if (!url) {
+    const { freshDatabase } = await import('./postgres.ts');
+    url = await freshDatabase();
+    databases.set(dir, url);
+  }
+  return { DATABASE_URL: url };
+}
+
 export async function startTestGateway(
-  options: { env?: Record<string, string>; clock?: Clock; dir?: string } = {},
+  options: { env?: Record<string, string>; clock?: Clock; dir?: string; backend?: TestBackend } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? (await tempDir());
-  const config = testConfig(dir, options.env);
+  const config = testConfig(dir, { ...(await backendEnv(dir, options.backend ?? testBackend())), ...options.env });
   const gw = await createGateway(config, options.clock ? { clock: options.clock } : {});
+  if (config.DATABASE_URL) {
+    const close = gw.close;
+    let closing: Promise<void> | undefined;
+    gw.close = () => {
+      openOnPostgres.delete(gw);
+      return (closing ??= close());
+    };
+    openOnPostgres.add(gw);
+  }
   const admin = async (method: string, path: string, body?: unknown) =>
     gw.app.request(path, {
       method,

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startCluster } from '../../scripts/pg-cluster.mjs';
 
+export { postgresBin } from '../../scripts/pg-cluster.mjs';
+
 let adminUrl: Promise<string> | undefined;
 
 function clusterUrl(): Promise<string> {

@@ -41,7 +41,9 @@ export async function startGatewayProcess(env: Record<string, string>, options: 
   child.unref();
   (child.stdout as unknown as { unref(): void }).unref();
   (child.stderr as unknown as { unref(): void }).unref();
-  process.once('exit', () => child.kill('SIGKILL'));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

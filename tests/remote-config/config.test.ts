@@ -70,6 +70,17 @@ test('fleet defaults: PUT merges, validates and bumps the version; an unchanged 
   assert.equal(seen.json.config.registers, ['voltage', 'pac', 'temp']);
 });
 
+test('concurrent PUTs of the defaults each answer the version and values their own write stored', async () => {
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => json<{ changed: boolean; config_version: number; values: Partial<DeviceConfig> }>(await gw.admin('PUT', '/config/defaults', { heartbeat_interval: 30 + i }))),
+  );
+  const versions = answers.map((a) => a.config_version);
+  assert.is(new Set(versions).size, 20, `versions answered twice: ${versions.join(',')}`);
+  // Each answer shows the write that got its version, not one another request made later.
+  const byVersion = new Map(answers.map((a, i) => [a.config_version, [a.values.heartbeat_interval, 30 + i]]));
+  for (const [v, [shown, written]] of byVersion) assert.is(shown, written, `version ${v}`);
+});
+
 test('every field is validated: types, ranges, unknown fields → 400 naming the field', async () => {
   const cases: [unknown, string][] = [
     [{ poll_frequency: 0 }, 'poll_frequency'],

@@ -3,7 +3,7 @@
  * with an in-memory index of each device's open commands, so a poll of an empty queue is a map
  * lookup and never touches the disk.
  */
-import { deliverable, expiryReason } from '../../commands/delivery.ts';
+import { expireDue, planCancel, planFinish, planPoll } from '../../commands/delivery.ts';
 import type { CancelOutcome, CommandRepo, DeliveryRules, FinishOutcome, PollOutcome } from '../../commands/repo.ts';
 import { isFinal, type CommandRecord, type CommandStatus } from '../../commands/types.ts';
 import type { AppendWriter } from './append-writer.ts';
@@ -79,32 +79,9 @@ export class JournalCommandRepo implements CommandRepo {
   async poll(deviceId: string, nonce: number, now: number, rules: DeliveryRules): Promise<PollOutcome> {
     const open = this.openOf(deviceId);
     if (open.length === 0) return { repeated: false, expired: [] };
-    // A poll re-sent with the nonce that delivered a command (its reply was lost in a crash) gets it again.
-    const again = open.find((c) => c.status === 'sent' && c.sent_nonce === nonce);
-    if (again) return { delivered: again, repeated: true, expired: [] };
-    const changes: [string, CommandRecord][] = [];
-    const expired: CommandRecord[] = [];
-    let delivered: CommandRecord | undefined;
-    for (const c of open) {
-      const reason = expiryReason(c, now, rules);
-      if (reason) {
-        const next: CommandRecord = { ...c, status: 'expired', status_reason: reason, finished_at: now };
-        expired.push(next);
-        changes.push([c.command_id, next]);
-      } else if (!delivered && deliverable(c, now, rules)) {
-        delivered = {
-          ...c,
-          status: 'sent',
-          attempts: c.attempts + 1,
-          first_sent_at: c.first_sent_at ?? now,
-          last_sent_at: now,
-          sent_nonce: nonce,
-        };
-        changes.push([c.command_id, delivered]);
-      }
-    }
-    await this.map.put(changes);
-    return { ...(delivered ? { delivered } : {}), repeated: false, expired };
+    const { changes, ...outcome } = planPoll(open, nonce, now, rules);
+    await this.map.put(changes.map((c) => [c.command_id, c]));
+    return outcome;
   }
 
   async finish(
@@ -115,38 +92,21 @@ export class JournalCommandRepo implements CommandRepo {
     nonce: number,
     now: number,
   ): Promise<FinishOutcome> {
-    const c = this.map.get(commandId);
-    if (!c) return { outcome: 'unknown' };
-    if (c.device_id !== deviceId) return { outcome: 'foreign' };
-    if (isFinal(c)) {
-      if (c.result_nonce === nonce && c.status === status) return { outcome: 'repeated', command: c };
-      return { outcome: 'already_final', command: c };
-    }
-    if (c.status !== 'sent') return { outcome: 'not_sent', command: c };
-    const next: CommandRecord = { ...c, status, result: result ?? null, finished_at: now, result_nonce: nonce, status_reason: null };
-    await this.map.put([[commandId, next]]);
-    return { outcome: 'finished', command: next };
+    const { outcome, next } = planFinish(this.map.get(commandId), deviceId, status, result, nonce, now);
+    if (next) await this.map.put([[commandId, next]]);
+    return outcome;
   }
 
   async cancel(commandId: string, now: number, by: string): Promise<CancelOutcome> {
-    const c = this.map.get(commandId);
-    if (!c) return { outcome: 'unknown' };
-    if (c.status !== 'pending') return { outcome: 'not_pending', command: c };
-    const next: CommandRecord = { ...c, status: 'cancelled', status_reason: `cancelled by ${by}`, finished_at: now };
-    await this.map.put([[commandId, next]]);
-    return { outcome: 'cancelled', command: next };
+    const { outcome, next } = planCancel(this.map.get(commandId), now, by);
+    if (next) await this.map.put([[commandId, next]]);
+    return outcome;
   }
 
   async expireDue(now: number, rules: DeliveryRules): Promise<CommandRecord[]> {
-    const changes: [string, CommandRecord][] = [];
-    for (const deviceId of [...this.open.keys()]) {
-      for (const c of this.openOf(deviceId)) {
-        const reason = expiryReason(c, now, rules);
-        if (reason) changes.push([c.command_id, { ...c, status: 'expired', status_reason: reason, finished_at: now }]);
-      }
-    }
-    await this.map.put(changes);
-    return changes.map(([, c]) => c);
+    const due = [...this.open.keys()].flatMap((deviceId) => expireDue(this.openOf(deviceId), now, rules));
+    await this.map.put(due.map((c) => [c.command_id, c]));
+    return due;
   }
 
   async prune(before: number): Promise<number> {

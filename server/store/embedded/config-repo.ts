@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { getOwn, setOwn } from '../../control-plane/own.ts';
-import { mergeLayer, sameValues, type ConfigLayer, type ConfigRepo, type ConfigState, type UpdateResult } from '../../remote-config/repo.ts';
+import { clearPatch, layerAt, planUpdate, type ConfigLayer, type ConfigRepo, type ConfigState, type UpdateResult } from '../../remote-config/repo.ts';
 import type { ConfigValues, OverridePatch } from '../../remote-config/fields.ts';
 import { JsonDocument } from './json-document.ts';
 
@@ -37,39 +37,29 @@ export class LowdbConfigRepo implements ConfigRepo {
   }
 
   async updateDefaults(patch: ConfigValues, now: number, by: string, check: (v: ConfigValues) => void): Promise<UpdateResult> {
-    const current = this.doc.data.defaults;
-    const values = mergeLayer(current.values, patch);
-    check(values);
-    if (sameValues(values, current.values)) return { changed: false, layer: current };
+    const plan = planUpdate(this.doc.data.defaults, patch, now, by, check);
+    if (!plan.changed) return plan.result;
     return this.doc.mutate((d) => {
       d.version += 1;
-      d.defaults = { values, version: d.version, updated_at: new Date(now).toISOString(), updated_by: by };
+      d.defaults = layerAt(plan.values, d.version, now, by);
       return { changed: true, layer: d.defaults };
     });
   }
 
   async updateOverride(deviceId: string, patch: OverridePatch, now: number, by: string, check: (v: ConfigValues) => void): Promise<UpdateResult> {
-    const current = getOwn(this.doc.data.overrides, deviceId);
-    const values = mergeLayer(current?.values ?? {}, patch);
-    check(values);
-    if (current && sameValues(values, current.values)) return { changed: false, layer: current };
-    if (!current && Object.keys(values).length === 0) {
-      // Nulls on a device without overrides: nothing to change.
-      return { changed: false, layer: { values: {}, version: 0, updated_at: new Date(now).toISOString(), updated_by: by } };
-    }
+    const plan = planUpdate(getOwn(this.doc.data.overrides, deviceId), patch, now, by, check);
+    if (!plan.changed) return plan.result;
     return this.doc.mutate((d) => {
       d.version += 1;
-      const layer = { values, version: d.version, updated_at: new Date(now).toISOString(), updated_by: by };
-      setOwn(d.overrides, deviceId, layer);
+      const layer = setOwn(d.overrides, deviceId, layerAt(plan.values, d.version, now, by));
       return { changed: true, layer };
     });
   }
 
   async clearOverride(deviceId: string, now: number, by: string): Promise<UpdateResult | undefined> {
-    const current = getOwn(this.doc.data.overrides, deviceId);
-    if (!current || Object.keys(current.values).length === 0) return undefined;
+    const patch = clearPatch(getOwn(this.doc.data.overrides, deviceId));
     // Kept as an empty layer with a new version (not deleted), so the device's version still rises.
-    return this.updateOverride(deviceId, Object.fromEntries(Object.keys(current.values).map((k) => [k, null])), now, by, () => undefined);
+    return patch && this.updateOverride(deviceId, patch, now, by, () => undefined);
   }
 }
 

@@ -13,6 +13,7 @@ import { LowdbConfigRepo } from './config-repo.ts';
 import { LowdbDeviceRepo } from './device-repo.ts';
 import { FileDiagnosticsRepo } from './diagnostics-repo.ts';
 import { FileEventRepo } from './event-repo.ts';
+import { FirmwareDir } from './firmware-images.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
 import { LowdbOtaStateRepo } from './ota-state-repo.ts';
 import { LowdbRolloutRepo } from './rollout-repo.ts';
@@ -32,6 +33,8 @@ export interface EmbeddedStoreOptions {
   sharedMacWindowMs?: number;
   diagnosticsRetentionDays?: number;
   eventsRetentionDays?: number;
+  /** FIRMWARE_DIR: where the packager puts images and the gateway reads them (default "firmware-images"). */
+  firmwareDir?: string;
   /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
   telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
 }
@@ -93,6 +96,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     audit: new FileAuditRepo(dataDir, writer),
     otaState,
     rollouts,
+    firmware: new FirmwareDir(options.firmwareDir ?? 'firmware-images'),
     securityStats,
     tokens,
     consoleSessions,

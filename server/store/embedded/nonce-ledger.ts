@@ -211,6 +211,20 @@ export class FileNonceLedger implements NonceLedger {
     };
   }
 
+  async raiseFloors(floors: ReadonlyMap<string, NonceSummary>): Promise<number> {
+    // Each raise is a claim of the floor, so it waits for the device's claims in flight and
+    // cannot pass a reset; all of them share the journal's group commits.
+    const raised = await Promise.all(
+      [...floors].map(async ([deviceId, floor]) => {
+        const claim = await this.claim(deviceId, floor.nonce, '', this.committed.get(deviceId)?.seen_at ?? floor.seen_at);
+        if (claim.outcome !== 'fresh') return false;
+        await claim.commit();
+        return true;
+      }),
+    );
+    return raised.filter(Boolean).length;
+  }
+
   /**
    * Journals nonce states the telemetry WAL carried, before their generation is deleted (at a
    * checkpoint, or after a crash at recovery). Each device keeps the newer of its state here and

@@ -12,14 +12,16 @@ import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
 import { idTable } from './id-table.ts';
 import { JsonDocument } from './json-document.ts';
-import { afterChunk, decideOpen, finishSession, newSession, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
+import { afterChunk, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
 import {
   ZERO_COUNTERS,
-  emptyDeviceState,
+  addCounters,
+  afterCheck,
+  completionResult,
+  openResult,
   type CompletionOutcome,
   type CompletionReport,
   type DeviceOtaState,
-  type OpenOutcome,
   type OtaStateRepo,
   type VersionCounters,
 } from '../../ota/state.ts';
@@ -80,43 +82,18 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   async versionCounters(): Promise<Record<string, VersionCounters>> {
     const out = idTable<VersionCounters>();
     for (const [v, c] of Object.entries(this.doc.data.versions)) out[v] = { ...c };
-    for (const [v, delta] of this.hotCounters) out[v] = add(out[v] ?? { ...ZERO_COUNTERS }, delta);
+    for (const [v, delta] of this.hotCounters) out[v] = addCounters(out[v] ?? { ...ZERO_COUNTERS }, delta);
     return out;
   }
 
   noteCheck(deviceId: string, report: { version: string; counter: number | null }, now: number): Promise<DeviceOtaState> {
-    return this.mutate((d) => {
-      const prev = d.devices[deviceId] ?? emptyDeviceState(deviceId);
-      const next: DeviceOtaState = {
-        ...prev,
-        current_version: report.version,
-        reported_counter: Math.max(prev.reported_counter, report.counter ?? 0),
-        last_check_at: now,
-      };
-      d.devices[deviceId] = next;
-      return next;
-    });
+    return this.mutate((d) => (d.devices[deviceId] = afterCheck(d.devices[deviceId], deviceId, report, now)));
   }
 
   openSession(deviceId: string, image: SessionImage, rolloutId: string | null, now: number, idleMs: number, newId: () => string) {
     return this.mutate((d) => {
-      const existing = d.sessions[deviceId];
-      const decision = decideOpen(existing, image, now, idleMs); // throws the 409
-      let outcome: OpenOutcome;
-      let session: OtaSession;
-      let replaced: OtaSession | null = null;
-      if (decision.action === 'resume') {
-        session = { ...existing!, last_activity_at: now };
-        outcome = 'resumed';
-      } else {
-        session = newSession(newId(), deviceId, image, rolloutId, now);
-        if (decision.action === 'replace') {
-          replaced = { ...existing!, status: 'replaced', finished_at: now };
-          bump(d, existing!.version, { sessions_replaced: 1 });
-          outcome = 'replaced';
-        } else outcome = 'created';
-      }
-      bump(d, image.version, outcome === 'resumed' ? { sessions_resumed: 1 } : { sessions_started: 1 });
+      const { session, outcome, replaced, bumps } = openResult(d.sessions[deviceId], deviceId, image, rolloutId, now, idleMs, newId);
+      for (const b of bumps) bump(d, b.version, b.delta);
       d.sessions[deviceId] = session;
       return { session, outcome, replaced };
     });
@@ -136,29 +113,10 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
 
   complete(deviceId: string, report: CompletionReport, now: number): Promise<CompletionOutcome> {
     return this.mutate((d) => {
-      const prev = d.devices[deviceId] ?? emptyDeviceState(deviceId);
-      const active = d.sessions[deviceId];
-      const closes = active !== undefined && active.status === 'active' && active.version === report.version;
-      const last = prev.last_result;
-      // A device repeating its report (new nonce, same words) must not skew success rates.
-      const counted = closes || !(last && last.version === report.version && last.success === report.success);
-      let session: OtaSession | null = null;
-      if (closes) {
-        session = finishSession(active, report.success, report.error, now);
-        d.sessions[deviceId] = session;
-      }
-      const device: DeviceOtaState = {
-        ...prev,
-        last_result: { version: report.version, success: report.success, error: report.error, at: now },
-        successes: prev.successes + (counted && report.success ? 1 : 0),
-        failures: prev.failures + (counted && !report.success ? 1 : 0),
-      };
-      if (report.success) {
-        device.current_version = report.version;
-        device.completed_counter = Math.max(prev.completed_counter, report.counter ?? 0);
-      }
+      const { counted, session, device, bumps } = completionResult(d.devices[deviceId], deviceId, d.sessions[deviceId], report, now);
+      if (session) d.sessions[deviceId] = session;
       d.devices[deviceId] = device;
-      if (counted) bump(d, report.version, report.success ? { successes: 1 } : { failures: 1 });
+      for (const b of bumps) bump(d, b.version, b.delta);
       return { counted, session, device, rollout_id: session?.rollout_id ?? null };
     });
   }
@@ -197,7 +155,7 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   private addHot(version: string, delta: Partial<VersionCounters>): void {
-    this.hotCounters.set(version, add(this.hotCounters.get(version) ?? { ...ZERO_COUNTERS }, delta));
+    this.hotCounters.set(version, addCounters(this.hotCounters.get(version) ?? { ...ZERO_COUNTERS }, delta));
     this.schedule();
   }
 
@@ -212,12 +170,6 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 }
 
-function add(base: VersionCounters, delta: Partial<VersionCounters>): VersionCounters {
-  const out = { ...base };
-  for (const k of Object.keys(delta) as (keyof VersionCounters)[]) out[k] += delta[k] ?? 0;
-  return out;
-}
-
 function bump(d: StateDoc, version: string, delta: Partial<VersionCounters>): void {
-  d.versions[version] = add(d.versions[version] ?? { ...ZERO_COUNTERS }, delta);
+  d.versions[version] = addCounters(d.versions[version] ?? { ...ZERO_COUNTERS }, delta);
 }

@@ -6,6 +6,8 @@
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql<Record<string, never>>;
+/** The connection a `sql.begin` transaction runs on. */
+export type Tx = postgres.TransactionSql<Record<string, never>>;
 
 export interface PoolOptions {
   /** Connections in the pool. */

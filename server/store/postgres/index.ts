@@ -2,17 +2,26 @@
  * The PostgreSQL store: every repository on one database that any number of gateway replicas
  * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
  * starting together do not race), makes sure the coming days' telemetry partitions exist, and
- * starts listening for the changes other replicas make to what this one caches (devices).
+ * starts listening for the changes other replicas make to what this one caches (devices, offline
+ * devices, rollouts, firmware images).
  * Background jobs run in the replica holding their lease (leases.ts).
  */
 import type { Logger } from '../../logger.ts';
 import type { Store } from '../types.ts';
+import { PgAuditRepo } from './audit.ts';
+import { PgCommandRepo } from './commands.ts';
+import { PgConfigRepo } from './config.ts';
 import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
 import { PgDeviceRepo } from './devices.ts';
+import { PgDiagnosticsRepo } from './diagnostics.ts';
+import { PgEventRepo } from './events.ts';
+import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
-import { pendingRepos } from './pending.ts';
+import { PgOtaStateRepo } from './ota-state.ts';
+import { PgRolloutRepo } from './rollouts.ts';
+import { PgSecurityStatsRepo } from './security-stats.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
 import { PgTokenRepo } from './tokens.ts';
@@ -51,6 +60,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
     const devices = new PgDeviceRepo(sql);
     await devices.listen();
+    const rollouts = new PgRolloutRepo(sql);
+    await rollouts.listen();
+    const otaState = new PgOtaStateRepo(sql, logger);
+    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url));
+    await firmware.listen();
+    const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365);
+    await events.listen();
+    const config = new PgConfigRepo(sql);
+    await config.init(options.now ?? Date.now());
     const telemetry = new PgTelemetryLog(sql);
     await telemetry.ensurePartitions(options.now ?? Date.now());
     const leases = new Leases(sql);
@@ -64,10 +82,18 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       sharedMacs,
       telemetry,
       leases,
+      otaState,
+      rollouts,
+      firmware,
       tokens: new PgTokenRepo(sql),
       consoleSessions: new PgConsoleSessionRepo(sql),
       fleetActivity: new PgFleetActivityRepo(sql),
-      ...pendingRepos(),
+      commands: new PgCommandRepo(sql),
+      config,
+      diagnostics: new PgDiagnosticsRepo(sql, options.diagnosticsRetentionDays ?? 120),
+      events,
+      audit: new PgAuditRepo(sql),
+      securityStats: new PgSecurityStatsRepo(sql),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       maintain: async (now) => {
         await telemetry.ensurePartitions(now);
@@ -83,8 +109,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         }
       },
       close: async () => {
+        await otaState.close().catch((err: unknown) => logger?.error({ err }, 'OTA progress lost at close'));
         await leases.close();
+        await rollouts.close();
+        await firmware.close();
         await devices.close();
+        await events.close();
         await sql.end({ timeout: 5 });
       },
     };

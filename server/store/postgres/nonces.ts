@@ -79,6 +79,29 @@ export class PgNonceLedger implements NonceLedger {
     };
   }
 
+  async raiseFloors(floors: ReadonlyMap<string, NonceSummary>): Promise<number> {
+    const ids = [...floors.keys()].sort();
+    let raised = 0;
+    // Bounded transactions: each holds the device locks of its slice, taken in id order as
+    // upload groups take them, so neither can deadlock the other.
+    for (let i = 0; i < ids.length; i += 1000) {
+      const slice = ids.slice(i, i + 1000);
+      const nonces = slice.map((id) => floors.get(id)!.nonce);
+      const seen = slice.map((id) => floors.get(id)!.seen_at);
+      raised += await this.sql.begin(async (tx) => {
+        await tx`SELECT fg_lock_device_nonce(d) FROM (SELECT d FROM unnest(${slice}::text[]) AS d ORDER BY d OFFSET 0) ordered`;
+        const rows = await tx`
+          INSERT INTO device_nonces AS n (device_id, nonce, mac, seen_at, reply)
+          SELECT d, f, '', s, NULL FROM unnest(${slice}::text[], ${nonces}::bigint[], ${seen}::bigint[]) AS t(d, f, s)
+          ON CONFLICT (device_id) DO UPDATE SET nonce = EXCLUDED.nonce, mac = '', reply = NULL
+            WHERE n.nonce < EXCLUDED.nonce
+          RETURNING 1`;
+        return rows.length;
+      });
+    }
+    return raised;
+  }
+
   acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ deviceId, nonce, mac, now, batch, waitedMs: 0, resolve, reject });

@@ -46,7 +46,7 @@ export class PgTelemetryLog implements TelemetryLog {
     const c = batchColumns(batch);
     await this.sql`
       INSERT INTO telemetry_batches (device_id, sample_time, received_at, nonce, method, sample_count, first_ts, last_ts, samples)
-      VALUES (${deviceId}, ${c.sample_time}, ${batch.received_at}, ${batch.nonce}, ${c.method}, ${c.sample_count}, ${c.first_ts}, ${c.last_ts}, ${c.samples}::json)`;
+      VALUES (${deviceId}, ${c.sample_time}, ${batch.received_at}, ${batch.nonce}, ${c.method}, ${c.sample_count}, ${c.first_ts}, ${c.last_ts}, ${c.samples}::text::json)`;
   }
 
   async query(deviceId: string, q: TelemetryQuery): Promise<TelemetrySample[]> {

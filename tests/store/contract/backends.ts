@@ -17,6 +17,11 @@ export interface ContractContext {
   backend: BackendName;
   /** Opens another store on the same state (a second replica for postgres; for embedded only after the first is closed). */
   reopen(env?: Record<string, string>): Promise<Store>;
+  /**
+   * A second store on the same state, open at the same time: another replica on PostgreSQL; the
+   * same store for embedded (one process owns a DATA_DIR). Concurrency cases race the two.
+   */
+  replica(): Promise<Store>;
 }
 
 export const BACKENDS: readonly BackendName[] = ['embedded', 'postgres'];
@@ -47,7 +52,7 @@ export function contract(
       };
       const store = await open();
       try {
-        await body(store, { backend, reopen: open });
+        await body(store, { backend, reopen: open, replica: async () => (backend === 'postgres' ? open() : store) });
       } finally {
         for (const s of opened.reverse()) await s.close().catch(() => undefined);
       }
@@ -55,3 +60,12 @@ export function contract(
   }
 }
 
+
+/** Resolves once `check` holds (polled every 10 ms); fails after `ms` — a generous deadline, not a timing. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

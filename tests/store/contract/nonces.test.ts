@@ -102,6 +102,29 @@ contract('reset forgets one device or all', async (store) => {
   assert.is((await store.nonces.all()).size, 0);
 });
 
+contract('raiseFloors raises, never lowers, matches no message and survives a restart', async (store, { reopen }) => {
+  await store.nonces.acceptUpload('low', 3, 'm3', T, batch(3));
+  await store.nonces.acceptUpload('high', 50, 'm50', T, batch(50));
+  const floors = new Map([
+    ['low', { nonce: 20, seen_at: T + 9 }],
+    ['high', { nonce: 40, seen_at: T + 9 }],
+    ['new', { nonce: 7, seen_at: T + 5 }],
+  ]);
+  assert.is(await store.nonces.raiseFloors(floors), 2);
+  assert.equal(await store.nonces.get('low'), { nonce: 20, seen_at: T }, 'raised; its last-seen time kept');
+  assert.equal(await store.nonces.get('high'), { nonce: 50, seen_at: T }, 'never lowered');
+  assert.equal(await store.nonces.get('new'), { nonce: 7, seen_at: T + 5 });
+  // A message the floor covers is a replay, the floor itself included: a floor has no MAC (only
+  // verified MACs, 64 hex digits, ever reach the ledger), so no message is its retransmission.
+  assert.equal(await store.nonces.acceptUpload('low', 15, 'm15', T, batch(15)), { outcome: 'replay', lastNonce: 20 });
+  assert.equal(await store.nonces.claim('low', 20, 'a'.repeat(64), T), { outcome: 'replay', lastNonce: 20 });
+  assert.is(await store.nonces.raiseFloors(floors), 0, 'raising again changes nothing');
+  await store.close();
+  const again = await reopen();
+  assert.equal(await again.nonces.acceptUpload('new', 7, 'm7', T, batch(7)), { outcome: 'replay', lastNonce: 7 });
+  assert.equal(await again.nonces.acceptUpload('low', 21, 'm21', T, batch(21)), { outcome: 'accepted' });
+});
+
 contract('committed state survives a restart of the store', async (store, { reopen }) => {
   await store.nonces.acceptUpload('m', 3, 'm3', T, batch(3));
   const c = await store.nonces.claim('m', 4, 'm4', T);
