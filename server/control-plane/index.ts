@@ -55,7 +55,7 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   remoteConfig.appliedSource = { one: (id) => diagnostics.applied(id), all: () => diagnostics.appliedAll() };
   const events = new EventService(ctx, store.events, remoteConfig);
   ctx.auth.onSeen((deviceId, at) => events.seen(deviceId, at));
-  const notifier = new Notifier(config, clock, logger);
+  const notifier = new Notifier(config, clock, logger, { cooldowns: store.notifyCooldowns, exclusive: (job, run) => store.exclusive(job, run) });
   events.onEvent((e) => notifier.notify(e));
   ctx.onClose(() => notifier.close());
   // Registered after the notifier's closer, so it runs before it (closers run in reverse).

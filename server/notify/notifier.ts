@@ -10,14 +10,18 @@
  * Alert storms: after a notification for a device, its further events within
  * NOTIFY_COOLDOWN_SECONDS are held back and sent as a single digest when the cooldown ends
  * (`tick`, every second), so a flapping device costs one message per cooldown, and the last
- * message always tells its latest state. Pending notifications are not persisted: the events
- * themselves are (GET /events), and a restart only loses messages not yet delivered.
+ * message always tells its latest state. The cooldowns live in the store (cooldowns.ts), so with
+ * several replicas they are the fleet's: whichever replica derives an event asks the store, and
+ * digests are taken by the replica holding the 'notify-digests' lease. Pending notifications are
+ * not persisted: the events themselves are (GET /events), and a restart only loses messages not
+ * yet delivered.
  * The webhook URL is never logged (a Telegram URL carries the bot token).
  */
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DeviceEvent } from '../events/rules.ts';
 import type { Logger } from '../logger.ts';
+import type { NotifyCooldownRepo } from './cooldowns.ts';
 import { digestBody, eventBody, type Digest } from './format.ts';
 
 interface Job {
@@ -30,8 +34,18 @@ interface Job {
   sending: boolean;
 }
 
-const DIGEST_KEEP = 20;
 const CONCURRENCY = 4;
+/** Digests taken per tick (the rest wait for the next second). */
+const DIGESTS_PER_TICK = 500;
+
+export interface NotifierOptions {
+  /** Where cooldowns are kept: the store's, shared by every replica. */
+  cooldowns: NotifyCooldownRepo;
+  /** Runs the digest job where it runs once per fleet (Store.exclusive). */
+  exclusive?: <T>(job: string, run: () => Promise<T>) => Promise<T | undefined>;
+  /** Tests pass a fetch that talks to a local receiver; production uses the global one. */
+  fetch?: typeof fetch;
+}
 
 export interface NotifierStats {
   enabled: boolean;
@@ -51,8 +65,9 @@ export class Notifier {
   private readonly queue: Job[] = [];
   /** device → the job that holds its turn (in flight or backing off); later ones wait. */
   private readonly owner = new Map<string, Job>();
-  private readonly lastSent = new Map<string, number>();
-  private readonly held = new Map<string, { events: DeviceEvent[]; count: number }>();
+  /** Cooldown decisions asked of the store and not answered yet (drain waits for them). */
+  private admitting = 0;
+  private readonly fetchImpl: typeof fetch;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controllers = new Set<AbortController>();
   private inFlight = 0;
@@ -65,11 +80,11 @@ export class Notifier {
     private readonly config: Config,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Tests pass a fetch that talks to a local receiver; production uses the global one. */
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly options: NotifierOptions,
   ) {
+    this.fetchImpl = options.fetch ?? fetch;
     if (this.enabled && config.NOTIFY_COOLDOWN_SECONDS > 0) {
-      this.ticker = setInterval(() => this.tick(), 1000);
+      this.ticker = setInterval(() => void this.tick(), 1000);
       this.ticker.unref();
     }
   }
@@ -82,33 +97,41 @@ export class Notifier {
   notify(event: DeviceEvent): void {
     if (!this.enabled || this.closed) return;
     const cooldownMs = this.config.NOTIFY_COOLDOWN_SECONDS * 1000;
-    const now = this.clock.now();
-    const last = this.lastSent.get(event.device_id);
-    if (cooldownMs > 0 && last !== undefined && now - last < cooldownMs) {
-      const held = this.held.get(event.device_id) ?? { events: [], count: 0 };
-      held.events.push(event);
-      if (held.events.length > DIGEST_KEEP) held.events.shift();
-      held.count++;
-      this.held.set(event.device_id, held);
-      this.counters.suppressed++;
-      return;
-    }
-    this.lastSent.set(event.device_id, now);
-    this.enqueue(event.device_id, event.event_id, eventBody(event, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID));
+    const body = () => eventBody(event, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID);
+    if (cooldownMs === 0) return this.enqueue(event.device_id, event.event_id, body());
+    this.admitting++;
+    this.options.cooldowns
+      .admit(event, this.clock.now(), cooldownMs)
+      .then(
+        (decision) => {
+          if (decision === 'send') this.enqueue(event.device_id, event.event_id, body());
+          else this.counters.suppressed++;
+        },
+        (err: unknown) => {
+          // The store could not decide: better one message too many than a lost alert.
+          this.logger.warn({ err, device_id: event.device_id }, 'notification cooldown unavailable: sending anyway');
+          this.enqueue(event.device_id, event.event_id, body());
+        },
+      )
+      .finally(() => this.admitting--);
   }
 
   /** Sends the digests of devices whose cooldown has ended. Runs every second; tests call it directly. */
-  tick(): void {
+  async tick(): Promise<void> {
     if (this.closed) return;
     const cooldownMs = this.config.NOTIFY_COOLDOWN_SECONDS * 1000;
     const now = this.clock.now();
-    for (const [deviceId, held] of [...this.held]) {
-      const last = this.lastSent.get(deviceId) ?? 0;
-      if (now - last < cooldownMs) continue;
-      this.held.delete(deviceId);
-      this.lastSent.set(deviceId, now);
-      const digest: Digest = { device_id: deviceId, at: new Date(now).toISOString(), events: held.events, count: held.count };
-      this.enqueue(deviceId, `digest:${deviceId}`, digestBody(digest, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID));
+    const take = () => this.options.cooldowns.takeDue(now, cooldownMs, DIGESTS_PER_TICK);
+    let due;
+    try {
+      due = this.options.exclusive ? await this.options.exclusive('notify-digests', take) : await take();
+    } catch (err) {
+      this.logger.warn({ err }, 'notification digests: the store did not answer; next tick');
+      return;
+    }
+    for (const held of due ?? []) {
+      const digest: Digest = { device_id: held.device_id, at: new Date(now).toISOString(), events: held.events, count: held.count };
+      this.enqueue(held.device_id, `digest:${held.device_id}`, digestBody(digest, this.config.NOTIFY_FORMAT, this.config.NOTIFY_TELEGRAM_CHAT_ID));
     }
   }
 
@@ -126,7 +149,7 @@ export class Notifier {
 
   /** Resolves once nothing is queued or in flight (tests; bounded by the retry policy). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.admitting > 0 || this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   close(): void {

@@ -11,6 +11,7 @@ import type { CommandRepo } from '../commands/repo.ts';
 import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
 import type { EventRepo } from '../events/repo.ts';
 import type { FirmwareImageRepo } from '../ota/image-store.ts';
+import type { NotifyCooldownRepo } from '../notify/cooldowns.ts';
 import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
@@ -245,6 +246,8 @@ export interface Store {
   readonly tokens: TokenRepo;
   readonly consoleSessions: ConsoleSessionRepo;
   readonly fleetActivity: FleetActivityRepo;
+  /** Webhook cooldowns per device, the fleet's (server/notify/cooldowns.ts). */
+  readonly notifyCooldowns: NotifyCooldownRepo;
   /**
    * Runs `job` only where it should run once per fleet (offline sweep, retention, …): always for
    * a store one gateway owns; for a shared store, only in the gateway holding the job's lease.

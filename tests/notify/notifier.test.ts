@@ -6,6 +6,7 @@ import { FakeClock } from '../../server/clock.ts';
 import { controlPlaneOf } from '../../server/control-plane/index.ts';
 import type { DeviceEvent } from '../../server/events/rules.ts';
 import { silentLogger } from '../../server/logger.ts';
+import { MemoryNotifyCooldowns } from '../../server/store/embedded/notify-cooldowns.ts';
 import { Notifier } from '../../server/notify/notifier.ts';
 import { startTestGateway, testConfig } from '../helpers/gateway.ts';
 import { SimDevice, diag, json } from '../control-plane/device.ts';
@@ -43,7 +44,9 @@ async function receiver(respond: (n: number, req: IncomingMessage, res: ServerRe
 const ok = (_n: number, _q: IncomingMessage, res: ServerResponse) => res.writeHead(200).end('ok');
 
 function notifier(env: Record<string, string>, clock = new FakeClock()) {
-  return new Notifier(testConfig('/tmp/unused', { NOTIFY_COOLDOWN_SECONDS: '0', NOTIFY_BACKOFF_MS: '40', ...env }), clock, silentLogger());
+  return new Notifier(testConfig('/tmp/unused', { NOTIFY_COOLDOWN_SECONDS: '0', NOTIFY_BACKOFF_MS: '40', ...env }), clock, silentLogger(), {
+    cooldowns: new MemoryNotifyCooldowns(),
+  });
 }
 
 let seq = 0;
@@ -172,11 +175,11 @@ test('cooldown: further events for a device are held and sent as one digest when
     ['calm', 'reboot'],
   ]);
   clock.advance(59_000);
-  n.tick();
+  await n.tick();
   await n.drain();
   assert.is(rx.hits.length, 2, 'still cooling down');
   clock.advance(1_000);
-  n.tick();
+  await n.tick();
   await n.drain();
   const digest = rx.hits[2]!.body as { type: string; count: number; events: DeviceEvent[]; text: string };
   assert.is(digest.type, 'digest');
@@ -184,7 +187,7 @@ test('cooldown: further events for a device are held and sent as one digest when
   assert.equal(digest.events.map((e) => e.type), ['online', 'offline', 'online']);
   assert.match(digest.text, /3 more events.*latest: 🟢 flappy is back online/);
   assert.is(n.stats().suppressed, 3);
-  n.tick();
+  await n.tick();
   await n.drain();
   assert.is(rx.hits.length, 3, 'nothing more to send');
   n.close();

@@ -23,6 +23,7 @@ import { LowdbTokenRepo } from './token-repo.ts';
 import { LowdbConsoleSessionRepo } from './console-session-repo.ts';
 import { LowdbFleetActivityRepo } from './fleet-activity-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
+import { MemoryNotifyCooldowns } from './notify-cooldowns.ts';
 
 export interface EmbeddedStoreOptions {
   fsync: boolean;
@@ -101,6 +102,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     tokens,
     consoleSessions,
     fleetActivity,
+    notifyCooldowns: new MemoryNotifyCooldowns(),
     exclusive: async (_job, run) => run(),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,

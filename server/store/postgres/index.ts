@@ -19,6 +19,7 @@ import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
+import { PgNotifyCooldowns } from './notify-cooldowns.ts';
 import { PgOtaStateRepo } from './ota-state.ts';
 import { PgRolloutRepo } from './rollouts.ts';
 import { PgSecurityStatsRepo } from './security-stats.ts';
@@ -94,6 +95,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       events,
       audit: new PgAuditRepo(sql),
       securityStats: new PgSecurityStatsRepo(sql),
+      notifyCooldowns: new PgNotifyCooldowns(sql),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
       maintain: async (now) => {
         await telemetry.ensurePartitions(now);
