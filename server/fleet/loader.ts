@@ -1,7 +1,6 @@
 /**
  * Builds fleet rows from what the gateway stored: the whole fleet with the repositories' bulk
- * reads (one per kind of state, and one command-queue read per device, batched), or one device
- * with its own reads. Config lag comes from the remote-config service (the one place that knows
+ * reads (one per kind of state), or one device with its own reads. Config lag comes from the remote-config service (the one place that knows
  * how a device's effective version is made), the newest image from the OTA catalog.
  */
 import type { DiagnosticsRecord } from '../diagnostics/schema.ts';
@@ -22,9 +21,6 @@ export interface FleetSources {
   /** The newest image in the firmware catalog. */
   latestFirmware(): Promise<string | null>;
 }
-
-/** Devices whose command queues are read at once while loading the fleet. */
-const COMMAND_READS_IN_FLIGHT = 16;
 
 export function reportedFirmware(latest: DiagnosticsRecord | null | undefined): FirmwareSeen | null {
   return latest ? { version: latest.firmware_version, source: 'diagnostics', at: Date.parse(latest.at) } : null;
@@ -88,13 +84,11 @@ export async function loadRows(src: FleetSources): Promise<FleetRow[]> {
     row.config_version = lagging?.config_version ?? null;
     return row;
   });
-  for (let i = 0; i < rows.length; i += COMMAND_READS_IN_FLIGHT) {
-    const batch = rows.slice(i, i + COMMAND_READS_IN_FLIGHT);
-    const counts = await Promise.all(batch.map((r) => commandCounts(store, r.device_id)));
-    batch.forEach((r, j) => {
-      r.commands_pending = counts[j]!.pending;
-      r.commands_sent = counts[j]!.sent;
-    });
+  const open = await store.commands.openCounts();
+  for (const r of rows) {
+    const c = open.get(r.device_id);
+    r.commands_pending = c?.pending ?? 0;
+    r.commands_sent = c?.sent ?? 0;
   }
   return rows;
 }
