@@ -10,6 +10,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SESSION_STATES, type FleetModel } from '../fleet/model.ts';
 import { CONNECTION_STATUSES } from '../fleet/row.ts';
+import type { Rollout } from '../ota/rollouts.ts';
+
+/** Rollouts still running (active or paused): finished ones leave the series, so their number stays bounded. */
+const unfinished = (r: Rollout) => r.status === 'active' || r.status === 'paused';
 
 export interface FleetMetrics {
   bytesServed: Counter<'kind'>;
@@ -77,13 +81,13 @@ export function registerFleetMetrics(registry: Registry): FleetMetrics {
   });
   new Gauge({
     name: 'fleetgate_rollout_results',
-    help: 'Device results counted by each rollout since it was created',
+    help: 'Device results counted by each running (active or paused) rollout since it was created',
     labelNames: ['rollout', 'version', 'result'] as const,
     registers,
     collect() {
       if (!model) return;
       this.reset();
-      for (const r of model.rollouts) {
+      for (const r of model.rollouts.filter(unfinished)) {
         this.set({ rollout: r.id, version: r.version, result: 'success' }, r.results.successes);
         this.set({ rollout: r.id, version: r.version, result: 'failure' }, r.results.failures);
       }
@@ -97,7 +101,7 @@ export function registerFleetMetrics(registry: Registry): FleetMetrics {
     collect() {
       if (!model) return;
       this.reset();
-      for (const r of model.rollouts) this.set({ rollout: r.id, version: r.version }, r.status === 'paused' ? 1 : 0);
+      for (const r of model.rollouts.filter(unfinished)) this.set({ rollout: r.id, version: r.version }, r.status === 'paused' ? 1 : 0);
     },
   });
   new Gauge({

@@ -32,6 +32,9 @@ function optional(o: object, key: string): string | null {
   return typeof v === 'string' ? v : null;
 }
 
+/** Rollout states (more may come: completed, cancelled): a tone each, the state's own name as the label. */
+const ROLLOUT_TONE: Record<string, Tone> = { active: 'good', paused: 'warn', completed: 'info', cancelled: 'muted' };
+
 function whoCanGet(image: Images['images'][number], newestFree: string | undefined, rollouts: Rollouts): { text: string; tone: Tone } {
   const holding = rollouts.filter((r) => r.version === image.version);
   if (holding.length > 0) {
@@ -116,7 +119,7 @@ const RolloutsCard: FC<{ env: UiEnv; rollouts: Rollouts }> = ({ env, rollouts })
                 </div>
               </th>
               <td>
-                <Badge tone={r.status === 'active' ? 'good' : 'warn'}>{r.status === 'paused' ? `paused${r.paused_reason === 'failure_threshold' ? ' (failure threshold)' : ' (by an admin)'}` : 'active'}</Badge>
+                <Badge tone={ROLLOUT_TONE[r.status] ?? 'muted'}>{r.status === 'paused' ? `paused${r.paused_reason === 'failure_threshold' ? ' (failure threshold)' : ' (by an admin)'}` : r.status}</Badge>
                 {phase ? <div class="muted small">{phase}</div> : null}
               </td>
               <td>

@@ -34,7 +34,7 @@ export const LoginPage: FC<{ assets: ReadonlyMap<string, Asset>; csrf: string; n
         </form>
         <p class="muted small">
           The bootstrap token is in <code>keys/admin_token</code> on the gateway. Better, give each person their own:{' '}
-          <code>fleetgate token create alice --role viewer</code>.
+          <code>fleetgate token create --name alice --role viewer</code>.
         </p>
       </section>
     </div>
