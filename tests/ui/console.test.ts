@@ -191,6 +191,10 @@ test('a device page shows a chart of the uploaded points, its events, commands, 
   assert.match(await page.$eval('#commands', (e) => e.textContent!), /set_power[\s\S]*pending/);
   await page.goto(`${gw.url}/ui/devices/meter-03`, { waitUntil: 'load' });
   assert.match(await page.$eval('#events', (e) => e.textContent!), /Reboot/);
+  await page.goto(`${gw.url}/ui/devices/stolen-1`, { waitUntil: 'load' });
+  assert.match(await page.$eval('#device-status', (e) => e.textContent!), /Revoked/);
+  assert.match(await page.$eval('#config', (e) => e.textContent!), /Revoked devices get no configuration/);
+  assert.match(await page.$eval('.cli', (e) => e.textContent!), /fleetgate device reinstate stolen-1/);
   noProblems('device pages');
 });
 

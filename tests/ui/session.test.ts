@@ -93,6 +93,13 @@ test('a viewer token logs in: a signed HttpOnly SameSite=Strict cookie that is n
     assert.match(html, /val <span class="muted">\(viewer\)<\/span>/);
     assert.not.match(html, /<script>(?!<)/, 'no inline script');
   }
+  // Bad addresses: an HTML page with the right status, not the API's JSON.
+  for (const [path, status, text] of [['/ui/devices/nobody', 404, /device nobody not found/], ['/ui/devices/bad%20id', 400, /device_id|invalid/i], ['/ui/nowhere', 404, /no such page/], ['/ui/?limit=0', 400, /limit/], ['/ui/security?range=1y', 400, /range/]] as const) {
+    const res = await get(gw, b, path);
+    assert.is(res.status, status, path);
+    assert.match(res.headers.get('content-type')!, /text\/html/, path);
+    assert.match(await res.text(), text, path);
+  }
   // A login with an open redirect target goes home instead.
   const b2 = { cookies: new Map() };
   assert.is((await login(gw, b2, ADMIN_TOKEN, { next: '//evil.example/' })).headers.get('location'), '/ui/');

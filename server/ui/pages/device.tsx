@@ -36,8 +36,31 @@ export function parseRange(value: string | undefined): RangeName {
   return value as RangeName;
 }
 
+/**
+ * How long a chart is reused before its samples are read again: an open page refreshes every 5 s,
+ * and a week of samples (tens of thousands, read from the store) drawn as 300 points of half an
+ * hour each would look the same. An hour's chart is always fresh.
+ */
+const CHART_REUSE_MS: Record<RangeName, number> = { hour: 0, day: 30_000, week: 120_000 };
+const CHART_CACHE_ENTRIES = 200;
+/** Per gateway (a process may run several: the tests do). */
+const chartCaches = new WeakMap<object, Map<string, { at: number; view: TelemetryView }>>();
+
 /** The samples received in the range, one field of them downsampled (the field asked for, else power, else the first). */
 export async function telemetryView(env: UiEnv, deviceId: string, range: RangeName, wanted: string | undefined): Promise<TelemetryView> {
+  let chartCache = chartCaches.get(env.ctx);
+  if (!chartCache) chartCaches.set(env.ctx, (chartCache = new Map()));
+  const key = `${deviceId}\0${range}\0${wanted ?? ''}`;
+  const hit = chartCache.get(key);
+  if (hit && env.now - hit.at < CHART_REUSE_MS[range]) return hit.view;
+  const view = await readTelemetryView(env, deviceId, range, wanted);
+  chartCache.delete(key);
+  if (chartCache.size >= CHART_CACHE_ENTRIES) chartCache.delete(chartCache.keys().next().value!);
+  chartCache.set(key, { at: env.now, view });
+  return view;
+}
+
+async function readTelemetryView(env: UiEnv, deviceId: string, range: RangeName, wanted: string | undefined): Promise<TelemetryView> {
   const samples = await env.ctx.store.telemetry.query(deviceId, { fromMs: env.now - RANGES[range], toMs: env.now, limit: MAX_SAMPLES });
   const fields = new Set<string>();
   for (const s of samples) for (const k of Object.keys(s.values)) if (fields.size < 64) fields.add(k);
