@@ -17,7 +17,8 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { controlPlaneOf } from '../control-plane/index.ts';
 import { loadOrCreateMasterSecret } from '../devices/keys.ts';
 import { assertDeviceId } from '../devices/ids.ts';
-import { GatewayError, NotFoundError, RateLimitedError } from '../errors.ts';
+import { NotFoundError, RateLimitedError } from '../errors.ts';
+import { errorAnswer } from '../http/error-handler.ts';
 import { fleetOf } from '../fleet/index.ts';
 import { requestSource } from '../http/source-address.ts';
 import { otaOf } from '../ota/routes.ts';
@@ -29,10 +30,8 @@ import { FirmwarePage, firmwarePageData } from './pages/firmware.tsx';
 import { FleetPage, parseFleetPageQuery } from './pages/fleet.tsx';
 import { ErrorPage, LoginPage } from './pages/login.tsx';
 import { SecurityPage, parseSecurityRange } from './pages/security.tsx';
-import { ConsoleSessions, consoleKey, type OpenSession } from './sessions.ts';
+import { ConsoleSessions, consoleKey, LOGIN_COOKIE, SESSION_COOKIE, type OpenSession } from './sessions.ts';
 
-export const SESSION_COOKIE = 'fleetgate_console';
-export const LOGIN_COOKIE = 'fleetgate_login';
 export const LIVE_HEADER = 'x-console-live';
 /** Failed logins a source address may have per window (then 429 until a token is back). */
 export const LOGIN_FAILURES = 10;
@@ -103,17 +102,14 @@ export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
     if (!c.res.headers.get('cache-control')) c.header('cache-control', 'no-store');
   });
 
+  // The one error mapping (server/http/error-handler.ts) decides the status; the console answers it as a page.
   ui.onError(async (err, c) => {
     const session = c.get('session') as OpenSession | undefined;
-    const page = (status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503, message: string) =>
-      render(c, <ErrorPage assets={assets} status={status} message={message} user={session?.user} csrf={session?.csrf} />, status === 409 ? 400 : status);
-    if (err instanceof RateLimitedError) {
-      c.header('retry-after', String(err.retryAfterSeconds));
-      return page(429, err.message);
-    }
-    if (err instanceof GatewayError) return page(err.status === 415 || err.status === 416 ? 400 : err.status, err.message);
-    logger.error({ err, path: c.req.path }, 'console page failed');
-    return page(500, 'The page could not be made; the gateway logged why.');
+    const answer = errorAnswer(err, logger, { path: c.req.path, method: c.req.method });
+    for (const [name, value] of Object.entries(answer.headers ?? {})) c.header(name, value);
+    const status = answer.status === 403 || answer.status === 404 || answer.status === 429 || answer.status === 503 || answer.status === 500 ? answer.status : 400;
+    const message = answer.status === 500 ? 'The page could not be made; the gateway logged why.' : answer.body.error.message;
+    return render(c, <ErrorPage assets={assets} status={status} message={message} user={session?.user} csrf={session?.csrf} />, status);
   });
 
   ui.get('/ui', (c) => c.redirect('/ui/', 301));

@@ -19,6 +19,10 @@ import type { Clock } from '../clock.ts';
 import { constantTimeEqual, sha256Bytes, bytesToHex, utf8 } from '../crypto/hmac.ts';
 import type { ConsoleSession, ConsoleSessionRepo } from './sessions-repo.ts';
 
+/** The session cookie (a signed session id) and the pre-login cookie the login form's CSRF token is bound to. */
+export const SESSION_COOKIE = 'fleetgate_console';
+export const LOGIN_COOKIE = 'fleetgate_login';
+
 export interface ConsoleUser {
   name: string;
   role: Role;
