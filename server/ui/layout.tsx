@@ -88,7 +88,8 @@ export const Layout: FC<LayoutProps> = ({ title, page, assets, user, csrf, live,
           </p>
         ) : null}
         <p class="muted">
-          The console only reads. Changes go through the API or the <code>fleetgate</code> CLI, authenticated with an admin token.
+          The console only reads. Changes go through the API (<a href="/openapi.json">its OpenAPI description</a>) or the <code>fleetgate</code> CLI, authenticated with an admin
+          token.
         </p>
       </footer>
     </body>
