@@ -120,6 +120,7 @@ async function flipStoredBit(version: string, offset: number): Promise<void> {
 
 test('publish: every chunk is checked at that moment (a tampered chunk is refused, naming it); the draft stays a draft', async () => {
   await fx.addImage({ version: '1.1.0', counter: 2, size: 9000 });
+  await otaOf(); // FIRMWARE_DIR is re-checked at most once a second: now, not within the second
   assert.is((await image('1.1.0')).state, 'draft', 'stored (with a database: imported from the inbox)');
   await flipStoredBit('1.1.0', 5000);
   const refused = await publish('1.1.0');
