@@ -68,7 +68,8 @@ function toDevice(r: DeviceRow): DeviceOtaState {
   };
 }
 
-function deviceColumns(d: DeviceOtaState) {
+/** The columns of `ota_devices` besides the id (also what db import writes). */
+export function deviceColumns(d: DeviceOtaState) {
   return {
     current_version: d.current_version,
     reported_counter: d.reported_counter,

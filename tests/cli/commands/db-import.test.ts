@@ -1,0 +1,84 @@
+/**
+ * `fleetgate db import` refusals, one line each with its exit code, writing nothing: no database
+ * given (2), a DATA_DIR that does not exist (3, and it is not created), a path that is not a
+ * directory or not a fleetgate DATA_DIR (2), a DATA_DIR a gateway holds (3, naming its pid), a
+ * database that cannot be reached (4, never the password), and a database holding tables that are
+ * not fleetgate's (2). (The import itself: tests/store/import.)
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lockDataDir } from '../../../server/store/embedded/data-dir.ts';
+import { tempDir } from '../../helpers/gateway.ts';
+import { freshDatabase } from '../../helpers/postgres.ts';
+import { fleetgate, type CliRun } from '../live.ts';
+
+const DOWN = 'postgres://fleet:hunter2-pw@127.0.0.1:1/fleet';
+
+function oneLine(r: CliRun, code: number, pattern: RegExp): void {
+  assert.is(r.code, code, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.is(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+  assert.is(r.stdout, '');
+}
+
+/** A DATA_DIR as a gateway leaves it (a registry with nothing in it is enough to be one). */
+async function dataDir(): Promise<string> {
+  const dir = join(await tempDir(), 'data');
+  await mkdir(dir, { mode: 0o700 });
+  await writeFile(join(dir, 'devices.json'), '{"devices":{}}\n');
+  return dir;
+}
+
+test('no database, a missing DATA_DIR, a file, a directory that is not a DATA_DIR: one line each', async () => {
+  const data = await dataDir();
+  oneLine(await fleetgate(['db', 'import', '--from', data], { DATABASE_URL: '' }), 2, /^fleetgate: no database: pass --database-url or set DATABASE_URL/);
+  const none = join(await tempDir(), 'none');
+  oneLine(await fleetgate(['db', 'import', '--from', none, '--database-url', DOWN]), 3, new RegExp(`^fleetgate: DATA_DIR ${none} does not exist \\(ENOENT\\)\\n$`));
+  assert.not.ok(existsSync(none), 'the missing DATA_DIR is not created');
+  const file = join(await tempDir(), 'file');
+  await writeFile(file, 'x');
+  oneLine(await fleetgate(['db', 'import', '--from', file, '--database-url', DOWN]), 2, /is not a directory\n$/);
+  const other = await tempDir();
+  await writeFile(join(other, 'notes.txt'), 'x');
+  oneLine(await fleetgate(['db', 'import', '--from', other, '--database-url', DOWN]), 2, new RegExp(`^fleetgate: ${other} is not a fleetgate DATA_DIR \\(none of devices.json, nonces.json, nonces.jsonl, … in it\\)\\n$`));
+  oneLine(await fleetgate(['db', 'import', '--database-url', DOWN]), 2, /required option '--from <dir>'/);
+});
+
+test('a DATA_DIR a gateway holds is refused, naming the holder', async () => {
+  const data = await dataDir();
+  const lock = await lockDataDir(data);
+  try {
+    oneLine(await fleetgate(['db', 'import', '--from', data, '--database-url', await freshDatabase()]), 3, new RegExp(`^fleetgate: DATA_DIR .*in use by another fleetgate \\(pid ${process.pid}\\)`));
+  } finally {
+    await lock.release();
+  }
+});
+
+test('an unreachable database: exit 4, one line, never the password; the DATA_DIR lock is released', async () => {
+  const data = await dataDir();
+  const r = await fleetgate(['db', 'import', '--from', data, '--database-url', DOWN]);
+  oneLine(r, 4, /^fleetgate: cannot reach the database at postgres 127\.0\.0\.1:1\/fleet: /);
+  assert.not.match(r.stderr, /hunter2/);
+  assert.not.ok(existsSync(join(data, '.lock')));
+});
+
+test("a database with tables that are not fleetgate's is refused, --force or not, and gets no schema", async () => {
+  const url = await freshDatabase();
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await sql`CREATE TABLE customers (id int)`;
+    for (const force of [[], ['--force']]) {
+      oneLine(await fleetgate(['db', 'import', '--from', await dataDir(), '--database-url', url, ...force]), 2, /^fleetgate: the database at .* holds 1 table and no fleetgate schema: point --database-url at an empty database\n$/);
+    }
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
+    assert.is(row!.n, 1, 'no fleetgate table was created');
+  } finally {
+    await sql.end();
+  }
+});
+
+test.run();
