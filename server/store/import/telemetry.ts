@@ -3,7 +3,7 @@
  * is the most held in memory, plus one slice of rows on its way), into `telemetry_batches` as
  * live uploads are stored (telemetry.ts batchColumns): one row per batch, the samples as the text
  * the DATA_DIR holds, byte for byte. A slice of up to 2,000 batches (or 8 MiB of samples) is one
- * statement.
+ * COPY, sent while the next slice is read.
  *
  * Days: the daily partition of each batch's first-sample day is created first when that day is
  * plausible for when the batch arrived (a week before its receive day to the day after), so
@@ -17,6 +17,8 @@
  * that restarted its nonces after a nonce reset) are all kept.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { StoredBatch } from '../embedded/telemetry-lines.ts';
 import type { Sql } from '../postgres/connect.ts';
 import { batchColumns } from '../postgres/telemetry.ts';
@@ -28,67 +30,69 @@ const SLICE_BYTES = 8 << 20;
 /** First-sample days this far before the receive day (and one after) get a partition of their own. */
 const PLAUSIBLE_DAYS_BEFORE = 7;
 
-interface Row {
-  device: string;
-  sampleTime: string;
-  receivedAt: number;
-  nonce: number;
-  method: string;
-  count: number;
-  firstTs: number;
-  lastTs: number;
-  samples: string;
-}
-
-/** Rows waiting for their INSERT, and the partitions created so far. */
+/**
+ * Batches on their way, as lines of COPY's text format: one slice is copied while the next is
+ * read and prepared (at most two slices in memory), so reading the DATA_DIR and PostgreSQL's
+ * work overlap.
+ */
 class SliceWriter {
-  private rows: Row[] = [];
+  private lines: string[] = [];
   private bytes = 0;
+  /** First-sample days of this slice that get a partition of their own. */
+  private days = new Set<string>();
   private readonly partitions = new Set<string>();
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly sql: Sql) {}
 
   async add(device: string, b: StoredBatch): Promise<void> {
     const c = batchColumns(b);
-    const row: Row = {
-      device,
-      sampleTime: c.sample_time.toISOString(),
-      receivedAt: b.received_at,
-      nonce: b.nonce,
-      method: c.method,
-      count: c.sample_count,
-      firstTs: c.first_ts,
-      lastTs: c.last_ts,
-      samples: c.samples,
-    };
-    this.rows.push(row);
-    this.bytes += row.samples.length;
-    if (this.rows.length >= SLICE_BATCHES || this.bytes >= SLICE_BYTES) await this.flush();
+    const sampleTime = c.sample_time.toISOString();
+    if (plausible(c.sample_time.getTime(), b.received_at)) this.days.add(sampleTime.slice(0, 10));
+    const line = `${copyText(device)}\t${sampleTime}\t${b.received_at}\t${b.nonce}\t${copyText(c.method)}\t${c.sample_count}\t${c.first_ts}\t${c.last_ts}\t${copyText(c.samples)}\n`;
+    this.lines.push(line);
+    this.bytes += line.length;
+    if (this.lines.length >= SLICE_BATCHES || this.bytes >= SLICE_BYTES) await this.flush();
   }
 
+  /** Hands the slice over once the previous one is in (a failure of either surfaces here or in finish). */
   async flush(): Promise<void> {
-    const rows = this.rows;
-    if (rows.length === 0) return;
-    this.rows = [];
+    const { lines, days } = this;
+    if (lines.length === 0) return;
+    this.lines = [];
     this.bytes = 0;
-    for (const day of new Set(rows.filter(plausible).map((r) => r.sampleTime.slice(0, 10)))) {
+    this.days = new Set();
+    await this.sending;
+    this.sending = this.send(lines, days);
+    this.sending.catch(() => undefined); // awaited by the next flush or by finish
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.sending;
+  }
+
+  private async send(lines: string[], days: Set<string>): Promise<void> {
+    for (const day of days) {
       if (this.partitions.has(day)) continue;
       await this.sql`SELECT fg_ensure_telemetry_partition(${day}::date)`;
       this.partitions.add(day);
     }
-    await this.sql`
-      INSERT INTO telemetry_batches (device_id, sample_time, received_at, nonce, method, sample_count, first_ts, last_ts, samples)
-      SELECT d, t, r, n, m, c, f, l, s::json
-      FROM unnest(${rows.map((r) => r.device)}::text[], ${rows.map((r) => r.sampleTime)}::timestamptz[], ${rows.map((r) => r.receivedAt)}::bigint[],
-                  ${rows.map((r) => r.nonce)}::bigint[], ${rows.map((r) => r.method)}::text[], ${rows.map((r) => r.count)}::integer[],
-                  ${rows.map((r) => r.firstTs)}::float8[], ${rows.map((r) => r.lastTs)}::float8[], ${rows.map((r) => r.samples)}::text[])
-        AS x(d, t, r, n, m, c, f, l, s)`;
+    // COPY, PostgreSQL's bulk path: one statement and one round trip for the whole slice.
+    const copy = await this.sql`
+      COPY telemetry_batches (device_id, sample_time, received_at, nonce, method, sample_count, first_ts, last_ts, samples) FROM STDIN`.writable();
+    await pipeline(Readable.from(lines), copy);
   }
 }
 
-function plausible(r: Row): boolean {
-  const sample = Date.parse(r.sampleTime);
-  return sample >= r.receivedAt - PLAUSIBLE_DAYS_BEFORE * DAY_MS && sample < r.receivedAt + DAY_MS;
+/** A value in COPY's text format: backslash, tab and line breaks escaped (JSON text may hold a backslash). */
+function copyText(v: string): string {
+  return /[\\\t\n\r]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : v;
+}
+
+/** Whether a first-sample time is plausible for when the batch arrived (else: the default partition). */
+function plausible(sampleMs: number, receivedAt: number): boolean {
+  return sampleMs >= receivedAt - PLAUSIBLE_DAYS_BEFORE * DAY_MS && sampleMs < receivedAt + DAY_MS;
 }
 
 /** Batches of a device received on `day` that the database holds already, as "receivedAt:nonce". */
@@ -136,7 +140,7 @@ export const telemetryImporter: Importer = {
       done++;
       report();
     }
-    await writer.flush();
+    await writer.finish();
     const text =
       `${count(total.samples, 'sample')} in ${count(total.batches, 'batch', 'batches')} from ${count(devices.length, 'device')}` +
       (total.repeated > 0 ? `, ${n(total.repeated)} batches stored twice in the DATA_DIR copied once` : '') +
