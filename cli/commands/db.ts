@@ -108,6 +108,10 @@ function floorsCommands(db: Command): void {
 
   const exp = storeOptions(floors.command('export').description('write every device\'s last accepted nonce as a floors file'));
   exp.option('--out <file>', 'write here (atomically, mode 0600) instead of stdout');
+  examples(exp, [
+    ['fleetgate db floors export --out /backup/floors.json', 'next to every backup, and more often'],
+    ['fleetgate db floors export --data-dir /var/lib/fleetgate/data', 'an embedded store (no gateway running on it), to stdout'],
+  ]);
   exp.action((opts: StoreFlags & { out?: string }) =>
     cliAction(() =>
       withStore(opts, async (store) => {
@@ -124,6 +128,7 @@ function floorsCommands(db: Command): void {
 
   const raise = storeOptions(floors.command('raise').description('raise nonce floors from a floors file (never lowers one)').argument('<file>', 'a file from `db floors export`'));
   jsonOption(raise);
+  examples(raise, [['fleetgate db floors raise /backup/floors.json --database-url postgres://fleet@db/fleet', 'after restoring a backup, before starting the gateways']]);
   raise.action((file: string, opts: StoreFlags & { json?: boolean }) =>
     cliAction(async () => {
       const { readFile } = await import('node:fs/promises');
@@ -142,7 +147,7 @@ function floorsCommands(db: Command): void {
 }
 
 interface ImportFlags extends DbFlags {
-  from: string;
+  dataDir?: string;
   force?: boolean;
   firmwareDir?: string;
   keysDir?: string;
@@ -152,8 +157,9 @@ interface ImportFlags extends DbFlags {
 const REFUSAL_EXIT = { missing: ExitCode.io, in_use: ExitCode.io, not_a_store: ExitCode.usage, unreachable: ExitCode.remote, not_empty: ExitCode.usage } as const;
 
 /**
- * `db import --from <DATA_DIR>`: an embedded installation into PostgreSQL
- * (server/store/import). Progress of the long kinds goes to stderr; what was copied, per kind, to
+ * `db import --data-dir <DATA_DIR>`: an embedded installation into PostgreSQL
+ * (server/store/import). The DATA_DIR option is the one `db floors` takes for the embedded store
+ * (the CLI spells every directory option --<what>-dir; `--from` is a time everywhere). Progress of the long kinds goes to stderr; what was copied, per kind, to
  * stdout (JSON with --json).
  */
 function importCommand(db: Command): void {
@@ -161,15 +167,15 @@ function importCommand(db: Command): void {
     db
       .command('import')
       .description('copy an embedded installation (DATA_DIR and its FIRMWARE_DIR) into an empty PostgreSQL database')
-      .requiredOption('--from <dir>', "the embedded store's DATA_DIR (no gateway may be running on it)")
+      .option('--data-dir <dir>', 'the embedded store to copy, with no gateway running on it (default: $DATA_DIR or ./data)')
       .option('--force', 'import into a database that already holds fleet state: skips what is there, never lowers a nonce floor'),
   );
   firmwareDirOption(cmd, "the installation's FIRMWARE_DIR, whose images are stored in the database");
   keysDirOption(cmd, 'with server_public_key.pem there, only images whose manifest signature checks out are imported');
   jsonOption(cmd);
   examples(cmd, [
-    ['fleetgate db import --from /var/lib/fleetgate/data --database-url postgres://fleet@db/fleet', 'stop the gateway first; then start replicas on the database'],
-    ['fleetgate db import --from data --firmware-dir firmware-images --force --json', 'again into $DATABASE_URL: copies only what is missing'],
+    ['fleetgate db import --data-dir /var/lib/fleetgate/data --database-url postgres://fleet@db/fleet', 'stop the gateway first; then start replicas on the database'],
+    ['fleetgate db import --data-dir data --firmware-dir firmware-images --force --json', 'again into $DATABASE_URL: copies only what is missing'],
   ]);
   cmd.action((opts: ImportFlags) =>
     cliAction(async () => {
@@ -177,9 +183,9 @@ function importCommand(db: Command): void {
       const { importEmbedded } = await import('../../server/store/import/index.ts');
       const { ImportRefusedError } = await import('../../server/errors.ts');
       const { parseConfig } = await import('../../server/config.ts');
-      const config = parseConfig({ ...process.env, DATA_DIR: opts.from, DATABASE_URL: undefined });
+      const config = parseConfig({ ...process.env, ...(opts.dataDir === undefined ? {} : { DATA_DIR: opts.dataDir }), DATABASE_URL: undefined });
       const report = await importEmbedded({
-        dataDir: opts.from,
+        dataDir: config.DATA_DIR,
         databaseUrl: url,
         firmwareDir: firmwareDir(opts.firmwareDir),
         keysDir: keysDir(opts.keysDir),

@@ -87,7 +87,7 @@ export async function runImportBench() {
     const built = await buildDataDir(dataDir);
     console.log(`  DATA_DIR: ${DEVICES} devices, ${built.samples} samples written in ${built.seconds.toFixed(1)} s`);
 
-    const imp = await measured(process.execPath, ['cli/bin.js', 'db', 'import', '--from', dataDir, '--database-url', url('imported'), '--firmware-dir', join(work, 'firmware'), '--json']);
+    const imp = await measured(process.execPath, ['cli/bin.js', 'db', 'import', '--data-dir', dataDir, '--database-url', url('imported'), '--firmware-dir', join(work, 'firmware'), '--json']);
     const report = JSON.parse(imp.stdout) as { kinds: { repository: string; counts: Record<string, number>; ms: number }[] };
     const telemetry = report.kinds.find((k) => k.repository === 'telemetry')!;
     if (telemetry.counts.samples !== built.samples) throw new Error(`imported ${telemetry.counts.samples} samples of ${built.samples}`);

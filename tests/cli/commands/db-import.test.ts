@@ -1,6 +1,6 @@
 /**
  * `fleetgate db import` refusals, one line each with its exit code, writing nothing: no database
- * given (2), a DATA_DIR that does not exist (3, and it is not created), a path that is not a
+ * given (2), a DATA_DIR that does not exist (3, and it is not created; --data-dir, else $DATA_DIR), a path that is not a
  * directory or not a fleetgate DATA_DIR (2), a DATA_DIR a gateway holds (3, naming its pid), a
  * database that cannot be reached (4, never the password), and a database holding tables that are
  * not fleetgate's (2). (The import itself: tests/store/import.)
@@ -35,24 +35,25 @@ async function dataDir(): Promise<string> {
 
 test('no database, a missing DATA_DIR, a file, a directory that is not a DATA_DIR: one line each', async () => {
   const data = await dataDir();
-  oneLine(await fleetgate(['db', 'import', '--from', data], { DATABASE_URL: '' }), 2, /^fleetgate: no database: pass --database-url or set DATABASE_URL/);
+  oneLine(await fleetgate(['db', 'import', '--data-dir', data], { DATABASE_URL: '' }), 2, /^fleetgate: no database: pass --database-url or set DATABASE_URL/);
   const none = join(await tempDir(), 'none');
-  oneLine(await fleetgate(['db', 'import', '--from', none, '--database-url', DOWN]), 3, new RegExp(`^fleetgate: DATA_DIR ${none} does not exist \\(ENOENT\\)\\n$`));
+  oneLine(await fleetgate(['db', 'import', '--data-dir', none, '--database-url', DOWN]), 3, new RegExp(`^fleetgate: DATA_DIR ${none} does not exist \\(ENOENT\\)\\n$`));
   assert.not.ok(existsSync(none), 'the missing DATA_DIR is not created');
   const file = join(await tempDir(), 'file');
   await writeFile(file, 'x');
-  oneLine(await fleetgate(['db', 'import', '--from', file, '--database-url', DOWN]), 2, /is not a directory\n$/);
+  oneLine(await fleetgate(['db', 'import', '--data-dir', file, '--database-url', DOWN]), 2, /is not a directory\n$/);
   const other = await tempDir();
   await writeFile(join(other, 'notes.txt'), 'x');
-  oneLine(await fleetgate(['db', 'import', '--from', other, '--database-url', DOWN]), 2, new RegExp(`^fleetgate: ${other} is not a fleetgate DATA_DIR \\(none of devices.json, nonces.json, nonces.jsonl, … in it\\)\\n$`));
-  oneLine(await fleetgate(['db', 'import', '--database-url', DOWN]), 2, /required option '--from <dir>'/);
+  oneLine(await fleetgate(['db', 'import', '--data-dir', other, '--database-url', DOWN]), 2, new RegExp(`^fleetgate: ${other} is not a fleetgate DATA_DIR \\(none of devices.json, nonces.json, nonces.jsonl, … in it\\)\\n$`));
+  const viaEnv = join(await tempDir(), 'env-data');
+  oneLine(await fleetgate(['db', 'import', '--database-url', DOWN], { DATA_DIR: viaEnv }), 3, new RegExp(`^fleetgate: DATA_DIR ${viaEnv} does not exist`));
 });
 
 test('a DATA_DIR a gateway holds is refused, naming the holder', async () => {
   const data = await dataDir();
   const lock = await lockDataDir(data);
   try {
-    oneLine(await fleetgate(['db', 'import', '--from', data, '--database-url', await freshDatabase()]), 3, new RegExp(`^fleetgate: DATA_DIR .*in use by another fleetgate \\(pid ${process.pid}\\)`));
+    oneLine(await fleetgate(['db', 'import', '--data-dir', data, '--database-url', await freshDatabase()]), 3, new RegExp(`^fleetgate: DATA_DIR .*in use by another fleetgate \\(pid ${process.pid}\\)`));
   } finally {
     await lock.release();
   }
@@ -60,7 +61,7 @@ test('a DATA_DIR a gateway holds is refused, naming the holder', async () => {
 
 test('an unreachable database: exit 4, one line, never the password; the DATA_DIR lock is released', async () => {
   const data = await dataDir();
-  const r = await fleetgate(['db', 'import', '--from', data, '--database-url', DOWN]);
+  const r = await fleetgate(['db', 'import', '--data-dir', data, '--database-url', DOWN]);
   oneLine(r, 4, /^fleetgate: cannot reach the database at postgres 127\.0\.0\.1:1\/fleet: /);
   assert.not.match(r.stderr, /hunter2/);
   assert.not.ok(existsSync(join(data, '.lock')));
@@ -72,7 +73,7 @@ test("a database with tables that are not fleetgate's is refused, --force or not
   try {
     await sql`CREATE TABLE customers (id int)`;
     for (const force of [[], ['--force']]) {
-      oneLine(await fleetgate(['db', 'import', '--from', await dataDir(), '--database-url', url, ...force]), 2, /^fleetgate: the database at .* holds 1 table and no fleetgate schema: point --database-url at an empty database\n$/);
+      oneLine(await fleetgate(['db', 'import', '--data-dir', await dataDir(), '--database-url', url, ...force]), 2, /^fleetgate: the database at .* holds 1 table and no fleetgate schema: point --database-url at an empty database\n$/);
     }
     const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
     assert.is(row!.n, 1, 'no fleetgate table was created');

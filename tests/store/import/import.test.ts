@@ -77,7 +77,7 @@ test('an embedded installation moves to PostgreSQL: a gateway there answers exac
   await gw.close();
 
   url = await freshDatabase('import');
-  const run = await fleetgate(['db', 'import', '--from', inst.dataDir, '--database-url', url, '--firmware-dir', inst.fx.firmwareDir, '--keys-dir', inst.keysDir]);
+  const run = await fleetgate(['db', 'import', '--data-dir', inst.dataDir, '--database-url', url, '--firmware-dir', inst.fx.firmwareDir, '--keys-dir', inst.keysDir]);
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /^\s+devices\s+6 copied$/m);
   assert.match(run.stdout, /^\s+nonces\s+4 devices' floors \(3 with a stored reply\): 4 copied$/m);
@@ -154,7 +154,7 @@ async function floor(device: string): Promise<number> {
 }
 
 test('into a database that is not empty: refused without --force; with --force, twice, nothing is copied twice and no floor goes down', async () => {
-  const args = ['db', 'import', '--from', inst.dataDir, '--database-url', url, '--firmware-dir', inst.fx.firmwareDir];
+  const args = ['db', 'import', '--data-dir', inst.dataDir, '--database-url', url, '--firmware-dir', inst.fx.firmwareDir];
   const refused = await fleetgate(args);
   assert.is(refused.code, 2);
   assert.match(refused.stderr, /^fleetgate: the database at postgres 127\.0\.0\.1:\d+\/\w+ is not empty \(devices 6, nonces 4, .*telemetry 5, .*\); give --force to import into it anyway/);
