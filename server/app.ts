@@ -26,6 +26,7 @@ import { uploadFastPath, type FastPath } from './http/upload-fast-path.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { observabilityRoutes } from './observability/routes.ts';
+import { openApiRoutes } from './openapi/routes.ts';
 import { securityRoutes } from './security/routes.ts';
 import { SecurityStats } from './security/stats.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -103,6 +104,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.route('/', observabilityRoutes(ctx));
+  app.route('/', openApiRoutes(ctx, () => app.routes));
   app.route('/', deviceRoutes(ctx));
   app.route('/', tokenRoutes(ctx));
   app.route('/', uploadRoutes(ctx));

@@ -102,33 +102,33 @@ export function dbCommand(program: Command): void {
 function floorsCommands(db: Command): void {
   const floors = db.command('floors').description('nonce floors: export them next to backups, raise them after a restore');
   examples(floors, [
-    ['fleetgate db floors export --out /backup/floors.json', 'every device\'s last accepted nonce (take it often: it is small)'],
+    ['fleetgate db floors export --save-as /backup/floors.json', 'every device\'s last accepted nonce (take it often: it is small)'],
     ['fleetgate db floors raise /backup/floors.json', 'after restoring a backup, before starting the gateways'],
   ]);
 
   const exp = storeOptions(floors.command('export').description('write every device\'s last accepted nonce as a floors file'));
-  exp.option('--out <file>', 'write here (atomically, mode 0600) instead of stdout');
+  exp.option('--save-as <file>', 'write here (atomically, mode 0600) instead of stdout');
   examples(exp, [
-    ['fleetgate db floors export --out /backup/floors.json', 'next to every backup, and more often'],
-    ['fleetgate db floors export --data-dir /var/lib/fleetgate/data', 'an embedded store (no gateway running on it), to stdout'],
+    ['fleetgate db floors export --save-as /backup/floors.json', 'from $DATABASE_URL, or the embedded store in $DATA_DIR (stopped)'],
+    ['fleetgate db floors export --data-dir /var/lib/fleetgate > floors.json', 'an embedded store, to stdout'],
   ]);
-  exp.action((opts: StoreFlags & { out?: string }) =>
+  exp.action((opts: StoreFlags & { saveAs?: string }) =>
     cliAction(() =>
       withStore(opts, async (store) => {
         const { floorsDocument, serializeFloors } = await import('../../server/store/floors.ts');
         const doc = floorsDocument(await store.nonces.all(), store.location, new Date());
         const text = serializeFloors(doc);
-        if (!opts.out) return void process.stdout.write(text);
+        if (!opts.saveAs) return void process.stdout.write(text);
         const { writeFileAtomic } = await import('../../server/store/embedded/atomic-file.ts');
-        await writeFileAtomic(opts.out, text, 0o600);
-        process.stderr.write(`${opts.out}: floors of ${doc.floors.length} devices from ${store.location}\n`);
+        await writeFileAtomic(opts.saveAs, text, 0o600);
+        process.stderr.write(`${opts.saveAs}: floors of ${doc.floors.length} devices from ${store.location}\n`);
       }),
     ),
   );
 
   const raise = storeOptions(floors.command('raise').description('raise nonce floors from a floors file (never lowers one)').argument('<file>', 'a file from `db floors export`'));
   jsonOption(raise);
-  examples(raise, [['fleetgate db floors raise /backup/floors.json --database-url postgres://fleet@db/fleet', 'after restoring a backup, before starting the gateways']]);
+  examples(raise, [['fleetgate db floors raise /backup/floors.json --database-url postgres://fleet@db/fleet', 'after pg_restore, before the replicas start']]);
   raise.action((file: string, opts: StoreFlags & { json?: boolean }) =>
     cliAction(async () => {
       const { readFile } = await import('node:fs/promises');

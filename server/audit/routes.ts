@@ -10,18 +10,25 @@ import { ValidationError } from '../errors.ts';
 import { parseLimit, parseSince } from '../control-plane/validate.ts';
 import type { AuditLog } from './log.ts';
 
+/** `limit`: entries per answer. */
+export const AUDIT_LIMIT = { default: 100, max: 10_000 } as const;
+/** `actor`: exactly one actor. */
+export const ACTOR_QUERY = /^(system|public|admin|(token|device):[A-Za-z0-9_.:-]{1,64})$/;
+/** `action`: an action or a prefix ending in ".". */
+export const ACTION_QUERY = /^[a-z_.]{1,64}$/;
+
 export function auditRoutes(ctx: AppContext, audit: AuditLog): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/audit', ctx.requireAdmin, async (c) => {
     const sinceMs = parseSince(c.req.query('since'));
-    const limit = parseLimit(c.req.query('limit'), 100, 10_000);
+    const limit = parseLimit(c.req.query('limit'), AUDIT_LIMIT.default, AUDIT_LIMIT.max);
     const rawDevice = c.req.query('device_id');
     const action = c.req.query('action');
     const actor = c.req.query('actor');
-    if (actor !== undefined && !/^(system|public|admin|(token|device):[A-Za-z0-9_.:-]{1,64})$/.test(actor)) {
+    if (actor !== undefined && !ACTOR_QUERY.test(actor)) {
       throw new ValidationError('actor must be token:<name>, device:<id>, system or public', 'invalid_query', { field: 'actor' });
     }
-    if (action !== undefined && !/^[a-z_.]{1,64}$/.test(action)) {
+    if (action !== undefined && !ACTION_QUERY.test(action)) {
       throw new ValidationError('action must be an action name or a prefix such as "command."', 'invalid_query', { field: 'action' });
     }
     const entries = await audit.query({

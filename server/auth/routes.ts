@@ -11,16 +11,17 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseWith } from '../http/validate.ts';
 import { ROLES } from './roles.ts';
-import { tokenView } from './tokens.ts';
+import { TOKEN_NAME, tokenView } from './tokens.ts';
 
-const createSchema = z.object({ name: z.string(), role: z.enum(ROLES) }).strict();
+/** The name's rule is checked by AdminTokens.create (one place); the pattern is repeated for the OpenAPI document. */
+export const createTokenSchema = z.object({ name: z.string().meta({ pattern: TOKEN_NAME.source }), role: z.enum(ROLES) }).strict();
 
 export function tokenRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = ctx.requireAdmin;
 
   app.post('/tokens', admin, async (c) => {
-    const { name, role } = parseWith(createSchema, await readAdminJson(c), 'invalid_token');
+    const { name, role } = parseWith(createTokenSchema, await readAdminJson(c), 'invalid_token');
     const actor = c.get('actor');
     const { token, record } = await ctx.tokens.create(name, role, ctx.clock.now(), actor);
     await ctx.audit.record({ actor, action: 'token.created', details: { name, role } });

@@ -35,7 +35,7 @@ export interface TokenRepo {
 }
 
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+export const TOKEN_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -70,7 +70,7 @@ export class AdminTokens {
 
   /** Creates a token; returns it (the only time it is seen) with its record. */
   async create(name: string, role: Role, now: number, by: string): Promise<{ token: string; record: TokenRecord }> {
-    if (!NAME.test(name)) throw new ValidationError('name: 1-64 characters of a-z 0-9 _ . - (starting with a letter or digit)', 'invalid_token', { field: 'name' });
+    if (!TOKEN_NAME.test(name)) throw new ValidationError('name: 1-64 characters of a-z 0-9 _ . - (starting with a letter or digit)', 'invalid_token', { field: 'name' });
     if (name === BOOTSTRAP_TOKEN_NAME) throw new ConflictError(`"${BOOTSTRAP_TOKEN_NAME}" is the bootstrap token's name`, 'token_exists');
     const token = `fgt_${randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = { name, role, hash: tokenHash(token), created_at: new Date(now).toISOString(), created_by: by };

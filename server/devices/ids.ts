@@ -9,20 +9,28 @@
 import { ValidationError } from '../errors.ts';
 
 const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const RULE = '1-64 characters of A-Z a-z 0-9 _ . - (not only dots, not __proto__)';
+export const DEVICE_ID_RULE = '1-64 characters of A-Z a-z 0-9 _ . - (not only dots, not __proto__)';
+
+/** The same rule as JSON Schema, for the OpenAPI document (server/openapi/). */
+export const DEVICE_ID_JSON_SCHEMA = {
+  type: 'string',
+  pattern: DEVICE_ID.source,
+  not: { anyOf: [{ pattern: '^\\.+$' }, { const: '__proto__' }] },
+  description: `A device id: ${DEVICE_ID_RULE}.`,
+} as const;
 
 export function isValidDeviceId(id: unknown): id is string {
   return typeof id === 'string' && DEVICE_ID.test(id) && !/^\.+$/.test(id) && id !== '__proto__';
 }
 
 export function assertDeviceId(id: unknown, field = 'device_id'): string {
-  if (!isValidDeviceId(id)) throw new ValidationError(`${field} must be ${RULE}`, 'invalid_device_id', { field });
+  if (!isValidDeviceId(id)) throw new ValidationError(`${field} must be ${DEVICE_ID_RULE}`, 'invalid_device_id', { field });
   return id;
 }
 
 /** Why a new device may not take this id, or undefined if it may. */
 export function deviceIdProblem(id: unknown, reserved: ReadonlySet<string>): string | undefined {
-  if (!isValidDeviceId(id)) return `must be ${RULE}`;
+  if (!isValidDeviceId(id)) return `must be ${DEVICE_ID_RULE}`;
   if (reserved.has(id)) return `"${id}" is reserved: it is a fixed path segment where routes take a device id`;
   return undefined;
 }

@@ -8,22 +8,23 @@ import { z } from 'zod';
 import type { AppContext, AppEnv } from '../context.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseWith } from '../http/validate.ts';
-import { assertDeviceId, isValidDeviceId } from './ids.ts';
+import { assertDeviceId } from './ids.ts';
+import { deviceIdSchema } from './id-schema.ts';
 import { TAG_PATTERN, tagsSchema } from './tags.ts';
 import { ValidationError } from '../errors.ts';
 import type { IssuedKey } from './registry.ts';
 
 // Reserved ids are refused by the registry (it knows the mounted routes).
-const deviceId = z.string().refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . - (not only dots, not __proto__)');
+const deviceId = deviceIdSchema();
 
-const createSchema = z.object({ device_id: deviceId, shared_key: z.boolean().default(false), tags: tagsSchema.default([]) }).strict();
+export const createDeviceSchema = z.object({ device_id: deviceId, shared_key: z.boolean().default(false), tags: tagsSchema.default([]) }).strict();
 
 /** Bulk registration: at most this many devices per call (a factory batch). */
 export const BULK_MAX_DEVICES = 10_000;
 
-const bulkSchema = z
+export const bulkDevicesSchema = z
   .object({
-    devices: z.array(createSchema).min(1).max(BULK_MAX_DEVICES),
+    devices: z.array(createDeviceSchema).min(1).max(BULK_MAX_DEVICES),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -34,9 +35,9 @@ const bulkSchema = z
     });
   });
 
-const rotateSchema = z.object({ immediate: z.boolean().default(false) }).strict();
+export const rotateKeySchema = z.object({ immediate: z.boolean().default(false) }).strict();
 
-function issued({ device, key }: IssuedKey) {
+export function issued({ device, key }: IssuedKey) {
   return { device_id: device.device_id, key_mode: device.key_mode, hmac_key: key, key_version: device.key_version };
 }
 
@@ -46,7 +47,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   const admin = ctx.requireAdmin;
 
   app.post('/devices', admin, async (c) => {
-    const { device_id, shared_key, tags } = parseWith(createSchema, await readAdminJson(c), 'invalid_device_id');
+    const { device_id, shared_key, tags } = parseWith(createDeviceSchema, await readAdminJson(c), 'invalid_device_id');
     const out = await registry.register(device_id, clock.now(), shared_key ? 'shared' : 'derived', tags);
     await ctx.audit.record({ actor: c.get('actor'), action: 'device.created', device_id, details: { key_mode: out.device.key_mode, ...(tags.length ? { tags } : {}) } });
     logger.info({ device_id, key_mode: out.device.key_mode }, 'device registered');
@@ -54,7 +55,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   });
 
   app.post('/devices/bulk', admin, async (c) => {
-    const { devices } = parseWith(bulkSchema, await readAdminJson(c, 4 * 1024 * 1024), 'invalid_device_id');
+    const { devices } = parseWith(bulkDevicesSchema, await readAdminJson(c, 4 * 1024 * 1024), 'invalid_device_id');
     const out = await registry.registerMany(
       devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived', tags: d.tags })),
       clock.now(),
@@ -101,7 +102,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.post('/devices/:device_id/rotate-key', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const raw = await readAdminJson(c, 1024, { emptyAs: {} });
-    const { immediate } = parseWith(rotateSchema, raw, 'invalid_request');
+    const { immediate } = parseWith(rotateKeySchema, raw, 'invalid_request');
     const out = await registry.rotate(id, clock.now(), immediate);
     await ctx.audit.record({ actor: c.get('actor'), action: 'device.key_rotated', device_id: id, details: { key_version: out.device.key_version, immediate } });
     logger.info({ device_id: id, key_version: out.device.key_version, immediate }, 'device key rotated');

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import type { DeviceRecord } from '../store/types.ts';
-import { isValidDeviceId } from './ids.ts';
+import { deviceIdSchema } from './id-schema.ts';
 
 export const TAG_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
 export const MAX_TAGS = 32;
@@ -28,7 +28,7 @@ export const targetSchema = z.union([
   z.literal('all'),
   z.string().regex(/^tag:[a-z0-9_.:-]{1,64}$/, 'a target is "all", "tag:<tag>" or a list of device ids') as z.ZodType<`tag:${string}`>,
   z
-    .array(z.string().refine(isValidDeviceId, 'must be a device id'))
+    .array(deviceIdSchema('must be a device id'))
     .min(1)
     .max(MAX_TARGET_IDS)
     .transform((ids) => [...new Set(ids)]),

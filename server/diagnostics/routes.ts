@@ -17,6 +17,9 @@ import type { RemoteConfigService } from '../remote-config/service.ts';
 import { diagnosticsSchema, type DiagnosticsRecord } from './schema.ts';
 import type { DiagnosticsRepo } from './repo.ts';
 
+/** `limit`: reports per answer. */
+export const DIAGNOSTICS_LIMIT = { default: 50, max: 1000 } as const;
+
 export function diagnosticsRoutes(
   ctx: AppContext,
   store: DiagnosticsRepo,
@@ -68,7 +71,7 @@ export function diagnosticsRoutes(
   app.get('/diagnostics/:device_id', ctx.requireAdmin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     await ctx.registry.require(id);
-    const entries = await store.recent(id, parseLimit(c.req.query('limit'), 50, 1000));
+    const entries = await store.recent(id, parseLimit(c.req.query('limit'), DIAGNOSTICS_LIMIT.default, DIAGNOSTICS_LIMIT.max));
     return c.json({ success: true, device_id: id, count: entries.length, entries });
   });
 

@@ -21,6 +21,9 @@ function parseType(value: string | undefined): EventType | undefined {
   return value as EventType;
 }
 
+/** `limit`: events per answer. */
+export const EVENTS_LIMIT = { default: 100, max: 10_000 } as const;
+
 export function eventRoutes(ctx: AppContext, repo: EventRepo): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -29,7 +32,7 @@ export function eventRoutes(ctx: AppContext, repo: EventRepo): Hono<AppEnv> {
     const type = parseType(c.req.query('type'));
     const events = await repo.query({
       ...(sinceMs !== undefined ? { sinceMs } : {}),
-      limit: parseLimit(c.req.query('limit'), 100, 10_000),
+      limit: parseLimit(c.req.query('limit'), EVENTS_LIMIT.default, EVENTS_LIMIT.max),
       ...(deviceId !== undefined ? { deviceId } : {}),
       ...(type !== undefined ? { type } : {}),
     });

@@ -69,7 +69,7 @@ export interface FaultHistoryEntry {
   path?: string;
 }
 
-const HISTORY_LIMIT = 1000;
+export const HISTORY_LIMIT = 1000;
 
 export class FaultInjector {
   private readonly armed = new Map<string, Map<ResponseFault, ArmedFault>>();

@@ -12,29 +12,38 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppContext, AppEnv } from '../context.ts';
-import { assertDeviceId, isValidDeviceId } from '../devices/ids.ts';
+import { assertDeviceId } from '../devices/ids.ts';
+import { deviceIdSchema } from '../devices/id-schema.ts';
 import { ValidationError } from '../errors.ts';
 import { readAdminJson } from '../http/body.ts';
 import { parseLimit, parseStrict } from '../control-plane/validate.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { CommandService } from '../commands/service.ts';
-import { DEVICE_SIMULATED, FAULT_TYPES, type ResponseFault } from './injector.ts';
+import { DEVICE_SIMULATED, FAULT_TYPES, HISTORY_LIMIT, type ResponseFault } from './injector.ts';
+
+/** `limit` of GET /fault/history: at most what the injector keeps. */
+export const FAULT_HISTORY_LIMIT = { default: HISTORY_LIMIT, max: HISTORY_LIMIT } as const;
+
+/** POST /fault/inject's body; `delay_ms` is capped by FAULT_MAX_DELAY_MS. */
+export function faultInjectSchema(maxDelayMs: number) {
+  return z.strictObject({
+    fault_type: z.enum(FAULT_TYPES, { error: `must be one of ${FAULT_TYPES.join(', ')}` }),
+    device_id: deviceIdSchema('must be 1-64 characters of A-Z a-z 0-9 _ . -', 'must be a device id'),
+    count: z.number({ error: 'must be an integer 1..100' }).int('must be an integer 1..100').min(1, 'must be 1..100').max(100, 'must be 1..100').default(1),
+    delay_ms: z
+      .number({ error: `must be an integer 1..${maxDelayMs}` })
+      .int(`must be an integer 1..${maxDelayMs}`)
+      .min(1, `must be 1..${maxDelayMs}`)
+      .max(maxDelayMs, `must be 1..${maxDelayMs}`)
+      .optional(),
+  });
+}
 
 export function faultRoutes(ctx: AppContext, commands: CommandService, audit: AuditLog): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = ctx.requireAdmin;
   const faults = ctx.faults;
-  const injectSchema = z.strictObject({
-    fault_type: z.enum(FAULT_TYPES, { error: `must be one of ${FAULT_TYPES.join(', ')}` }),
-    device_id: z.string({ error: 'must be a device id' }).refine(isValidDeviceId, 'must be 1-64 characters of A-Z a-z 0-9 _ . -'),
-    count: z.number({ error: 'must be an integer 1..100' }).int('must be an integer 1..100').min(1, 'must be 1..100').max(100, 'must be 1..100').default(1),
-    delay_ms: z
-      .number({ error: `must be an integer 1..${ctx.config.FAULT_MAX_DELAY_MS}` })
-      .int(`must be an integer 1..${ctx.config.FAULT_MAX_DELAY_MS}`)
-      .min(1, `must be 1..${ctx.config.FAULT_MAX_DELAY_MS}`)
-      .max(ctx.config.FAULT_MAX_DELAY_MS, `must be 1..${ctx.config.FAULT_MAX_DELAY_MS}`)
-      .optional(),
-  });
+  const injectSchema = faultInjectSchema(ctx.config.FAULT_MAX_DELAY_MS);
 
   app.post('/fault/inject', admin, async (c) => {
     const body = parseStrict(injectSchema, await readAdminJson(c), 'invalid_fault');
@@ -72,7 +81,7 @@ export function faultRoutes(ctx: AppContext, commands: CommandService, audit: Au
   });
 
   app.get('/fault/history', admin, (c) => {
-    const history = faults.history(parseLimit(c.req.query('limit'), 1000, 1000));
+    const history = faults.history(parseLimit(c.req.query('limit'), FAULT_HISTORY_LIMIT.default, FAULT_HISTORY_LIMIT.max));
     return c.json({ success: true, count: history.length, history });
   });
 

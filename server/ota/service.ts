@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { assertDeviceId } from '../devices/ids.ts';
+import { assertDeviceId, DEVICE_ID_JSON_SCHEMA } from '../devices/ids.ts';
 import { ConflictError, NotFoundError, RangeNotSatisfiableError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
 import type { CatalogImage, FirmwareCatalog } from './catalog.ts';
@@ -27,19 +27,26 @@ export interface Offer {
   floor: number;
 }
 
-const semverString = z.string().max(64).refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5');
+/** SemVer 2.0 without build metadata: what `semver.valid(v) === v` accepts (for the OpenAPI document). */
+export const SEMVER_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][a-zA-Z0-9-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][a-zA-Z0-9-]*))*))?$';
+
+export const semverString = z
+  .string()
+  .max(64)
+  .refine((v) => semver.valid(v) === v, 'must be a semantic version like 1.0.5')
+  .meta({ pattern: SEMVER_PATTERN });
 const counterText = z
   .string()
   .regex(/^\d{1,10}$/, 'must be an unsigned 32-bit integer')
   .transform(Number)
   .refine((n) => n <= MAX_U32, 'must be an unsigned 32-bit integer');
 
-const initiateSchema = z
+export const initiateSchema = z
   .object({ firmware_version: semverString.optional(), version: semverString.optional() })
   .refine((b) => b.firmware_version !== undefined || b.version !== undefined, { message: 'send "firmware_version"', path: ['firmware_version'] });
 
 /** Both shapes in use: {"success", "error"?, "version"?} and the C client's {"version", "status", "check"?, "detail"?}. */
-const completeSchema = z
+export const completeSchema = z
   .object({
     success: z.boolean().optional(),
     status: z.enum(['success', 'failed', 'failure']).optional(),
@@ -63,7 +70,7 @@ const percentSchema = z
 const targetSchema = z.union([
   z.literal('all'),
   z
-    .array(z.string())
+    .array(z.string().meta(DEVICE_ID_JSON_SCHEMA))
     .min(1)
     .max(10_000)
     .transform((ids, ctx) => {
@@ -79,7 +86,7 @@ const targetSchema = z.union([
     }),
 ]);
 
-const createRolloutSchema = z.object({
+export const createRolloutSchema = z.object({
   version: semverString,
   devices: targetSchema,
   percent: percentSchema.default(100),
@@ -88,7 +95,7 @@ const createRolloutSchema = z.object({
   notes: z.string().max(500).default(''),
 });
 
-const patchRolloutSchema = z
+export const patchRolloutSchema = z
   .object({
     percent: percentSchema.optional(),
     status: z.enum(['active', 'paused']).optional(),
@@ -98,7 +105,7 @@ const patchRolloutSchema = z
   .refine((p) => p.percent !== undefined || p.status !== undefined || p.devices !== undefined, 'send "percent", "status" or "devices"');
 
 /** The manifest as /ota/check shows it: without format 1's chunk table or format 2's page counts. */
-function checkView(m: FirmwareManifest) {
+export function checkView(m: FirmwareManifest) {
   if (m.format_version === 1) {
     const { chunk_hashes: _table, ...rest } = m;
     return rest;

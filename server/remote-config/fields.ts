@@ -4,7 +4,16 @@
  * so a value the gateway accepts anywhere is a value every device can apply.
  */
 import { z } from 'zod';
-import { CONFIG_MAX_REGISTERS, FIELD_NAME_MAX, HEARTBEAT_INTERVAL_S, POLL_FREQUENCY_S, UPLOAD_FREQUENCY_S, isRegisterName } from '../protocol/limits.ts';
+import {
+  CONFIG_MAX_REGISTERS,
+  FIELD_NAME_MAX,
+  HEARTBEAT_INTERVAL_S,
+  POLL_FREQUENCY_S,
+  REGISTER_NAME_PATTERN,
+  RESERVED_FIELD_NAMES,
+  UPLOAD_FREQUENCY_S,
+  isRegisterName,
+} from '../protocol/limits.ts';
 
 export const COMPRESSION_METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart'] as const;
 
@@ -14,7 +23,8 @@ const seconds = (min: number, max: number) =>
 /** Register names become frame field names as they are, so the frame's rule applies (limits.ts). */
 const registerName = z
   .string()
-  .refine(isRegisterName, `register names are 1-${FIELD_NAME_MAX} characters of a-z 0-9 _, starting with a letter, and not a reserved name`);
+  .refine(isRegisterName, `register names are 1-${FIELD_NAME_MAX} characters of a-z 0-9 _, starting with a letter, and not a reserved name`)
+  .meta({ pattern: REGISTER_NAME_PATTERN.source, not: { enum: [...RESERVED_FIELD_NAMES] } });
 
 export const fieldSchemas = {
   /** Seconds between two reads of the inverter/meter registers. */
@@ -26,7 +36,8 @@ export const fieldSchemas = {
     .array(registerName, { error: 'must be an array of register names' })
     .min(1, `must list 1..${CONFIG_MAX_REGISTERS} registers`)
     .max(CONFIG_MAX_REGISTERS, `must list 1..${CONFIG_MAX_REGISTERS} registers`)
-    .refine((r) => new Set(r).size === r.length, 'must not repeat a register'),
+    .refine((r) => new Set(r).size === r.length, 'must not repeat a register')
+    .meta({ uniqueItems: true }),
   compression_enabled: z.boolean({ error: 'must be true or false' }),
   compression_method: z.enum(COMPRESSION_METHODS, { error: `must be one of ${COMPRESSION_METHODS.join('|')}` }),
   /** Seconds between heartbeats (any signed message counts); silence > 3x this is "offline". */
@@ -52,7 +63,8 @@ export const BUILTIN_DEFAULTS: DeviceConfig = {
 export const defaultsPatchSchema = z
   .strictObject(fieldSchemas)
   .partial()
-  .refine((v) => Object.keys(v).length > 0, 'send at least one config field');
+  .refine((v) => Object.keys(v).length > 0, 'send at least one config field')
+  .meta({ minProperties: 1 });
 
 /** PUT /config/:device_id: like defaults, and `null` drops a field's override (back to the fleet default). */
 export const overridePatchSchema = z
@@ -65,7 +77,8 @@ export const overridePatchSchema = z
     heartbeat_interval: fieldSchemas.heartbeat_interval.nullable(),
   })
   .partial()
-  .refine((v) => Object.keys(v).length > 0, 'send at least one config field');
+  .refine((v) => Object.keys(v).length > 0, 'send at least one config field')
+  .meta({ minProperties: 1 });
 
 export type OverridePatch = z.infer<typeof overridePatchSchema>;
 

@@ -9,11 +9,14 @@ import { ValidationError } from '../errors.ts';
 import type { TelemetrySample } from '../store/index.ts';
 
 export const MAX_QUERY_LIMIT = 100_000;
+/** Samples answered when `limit` is not given. */
+export const DEFAULT_QUERY_LIMIT = 1000;
 
 /** The last millisecond of year 9999: time bounds past it are refused (dates there have no YYYY-MM-DD day). */
 export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+/** ISO-8601 as time bounds accept it (a date, optionally a time and an offset). */
+export const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 /** A time bound: ISO-8601, or epoch seconds (below 1e12) or milliseconds, from 1970 to year 9999. */
 export function parseTimeBound(value: string | undefined, name: string): number | undefined {
@@ -34,7 +37,7 @@ export function parseTimeBound(value: string | undefined, name: string): number 
 }
 
 function parseLimit(value: string | undefined): number {
-  if (value === undefined || value === '') return 1000;
+  if (value === undefined || value === '') return DEFAULT_QUERY_LIMIT;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_QUERY_LIMIT) {
     throw new ValidationError(`limit must be 1..${MAX_QUERY_LIMIT}`, 'invalid_query', { field: 'limit' });
   }

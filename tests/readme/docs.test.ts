@@ -74,17 +74,18 @@ test('every repository path a document names in backticks exists', () => {
   assert.equal(problems, [], `named but missing:\n${problems.join('\n')}`);
 });
 
-test('every shell block of the README is marked walkthrough or no-run; only the README has walkthrough blocks', () => {
+test('every shell block of the README is marked walkthrough, replicas or no-run; only the README has run blocks', () => {
   const problems: string[] = [];
+  const RUN_MARKS = ['walkthrough', 'replicas'];
   for (const file of files) {
     for (const b of codeBlocks(read(file))) {
-      const marks = b.tags.filter((t) => t === 'walkthrough' || t === 'no-run');
+      const marks = b.tags.filter((t) => RUN_MARKS.includes(t) || t === 'no-run');
       if (file !== 'README.md') {
-        if (b.tags.includes('walkthrough')) problems.push(`${file}:${b.line}: walkthrough blocks only run in README.md`);
+        for (const m of RUN_MARKS) if (b.tags.includes(m)) problems.push(`${file}:${b.line}: ${m} blocks only run in README.md`);
         continue;
       }
       if (SHELLS.has(b.lang) && (b.lang !== 'sh' || marks.length !== 1)) {
-        problems.push(`${file}:${b.line}: \`\`\`${[b.lang, ...b.tags].join(' ')} — write \`\`\`sh walkthrough or \`\`\`sh no-run`);
+        problems.push(`${file}:${b.line}: \`\`\`${[b.lang, ...b.tags].join(' ')} — write \`\`\`sh walkthrough, \`\`\`sh replicas or \`\`\`sh no-run`);
       }
     }
   }

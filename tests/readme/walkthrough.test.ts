@@ -14,12 +14,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/gateway.ts';
 import { ROOT, runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
-import { codeBlocks } from './markdown.ts';
+import { failedLine, readmeScript, runScript } from './script.ts';
 
 /** A fleet key for the shared-key section (hex, as HMAC_PSK takes it); test data, not a secret. */
 const FLEET_KEY = '5ec7e7a4b1d0c0ffee0ddba11fa11e5a';
@@ -39,44 +38,8 @@ const JOURNEY: [string, RegExp][] = [
   ['check every step with an assertion', /jq -e/],
 ];
 
-/** README.md as a bash script: walkthrough lines where they are, every other line blank. */
-function walkthroughScript(readme: string): string {
-  const lines = readme.split('\n').map(() => '');
-  for (const b of codeBlocks(readme)) {
-    if (b.lang !== 'sh' || !b.tags.includes('walkthrough')) continue;
-    b.lines.forEach((l, i) => (lines[b.firstLine - 1 + i] = l));
-  }
-  if (lines[0] !== '') throw new Error('README.md must not start with a walkthrough line (line 1 holds the prelude)');
-  lines[0] = [
-    'set -Eeuo pipefail',
-    `PS4='+ README.md:$LINENO: '`,
-    `trap '{ rc=$?; set +x; } 2>/dev/null; echo "README.md:$LINENO: exit $rc from: $BASH_COMMAND" >&2' ERR`,
-    'set -x',
-  ].join('; ');
-  return lines.join('\n');
-}
-
-/** Runs bash in its own process group, so a timeout kills whatever the script started too. */
-function runScript(script: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn('bash', [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => {
-      output += `\n[walkthrough] timed out after ${RUN_TIMEOUT_MS / 1000}s; killed\n`;
-      process.kill(-child.pid!, 'SIGKILL');
-    }, RUN_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: Date.now() - started });
-    });
-  });
-}
-
 test('the walkthrough covers the journey from keys to a firmware update', async () => {
-  const script = walkthroughScript(await readFile(join(ROOT, 'README.md'), 'utf8'));
+  const script = readmeScript(await readFile(join(ROOT, 'README.md'), 'utf8'), 'walkthrough');
   for (const [step, pattern] of JOURNEY) assert.match(script, pattern, `the walkthrough does not ${step} (${pattern})`);
 });
 
@@ -87,7 +50,7 @@ test('the README walkthrough runs green against a fresh gateway', async () => {
   await Promise.all([bin, home, work, env.FIRMWARE_DIR].map((d) => mkdir(d, { recursive: true })));
   await Promise.all([symlink(join(ROOT, 'cli', 'bin.js'), join(bin, 'fleetgate')), symlink(SIM, join(bin, 'fleetgate-sim'))]);
   const script = join(dir, 'walkthrough.sh');
-  await writeFile(script, walkthroughScript(await readFile(join(ROOT, 'README.md'), 'utf8')));
+  await writeFile(script, readmeScript(await readFile(join(ROOT, 'README.md'), 'utf8'), 'walkthrough'));
 
   // The simulator build (flock'd: the firmware tests may build the same tree), the tools the
   // README asks a reader to have, and the gateway, side by side.
@@ -106,14 +69,13 @@ test('the README walkthrough runs green against a fresh gateway', async () => {
       LANG: 'C.UTF-8',
       GW: gw.url,
       HMAC_PSK: FLEET_KEY,
-    });
+    }, RUN_TIMEOUT_MS);
     if (run.code !== 0) {
       console.log(`--- walkthrough output (last 80 lines) ---\n${run.output.split('\n').slice(-80).join('\n')}`);
       console.log(`--- gateway output ---\n${gw.output().slice(-3000)}`);
       if (process.env.KEEP_TEST_DIRS === '1') console.log(`kept ${dir}`);
     }
-    const failedAt = /^README\.md:\d+: exit \d+ from: .*$/m.exec(run.output)?.[0];
-    assert.is(run.code, 0, failedAt ?? `the walkthrough exited with ${run.code}`);
+    assert.is(run.code, 0, failedLine(run.output) ?? `the walkthrough exited with ${run.code}`);
     console.log(`walkthrough ran in ${(run.ms / 1000).toFixed(1)} s`);
   } finally {
     await gw?.kill();

@@ -11,6 +11,8 @@ import type { Sql } from './connect.ts';
 /** The last second of year 9999: later device times cannot be a timestamptz partition key. */
 const MAX_SECONDS = 253_402_300_799;
 const DAY_MS = 86_400_000;
+/** Advisory lock key serializing partition upkeep across replicas (server/store/postgres/README.md lists the keys). */
+const PARTITION_LOCK = 7_000_002;
 
 /** A device timestamp as epoch seconds: below 1e12 it is seconds already, else milliseconds. */
 export function deviceSeconds(ts: number): number {
@@ -93,19 +95,29 @@ export class PgTelemetryLog implements TelemetryLog {
     return rows.map((r) => ({ t: Number(r.t), min: r.min, avg: r.avg, max: r.max, count: r.count }));
   }
 
-  /** Daily partitions from yesterday to `daysAhead` days ahead of `now` (idempotent). */
+  /**
+   * Daily partitions from yesterday to `daysAhead` days ahead of `now` (idempotent). Replicas
+   * starting together all do this: one at a time (an advisory lock), or two would create the
+   * same partition at once and one fail on the catalog's unique index.
+   */
   async ensurePartitions(now: number, daysAhead = 3): Promise<number> {
-    let created = 0;
-    for (let d = -1; d <= daysAhead; d++) {
-      const day = new Date(now + d * DAY_MS).toISOString().slice(0, 10);
-      const [row] = await this.sql<{ created: boolean }[]>`SELECT fg_ensure_telemetry_partition(${day}::date) AS created`;
-      if (row!.created) created++;
-    }
-    return created;
+    return this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`;
+      let created = 0;
+      for (let d = -1; d <= daysAhead; d++) {
+        const day = new Date(now + d * DAY_MS).toISOString().slice(0, 10);
+        const [row] = await tx<{ created: boolean }[]>`SELECT fg_ensure_telemetry_partition(${day}::date) AS created`;
+        if (row!.created) created++;
+      }
+      return created;
+    });
   }
 
   async prune(beforeMs: number): Promise<number> {
-    const [row] = await this.sql<{ dropped: number }[]>`SELECT fg_drop_telemetry_before(${new Date(beforeMs)}) AS dropped`;
-    return row!.dropped;
+    return this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`;
+      const [row] = await tx<{ dropped: number }[]>`SELECT fg_drop_telemetry_before(${new Date(beforeMs)}) AS dropped`;
+      return row!.dropped;
+    });
   }
 }

@@ -78,7 +78,7 @@ for (const make of [embedded, postgresBackend]) {
     await store.close();
 
     const out = join(await tempDir(), 'floors.json');
-    const exp = await fleetgate(['db', 'floors', 'export', ...b.flags, '--out', out]);
+    const exp = await fleetgate(['db', 'floors', 'export', ...b.flags, '--save-as', out]);
     assert.is(exp.code, 0, exp.stderr);
     assert.match(exp.stderr, /floors of 3 devices/);
     const { floors } = parseFloors(await readFile(out, 'utf8'));
