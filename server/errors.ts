@@ -165,3 +165,18 @@ export class ImportRefusedError extends Error {
     this.name = 'ImportRefusedError';
   }
 }
+
+/**
+ * `fleetgate db import` stopped part way through a kind (the database went away, a DATA_DIR file
+ * could not be read or held what the database refuses). What was copied stays; running the import
+ * again with --force finishes it without copying anything twice.
+ */
+export class ImportStoppedError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly reason: unknown,
+  ) {
+    super(`stopped while copying ${kind}: ${((reason as Error)?.message ?? String(reason)).replace(/\s*\n\s*/g, ' ')}`);
+    this.name = 'ImportStoppedError';
+  }
+}

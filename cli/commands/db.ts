@@ -181,7 +181,8 @@ function importCommand(db: Command): void {
     cliAction(async () => {
       const url = databaseUrl(opts.databaseUrl);
       const { importEmbedded } = await import('../../server/store/import/index.ts');
-      const { ImportRefusedError } = await import('../../server/errors.ts');
+      const { ImportRefusedError, ImportStoppedError } = await import('../../server/errors.ts');
+      const { describeDatabaseUrl } = await import('../../server/store/postgres/connect.ts');
       const { parseConfig } = await import('../../server/config.ts');
       const config = parseConfig({ ...process.env, ...(opts.dataDir === undefined ? {} : { DATA_DIR: opts.dataDir }), DATABASE_URL: undefined });
       const report = await importEmbedded({
@@ -194,6 +195,11 @@ function importCommand(db: Command): void {
         progress: (line) => process.stderr.write(`  ${line}\n`),
       }).catch((err: unknown) => {
         if (err instanceof ImportRefusedError) throw new CliError(err.message, REFUSAL_EXIT[err.reason]);
+        if (err instanceof ImportStoppedError) {
+          // A file of the DATA_DIR (it has an errno) or the database.
+          const io = typeof (err.reason as NodeJS.ErrnoException)?.syscall === 'string';
+          throw new CliError(`import into ${describeDatabaseUrl(url)} ${err.message}; what was copied stays: run it again with --force to finish (nothing is copied twice)`, io ? ExitCode.io : ExitCode.remote);
+        }
         throw err;
       });
       show(opts, report, () => {

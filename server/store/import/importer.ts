@@ -68,6 +68,15 @@ export function dayBounds(day: string): [number, number] {
   return [from, from + 86_400_000];
 }
 
+/**
+ * A record read from a DATA_DIR document as a row to insert: a field an older version did not
+ * write becomes NULL (the database then names a column that needs one) instead of the client
+ * refusing an undefined value.
+ */
+export function row<T extends object>(record: T): { [K in keyof T]: Exclude<T[K], undefined> | null } {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v === undefined ? null : v])) as { [K in keyof T]: Exclude<T[K], undefined> | null };
+}
+
 /** `items` in consecutive slices of at most `size`. */
 export function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);

@@ -14,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
-import { DataDirInUseError, ImportRefusedError } from '../../errors.ts';
+import { DataDirInUseError, ImportRefusedError, ImportStoppedError } from '../../errors.ts';
 import { loadPublicKeys, type PublicKeys } from '../../ota/keys.ts';
 import { lockDataDir, STORE_ENTRIES } from '../embedded/data-dir.ts';
 import { FirmwareDir } from '../embedded/firmware-images.ts';
@@ -170,7 +170,9 @@ export async function importEmbedded(o: ImportOptions): Promise<ImportReport> {
         const kinds: KindReport[] = [];
         for (const imp of IMPORTERS) {
           const t = Date.now();
-          const result = await imp.copy(ctx);
+          const result = await imp.copy(ctx).catch((err: unknown) => {
+            throw new ImportStoppedError(imp.kind, err);
+          });
           kinds.push({ kind: imp.kind, repository: imp.repository, ...result, ms: Date.now() - t });
         }
         return { source: o.dataDir, database: where, merged: present.length > 0, kinds, ms: Date.now() - started };

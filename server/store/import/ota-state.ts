@@ -7,8 +7,9 @@
  * the rest of the database's row, and per-version counters take the larger of the two (a re-run
  * adds nothing). One statement per 1,000 rows.
  */
-import { deviceColumns } from '../postgres/ota-state.ts';
-import { alreadyThere, count, countRows, n, slices, type Importer } from './importer.ts';
+import { emptyDeviceState, ZERO_COUNTERS } from '../../ota/state.ts';
+import { deviceColumns, toSession } from '../postgres/ota-state.ts';
+import { alreadyThere, count, countRows, n, row, slices, type Importer } from './importer.ts';
 
 export const otaStateImporter: Importer = {
   repository: 'otaState',
@@ -20,7 +21,7 @@ export const otaStateImporter: Importer = {
     let devicesCopied = 0;
     for (const slice of slices(devices, 1000)) {
       const rows = await sql<{ inserted: boolean }[]>`
-        INSERT INTO ota_devices AS d ${sql(slice.map((d) => ({ device_id: d.device_id, ...deviceColumns(d) })))}
+        INSERT INTO ota_devices AS d ${sql(slice.map((d) => row({ device_id: d.device_id, ...deviceColumns({ ...emptyDeviceState(d.device_id), ...d }) })))}
         ON CONFLICT (device_id) DO UPDATE SET
           reported_counter = GREATEST(d.reported_counter, EXCLUDED.reported_counter),
           completed_counter = GREATEST(d.completed_counter, EXCLUDED.completed_counter)
@@ -30,9 +31,9 @@ export const otaStateImporter: Importer = {
     const sessions = await source.otaState.sessions();
     let sessionsCopied = 0;
     for (const slice of slices(sessions, 1000)) {
-      sessionsCopied += (await sql`INSERT INTO ota_sessions ${sql(slice)} ON CONFLICT (device_id) DO NOTHING RETURNING 1`).length;
+      sessionsCopied += (await sql`INSERT INTO ota_sessions ${sql(slice.map((s) => row(toSession(s))))} ON CONFLICT (device_id) DO NOTHING RETURNING 1`).length;
     }
-    const versions = Object.entries(await source.otaState.versionCounters()).map(([version, c]) => ({ version, ...c }));
+    const versions = Object.entries(await source.otaState.versionCounters()).map(([version, c]) => ({ version, ...ZERO_COUNTERS, ...c }));
     if (versions.length > 0) {
       await sql`
         INSERT INTO ota_version_counters AS c ${sql(versions)}

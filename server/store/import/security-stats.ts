@@ -16,7 +16,7 @@ export const securityStatsImporter: Importer = {
   async copy({ source, target, now }) {
     const sql = target.sql;
     const stored = await source.securityStats.load(now);
-    const pick = (c: Counters) => Object.fromEntries(COLUMNS.map((k) => [k, c[k]]));
+    const pick = (c: Counters) => Object.fromEntries(COLUMNS.map((k) => [k, c[k] ?? 0]));
     await sql`
       INSERT INTO security_stats_fleet AS s ${sql({ since: new Date(stored.since), ...pick(stored.fleet) })}
       ON CONFLICT (singleton) DO UPDATE SET since = LEAST(s.since, EXCLUDED.since),

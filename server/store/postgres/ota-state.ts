@@ -84,7 +84,8 @@ export function deviceColumns(d: DeviceOtaState) {
   };
 }
 
-function toSession(r: SessionRow): OtaSession {
+/** A session with exactly the columns of `ota_sessions` (also what db import writes). */
+export function toSession(r: SessionRow): OtaSession {
   return {
     session_id: r.session_id,
     device_id: r.device_id,

@@ -3,7 +3,8 @@
  * given (2), a DATA_DIR that does not exist (3, and it is not created; --data-dir, else $DATA_DIR), a path that is not a
  * directory or not a fleetgate DATA_DIR (2), a DATA_DIR a gateway holds (3, naming its pid), a
  * database that cannot be reached (4, never the password), and a database holding tables that are
- * not fleetgate's (2). (The import itself: tests/store/import.)
+ * not fleetgate's (2); an import stopped part way (4) is finished by a run with --force. (The
+ * import itself: tests/store/import.)
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -80,6 +81,27 @@ test("a database with tables that are not fleetgate's is refused, --force or not
   } finally {
     await sql.end();
   }
+});
+
+test('an import that stops part way says where; what was copied stays, and --force finishes it', async () => {
+  const data = await dataDir();
+  const device = { device_id: 'meter-1', created_at: '2026-03-01T00:00:00.000Z', key_mode: 'derived', key_version: 1 };
+  await writeFile(join(data, 'devices.json'), JSON.stringify({ devices: { 'meter-1': device } }));
+  const session = { session_id: 'ota_1', device_id: 'meter-1', version: '1.1.0', total_chunks: 4, chunk_size: 1024, encrypted_size: 4096, rollout_id: null, status: 'active',
+    started_at: 1, last_activity_at: 1, finished_at: null, next_chunk: 0, highest_chunk: -1, chunks_served: 0, refetches: 0, bytes_served: 0, error: null };
+  // A session without its chunk_root: the database refuses it.
+  await writeFile(join(data, 'ota-state.json'), JSON.stringify({ devices: {}, sessions: { 'meter-1': session }, versions: {} }));
+  const url = await freshDatabase();
+  const stopped = await fleetgate(['db', 'import', '--data-dir', data, '--database-url', url]);
+  oneLine(stopped, 4, /^fleetgate: import into postgres \S+ stopped while copying OTA state: .*chunk_root.*; what was copied stays: run it again with --force to finish \(nothing is copied twice\)\n$/);
+  assert.not.ok(existsSync(join(data, '.lock')), 'the lock is released');
+
+  await writeFile(join(data, 'ota-state.json'), JSON.stringify({ devices: {}, sessions: { 'meter-1': { ...session, chunk_root: 'ab'.repeat(32) } }, versions: {} }));
+  const again = await fleetgate(['db', 'import', '--data-dir', data, '--database-url', url, '--force', '--json']);
+  assert.is(again.code, 0, again.stderr);
+  const kinds = (JSON.parse(again.stdout) as { kinds: { repository: string; counts: Record<string, number> }[] }).kinds;
+  assert.equal(kinds.find((k) => k.repository === 'devices')!.counts, { copied: 0, already_there: 1 }, 'the device came over the first time');
+  assert.is(kinds.find((k) => k.repository === 'otaState')!.counts.sessions, 1);
 });
 
 test.run();
