@@ -8,7 +8,10 @@
  * Shared services are started once per run, not once per suite: when a selected suite uses
  * PostgreSQL (it imports tests/helpers/postgres.ts), one throwaway cluster is started before the
  * suites (scripts/pg-cluster.mjs) and its URL passed to them as FLEETGATE_TEST_PG_URL; each suite
- * works in databases of its own. It is stopped and removed at the end.
+ * works in databases of its own. It is stopped and removed at the end. Likewise one headless
+ * Chromium (scripts/browser.mjs) for the suites that drive a browser (they import
+ * tests/helpers/browser.ts), passed as FLEETGATE_TEST_BROWSER_WS; each suite works in browser
+ * contexts of its own.
  *
  * Usage: node scripts/run-tests.mjs [filter...]   (filters are substrings of the test path)
  */
@@ -54,6 +57,17 @@ if (needsPostgres && !process.env.FLEETGATE_TEST_PG_URL) {
   console.log(`[run-tests] PostgreSQL for this run on port ${cluster.port} (${Date.now() - started} ms)`);
   const stop = () => cluster.stop();
   process.once('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+}
+/** One headless Chromium for the run, if a selected suite drives a browser (and none was given). */
+const needsBrowser = files.some((f) => /helpers\/browser\.ts/.test(readFileSync(join(root, f), 'utf8')));
+if (needsBrowser && !process.env.FLEETGATE_TEST_BROWSER_WS) {
+  const { startBrowser } = await import('./browser.mjs');
+  const started = Date.now();
+  const browser = await startBrowser();
+  process.env.FLEETGATE_TEST_BROWSER_WS = browser.wsEndpoint;
+  console.log(`[run-tests] Chromium for this run, pid ${browser.pid} (${Date.now() - started} ms)`);
+  process.once('exit', () => browser.stop());
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 }
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');

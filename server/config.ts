@@ -45,6 +45,8 @@ const schema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   MAX_UNPACKED_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
   METRICS_PUBLIC: bool.default(false),
+  /** How long an operator-console login lasts (server/ui): the session ends then, or when its token is revoked. */
+  CONSOLE_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(12 * 3600),
   /** fsync: every accepted nonce and sample survives power loss; write: survives a process crash. */
   DURABILITY: z.enum(['fsync', 'write']).default('fsync'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -20,6 +20,7 @@ const suites: [string, string, string][] = [
   ['cli', './cli.ts', 'runCliBench'],
   ['postgres', './postgres.ts', 'runPostgresBench'],
   ['import', './import.ts', 'runImportBench'],
+  ['fleet', './fleet.ts', 'runFleetBench'],
 ];
 
 const wanted = process.argv.slice(2);

@@ -77,6 +77,19 @@ export function renderTable(r: Any): string {
       lines.push(`| \`${x.name}\` | ${f(x.median_ms)} ms | ${f(x.p90_ms)} ms | ${f(x.ratio_vs_node, 2)} | ${target} |`);
     }
   }
+  if (Array.isArray(r.fleet?.views)) {
+    const x = r.fleet as Any;
+    lines.push(
+      '',
+      `Fleet views at ${x.devices.toLocaleString('en-US')} devices (embedded store, one connection, ${x.requests_per_view} requests each; baseline \`GET /health\` on the same gateway in the same run):`,
+      '',
+    );
+    lines.push('| view | p50 | p99 | max | × /health p50 | size | target |', '|---|---|---|---|---|---|---|');
+    for (const v of x.views as Any[]) {
+      const target = v.path === '/health' || v.path === '/devices' ? '' : `p99 < ${x.target_ms} ms${v.under_target ? '' : ' (missed)'}`;
+      lines.push(`| \`${v.path}\` | ${f(v.p50ms, 1)} ms | ${f(v.p99ms, 1)} ms | ${f(v.maxMs, 1)} ms | ${f(v.ratio, 1)} | ${f(v.bytes / 1024)} KiB | ${target} |`);
+    }
+  }
   return lines.join('\n');
 }
 

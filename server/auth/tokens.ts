@@ -7,7 +7,7 @@
  * bootstrap token is compared in constant time.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constantTimeEqual, sha256Bytes, utf8 } from '../crypto/hmac.ts';
+import { bytesToHex, constantTimeEqual, sha256Bytes, utf8 } from '../crypto/hmac.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Role } from './roles.ts';
 
@@ -65,6 +65,16 @@ export class AdminTokens {
   async identify(token: string): Promise<Identity | undefined> {
     if (constantTimeEqual(sha256Bytes(utf8(token)), this.bootstrap)) return { name: BOOTSTRAP_TOKEN_NAME, role: 'admin' };
     const record = await this.repo.byHash(tokenHash(token));
+    return record ? { name: record.name, role: record.role } : undefined;
+  }
+
+  /**
+   * Who a token is, given only its SHA-256 (what an operator-console session keeps; never the
+   * token): undefined once the token is revoked, or for the bootstrap token once it changed.
+   */
+  async identifyHash(hash: string): Promise<Identity | undefined> {
+    if (constantTimeEqual(utf8(hash), utf8(bytesToHex(this.bootstrap)))) return { name: BOOTSTRAP_TOKEN_NAME, role: 'admin' };
+    const record = await this.repo.byHash(hash);
     return record ? { name: record.name, role: record.role } : undefined;
   }
 

@@ -35,6 +35,8 @@ export interface CommandRepo {
   list(deviceId: string, status?: CommandStatus): Promise<CommandRecord[]>;
   /** How many open (pending/sent) commands a device has. */
   openCount(deviceId: string): Promise<number>;
+  /** Open commands of every device that has any, by status (the fleet view; one read, not one per device). */
+  openCounts(): Promise<ReadonlyMap<string, { pending: number; sent: number }>>;
   /** Inserts a pending command unless the device already has `openLimit` open ones. */
   create(record: CommandRecord, openLimit: number): Promise<'created' | 'queue_full'>;
   /** Expires what is due, then marks the oldest deliverable command sent. */

@@ -5,6 +5,9 @@ import { deviceIdParam, isoTime, success } from '../openapi/common.ts';
 import type { DeviceView } from './registry.ts';
 import { BULK_MAX_DEVICES, bulkDevicesSchema, createDeviceSchema, rotateKeySchema, type issued } from './routes.ts';
 import { TAG_PATTERN, tagsSchema } from './tags.ts';
+import { fleetColumns, fleetListParams } from '../fleet/openapi.ts';
+import { DEFAULT_PAGE } from '../fleet/query.ts';
+import type { FleetDeviceView } from '../fleet/views.ts';
 
 const keyMode = z.enum(['derived', 'shared']);
 
@@ -24,6 +27,9 @@ export const deviceViewSchema = z.object({
   last_nonce: z.number().int().min(0).nullable(),
 });
 agrees<Agree<typeof deviceViewSchema, DeviceView>>();
+
+const fleetDeviceSchema = deviceViewSchema.extend(fleetColumns);
+agrees<Agree<typeof fleetDeviceSchema, FleetDeviceView>>();
 
 const issuedSchema = z.object({
   device_id: z.string(),
@@ -53,10 +59,26 @@ export const deviceDocs: RouteDocs = {
     errors: { 400: ['invalid_device_id'], 409: ['device_exists', 'shared_key_unavailable'] },
   },
   'GET /devices': {
-    summary: 'List devices',
+    summary: 'List devices (all, or a page)',
+    description:
+      'Without list parameters: every device (revoked ones included), by id. With any of limit, cursor, q, status, firmware, behind, sort, order: one page of the fleet read model (server/fleet/README.md), each device with the fleet view\'s columns; walk the pages with next_cursor / prev_cursor.',
     auth: 'admin',
-    query: { tag: { schema: { type: 'string', pattern: TAG_PATTERN.source }, description: 'Only devices with this tag.' } },
-    responses: { 200: { description: 'Every device (revoked ones included), by id.', schema: success({ count: z.number().int().min(0), devices: z.array(deviceViewSchema) }) } },
+    query: { tag: { schema: { type: 'string', pattern: TAG_PATTERN.source }, description: 'Only devices with this tag.' }, ...fleetListParams(DEFAULT_PAGE) },
+    responses: {
+      200: {
+        description: 'Every device, or a page of them.',
+        schema: z.union([
+          success({ count: z.number().int().min(0), devices: z.array(deviceViewSchema) }),
+          success({
+            total: z.number().int().min(0).describe('Devices matching the filters, on every page.'),
+            count: z.number().int().min(0).describe('Devices on this page.'),
+            devices: z.array(fleetDeviceSchema),
+            next_cursor: z.string().nullable(),
+            prev_cursor: z.string().nullable(),
+          }),
+        ]),
+      },
+    },
     errors: { 400: ['invalid_query'] },
   },
   'PUT /devices/:device_id/tags': {

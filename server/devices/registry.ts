@@ -202,7 +202,7 @@ export class DeviceRegistry {
 }
 
 /** The admin view of a device: its record and its last accepted message. Never a key. */
-function viewOf(record: DeviceRecord, nonce: NonceSummary | undefined): DeviceView {
+export function viewOf(record: DeviceRecord, nonce: NonceSummary | undefined): DeviceView {
   return {
       device_id: record.device_id,
     key_mode: record.key_mode,

@@ -1,7 +1,7 @@
 /**
  * Admin routes of the device registry: register one device or many (derived or shared-key; the
- * key is returned once), list, show, revoke, rotate (with a grace period or immediately),
- * reinstate a revoked device.
+ * key is returned once), list (all at once, or a page at a time from the fleet read model),
+ * show, revoke, rotate (with a grace period or immediately), reinstate a revoked device.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -13,6 +13,12 @@ import { deviceIdSchema } from './id-schema.ts';
 import { TAG_PATTERN, tagsSchema } from './tags.ts';
 import { ValidationError } from '../errors.ts';
 import type { IssuedKey } from './registry.ts';
+import { fleetOf } from '../fleet/index.ts';
+import { parseFleetQuery } from '../fleet/query.ts';
+import { fleetPageView } from '../fleet/views.ts';
+
+/** Query parameters of the paginated list (server/fleet/query.ts); `tag` alone keeps the full list. */
+const PAGE_PARAMS = ['limit', 'cursor', 'q', 'status', 'sort', 'order', 'behind', 'firmware'];
 
 // Reserved ids are refused by the registry (it knows the mounted routes).
 const deviceId = deviceIdSchema();
@@ -70,6 +76,11 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   });
 
   app.get('/devices', admin, async (c) => {
+    // Any list parameter (limit, cursor, q, status, sort, …) asks for a page from the fleet read model.
+    if (PAGE_PARAMS.some((p) => c.req.query(p) !== undefined)) {
+      const fleet = fleetOf(ctx);
+      return c.json(fleetPageView(fleet.model, parseFleetQuery((name) => c.req.query(name)), clock.now()));
+    }
     const tag = c.req.query('tag');
     if (tag !== undefined && !TAG_PATTERN.test(tag)) throw new ValidationError('tag: 1-64 characters of a-z 0-9 _ . : -', 'invalid_query', { field: 'tag' });
     const all = await registry.list();

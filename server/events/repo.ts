@@ -23,6 +23,7 @@ export interface EventRepo {
    * without I/O (a store shared by several gateways keeps it current across them).
    */
   isOffline(deviceId: string): boolean;
+  /** One gateway's transitions for a device derive in the order they were called (whoever stores them). */
   transition(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]>;
   /** Chronological; with `sinceMs` the first `limit` from then, without it the last `limit`. */
   query(q: EventQuery): Promise<DeviceEvent[]>;

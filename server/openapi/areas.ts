@@ -16,6 +16,7 @@ import { remoteConfigDocs } from '../remote-config/openapi.ts';
 import { securityDocs } from '../security/openapi.ts';
 import { telemetryDocs } from '../telemetry/openapi.ts';
 import { uploadDocs } from '../uploads/openapi.ts';
+import { consoleDocs } from '../ui/openapi.ts';
 import type { Area } from './document.ts';
 import { openApiDocs } from './openapi.ts';
 
@@ -35,4 +36,5 @@ export const AREAS: readonly Area[] = [
   { tag: 'faults', description: 'Fault injection on test fleets, FAULTS_ENABLED=1 only (server/faults/).', docs: faultDocs },
   { tag: 'observability', description: 'Health and metrics (server/observability/).', docs: observabilityDocs },
   { tag: 'openapi', description: 'This document (server/openapi/).', docs: openApiDocs },
+  { tag: 'console', description: 'The operator console: HTML pages and forms for a browser, with a session cookie (server/ui/).', docs: consoleDocs },
 ];

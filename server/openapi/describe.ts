@@ -21,9 +21,10 @@ export type Schema = z.ZodType | JsonSchema;
  * - `admin`: `Authorization: Bearer <token>` whose role allows the route (server/auth/roles.ts);
  * - `device`: a signed device request (X-Device-Id, X-Nonce, X-Signature; answers signed);
  * - `envelope`: the upload envelope, authenticated by the MAC in its body (answers signed);
- * - `open`: no credentials.
+ * - `open`: no credentials;
+ * - `session`: the operator console's session cookie (server/ui/sessions.ts), from its login form.
  */
-export type Auth = 'admin' | 'device' | 'envelope' | 'open';
+export type Auth = 'admin' | 'device' | 'envelope' | 'open' | 'session';
 
 /** Statuses a GatewayError can have (server/errors.ts), plus 500 for a bug. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 429 | 503;

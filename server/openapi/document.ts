@@ -14,6 +14,7 @@ import { deviceIdParam } from './common.ts';
 import { requestSchema, responseSchema, type AreaDocs, type Auth, type JsonSchema, type ParamDoc, type RouteDoc } from './describe.ts';
 import { errorCodes, errorResponseSchema, errorSchema, STATUS_TEXT } from './errors.ts';
 import { AREAS } from './areas.ts';
+import { SESSION_COOKIE } from '../ui/sessions.ts';
 
 export interface DescribedRoute {
   method: string;
@@ -115,6 +116,12 @@ const INFO = [
 ].join('\n\n');
 
 const SECURITY_SCHEMES = {
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: 'The operator console (/ui/): a signed session cookie set by POST /ui/login for an admin token of any role (server/ui/README.md).',
+  },
   adminToken: {
     type: 'http',
     scheme: 'bearer',
@@ -141,6 +148,7 @@ const SECURITY: Record<Auth, Record<string, never[]>> = {
   device: { deviceId: [], deviceNonce: [], deviceSignature: [] },
   envelope: {},
   open: {},
+  session: { consoleSession: [] },
 };
 
 function operation(route: DescribedRoute, rename: (name: string) => string): JsonSchema {
@@ -216,7 +224,8 @@ function param(name: string, where: 'path' | 'query' | 'header', p: ParamDoc) {
 export function operationId(method: string, path: string): string {
   const pascal = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
   const parts = path.split('/').filter(Boolean).map((s) => (s.startsWith(':') ? `By${pascal(s.slice(1))}` : pascal(s)));
-  return method.toLowerCase() + parts.join('');
+  // "/ui/" and "/ui" are two routes (a page, and the redirect to it): the slash makes it the index.
+  return method.toLowerCase() + parts.join('') + (path.length > 1 && path.endsWith('/') ? 'Index' : '');
 }
 
 /**

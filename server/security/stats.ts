@@ -39,6 +39,9 @@ export function addCounters(into: Counters, delta: Counters): void {
   for (const o of OUTCOMES) into[o] += delta[o];
 }
 
+/** Percent of messages accepted or answered as retransmissions, two decimals (100 when none). */
+export const successRate = (c: Counters): number => (c.total === 0 ? 100 : Math.round(((c.accepted + c.duplicate) / c.total) * 10000) / 100);
+
 /** Per-device entries only for registered ids, and at most this many: random ids cannot grow it. */
 export const MAX_TRACKED_DEVICES = 100_000;
 
@@ -80,10 +83,25 @@ export class SecurityStats {
       addCounters(into, c);
       devices.set(id, into);
     }
-    const rate = (c: Counters) => (c.total === 0 ? 100 : Math.round(((c.accepted + c.duplicate) / c.total) * 10000) / 100);
+    const rate = successRate;
     // Keys are device-chosen strings (even "__proto__"): an object built with defineProperty-safe entries.
     const perDevice = Object.fromEntries([...devices].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, c]) => [id, { ...c, success_rate: rate(c) }]));
     return { since: stored.since, fleet: { ...fleet, success_rate: rate(fleet) }, devices: perDevice };
+  }
+
+  /** The fleet totals and one device's (undefined if none counted), without building every device's view. */
+  async totals(deviceId?: string): Promise<{ since: string; fleet: Counters & { success_rate: number }; device: (Counters & { success_rate: number }) | undefined }> {
+    const stored = await this.repo.load(this.clock.now());
+    const fleet = { ...stored.fleet };
+    addCounters(fleet, this.pending.fleet);
+    let device: Counters | undefined;
+    const mine = deviceId === undefined ? undefined : stored.devices.get(deviceId);
+    const pending = deviceId === undefined ? undefined : this.pending.devices.get(deviceId);
+    if (mine || pending) {
+      device = mine ? { ...mine } : zeroCounters();
+      if (pending) addCounters(device, pending);
+    }
+    return { since: stored.since, fleet: { ...fleet, success_rate: successRate(fleet) }, device: device && { ...device, success_rate: successRate(device) } };
   }
 
   /** Adds what was counted since the last flush to the stored totals. */

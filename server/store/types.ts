@@ -17,6 +17,8 @@ import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
 import type { SecurityStatsRepo } from '../security/stats.ts';
 import type { TokenRepo } from '../auth/tokens.ts';
+import type { ConsoleSessionRepo } from '../ui/sessions-repo.ts';
+import type { FleetActivityRepo } from '../fleet/activity-repo.ts';
 
 export type KeyMode = 'derived' | 'shared';
 
@@ -242,6 +244,8 @@ export interface Store {
   readonly firmware: FirmwareImageRepo;
   readonly securityStats: SecurityStatsRepo;
   readonly tokens: TokenRepo;
+  readonly consoleSessions: ConsoleSessionRepo;
+  readonly fleetActivity: FleetActivityRepo;
   /** Webhook cooldowns per device, the fleet's (server/notify/cooldowns.ts). */
   readonly notifyCooldowns: NotifyCooldownRepo;
   /**

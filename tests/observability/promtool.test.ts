@@ -1,7 +1,8 @@
 /**
  * `promtool check metrics` (Prometheus's own linter, from Debian's prometheus package, installed by
  * scripts/setup-prometheus.sh when missing, so this never skips) is clean on the /metrics of a
- * real gateway process with Node's process metrics on, after traffic of every kind.
+ * real gateway process with Node's process metrics on, after traffic of every kind, fleet series
+ * included.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,6 +37,11 @@ test('promtool check metrics finds nothing to say about /metrics', async () => {
       assert.match(text, new RegExp(`^${name}(\\{| )`, 'm'), name);
     }
     assert.match(text, /^fleetgate_nodejs_active_handles\{type="\w+"\} \d+$/m);
+    // The fleet series (server/observability/fleet-metrics.ts) are in what promtool checked.
+    for (const line of ['fleetgate_devices{status="never_seen"} 1', 'fleetgate_devices{status="online"} 0', 'fleetgate_devices_config_behind 1', 'fleetgate_devices_firmware{version="unknown"} 1', 'fleetgate_commands_open{state="pending"} 0', 'fleetgate_ota_sessions{state="active"} 0', 'fleetgate_devices_latest_firmware 0']) {
+      assert.ok(text.includes(`\n${line}\n`), line);
+    }
+    for (const name of ['fleetgate_ota_served_bytes_total', 'fleetgate_rollout_results', 'fleetgate_rollout_paused']) assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'));
     for (const name of REDUNDANT_TOTAL_GAUGES) assert.not.match(text, new RegExp(`^fleetgate_${name}`, 'm'));
   } finally {
     await gw.kill();

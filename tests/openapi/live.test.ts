@@ -161,6 +161,10 @@ async function everyRoute(backend: TestBackend): Promise<void> {
   await c.expect(200, 'GET', '/devices');
   await c.expect(200, 'GET', '/devices?tag=site:a');
   await c.expect(400, 'GET', '/devices?tag=Not%20A%20Tag');
+  // The paginated list (the fleet read model): a page, the next one, a bad parameter.
+  const firstPage = await c.expect(200, 'GET', '/devices?limit=2&sort=last_seen&order=desc');
+  await c.expect(200, 'GET', `/devices?limit=2&sort=last_seen&order=desc&cursor=${firstPage.next_cursor as string}`);
+  await c.expect(400, 'GET', '/devices?limit=0');
   await c.expect(200, 'PUT', '/devices/m1/tags', { body: ['canary', 'site:a'] });
   await c.expect(400, 'PUT', '/devices/m1/tags', { body: ['BAD TAG'] });
   await c.expect(404, 'PUT', '/devices/nobody/tags', { body: [] });
@@ -350,12 +354,62 @@ async function everyRoute(backend: TestBackend): Promise<void> {
   assert.is(signed.status, 206);
   assert.ok(signed.headers.get('x-signature'));
 
+  // --- the operator console (HTML for a browser, with its session cookie)
+  await consoleRoutes(c);
+
   report(checker);
   const { unanswered, withoutSuccess, pairs, declared } = checker.coverage();
   assert.equal(unanswered.filter((k) => !k.includes('/fault/')), [], 'every operation answered at least once');
   assert.equal(withoutSuccess, [], 'every answered operation answered a success at least once');
   console.log(`[openapi] ${backend}: ${pairs} of ${declared} declared (operation, status) answers seen on the live gateway`);
   await gw.destroy();
+}
+
+/** The console's routes: the login form and its refusals, the pages with and without a session, assets, logout. */
+async function consoleRoutes(c: Client): Promise<void> {
+  const cookies = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const set of res.headers.getSetCookie()) {
+      const [name, value] = set.split(';')[0]!.split('=');
+      if (/Max-Age=0/.test(set)) cookies.delete(name!);
+      else cookies.set(name!, value!);
+    }
+    return res;
+  };
+  const cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const page = async (status: number, method: string, target: string, extra: Record<string, string> = {}, body?: string) => {
+    const form = body === undefined ? {} : { body, headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded', ...extra } };
+    const res = keep(await c.call(method, target, { token: null, headers: { cookie: cookie(), ...extra }, ...form }));
+    const text = await res.text();
+    assert.is(res.status, status, `${method} ${target}: ${text.slice(0, 200)}`);
+    return text;
+  };
+  const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+  await page(301, 'GET', '/ui');
+  await page(303, 'GET', '/ui/');
+  await page(401, 'GET', '/ui/', { 'x-console-live': '1' });
+  // Every login form (a refusal answers one too) binds its token to a new pre-login cookie.
+  let form = await page(200, 'GET', '/ui/login');
+  form = await page(400, 'POST', '/ui/login', {}, new URLSearchParams({ token: ADMIN_TOKEN, _csrf: 'forged' }).toString());
+  form = await page(403, 'POST', '/ui/login', { 'sec-fetch-site': 'cross-site' }, new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrf(form) }).toString());
+  form = await page(401, 'POST', '/ui/login', {}, new URLSearchParams({ token: 'not-a-token', _csrf: csrf(form) }).toString());
+  await page(303, 'POST', '/ui/login', {}, new URLSearchParams({ token: ADMIN_TOKEN, _csrf: csrf(form) }).toString());
+  assert.ok(cookies.has('fleetgate_console'));
+  await page(303, 'GET', '/ui/login');
+  const fleet = await page(200, 'GET', '/ui/');
+  await page(400, 'GET', '/ui/?limit=0');
+  await page(200, 'GET', '/ui/devices/m1?range=hour');
+  await page(404, 'GET', '/ui/devices/nobody');
+  await page(200, 'GET', '/ui/firmware');
+  await page(200, 'GET', '/ui/security?range=7d');
+  await page(400, 'GET', '/ui/security?range=1y');
+  const css = await c.call('GET', '/ui/assets/console.css', { token: null });
+  assert.is(css.status, 200);
+  assert.is((await c.call('GET', '/ui/assets/console.js', { token: null })).status, 200);
+  assert.is((await c.call('GET', '/ui/assets/console.css', { token: null, headers: { 'if-none-match': css.headers.get('etag')! } })).status, 304);
+  assert.is((await c.call('GET', '/ui/assets/nothing.css', { token: null })).status, 404);
+  await page(403, 'POST', '/ui/logout', {}, new URLSearchParams({ _csrf: 'forged' }).toString());
+  await page(303, 'POST', '/ui/logout', {}, new URLSearchParams({ _csrf: csrf(fleet) }).toString());
 }
 
 test('fault injection routes (test fleets) answer as the document says', async () => {

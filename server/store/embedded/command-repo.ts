@@ -73,6 +73,15 @@ export class JournalCommandRepo implements CommandRepo {
     return this.openOf(deviceId).length;
   }
 
+  async openCounts(): Promise<ReadonlyMap<string, { pending: number; sent: number }>> {
+    const out = new Map<string, { pending: number; sent: number }>();
+    for (const deviceId of [...this.open.keys()]) {
+      const open = this.openOf(deviceId);
+      if (open.length > 0) out.set(deviceId, { pending: open.filter((c) => c.status === 'pending').length, sent: open.filter((c) => c.status === 'sent').length });
+    }
+    return out;
+  }
+
   async create(record: CommandRecord, openLimit: number): Promise<'created' | 'queue_full'> {
     if (this.openOf(record.device_id).length >= openLimit) return 'queue_full';
     const c = { ...record, seq: ++this.seq };

@@ -20,6 +20,8 @@ import { LowdbRolloutRepo } from './rollout-repo.ts';
 import { FileSecurityStatsRepo } from './security-stats-repo.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
 import { LowdbTokenRepo } from './token-repo.ts';
+import { LowdbConsoleSessionRepo } from './console-session-repo.ts';
+import { LowdbFleetActivityRepo } from './fleet-activity-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 import { MemoryNotifyCooldowns } from './notify-cooldowns.ts';
 
@@ -73,7 +75,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
   nonces.carryNoncesIn(telemetry);
-  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens] = await Promise.all([
+  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
     JournalCommandRepo.open(dataDir, writer),
     LowdbConfigRepo.open(dataDir, now),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
@@ -82,6 +84,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     LowdbRolloutRepo.open(dataDir),
     FileSecurityStatsRepo.open(dataDir),
     LowdbTokenRepo.open(dataDir),
+    LowdbConsoleSessionRepo.open(dataDir),
+    LowdbFleetActivityRepo.open(dataDir),
   ]);
   return {
     backend: 'embedded',
@@ -102,6 +106,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     firmware: new FirmwareDir(options.firmwareDir ?? 'firmware-images'),
     securityStats,
     tokens,
+    consoleSessions,
+    fleetActivity,
     notifyCooldowns: new MemoryNotifyCooldowns(),
     exclusive: async (_job, run) => run(),
     ready: async () => ({ ok: true }),

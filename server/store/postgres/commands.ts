@@ -67,6 +67,14 @@ export class PgCommandRepo implements CommandRepo {
     return row!.n;
   }
 
+  async openCounts(): Promise<ReadonlyMap<string, { pending: number; sent: number }>> {
+    // The partial index commands_open holds exactly these rows.
+    const rows = await this.sql<{ device_id: string; pending: number; sent: number }[]>`
+      SELECT device_id, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'sent')::int AS sent
+      FROM commands WHERE status IN ('pending', 'sent') GROUP BY device_id`;
+    return new Map(rows.map((r) => [r.device_id, { pending: r.pending, sent: r.sent }]));
+  }
+
   async create(record: CommandRecord, openLimit: number): Promise<'created' | 'queue_full'> {
     const c = record;
     return this.sql.begin(async (tx) => {

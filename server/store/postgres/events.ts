@@ -50,6 +50,8 @@ export class PgEventRepo implements EventRepo {
   /** Notifications that arrive while the set is being (re)loaded, applied on top of it. */
   private buffered: string[] | undefined;
   private listening: { unlisten(): Promise<void> } | undefined;
+  /** Per device, the end of this gateway's last transition (see transition). */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
     private readonly sql: Sql,
@@ -108,7 +110,24 @@ export class PgEventRepo implements EventRepo {
     return this.offline.has(deviceId);
   }
 
-  async transition(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]> {
+  transition(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]> {
+    // This gateway's transitions of one device run one after another, in call order: the advisory
+    // lock alone orders them by whichever pool connection gets there first, and a message's
+    // online transition could then be stored after the boot report that came with it.
+    const previous = this.chains.get(deviceId) ?? Promise.resolve();
+    const run = previous.then(() => this.transitionNow(deviceId, derive));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(deviceId, settled);
+    void settled.then(() => {
+      if (this.chains.get(deviceId) === settled) this.chains.delete(deviceId);
+    });
+    return run;
+  }
+
+  private async transitionNow(deviceId: string, derive: (state: DeviceEventState | undefined) => Transition | null): Promise<DeviceEvent[]> {
     const result = await this.sql.begin(async (tx) => {
       // Sent together; the server runs them in order, so the read sees every transition committed before the lock was granted.
       const [, [row]] = await Promise.all([tx`SELECT fg_lock_device_events(${deviceId})`, tx<StateRow[]>`SELECT * FROM event_states WHERE device_id = ${deviceId}`]);

@@ -26,6 +26,8 @@ import { PgSecurityStatsRepo } from './security-stats.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
 import { PgTelemetryLog } from './telemetry.ts';
 import { PgTokenRepo } from './tokens.ts';
+import { PgConsoleSessionRepo } from './console-sessions.ts';
+import { PgFleetActivityRepo } from './fleet-activity.ts';
 
 export interface PostgresStoreOptions {
   logger?: Logger;
@@ -85,6 +87,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       rollouts,
       firmware,
       tokens: new PgTokenRepo(sql),
+      consoleSessions: new PgConsoleSessionRepo(sql),
+      fleetActivity: new PgFleetActivityRepo(sql),
       commands: new PgCommandRepo(sql),
       config,
       diagnostics: new PgDiagnosticsRepo(sql, options.diagnosticsRetentionDays ?? 120),

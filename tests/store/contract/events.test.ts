@@ -37,6 +37,24 @@ contract('offline then online: state, isOffline and the events, stored as derive
   assert.equal([...(await store.events.states())], [['d', { status: 'online', transitions: 2, boot_id: null, offline_since: T, returned_at: T + 300_000 }]]);
 });
 
+contract("one gateway's transitions for a device apply in the order they were asked for", async (store) => {
+  // The events service relies on it: a message's online transition is asked before the boot
+  // report it carries, and must be stored first.
+  for (let round = 0; round < 20; round++) {
+    const id = `o${round}`;
+    const seenOrder: string[] = [];
+    await offline(store, id);
+    // A busy pool: the first transition's connection is the slower one to come.
+    const busy = Array.from({ length: round % 4 }, (_, i) => store.events.query({ limit: 1 + i }));
+    await Promise.all([
+      ...busy,
+      store.events.transition(id, (s) => (seenOrder.push('online'), onSeen(id, s, T + 300_000))),
+      store.events.transition(id, (s) => (seenOrder.push('boot'), onBootReport(id, s, { boot_id: 'b9', reset_reason: 'poweron', uptime_seconds: 5 }, T + 300_001))),
+    ]);
+    assert.equal(seenOrder, ['online', 'boot'], `round ${round}`);
+  }
+});
+
 contract('boot reports: the first boot id silently, then reboot / power events; a state change without events is stored', async (store) => {
   const boot = (id: string, reset: 'watchdog' | 'poweron', at: number) => store.events.transition('d', (s) => onBootReport('d', s, { boot_id: id, reset_reason: reset, uptime_seconds: 5 }, at));
   assert.equal(await boot('b1', 'poweron', T), []);
