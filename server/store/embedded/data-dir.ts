@@ -127,4 +127,6 @@ export const STORE_ENTRIES = [
   'events-state.json',
   'audit',
   'tokens.json',
+  'console-sessions.json',
+  'fleet-activity.json',
 ] as const;

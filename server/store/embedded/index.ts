@@ -53,6 +53,7 @@ export interface EmbeddedStore extends Store {
   readonly events: FileEventRepo;
   readonly audit: FileAuditRepo;
   readonly firmware: FirmwareDir;
+  readonly consoleSessions: LowdbConsoleSessionRepo;
 }
 
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {

@@ -24,10 +24,12 @@ import { openPostgresStore } from '../postgres/index.ts';
 import { auditImporter } from './audit.ts';
 import { commandsImporter } from './commands.ts';
 import { configImporter } from './config.ts';
+import { consoleSessionsImporter } from './console-sessions.ts';
 import { devicesImporter } from './devices.ts';
 import { diagnosticsImporter } from './diagnostics.ts';
 import { eventsImporter } from './events.ts';
 import { firmwareImporter } from './firmware.ts';
+import { fleetActivityImporter } from './fleet-activity.ts';
 import { count, COUNT_CAP, n, type Importer, type RepositoryKey } from './importer.ts';
 import { noncesImporter } from './nonces.ts';
 import { notifyCooldownsImporter } from './notify-cooldowns.ts';
@@ -56,6 +58,8 @@ export const IMPORTERS: readonly Importer[] = [
   rolloutsImporter,
   firmwareImporter,
   securityStatsImporter,
+  fleetActivityImporter,
+  consoleSessionsImporter,
   notifyCooldownsImporter,
 ];
 

@@ -19,6 +19,8 @@ export const IMAGE = '1.1.0';
 export interface Installation {
   fx: OtaFixture;
   clock: FakeClock;
+  /** When the installation's traffic began (epoch ms). */
+  start: number;
   gw: TestGateway;
   dataDir: string;
   keysDir: string;
@@ -28,12 +30,38 @@ export interface Installation {
   lastPoll: { nonce: number; reply: DeviceReply };
   /** A token created on the embedded gateway, and one revoked there. */
   tokens: { live: string; revoked: string };
+  /** The cookie header of a console session opened with the live token. */
+  consoleCookie: string;
   devices: Record<'m1' | 'm2' | 'm3' | 'm4', SimDevice>;
 }
 
 /** Devices talk to whichever gateway the installation currently runs (the tests swap it). */
 function device(inst: { gw: TestGateway }, id: string, key: Uint8Array): SimDevice {
   return new SimDevice(id, key, (path, init) => Promise.resolve(inst.gw.app.request(path, init)));
+}
+
+/** Logs in to the operator console as a browser does (form, CSRF token, cookies); the session's cookie header. */
+async function consoleLogin(gw: TestGateway, token: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [name, ...value] = c.split(';')[0]!.split('=');
+      if (/Max-Age=0/.test(c)) cookies.delete(name!);
+      else cookies.set(name!, value.join('='));
+    }
+  };
+  const header = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const form = await gw.app.request('/ui/login');
+  keep(form);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const res = await gw.app.request('/ui/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: header() },
+    body: new URLSearchParams({ _csrf: csrf, token }).toString(),
+  });
+  if (res.status !== 303) throw new Error(`console login: ${res.status}`);
+  keep(res);
+  return header();
 }
 
 export async function upload(gw: TestGateway, body: string): Promise<Response> {
@@ -43,8 +71,10 @@ export async function upload(gw: TestGateway, body: string): Promise<Response> {
 
 export async function buildInstallation(): Promise<Installation> {
   const fx = await otaFixture([{ version: IMAGE, counter: 2, size: 6000 }]);
-  const clock = new FakeClock(Date.UTC(2026, 2, 1, 8));
-  const inst = { fx, clock, gw: await startTestGateway({ dir: fx.dir, clock, backend: 'embedded' }) } as Installation;
+  // The installation's day and a half ends a few minutes before the real now: the import runs on
+  // the real clock, and what expires (console sessions) must still be live then.
+  const clock = new FakeClock(Math.floor((Date.now() - 26 * 3600 * S) / 60_000) * 60_000);
+  const inst = { fx, clock, start: clock.now(), gw: await startTestGateway({ dir: fx.dir, clock, backend: 'embedded' }) } as Installation;
   const { gw } = inst;
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await inst.gw.admin(method, path, body);
@@ -80,9 +110,9 @@ export async function buildInstallation(): Promise<Installation> {
     if (res.status !== 200) throw new Error(`upload ${nonce}: ${res.status}`);
   }
 
-  // Events: meter-2 and meter-4 go silent past 3 × heartbeat: offline; meter-2 comes back.
+  // Events: every device but meter-3 goes silent past 3 × heartbeat: offline; meter-2 comes back.
+  // (meter-1's last message stays its last upload, to be re-sent as a duplicate after the move.)
   clock.advance(400 * S);
-  await inst.devices.m1.poll();
   await inst.devices.m3.poll();
   await controlPlaneOf(gw.ctx).sweep();
   clock.advance(60 * S);
@@ -107,6 +137,7 @@ export async function buildInstallation(): Promise<Installation> {
   await admin('DELETE', '/devices/meter-5');
   await admin('POST', '/devices/meter-6/rotate-key');
 
+  inst.consoleCookie = await consoleLogin(gw, live);
   const reply = await inst.devices.m2.poll();
   if (reply.status !== 200 || !reply.json.command) throw new Error(`poll: ${reply.status}`);
   inst.lastPoll = { nonce: inst.devices.m2.nonce, reply };
