@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { ByteRun } from './byte-run.ts';
-import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
+import { batchLine, batchRows, dayFileBatches, lineRows, type StoredBatch } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
 import type { NonceState, TelemetryBatch, TelemetryBucket, TelemetryBucketQuery, TelemetryLog, TelemetryQuery, TelemetrySample } from '../types.ts';
 
@@ -277,6 +277,23 @@ export class JsonlTelemetryLog implements TelemetryLog {
       }
     }
     return [...acc].sort((a, b) => a[0] - b[0]).map(([t, b]) => ({ t, min: b.min, avg: b.sum / b.count, max: b.max, count: b.count }));
+  }
+
+  /** Devices with telemetry on disk, by id (db import walks them). */
+  async storedDevices(): Promise<string[]> {
+    await this.flush();
+    return (await readdir(this.root).catch(() => [] as string[])).sort();
+  }
+
+  /**
+   * A device's batches, a day file at a time, oldest day first, in the order stored — every batch
+   * on disk, a batch stored twice included (db import reads them; queries drop the repeat).
+   */
+  async *storedDays(deviceId: string): AsyncIterable<{ day: string; batches: StoredBatch[] }> {
+    await this.flush(deviceId);
+    const dir = join(this.root, deviceId);
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f)).sort();
+    for (const file of files) yield { day: file.slice(0, 10), batches: dayFileBatches(await readFile(join(dir, file), 'utf8')) };
   }
 
   /** Retention: deletes every device's day files whose whole day ended before `beforeMs`. */

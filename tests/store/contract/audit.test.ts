@@ -1,7 +1,7 @@
 /**
  * AuditRepo contract, on every backend: records appended in order and read back as given,
  * chronological queries (from `since`: the first `limit`; without: the newest `limit`), filters by
- * device and by action (exact, or a prefix ending in "."), retention by whole days, a restart —
+ * device, by actor and by action (exact, or a prefix ending in "."), retention by whole days, a restart —
  * and two replicas (one store for embedded) appending at once losing nothing.
  */
 import * as assert from 'uvu/assert';
@@ -45,6 +45,21 @@ contract('query: newest limit without since, first limit from since; device and 
   assert.equal(await store.audit.query({ limit: 2, action: 'config.device_updated' }), rows.filter((r) => r.action === 'config.device_updated').slice(-2));
   assert.equal(await store.audit.query({ limit: 100, action: 'command.', deviceId: 'd', sinceMs: T + 1 }), rows.filter((r, i) => i > 0 && r.action === 'command.created' && r.device_id === 'd'));
   assert.equal(await store.audit.query({ limit: 5, sinceMs: T + DAY }), []);
+});
+
+contract('query by actor: exactly that actor, with the other filters', async (store) => {
+  const rows = [
+    entry(T, 'command.created', { actor: 'token:ops', device_id: 'd' }),
+    entry(T + 1, 'command.sent', { actor: 'device:d', device_id: 'd' }),
+    entry(T + 2, 'config.defaults_updated', { actor: 'token:ops' }),
+    entry(T + 3, 'command.created', { actor: 'token:opsx', device_id: 'd' }),
+  ];
+  await store.audit.append(rows);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'token:ops' }), [rows[0], rows[2]]);
+  assert.equal(await store.audit.query({ limit: 1, actor: 'token:ops' }), [rows[2]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'token:ops', action: 'command.', sinceMs: T }), [rows[0]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'device:d', deviceId: 'd' }), [rows[1]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'nobody' }), []);
 });
 
 contract('prune: records of whole days before the cutoff go', async (store) => {
