@@ -5,7 +5,7 @@
  * lock), so `migrate` is for running them ahead of a rolling upgrade, and `status` for checking.
  * The database module is loaded only when a db command runs.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CliError, ExitCode, cliAction } from '../errors.ts';
 import { examples, firmwareDir, firmwareDirOption, jsonOption, keysDir, keysDirOption } from '../options.ts';
 import { show, table } from '../output.ts';
@@ -159,8 +159,9 @@ const REFUSAL_EXIT = { missing: ExitCode.io, in_use: ExitCode.io, not_a_store: E
 /**
  * `db import --data-dir <DATA_DIR>`: an embedded installation into PostgreSQL
  * (server/store/import). The DATA_DIR option is the one `db floors` takes for the embedded store
- * (the CLI spells every directory option --<what>-dir; `--from` is a time everywhere). Progress of the long kinds goes to stderr; what was copied, per kind, to
- * stdout (JSON with --json).
+ * (the CLI spells every directory option --<what>-dir). `--from <DATA_DIR>`, the spelling issue 14
+ * gave the command, is accepted too, as a hidden alias: elsewhere `--from` is a time. Progress of
+ * the long kinds goes to stderr; what was copied, per kind, to stdout (JSON with --json).
  */
 function importCommand(db: Command): void {
   const cmd = databaseOption(
@@ -170,6 +171,9 @@ function importCommand(db: Command): void {
       .option('--data-dir <dir>', 'the embedded store to copy, with no gateway running on it (default: $DATA_DIR or ./data)')
       .option('--force', 'import into a database that already holds fleet state: skips what is there, never lowers a nonce floor'),
   );
+  const from = new Option('--from <dir>').hideHelp();
+  cmd.addOption(from);
+  cmd.on(`option:${from.name()}`, (value: string) => cmd.setOptionValueWithSource('dataDir', value, 'cli'));
   firmwareDirOption(cmd, "the installation's FIRMWARE_DIR, whose images are stored in the database");
   keysDirOption(cmd, 'with server_public_key.pem there, only images whose manifest signature checks out are imported');
   jsonOption(cmd);

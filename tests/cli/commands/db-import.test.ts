@@ -40,6 +40,8 @@ test('no database, a missing DATA_DIR, a file, a directory that is not a DATA_DI
   const none = join(await tempDir(), 'none');
   oneLine(await fleetgate(['db', 'import', '--data-dir', none, '--database-url', DOWN]), 3, new RegExp(`^fleetgate: DATA_DIR ${none} does not exist \\(ENOENT\\)\\n$`));
   assert.not.ok(existsSync(none), 'the missing DATA_DIR is not created');
+  // The spelling issue 14 gave the command names the same directory.
+  oneLine(await fleetgate(['db', 'import', '--from', none, '--database-url', DOWN]), 3, new RegExp(`^fleetgate: DATA_DIR ${none} does not exist \\(ENOENT\\)\\n$`));
   const file = join(await tempDir(), 'file');
   await writeFile(file, 'x');
   oneLine(await fleetgate(['db', 'import', '--data-dir', file, '--database-url', DOWN]), 2, /is not a directory\n$/);
