@@ -211,7 +211,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
     const fromDay = q.fromMs !== undefined ? dayKey(Math.min(Math.max(0, q.fromMs), LAST_DAY_MS)) : '';
     const toDay = q.toMs !== undefined ? dayKey(Math.min(Math.max(0, q.toMs), LAST_DAY_MS)) : '9999';
     const out: TelemetrySample[] = [];
-    const seenNonces = new Set<number>();
+    const seenBatches = new Set<string>();
     for (const file of files) {
       const day = file.slice(0, 10);
       if (day < fromDay || day > toDay) continue;
@@ -223,14 +223,17 @@ export class JsonlTelemetryLog implements TelemetryLog {
         const first = rows[0];
         if (!first) continue;
         // A batch is one line, or (older files) a contiguous run of sample lines with one nonce
-        // and receive time. If its nonce shows up again in a later batch, a gateway from before
-        // WAL-carried nonces crashed after storing the samples but before journaling the nonce,
-        // and the device resent them: keep the first copy only.
+        // and receive time. If its nonce shows up again in a later batch with the same first
+        // sample, a gateway from before WAL-carried nonces crashed after storing the samples but
+        // before journaling the nonce, and the device resent them: keep the first copy only. The
+        // same nonce with other samples is a device that started its nonces again after a nonce
+        // reset: kept.
         const key = batchKey(first);
         if (key !== batch) {
           batch = key;
-          skipBatch = seenNonces.has(first.nonce);
-          seenNonces.add(first.nonce);
+          const sameContent = `${first.nonce}:${first.timestamp}:${JSON.stringify(first.values)}`;
+          skipBatch = seenBatches.has(sameContent);
+          seenBatches.add(sameContent);
         }
         if (skipBatch) continue;
         if (q.fromMs !== undefined && first.received_at < q.fromMs) continue;
