@@ -153,3 +153,40 @@ export class StartupError extends ConfigError {
     this.name = 'StartupError';
   }
 }
+
+/** DATA_DIR is held by another live fleetgate process (its lock file names the pid). */
+export class DataDirInUseError extends StartupError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/** Why `fleetgate db import` will not run (each a one-line refusal with its own exit code). */
+export type ImportRefusal = 'missing' | 'not_a_store' | 'in_use' | 'unreachable' | 'not_empty';
+
+/** `fleetgate db import` refuses its source or target; nothing was written to the database. */
+export class ImportRefusedError extends Error {
+  constructor(
+    readonly reason: ImportRefusal,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImportRefusedError';
+  }
+}
+
+/**
+ * `fleetgate db import` stopped part way through a kind (the database went away, a DATA_DIR file
+ * could not be read or held what the database refuses). What was copied stays; running the import
+ * again with --force finishes it without copying anything twice.
+ */
+export class ImportStoppedError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly reason: unknown,
+  ) {
+    super(`stopped while copying ${kind}: ${((reason as Error)?.message ?? String(reason)).replace(/\s*\n\s*/g, ' ')}`);
+    this.name = 'ImportStoppedError';
+  }
+}

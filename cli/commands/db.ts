@@ -5,9 +5,9 @@
  * lock), so `migrate` is for running them ahead of a rolling upgrade, and `status` for checking.
  * The database module is loaded only when a db command runs.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CliError, ExitCode, cliAction } from '../errors.ts';
-import { examples, jsonOption } from '../options.ts';
+import { examples, firmwareDir, firmwareDirOption, jsonOption, keysDir, keysDirOption } from '../options.ts';
 import { show, table } from '../output.ts';
 import { storeOptions, withStore, type StoreFlags } from '../store-access.ts';
 
@@ -51,6 +51,7 @@ export function dbCommand(program: Command): void {
   ]);
 
   floorsCommands(db);
+  importCommand(db);
 
   const migrate = databaseOption(db.command('migrate').description('apply pending schema migrations (the gateway also does at start)'));
   jsonOption(migrate);
@@ -140,6 +141,77 @@ function floorsCommands(db: Command): void {
         const raised = await store.nonces.raiseFloors(floors);
         const result = { store: store.location, exported_at: doc.exported_at, devices: floors.size, raised };
         show(opts, result, () => `${store.location}: raised ${raised} of ${floors.size} floors (export of ${doc.exported_at}); the others were already as high`);
+      });
+    }),
+  );
+}
+
+interface ImportFlags extends DbFlags {
+  dataDir?: string;
+  force?: boolean;
+  firmwareDir?: string;
+  keysDir?: string;
+}
+
+/** Exit codes of the import's refusals: a missing or held DATA_DIR is I/O, a database away is remote, the rest is input. */
+const REFUSAL_EXIT = { missing: ExitCode.io, in_use: ExitCode.io, not_a_store: ExitCode.usage, unreachable: ExitCode.remote, not_empty: ExitCode.usage } as const;
+
+/**
+ * `db import --data-dir <DATA_DIR>`: an embedded installation into PostgreSQL
+ * (server/store/import). The DATA_DIR option is the one `db floors` takes for the embedded store
+ * (the CLI spells every directory option --<what>-dir). `--from <DATA_DIR>`, the spelling issue 14
+ * gave the command, is accepted too, as a hidden alias: elsewhere `--from` is a time. Progress of
+ * the long kinds goes to stderr; what was copied, per kind, to stdout (JSON with --json).
+ */
+function importCommand(db: Command): void {
+  const cmd = databaseOption(
+    db
+      .command('import')
+      .description('copy an embedded installation (DATA_DIR and its FIRMWARE_DIR) into an empty PostgreSQL database')
+      .option('--data-dir <dir>', 'the embedded store to copy, with no gateway running on it (default: $DATA_DIR or ./data)')
+      .option('--force', 'import into a database that already holds fleet state: skips what is there, never lowers a nonce floor'),
+  );
+  const from = new Option('--from <dir>').hideHelp();
+  cmd.addOption(from);
+  cmd.on(`option:${from.name()}`, (value: string) => cmd.setOptionValueWithSource('dataDir', value, 'cli'));
+  firmwareDirOption(cmd, "the installation's FIRMWARE_DIR, whose images are stored in the database");
+  keysDirOption(cmd, 'with server_public_key.pem there, only images whose manifest signature checks out are imported');
+  jsonOption(cmd);
+  examples(cmd, [
+    ['fleetgate db import --data-dir /var/lib/fleetgate/data --database-url postgres://fleet@db/fleet', 'stop the gateway first; then start replicas on the database'],
+    ['fleetgate db import --data-dir data --firmware-dir firmware-images --force --json', 'again into $DATABASE_URL: copies only what is missing'],
+  ]);
+  cmd.action((opts: ImportFlags) =>
+    cliAction(async () => {
+      const url = databaseUrl(opts.databaseUrl);
+      const { importEmbedded } = await import('../../server/store/import/index.ts');
+      const { ImportRefusedError, ImportStoppedError } = await import('../../server/errors.ts');
+      const { describeDatabaseUrl } = await import('../../server/store/postgres/connect.ts');
+      const { parseConfig } = await import('../../server/config.ts');
+      const config = parseConfig({ ...process.env, ...(opts.dataDir === undefined ? {} : { DATA_DIR: opts.dataDir }), DATABASE_URL: undefined });
+      const report = await importEmbedded({
+        dataDir: config.DATA_DIR,
+        databaseUrl: url,
+        firmwareDir: firmwareDir(opts.firmwareDir),
+        keysDir: keysDir(opts.keysDir),
+        force: opts.force === true,
+        sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
+        progress: (line) => process.stderr.write(`  ${line}\n`),
+      }).catch((err: unknown) => {
+        if (err instanceof ImportRefusedError) throw new CliError(err.message, REFUSAL_EXIT[err.reason]);
+        if (err instanceof ImportStoppedError) {
+          // A file of the DATA_DIR (it has an errno) or the database.
+          const io = typeof (err.reason as NodeJS.ErrnoException)?.syscall === 'string';
+          throw new CliError(`import into ${describeDatabaseUrl(url)} ${err.message}; what was copied stays: run it again with --force to finish (nothing is copied twice)`, io ? ExitCode.io : ExitCode.remote);
+        }
+        throw err;
+      });
+      show(opts, report, () => {
+        const width = Math.max(...report.kinds.map((k) => k.kind.length));
+        return [
+          `${report.source} → ${report.database}${report.merged ? ' (merged into what was there: --force)' : ''}, ${(report.ms / 1000).toFixed(1)} s`,
+          ...report.kinds.map((k) => `  ${k.kind.padEnd(width)}  ${k.text}`),
+        ].join('\n');
       });
     }),
   );

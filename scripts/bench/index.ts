@@ -19,6 +19,7 @@ const suites: [string, string, string][] = [
   ['ota', './ota.ts', 'runOtaBench'],
   ['cli', './cli.ts', 'runCliBench'],
   ['postgres', './postgres.ts', 'runPostgresBench'],
+  ['import', './import.ts', 'runImportBench'],
   ['fleet', './fleet.ts', 'runFleetBench'],
 ];
 

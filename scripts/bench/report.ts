@@ -44,6 +44,12 @@ export function renderTable(r: Any): string {
       `| OTA: one device, 1 MiB over the 1 KiB JSON chunk route (1025 signed requests) | ${f(g.chunk_route_sequential?.total_seconds, 2)} s | Flask: 30–60 s | | | < 2 s |`,
     );
   }
+  if (r.import && !r.import.error) {
+    const x = r.import as Any;
+    lines.push(
+      `| db import: ${x.devices.toLocaleString('en-US')} devices × 1 day of 1-minute telemetry (${(x.samples / 1e6).toFixed(2)} M samples), durable | ${f(x.import_seconds, 1)} s (${f(x.samples_per_second / 1000)} k samples/s), peak RSS ${f(x.import_peak_rss_mib)} MiB | ${f(x.restore_seconds, 1)} s (pg_restore of the same rows) | ${f(x.ratio_import_vs_restore, 1)} × the restore's time | | |`,
+    );
+  } else if (r.import?.error) lines.push(`| db import | error: ${r.import.error} | | | | |`);
   if (r.codec && !r.codec.error) {
     const c = r.codec as Any;
     lines.push('', `Codecs on ${String(c.dataset?.source ?? 'the dataset').replace(/.*\/shared\//, '../shared/')} (${c.dataset?.rows} rows, ${c.dataset?.frameBytes}-byte frame):`, '');

@@ -47,6 +47,13 @@ test('the tree is what the issue asks for: every group and command exists', () =
   }
 });
 
+/**
+ * Names an issue spelt out for a command, kept as hidden aliases even though they break the rules
+ * below: `db import --from <DATA_DIR>` (issue 14; the visible option is --data-dir, and --from is a
+ * time everywhere else).
+ */
+const SPELLINGS_ISSUES_CHOSE = new Set(['--from']);
+
 test('one argument form per option name across all commands, names in kebab case', () => {
   const forms = new Map<string, Set<string>>();
   for (const cmd of all) {
@@ -59,7 +66,7 @@ test('one argument form per option name across all commands, names in kebab case
       forms.set(o.long!, set);
     }
   }
-  for (const [name, set] of forms) assert.is(set.size, 1, `${name} is spelt ${[...set].join(' / ')}`);
+  for (const [name, set] of forms) if (!SPELLINGS_ISSUES_CHOSE.has(name)) assert.is(set.size, 1, `${name} is spelt ${[...set].join(' / ')}`);
 });
 
 test('directory options are --<what>-dir, and a name is either an alias everywhere or nowhere', () => {
@@ -71,7 +78,7 @@ test('directory options are --<what>-dir, and a name is either an alias everywhe
       if (!isHidden(o) && /<dir>|\[dir\]/.test(o.flags)) assert.match(o.long!, /^--[a-z]+-dir$/, `${commandPath(cmd)} ${o.flags}`);
     }
   }
-  for (const name of hidden) assert.not.ok(visible.has(name), `${name} is hidden in one command and shown in another`);
+  for (const name of hidden) if (!SPELLINGS_ISSUES_CHOSE.has(name)) assert.not.ok(visible.has(name), `${name} is hidden in one command and shown in another`);
   assert.ok(hidden.has('--dir') && hidden.has('--keys') && hidden.has('--out'), 'the old spellings are still accepted');
 });
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { auditMatches, type AuditEntry, type AuditQuery, type AuditRepo } from '../../audit/log.ts';
 import type { AppendWriter } from './append-writer.ts';
-import { appendByDay, pruneDays, readRange } from './day-files.ts';
+import { appendByDay, pruneDays, readDays, readRange } from './day-files.ts';
 
 export class FileAuditRepo implements AuditRepo {
   readonly dir: string;
@@ -35,5 +35,10 @@ export class FileAuditRepo implements AuditRepo {
 
   prune(beforeMs: number): Promise<number> {
     return pruneDays(this.dir, beforeMs, this.writer);
+  }
+
+  /** The whole log, a day at a time, oldest first, in the order appended (db import reads it). */
+  days(): AsyncIterable<{ day: string; rows: AuditEntry[] }> {
+    return readDays<AuditEntry>(this.dir);
   }
 }

@@ -64,6 +64,11 @@ export class JournalCommandRepo implements CommandRepo {
     return out;
   }
 
+  /** Every command kept, finished ones included, in creation order (db import reads them). */
+  all(): CommandRecord[] {
+    return [...this.map.values()].sort((a, b) => a.seq - b.seq);
+  }
+
   async openCount(deviceId: string): Promise<number> {
     return this.openOf(deviceId).length;
   }

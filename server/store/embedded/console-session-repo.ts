@@ -32,6 +32,11 @@ export class LowdbConsoleSessionRepo implements ConsoleSessionRepo {
     return s ? { ...s } : undefined;
   }
 
+  /** Every stored session, expired ones included (db import reads them). */
+  all(): ConsoleSession[] {
+    return Object.values(this.doc.data.sessions).map((s) => ({ ...s }));
+  }
+
   async delete(idHash: string): Promise<boolean> {
     if (!this.doc.data.sessions[idHash]) return false;
     await this.doc.mutate((d) => delete d.sessions[idHash]);

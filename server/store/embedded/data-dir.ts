@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { StartupError } from '../../errors.ts';
+import { DataDirInUseError, StartupError } from '../../errors.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './append-writer.ts';
 
 export const LOCK_FILE = '.lock';
@@ -92,7 +92,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     }
     if (holder.pid === process.pid) return { path, release: () => unlink(path).catch(() => undefined) };
     if (holder.pid > 0 && alive(holder)) {
-      throw new StartupError(`DATA_DIR ${dir} is in use by another fleetgate (pid ${holder.pid}); stop it first, or give this one its own DATA_DIR`);
+      throw new DataDirInUseError(`DATA_DIR ${dir} is in use by another fleetgate (pid ${holder.pid}); stop it first, or give this one its own DATA_DIR`);
     }
     // Stale: move it out of the way (only one of two racing processes can), then create ours.
     await rename(path, `${path}.stale-${process.pid}`).then(
@@ -102,3 +102,31 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   }
   throw new StartupError(`DATA_DIR ${dir}: could not take ${LOCK_FILE} (kept changing hands)`);
 }
+
+/**
+ * What the embedded store writes in DATA_DIR (README's table): a directory holding none of these
+ * is not a fleetgate DATA_DIR (a gateway that ran once leaves security-stats.json and
+ * telemetry-wal/ behind, even with no device registered).
+ */
+export const STORE_ENTRIES = [
+  'devices.json',
+  'nonces.json',
+  'nonces.jsonl',
+  'shared-macs.jsonl',
+  'telemetry',
+  'telemetry-wal',
+  'security-stats.json',
+  'ota-state.json',
+  'ota-rollouts.json',
+  'commands.json',
+  'commands.jsonl',
+  'remote-config.json',
+  'diagnostics',
+  'diagnostics-index.json',
+  'events',
+  'events-state.json',
+  'audit',
+  'tokens.json',
+  'console-sessions.json',
+  'fleet-activity.json',
+] as const;

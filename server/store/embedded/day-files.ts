@@ -35,6 +35,14 @@ export async function listDays(dir: string): Promise<string[]> {
     .sort();
 }
 
+/**
+ * Every day file of `dir`, oldest first, one day's records at a time (the whole log is never in
+ * memory): what an export or an import of the log reads.
+ */
+export async function* readDays<T>(dir: string): AsyncIterable<{ day: string; rows: T[] }> {
+  for (const day of await listDays(dir)) yield { day, rows: await readDay<T>(dir, day) };
+}
+
 export async function readDay<T>(dir: string, day: string): Promise<T[]> {
   try {
     return parseJsonLines<T>(await readFile(dayFile(dir, day), 'utf8'));

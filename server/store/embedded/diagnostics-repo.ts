@@ -9,7 +9,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DAY_MS, dayFile, dayOf, listDays, pruneDays, readDay, readRange } from './day-files.ts';
+import { DAY_MS, dayFile, dayOf, listDays, pruneDays, readDay, readDays, readRange } from './day-files.ts';
 import type { AppendWriter } from './append-writer.ts';
 import { getOwn, setOwn } from '../../control-plane/own.ts';
 import { JsonDocument } from './json-document.ts';
@@ -169,6 +169,16 @@ export class FileDiagnosticsRepo implements DiagnosticsRepo {
       this.saver.markDirty();
     }
     return removed;
+  }
+
+  /** Devices with reports on disk, by id (db import walks them). */
+  async reportingDevices(): Promise<string[]> {
+    return (await this.deviceDirs()).sort();
+  }
+
+  /** A device's reports, a day at a time, oldest first, in the order stored (db import reads them). */
+  reportDays(deviceId: string): AsyncIterable<{ day: string; rows: DiagnosticsRecord[] }> {
+    return readDays<DiagnosticsRecord>(join(this.root, deviceId));
   }
 
   flush(): Promise<void> {

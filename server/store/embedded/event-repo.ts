@@ -11,7 +11,7 @@ import { getOwn, setOwn } from '../../control-plane/own.ts';
 import type { EventQuery, EventRepo } from '../../events/repo.ts';
 import type { DeviceEvent, DeviceEventState, Transition } from '../../events/rules.ts';
 import type { AppendWriter } from './append-writer.ts';
-import { DAY_MS, appendByDay, pruneDays, readRange } from './day-files.ts';
+import { DAY_MS, appendByDay, pruneDays, readDays, readRange } from './day-files.ts';
 import { JsonDocument } from './json-document.ts';
 
 interface StateDoc {
@@ -98,5 +98,10 @@ export class FileEventRepo implements EventRepo {
 
   prune(now: number): Promise<number> {
     return pruneDays(this.dir, now - this.retentionDays * DAY_MS, this.writer);
+  }
+
+  /** Every stored event, a day at a time, oldest first, repeats included (db import reads it). */
+  days(): AsyncIterable<{ day: string; rows: DeviceEvent[] }> {
+    return readDays<DeviceEvent>(this.dir);
   }
 }

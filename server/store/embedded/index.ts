@@ -48,6 +48,13 @@ export interface EmbeddedStore extends Store {
   readonly writer: AppendWriter;
   readonly nonces: FileNonceLedger;
   readonly telemetry: JsonlTelemetryLog;
+  readonly sharedMacs: FileSharedMacRegistry;
+  readonly commands: JournalCommandRepo;
+  readonly diagnostics: FileDiagnosticsRepo;
+  readonly events: FileEventRepo;
+  readonly audit: FileAuditRepo;
+  readonly firmware: FirmwareDir;
+  readonly consoleSessions: LowdbConsoleSessionRepo;
 }
 
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {

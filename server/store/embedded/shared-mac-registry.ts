@@ -66,6 +66,12 @@ export class FileSharedMacRegistry implements SharedMacRegistry {
     return deviceId;
   }
 
+  /** The bindings still inside the window at `now`, oldest first (db import copies them). */
+  bindings(now: number): { fingerprint: string; deviceId: string; boundAt: number }[] {
+    this.expire(now);
+    return [...this.owners].map(([fingerprint, o]) => ({ fingerprint, deviceId: o.d, boundAt: o.t }));
+  }
+
   get size(): number {
     return this.owners.size;
   }

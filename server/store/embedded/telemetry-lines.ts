@@ -13,6 +13,7 @@
  *
  *   {"timestamp":<n>,"received_at":<ms>,"nonce":<u32>,"method":"...","values":{<field>: <number>, ...}}
  */
+import { parseJsonLines } from './append-writer.ts';
 import type { SampleRecord, TelemetryBatch, TelemetrySample } from '../types.ts';
 
 export interface BatchLine {
@@ -55,4 +56,46 @@ export function lineRows(line: unknown): TelemetrySample[] {
   const s = line as Record<string, unknown>;
   const legacy = typeof s.timestamp === 'number' && typeof s.received_at === 'number' && typeof s.nonce === 'number' && typeof s.values === 'object';
   return legacy ? [line as TelemetrySample] : [];
+}
+
+/** A batch as a day file holds it, with its samples' JSON text as stored (byte for byte when it could be cut out of the line). */
+export interface StoredBatch extends BatchLine {
+  samplesJson: string;
+}
+
+/**
+ * The batches of a day file's text, in file order: each batch line with its samples text cut out
+ * of the line as written (batchLine's layout), and each run of older one-sample lines that share
+ * a batch (nonce and receive time) joined into one batch. Torn and foreign lines are skipped.
+ */
+export function dayFileBatches(text: string): StoredBatch[] {
+  const out: StoredBatch[] = [];
+  let legacy: { key: string; batch: StoredBatch } | undefined;
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    const [parsed] = parseJsonLines<unknown>(line);
+    if (isBatchLine(parsed)) {
+      legacy = undefined;
+      out.push({ ...parsed, samplesJson: samplesText(line, parsed) });
+      continue;
+    }
+    const [row] = lineRows(parsed);
+    if (!row) continue;
+    const key = `${row.nonce}@${row.received_at}`;
+    const sample = { ...row.values, timestamp: row.timestamp } as SampleRecord;
+    if (legacy?.key === key) legacy.batch.samples.push(sample);
+    else {
+      legacy = { key, batch: { received_at: row.received_at, nonce: row.nonce, method: row.method, samples: [sample], samplesJson: '' } };
+      out.push(legacy.batch);
+    }
+  }
+  for (const b of out) if (b.samplesJson === '') b.samplesJson = JSON.stringify(b.samples);
+  return out;
+}
+
+/** The samples array of a batch line as its text, cut out when the line has batchLine's exact layout. */
+function samplesText(line: string, batch: BatchLine): string {
+  const head = `{"received_at":${batch.received_at},"nonce":${batch.nonce},"method":${JSON.stringify(batch.method)},"samples":`;
+  const exact = Object.keys(batch).join() === 'received_at,nonce,method,samples' && line.startsWith(head) && line.endsWith('}');
+  return exact ? line.slice(head.length, -1) : JSON.stringify(batch.samples);
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
 import { AppendWriter, parseJsonLines } from './append-writer.ts';
 import { ByteRun } from './byte-run.ts';
-import { batchLine, batchRows, lineRows } from './telemetry-lines.ts';
+import { batchLine, batchRows, dayFileBatches, lineRows, type StoredBatch } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
 import type { NonceState, TelemetryBatch, TelemetryBucket, TelemetryBucketQuery, TelemetryLog, TelemetryQuery, TelemetrySample } from '../types.ts';
 
@@ -211,7 +211,7 @@ export class JsonlTelemetryLog implements TelemetryLog {
     const fromDay = q.fromMs !== undefined ? dayKey(Math.min(Math.max(0, q.fromMs), LAST_DAY_MS)) : '';
     const toDay = q.toMs !== undefined ? dayKey(Math.min(Math.max(0, q.toMs), LAST_DAY_MS)) : '9999';
     const out: TelemetrySample[] = [];
-    const seenNonces = new Set<number>();
+    const seenBatches = new Set<string>();
     for (const file of files) {
       const day = file.slice(0, 10);
       if (day < fromDay || day > toDay) continue;
@@ -223,14 +223,17 @@ export class JsonlTelemetryLog implements TelemetryLog {
         const first = rows[0];
         if (!first) continue;
         // A batch is one line, or (older files) a contiguous run of sample lines with one nonce
-        // and receive time. If its nonce shows up again in a later batch, a gateway from before
-        // WAL-carried nonces crashed after storing the samples but before journaling the nonce,
-        // and the device resent them: keep the first copy only.
+        // and receive time. If its nonce shows up again in a later batch with the same first
+        // sample, a gateway from before WAL-carried nonces crashed after storing the samples but
+        // before journaling the nonce, and the device resent them: keep the first copy only. The
+        // same nonce with other samples is a device that started its nonces again after a nonce
+        // reset: kept.
         const key = batchKey(first);
         if (key !== batch) {
           batch = key;
-          skipBatch = seenNonces.has(first.nonce);
-          seenNonces.add(first.nonce);
+          const sameContent = `${first.nonce}:${first.timestamp}:${JSON.stringify(first.values)}`;
+          skipBatch = seenBatches.has(sameContent);
+          seenBatches.add(sameContent);
         }
         if (skipBatch) continue;
         if (q.fromMs !== undefined && first.received_at < q.fromMs) continue;
@@ -277,6 +280,23 @@ export class JsonlTelemetryLog implements TelemetryLog {
       }
     }
     return [...acc].sort((a, b) => a[0] - b[0]).map(([t, b]) => ({ t, min: b.min, avg: b.sum / b.count, max: b.max, count: b.count }));
+  }
+
+  /** Devices with telemetry on disk, by id (db import walks them). */
+  async storedDevices(): Promise<string[]> {
+    await this.flush();
+    return (await readdir(this.root).catch(() => [] as string[])).sort();
+  }
+
+  /**
+   * A device's batches, a day file at a time, oldest day first, in the order stored — every batch
+   * on disk, a batch stored twice included (db import reads them; queries drop the repeat).
+   */
+  async *storedDays(deviceId: string): AsyncIterable<{ day: string; batches: StoredBatch[] }> {
+    await this.flush(deviceId);
+    const dir = join(this.root, deviceId);
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f)).sort();
+    for (const file of files) yield { day: file.slice(0, 10), batches: dayFileBatches(await readFile(join(dir, file), 'utf8')) };
   }
 
   /** Retention: deletes every device's day files whose whole day ended before `beforeMs`. */

@@ -49,9 +49,9 @@ export class PgAuditRepo implements AuditRepo {
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {
     const device = q.deviceId === undefined ? noFilter(this.sql) : this.sql`AND device_id = ${q.deviceId}`;
-    const action = q.action === undefined ? noFilter(this.sql) : actionFilter(this.sql, q.action);
     const actor = q.actor === undefined ? noFilter(this.sql) : this.sql`AND actor = ${q.actor}`;
-    return (await chronological<Row>(this.sql, 'audit_log', [device, action, actor], q)).map(toEntry);
+    const action = q.action === undefined ? noFilter(this.sql) : actionFilter(this.sql, q.action);
+    return (await chronological<Row>(this.sql, 'audit_log', [device, actor, action], q)).map(toEntry);
   }
 
   async prune(beforeMs: number): Promise<number> {

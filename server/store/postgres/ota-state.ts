@@ -68,7 +68,8 @@ function toDevice(r: DeviceRow): DeviceOtaState {
   };
 }
 
-function deviceColumns(d: DeviceOtaState) {
+/** The columns of `ota_devices` besides the id (also what db import writes). */
+export function deviceColumns(d: DeviceOtaState) {
   return {
     current_version: d.current_version,
     reported_counter: d.reported_counter,
@@ -83,7 +84,8 @@ function deviceColumns(d: DeviceOtaState) {
   };
 }
 
-function toSession(r: SessionRow): OtaSession {
+/** A session with exactly the columns of `ota_sessions` (also what db import writes). */
+export function toSession(r: SessionRow): OtaSession {
   return {
     session_id: r.session_id,
     device_id: r.device_id,

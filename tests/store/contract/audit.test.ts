@@ -1,7 +1,7 @@
 /**
  * AuditRepo contract, on every backend: records appended in order and read back as given,
  * chronological queries (from `since`: the first `limit`; without: the newest `limit`), filters by
- * device and by action (exact, or a prefix ending in "."), retention by whole days, a restart —
+ * device, by actor and by action (exact, or a prefix ending in "."), retention by whole days, a restart —
  * and two replicas (one store for embedded) appending at once losing nothing.
  */
 import * as assert from 'uvu/assert';
@@ -47,18 +47,18 @@ contract('query: newest limit without since, first limit from since; device and 
   assert.equal(await store.audit.query({ limit: 5, sinceMs: T + DAY }), []);
 });
 
-contract('query by actor: exactly that actor, with the other filters (GET /audit?actor=)', async (store) => {
+contract('query by actor: exactly that actor, with the other filters', async (store) => {
   const rows = [
-    entry(T, 'rollout.created', { actor: 'token:alice' }),
-    entry(T + 1, 'rollout.advanced', { actor: 'system' }),
-    entry(T + 2, 'release.published', { actor: 'token:alice' }),
-    entry(T + 3, 'rollout.completed', { actor: 'system' }),
-    entry(T + 4, 'rollout.paused', { actor: 'token:alice-2' }),
+    entry(T, 'command.created', { actor: 'token:ops', device_id: 'd' }),
+    entry(T + 1, 'command.sent', { actor: 'device:d', device_id: 'd' }),
+    entry(T + 2, 'config.defaults_updated', { actor: 'token:ops' }),
+    entry(T + 3, 'command.created', { actor: 'token:opsx', device_id: 'd' }),
   ];
   await store.audit.append(rows);
-  assert.equal(await store.audit.query({ limit: 100, actor: 'system' }), [rows[1], rows[3]]);
-  assert.equal(await store.audit.query({ limit: 100, actor: 'token:alice', action: 'rollout.' }), [rows[0]]);
-  assert.equal(await store.audit.query({ limit: 1, actor: 'token:alice' }), [rows[2]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'token:ops' }), [rows[0], rows[2]]);
+  assert.equal(await store.audit.query({ limit: 1, actor: 'token:ops' }), [rows[2]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'token:ops', action: 'command.', sinceMs: T }), [rows[0]]);
+  assert.equal(await store.audit.query({ limit: 100, actor: 'device:d', deviceId: 'd' }), [rows[1]]);
   assert.equal(await store.audit.query({ limit: 100, actor: 'nobody' }), []);
 });
 

@@ -34,6 +34,18 @@ contract('append then query: samples read back exactly, in receive order, within
   assert.equal(await store.telemetry.query('nobody', { limit: 10 }), []);
 });
 
+contract('after a nonce reset, batches that reuse a nonce with other samples are all read back', async (store) => {
+  const up = (nonce: number, power: number, at: number) =>
+    store.nonces.acceptUpload('r', nonce, `m${nonce}-${power}`, at, batch(at, nonce, [{ timestamp: sec(at), power }]));
+  await up(1, 10, T);
+  await up(2, 20, T + 1000);
+  await store.nonces.reset('r');
+  // A re-provisioned device starts its nonces again.
+  await up(1, 30, T + 2000);
+  const rows = await store.telemetry.query('r', { limit: 10 });
+  assert.equal(rows.map((r) => [r.nonce, r.values.power]), [[1, 10], [2, 20], [1, 30]]);
+});
+
 contract('fleet buckets: min/avg/max/count per bucket on the samples own times, by field and device list', async (store) => {
   const t0 = sec(T) - (sec(T) % 300);
   await store.telemetry.append('a', batch(T, 1, [{ timestamp: t0 + 10, power: 1 }, { timestamp: t0 + 20, power: 3 }]));
