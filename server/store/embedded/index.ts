@@ -55,6 +55,8 @@ export interface EmbeddedStore extends Store {
   readonly audit: FileAuditRepo;
   readonly firmware: FirmwareDir;
   readonly consoleSessions: LowdbConsoleSessionRepo;
+  readonly releases: LowdbReleaseRepo;
+  readonly rollouts: LowdbRolloutRepo;
 }
 
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {

@@ -25,6 +25,11 @@ export class LowdbReleaseRepo implements ReleaseRepo {
     return this.doc.data.releases;
   }
 
+  /** Whether the images present when releases first ran were recorded (`fleetgate db import` carries it over). */
+  get seeded(): boolean {
+    return this.doc.data.seeded;
+  }
+
   addDraft(draft: Release): Promise<{ release: Release; created: boolean }> {
     const existing = this.find(draft.version, draft.build);
     if (existing) return Promise.resolve({ release: existing, created: false });
