@@ -9,7 +9,7 @@
  * a bad URL or no token → exit 2 (usage).
  */
 import { CliError, ExitCode } from './errors.ts';
-import { httpRequest, HttpFailure, type HttpAnswer } from './http.ts';
+import { httpRequest, HttpFailure, type HttpAnswer, type StreamedBody } from './http.ts';
 import { keysDir, type AdminOptions } from './options.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:5001';
@@ -68,17 +68,26 @@ export function seg(value: string): string {
   return encodeURIComponent(value);
 }
 
+/** A request body the CLI streams rather than serialises: its Content-Type, length and bytes. */
+export interface UploadBody extends StreamedBody {
+  contentType: string;
+}
+
+function isUpload(body: unknown): body is UploadBody {
+  return typeof body === 'object' && body !== null && typeof (body as UploadBody).bytes === 'function' && typeof (body as UploadBody).contentType === 'string';
+}
+
 async function send(opts: AdminOptions, method: string, path: string, body: unknown): Promise<HttpAnswer> {
   const base = gatewayUrl(opts);
   const token = await adminToken(opts, base);
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'user-agent': 'fleetgate-cli' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = isUpload(body) ? body.contentType : 'application/json';
   let res: HttpAnswer;
   try {
     res = await httpRequest(endpoint(base, path), {
       method,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: isUpload(body) ? { length: body.length, bytes: body.bytes } : JSON.stringify(body) }),
       timeoutMs: TIMEOUT_MS,
     });
   } catch (err) {
@@ -117,7 +126,7 @@ function answerError(res: HttpAnswer, base: URL): GatewayAnswerError {
   return new GatewayAnswerError(`gateway answered ${res.status}${code ? ` ${code}` : ''}: ${message}`, res.status, code);
 }
 
-/** A JSON answer, as an object. */
+/** A JSON answer, as an object (`body`: JSON, or an UploadBody streamed as it is). */
 export async function adminRequest<T = Record<string, unknown>>(opts: AdminOptions, method: string, path: string, body?: unknown): Promise<T> {
   const res = await send(opts, method, path, body);
   try {

@@ -22,9 +22,15 @@ export class HttpFailure extends Error {
   }
 }
 
+/** A body sent as it is read (a firmware image): its exact length and its bytes. */
+export interface StreamedBody {
+  length: number;
+  bytes: () => AsyncIterable<Uint8Array>;
+}
+
 export async function httpRequest(
   url: URL,
-  options: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+  options: { method: string; headers: Record<string, string>; body?: string | StreamedBody; timeoutMs: number },
 ): Promise<HttpAnswer> {
   const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
@@ -36,6 +42,15 @@ export async function httpRequest(
     });
     req.on('timeout', () => req.destroy(new HttpFailure('timeout', `no answer within ${options.timeoutMs / 1000} s`)));
     req.on('error', (err) => reject(err instanceof HttpFailure ? err : new HttpFailure(err.message, (err as NodeJS.ErrnoException).code ?? err.message)));
-    req.end(options.body);
+    const body = options.body;
+    if (body === undefined || typeof body === 'string') return void req.end(body);
+    req.setHeader('content-length', String(body.length));
+    void (async () => {
+      // Written as read, waiting for the socket to drain: never the whole image in memory.
+      for await (const piece of body.bytes()) {
+        if (!req.write(piece)) await new Promise<void>((ok) => req.once('drain', ok));
+      }
+      req.end();
+    })().catch((err: unknown) => req.destroy(err as Error));
   });
 }

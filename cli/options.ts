@@ -19,7 +19,7 @@ export function firmwareDir(flag: string | undefined): string {
 }
 
 /** Adds `--<name> <value>` plus hidden older spellings that set the same option. */
-function withAliases(cmd: Command, option: Option, aliases: readonly string[]): Command {
+export function withAliases(cmd: Command, option: Option, aliases: readonly string[]): Command {
   cmd.addOption(option);
   const placeholder = option.flags.slice(option.long!.length).trim();
   for (const old of aliases) {

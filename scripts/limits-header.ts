@@ -76,6 +76,7 @@ export function renderLimitsHeader(): string {
     define('FG_LIMIT_OTA_PAGE_MAGIC', cString(L.OTA_PAGE_MAGIC)),
     define('FG_LIMIT_OTA_PAGE_HEADER_SIZE', L.OTA_PAGE_HEADER_SIZE),
     define('FG_LIMIT_OTA_MANIFEST_MAX_BYTES', L.OTA_MANIFEST_MAX_BYTES),
+    define('FG_LIMIT_OTA_IMAGE_MAX_BYTES', L.OTA_IMAGE_MAX_BYTES),
     '',
     '/** OTA check names, in order (enum value = position + 1; 0 is "none"). */',
     xmacro('FG_LIMIT_OTA_CHECKS', L.OTA_CHECKS),

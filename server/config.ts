@@ -99,6 +99,10 @@ const schema = z.object({
   /** A rollout pauses itself when failures / results exceeds this (after ROLLOUT_MIN_RESULTS results). */
   ROLLOUT_FAILURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.2),
   ROLLOUT_MIN_RESULTS: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** A device a rollout covers and that has not succeeded this long after it was first covered no longer holds up completion. */
+  ROLLOUT_DEVICE_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(365 * 86400).default(7 * 86400),
+  /** How often the steering job advances, pauses and completes rollouts (one replica at a time). */
+  ROLLOUT_STEER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** Serve GET /ota/firmware/:version without credentials (images are encrypted and signed). */
   OTA_PUBLIC_DOWNLOADS: bool.default(false),
   /** Encrypted images kept in memory per process (shared by all downloads); larger images are streamed from their store (file or database rows). */

@@ -6,7 +6,7 @@
  */
 
 export abstract class GatewayError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 429 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 416 | 429 | 503;
   /** Stable machine-readable code sent to clients. */
   abstract readonly code: string;
   /** Extra fields merged into the error object of the response (never secrets). */
@@ -86,8 +86,18 @@ export class NotFoundError extends GatewayError {
 export class ConflictError extends GatewayError {
   readonly status = 409;
   readonly code: string;
-  constructor(message: string, code = 'conflict') {
-    super(message);
+  constructor(message: string, code = 'conflict', details?: Record<string, unknown>) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** What was asked for existed and was withdrawn on purpose (a yanked firmware release). */
+export class GoneError extends GatewayError {
+  readonly status = 410;
+  readonly code: string;
+  constructor(message: string, code = 'gone', details?: Record<string, unknown>) {
+    super(message, details);
     this.code = code;
   }
 }

@@ -13,6 +13,7 @@ import { firmwareCommand } from './firmware.ts';
 import { keysCommand } from './keys.ts';
 import { otaCommand } from './ota.ts';
 import { packCommands } from './pack.ts';
+import { rolloutCommands } from './rollout.ts';
 import { serveCommand } from './serve.ts';
 import { signCommand, signRequestCommand } from './sign.ts';
 import { statusCommand } from './status.ts';
@@ -28,6 +29,7 @@ export const commands: ((program: Command) => void)[] = [
   eventCommand,
   auditCommand,
   otaCommand,
+  (p) => rolloutCommands(p),
   tokenCommand,
   (p) => keysCommand(p),
   (p) => firmwareCommand(p),

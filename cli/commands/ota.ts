@@ -1,57 +1,91 @@
 /**
- * `fleetgate ota images|sessions|rollout ...`: the gateway's OTA side (server/ota): which images
- * it serves, who is downloading what, and staged rollouts (create, list, show, pause, resume,
- * update the percentage or the devices). Packaging images is `fleetgate firmware`, a local step.
+ * `fleetgate ota images|upload|publish|yank|sessions`: the gateway's OTA side (server/ota): the
+ * builds it holds and their release state (draft, published, yanked: who and when), uploading a
+ * build packaged on another machine, releasing and withdrawing it, and who is downloading what.
+ * Rollouts are `fleetgate rollout` (also here as `fleetgate ota rollout`). Packaging images is
+ * `fleetgate firmware`, a local step.
  */
+import { open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { adminRequest, seg } from '../admin-client.ts';
+import { adminRequest, seg, type UploadBody } from '../admin-client.ts';
 import { CliError, ExitCode } from '../errors.ts';
-import { adminOptions, examples, parseNumberFlag, parseUintFlag, type AdminOptions } from '../options.ts';
-import { ago, bytes, keyValues, percent, shortTime, show, table } from '../output.ts';
+import { adminOptions, examples, type AdminOptions } from '../options.ts';
+import { ago, bytes, keyValues, shortTime, show, table } from '../output.ts';
 import { checkId } from './device.ts';
-import type { Answer, RolloutView, SessionView } from './views.ts';
+import { rolloutCommands } from './rollout.ts';
+import type { Answer, ImagesAnswer, SessionView } from './views.ts';
 
-interface ImageView {
-  version: string;
-  security_counter: number;
-  original_size: number;
-  encrypted_size: number;
-  total_chunks: number;
-  chunk_size: number;
-  created_at: string;
-  release_notes: string;
-  held_by_rollout: boolean;
-  cached: boolean;
-}
+type ReleaseAnswer = Answer<{ changed?: boolean; outcome?: string; release: NonNullable<ImagesAnswer['images'][number]['release']> }>;
 
-export function rolloutsTable(rollouts: readonly RolloutView[]): string {
-  return table(rollouts, [
-    { header: 'ROLLOUT', value: (r) => r.id },
-    { header: 'VERSION', value: (r) => r.version },
-    { header: 'STATUS', value: (r) => (r.paused_reason ? `${r.status} (${r.paused_reason})` : r.status) },
-    { header: 'PERCENT', value: (r) => `${r.percent}%`, right: true },
-    { header: 'DEVICES', value: (r) => (r.covered_devices === undefined ? '-' : `${r.covered_devices}/${r.fleet_devices}`), right: true },
-    { header: 'OK', value: (r) => r.results.successes, right: true },
-    { header: 'FAILED', value: (r) => r.results.failures, right: true },
-    { header: 'FAILURE RATE', value: (r) => `${percent(r.window.failure_rate)} of max ${percent(r.failure_threshold)}`, right: true },
-    { header: 'CREATED', value: (r) => shortTime(r.created_at) },
+function imagesTable(images: ImagesAnswer['images']): string {
+  return table(images, [
+    { header: 'VERSION', value: (i) => i.version },
+    { header: 'BUILD', value: (i) => i.build.slice(0, 12) },
+    { header: 'STATE', value: (i) => (i.general && i.state === 'published' ? 'published (general)' : i.state) },
+    { header: 'OFFERED TO', value: (i) => i.offered_to },
+    { header: 'COUNTER', value: (i) => i.security_counter, right: true },
+    { header: 'SIZE', value: (i) => bytes(i.original_size), right: true },
+    { header: 'SIGNATURE', value: (i) => i.signature.status },
+    { header: 'CHANGED', value: (i) => changedBy(i.release) },
   ]);
 }
 
-function describeRollout(r: RolloutView): string {
+function changedBy(r: ImagesAnswer['images'][number]['release']): string {
+  if (!r) return '-';
+  if (r.yanked_at) return `yanked by ${r.yanked_by} ${shortTime(r.yanked_at)}`;
+  if (r.published_at) return `published by ${r.published_by} ${shortTime(r.published_at)}`;
+  return `recorded by ${r.recorded_by} ${shortTime(r.recorded_at)}`;
+}
+
+function describeRelease(r: ReleaseAnswer['release'], changed: boolean | undefined): string {
   return keyValues([
-    ['rollout', r.id],
     ['version', r.version],
-    ['status', r.paused_reason ? `${r.status} (${r.paused_reason}, ${shortTime(r.paused_at)})` : r.status],
-    ['devices', r.devices === 'all' ? 'all' : r.devices.join(' ')],
-    ['percent', `${r.percent}%${r.covered_devices === undefined ? '' : ` (${r.covered_devices} of ${r.fleet_devices} devices)`}`],
-    ['results', `${r.results.successes} ok, ${r.results.failures} failed (${percent(r.results.failure_rate)})`],
-    ['since resume', `${r.window.successes} ok, ${r.window.failures} failed (${percent(r.window.failure_rate)})`],
-    ['auto-pause', `failure rate above ${percent(r.failure_threshold)} after ${r.min_results} results`],
-    ['notes', r.notes],
-    ['created', shortTime(r.created_at)],
-    ['updated', shortTime(r.updated_at)],
+    ['build', r.build],
+    ['state', `${r.state}${r.general ? ' (general: offered to every device)' : ''}${changed === false ? ' (unchanged)' : ''}`],
+    ['security counter', r.security_counter],
+    ['recorded', `${shortTime(r.recorded_at)} by ${r.recorded_by} (${r.origin})`],
+    ['published', r.published_at ? `${shortTime(r.published_at)} by ${r.published_by}` : undefined],
+    ['yanked', r.yanked_at ? `${shortTime(r.yanked_at)} by ${r.yanked_by}${r.yank_reason ? `: ${r.yank_reason}` : ''}` : undefined],
   ]);
+}
+
+/** The multipart body of an upload: the manifest, format 2's hash table, the image (streamed from its file). */
+async function uploadBody(manifestPath: string, imagePath: string | undefined, hashesPath: string | undefined): Promise<{ version: string; body: UploadBody }> {
+  const { writeMultipart } = await import('../../server/http/multipart.ts');
+  const { hashesFileName, imageFileName } = await import('../../server/ota/manifest.ts');
+  let manifest: { version?: unknown; format_version?: unknown };
+  const manifestBytes = await readSmallFile(manifestPath);
+  try {
+    manifest = JSON.parse(manifestBytes.toString('utf8')) as typeof manifest;
+  } catch (err) {
+    throw new CliError(`${manifestPath}: not a manifest (${(err as Error).message})`, ExitCode.usage);
+  }
+  if (typeof manifest.version !== 'string') throw new CliError(`${manifestPath}: not a manifest (no "version")`, ExitCode.usage);
+  const version = manifest.version;
+  const image = imagePath ?? join(dirname(manifestPath), imageFileName(version));
+  const imageSize = (await stat(image)).size;
+  const parts: Parameters<typeof writeMultipart>[0][number][] = [{ name: 'manifest', filename: manifestPath, contentType: 'application/json', length: manifestBytes.length, body: manifestBytes }];
+  if (manifest.format_version === 2) {
+    const hashes = await readSmallFile(hashesPath ?? join(dirname(manifestPath), hashesFileName(version)));
+    parts.push({ name: 'hashes', length: hashes.length, body: hashes });
+  }
+  parts.push({ name: 'image', filename: image, length: imageSize, body: createReadStream(image, { highWaterMark: 64 * 1024 }) as AsyncIterable<Uint8Array> });
+  const m = writeMultipart(parts);
+  return { version, body: { contentType: m.contentType, length: m.length, bytes: m.bytes } };
+}
+
+/** A manifest or hash table: small files, read whole (at most 8 MiB). */
+async function readSmallFile(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > 8 * 1024 * 1024) throw new CliError(`${path}: ${size} bytes is not a manifest or hash table`, ExitCode.usage);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 export function sessionsTable(sessions: readonly SessionView[], now = Date.now()): string {
@@ -68,43 +102,76 @@ export function sessionsTable(sessions: readonly SessionView[], now = Date.now()
   ]);
 }
 
-/** `all` or a comma-separated list of device ids. */
-function devicesFlag(value: string): 'all' | string[] {
-  if (value === 'all') return 'all';
-  const ids = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (ids.length === 0) throw new CliError('--devices must be "all" or device ids separated by commas', ExitCode.usage);
-  return ids;
-}
-
 export function otaCommand(program: Command): void {
-  const ota = program.command('ota').description("the gateway's OTA: images it serves, download sessions, staged rollouts");
+  const ota = program.command('ota').description("the gateway's OTA: builds and their releases, download sessions");
   examples(ota, [
-    ['fleetgate ota images', 'what the gateway offers'],
-    ['fleetgate ota rollout create 1.0.6 --percent 10', 'start a staged rollout'],
+    ['fleetgate ota images', 'every build: draft, published or yanked, and by whom'],
+    ['fleetgate ota upload firmware_1.0.6_manifest.json', 'a build packaged on another machine'],
+    ['fleetgate ota publish 1.0.6', 'release it (then: fleetgate rollout create 1.0.6 --target tag:canary)'],
     ['fleetgate ota sessions', 'downloads in progress'],
   ]);
 
-  const images = adminOptions(ota.command('images').description("the images in the gateway's FIRMWARE_DIR"));
-  examples(images, [['fleetgate ota images', 'versions, sizes, which are held for a rollout']]);
+  const images = adminOptions(ota.command('images').description('the builds the gateway holds, their release state and who changed it'));
+  examples(images, [['fleetgate ota images', 'versions, states, who offers them, signature with the gateway key']]);
   images.action(async (opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ dir: string; images: ImageView[]; problems: { file: string; reason: string }[] }>>(opts, 'GET', '/ota/images');
+    const res = await adminRequest<Answer<ImagesAnswer>>(opts, 'GET', '/ota/images');
     show(opts, res, () => {
-      const lines = [
-        res.images.length === 0
-          ? `no firmware images in the gateway's ${res.dir}`
-          : table(res.images, [
-              { header: 'VERSION', value: (i) => i.version },
-              { header: 'COUNTER', value: (i) => i.security_counter, right: true },
-              { header: 'SIZE', value: (i) => bytes(i.original_size), right: true },
-              { header: 'CHUNKS', value: (i) => `${i.total_chunks} × ${i.chunk_size}`, right: true },
-              { header: 'OFFERED TO', value: (i) => (i.held_by_rollout ? 'rollout only' : 'everyone') },
-              { header: 'CREATED', value: (i) => shortTime(i.created_at) },
-              { header: 'NOTES', value: (i) => i.release_notes },
-            ]),
-      ];
+      const lines = [res.images.length === 0 ? `no firmware images in the gateway's ${res.store}` : imagesTable(res.images)];
+      if (!res.verification_key.key_id) lines.push(`no verification key: ${res.verification_key.problem}`);
       for (const p of res.problems) lines.push(`skipped ${p.file}: ${p.reason}`);
       return lines.join('\n');
     });
+  });
+
+  const upload = adminOptions(
+    ota
+      .command('upload')
+      .argument('<manifest>', 'firmware_<version>_manifest.json as fleetgate firmware package wrote it')
+      .description('send a packaged build to the gateway (a draft: offered to nobody until published)')
+      .option('--image <file>', 'the encrypted image (default: firmware_<version>_encrypted.bin next to the manifest)')
+      .option('--hashes <file>', 'format 2 chunk-hash table (default: firmware_<version>_hashes.bin next to the manifest)'),
+  );
+  examples(upload, [
+    ['fleetgate ota upload out/firmware_1.0.6_manifest.json', 'image and hash table next to it'],
+    ['fleetgate ota upload m.json --image fw.bin --hashes h.bin', 'files named otherwise'],
+  ]);
+  upload.action(async (manifest: string, opts: AdminOptions & { image?: string; hashes?: string }) => {
+    const { version, body } = await uploadBody(manifest, opts.image, opts.hashes);
+    const res = await adminRequest<ReleaseAnswer>(opts, 'PUT', `/ota/images/${seg(version)}`, body);
+    show(opts, res, () => `${res.outcome === 'stored' ? 'uploaded' : res.outcome}\n${describeRelease(res.release, undefined)}`);
+  });
+
+  const publish = adminOptions(
+    ota
+      .command('publish')
+      .argument('<version>')
+      .description("release a draft: the gateway checks its signature with the gateway's key and every chunk first")
+      .option('--allow-lower-counter', 'publish although a released build has a higher security counter (devices above it never get it)')
+      .option('--general', 'offer it to every device, not only through rollouts'),
+  );
+  examples(publish, [
+    ['fleetgate ota publish 1.0.6', 'then roll it out: fleetgate rollout create 1.0.6 --target tag:canary'],
+    ['fleetgate ota publish 1.0.7 --allow-lower-counter', 'a rollback build with the older counter'],
+  ]);
+  publish.action(async (version: string, opts: AdminOptions & { allowLowerCounter?: boolean; general?: boolean }) => {
+    const res = await adminRequest<ReleaseAnswer>(opts, 'POST', `/ota/images/${seg(version)}/publish`, {
+      allow_lower_counter: opts.allowLowerCounter === true,
+      general: opts.general === true,
+    });
+    show(opts, res, () => describeRelease(res.release, res.changed));
+  });
+
+  const yank = adminOptions(
+    ota
+      .command('yank')
+      .argument('<version>')
+      .description('withdraw a published release: no new download starts, downloads under way are refused (410)')
+      .option('--reason <text>', 'why, for the audit log and the devices\' error message'),
+  );
+  examples(yank, [['fleetgate ota yank 1.0.6 --reason "boot loop on rev B boards"', 'stop it everywhere']]);
+  yank.action(async (version: string, opts: AdminOptions & { reason?: string }) => {
+    const res = await adminRequest<ReleaseAnswer>(opts, 'POST', `/ota/images/${seg(version)}/yank`, opts.reason === undefined ? {} : { reason: opts.reason });
+    show(opts, res, () => describeRelease(res.release, res.changed));
   });
 
   const sessions = adminOptions(
@@ -135,87 +202,5 @@ export function otaCommand(program: Command): void {
     show(opts, res.active_sessions, () => (res.active_sessions.length === 0 ? 'no active download sessions' : sessionsTable(res.active_sessions)));
   });
 
-  rolloutCommands(ota);
-}
-
-function rolloutCommands(ota: Command): void {
-  const rollout = ota.command('rollout').description('staged rollouts: a version to a share of the fleet or to listed devices');
-  examples(rollout, [
-    ['fleetgate ota rollout create 1.0.6 --percent 10', '10 % of the fleet'],
-    ['fleetgate ota rollout list', 'progress of every rollout'],
-    ['fleetgate ota rollout update ro_1a2b3c --percent 50', 'widen it'],
-  ]);
-  const answer = async (opts: AdminOptions, method: string, path: string, body?: unknown) => {
-    const res = await adminRequest<Answer<{ rollout: RolloutView }>>(opts, method, path, body);
-    show(opts, res.rollout, () => describeRollout(res.rollout));
-  };
-
-  const create = adminOptions(
-    rollout
-      .command('create')
-      .argument('<version>', 'an image the gateway serves (fleetgate ota images)')
-      .description('start offering a version to some devices; it is held back from all others')
-      .option('--devices <list>', '"all" or device ids separated by commas', 'all')
-      .option('--percent <p>', 'share of --devices, 0..100 (two decimals); raise it later with update', '100')
-      .option('--failure-threshold <ratio>', 'pause by itself when the failure rate goes above this (0..1; gateway default)')
-      .option('--min-results <n>', 'results needed before the failure rate counts (gateway default)')
-      .option('--notes <text>', 'a note for operators'),
-  );
-  examples(create, [
-    ['fleetgate ota rollout create 1.0.6 --percent 10', 'a canary'],
-    ['fleetgate ota rollout create 1.0.6 --devices lab-1,lab-2 --notes "bench first"', 'named devices'],
-    ['fleetgate ota rollout create 1.0.6 --percent 25 --failure-threshold 0.05 --min-results 20', 'stricter auto-pause'],
-  ]);
-  create.action(
-    (version: string, opts: AdminOptions & { devices: string; percent: string; failureThreshold?: string; minResults?: string; notes?: string }) => {
-      const body: Record<string, unknown> = {
-        version,
-        devices: devicesFlag(opts.devices),
-        percent: parseNumberFlag(opts.percent, '--percent', 0, 100),
-      };
-      if (opts.failureThreshold !== undefined) body.failure_threshold = parseNumberFlag(opts.failureThreshold, '--failure-threshold', 0, 1);
-      if (opts.minResults !== undefined) body.min_results = parseUintFlag(opts.minResults, '--min-results');
-      if (opts.notes !== undefined) body.notes = opts.notes;
-      return answer(opts, 'POST', '/ota/rollouts', body);
-    },
-  );
-
-  const list = adminOptions(rollout.command('list').description('every rollout with its progress and failure rate'));
-  examples(list, [['fleetgate ota rollout list', 'a table']]);
-  list.action(async (opts: AdminOptions) => {
-    const res = await adminRequest<Answer<{ rollouts: RolloutView[] }>>(opts, 'GET', '/ota/rollouts');
-    show(opts, res.rollouts, () => (res.rollouts.length === 0 ? 'no rollouts' : rolloutsTable(res.rollouts)));
-  });
-
-  const showCmd = adminOptions(rollout.command('show').argument('<rollout_id>').description('one rollout in full'));
-  examples(showCmd, [['fleetgate ota rollout show ro_1a2b3c', 'results, window since the last resume, auto-pause rule']]);
-  showCmd.action((id: string, opts: AdminOptions) => answer(opts, 'GET', `/ota/rollouts/${seg(id)}`));
-
-  const pause = adminOptions(rollout.command('pause').argument('<rollout_id>').description('stop offering the version (downloads under way may finish)'));
-  examples(pause, [['fleetgate ota rollout pause ro_1a2b3c', 'hold it']]);
-  pause.action((id: string, opts: AdminOptions) => answer(opts, 'POST', `/ota/rollouts/${seg(id)}/pause`));
-
-  const resume = adminOptions(rollout.command('resume').argument('<rollout_id>').description('offer it again; the failure rate starts a new window'));
-  examples(resume, [['fleetgate ota rollout resume ro_1a2b3c', 'after fixing what paused it']]);
-  resume.action((id: string, opts: AdminOptions) => answer(opts, 'POST', `/ota/rollouts/${seg(id)}/resume`));
-
-  const update = adminOptions(
-    rollout
-      .command('update')
-      .argument('<rollout_id>')
-      .description('change the percentage or the devices of a rollout')
-      .option('--percent <p>', 'new share, 0..100 (raising it only adds devices)')
-      .option('--devices <list>', '"all" or device ids separated by commas'),
-  );
-  examples(update, [
-    ['fleetgate ota rollout update ro_1a2b3c --percent 50', 'half the fleet'],
-    ['fleetgate ota rollout update ro_1a2b3c --devices all --percent 100', 'everyone'],
-  ]);
-  update.action((id: string, opts: AdminOptions & { percent?: string; devices?: string }) => {
-    const body: Record<string, unknown> = {};
-    if (opts.percent !== undefined) body.percent = parseNumberFlag(opts.percent, '--percent', 0, 100);
-    if (opts.devices !== undefined) body.devices = devicesFlag(opts.devices);
-    if (Object.keys(body).length === 0) throw new CliError('give --percent or --devices', ExitCode.usage);
-    return answer(opts, 'PATCH', `/ota/rollouts/${seg(id)}`, body);
-  });
+  rolloutCommands(ota, 'rollout', true);
 }

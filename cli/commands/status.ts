@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { adminRequest, GatewayAnswerError, gatewayUrl } from '../admin-client.ts';
 import { adminOptions, examples, type AdminOptions } from '../options.ts';
 import { bytes, percent, shortTime, show, table } from '../output.ts';
-import { rolloutsTable } from './ota.ts';
+import { rolloutsTable } from './rollout.ts';
 import type { Answer, DeviceView, RolloutView } from './views.ts';
 
 /** server/events/rules.ts: silent for more than 3 × heartbeat_interval is offline (the gateway's default). */

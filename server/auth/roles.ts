@@ -17,7 +17,12 @@ export function roleAllows(role: Role, needed: Role): boolean {
   return RANK[role] >= RANK[needed];
 }
 
-/** Changes an operator may make: steering the fleet, not who is in it or what it trusts. */
+/**
+ * Changes an operator may make: steering the fleet, not who is in it or what it trusts. Releases
+ * (PUT /ota/images/:version, POST /ota/images/:version/publish|yank) are deliberately absent: what
+ * firmware the fleet may run is an admin's decision; rolling a published release out is an
+ * operator's (/ota/rollouts).
+ */
 const OPERATOR_ROUTES: readonly { methods: readonly string[]; pattern: RegExp }[] = [
   { methods: ['POST', 'DELETE'], pattern: /^\/commands(\/|$)/ },
   { methods: ['PUT', 'DELETE'], pattern: /^\/config\// },

@@ -27,7 +27,7 @@ export type Schema = z.ZodType | JsonSchema;
 export type Auth = 'admin' | 'device' | 'envelope' | 'open' | 'session';
 
 /** Statuses a GatewayError can have (server/errors.ts), plus 500 for a bug. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 416 | 429 | 503;
 
 export interface ParamDoc {
   schema: Schema;

@@ -15,6 +15,7 @@ export const STATUS_TEXT: Record<ErrorStatus | 500, string> = {
   403: 'The admin token is valid but its role does not allow this route; `error.required_role` names the role needed.',
   404: 'Not found.',
   409: 'Conflicts with the current state.',
+  410: 'Withdrawn on purpose (a yanked firmware release): not served again.',
   413: 'The body is over the limit (checked on Content-Length before reading).',
   415: 'A device body must be JSON (`Content-Type: application/json` or none).',
   416: 'The requested range, chunk or page is outside the image.',

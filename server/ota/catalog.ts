@@ -11,6 +11,7 @@ import semver from 'semver';
 import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { NotFoundError } from '../errors.ts';
 import { isFirmwareCheckError } from './checks.ts';
+import { sha256 } from './crypto.ts';
 import { DIGEST, HashPages } from './hash-tree.ts';
 import type { FirmwareImageRepo, ImageEntry } from './image-store.ts';
 import type { PublicKeys } from './keys.ts';
@@ -39,6 +40,12 @@ export interface CatalogImage {
   size: number;
   /** The signed root as hex (v1 chunk_root, v2 hash_root): the image's ETag. */
   root: string;
+  /**
+   * The build's identity: hex SHA-256 of the signed manifest header, which binds version,
+   * security counter, sizes, IV, firmware hash and root. A re-packaged version is another build
+   * (releases.ts keys its records by version and build).
+   */
+  build: string;
   /** Every chunk's SHA-256, packed (v1: from the manifest; v2: the hashes file), checked against the root. */
   chunkHashes: Buffer;
   /** Format 2: the hash tree whose pages GET /ota/hashes serves. */
@@ -75,7 +82,7 @@ export class FirmwareCatalog {
     const found = [...problems, ...listed.problems];
     for (const entry of listed.entries) {
       try {
-        const image = checkEntry(entry, opts);
+        const image = checkImageEntry(entry, opts);
         images.set(image.version, image);
       } catch (err) {
         found.push({ file: entry.name, reason: describe(err) });
@@ -119,7 +126,8 @@ export class FirmwareCatalog {
   }
 }
 
-function checkEntry(entry: ImageEntry, opts: CatalogOptions): CatalogImage {
+/** One stored image checked as the catalog checks it (throws what is wrong); uploads use it too. */
+export function checkImageEntry(entry: ImageEntry, opts: CatalogOptions = {}): CatalogImage {
   let json: unknown;
   try {
     json = JSON.parse(entry.manifestText);
@@ -128,11 +136,12 @@ function checkEntry(entry: ImageEntry, opts: CatalogOptions): CatalogImage {
   }
   let manifest: FirmwareManifest;
   let header: ManifestHeader;
+  let headerBytes: Buffer;
   if (opts.verifyKeys) {
-    ({ manifest, header } = verifyManifest(json, opts.verifyKeys));
+    ({ manifest, header, headerBytes } = verifyManifest(json, opts.verifyKeys));
   } else {
     manifest = parseManifest(json);
-    header = headerOfManifest(manifest).header;
+    ({ header, bytes: headerBytes } = headerOfManifest(manifest));
     assertManifestMatchesHeader(manifest, header);
   }
   if (manifest.version !== entry.version) throw new Error(`file name says version ${entry.version}, manifest says ${manifest.version}`);
@@ -140,7 +149,7 @@ function checkEntry(entry: ImageEntry, opts: CatalogOptions): CatalogImage {
   if (entry.size === undefined) throw new Error(`image ${imageName} is missing`);
   if (entry.size !== header.encryptedSize) throw new Error(`image ${imageName} is ${entry.size} bytes, manifest says ${header.encryptedSize}`);
   const root = Buffer.from(header.root).toString('hex');
-  const base = { version: manifest.version, manifest, header, ref: entry.ref, size: entry.size, root };
+  const base = { version: manifest.version, manifest, header, ref: entry.ref, size: entry.size, root, build: sha256(headerBytes).toString('hex') };
   if (manifest.format_version === FORMAT_V1) {
     const chunkHashes = packChunkHashes(manifest.chunk_hashes);
     if (!chunkRootOf(chunkHashes).equals(header.root)) throw new Error('chunk_table: chunk_hashes do not hash to the signed chunk root');

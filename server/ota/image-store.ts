@@ -88,6 +88,11 @@ export class ChunkCheck {
     return this.total > this.image.size;
   }
 
+  /** A chunk already failed its hash: a reader may stop at once (finish() names it). */
+  get failed(): boolean {
+    return this.bad !== undefined;
+  }
+
   update(piece: Uint8Array): void {
     this.total += piece.length;
     const size = this.image.header.chunkSize;
@@ -102,7 +107,9 @@ export class ChunkCheck {
 
   /** The first problem (checks image_size, chunk_hash), or undefined when every byte matched. */
   finish(): FirmwareCheckError | undefined {
-    if (this.bad === undefined && this.inChunk > 0 && this.total === this.image.size) this.endChunk();
+    // A reader that stopped at the first bad chunk has not read the rest: name the chunk, not the size.
+    if (this.bad !== undefined) return this.bad;
+    if (this.inChunk > 0 && this.total === this.image.size) this.endChunk();
     if (this.total !== this.image.size) return new FirmwareCheckError('image_size', `image is ${this.total} bytes, manifest says ${this.image.size}`);
     return this.bad;
   }

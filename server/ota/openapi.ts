@@ -1,19 +1,27 @@
 /**
  * OpenAPI descriptions of the OTA routes (routes.ts and serve-download.ts beside this file):
  * device routes (check, sessions and chunks, the streaming path's manifest, hash pages and byte
- * ranges) and the admin views and rollouts. Manifests are described by the schemas they are parsed
- * with (manifest.ts); request bodies by the service's own (service.ts).
+ * ranges), releases (upload, publish, yank, the listing) and rollouts. Manifests are described by
+ * the schemas they are parsed with (manifest.ts); request bodies by the services' own
+ * (service.ts, release-service.ts, rollout-service.ts).
  */
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { deviceIdParam, isoTime, keyed, success } from '../openapi/common.ts';
 import { agrees, type Agree, type Auth, type ParamDoc, type RouteDocs } from '../openapi/describe.ts';
 import { OTA_PAGE_HEADER_SIZE, OTA_PAGE_MAGIC } from '../protocol/limits.ts';
+import type { Actor } from '../audit/log.ts';
 import type { CatalogProblem } from './catalog.ts';
 import type { ImageCacheStats } from './image-cache.ts';
 import { firmwareManifestSchema, manifestV1Schema, manifestV2Schema, MAX_U32 } from './manifest.ts';
-import type { rolloutView } from './rollouts.ts';
-import { completeSchema, createRolloutSchema, initiateSchema, patchRolloutSchema, SEMVER_PATTERN, type checkView } from './service.ts';
+import { OTA_IMAGE_MAX_BYTES } from '../protocol/limits.ts';
+import type { Target } from '../devices/tags.ts';
+import { publishSchema, yankSchema, type releaseView, type ReleaseService } from './release-service.ts';
+import type { RolloutFigures } from './rollout-progress.ts';
+import { createRolloutSchema, patchRolloutSchema, type RolloutService } from './rollout-service.ts';
+import type { StepGates } from './rollout-steps.ts';
+import type { RolloutStep } from './rollouts.ts';
+import { completeSchema, initiateSchema, SEMVER_PATTERN, type checkView } from './service.ts';
 import type { sessionView } from './sessions.ts';
 import type { VersionCounters } from './state.ts';
 
@@ -61,26 +69,88 @@ const sessionSchema = z.object({
 agrees<Agree<typeof sessionSchema, ReturnType<typeof sessionView>>>();
 
 const results = z.object({ successes: count, failures: count, total: count, failure_rate: z.number().min(0).max(1) });
+const tagTarget = z.string().regex(/^tag:[a-z0-9_.:-]{1,64}$/) as unknown as z.ZodType<`tag:${string}`>;
+const target = z.union([z.literal('all'), tagTarget, z.array(z.string())]).describe('"all", "tag:<tag>" or listed device ids.');
+agrees<Agree<typeof target, Target>>();
+const step = z.object({
+  percent: z.number().min(0).max(100).optional(),
+  target: target.optional(),
+  after_success: z.number().min(0).max(1).optional(),
+  min_results: count.optional(),
+  soak_seconds: count.optional(),
+});
+agrees<Agree<typeof step, RolloutStep>>();
+const gates = z.object({ after_success: z.number().min(0).max(1), min_results: count, soak_seconds: count });
+agrees<Agree<typeof gates, StepGates>>();
+const rolloutStatus = z.enum(['active', 'paused', 'completed', 'cancelled']);
+const pausedReason = z.enum(['manual', 'failure_threshold', 'step_success_rate']);
 const rolloutSchema = z.object({
   id: z.string(),
   version: versionString,
-  devices: z.union([z.literal('all'), z.array(z.string())]).describe('"all" or the listed device ids.'),
-  percent: z.number().min(0).max(100),
-  status: z.enum(['active', 'paused']),
-  paused_reason: z.enum(['manual', 'failure_threshold']).nullable(),
+  target,
+  devices: target.describe('The older name of `target`.'),
+  percent: z.number().min(0).max(100).describe('The share of the target the steps reached so far cover.'),
+  steps: z.array(step),
+  step: z.object({
+    index: count,
+    of: count,
+    started_at: isoTime,
+    results: z.object({ successes: count, failures: count, total: count }).describe('Results since this step started (or the last resume): what the next step judges.'),
+    next: step.extend({ index: count, gates }).nullable(),
+    waiting_for: z.array(z.string()).describe('What the steering job waits for before judging the next step.'),
+  }),
+  status: rolloutStatus,
+  paused_reason: pausedReason.nullable(),
   failure_threshold: z.number().min(0).max(1),
   min_results: z.number().int().min(1),
+  device_deadline_seconds: count,
   results: results.describe('Every result since creation.'),
   window: results.describe('Results since creation or the last resume: what the auto-pause rule judges.'),
   notes: z.string(),
   created_at: isoTime,
   updated_at: isoTime,
   paused_at: isoTime.nullable(),
+  finished_at: isoTime.nullable(),
+  finish_reason: z.enum(['all_devices_done', 'cancelled', 'release_yanked']).nullable(),
   covered_devices: count.optional().describe('Active devices the rollout offers its version to now.'),
   fleet_devices: count.optional(),
 });
-agrees<Agree<typeof rolloutSchema, ReturnType<typeof rolloutView>>>();
+agrees<Agree<typeof rolloutSchema, ReturnType<RolloutService['view']>>>();
+const figures = z.object({
+  targeted: count.describe('Devices covered now.'),
+  in_target: count,
+  offered: count,
+  downloading: count,
+  succeeded: count,
+  failed: count,
+  failed_by_error: keyed(count).describe('Failed devices by the code of their last error (rolled_back, chunk_hash, …).'),
+  done: count,
+  past_deadline: count,
+  pending: count,
+});
+agrees<Agree<typeof figures, RolloutFigures>>();
+const rolloutDetail = rolloutSchema.extend({ figures: figures.extend({ failure_rate: z.number().min(0).max(1), failure_threshold: z.number().min(0).max(1) }) });
+agrees<Agree<typeof rolloutDetail, Awaited<ReturnType<RolloutService['show']>>>>();
+const changedRollout = success({ rollout: rolloutSchema.extend({ changed: z.boolean().describe('False when the rollout was in that state already (nothing recorded).') }) });
 const oneRollout = success({ rollout: rolloutSchema });
+
+const actor = (z.string() as unknown as z.ZodType<Actor>).describe('token:<name>, system, …');
+const releaseSchema = z.object({
+  version: versionString,
+  build: z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 of the signed manifest header.'),
+  state: z.enum(['draft', 'published', 'yanked']),
+  general: z.boolean(),
+  security_counter: count,
+  origin: z.enum(['legacy', 'upload', 'firmware_dir']),
+  recorded_at: isoTime,
+  recorded_by: actor,
+  published_at: isoTime.nullable(),
+  published_by: actor.nullable(),
+  yanked_at: isoTime.nullable(),
+  yanked_by: actor.nullable(),
+  yank_reason: z.string().nullable(),
+});
+agrees<Agree<typeof releaseSchema, ReturnType<typeof releaseView>>>();
 
 const versionCounters = z.object({
   sessions_started: count,
@@ -104,6 +174,11 @@ agrees<Agree<typeof problem, CatalogProblem>>();
 const hexId = z.string().regex(/^[0-9a-f]+$/);
 const imageSchema = z.object({
   version: versionString,
+  build: z.string(),
+  state: z.enum(['draft', 'published', 'yanked']),
+  general: z.boolean(),
+  offered_to: z.string().describe('everyone (general), rollouts, nobody yet (no rollout), nobody (a draft or yanked).'),
+  rollouts: z.array(z.string()).describe('Active or completed rollouts offering this version.'),
   security_counter: count,
   original_size: count,
   encrypted_size: count,
@@ -113,12 +188,37 @@ const imageSchema = z.object({
   format_version: z.union([z.literal(1), z.literal(2)]),
   key_id: hexId,
   aes_key_id: hexId,
+  signature: z.object({ status: z.enum(['valid', 'invalid', 'unchecked']), problem: z.string().optional() }).describe("The manifest signature with the gateway's verification key now."),
   created_at: z.string(),
   release_notes: z.string(),
-  held_by_rollout: z.boolean().describe('A rollout targets this version: only its devices are offered it.'),
+  release: releaseSchema.nullable(),
+  replaces: z.array(z.object({ build: z.string(), state: z.enum(['draft', 'published', 'yanked']) })).describe('Released builds of this version the current one replaced.'),
   cached: z.boolean(),
 });
+const imagesAnswer = success({
+  dir: z.string(),
+  store: z.string(),
+  verification_key: z.object({ key_id: hexId.nullable(), problem: z.string().optional() }),
+  count,
+  images: z.array(imageSchema),
+  problems: z.array(problem),
+});
+type ImagesBuilt = Awaited<ReturnType<ReleaseService['images']>>;
+agrees<Agree<typeof imageSchema, ImagesBuilt['images'][number] & { cached: boolean }>>();
+const releaseAnswer = success({ changed: z.boolean(), release: releaseSchema });
+const uploadBody = {
+  type: 'object',
+  required: ['manifest', 'image'],
+  properties: {
+    manifest: { type: 'string', contentMediaType: 'application/json', description: 'firmware_<version>_manifest.json as packaged.' },
+    hashes: { type: 'string', contentMediaType: 'application/octet-stream', description: 'Format 2: the chunk-hash table (firmware_<version>_hashes.bin).' },
+    image: { type: 'string', contentMediaType: 'application/octet-stream', description: `The encrypted image (at most ${OTA_IMAGE_MAX_BYTES} bytes).` },
+  },
+  description: 'Parts in this order: manifest, hashes (format 2), image. The image is streamed into the store, each chunk checked against its signed hash.',
+};
 
+/** Device routes that serve a build: a draft or a release not offered to the device, a yanked one. */
+const servingErrors = { 409: ['not_assigned'], 410: ['yanked'] } as const;
 const imageErrors = { 404: ['firmware_not_found'], 409: ['security_counter_too_low'] } as const;
 
 export function otaDocs(config: Config): RouteDocs {
@@ -127,7 +227,7 @@ export function otaDocs(config: Config): RouteDocs {
     'GET /ota/check/:device_id': {
       summary: 'Device: is there an update for me?',
       description:
-        "Offers the device's rollout version, else the newest image no rollout holds back; never one below its security-counter floor, never a lower SemVer than it runs. Reporting `security_counter` raises the floor.",
+        "Offers the highest version of the device's offer set — active or completed rollouts covering it, and published general releases — that is newer (SemVer) than the one it runs; never a draft, a yanked release, or one below its security-counter floor. Reporting `security_counter` raises the floor.",
       auth: 'device',
       query: {
         version: { ...versionParam, required: true, description: 'The version the device runs.' },
@@ -138,7 +238,8 @@ export function otaDocs(config: Config): RouteDocs {
     },
     'POST /ota/initiate/:device_id': {
       summary: 'Device: start or resume a download session (JSON chunk route)',
-      description: 'One session per device: the same image resumes it; an idle one (OTA_SESSION_IDLE_SECONDS) is replaced; another version while one is active is a 409.',
+      description:
+        'One session per device: the same image resumes it; an idle one (OTA_SESSION_IDLE_SECONDS) is replaced; another version while one is active is a 409. Only a version offered to the device (409 `not_assigned`), never a yanked one (410).',
       auth: 'device',
       body: { schema: initiateSchema },
       responses: {
@@ -158,7 +259,7 @@ export function otaDocs(config: Config): RouteDocs {
           }),
         },
       },
-      errors: { 400: ['invalid_request'], 404: ['firmware_not_found'], 409: ['security_counter_too_low', 'ota_session_active'] },
+      errors: { 400: ['invalid_request'], 404: ['firmware_not_found'], 409: ['security_counter_too_low', 'ota_session_active', 'not_assigned'], 410: ['yanked'] },
     },
     'GET /ota/chunk/:device_id': {
       summary: 'Device: one chunk as base64 JSON',
@@ -181,7 +282,13 @@ export function otaDocs(config: Config): RouteDocs {
           }),
         },
       },
-      errors: { 400: ['invalid_version', 'invalid_chunk'], 404: ['firmware_not_found'], 416: ['range_not_satisfiable'] },
+      errors: {
+        400: ['invalid_version', 'invalid_chunk'],
+        404: ['firmware_not_found'],
+        409: ['no_ota_session', 'ota_session_version_mismatch', 'ota_image_changed'],
+        410: ['yanked'],
+        416: ['range_not_satisfiable'],
+      },
     },
     'POST /ota/complete/:device_id': {
       summary: 'Device: report the result of an update',
@@ -197,7 +304,7 @@ export function otaDocs(config: Config): RouteDocs {
             version: versionString,
             session_id: z.string().nullable(),
             current_version: versionString.nullable(),
-            rollout: z.object({ id: z.string(), status: z.enum(['active', 'paused']), paused_reason: z.enum(['manual', 'failure_threshold']).nullable() }).nullable(),
+            rollout: z.object({ id: z.string(), status: rolloutStatus, paused_reason: pausedReason.nullable() }).nullable(),
           }),
         },
       },
@@ -209,7 +316,7 @@ export function otaDocs(config: Config): RouteDocs {
       auth: 'device',
       params: { version: versionParam },
       responses: { 200: { description: 'The manifest.', schema: firmwareManifestSchema } },
-      errors: { ...imageErrors, 400: ['invalid_version'] },
+      errors: { ...imageErrors, 400: ['invalid_version'], 409: [...imageErrors[409], ...servingErrors[409]], 410: servingErrors[410] },
     },
     'GET /ota/hashes/:version': {
       summary: 'Device: a hash page with its inclusion proof (binary)',
@@ -218,12 +325,12 @@ export function otaDocs(config: Config): RouteDocs {
       params: { version: versionParam },
       query: { page: { schema: { type: 'integer', minimum: 0 }, required: true, description: 'The page index, from 0 (416 past the last).' } },
       responses: { 200: { description: 'The page.', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
-      errors: { 400: ['invalid_version', 'invalid_page'], 404: ['firmware_not_found'], 409: ['security_counter_too_low', 'no_hash_pages'], 416: ['range_not_satisfiable'] },
+      errors: { 400: ['invalid_version', 'invalid_page'], 404: ['firmware_not_found'], 409: ['security_counter_too_low', 'no_hash_pages', 'not_assigned'], 410: ['yanked'], 416: ['range_not_satisfiable'] },
     },
     'GET /ota/firmware/:version': {
       summary: 'Download the encrypted image (byte ranges)',
       description: [
-        `A signed device request, an admin token${config.OTA_PUBLIC_DOWNLOADS ? ', or nothing (OTA_PUBLIC_DOWNLOADS=1)' : ''}. Single byte ranges (206), If-Range, If-None-Match (304).`,
+        `A signed device request (a version offered to it: 409 \`not_assigned\` otherwise), an admin token (any build, drafts included)${config.OTA_PUBLIC_DOWNLOADS ? ', or nothing (OTA_PUBLIC_DOWNLOADS=1: published releases)' : ''}. A yanked release is 410 to all but admins. Single byte ranges (206), If-Range, If-None-Match (304).`,
         'A device\'s answer is signed over "<ETag> <Content-Range>" (206) or "<ETag> <Content-Length>" (200) instead of its body; a retransmission is served the extent the original got (server/ota/SPEC.md §10).',
       ].join('\n\n'),
       auth: downloadAuth,
@@ -239,18 +346,53 @@ export function otaDocs(config: Config): RouteDocs {
         206: { description: 'One range.', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' }, headers: downloadHeaders(true) },
         304: { description: 'Not modified (If-None-Match).', headers: { ETag: downloadHeaders(false).ETag! } },
       },
-      errors: { 404: ['firmware_not_found'], 409: ['image_changed'], 416: ['range_not_satisfiable'] },
+      errors: { 404: ['firmware_not_found'], 409: ['image_changed', 'not_assigned'], 410: ['yanked'], 416: ['range_not_satisfiable'] },
     },
     'GET /ota/images': {
-      summary: 'The firmware catalog',
-      description: 'Images that passed their checks; anything that failed is listed under `problems`, never served.',
+      summary: 'Every build, its release state and who changed it',
+      description: "Builds whose manifest is consistent, each with its state (draft, published, yanked), who recorded, published and yanked it and when, who it is offered to, and its signature with the gateway's key now; anything inconsistent is listed under `problems`, never served.",
       auth: 'admin',
+      responses: { 200: { description: 'The catalog.', schema: imagesAnswer } },
+    },
+    'PUT /ota/images/:version': {
+      summary: 'Upload a build (a draft)',
+      description: 'A draft: stored, downloadable by admins, offered to no device until published. A version that was ever released under another build is never replaced (409 `release_exists`).',
+      auth: 'admin',
+      params: { version: versionParam },
+      body: { schema: uploadBody, contentType: 'multipart/form-data' },
       responses: {
-        200: {
-          description: 'The catalog.',
-          schema: success({ dir: z.string(), store: z.string(), count, images: z.array(imageSchema), problems: z.array(problem) }),
-        },
+        201: { description: 'Stored.', schema: success({ outcome: z.literal('stored'), release: releaseSchema }) },
+        200: { description: 'This build was stored already.', schema: success({ outcome: z.enum(['unchanged']), release: releaseSchema }) },
       },
+      errors: {
+        400: ['invalid_version', 'invalid_multipart', 'invalid_image', 'firmware_check_failed'],
+        409: ['release_exists', 'older_build'],
+        413: ['payload_too_large'],
+        415: ['unsupported_media_type'],
+      },
+    },
+    'POST /ota/images/:version/publish': {
+      summary: 'Publish a build',
+      description:
+        "Checks the build now — the manifest signature with the gateway's verification key as KEYS_DIR holds it, the header against the JSON, the chunk-hash table, every stored ciphertext chunk — and the security-counter rule; a 409 names the failing check. Publishing again changes nothing (`changed: false`).",
+      auth: 'admin',
+      params: { version: versionParam },
+      body: { schema: publishSchema, required: false },
+      responses: { 200: { description: 'Published.', schema: releaseAnswer } },
+      errors: {
+        400: ['invalid_version', 'invalid_request'],
+        404: ['firmware_not_found'],
+        409: ['release_yanked', 'lower_security_counter', 'no_verification_key', 'signature_invalid', 'manifest_invalid', 'hash_table_mismatch', 'chunk_hash_mismatch', 'image_size_mismatch'],
+      },
+    },
+    'POST /ota/images/:version/yank': {
+      summary: 'Withdraw a published release',
+      description: 'No new download starts; every device route answers 410 `yanked`, downloads in progress at their next request. Final: a yanked release is never published again.',
+      auth: 'admin',
+      params: { version: versionParam },
+      body: { schema: yankSchema, required: false },
+      responses: { 200: { description: 'Yanked (`changed: false` when it was already).', schema: releaseAnswer } },
+      errors: { 400: ['invalid_version', 'invalid_request'], 404: ['firmware_not_found'], 409: ['not_published'] },
     },
     'GET /ota/status/:device_id': {
       summary: "A device's OTA state",
@@ -295,44 +437,59 @@ export function otaDocs(config: Config): RouteDocs {
     },
     'POST /ota/rollouts': {
       summary: 'Start a rollout',
-      description: 'Offers `version` to a stable `percent` of the target (each device has a fixed bucket per rollout); pauses itself when the failure rate passes `failure_threshold` after `min_results` results.',
+      description:
+        'Offers a published release to a target ("all", "tag:<tag>", device ids) step by step: `percent` (one step) or `steps`, each a stable percent of the target or a target within it, entered when the previous step has `min_results` results, `after_success` success rate and `soak_seconds`. The steering job advances, pauses, completes; it pauses itself when the failure rate passes `failure_threshold` after `min_results` results.',
       auth: 'admin',
       body: { schema: createRolloutSchema },
       responses: { 201: { description: 'Created.', schema: oneRollout } },
-      errors: { 400: ['invalid_request'], 404: ['firmware_not_found', 'unknown_device'] },
+      errors: { 400: ['invalid_request'], 404: ['firmware_not_found', 'unknown_device'], 409: ['release_not_published'] },
     },
     'GET /ota/rollouts': {
-      summary: 'List rollouts',
+      summary: 'List rollouts (finished ones too)',
       auth: 'admin',
       responses: { 200: { description: 'Every rollout.', schema: success({ count, rollouts: z.array(rolloutSchema) }) } },
     },
     'GET /ota/rollouts/:id': {
-      summary: 'Show a rollout',
+      summary: 'Show a rollout with its figures',
       auth: 'admin',
       params: { id: rolloutIdParam() },
-      responses: { 200: { description: 'The rollout.', schema: oneRollout } },
+      responses: { 200: { description: 'The rollout, with devices by stage, failures by error and completion.', schema: success({ rollout: rolloutDetail }) } },
       errors: { 404: ['rollout_not_found'] },
     },
     'PATCH /ota/rollouts/:id': {
-      summary: 'Change a rollout (percent, status, target)',
+      summary: 'Change a rollout (a wider percent, its target, pause or resume)',
       auth: 'admin',
       params: { id: rolloutIdParam() },
       body: { schema: patchRolloutSchema },
-      responses: { 200: { description: 'The rollout after the change.', schema: oneRollout } },
-      errors: { 400: ['invalid_request'], 404: ['rollout_not_found', 'unknown_device'] },
+      responses: { 200: { description: 'The rollout after the change.', schema: changedRollout } },
+      errors: { 400: ['invalid_request'], 404: ['rollout_not_found', 'unknown_device'], 409: ['rollout_finished', 'percent_decrease', 'rollout_has_steps'] },
+    },
+    'DELETE /ota/rollouts/:id': {
+      summary: 'Delete a rollout no device has started',
+      auth: 'admin',
+      params: { id: rolloutIdParam() },
+      responses: { 200: { description: 'Deleted.', schema: success({ deleted: z.string() }) } },
+      errors: { 404: ['rollout_not_found'], 409: ['rollout_started'] },
     },
     'POST /ota/rollouts/:id/pause': {
       summary: 'Pause a rollout',
       auth: 'admin',
       params: { id: rolloutIdParam() },
-      responses: { 200: { description: 'Paused.', schema: oneRollout } },
-      errors: { 404: ['rollout_not_found'] },
+      responses: { 200: { description: 'Paused.', schema: changedRollout } },
+      errors: { 404: ['rollout_not_found'], 409: ['rollout_finished'] },
     },
     'POST /ota/rollouts/:id/resume': {
-      summary: 'Resume a rollout (its failure window starts again)',
+      summary: 'Resume a rollout (its failure window and its step start again)',
       auth: 'admin',
       params: { id: rolloutIdParam() },
-      responses: { 200: { description: 'Active again.', schema: oneRollout } },
+      responses: { 200: { description: 'Active again.', schema: changedRollout } },
+      errors: { 404: ['rollout_not_found'], 409: ['rollout_finished'] },
+    },
+    'POST /ota/rollouts/:id/cancel': {
+      summary: 'Cancel a rollout (it stays in the history)',
+      auth: 'admin',
+      params: { id: rolloutIdParam() },
+      responses: { 200: { description: 'Cancelled.', schema: changedRollout } },
       errors: { 404: ['rollout_not_found'] },
     },
   };

@@ -32,6 +32,10 @@ export function downloadHandler(ctx: AppContext, ota: OtaService): Handler<AppEn
   return async function serveFirmware(c) {
     const version = c.req.param('version') ?? '';
     const image = (await ota.catalog.fresh()).requireImage(version);
+    const retransmission = c.get('retransmission');
+    // Drafts to admins only, yanked builds to nobody but admins, the rest as offers.ts assigns them.
+    // A retransmission gets the stored extent again, whatever happened since (it changes nothing).
+    if (!retransmission) await ota.admitDownload(c.get('device'), c.get('actor'), image);
     const source = await ota.cache.open(image);
     const size = image.size;
     const headers: Record<string, string> = {
@@ -41,7 +45,6 @@ export function downloadHandler(ctx: AppContext, ota: OtaService): Handler<AppEn
       'Cache-Control': 'no-cache',
       'Content-Disposition': `attachment; filename="${imageFileName(image.version)}"`,
     };
-    const retransmission = c.get('retransmission');
     if (retransmission && retransmission.headers?.etag !== source.etag) {
       throw new ConflictError(`firmware ${version} changed since this request was first answered; send a new request`, 'image_changed');
     }

@@ -1,23 +1,28 @@
 /**
- * The OTA serving logic behind the routes: which image a device is offered (its rollout's version,
- * else the newest image no rollout holds back; never one below the device's security-counter
- * floor, never a lower semver than it runs), download sessions over the JSON chunk route, result
- * reports feeding statistics and rollouts (with their auto-pause), and the admin views. Routes
- * only parse HTTP and call in here; state lives behind OtaStateRepo and RolloutRepo.
+ * The OTA serving logic behind the device routes: which image a device is offered (offers.ts:
+ * the highest version of its offer set — active or completed rollouts covering it and published
+ * general releases — newer than what it runs, never below its security-counter floor), the gate
+ * of every route that serves a build (410 `yanked`, 409 `not_assigned`), download sessions over
+ * the JSON chunk route, result reports feeding statistics and rollouts, and the admin views.
+ * Releases (release-service.ts) and rollouts (rollout-service.ts) have services of their own;
+ * routes only parse HTTP and call in here.
  */
 import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import { z } from 'zod';
+import type { Actor } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
-import { assertDeviceId, DEVICE_ID_JSON_SCHEMA } from '../devices/ids.ts';
-import { ConflictError, NotFoundError, RangeNotSatisfiableError, ValidationError } from '../errors.ts';
+import { ConflictError, GoneError, NotFoundError, RangeNotSatisfiableError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
+import type { DeviceRecord } from '../store/types.ts';
 import type { CatalogImage, FirmwareCatalog } from './catalog.ts';
 import type { ImageCache } from './image-cache.ts';
 import type { LiveCatalog } from './live-catalog.ts';
 import { MAX_U32, type FirmwareManifest } from './manifest.ts';
-import { assignedRollout, heldVersions, rolloutForResult, rolloutView, type Rollout, type RolloutPatch } from './rollouts.ts';
-import type { RolloutRepo } from './rollouts-repo.ts';
+import { bestOffer, offerSet, type OfferEntry } from './offers.ts';
+import type { ReleaseService } from './release-service.ts';
+import { rolloutForResult, type Rollout } from './rollouts.ts';
+import type { RolloutService } from './rollout-service.ts';
 import { iso, sessionView } from './sessions.ts';
 import { counterFloor, ZERO_COUNTERS, type DeviceOtaState, type OtaStateRepo, type VersionCounters } from './state.ts';
 
@@ -62,48 +67,6 @@ export const completeSchema = z
     path: ['status'],
   });
 
-const percentSchema = z
-  .number()
-  .min(0)
-  .max(100)
-  .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'at most two decimals');
-const targetSchema = z.union([
-  z.literal('all'),
-  z
-    .array(z.string().meta(DEVICE_ID_JSON_SCHEMA))
-    .min(1)
-    .max(10_000)
-    .transform((ids, ctx) => {
-      for (const id of ids) {
-        try {
-          assertDeviceId(id);
-        } catch {
-          ctx.addIssue({ code: 'custom', message: `"${id}" is not a valid device id` });
-          return z.NEVER;
-        }
-      }
-      return [...new Set(ids)];
-    }),
-]);
-
-export const createRolloutSchema = z.object({
-  version: semverString,
-  devices: targetSchema,
-  percent: percentSchema.default(100),
-  failure_threshold: z.number().min(0).max(1).optional(),
-  min_results: z.number().int().min(1).max(1_000_000).optional(),
-  notes: z.string().max(500).default(''),
-});
-
-export const patchRolloutSchema = z
-  .object({
-    percent: percentSchema.optional(),
-    status: z.enum(['active', 'paused']).optional(),
-    devices: targetSchema.optional(),
-  })
-  .strict()
-  .refine((p) => p.percent !== undefined || p.status !== undefined || p.devices !== undefined, 'send "percent", "status" or "devices"');
-
 /** The manifest as /ota/check shows it: without format 1's chunk table or format 2's page counts. */
 export function checkView(m: FirmwareManifest) {
   if (m.format_version === 1) {
@@ -122,34 +85,94 @@ export class OtaService {
     readonly catalog: LiveCatalog,
     readonly cache: ImageCache,
     readonly state: OtaStateRepo,
-    readonly rollouts: RolloutRepo,
+    readonly releases: ReleaseService,
+    readonly rollouts: RolloutService,
   ) {
     this.idleMs = ctx.config.OTA_SESSION_IDLE_SECONDS * 1000;
   }
 
   // ------------------------------------------------------------------------------------------
-  // Offers
+  // Offers and the gate of every route that serves a build
 
-  /** What /ota/check would offer the device now, given the catalog, its state and the rollouts. */
-  offer(deviceId: string, catalog: FirmwareCatalog, state: DeviceOtaState | undefined, all: readonly Rollout[]): Offer {
+  /** What /ota/check would offer the device now: the highest version of its offer set (offers.ts). */
+  async offer(device: DeviceRecord | undefined, catalog: FirmwareCatalog, state: DeviceOtaState | undefined): Promise<Offer> {
     const floor = counterFloor(state);
-    const eligible = (v: string) => (catalog.getImage(v)?.header.securityCounter ?? -1) >= floor;
-    const rollout = assignedRollout(all, deviceId, eligible);
-    if (rollout) return { image: catalog.getImage(rollout.version), rollout, floor };
-    const held = heldVersions(all);
-    const image = catalog
-      .listImages()
-      .filter((i) => !held.has(i.version) && i.header.securityCounter >= floor)
-      .at(-1);
-    return { image, rollout: undefined, floor };
+    if (!device) return { image: undefined, rollout: undefined, floor };
+    const [releases, rollouts] = await Promise.all([this.releases.index(), this.rollouts.repo.list()]);
+    const best = bestOffer(offerSet(device, catalog.listImages(), releases, rollouts, floor));
+    return { image: best?.image, rollout: best?.rollout ?? undefined, floor };
   }
 
-  async check(deviceId: string, query: { version?: string | undefined; security_counter?: string | undefined }) {
+  /**
+   * Whether a device may be served this build: a yanked release is 410 `yanked`, a build not in
+   * the device's offer set 409 `not_assigned` — unless the device had already started downloading
+   * it (a session for this build, or its rollout stage) before its rollout was paused or
+   * cancelled. The counter floor is checked by the callers that need it. Resolves the assignment
+   * (null: a download under way).
+   */
+  async admit(device: DeviceRecord, image: CatalogImage): Promise<OfferEntry | null> {
+    const releases = await this.releases.index();
+    const release = releases.of(image);
+    if (release?.state === 'yanked') {
+      throw new GoneError(`firmware ${image.version} was yanked${release.yank_reason ? ` (${release.yank_reason})` : ''}: it is no longer served`, 'yanked');
+    }
+    const notAssigned = () => new ConflictError(`firmware ${image.version} is not offered to this device`, 'not_assigned');
+    if (release?.state !== 'published') throw notAssigned();
+    const entry = offerSet(device, [image], releases, await this.rollouts.repo.list(), 0).get(image.version);
+    if (entry) return entry;
+    if (await this.downloadUnderWay(device.device_id, image)) return null;
+    throw notAssigned();
+  }
+
+  /** A session for exactly this build, or a rollout stage `downloading` for its version. */
+  private async downloadUnderWay(deviceId: string, image: CatalogImage): Promise<boolean> {
+    const session = await this.state.session(deviceId);
+    if (session?.status === 'active' && session.version === image.version && session.chunk_root === image.root) return true;
+    const progress = (await this.rollouts.repo.deviceProgress(deviceId)).filter((p) => p.stage === 'downloading');
+    if (progress.length === 0) return false;
+    const versions = new Map((await this.rollouts.repo.list()).map((r) => [r.id, r.version]));
+    return progress.some((p) => versions.get(p.rollout_id) === image.version);
+  }
+
+  /** Who may download by range: a device its admitted builds, anonymous callers published ones, admins any. */
+  async admitDownload(device: DeviceRecord | undefined, actor: Actor | undefined, image: CatalogImage): Promise<void> {
+    if (device) {
+      await this.admit(device, image);
+      return;
+    }
+    if (actor !== 'public') return;
+    const release = (await this.releases.index()).of(image);
+    if (release?.state === 'yanked') throw new GoneError(`firmware ${image.version} was yanked: it is no longer served`, 'yanked');
+    if (release?.state !== 'published') throw new NotFoundError(`firmware version ${image.version} not found`, 'firmware_not_found');
+  }
+
+  /**
+   * Devices this process recorded as offered, by rollout: /ota/check runs on every poll, and an
+   * `offered` stage never changes once written, so it is written once per process (bounded).
+   */
+  private readonly offeredSeen = new Set<string>();
+
+  private async noteStage(rollout: Rollout | null | undefined, deviceId: string, stage: 'offered' | 'downloading'): Promise<void> {
+    if (!rollout) return;
+    if (stage === 'offered') {
+      const key = `${rollout.id}\n${deviceId}`;
+      if (this.offeredSeen.has(key)) return;
+      if (this.offeredSeen.size >= 100_000) this.offeredSeen.clear();
+      this.offeredSeen.add(key);
+    }
+    // Progress is a figure, not a decision: a failure to record it must not fail the device's request.
+    await this.rollouts.repo.noteStage(rollout.id, deviceId, stage, this.ctx.clock.now()).catch((err: unknown) => {
+      this.ctx.logger.error({ err, rollout_id: rollout.id, device_id: deviceId }, 'rollout progress not recorded');
+    });
+  }
+
+  async check(device: DeviceRecord, query: { version?: string | undefined; security_counter?: string | undefined }) {
+    const deviceId = device.device_id;
     const current = parseWith(semverString, query.version, 'invalid_version');
     const counter = query.security_counter === undefined ? null : parseWith(counterText, query.security_counter, 'invalid_security_counter');
     const catalog = await this.catalog.fresh();
     const state = await this.state.noteCheck(deviceId, { version: current, counter }, this.ctx.clock.now());
-    const { image, rollout } = this.offer(deviceId, catalog, state, await this.rollouts.list());
+    const { image, rollout } = await this.offer(device, catalog, state);
     if (!image || !semver.gt(image.version, current)) {
       return {
         update_available: false,
@@ -158,6 +181,7 @@ export class OtaService {
         reason: image ? 'up_to_date' : 'no_eligible_image',
       };
     }
+    await this.noteStage(rollout, deviceId, 'offered');
     // At most 22 members and no arrays: small device JSON tokenizers (48 tokens in the C client)
     // must parse this. Format 1's chunk table comes with /ota/initiate (chunk_root commits to it);
     // format 2's page counts are in the signed header that GET /ota/manifest returns.
@@ -175,22 +199,14 @@ export class OtaService {
   // ------------------------------------------------------------------------------------------
   // Sessions
 
-  async initiate(deviceId: string, body: unknown) {
+  async initiate(device: DeviceRecord, body: unknown) {
+    const deviceId = device.device_id;
     const parsed = parseWith(initiateSchema, body);
     const version = (parsed.firmware_version ?? parsed.version)!;
-    const catalog = await this.catalog.fresh();
-    const image = catalog.requireImage(version);
-    const [deviceState, rollouts] = await Promise.all([this.state.device(deviceId), this.rollouts.list()]);
-    const floor = counterFloor(deviceState);
-    if (image.header.securityCounter < floor) {
-      throw new ConflictError(
-        `firmware ${version} has security counter ${image.header.securityCounter}, below this device's ${floor}`,
-        'security_counter_too_low',
-      );
-    }
-    await this.cache.open(image); // a broken image is refused (503) before a session exists
-    const assigned = this.offer(deviceId, catalog, deviceState, rollouts).rollout;
-    const rolloutId = assigned?.version === version ? assigned.id : (rolloutForResult(rollouts, deviceId, version)?.id ?? null);
+    const { image, assigned } = await this.eligibleImage(device, version);
+    const current = await this.state.session(deviceId);
+    const continuing = current?.status === 'active' && current.version === version && current.chunk_root === image.root ? current.rollout_id : null;
+    const rolloutId = assigned?.rollout?.id ?? continuing;
     const m = image.manifest;
     const { session, outcome, replaced } = await this.state.openSession(
       deviceId,
@@ -201,6 +217,7 @@ export class OtaService {
       () => `ota_${randomBytes(8).toString('hex')}`,
     );
     if (replaced) this.ctx.logger.info({ device_id: deviceId, replaced: replaced.session_id, version: replaced.version }, 'stale OTA session replaced');
+    await this.noteStage(assigned?.rollout, deviceId, 'downloading');
     return {
       success: true,
       session_id: session.session_id,
@@ -222,14 +239,16 @@ export class OtaService {
    * and byte ranges (format 2: ≤ 4 KiB whatever the image size). Same refusals as initiate: an
    * image below the device's counter floor (409), an image that fails its own check (503).
    */
-  async manifest(deviceId: string, version: string): Promise<FirmwareManifest> {
-    const image = await this.eligibleImage(deviceId, parseWith(semverString, version, 'invalid_version'));
+  async manifest(device: DeviceRecord, version: string): Promise<FirmwareManifest> {
+    const { image, assigned } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version'));
+    // The range path has no session: fetching the manifest is where a download starts.
+    await this.noteStage(assigned?.rollout, device.device_id, 'downloading');
     return image.manifest;
   }
 
   /** GET /ota/hashes/:version?page=N: hash page N with its inclusion proof ("FGHP", SPEC §11.3). */
-  async hashPage(deviceId: string, version: string, pageText: string | undefined): Promise<Buffer> {
-    const image = await this.eligibleImage(deviceId, parseWith(semverString, version, 'invalid_version'));
+  async hashPage(device: DeviceRecord, version: string, pageText: string | undefined): Promise<Buffer> {
+    const { image } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version'));
     if (pageText === undefined || !/^\d{1,10}$/.test(pageText)) {
       throw new ValidationError('page must be a non-negative integer', 'invalid_page', { field: 'page' });
     }
@@ -241,18 +260,19 @@ export class OtaService {
     return image.pages.answer(page);
   }
 
-  /** The image if this device may have it: not below its counter floor, and servable. */
-  private async eligibleImage(deviceId: string, version: string): Promise<CatalogImage> {
+  /** The image if this device may have it: admitted (released to it), not below its counter floor, servable. */
+  private async eligibleImage(device: DeviceRecord, version: string): Promise<{ image: CatalogImage; assigned: OfferEntry | null }> {
     const image = (await this.catalog.fresh()).requireImage(version);
-    const floor = counterFloor(await this.state.device(deviceId));
+    const assigned = await this.admit(device, image);
+    const floor = counterFloor(await this.state.device(device.device_id));
     if (image.header.securityCounter < floor) {
       throw new ConflictError(
         `firmware ${version} has security counter ${image.header.securityCounter}, below this device's ${floor}`,
         'security_counter_too_low',
       );
     }
-    await this.cache.open(image); // a broken image is refused (503)
-    return image;
+    await this.cache.open(image); // a broken image is refused (503) before anything else happens
+    return { image, assigned };
   }
 
   async chunk(deviceId: string, query: { version?: string | undefined; chunk?: string | undefined }, path: string) {
@@ -263,6 +283,9 @@ export class OtaService {
     const index = Number(query.chunk);
     const catalog = await this.catalog.fresh();
     const image = catalog.requireImage(version);
+    // A session in progress hears of a yank at its next chunk.
+    const release = (await this.releases.index()).of(image);
+    if (release?.state === 'yanked') throw new GoneError(`firmware ${version} was yanked: it is no longer served`, 'yanked');
     if (index >= image.header.totalChunks) {
       throw new RangeNotSatisfiableError(`chunk ${index} is out of range: firmware ${version} has chunks 0..${image.header.totalChunks - 1}`);
     }
@@ -284,7 +307,17 @@ export class OtaService {
     };
   }
 
-  async complete(deviceId: string, body: unknown) {
+  /** A result without a session: the rollout the device has a stage in for that version, else the newest covering it. */
+  private async rolloutOfResult(device: DeviceRecord, version: string): Promise<string | undefined> {
+    const all = await this.rollouts.repo.list();
+    const ofVersion = new Map(all.filter((r) => r.version === version).map((r) => [r.id, r]));
+    const staged = (await this.rollouts.repo.deviceProgress(device.device_id)).filter((p) => ofVersion.has(p.rollout_id));
+    const newest = staged.map((p) => ofVersion.get(p.rollout_id)!).sort((a, b) => b.created_at - a.created_at)[0];
+    return newest?.id ?? rolloutForResult(all, device, version)?.id;
+  }
+
+  async complete(device: DeviceRecord, body: unknown) {
+    const deviceId = device.device_id;
     const b = parseWith(completeSchema, body);
     const success = b.success ?? b.status === 'success';
     const session = await this.state.session(deviceId);
@@ -298,16 +331,8 @@ export class OtaService {
     const out = await this.state.complete(deviceId, { version, success, error, counter }, now);
     let rollout: Rollout | undefined;
     if (out.counted) {
-      const id = out.rollout_id ?? rolloutForResult(await this.rollouts.list(), deviceId, version)?.id;
-      const r = id === undefined ? undefined : await this.rollouts.recordResult(id, success, now);
-      rollout = r?.rollout;
-      if (r?.paused) {
-        const w = r.rollout.window;
-        this.ctx.logger.warn(
-          { rollout_id: r.rollout.id, version, failures: w.failures, results: w.successes + w.failures },
-          'rollout paused: failure rate above threshold',
-        );
-      }
+      const id = out.rollout_id ?? (await this.rolloutOfResult(device, version));
+      rollout = id === undefined ? undefined : await this.rollouts.recordResult(id, deviceId, { success, error });
     }
     const log = success ? this.ctx.logger.info.bind(this.ctx.logger) : this.ctx.logger.warn.bind(this.ctx.logger);
     log({ device_id: deviceId, version, success, error }, 'OTA result reported');
@@ -327,15 +352,10 @@ export class OtaService {
 
   async status(deviceId: string) {
     const catalog = await this.catalog.fresh();
-    const [state, session, record, rollouts] = await Promise.all([
-      this.state.device(deviceId),
-      this.state.session(deviceId),
-      this.ctx.registry.get(deviceId),
-      this.rollouts.list(),
-    ]);
+    const [state, session, record] = await Promise.all([this.state.device(deviceId), this.state.session(deviceId), this.ctx.registry.get(deviceId)]);
     if (!record && !state && !session) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     const now = this.ctx.clock.now();
-    const offer = this.offer(deviceId, catalog, state, rollouts);
+    const offer = await this.offer(record, catalog, state);
     return {
       success: true,
       device_id: deviceId,
@@ -381,93 +401,14 @@ export class OtaService {
     };
   }
 
+  /** GET /ota/images: every build with its release state, and the rollouts offering each version. */
   async images() {
-    const catalog = await this.catalog.fresh();
-    const held = heldVersions(await this.rollouts.list());
-    return {
-      success: true,
-      dir: this.ctx.config.FIRMWARE_DIR,
-      store: catalog.location,
-      count: catalog.listImages().length,
-      images: catalog.listImages().map((i) => ({
-        version: i.version,
-        security_counter: i.header.securityCounter,
-        original_size: i.header.originalSize,
-        encrypted_size: i.header.encryptedSize,
-        chunk_size: i.header.chunkSize,
-        total_chunks: i.header.totalChunks,
-        etag: `"${i.root}"`,
-        format_version: i.header.formatVersion,
-        key_id: i.header.keyId,
-        aes_key_id: i.header.aesKeyId,
-        created_at: i.manifest.created_at,
-        release_notes: i.manifest.release_notes,
-        held_by_rollout: held.has(i.version),
-        cached: this.cache.isCached(i),
-      })),
-      problems: catalog.problems,
-    };
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Rollouts
-
-  private async fleet(): Promise<string[]> {
-    return (await this.ctx.store.devices.list()).filter((d) => !d.revoked_at).map((d) => d.device_id);
-  }
-
-  private async requireKnownDevices(target: 'all' | string[]): Promise<void> {
-    if (target === 'all') return;
-    const known = new Set((await this.ctx.store.devices.list()).map((d) => d.device_id));
-    const unknown = target.filter((id) => !known.has(id));
-    if (unknown.length > 0) throw new NotFoundError(`unknown device ${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`, 'unknown_device');
-  }
-
-  async createRollout(body: unknown) {
-    const b = parseWith(createRolloutSchema, body);
-    (await this.catalog.freshWith(b.version)).requireImage(b.version);
-    await this.requireKnownDevices(b.devices);
-    const now = this.ctx.clock.now();
-    const rollout = await this.rollouts.create({
-      id: `ro_${randomBytes(6).toString('hex')}`,
-      version: b.version,
-      target: b.devices,
-      percent: b.percent,
-      status: 'active',
-      paused_reason: null,
-      failure_threshold: b.failure_threshold ?? this.ctx.config.ROLLOUT_FAILURE_THRESHOLD,
-      min_results: b.min_results ?? this.ctx.config.ROLLOUT_MIN_RESULTS,
-      results: { successes: 0, failures: 0 },
-      window: { successes: 0, failures: 0 },
-      notes: b.notes,
-      created_at: now,
-      updated_at: now,
-      paused_at: null,
-    });
-    this.ctx.logger.info({ rollout_id: rollout.id, version: rollout.version, percent: rollout.percent }, 'rollout created');
-    return rolloutView(rollout, await this.fleet());
-  }
-
-  async listRollouts() {
-    const [fleet, rollouts] = await Promise.all([this.fleet(), this.rollouts.list()]);
-    return rollouts.map((r) => rolloutView(r, fleet));
-  }
-
-  async getRollout(id: string) {
-    const r = await this.rollouts.get(id);
-    if (!r) throw new NotFoundError(`rollout ${id} not found`, 'rollout_not_found');
-    return rolloutView(r, await this.fleet());
-  }
-
-  async patchRollout(id: string, body: unknown) {
-    const p = parseWith(patchRolloutSchema, body);
-    if (p.devices !== undefined) await this.requireKnownDevices(p.devices);
-    return this.updateRollout(id, { percent: p.percent, status: p.status, target: p.devices });
-  }
-
-  async updateRollout(id: string, patch: RolloutPatch) {
-    const r = await this.rollouts.update(id, patch, this.ctx.clock.now());
-    this.ctx.logger.info({ rollout_id: r.id, status: r.status, percent: r.percent }, 'rollout changed');
-    return rolloutView(r, await this.fleet());
+    const byVersion = new Map<string, string[]>();
+    for (const r of await this.rollouts.repo.list()) {
+      if (r.status !== 'active' && r.status !== 'completed') continue;
+      byVersion.set(r.version, [...(byVersion.get(r.version) ?? []), r.id]);
+    }
+    const listing = await this.releases.images(byVersion);
+    return { ...listing, images: listing.images.map((i) => ({ ...i, cached: this.cache.isCached((this.catalog.current.getImage(i.version) ?? i) as CatalogImage) })) };
   }
 }

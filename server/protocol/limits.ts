@@ -130,6 +130,13 @@ export const OTA_PAGE_MAGIC = 'FGHP';
 export const OTA_PAGE_HEADER_SIZE = 12;
 /** The compact manifest of any image size must stay within this (SPEC §11.5). */
 export const OTA_MANIFEST_MAX_BYTES = 4096;
+/**
+ * Largest encrypted image the gateway accepts (uploads, PUT /ota/images): an ESP32 app partition
+ * never exceeds its 16 MiB flash. Format 1 manifests list every chunk hash (~70 JSON bytes each),
+ * so theirs may be far larger than OTA_MANIFEST_MAX_BYTES: at most this many bytes.
+ */
+export const OTA_IMAGE_MAX_BYTES = 16 * 1024 * 1024;
+export const OTA_V1_MANIFEST_MAX_BYTES = 4096 + Math.ceil(OTA_IMAGE_MAX_BYTES / OTA_CHUNK_MIN) * 72;
 
 /**
  * Names of the verification checks (SPEC §7, §11): in the vectors, the CLI's output, /ota/complete

@@ -12,6 +12,7 @@ import type { DiagnosticsRepo } from '../diagnostics/repo.ts';
 import type { EventRepo } from '../events/repo.ts';
 import type { FirmwareImageRepo } from '../ota/image-store.ts';
 import type { NotifyCooldownRepo } from '../notify/cooldowns.ts';
+import type { ReleaseRepo } from '../ota/releases-repo.ts';
 import type { RolloutRepo } from '../ota/rollouts-repo.ts';
 import type { OtaStateRepo } from '../ota/state.ts';
 import type { ConfigRepo } from '../remote-config/repo.ts';
@@ -240,6 +241,8 @@ export interface Store {
   readonly audit: AuditRepo;
   readonly otaState: OtaStateRepo;
   readonly rollouts: RolloutRepo;
+  /** Firmware release records: which build of a version is a draft, published or yanked. */
+  readonly releases: ReleaseRepo;
   /** Packaged firmware images (the embedded store: FIRMWARE_DIR; PostgreSQL: shared by every replica). */
   readonly firmware: FirmwareImageRepo;
   readonly securityStats: SecurityStatsRepo;

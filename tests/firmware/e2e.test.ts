@@ -208,6 +208,11 @@ async function waitForCatalog(ready: (images: any) => boolean, what: string): Pr
 
 const listed = (j: any, v: string) => (j.images as any[]).some((i) => i.version === v);
 
+/** Publishes drafts to every device (as images present at the gateway's first start are), checks and all. */
+async function publish(...versions: Version[]): Promise<void> {
+  for (const v of versions) await adminOk('POST', `/ota/images/${v}/publish`, { general: true, allow_lower_counter: true });
+}
+
 /** Slot files of the simulated device (a finished slot is truncated to the image size). */
 const slot = (n: 0 | 1) => readFile(join(stateDir, `slot${n}.bin`));
 
@@ -603,6 +608,7 @@ step('6. full 1 MiB OTA by hash pages and Range requests; success reported by th
 step('7. a slot-sized (1.8 MiB) update survives a power cut (SIGKILL) mid-download and resumes from flash', async () => {
   await release('1.0.6', '1.0.7');
   await waitForCatalog((j) => listed(j, '1.0.6') && listed(j, '1.0.7'), '1.0.6 and 1.0.7');
+  await publish('1.0.6', '1.0.7');
   assert.ok(plain.get('1.0.6')!.length > 1.75 * MiB && plain.get('1.0.6')!.length < SLOT_BYTES, 'fills the slot');
   const KILL_AFTER = 150;
   const killed = await simKilledAfterChunk(['ota', '--version', '1.0.6'], KILL_AFTER);
@@ -662,6 +668,7 @@ step('8. a tampered hash page and a corrupted chunk are refused and refetched al
 step('9. the gateway down during the self-test window: the image confirms itself and is kept; success is reported later', async () => {
   await release('1.0.10', '1.0.11');
   await waitForCatalog((j) => listed(j, '1.0.10') && listed(j, '1.0.11'), '1.0.10 and 1.0.11');
+  await publish('1.0.10', '1.0.11');
   assertInstalledNotReported(await sim(['ota', '--version', '1.0.10']), '1.0.10');
   await gw!.kill();
   gw = undefined;
@@ -716,6 +723,7 @@ step('10. a new image that fails its self-test rolls back and is reported as rol
 step('11. downgrades are refused: older version by the device, lower counter never offered', async () => {
   await release('1.0.4', '1.0.8');
   await waitForCatalog((j) => listed(j, '1.0.4') && listed(j, '1.0.8'), '1.0.4 and 1.0.8');
+  await publish('1.0.4', '1.0.8');
   const successesBefore = (await otaStatus()).successes as number;
   const slot1 = await slot(1);
 
@@ -769,23 +777,32 @@ step('12. a tampered manifest is refused before flashing; nothing is installed',
   const slots = [await slot(0), await slot(1)];
   const otadata = await readFile(join(stateDir, 'otadata'));
 
-  // (a) This gateway holds the fleet's public key (shared KEYS_DIR): it never serves the image.
-  const cat = await waitForCatalog((j) => (j.problems as any[]).some((p) => p.file === manifestName), `${manifestName} as a problem`);
-  assert.ok(!listed(cat, '1.0.12'));
-  assert.match((cat.problems as any[]).find((p) => p.file === manifestName).reason, /manifest_signature/);
+  // (a) This gateway holds the fleet's public key (shared KEYS_DIR): the image is a draft whose
+  // signature it shows as invalid, publishing it is refused, and no device may fetch it.
+  const cat = await waitForCatalog((j) => listed(j, '1.0.12'), '1.0.12 as a draft');
+  const draft = (cat.images as any[]).find((i) => i.version === '1.0.12');
+  assert.equal([draft.state, draft.signature.status], ['draft', 'invalid']);
+  assert.match(draft.signature.problem, /manifest_signature/);
+  const publishing = await admin('POST', '/ota/images/1.0.12/publish', { general: true });
+  assert.equal([publishing.status, publishing.json.error.code, publishing.json.error.check], [409, 'signature_invalid', 'manifest_signature']);
   const refused = await sim(['ota', '--version', '1.0.12']);
   assert.is(refused.code, 4, describeRun(refused));
-  assert.is(refused.last('ota').error_code, 'firmware_not_found');
+  assert.is(refused.last('ota').error_code, 'not_assigned');
 
-  // (b) A gateway without the public key (or a compromised one) serves it: the device's own
-  // check stops it. Same DATA_DIR and FIRMWARE_DIR; KEYS_DIR holds only the device master key.
+  // (b) A compromised gateway serves it anyway (here: its release record edited to published, and
+  // no public key to check with): the device's own check stops it. Same DATA_DIR and
+  // FIRMWARE_DIR; KEYS_DIR holds only the device master key.
   await gw!.kill();
   gw = undefined;
+  const recordsPath = join(dataDir, 'ota-releases.json');
+  const records = JSON.parse(await readFile(recordsPath, 'utf8'));
+  for (const r of records.releases) if (r.version === '1.0.12') Object.assign(r, { state: 'published', general: true });
+  await writeFile(recordsPath, JSON.stringify(records));
   const bareKeys = join(dir, 'gateway-keys-no-ota');
   await mkdir(bareKeys, { mode: 0o700 });
   await copyFile(join(keysDir, 'device_master.key'), join(bareKeys, 'device_master.key'));
   gw = await startGatewayProcess({ DATA_DIR: dataDir, KEYS_DIR: bareKeys, FIRMWARE_DIR: fwDir, ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: '1', DURABILITY: 'write' });
-  await waitForCatalog((j) => listed(j, '1.0.12'), '1.0.12 served by the non-verifying gateway');
+  await waitForCatalog((j) => (j.images as any[]).some((i) => i.version === '1.0.12' && i.state === 'published'), '1.0.12 served by the compromised gateway');
 
   const r = await sim(['ota', '--version', '1.0.12']);
   assert.is(r.code, 1, describeRun(r));

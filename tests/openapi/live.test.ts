@@ -15,7 +15,8 @@ import { signRequestHeaders } from '../../server/protocol/device-request.ts';
 import { listen } from '../../server/server.ts';
 import { ADMIN_TOKEN, samples, startTestGateway, type TestBackend, type TestGateway } from '../helpers/gateway.ts';
 import '../helpers/postgres.ts'; // the run's PostgreSQL cluster (scripts/run-tests.mjs starts it for suites importing this)
-import { otaFixture } from '../ota/routes-helpers.ts';
+import { writeMultipart, type PartSource } from '../../server/http/multipart.ts';
+import { otaFixture, uploadParts } from '../ota/routes-helpers.ts';
 import { AnswerChecker } from './answers.ts';
 import type { Json } from './validator.ts';
 
@@ -136,7 +137,8 @@ for (const backend of ['embedded', 'postgres'] as const) {
 }
 
 async function everyRoute(backend: TestBackend): Promise<void> {
-  const fixture = await otaFixture([{ version: '1.0.0' }, { version: '1.1.0', formatVersion: 2, size: 20_000 }, { version: '0.5.0', counter: 0 }]);
+  // 1.0.0 and 0.5.0 are there at the first start (published to every device); 1.1.0 is uploaded below.
+  const fixture = await otaFixture([{ version: '1.0.0' }, { version: '0.5.0', counter: 0 }]);
   const gw = await startTestGateway({ dir: fixture.dir, backend });
   const checker = await checkerFor(gw);
   const c = new Client(gw, checker);
@@ -279,8 +281,30 @@ async function everyRoute(backend: TestBackend): Promise<void> {
   await c.expect(400, 'DELETE', '/security/nonces?device_id=..');
   await c.expect(200, 'GET', '/notify/status');
 
-  // --- OTA: admin views and a rollout holding 1.1.0 for b1 only
+  // --- OTA: a release uploaded and published, and a rollout offering 1.1.0 to b1 only
+  const upload = async (parts: PartSource[], contentType?: string) => {
+    const m = writeMultipart(parts);
+    const pieces: Uint8Array[] = [];
+    for await (const p of m.bytes()) pieces.push(p);
+    const res = await gw.app.request('/ota/images/1.1.0', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType ?? m.contentType },
+      body: Buffer.concat(pieces),
+    });
+    await checker.check('PUT', '/ota/images/1.1.0', res);
+    return res.status;
+  };
+  const v110 = await fixture.addImage({ version: '1.1.0', formatVersion: 2, size: 20_000, stage: true });
+  assert.is(await upload(uploadParts(v110)), 201);
+  assert.is(await upload(uploadParts(v110)), 200);
+  assert.is(await upload(uploadParts(v110).slice(1)), 400);
+  assert.is(await upload(uploadParts(v110), 'application/json'), 415);
   await c.expect(200, 'GET', '/ota/images');
+  await c.expect(409, 'POST', '/ota/rollouts', { body: { version: '1.1.0', devices: ['b1'] } }); // a draft
+  await c.expect(200, 'POST', '/ota/images/1.1.0/publish');
+  await c.expect(200, 'POST', '/ota/images/1.1.0/publish', { body: { general: false } });
+  await c.expect(404, 'POST', '/ota/images/9.9.9/publish');
+  await c.expect(400, 'POST', '/ota/images/1.1.0/publish', { body: { everyone: true } });
   const rollout = (await c.expect(201, 'POST', '/ota/rollouts', { body: { version: '1.1.0', devices: ['b1'], percent: 100 } })).rollout as Json;
   await c.expect(400, 'POST', '/ota/rollouts', { body: { version: '1.1.0', devices: 'all', percent: 150 } });
   await c.expect(404, 'POST', '/ota/rollouts', { body: { version: '9.9.9', devices: 'all' } });
@@ -336,6 +360,20 @@ async function everyRoute(backend: TestBackend): Promise<void> {
   await d2.expect(200, 'GET', '/ota/check/d2?version=0.1.0&security_counter=3');
   await d2.expect(409, 'GET', '/ota/manifest/0.5.0');
   await d2.expect(409, 'POST', '/ota/initiate/d2', { firmware_version: '0.5.0' });
+
+  // --- OTA: yanking, finishing and deleting rollouts
+  await c.expect(200, 'POST', '/ota/images/0.5.0/yank', { body: { reason: 'test' } });
+  await d2.expect(410, 'GET', '/ota/manifest/0.5.0');
+  await c.expect(409, 'POST', '/ota/images/0.5.0/publish');
+  await c.expect(404, 'POST', '/ota/images/9.9.9/yank');
+  await c.expect(200, 'POST', `/ota/rollouts/${rollout.id}/cancel`);
+  await c.expect(409, 'POST', `/ota/rollouts/${rollout.id}/pause`);
+  await c.expect(404, 'POST', '/ota/rollouts/ro_nothing/cancel');
+  await c.expect(409, 'DELETE', `/ota/rollouts/${rollout.id}`); // b1 started on it
+  const spare = (await c.expect(201, 'POST', '/ota/rollouts', { body: { version: '1.1.0', target: 'tag:nobody', steps: [{ percent: 10 }, { percent: 100, soak_seconds: 60 }] } })).rollout as Json;
+  await c.expect(200, 'GET', `/ota/rollouts/${spare.id}`);
+  await c.expect(200, 'DELETE', `/ota/rollouts/${spare.id}`);
+  await c.expect(404, 'DELETE', `/ota/rollouts/${spare.id}`);
 
   // --- OTA downloads: admin, device (streamed signature), conditional, HEAD, errors
   const whole = await c.call('GET', '/ota/firmware/1.1.0');

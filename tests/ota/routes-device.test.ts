@@ -15,7 +15,7 @@ import { FirmwareCheckError } from '../../server/ota/checks.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { otaOf } from '../../server/ota/routes.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
-import { otaFixture, otaGateway, SimDevice, type OtaFixture } from './routes-helpers.ts';
+import { otaFixture, otaGateway, publishImage, SimDevice, type OtaFixture } from './routes-helpers.ts';
 
 type Json = Record<string, unknown>;
 
@@ -70,7 +70,7 @@ test('check: no update when current or newer; bad version is 400', async () => {
 
 test('check: images below the reported security counter are never offered, and the floor is remembered', async () => {
   await fx.addImage({ version: '1.1.0', counter: 1 }); // newest, but counter 1
-  await otaOf(gw.ctx).catalog.reload();
+  await publishImage(gw, '1.1.0', { general: true, allow_lower_counter: true });
   const d = await SimDevice.register(gw, 'meter-1');
   let r = await d.request('GET', '/ota/check/meter-1?version=1.0.4&security_counter=2');
   assert.is(r.json.latest_version, '1.0.10', '1.1.0 has counter 1 < 2');
@@ -90,7 +90,7 @@ test('check: images below the reported security counter are never offered, and t
 test('complete: a successful install raises the floor to that image counter', async () => {
   const d = await SimDevice.register(gw, 'meter-1');
   await fx.addImage({ version: '1.2.0', counter: 1 });
-  await otaOf(gw.ctx).catalog.reload();
+  await publishImage(gw, '1.2.0', { general: true, allow_lower_counter: true });
   assert.is((await d.request('GET', '/ota/check/meter-1?version=1.0.4')).json.latest_version, '1.2.0');
   const done = await d.request('POST', '/ota/complete/meter-1', { success: true, version: '1.0.10' }); // counter 2, no session
   assert.is(done.json.counted, true);

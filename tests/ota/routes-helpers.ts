@@ -15,7 +15,8 @@ import { initKeys, loadSigningKeys, loadVerifyKeys, type SigningKeys, type Verif
 import { hashesFileName, imageFileName, manifestFileName, type FirmwareManifest } from '../../server/ota/manifest.ts';
 import { packageBuffer } from '../../server/ota/package.ts';
 import { signRequestHeaders, verifyResponseSignature } from '../../server/protocol/device-request.ts';
-import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.ts';
+import { writeMultipart, type PartSource } from '../../server/http/multipart.ts';
 
 export interface ImageSpec {
   version: string;
@@ -24,6 +25,10 @@ export interface ImageSpec {
   chunkSize?: number;
   /** Manifest format (default 1: these route tests drive the JSON chunk route of older devices). */
   formatVersion?: 1 | 2;
+  /** Package with these keys instead of the fixture's (another build machine's). */
+  signing?: SigningKeys;
+  /** Only package it (files in memory), do not place it in FIRMWARE_DIR. */
+  stage?: boolean;
 }
 
 export interface PackagedImage {
@@ -76,17 +81,18 @@ export async function otaFixture(images: ImageSpec[] = []): Promise<OtaFixture> 
     images: new Map(),
     async addImage(spec) {
       const plain = randomBytes(spec.size ?? 5000);
-      const { manifest, encrypted, chunkTable } = packageBuffer(plain, signing, {
+      const { manifest, encrypted, chunkTable } = packageBuffer(plain, spec.signing ?? signing, {
         version: spec.version,
         securityCounter: spec.counter ?? 0,
         chunkSize: spec.chunkSize ?? 1024,
         formatVersion: spec.formatVersion ?? 1,
       });
+      const img = { version: spec.version, plain, encrypted, manifest, chunkTable };
+      if (spec.stage) return img;
       // Image (and hashes) before manifest, like the packager: the catalog keys on manifests.
       await writeFile(join(firmwareDir, imageFileName(spec.version)), encrypted);
       if (manifest.format_version === 2) await writeFile(join(firmwareDir, hashesFileName(spec.version)), chunkTable);
       await writeFile(join(firmwareDir, manifestFileName(spec.version)), JSON.stringify(manifest, null, 2));
-      const img = { version: spec.version, plain, encrypted, manifest, chunkTable };
       fixture.images.set(spec.version, img);
       return img;
     },
@@ -97,6 +103,32 @@ export async function otaFixture(images: ImageSpec[] = []): Promise<OtaFixture> 
 
 export async function otaGateway(fixture: OtaFixture, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestGateway> {
   return startTestGateway({ dir: fixture.dir, ...options });
+}
+
+/** The multipart parts of an upload of `img` (manifest, format 2's hash table, image). */
+export function uploadParts(img: PackagedImage): PartSource[] {
+  const manifest = Buffer.from(JSON.stringify(img.manifest, null, 2));
+  return [
+    { name: 'manifest', contentType: 'application/json', length: manifest.length, body: manifest },
+    ...(img.manifest.format_version === 2 ? [{ name: 'hashes', length: img.chunkTable.length, body: img.chunkTable }] : []),
+    { name: 'image', length: img.encrypted.length, body: img.encrypted },
+  ];
+}
+
+/** PUT /ota/images/:version with these parts (default: `img` as the packager wrote it), as `token`. */
+export async function uploadImage(gw: TestGateway, version: string, parts: PartSource[], token = ADMIN_TOKEN): Promise<Response> {
+  const m = writeMultipart(parts);
+  const pieces: Uint8Array[] = [];
+  for await (const p of m.bytes()) pieces.push(p);
+  const body = Buffer.concat(pieces);
+  if (body.length !== m.length) throw new Error(`writeMultipart promised ${m.length} bytes, wrote ${body.length}`);
+  return gw.app.request(`/ota/images/${version}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': m.contentType }, body });
+}
+
+/** Publishes a build through the admin API (general: offered to every device, as images present at start are). */
+export async function publishImage(gw: TestGateway, version: string, body: { general?: boolean; allow_lower_counter?: boolean } = { general: true }): Promise<void> {
+  const res = await gw.admin('POST', `/ota/images/${version}/publish`, body);
+  if (res.status !== 200) throw new Error(`publish ${version}: ${res.status} ${await res.text()}`);
 }
 
 export interface DeviceAnswer<T = Record<string, unknown>> {

@@ -33,8 +33,14 @@ const JOURNEY: [string, RegExp][] = [
   ['provision the simulated device', /\bprovision\b/],
   ['queue a command', /fleetgate command send /],
   ['change the configuration', /fleetgate config set /],
-  ['package an image', /fleetgate firmware package /],
-  ['install it on the device', /\bota\b/],
+  ['keep the signing key off the gateway', /fleetgate keys init --public-only /],
+  ['package an image on the build machine', /fleetgate firmware package .*\n?.*--keys-dir "\$BUILD/],
+  ['upload it to the gateway', /fleetgate ota upload /],
+  ['publish it', /fleetgate ota publish /],
+  ['roll it out to the canaries first', /fleetgate rollout create .*tag:canary/],
+  ['install it on the device', /\bdev ota\b/],
+  ['watch the rollout advance by itself', /step\.index == 1/],
+  ['read who did each step in the audit log', /fleetgate audit --action rollout\./],
   ['check every step with an assertion', /jq -e/],
 ];
 
@@ -58,7 +64,11 @@ test('the README walkthrough runs green against a fresh gateway', async () => {
   const tools = runProcess('bash', [join(ROOT, 'scripts', 'apt-install.sh'), 'curl', 'jq', 'openssl'], { timeoutMs: 10 * 60_000 });
   let gw: GatewayProcess | undefined;
   try {
-    gw = await startGatewayProcess({ ...env, ADMIN_TOKEN: '', HMAC_PSK: FLEET_KEY, ALLOW_SHARED_PSK: '1', LOG_LEVEL: 'warn' }, { bundle: true });
+    // The steering job every second (30 s by default): the walkthrough waits for it to advance.
+    gw = await startGatewayProcess(
+      { ...env, ADMIN_TOKEN: '', HMAC_PSK: FLEET_KEY, ALLOW_SHARED_PSK: '1', LOG_LEVEL: 'warn', ROLLOUT_STEER_INTERVAL_SECONDS: '1' },
+      { bundle: true },
+    );
     for (const [what, r] of [['setup-firmware.sh --no-test', await build], ['apt-install.sh curl jq openssl', await tools]] as const) {
       assert.is(r.code, 0, `${what} failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     }

@@ -108,6 +108,8 @@ export class FirmwareDir implements FirmwareImageRepo {
       const check = new ChunkCheck(image);
       for await (const piece of bytes) {
         check.update(piece);
+        // A bad chunk or too many bytes: stop reading now (an upload is refused before it ends).
+        if (check.failed || check.overrun) break;
         for (let done = 0; done < piece.length; ) done += (await file.handle.write(piece, done, piece.length - done)).bytesWritten;
       }
       const bad = check.finish();

@@ -16,6 +16,7 @@ import { FileEventRepo } from './event-repo.ts';
 import { FirmwareDir } from './firmware-images.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
 import { LowdbOtaStateRepo } from './ota-state-repo.ts';
+import { LowdbReleaseRepo } from './release-repo.ts';
 import { LowdbRolloutRepo } from './rollout-repo.ts';
 import { FileSecurityStatsRepo } from './security-stats-repo.ts';
 import { FileSharedMacRegistry } from './shared-mac-registry.ts';
@@ -54,6 +55,8 @@ export interface EmbeddedStore extends Store {
   readonly audit: FileAuditRepo;
   readonly firmware: FirmwareDir;
   readonly consoleSessions: LowdbConsoleSessionRepo;
+  readonly releases: LowdbReleaseRepo;
+  readonly rollouts: LowdbRolloutRepo;
 }
 
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -76,13 +79,14 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
   nonces.carryNoncesIn(telemetry);
-  const [commands, config, diagnostics, events, otaState, rollouts, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
+  const [commands, config, diagnostics, events, otaState, rollouts, releases, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
     JournalCommandRepo.open(dataDir, writer),
     LowdbConfigRepo.open(dataDir, now),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
     FileEventRepo.open(dataDir, writer, options.eventsRetentionDays ?? 365),
     LowdbOtaStateRepo.open(dataDir, logger ?? silentLogger()),
-    LowdbRolloutRepo.open(dataDir),
+    LowdbRolloutRepo.open(dataDir, writer),
+    LowdbReleaseRepo.open(dataDir),
     FileSecurityStatsRepo.open(dataDir),
     LowdbTokenRepo.open(dataDir),
     LowdbConsoleSessionRepo.open(dataDir),
@@ -104,6 +108,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     audit: new FileAuditRepo(dataDir, writer),
     otaState,
     rollouts,
+    releases,
     firmware: new FirmwareDir(options.firmwareDir ?? 'firmware-images'),
     securityStats,
     tokens,

@@ -1,21 +1,42 @@
 /**
- * The embedded RolloutRepo: every rollout in one lowdb document, DATA_DIR/ota-rollouts.json.
+ * The embedded RolloutRepo: the rollouts in one lowdb document, DATA_DIR/ota-rollouts.json (few
+ * records; rollouts an older gateway wrote are upgraded as they are read), and each device's
+ * progress in a journaled map (ota-rollout-devices.jsonl/.json): with 10,000 devices a stage change
+ * is one appended line, not a rewrite of every record. An index by rollout keeps the figures of
+ * one rollout from walking every record.
  */
 import { join } from 'node:path';
-import { NotFoundError } from '../../errors.ts';
 import type { RolloutRepo } from '../../ota/rollouts-repo.ts';
-import { afterResult, applyPatch, type Rollout, type RolloutPatch } from '../../ota/rollouts.ts';
+import { hasStarted, nextProgress, type DeviceStage, type RolloutDeviceProgress } from '../../ota/rollout-progress.ts';
+import { afterResult, upgradeRollout, type Rollout, type RolloutChange } from '../../ota/rollouts.ts';
+import type { AppendWriter } from './append-writer.ts';
+import { JournaledMap } from './journaled-map.ts';
 import { JsonDocument } from './json-document.ts';
 
 interface RolloutDoc {
   rollouts: Rollout[];
 }
 
-export class LowdbRolloutRepo implements RolloutRepo {
-  private constructor(private readonly doc: JsonDocument<RolloutDoc>) {}
+const keyOf = (rolloutId: string, deviceId: string) => `${rolloutId}\n${deviceId}`;
 
-  static async open(dataDir: string): Promise<LowdbRolloutRepo> {
-    return new LowdbRolloutRepo(await JsonDocument.open<RolloutDoc>(join(dataDir, 'ota-rollouts.json'), { rollouts: [] }));
+export class LowdbRolloutRepo implements RolloutRepo {
+  /** rollout id → device id → record (the journaled map holds the same objects). */
+  private readonly byRollout = new Map<string, Map<string, RolloutDeviceProgress>>();
+
+  private constructor(
+    private readonly doc: JsonDocument<RolloutDoc>,
+    private readonly devices: JournaledMap<RolloutDeviceProgress>,
+  ) {
+    doc.data.rollouts = doc.data.rollouts.map((r) => upgradeRollout(r));
+    for (const p of devices.values()) this.index(p);
+  }
+
+  static async open(dataDir: string, writer: AppendWriter): Promise<LowdbRolloutRepo> {
+    const [doc, devices] = await Promise.all([
+      JsonDocument.open<RolloutDoc>(join(dataDir, 'ota-rollouts.json'), { rollouts: [] }),
+      JournaledMap.open<RolloutDeviceProgress>(dataDir, 'ota-rollout-devices', writer),
+    ]);
+    return new LowdbRolloutRepo(doc, devices);
   }
 
   async list(): Promise<Rollout[]> {
@@ -33,27 +54,72 @@ export class LowdbRolloutRepo implements RolloutRepo {
     });
   }
 
-  update(id: string, patch: RolloutPatch, now: number): Promise<Rollout> {
+  async change(id: string, rule: (r: Rollout) => RolloutChange): Promise<RolloutChange | undefined> {
+    const i = this.doc.data.rollouts.findIndex((r) => r.id === id);
+    if (i < 0) return undefined;
+    const out = rule(this.doc.data.rollouts[i]!); // throws before anything is written
+    if (!out.changed) return out;
     return this.doc.mutate((d) => {
-      const i = indexOf(d, id);
-      d.rollouts[i] = applyPatch(d.rollouts[i]!, patch, now);
-      return d.rollouts[i]!;
-    });
-  }
-
-  recordResult(id: string, success: boolean, now: number) {
-    return this.doc.mutate((d) => {
-      const i = d.rollouts.findIndex((r) => r.id === id);
-      if (i < 0) return undefined;
-      const out = afterResult(d.rollouts[i]!, success, now);
       d.rollouts[i] = out.rollout;
       return out;
     });
   }
-}
 
-function indexOf(d: RolloutDoc, id: string): number {
-  const i = d.rollouts.findIndex((r) => r.id === id);
-  if (i < 0) throw new NotFoundError(`rollout ${id} not found`, 'rollout_not_found');
-  return i;
+  async recordResult(id: string, deviceId: string, report: { success: boolean; error: string | null }, now: number) {
+    const i = this.doc.data.rollouts.findIndex((r) => r.id === id);
+    if (i < 0) return undefined;
+    const out = afterResult(this.doc.data.rollouts[i]!, report.success, now);
+    const stage: DeviceStage = report.success ? 'succeeded' : 'failed';
+    const progress = this.advance(id, deviceId, stage, report.error, now);
+    const saved = this.doc.mutate((d) => {
+      d.rollouts[i] = out.rollout;
+    });
+    await Promise.all([saved, progress]);
+    return { rollout: out.rollout, paused: out.paused };
+  }
+
+  async noteStage(id: string, deviceId: string, stage: Extract<DeviceStage, 'offered' | 'downloading'>, now: number): Promise<void> {
+    if (!this.doc.data.rollouts.some((r) => r.id === id)) return;
+    await this.advance(id, deviceId, stage, null, now);
+  }
+
+  async progress(id: string): Promise<RolloutDeviceProgress[]> {
+    return [...(this.byRollout.get(id)?.values() ?? [])];
+  }
+
+  async deviceProgress(deviceId: string): Promise<RolloutDeviceProgress[]> {
+    const out: RolloutDeviceProgress[] = [];
+    for (const perDevice of this.byRollout.values()) {
+      const p = perDevice.get(deviceId);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  async delete(id: string): Promise<'deleted' | 'started' | undefined> {
+    const r = this.doc.data.rollouts.find((x) => x.id === id);
+    if (!r) return undefined;
+    const records = [...(this.byRollout.get(id)?.values() ?? [])];
+    if (r.results.successes + r.results.failures > 0 || records.some(hasStarted)) return 'started';
+    this.byRollout.delete(id);
+    await this.devices.prune((p) => p.rollout_id === id);
+    await this.doc.mutate((d) => {
+      d.rollouts = d.rollouts.filter((x) => x.id !== id);
+    });
+    return 'deleted';
+  }
+
+  /** Applies a stage change in memory now (so concurrent requests see it) and resolves once durable. */
+  private async advance(id: string, deviceId: string, stage: DeviceStage, error: string | null, now: number): Promise<void> {
+    const next = nextProgress(this.byRollout.get(id)?.get(deviceId), { rollout_id: id, device_id: deviceId, stage, error }, now);
+    if (!next) return;
+    this.index(next);
+    await this.devices.put([[keyOf(id, deviceId), next]]);
+  }
+
+  private index(p: RolloutDeviceProgress): void {
+    let perDevice = this.byRollout.get(p.rollout_id);
+    if (!perDevice) this.byRollout.set(p.rollout_id, (perDevice = new Map()));
+    perDevice.set(p.device_id, p);
+  }
 }

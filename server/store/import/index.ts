@@ -34,6 +34,7 @@ import { count, COUNT_CAP, n, type Importer, type RepositoryKey } from './import
 import { noncesImporter } from './nonces.ts';
 import { notifyCooldownsImporter } from './notify-cooldowns.ts';
 import { otaStateImporter } from './ota-state.ts';
+import { releasesImporter } from './releases.ts';
 import { rolloutsImporter } from './rollouts.ts';
 import { securityStatsImporter } from './security-stats.ts';
 import { sharedMacsImporter } from './shared-macs.ts';
@@ -56,6 +57,8 @@ export const IMPORTERS: readonly Importer[] = [
   auditImporter,
   otaStateImporter,
   rolloutsImporter,
+  // Records before the builds: a replica running meanwhile finds each build recorded as it was.
+  releasesImporter,
   firmwareImporter,
   securityStatsImporter,
   fleetActivityImporter,

@@ -136,7 +136,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
       const check = new ChunkCheck(image);
       for await (const piece of bytes) {
         check.update(piece);
-        if (check.overrun) break;
+        if (check.overrun || check.failed) break;
         await writer.write(piece);
       }
       const bad = check.finish();

@@ -3,7 +3,7 @@
  * share (DATABASE_URL). Opening it applies pending migrations (under an advisory lock, so replicas
  * starting together do not race), makes sure the coming days' telemetry partitions exist, and
  * starts listening for the changes other replicas make to what this one caches (devices, offline
- * devices, rollouts, firmware images).
+ * devices, rollouts, firmware images, releases).
  * Background jobs run in the replica holding their lease (leases.ts).
  */
 import type { Logger } from '../../logger.ts';
@@ -21,6 +21,7 @@ import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
 import { PgNotifyCooldowns } from './notify-cooldowns.ts';
 import { PgOtaStateRepo } from './ota-state.ts';
+import { PgReleaseRepo } from './releases.ts';
 import { PgRolloutRepo } from './rollouts.ts';
 import { PgSecurityStatsRepo } from './security-stats.ts';
 import { PgSharedMacRegistry } from './shared-macs.ts';
@@ -63,6 +64,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await devices.listen();
     const rollouts = new PgRolloutRepo(sql);
     await rollouts.listen();
+    const releases = new PgReleaseRepo(sql);
+    await releases.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
     const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url));
     await firmware.listen();
@@ -85,6 +88,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       leases,
       otaState,
       rollouts,
+      releases,
       firmware,
       tokens: new PgTokenRepo(sql),
       consoleSessions: new PgConsoleSessionRepo(sql),
@@ -114,6 +118,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await otaState.close().catch((err: unknown) => logger?.error({ err }, 'OTA progress lost at close'));
         await leases.close();
         await rollouts.close();
+        await releases.close();
         await firmware.close();
         await devices.close();
         await events.close();

@@ -1,39 +1,48 @@
 /**
- * Rollouts on PostgreSQL (`ota_rollouts`, 0003_ota.sql). Every change reads the row under its
- * lock, applies the pure rule of server/ota/rollouts.ts (applyPatch, afterResult) and writes it
- * back in one transaction: results reported to any replica are all counted, and a failure
- * threshold tripped by results arriving at two replicas at once pauses the rollout exactly once
- * (the second result finds it paused already).
+ * Rollouts on PostgreSQL (`ota_rollouts`, `ota_rollout_devices`; 0003_ota.sql, 0008). Every change
+ * reads the row under its lock, applies a pure rule of server/ota/rollouts.ts and writes it back in
+ * one transaction: results reported to any replica are all counted, a failure threshold tripped
+ * by results arriving at two replicas at once pauses the rollout exactly once, and an admin's pause
+ * and the steering job's advance never overwrite each other.
  *
- * `list()` runs on every /ota/check, and a rollout may target thousands of devices, so each replica
- * keeps the list in memory; every change NOTIFYs `fleetgate_rollouts` in its transaction and every
- * replica LISTENs and drops its copy (on a reconnect too: notifications may have been missed), so a
- * pause on one replica stops the offers of all within milliseconds. `get()` always reads the row.
+ * A device's stage is one upsert whose WHERE clause is the stage rule (rollout-progress.ts
+ * STAGE_FROM). `list()` runs on every /ota/check, so each replica keeps the list in memory
+ * (ListenedCache on `fleetgate_rollouts`): a pause on one replica stops the offers of all within
+ * milliseconds. `get()` always reads the row.
  */
-import { NotFoundError } from '../../errors.ts';
+import type { Target } from '../../devices/tags.ts';
 import type { RolloutRepo } from '../../ota/rollouts-repo.ts';
-import { afterResult, applyPatch, type PauseReason, type Rollout, type RolloutPatch, type RolloutStatus } from '../../ota/rollouts.ts';
+import { STAGE_FROM, type DeviceStage, type RolloutDeviceProgress } from '../../ota/rollout-progress.ts';
+import { afterResult, currentPercent, type FinishReason, type PauseReason, type Rollout, type RolloutChange, type RolloutStatus, type RolloutStep } from '../../ota/rollouts.ts';
 import type { Sql } from './connect.ts';
+import { ListenedCache } from './listened-cache.ts';
 
 export const ROLLOUTS_CHANNEL = 'fleetgate_rollouts';
 
 interface Row {
   id: string;
   version: string;
-  target: 'all' | string[];
-  percent: number;
+  target: Target;
+  steps: RolloutStep[];
+  step: number;
+  steps_started: number[];
   status: RolloutStatus;
   paused_reason: PauseReason | null;
   failure_threshold: number;
   min_results: number;
+  device_deadline_seconds: number;
   results_successes: number;
   results_failures: number;
   window_successes: number;
   window_failures: number;
+  step_successes: number;
+  step_failures: number;
   notes: string;
   created_at: number;
   updated_at: number;
   paused_at: number | null;
+  finished_at: number | null;
+  finish_reason: FinishReason | null;
 }
 
 function toRollout(r: Row): Rollout {
@@ -41,17 +50,23 @@ function toRollout(r: Row): Rollout {
     id: r.id,
     version: r.version,
     target: r.target,
-    percent: r.percent,
+    steps: r.steps,
+    step: r.step,
+    steps_started: r.steps_started,
     status: r.status,
     paused_reason: r.paused_reason,
     failure_threshold: r.failure_threshold,
     min_results: r.min_results,
+    device_deadline_seconds: r.device_deadline_seconds,
     results: { successes: r.results_successes, failures: r.results_failures },
     window: { successes: r.window_successes, failures: r.window_failures },
+    step_results: { successes: r.step_successes, failures: r.step_failures },
     notes: r.notes,
     created_at: r.created_at,
     updated_at: r.updated_at,
     paused_at: r.paused_at,
+    finished_at: r.finished_at,
+    finish_reason: r.finish_reason,
   };
 }
 
@@ -59,45 +74,58 @@ function columns(sql: Sql, r: Rollout) {
   return {
     version: r.version,
     target: sql.json(r.target),
-    percent: r.percent,
+    steps: sql.json(r.steps as never),
+    step: r.step,
+    steps_started: sql.json(r.steps_started),
+    percent: currentPercent(r),
     status: r.status,
     paused_reason: r.paused_reason,
     failure_threshold: r.failure_threshold,
     min_results: r.min_results,
+    device_deadline_seconds: r.device_deadline_seconds,
     results_successes: r.results.successes,
     results_failures: r.results.failures,
     window_successes: r.window.successes,
     window_failures: r.window.failures,
+    step_successes: r.step_results.successes,
+    step_failures: r.step_results.failures,
     notes: r.notes,
     created_at: r.created_at,
     updated_at: r.updated_at,
     paused_at: r.paused_at,
+    finished_at: r.finished_at,
+    finish_reason: r.finish_reason,
   };
 }
 
+
+/** Moves one device's stage if STAGE_FROM allows it from where it is (one statement). */
+async function upsertStage(tx: Sql, id: string, deviceId: string, stage: DeviceStage, error: string | null, now: number): Promise<void> {
+  const from = STAGE_FROM[stage].filter((s) => s !== 'none') as string[];
+  await tx`
+    INSERT INTO ota_rollout_devices AS p (rollout_id, device_id, stage, error, updated_at)
+    VALUES (${id}, ${deviceId}, ${stage}, ${stage === 'failed' ? error : null}, ${now})
+    ON CONFLICT (rollout_id, device_id) DO UPDATE SET stage = EXCLUDED.stage, error = EXCLUDED.error, updated_at = EXCLUDED.updated_at
+    WHERE p.stage = ANY(${from}::text[])`;
+}
+
 export class PgRolloutRepo implements RolloutRepo {
-  private cached: Rollout[] | undefined;
-  /** Bumped by every invalidation: a load that started before one must not install its result. */
-  private generation = 0;
-  private listening: { unlisten(): Promise<void> } | undefined;
+  private readonly cache: ListenedCache<Rollout[]>;
 
-  constructor(private readonly sql: Sql) {}
-
-  /** Starts listening for changes made by any replica (resolves once listening). */
-  async listen(): Promise<void> {
-    this.listening = await this.sql.listen(ROLLOUTS_CHANNEL, () => this.invalidate(), () => this.invalidate());
+  constructor(private readonly sql: Sql) {
+    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
   }
 
-  async close(): Promise<void> {
-    await this.listening?.unlisten().catch(() => undefined);
+  listen(): Promise<void> {
+    return this.cache.listen();
   }
 
-  async list(): Promise<Rollout[]> {
-    if (this.cached) return this.cached;
-    const generation = this.generation;
-    const list = (await this.sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout);
-    if (generation === this.generation) this.cached = list;
-    return list;
+  close(): Promise<void> {
+    return this.cache.close();
+  }
+
+  list(): Promise<Rollout[]> {
+    return this.cache.get();
   }
 
   async get(id: string): Promise<Rollout | undefined> {
@@ -110,36 +138,68 @@ export class PgRolloutRepo implements RolloutRepo {
       await tx`INSERT INTO ota_rollouts ${tx({ id: rollout.id, ...columns(tx as unknown as Sql, rollout) })}`;
       await tx`SELECT pg_notify(${ROLLOUTS_CHANNEL}, ${rollout.id})`;
     });
-    this.invalidate();
+    this.cache.drop();
     return rollout;
   }
 
-  async update(id: string, patch: RolloutPatch, now: number): Promise<Rollout> {
-    const next = await this.change(id, (r) => ({ rollout: applyPatch(r, patch, now), paused: false }));
-    if (!next) throw new NotFoundError(`rollout ${id} not found`, 'rollout_not_found');
-    return next.rollout;
+  async change(id: string, rule: (r: Rollout) => RolloutChange): Promise<RolloutChange | undefined> {
+    return this.locked(id, async (_tx, r) => rule(r));
   }
 
-  async recordResult(id: string, success: boolean, now: number): Promise<{ rollout: Rollout; paused: boolean } | undefined> {
-    return this.change(id, (r) => afterResult(r, success, now));
+  async recordResult(id: string, deviceId: string, report: { success: boolean; error: string | null }, now: number) {
+    const out = await this.locked(id, async (tx, r) => {
+      await upsertStage(tx, id, deviceId, report.success ? 'succeeded' : 'failed', report.error, now);
+      return afterResult(r, report.success, now);
+    });
+    return out && { rollout: out.rollout, paused: out.paused };
+  }
+
+  async noteStage(id: string, deviceId: string, stage: Extract<DeviceStage, 'offered' | 'downloading'>, now: number): Promise<void> {
+    try {
+      await upsertStage(this.sql, id, deviceId, stage, null, now);
+    } catch (err) {
+      // The rollout was deleted meanwhile (foreign key): nothing to record.
+      if ((err as { code?: string }).code !== '23503') throw err;
+    }
+  }
+
+  async progress(id: string): Promise<RolloutDeviceProgress[]> {
+    return [...(await this.sql<RolloutDeviceProgress[]>`SELECT rollout_id, device_id, stage, error, updated_at FROM ota_rollout_devices WHERE rollout_id = ${id} ORDER BY device_id`)];
+  }
+
+  async deviceProgress(deviceId: string): Promise<RolloutDeviceProgress[]> {
+    return [...(await this.sql<RolloutDeviceProgress[]>`SELECT rollout_id, device_id, stage, error, updated_at FROM ota_rollout_devices WHERE device_id = ${deviceId}`)];
+  }
+
+  async delete(id: string): Promise<'deleted' | 'started' | undefined> {
+    const out = await this.sql.begin(async (tx) => {
+      // The row lock waits for a stage insert in flight (its foreign key check holds a key-share lock).
+      const [row] = await tx<Row[]>`SELECT * FROM ota_rollouts WHERE id = ${id} FOR UPDATE`;
+      if (!row) return undefined;
+      const [started] = await tx`SELECT 1 FROM ota_rollout_devices WHERE rollout_id = ${id} AND stage <> 'offered' LIMIT 1`;
+      if (started || row.results_successes + row.results_failures > 0) return 'started' as const;
+      await tx`DELETE FROM ota_rollouts WHERE id = ${id}`;
+      await tx`SELECT pg_notify(${ROLLOUTS_CHANNEL}, ${id})`;
+      return 'deleted' as const;
+    });
+    if (out === 'deleted') this.cache.drop();
+    return out;
   }
 
   /** Reads the rollout under its row lock, applies `rule`, writes the result back and notifies, in one transaction. */
-  private async change(id: string, rule: (r: Rollout) => { rollout: Rollout; paused: boolean }): Promise<{ rollout: Rollout; paused: boolean } | undefined> {
+  private async locked<C extends RolloutChange>(id: string, rule: (tx: Sql, r: Rollout) => Promise<C>): Promise<C | undefined> {
     const out = await this.sql.begin(async (tx) => {
-      const [row] = await tx<Row[]>`SELECT * FROM ota_rollouts WHERE id = ${id} FOR UPDATE`;
+      // NO KEY UPDATE: serialises the rollout's writers without blocking the foreign-key checks of
+      // stage inserts (a stage insert and a result for the same device would deadlock otherwise).
+      const [row] = await tx<Row[]>`SELECT * FROM ota_rollouts WHERE id = ${id} FOR NO KEY UPDATE`;
       if (!row) return undefined;
-      const next = rule(toRollout(row));
+      const next = await rule(tx as unknown as Sql, toRollout(row));
+      if (!next.changed) return next;
       await tx`UPDATE ota_rollouts SET ${tx(columns(tx as unknown as Sql, next.rollout))} WHERE id = ${id}`;
       await tx`SELECT pg_notify(${ROLLOUTS_CHANNEL}, ${id})`;
       return next;
     });
-    this.invalidate();
+    if (out?.changed) this.cache.drop();
     return out;
-  }
-
-  private invalidate(): void {
-    this.generation++;
-    this.cached = undefined;
   }
 }

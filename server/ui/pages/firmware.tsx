@@ -1,9 +1,9 @@
 /**
- * The firmware page (/ui/firmware): the images the gateway serves and who can get each, the
- * rollouts with their progress and failure rate against the auto-pause threshold, the OTA
- * sessions in progress, and how many devices run each version. Images, rollouts and sessions are
- * the OTA service's own admin views (`GET /ota/images`, `/ota/rollouts`, `/ota/stats`); release
- * states and rollout phases, when the service reports them, show in the columns kept for them.
+ * The firmware page (/ui/firmware): the builds the gateway holds, their release state and who can
+ * get each, the rollouts with their step, progress and failure rate against the auto-pause
+ * threshold, the OTA sessions in progress, and how many devices run each version. Images, rollouts
+ * and sessions are the OTA service's own admin views (`GET /ota/images`, `/ota/rollouts`,
+ * `/ota/stats`).
  */
 import type { FC } from 'hono/jsx';
 import { byVersionDesc, UNKNOWN_VERSION } from '../../fleet/model.ts';
@@ -12,7 +12,7 @@ import { queryString, type UiEnv } from '../env.ts';
 import { bytes, count, percent, plural } from '../format.ts';
 
 type Images = Awaited<ReturnType<UiEnv['ota']['images']>>;
-type Rollouts = Awaited<ReturnType<UiEnv['ota']['listRollouts']>>;
+type Rollouts = Awaited<ReturnType<UiEnv['ota']['rollouts']['list']>>;
 type Stats = Awaited<ReturnType<UiEnv['ota']['stats']>>;
 
 export interface FirmwarePageData {
@@ -22,51 +22,55 @@ export interface FirmwarePageData {
 }
 
 export async function firmwarePageData(env: UiEnv): Promise<FirmwarePageData> {
-  const [images, rollouts, stats] = await Promise.all([env.ota.images(), env.ota.listRollouts(), env.ota.stats()]);
+  const [images, rollouts, stats] = await Promise.all([env.ota.images(), env.ota.rollouts.list(), env.ota.stats()]);
   return { images, rollouts, stats };
 }
 
-/** A field the OTA service may add (release state, rollout phase): shown when present. */
-function optional(o: object, key: string): string | null {
-  const v = (o as Record<string, unknown>)[key];
-  return typeof v === 'string' ? v : null;
+/** Rollout states: a tone each, the state's own name as the label. */
+const ROLLOUT_TONE: Record<string, Tone> = { active: 'good', paused: 'warn', completed: 'info', cancelled: 'muted' };
+const RELEASE_TONE: Record<string, Tone> = { draft: 'muted', published: 'good', yanked: 'bad' };
+const PAUSE_TEXT: Record<NonNullable<Rollouts[number]['paused_reason']>, string> = {
+  manual: 'by an admin',
+  failure_threshold: 'failure threshold',
+  step_success_rate: 'step success rate too low',
+};
+
+function targetText(t: Rollouts[number]['target']): string {
+  return t === 'all' ? 'the fleet' : Array.isArray(t) ? `${t.length} listed devices` : t;
 }
 
-/** Rollout states (more may come: completed, cancelled): a tone each, the state's own name as the label. */
-const ROLLOUT_TONE: Record<string, Tone> = { active: 'good', paused: 'warn', completed: 'info', cancelled: 'muted' };
-
-function whoCanGet(image: Images['images'][number], newestFree: string | undefined, rollouts: Rollouts): { text: string; tone: Tone } {
-  const holding = rollouts.filter((r) => r.version === image.version);
-  if (holding.length > 0) {
-    const active = holding.filter((r) => r.status === 'active');
-    if (active.length === 0) return { text: `nobody: its rollout${holding.length > 1 ? 's are' : ' is'} paused`, tone: 'warn' };
-    return {
-      text: active.map((r) => `rollout ${r.id}: ${r.percent} % of ${r.devices === 'all' ? 'the fleet' : `${r.devices.length} listed devices`} (${count(r.covered_devices ?? 0)} devices)`).join('; '),
-      tone: 'info',
-    };
-  }
-  if (image.version === newestFree) return { text: 'every device on an older version (the newest image no rollout holds)', tone: 'good' };
-  return { text: `nobody new: ${newestFree ?? 'a newer image'} is offered instead`, tone: 'muted' };
+/** Who an image reaches (server/ota/offers.ts): general releases everyone, others their rollouts. */
+function whoCanGet(image: Images['images'][number], rollouts: Rollouts): { text: string; tone: Tone; rollouts: string[] } {
+  if (image.state === 'draft') return { text: 'nobody: a draft (fleetgate ota publish)', tone: 'muted', rollouts: [] };
+  if (image.state === 'yanked') return { text: 'nobody: yanked', tone: 'bad', rollouts: [] };
+  const offering = rollouts
+    .filter((r) => r.version === image.version && (r.status === 'active' || r.status === 'completed'))
+    .map((r) => `rollout ${r.id}: ${r.percent} % of ${targetText(r.target)} (${count(r.covered_devices ?? 0)} devices)`);
+  if (image.general) return { text: 'every device on an older version (a general release)', tone: 'good', rollouts: offering };
+  if (offering.length === 0) return { text: 'nobody yet: published, no rollout offers it', tone: 'warn', rollouts: [] };
+  return { text: `${offering.length === 1 ? 'a rollout' : `${offering.length} rollouts`}`, tone: 'info', rollouts: offering };
 }
 
 const ImagesCard: FC<{ env: UiEnv; data: FirmwarePageData }> = ({ env, data }) => {
   const imgs = data.images.images;
-  const newestFree = imgs.filter((i) => !i.held_by_rollout).at(-1)?.version;
   return (
     <Card title="Images" id="images" live>
       {imgs.length === 0 ? (
-        <Empty>No image in the catalog ({data.images.dir}). Package one with the CLI (below).</Empty>
+        <Empty>No image in the catalog ({data.images.dir}). Package one on the build machine and upload it with the CLI (below).</Empty>
       ) : (
         <Table columns={['Version', 'Release', { label: 'Size', numeric: true }, { label: 'Security counter', numeric: true }, 'Created', 'Who can get it']}>
           {[...imgs].reverse().map((i) => {
-            const who = whoCanGet(i, newestFree, data.rollouts);
+            const who = whoCanGet(i, data.rollouts);
             return (
               <tr>
                 <th scope="row">
                   {i.version}
                   {i.release_notes ? <div class="muted small">{i.release_notes}</div> : null}
                 </th>
-                <td>{optional(i, 'state') ?? <span class="muted">–</span>}</td>
+                <td>
+                  <Badge tone={RELEASE_TONE[i.state] ?? 'muted'}>{i.state}</Badge>
+                  {i.release?.published_by ? <div class="muted small">by {i.release.yanked_by ?? i.release.published_by}</div> : null}
+                </td>
                 <td class="num" title={`${count(i.encrypted_size)} bytes encrypted, ${i.total_chunks} chunks of ${bytes(i.chunk_size)}`}>
                   {bytes(i.original_size)}
                 </td>
@@ -76,6 +80,9 @@ const ImagesCard: FC<{ env: UiEnv; data: FirmwarePageData }> = ({ env, data }) =
                 </td>
                 <td>
                   <Badge tone={who.tone}>{who.text}</Badge>
+                  {who.rollouts.map((r) => (
+                    <div class="muted small">{r}</div>
+                  ))}
                 </td>
               </tr>
             );
@@ -101,25 +108,25 @@ const ImagesCard: FC<{ env: UiEnv; data: FirmwarePageData }> = ({ env, data }) =
 const RolloutsCard: FC<{ env: UiEnv; rollouts: Rollouts }> = ({ env, rollouts }) => (
   <Card title="Rollouts" id="rollouts" live>
     {rollouts.length === 0 ? (
-      <Empty>No rollout. Without one, the newest image goes to every device.</Empty>
+      <Empty>No rollout. A published release reaches devices through a rollout, or every device when it is general.</Empty>
     ) : (
       <Table columns={['Rollout', 'State', 'Progress', 'Failure rate', 'Updated']}>
         {[...rollouts].reverse().map((r) => {
           const covered = r.covered_devices ?? 0;
           const rate = r.window.failure_rate;
           const over = r.window.total >= r.min_results && rate > r.failure_threshold;
-          const phase = optional(r, 'phase') ?? optional(r, 'state');
+          const phase = r.step.of > 1 ? `step ${r.step.index + 1} of ${r.step.of}${r.step.waiting_for.length ? `, waiting for ${r.step.waiting_for.join(', ')}` : ''}` : null;
           return (
             <tr>
               <th scope="row">
                 <code>{r.id}</code> → {r.version}
                 <div class="muted small">
-                  {r.percent} % of {r.devices === 'all' ? 'the fleet' : `${r.devices.length} listed devices`}
+                  {r.percent} % of {targetText(r.target)}
                   {r.notes ? ` — ${r.notes}` : ''}
                 </div>
               </th>
               <td>
-                <Badge tone={ROLLOUT_TONE[r.status] ?? 'muted'}>{r.status === 'paused' ? `paused${r.paused_reason === 'failure_threshold' ? ' (failure threshold)' : ' (by an admin)'}` : r.status}</Badge>
+                <Badge tone={ROLLOUT_TONE[r.status] ?? 'muted'}>{r.status === 'paused' ? `paused (${PAUSE_TEXT[r.paused_reason ?? 'manual']})` : r.status}</Badge>
                 {phase ? <div class="muted small">{phase}</div> : null}
               </td>
               <td>
@@ -216,10 +223,10 @@ export const FirmwarePage: FC<{ env: UiEnv; data: FirmwarePageData }> = ({ env, 
       </div>
       <Cli
         lines={[
-          'fleetgate firmware package build/fleetgate.bin --version 1.0.2 --security-counter 1',
-          `fleetgate ota rollout create ${newest} --percent 10`,
-          ...data.rollouts.filter((r) => r.status === 'active').slice(-1).map((r) => `fleetgate ota rollout update ${r.id} --percent 50`),
-          ...data.rollouts.slice(-1).map((r) => (r.status === 'active' ? `fleetgate ota rollout pause ${r.id}` : `fleetgate ota rollout resume ${r.id}`)),
+          'fleetgate firmware package build/fleetgate.bin --version 1.0.2 --firmware-dir out   # on the build machine',
+          'fleetgate ota upload out/firmware_1.0.2_manifest.json && fleetgate ota publish 1.0.2',
+          `fleetgate rollout create ${newest} --steps '[{"target":"tag:canary"},{"percent":100,"min_results":5}]'`,
+          ...data.rollouts.filter((r) => r.status === 'active' || r.status === 'paused').slice(-1).map((r) => (r.status === 'active' ? `fleetgate rollout pause ${r.id}` : `fleetgate rollout resume ${r.id}`)),
           'fleetgate ota sessions',
         ]}
       />

@@ -45,6 +45,7 @@ const VIEWS = (start: number) => [
   '/ota/status/meter-3',
   '/ota/stats',
   '/ota/rollouts',
+  '/ota/images',
   '/tokens',
   '/security/stats',
 ];
@@ -56,6 +57,13 @@ async function views(inst: Installation): Promise<Map<string, string>> {
     let text = await res.text();
     // The image cache's figures are this process's memory, not stored state.
     if (path === '/ota/stats') text = JSON.stringify({ ...(JSON.parse(text) as object), cache: 'per process' });
+    // The builds and their releases, not where this gateway keeps them (dir, store) or caches them.
+    if (path === '/ota/images') {
+      const { images } = JSON.parse(text) as { images: Record<string, unknown>[] };
+      text = JSON.stringify(images.map(({ cached: _c, ...image }) => image));
+      const rollouts = ((await (await inst.gw.admin('GET', '/ota/rollouts')).json()) as { rollouts: { id: string }[] }).rollouts;
+      for (const r of rollouts) text += ` ${await (await inst.gw.admin('GET', `/ota/rollouts/${r.id}`)).text()}`;
+    }
     out.set(path, `${res.status} ${text}`);
   }
   return out;
@@ -90,7 +98,9 @@ test('an embedded installation moves to PostgreSQL: a gateway there answers exac
   assert.match(run.stdout, /^\s+devices\s+6 copied$/m);
   assert.match(run.stdout, /^\s+nonces\s+4 devices' floors \(3 with a stored reply\): 4 copied$/m);
   assert.match(run.stdout, /^\s+telemetry\s+50 samples in 5 batches from 1 device$/m);
-  assert.match(run.stdout, /^\s+firmware images\s+1 stored from \S+ \(1\.1\.0\)$/m);
+  assert.match(run.stdout, /^\s+firmware images\s+4 stored from \S+ \(1\.1\.0, 1\.9\.0, 2\.0\.0, 2\.1\.0\)$/m);
+  assert.match(run.stdout, /^\s+firmware releases\s+4 copied \(2 published\)$/m);
+  assert.match(run.stdout, /^\s+rollouts\s+2 copied \(2 active, 1 device stages\)$/m);
   assert.match(run.stdout, /^\s+notification cooldowns\s+skipped: /m);
 
   inst.gw = await startTestGateway({ dir: inst.fx.dir, clock: inst.clock, backend: 'embedded', env: { DATABASE_URL: url, FIRMWARE_DIR: join(inst.fx.dir, 'firmware-of-the-replica') } });
@@ -140,7 +150,7 @@ async function tableCounts(): Promise<Record<string, number>> {
   try {
     const tables = [
       'devices', 'device_nonces', 'shared_macs', 'telemetry_batches', 'commands', 'config_overrides', 'diagnostics_reports', 'diagnostics_devices',
-      'device_events', 'event_states', 'audit_log', 'ota_devices', 'ota_sessions', 'ota_version_counters', 'ota_rollouts', 'firmware_builds',
+      'device_events', 'event_states', 'audit_log', 'ota_devices', 'ota_sessions', 'ota_version_counters', 'ota_rollouts', 'ota_rollout_devices', 'ota_releases', 'firmware_builds',
       'firmware_blocks', 'admin_tokens', 'security_stats_devices',
     ];
     const out: Record<string, number> = {};

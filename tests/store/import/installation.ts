@@ -132,6 +132,14 @@ export async function buildInstallation(): Promise<Installation> {
   await inst.devices.m3.request('POST', '/ota/initiate/meter-3', { firmware_version: IMAGE });
   for (let i = 0; i < 3; i++) await inst.devices.m3.request('GET', `/ota/chunk/meter-3?version=${IMAGE}&chunk=${i}`);
   await admin('POST', '/ota/rollouts', { version: IMAGE, devices: ['meter-3', 'meter-4'], percent: 100 });
+  // Releases: 2.0.0 packaged later, published for a stepped rollout to meter-4 (offered it: a
+  // device stage), 2.1.0 a draft, 1.9.0 published and yanked.
+  for (const version of ['2.0.0', '2.1.0', '1.9.0']) await fx.addImage({ version, counter: 2, size: 3000 });
+  await admin('POST', '/ota/images/2.0.0/publish');
+  await admin('POST', '/ota/rollouts', { version: '2.0.0', target: ['meter-4'], steps: [{ percent: 50 }, { percent: 100, min_results: 1 }] });
+  await inst.devices.m4.request('GET', '/ota/check/meter-4?version=1.0.0');
+  await admin('POST', '/ota/images/1.9.0/publish');
+  await admin('POST', '/ota/images/1.9.0/yank', { reason: 'bad batch' });
 
   // Revocation and rotation.
   await admin('DELETE', '/devices/meter-5');

@@ -53,6 +53,7 @@
 #define FG_LIMIT_OTA_PAGE_MAGIC "FGHP"
 #define FG_LIMIT_OTA_PAGE_HEADER_SIZE 12
 #define FG_LIMIT_OTA_MANIFEST_MAX_BYTES 4096
+#define FG_LIMIT_OTA_IMAGE_MAX_BYTES 16777216
 
 /** OTA check names, in order (enum value = position + 1; 0 is "none"). */
 #define FG_LIMIT_OTA_CHECKS(X) \
