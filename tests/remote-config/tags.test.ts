@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeClock } from '../../server/clock.ts';
 import { controlPlaneOf } from '../../server/control-plane/index.ts';
+import type { TagView as ServedTagView } from '../../server/remote-config/service.ts';
 import { ADMIN_TOKEN, errorCode, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { SimDevice, diag, json } from '../control-plane/device.ts';
 
@@ -31,16 +32,7 @@ interface AdminView extends ConfigReply {
   applied_version: number | null;
   behind: boolean;
 }
-interface TagView {
-  tag: string;
-  priority: number;
-  values: Record<string, unknown>;
-  config_version: number;
-  updated_at: string | null;
-  updated_by: string | null;
-  devices: number;
-  changed?: boolean;
-}
+type TagView = ServedTagView & { changed?: boolean };
 
 const view = async (id = ID) => json<AdminView>(await gw.admin('GET', `/config/${id}`));
 const fetched = async (d = dev) => (await d.request<ConfigReply>('GET', '/config')).json;
