@@ -200,6 +200,8 @@ test('validation: 400 naming the field, as for device overrides; nothing changes
       assert.is(await errorCode(res), 'invalid_tag');
     }
   }
+  // `tags` is a path segment beside /config/:device_id now: no device may take that id.
+  assert.is(await errorCode(await gw.admin('POST', '/devices', { device_id: 'tags' })), 'invalid_device_id');
   // A device override is checked over its tag layers: upload 30 (tag) < poll 60 (override) is refused.
   await tag(ID, ['canary']);
   assert.is((await gw.admin('PUT', '/config/tags/canary', { upload_frequency: 30 })).status, 200);
