@@ -1,7 +1,7 @@
 /**
  * Remote configuration on PostgreSQL: the fleet row `config_fleet` (the one config_version counter
  * and the fleet defaults), `config_overrides` (0002_control_plane.sql), `config_tag_layers` and
- * `config_memberships` (0011_config_tags.sql). Every update is one transaction that first locks
+ * `config_memberships` (0014_config_tags.sql). Every update is one transaction that first locks
  * the fleet row, then reads the layer it changes, applies the shared rules (planUpdate: merge,
  * `check` against the state it replaces, no version for a no-op) and, if anything changed, bumps
  * the counter and writes the layer. Config writes across the fleet are thus serialized — they are

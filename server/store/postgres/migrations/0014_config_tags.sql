@@ -1,4 +1,4 @@
--- 0011_config_tags: configuration layers by device tag, between the fleet defaults and a device's
+-- 0014_config_tags: configuration layers by device tag, between the fleet defaults and a device's
 -- own overrides (server/remote-config/layers.ts; the repository is server/store/postgres/config.ts).
 -- Additive: a replica of the previous version does not read these tables, so during a rolling
 -- upgrade it answers without tag layers; none exists until an operator sets one.
