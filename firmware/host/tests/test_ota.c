@@ -32,6 +32,7 @@ typedef struct {
   int corrupt_page;
   int corrupt_page_times;
   int drop_chunk;     /**< chunk whose fetch fails with a transport error */
+  int page_fail_rc;   /**< != 0: every page fetch fails with it (a forged answer, a 4xx) */
   int fetches[PRV_CHUNKS];
   int page_fetches[PRV_PAGES];
   int reports;
@@ -75,6 +76,9 @@ static int prv_src_page(void *ctx, const char *version, uint32_t page, uint8_t *
     return FG_ERR_HTTP_STATUS;
   }
   g->page_fetches[page]++;
+  if (g->page_fail_rc != 0) {
+    return g->page_fail_rc;
+  }
   memcpy(buf, g->pages[page], g->page_len[page]);
   *len = g->page_len[page];
   if ((int)page == g->corrupt_page && g->corrupt_page_times > 0) {
@@ -181,6 +185,7 @@ static void prv_boot(int reset_storage) {
   s_gw.corrupt_page = -1;
   s_gw.corrupt_times = 0;
   s_gw.corrupt_page_times = 0;
+  s_gw.page_fail_rc = 0;
   memset(s_gw.fetches, 0, sizeof(s_gw.fetches));
   memset(s_gw.page_fetches, 0, sizeof(s_gw.page_fetches));
   s_gw.reports = 0;
@@ -416,6 +421,32 @@ static void test_transport_failure_keeps_resume(void) {
   FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
 }
 
+/* A hash page that cannot be fetched — an unsigned or forged answer (the gateway source's
+ * FG_ERR_AUTH / FG_ERR_HTTP_STATUS), a gateway error — is no failed check: nothing is reported
+ * (it used to be reported as hash_page after the last attempt, a failure counted against the
+ * rollout that an attacker on the network could cause). Only an authentic page that fails its
+ * proof is reported. */
+static void test_failed_page_fetch_is_not_reported(void) {
+  if (!prv_setup_vectors()) {
+    return;
+  }
+  static const int fails[] = {FG_ERR_AUTH, FG_ERR_HTTP_STATUS, FG_ERR_TRANSPORT};
+  for (size_t k = 0; k < sizeof(fails) / sizeof(fails[0]); k++) {
+    prv_boot(1);
+    s_gw.page_fail_rc = fails[k];
+    fg_ota_result_t r;
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), fails[k]);
+    FG_CHECK_EQ(s_gw.page_fetches[0], 3); /* retried like a transport error */
+    FG_CHECK_EQ(s_gw.reports, 0);
+    FG_CHECK_EQ(r.failed_check, FG_OTA_CHECK_NONE);
+    FG_CHECK_EQ(s_dev.events[FG_OTA_EV_REPORTED], 0);
+    /* the next run, with the gateway answering, installs */
+    prv_boot(0);
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), 0);
+    FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
+  }
+}
+
 static void test_refusals_before_any_flash_write(void) {
   if (!prv_setup_vectors()) {
     return;
@@ -471,6 +502,7 @@ int main(void) {
       FG_TEST_CASE(test_bad_chunk_and_bad_page_refetched_alone),
       FG_TEST_CASE(test_interrupt_and_resume),
       FG_TEST_CASE(test_transport_failure_keeps_resume),
+      FG_TEST_CASE(test_failed_page_fetch_is_not_reported),
       FG_TEST_CASE(test_refusals_before_any_flash_write),
   };
   const int rc = fg_test_run("ota", cases, sizeof(cases) / sizeof(cases[0]));

@@ -126,7 +126,8 @@ static int prv_ensure_page(prv_run_t *r, uint32_t n) {
   for (uint8_t attempt = 1;; attempt++) {
     size_t len = 0;
     int rc = r->src->hash_page(r->src->ctx, r->version, page, r->cfg->page_buf, r->cfg->page_cap, &len);
-    if (rc == 0) {
+    const bool fetched = rc == 0;
+    if (fetched) {
       r->res->pages_fetched++;
       rc = fg_ota_verify_page(&r->v, page, r->cfg->page_buf, len);
       if (rc == 0) {
@@ -136,11 +137,10 @@ static int prv_ensure_page(prv_run_t *r, uint32_t n) {
       prv_emit(r, FG_OTA_EV_PAGE_REJECTED, page, r->v.hdr.total_pages, attempt, "hash_page");
     }
     if (attempt >= r->max_attempts) {
-      /* a page that never verifies is an attack or a broken gateway: report it; transport
-       * trouble is not reported (the resume record is kept either way) */
-      return rc == FG_ERR_TRANSPORT || rc == FG_ERR_BUFFER_TOO_SMALL
-                 ? rc
-                 : prv_fail_report(r, FG_OTA_CHECK_HASH_PAGE, (int32_t)n, rc, NULL);
+      /* an authentic page that never verifies is an attack or a broken gateway: report it. A
+       * fetch that failed (transport, an unsigned or forged answer, an error status) is no check
+       * and is not reported: anyone on the network can cause one. The resume record is kept. */
+      return fetched ? prv_fail_report(r, FG_OTA_CHECK_HASH_PAGE, (int32_t)n, rc, NULL) : rc;
     }
     r->res->refetches++;
   }
