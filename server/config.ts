@@ -96,6 +96,8 @@ const schema = z.object({
   // --- OTA serving (server/ota, see server/ota/README.md).
   /** An OTA download session idle longer than this is replaced when the device initiates again. */
   OTA_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(300),
+  /** An active OTA session without a request this long is closed as abandoned by the cleanup job (once per fleet). */
+  OTA_SESSION_ABANDON_SECONDS: z.coerce.number().int().min(1).max(30 * 86400).default(3600),
   /** A rollout pauses itself when failures / results exceeds this (after ROLLOUT_MIN_RESULTS results). */
   ROLLOUT_FAILURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.2),
   ROLLOUT_MIN_RESULTS: z.coerce.number().int().min(1).max(1_000_000).default(5),
@@ -129,6 +131,10 @@ export function parseConfig(env: Record<string, string | undefined>): RawConfig 
     throw new ConfigError(`invalid ${name}: ${issue.message}`);
   }
   const config = result.data;
+  if (config.OTA_SESSION_ABANDON_SECONDS < config.OTA_SESSION_IDLE_SECONDS) {
+    // A session the device could still resume must not be closed under it.
+    throw new ConfigError('invalid OTA_SESSION_ABANDON_SECONDS: must not be below OTA_SESSION_IDLE_SECONDS');
+  }
   if (config.ALLOW_SHARED_PSK && !config.HMAC_PSK) {
     throw new ConfigError('invalid ALLOW_SHARED_PSK: set HMAC_PSK (hex) to allow shared-key devices');
   }

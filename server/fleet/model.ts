@@ -15,7 +15,7 @@ import { compareKeys, encodeCursor, type FleetQuery, type SortKey, type SortValu
 import { CONNECTION_STATUSES, emptyRow, firmwareOf, statusOf, type ConnectionStatus, type FleetRow } from './row.ts';
 
 export const UNKNOWN_VERSION = 'unknown';
-export const SESSION_STATES = ['active', 'completed', 'failed', 'replaced'] as const;
+export const SESSION_STATES = ['active', 'completed', 'failed', 'replaced', 'abandoned'] as const;
 type SessionState = (typeof SESSION_STATES)[number];
 
 export interface FleetCounts {

@@ -114,6 +114,7 @@ export function observeStore(store: Store, to: FleetChanges, logger: Logger): vo
     to.bytesServed('chunk', bytes);
     to.session(session);
   });
+  t(otaState, 'abandonSilent', (closed) => closed.forEach((s) => to.session(s)));
   t(otaState, 'recordDownload', (_r, _version, bytes) => to.bytesServed('download', bytes));
   t(otaState, 'complete', (out) => {
     to.ota(out.device);

@@ -5,6 +5,7 @@
  * and what the OTA service saw it check with or install, whichever is newer.
  */
 import type { DeviceRecord } from '../store/types.ts';
+import type { SessionStatus } from '../ota/sessions.ts';
 
 export const CONNECTION_STATUSES = ['online', 'offline', 'never_seen', 'revoked'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -44,7 +45,7 @@ export interface FleetRow {
   commands_pending: number;
   commands_sent: number;
   /** Its OTA download session's status, if it has one. */
-  ota_session: 'active' | 'completed' | 'failed' | 'replaced' | null;
+  ota_session: SessionStatus | null;
 }
 
 export function emptyRow(record: DeviceRecord): FleetRow {

@@ -50,7 +50,7 @@ const sessionSchema = z.object({
   session_id: z.string(),
   device_id: z.string(),
   version: versionString,
-  status: z.enum(['active', 'completed', 'failed', 'replaced']),
+  status: z.enum(['active', 'completed', 'failed', 'replaced', 'abandoned']),
   rollout_id: z.string().nullable(),
   started_at: isoTime,
   last_activity_at: isoTime,

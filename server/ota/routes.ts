@@ -31,6 +31,7 @@ import { ReleaseService } from './release-service.ts';
 import { RolloutService } from './rollout-service.ts';
 import { downloadAuth, downloadHandler } from './serve-download.ts';
 import { OtaService } from './service.ts';
+import type { OtaSession } from './sessions.ts';
 import { VerificationKey } from './verification-key.ts';
 
 const services = new WeakMap<AppContext, OtaService>();
@@ -73,6 +74,7 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   const ota = new OtaService(ctx, catalog, cache, ctx.store.otaState, releases, rollouts);
   services.set(ctx, ota);
   startSteering(ctx, rollouts);
+  startSessionCleanup(ctx);
 
   const app = new Hono<AppEnv>();
   const device = ctx.requireDevice;
@@ -140,6 +142,34 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   app.post('/ota/rollouts/:id/resume', admin, async (c) => c.json({ success: true, rollout: await rollouts.resume(id(c), c.get('actor')) }));
   app.post('/ota/rollouts/:id/cancel', admin, async (c) => c.json({ success: true, rollout: await rollouts.cancel(id(c), c.get('actor')) }));
   return app;
+}
+
+/**
+ * The stale-session cleanup job: in the one gateway holding the `ota-sessions` lease, every
+ * minute (or a quarter of the threshold when it is shorter), active sessions silent for
+ * OTA_SESSION_ABANDON_SECONDS are closed as abandoned.
+ */
+function startSessionCleanup(ctx: AppContext): void {
+  const silentMs = ctx.config.OTA_SESSION_ABANDON_SECONDS * 1000;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    ctx.store
+      .exclusive('ota-sessions', () => abandonSilentSessions(ctx))
+      .catch((err: unknown) => ctx.logger.error({ err }, 'OTA session cleanup failed'))
+      .finally(() => (running = false));
+  }, Math.min(60_000, Math.max(1000, silentMs / 4)));
+  timer.unref();
+  ctx.onClose(() => clearInterval(timer));
+}
+
+/** One pass of the cleanup job (tests call it directly). */
+export async function abandonSilentSessions(ctx: AppContext): Promise<OtaSession[]> {
+  const now = ctx.clock.now();
+  const closed = await ctx.store.otaState.abandonSilent(now - ctx.config.OTA_SESSION_ABANDON_SECONDS * 1000, now);
+  for (const s of closed) ctx.logger.info({ device_id: s.device_id, version: s.version, session_id: s.session_id }, 'OTA session abandoned');
+  return closed;
 }
 
 /**

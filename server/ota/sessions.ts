@@ -11,7 +11,8 @@
  */
 import { ConflictError } from '../errors.ts';
 
-export type SessionStatus = 'active' | 'completed' | 'failed' | 'replaced';
+/** `abandoned`: active, then silent for OTA_SESSION_ABANDON_SECONDS (the cleanup job closed it). */
+export type SessionStatus = 'active' | 'completed' | 'failed' | 'replaced' | 'abandoned';
 
 export interface OtaSession {
   session_id: string;
@@ -104,6 +105,17 @@ export function requireChunkSession(session: OtaSession | undefined, version: st
     throw new ConflictError(`firmware ${version} was re-packaged after this session started: initiate again and use the new manifest`, 'ota_image_changed');
   }
   return session;
+}
+
+/**
+ * The stale-session rule of the cleanup job: an active session without a request since
+ * `silentSince` is closed as abandoned (its device, if it comes back, initiates a new one and
+ * resumes from its own verified state). Undefined when the session stays as it is.
+ */
+export function abandonIfSilent(session: OtaSession, silentSince: number, now: number): OtaSession | undefined {
+  if (session.status !== 'active' || session.last_activity_at >= silentSince) return undefined;
+  const silentSeconds = Math.round((now - session.last_activity_at) / 1000);
+  return { ...session, status: 'abandoned', finished_at: now, error: `abandoned: no request for ${silentSeconds} s` };
 }
 
 /** The session after serving chunk `index` of `bytes` bytes. */

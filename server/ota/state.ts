@@ -104,6 +104,12 @@ export interface OtaStateRepo {
   /** /ota/complete: close the session, record the result, raise the completed counter on success. */
   complete(deviceId: string, report: CompletionReport, now: number): Promise<CompletionOutcome>;
 
+  /**
+   * The cleanup job (once per fleet): closes every active session without a request since
+   * `silentSince` as abandoned (sessions.ts abandonIfSilent); resolves with those it closed.
+   */
+  abandonSilent(silentSince: number, now: number): Promise<OtaSession[]>;
+
   /** Persist anything written behind. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import { FakeClock } from '../../server/clock.ts';
 import { FirmwareCheckError } from '../../server/ota/checks.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
-import { otaOf } from '../../server/ota/routes.ts';
+import { abandonSilentSessions, otaOf } from '../../server/ota/routes.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { otaFixture, otaGateway, publishImage, SimDevice, type OtaFixture } from './routes-helpers.ts';
 
@@ -160,6 +160,24 @@ test('initiate: a stale session of the same version is replaced too; the C clien
   assert.is(r.json.outcome, 'replaced');
   assert.is((await d.request('POST', '/ota/initiate/meter-1', {})).status, 400);
   assert.is((await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '9.9.9' })).status, 404);
+});
+
+test('the cleanup job closes a session silent for OTA_SESSION_ABANDON_SECONDS: status and stats say so, the device starts again', async () => {
+  const d = await SimDevice.register(gw, 'meter-1');
+  await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '1.0.10' });
+  assert.is((await d.request('GET', '/ota/chunk/meter-1?version=1.0.10&chunk=0')).status, 200);
+  clock.advance(3_599_000);
+  assert.equal(await abandonSilentSessions(gw.ctx), [], 'not yet: silent for 3599 s');
+  clock.advance(2_000);
+  const [closed] = await abandonSilentSessions(gw.ctx);
+  assert.equal([closed?.device_id, closed?.status, closed?.error], ['meter-1', 'abandoned', 'abandoned: no request for 3601 s']);
+  const status = (await (await gw.admin('GET', '/ota/status/meter-1')).json()) as { session: Json };
+  assert.equal([status.session.status, status.session.stale], ['abandoned', false]);
+  const stats = (await (await gw.admin('GET', '/ota/stats')).json()) as { totals: Json; active_sessions: unknown[] };
+  assert.equal([stats.active_sessions.length, stats.totals.active_sessions, stats.totals.stale_sessions], [0, 0, 0]);
+  const chunk = await d.request('GET', '/ota/chunk/meter-1?version=1.0.10&chunk=1');
+  assert.equal([chunk.status, (chunk.json.error as Json).code], [409, 'no_ota_session']);
+  assert.is((await d.request('POST', '/ota/initiate/meter-1', { firmware_version: '1.0.10' })).json.outcome, 'created');
 });
 
 test('chunk: 400 for a bad index or version, 404 unknown version, 416 out of bounds, 409 without a session', async () => {

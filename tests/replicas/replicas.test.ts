@@ -17,6 +17,8 @@ import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { samples } from '../helpers/gateway.ts';
 import type { GatewayProcess } from '../helpers/process.ts';
 import { startReplicas, type Replicas } from '../helpers/replicas.ts';
+import { otaFixture } from '../ota/routes-helpers.ts';
+import { join } from 'node:path';
 
 async function register(r: Replicas, on: GatewayProcess, id: string): Promise<Uint8Array> {
   const res = await r.admin(on, 'POST', '/devices', { device_id: id });
@@ -157,6 +159,45 @@ test('background jobs run once per fleet: a device that goes offline produces on
   } finally {
     await r.stop();
     receiver.close();
+  }
+});
+
+test('rollout results reported to either replica all count, and its failure threshold pauses it once', async () => {
+  const fx = await otaFixture([{ version: '1.0.0' }]);
+  const r = await startReplicas(2, { KEYS_DIR: join(fx.dir, 'keys'), FIRMWARE_DIR: fx.firmwareDir });
+  const [a, b] = r.replicas as [GatewayProcess, GatewayProcess];
+  try {
+    await fx.addImage({ version: '2.0.0' });
+    await eventually('a replica finds the new build', async () => (await r.admin(b, 'POST', '/ota/images/2.0.0/publish', {})).status === 200, 10_000);
+    const devices = await Promise.all(Array.from({ length: 10 }, async (_, i) => ({ id: `ro-${i}`, key: await register(r, a, `ro-${i}`), nonce: 0 })));
+    const created = await r.admin(a, 'POST', '/ota/rollouts', { version: '2.0.0', target: 'all', failure_threshold: 0.3, min_results: 6 });
+    assert.is(created.status, 201, await created.clone().text());
+    const id = ((await created.json()) as { rollout: { id: string } }).rollout.id;
+    const signed = (on: GatewayProcess, d: (typeof devices)[number], method: string, path: string, body?: unknown) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const headers = { ...signRequestHeaders(d.key, d.id, ++d.nonce, method, path, text === undefined ? undefined : new TextEncoder().encode(text)), 'content-type': 'application/json' };
+      return fetch(`${on.url}${path}`, { method, headers, ...(text === undefined ? {} : { body: text }) });
+    };
+    // Every device checks with one replica and reports to the other, all at once: 4 successes, 6 failures.
+    const results = await Promise.all(
+      devices.map(async (d, i) => {
+        const [first, second] = i % 2 ? [a, b] : [b, a];
+        const check = (await (await signed(first, d, 'GET', `/ota/check/${d.id}?version=1.0.0`)).json()) as { latest_version?: string };
+        assert.is(check.latest_version, '2.0.0', d.id);
+        const report = i < 4 ? { success: true, version: '2.0.0' } : { success: false, version: '2.0.0', error: 'rolled_back: did not confirm' };
+        return (await signed(second, d, 'POST', `/ota/complete/${d.id}`, report)).status;
+      }),
+    );
+    assert.equal(results, Array(10).fill(200));
+    for (const replica of [a, b]) {
+      const rollout = ((await (await r.admin(replica, 'GET', `/ota/rollouts/${id}`)).json()) as { rollout: Record<string, any> }).rollout;
+      assert.equal([rollout.status, rollout.paused_reason], ['paused', 'failure_threshold']);
+      assert.equal([rollout.figures.succeeded, rollout.figures.failed], [4, 6], 'results counted wherever they were reported');
+    }
+    const audit = (await (await r.admin(a, 'GET', `/audit?action=rollout.paused`)).json()) as { entries: { actor: string }[] };
+    assert.equal(audit.entries.map((e) => e.actor), ['system'], 'paused once');
+  } finally {
+    await r.stop();
   }
 });
 

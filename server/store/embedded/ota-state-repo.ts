@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
 import { idTable } from './id-table.ts';
 import { JsonDocument } from './json-document.ts';
-import { afterChunk, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
+import { abandonIfSilent, afterChunk, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
 import {
   ZERO_COUNTERS,
   addCounters,
@@ -118,6 +118,19 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
       d.devices[deviceId] = device;
       for (const b of bumps) bump(d, b.version, b.delta);
       return { counted, session, device, rollout_id: session?.rollout_id ?? null };
+    });
+  }
+
+  abandonSilent(silentSince: number, now: number): Promise<OtaSession[]> {
+    return this.mutate((d) => {
+      const closed: OtaSession[] = [];
+      for (const s of Object.values(d.sessions)) {
+        const abandoned = abandonIfSilent(s, silentSince, now);
+        if (!abandoned) continue;
+        d.sessions[s.device_id] = abandoned;
+        closed.push(abandoned);
+      }
+      return closed;
     });
   }
 

@@ -6,8 +6,8 @@
  * from its own memory whether a nonce is new.
  *
  * Uploads are grouped: every upload that arrives while a transaction is in flight joins the next
- * one (one `fg_accept_upload` call each, in device-id order so two gateways' groups never
- * deadlock, sent with `sql.batch`: one round trip, one commit, one WAL flush). A 'wait' answer (a
+ * one — one `fg_accept_uploads` statement (0013) for the whole group, in device-id order so two
+ * gateways' groups never deadlock: one round trip, one commit, one WAL flush. A 'wait' answer (a
  * signed request of that device holds a claim on that nonce or a newer one) is asked again
  * shortly; a claim older than STALE_CLAIM_MS belongs to a gateway that died mid-request.
  */
@@ -122,23 +122,27 @@ export class PgNonceLedger implements NonceLedger {
   }
 
   private async send(group: QueuedUpload[]): Promise<void> {
-    let rows: { outcome: string; last_nonce: number | null }[][];
+    let rows: { idx: number; outcome: string; last_nonce: number | null }[];
     try {
-      rows = (await this.sql.batch(
-        group.map((u) => {
-          const c = batchColumns(u.batch);
-          return this.sql`SELECT * FROM fg_accept_upload(${u.deviceId}, ${u.nonce}, ${u.mac}, ${u.now}, ${c.sample_time}, ${c.method},
-            ${c.sample_count}, ${c.first_ts}, ${c.last_ts}, ${c.samples}, ${STALE_CLAIM_MS})`;
-        }),
-      )) as unknown as { outcome: string; last_nonce: number | null }[][];
+      // One statement for the group (fg_accept_uploads, 0013): the columns as arrays, the samples
+      // as one JSON array of the devices' own sample arrays (concatenated, never re-serialised).
+      const cols = group.map((u) => batchColumns(u.batch));
+      rows = await this.sql<{ idx: number; outcome: string; last_nonce: number | null }[]>`
+        SELECT * FROM fg_accept_uploads(
+          ${group.map((u) => u.deviceId)}::text[], ${group.map((u) => u.nonce)}::bigint[], ${group.map((u) => u.mac)}::text[],
+          ${group.map((u) => u.now)}::bigint[], ${cols.map((c) => c.sample_time.toISOString())}::timestamptz[],
+          ${cols.map((c) => c.method)}::text[], ${cols.map((c) => c.sample_count)}::integer[],
+          ${cols.map((c) => c.first_ts)}::float8[], ${cols.map((c) => c.last_ts)}::float8[],
+          ${`[${cols.map((c) => c.samples).join(',')}]`}::text::json, ${STALE_CLAIM_MS})`;
     } catch (err) {
       for (const u of group) u.reject(err);
       return;
     }
     this.groups.commits++;
     const retry: QueuedUpload[] = [];
+    const byIndex = new Map(rows.map((r) => [r.idx, r]));
     group.forEach((u, i) => {
-      const row = rows[i]![0]!;
+      const row = byIndex.get(i + 1)!;
       if (row.outcome === 'accepted') {
         this.groups.uploads++;
         u.resolve({ outcome: 'accepted' });

@@ -18,7 +18,7 @@
  * always reads its own writes; another replica's progress shows within FLUSH_MS.
  */
 import type { Logger } from '../../logger.ts';
-import { afterChunk, requireChunkSession, type OtaSession, type SessionImage, type SessionStatus } from '../../ota/sessions.ts';
+import { abandonIfSilent, afterChunk, requireChunkSession, type OtaSession, type SessionImage, type SessionStatus } from '../../ota/sessions.ts';
 import {
   ZERO_COUNTERS,
   addCounters,
@@ -206,6 +206,24 @@ export class PgOtaStateRepo implements OtaStateRepo {
         await addVersionCounters(tx as unknown as Sql, bumps);
         return { session, outcome: outcome as OpenOutcome, replaced };
       }
+    });
+  }
+
+  async abandonSilent(silentSince: number, now: number): Promise<OtaSession[]> {
+    // This replica's progress first: a session it is still serving is not silent.
+    await this.flush();
+    return this.sql.begin(async (tx) => {
+      const rows = await tx<SessionRow[]>`
+        SELECT * FROM ota_sessions WHERE status = 'active' AND last_activity_at < ${silentSince} ORDER BY device_id FOR UPDATE SKIP LOCKED`;
+      const closed: OtaSession[] = [];
+      for (const row of rows) {
+        const abandoned = abandonIfSilent(toSession(row), silentSince, now);
+        if (!abandoned) continue;
+        await tx`UPDATE ota_sessions SET status = 'abandoned', finished_at = ${now}, error = ${abandoned.error}
+                 WHERE device_id = ${row.device_id} AND session_id = ${row.session_id}`;
+        closed.push(abandoned);
+      }
+      return closed;
     });
   }
 

@@ -111,6 +111,27 @@ contract('complete: closes the session, records the result, raises the floor; a 
   assert.equal([fresh.counted, fresh.session, fresh.device.failures, fresh.device.completed_counter], [true, null, 1, 0]);
 });
 
+contract('abandonSilent closes active sessions silent since the cutoff, once; the device then starts a new one', async (store, { backend, reopen }) => {
+  const HOUR = 3_600_000;
+  await open(store, 'quiet', image('1.0.0'), T);
+  await open(store, 'busy', image('1.0.0'), T);
+  await store.otaState.recordChunk('busy', '1.0.0', 'r-1.0.0', 0, 1024, T + 2 * HOUR);
+  await open(store, 'done', image('1.0.0'), T);
+  await store.otaState.complete('done', { version: '1.0.0', success: true, error: null, counter: 1 }, T + 1000);
+  const now = T + 2 * HOUR + 1000;
+  // On PostgreSQL a second replica runs the job at the same moment (the lease makes that rare).
+  const other = backend === 'postgres' ? await reopen() : undefined;
+  const closed = (await Promise.all([store.otaState.abandonSilent(now - HOUR, now), other ? other.otaState.abandonSilent(now - HOUR, now) : []])).flat();
+  assert.equal(closed.map((s) => [s.device_id, s.status, s.finished_at]), [['quiet', 'abandoned', now]], 'closed once, only the silent active one');
+  assert.match(closed[0]!.error ?? '', /^abandoned: no request for 7201 s$/);
+  assert.is((await store.otaState.session('quiet'))?.status, 'abandoned');
+  assert.is((await store.otaState.session('busy'))?.status, 'active');
+  assert.is((await store.otaState.session('done'))?.status, 'completed');
+  assert.is(await conflictCode(store.otaState.recordChunk('quiet', '1.0.0', 'r-1.0.0', 1, 1024, now)), 'no_ota_session');
+  assert.is((await open(store, 'quiet', image('1.0.0'), now)).outcome, 'created');
+  assert.equal(await store.otaState.abandonSilent(now - HOUR, now), []);
+});
+
 contract('state, sessions, progress and counters survive a restart (progress flushed at close)', async (store, { reopen }) => {
   await store.otaState.noteCheck('d', { version: '1.0.0', counter: 3 }, T);
   const { session } = await open(store, 'd', image('1.0.0'));
