@@ -383,10 +383,10 @@ static void prv_diagnostics_extra(char *extra, size_t cap) {
   fg_jsonw_obj_begin(&w);
   fg_jsonw_key(&w, "nonce_epochs_left");
   fg_jsonw_u64(&w, fg_nonce_epochs_left(&s_nonce));
-  fg_ota_abandoned_t gone;
-  if (fg_ota_abandoned(s_plat.kv, &gone) == 0) {
-    fg_jsonw_key(&w, "ota_abandoned");
-    fg_ota_abandoned_json(&w, &gone);
+  fg_ota_withdrawn_t gone;
+  if (fg_ota_withdrawn(s_plat.kv, &gone) == 0) {
+    fg_jsonw_key(&w, "ota_withdrawn");
+    fg_ota_withdrawn_json(&w, &gone);
   }
   fg_jsonw_obj_end(&w);
   if (fg_jsonw_finish(&w) < 0) {
@@ -537,7 +537,7 @@ static void prv_ota(void) {
       free(toks);
       vTaskDelay(pdMS_TO_TICKS(500));
       esp_restart(); /* the new image reports success itself once it has confirmed itself */
-    } else if (r.abandoned) {
+    } else if (r.withdrawn) {
       /* a signed 410/409: dropped for good, not reported; the next check decides afresh */
       ESP_LOGW(TAG, "OTA %s withdrawn by the gateway (%s): download dropped", r.version,
                fg_err_name(rc));

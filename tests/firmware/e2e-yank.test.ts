@@ -13,7 +13,7 @@
  *      dropped, nothing recorded;
  *   3. a newer release (published after the yank) continues from where (2) stopped, past one
  *      more forged unsigned 410, installs, confirms itself and reports success; the record of
- *      the abandoned version is gone.
+ *      the withdrawn version is gone.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -118,7 +118,7 @@ step('1. a release yanked mid-download: the device stops at its next request, dr
   assert.is(r.code, 4, `the gateway refused: exit 4\n${describeRun(r)}`);
   const res = r.last('ota');
   assert.equal(
-    [res.ok, res.error, res.status, res.error_code, res.abandoned, res.reason, res.complete],
+    [res.ok, res.error, res.status, res.error_code, res.withdrawn, res.reason, res.complete],
     [false, 'yanked', 410, 'yanked', true, 'yanked', false],
     describeRun(r),
   );
@@ -126,7 +126,7 @@ step('1. a release yanked mid-download: the device stops at its next request, dr
   assert.is(res.chunks_written, written);
   assert.is(res.refetches, 0, 'nothing fetched again');
   assert.equal(events(r, 'chunk').map((l) => l.chunk), [...Array(written).keys()]);
-  assert.equal(events(r, 'abandoned').map((l) => [l.version, l.reason, l.chunks]), [[YANKED.version, 'yanked', written]]);
+  assert.equal(events(r, 'withdrawn').map((l) => [l.version, l.reason, l.chunks]), [[YANKED.version, 'yanked', written]]);
   assert.is(events(r, 'reported').length, 0, 'nothing reported to /ota/complete');
   assert.ok(!events(r, 'activating').length && !events(r, 'verified').length);
 
@@ -141,7 +141,7 @@ step('1. a release yanked mid-download: the device stops at its next request, dr
   const st = await simStatus();
   assert.is(st.firmware_version, '1.0.0');
   assert.is(st.ota_resume_chunk, null, 'no resume state for a yanked image');
-  assert.equal(st.ota_abandoned, { version: YANKED.version, reason: 'yanked', chunks: written });
+  assert.equal(st.ota_withdrawn, { version: YANKED.version, reason: 'yanked', chunks: written });
   assert.is(st.slots[1].state, 'aborted', 'the partial slot is not bootable');
   assert.equal([st.update_state, st.pending_update], ['normal', null]);
   const boot = await sim(['reboot']);
@@ -151,7 +151,7 @@ step('1. a release yanked mid-download: the device stops at its next request, dr
   const diag = await sim(['diagnostics']);
   assert.is(diag.code, 0, describeRun(diag));
   const latest = (await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0];
-  assert.equal(latest.extra.ota_abandoned, { version: YANKED.version, reason: 'yanked', chunks: written });
+  assert.equal(latest.extra.ota_withdrawn, { version: YANKED.version, reason: 'yanked', chunks: written });
   const status = await otaStatus();
   assert.equal([status.failures, status.successes, status.last_result, status.current_version], [0, 0, null, '1.0.0']);
   for (let i = 0; ; i++) {
@@ -187,26 +187,26 @@ step('2. forged refusals (wrongly signed, unsigned) are retried like a lost netw
   const a = await sim(['ota']);
   assert.is(a.code, 1, `an answer that does not verify: exit 1\n${describeRun(a)}`);
   const ares = a.last('ota');
-  assert.equal([ares.error, ares.abandoned, ares.chunks_written, ares.next_chunk], ['auth', undefined, FORGE_FROM_CHUNK, FORGE_FROM_CHUNK], describeRun(a));
+  assert.equal([ares.error, ares.withdrawn, ares.chunks_written, ares.next_chunk], ['auth', undefined, FORGE_FROM_CHUNK, FORGE_FROM_CHUNK], describeRun(a));
   assert.is(proxy!.log.filter((e) => e.forged).length, 3, 'the chunk was tried three times, then the run ended');
-  assert.is(events(a, 'abandoned').length + events(a, 'reported').length, 0);
+  assert.is(events(a, 'withdrawn').length + events(a, 'reported').length, 0);
   let st = await simStatus();
   assert.is(st.ota_resume_chunk, FORGE_FROM_CHUNK, 'resumable');
-  assert.is(st.ota_abandoned.version, YANKED.version, 'no record for the forged refusal');
+  assert.is(st.ota_withdrawn.version, YANKED.version, 'no record for the forged refusal');
 
   // (b) an unsigned 410 on the manifest: the run ends there; still resumable, nothing recorded.
   proxy!.intercept = (req) => (req.path === `/ota/manifest/${FIX.version}` ? { status: 410, body: refusal('yanked') } : undefined);
   const b = await sim(['ota']);
   assert.is(b.code, 4, describeRun(b));
-  assert.equal([b.last('ota').error, b.last('ota').status, b.last('ota').abandoned], ['http_status', 410, undefined], describeRun(b));
+  assert.equal([b.last('ota').error, b.last('ota').status, b.last('ota').withdrawn], ['http_status', 410, undefined], describeRun(b));
   st = await simStatus();
   assert.is(st.ota_resume_chunk, FORGE_FROM_CHUNK);
-  assert.is(st.ota_abandoned.version, YANKED.version);
+  assert.is(st.ota_withdrawn.version, YANKED.version);
   assert.is((await otaStatus()).failures, 0, 'nothing reported');
 });
 
 // 3 ---------------------------------------------------------------------------------------------
-step('3. the newer release resumes past one more forged 410, installs, confirms itself and reports success; the abandoned record is gone', async () => {
+step('3. the newer release resumes past one more forged 410, installs, confirms itself and reports success; the withdrawn record is gone', async () => {
   let forged = 0;
   proxy!.intercept = (req) => (req.path === `/ota/firmware/${FIX.version}` && forged++ === 0 ? { status: 410, body: refusal('yanked') } : undefined);
   const r = await sim(['ota']);
@@ -216,7 +216,7 @@ step('3. the newer release resumes past one more forged 410, installs, confirms 
   assert.is(res.chunks_written, res.total_chunks - FORGE_FROM_CHUNK);
   assert.is(forged, res.chunks_written + 1, 'one forged answer, then every chunk once');
   assert.is(events(r, 'chunk')[0]!.chunk, FORGE_FROM_CHUNK, 'no earlier chunk fetched again');
-  assert.equal((await simStatus()).ota_abandoned, null, 'the activation clears the record');
+  assert.equal((await simStatus()).ota_withdrawn, null, 'the activation clears the record');
 
   const boot = await sim(['reboot']);
   assert.is(boot.last('reboot').firmware_version, FIX.version, describeRun(boot));
@@ -225,7 +225,7 @@ step('3. the newer release resumes past one more forged 410, installs, confirms 
   assert.equal([diag.last('ota_report').ok, diag.last('ota_report').success, diag.last('ota_report').version], [true, true, FIX.version]);
   const status = await otaStatus();
   assert.equal([status.current_version, status.successes, status.failures], [FIX.version, 1, 0]);
-  assert.is((await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0].extra.ota_abandoned, null);
+  assert.is((await adminOk('GET', `/diagnostics/${DEVICE}?limit=1`)).entries[0].extra.ota_withdrawn, null);
 });
 
 test.run();

@@ -671,8 +671,8 @@ step('12. a tampered manifest is refused before flashing; nothing is installed',
   const refused = await sim(['ota', '--version', '1.0.12']);
   assert.is(refused.code, 4, describeRun(refused));
   const refusal = refused.last('ota');
-  assert.equal([refusal.status, refusal.error_code, refusal.abandoned, refusal.reason], [409, 'not_assigned', true, 'not_assigned'], describeRun(refused));
-  assert.equal((await simStatus()).ota_abandoned, { version: '1.0.12', reason: 'not_assigned', chunks: 0 }, 'the signed 409 is final and shown');
+  assert.equal([refusal.status, refusal.error_code, refusal.withdrawn, refusal.reason], [409, 'not_assigned', true, 'not_assigned'], describeRun(refused));
+  assert.equal((await simStatus()).ota_withdrawn, { version: '1.0.12', reason: 'not_assigned', chunks: 0 }, 'the signed 409 is final and shown');
 
   // (b) A compromised gateway serves it anyway (here: its release record edited to published, and
   // no public key to check with): the device's own check stops it. Same DATA_DIR and

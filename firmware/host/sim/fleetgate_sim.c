@@ -1079,11 +1079,11 @@ static int cmd_diagnostics(void) {
   uint32_t min = 0;
   fg_rollback_min(&d.kv, &min);
   char gone_json[128] = "null";
-  fg_ota_abandoned_t gone;
-  if (fg_ota_abandoned(&d.kv, &gone) == 0) {
+  fg_ota_withdrawn_t gone;
+  if (fg_ota_withdrawn(&d.kv, &gone) == 0) {
     fg_jsonw_t w;
     fg_jsonw_init(&w, gone_json, sizeof(gone_json));
-    fg_ota_abandoned_json(&w, &gone);
+    fg_ota_withdrawn_json(&w, &gone);
     if (fg_jsonw_finish(&w) < 0) {
       strcpy(gone_json, "null");
     }
@@ -1105,7 +1105,7 @@ static int cmd_diagnostics(void) {
   }
   snprintf(extra, sizeof(extra),
            "{\"nonce_epochs_left\":%lu,\"security_counter_min\":%lu,\"ota_resume_chunk\":%s,"
-           "\"ota_abandoned\":%s,\"simulator\":true}",
+           "\"ota_withdrawn\":%s,\"simulator\":true}",
            (unsigned long)fg_nonce_epochs_left(&d.nonce), (unsigned long)min, resume, gone_json);
   char last[64] = "";
   kv_get_str("last_upload", last, sizeof(last));
@@ -1283,7 +1283,7 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
   (void)user;
   static const char *names[] = {"", "available", "manifest", "resume", "chunk", "chunk_rejected",
                                 "interrupted", "verified", "reported", "page", "page_rejected",
-                                "activating", "abandoned"};
+                                "activating", "withdrawn"};
   if (ev->type == FG_OTA_EV_MANIFEST) {
     /* the sim's slot metadata: the inactive slot is being (re)written with this version */
     const uint32_t target = 1 - d.flash_ctx.running;
@@ -1312,7 +1312,7 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
   if (ev->type == FG_OTA_EV_REPORTED && ev->check != NULL) {
     kv_str(&l, "check", ev->check);
   }
-  if (ev->type == FG_OTA_EV_ABANDONED) {
+  if (ev->type == FG_OTA_EV_WITHDRAWN) {
     kv_str(&l, "reason", ev->check);
     kv_int(&l, "chunks", ev->chunk);
   }
@@ -1382,8 +1382,8 @@ static int cmd_ota(void) {
       kv_int(&l, "chunk", r.failed_chunk);
     }
   }
-  if (r.abandoned) {
-    kv_bool(&l, "abandoned", 1);
+  if (r.withdrawn) {
+    kv_bool(&l, "withdrawn", 1);
     kv_str(&l, "reason", fg_err_name(rc));
     kv_str(&l, "next_step", "the gateway withdrew this version: dropped, not reported; the next ota check decides afresh");
   }
@@ -1438,10 +1438,10 @@ static int cmd_status(void) {
   } else {
     fg_jsonw_null(&l.w);
   }
-  fg_ota_abandoned_t gone;
-  fg_jsonw_key(&l.w, "ota_abandoned"); /* why the last download was dropped, until an update installs */
-  if (fg_ota_abandoned(&d.kv, &gone) == 0) {
-    fg_ota_abandoned_json(&l.w, &gone);
+  fg_ota_withdrawn_t gone;
+  fg_jsonw_key(&l.w, "ota_withdrawn"); /* why the last download was dropped, until an update installs */
+  if (fg_ota_withdrawn(&d.kv, &gone) == 0) {
+    fg_ota_withdrawn_json(&l.w, &gone);
   } else {
     fg_jsonw_null(&l.w);
   }

@@ -442,9 +442,9 @@ static void test_transport_failure_keeps_resume(void) {
     FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), fails[k]);
     FG_CHECK_EQ(s_gw.fetches[30], 3);
     FG_CHECK_EQ(s_gw.reports, 0);
-    FG_CHECK(!r.abandoned);
-    fg_ota_abandoned_t a;
-    FG_CHECK_EQ(fg_ota_abandoned(&s_dev.kv, &a), FG_ERR_NOT_FOUND);
+    FG_CHECK(!r.withdrawn);
+    fg_ota_withdrawn_t a;
+    FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), FG_ERR_NOT_FOUND);
     prv_boot(0);
     FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), 0);
     FG_CHECK_EQ(r.resumed_at, 30);
@@ -472,7 +472,7 @@ static void test_withdrawn_mid_download_is_dropped(void) {
   s_gw.refuse_chunk = 30;
   fg_ota_result_t r;
   FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", NULL, &r), FG_ERR_YANKED);
-  FG_CHECK(r.abandoned);
+  FG_CHECK(r.withdrawn);
   FG_CHECK(!r.complete);
   FG_CHECK_EQ(r.chunks_written, 30);
   FG_CHECK_EQ(s_gw.fetches[30], 1); /* final: not retried */
@@ -481,14 +481,14 @@ static void test_withdrawn_mid_download_is_dropped(void) {
   FG_CHECK_EQ(r.refetches, 0);
   FG_CHECK_EQ(s_gw.reports, 0); /* the gateway's decision, not a device failure */
   FG_CHECK_EQ(s_dev.events[FG_OTA_EV_REPORTED], 0);
-  FG_CHECK_EQ(s_dev.events[FG_OTA_EV_ABANDONED], 1);
+  FG_CHECK_EQ(s_dev.events[FG_OTA_EV_WITHDRAWN], 1);
   FG_CHECK_EQ(s_dev.mflash.finished, 0); /* never switched to */
   FG_CHECK_EQ(s_dev.mflash.aborted, 1);
   FG_CHECK(!prv_has_resume());
   fg_rollback_pending_t p;
   FG_CHECK_EQ(fg_rollback_get_pending(&s_dev.kv, &p), FG_ERR_NOT_FOUND);
-  fg_ota_abandoned_t a;
-  FG_CHECK_EQ(fg_ota_abandoned(&s_dev.kv, &a), 0);
+  fg_ota_withdrawn_t a;
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
   FG_CHECK_STR(a.version, "2.0.0");
   FG_CHECK_EQ(a.reason, FG_ERR_YANKED);
   FG_CHECK_STR(fg_err_name(a.reason), "yanked");
@@ -496,7 +496,7 @@ static void test_withdrawn_mid_download_is_dropped(void) {
   char json[96];
   fg_jsonw_t w;
   fg_jsonw_init(&w, json, sizeof(json));
-  fg_ota_abandoned_json(&w, &a);
+  fg_ota_withdrawn_json(&w, &a);
   FG_CHECK(fg_jsonw_finish(&w) > 0);
   FG_CHECK_STR(json, "{\"version\":\"2.0.0\",\"reason\":\"yanked\",\"chunks\":30}");
   /* after a reboot the device runs normally; the next run decides afresh: here the gateway serves
@@ -508,7 +508,7 @@ static void test_withdrawn_mid_download_is_dropped(void) {
   FG_CHECK_EQ(r.chunks_written, PRV_CHUNKS);
   FG_CHECK_EQ(s_gw.fetches[0], 1);
   FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
-  FG_CHECK_EQ(fg_ota_abandoned(&s_dev.kv, &a), FG_ERR_NOT_FOUND); /* cleared by the activation */
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), FG_ERR_NOT_FOUND); /* cleared by the activation */
 }
 
 /* Withdrawn at the manifest (an interrupted download's next run) or at a hash page: the same,
@@ -527,8 +527,8 @@ static void test_withdrawn_at_manifest_or_page(void) {
   s_gw.refuse_manifest = 1;
   FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.1", &r), FG_ERR_YANKED);
   FG_CHECK(prv_has_resume());
-  fg_ota_abandoned_t a;
-  FG_CHECK_EQ(fg_ota_abandoned(&s_dev.kv, &a), 0);
+  fg_ota_withdrawn_t a;
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
   FG_CHECK_STR(a.version, "2.0.1");
   FG_CHECK_EQ(a.chunks, 0);
   /* 2.0.0 itself is no longer assigned: its record goes, and why is recorded */
@@ -536,10 +536,10 @@ static void test_withdrawn_at_manifest_or_page(void) {
   s_gw.refuse_rc = FG_ERR_NOT_ASSIGNED;
   s_gw.refuse_manifest = 1;
   FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), FG_ERR_NOT_ASSIGNED);
-  FG_CHECK(r.abandoned);
+  FG_CHECK(r.withdrawn);
   FG_CHECK_EQ(s_gw.manifest_fetches, 1);
   FG_CHECK(!prv_has_resume());
-  FG_CHECK_EQ(fg_ota_abandoned(&s_dev.kv, &a), 0);
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
   FG_CHECK_STR(a.version, "2.0.0");
   FG_CHECK_EQ(a.reason, FG_ERR_NOT_ASSIGNED);
   FG_CHECK_STR(fg_err_name(a.reason), "not_assigned");

@@ -16,9 +16,9 @@
  * finds its record without the manifest). A record of another length (the 56-byte one before
  * the version was added) is ignored: the download starts afresh, nothing worse. */
 #define PRV_RESUME_LEN (4 + 32 + 4 + 16 + PRV_VERSION_FIELD)
-#define PRV_ABANDONED_MAGIC 0x414F4746u /* "FGOA" */
+#define PRV_WITHDRAWN_MAGIC 0x414F4746u /* "FGOA" */
 /* magic, reason (-FG_ERR_YANKED / -FG_ERR_NOT_ASSIGNED), chunks written, version */
-#define PRV_ABANDONED_LEN (4 + 4 + 4 + PRV_VERSION_FIELD)
+#define PRV_WITHDRAWN_LEN (4 + 4 + 4 + PRV_VERSION_FIELD)
 
 typedef struct {
   uint8_t header_sha256[32];
@@ -73,18 +73,18 @@ int fg_ota_forget_resume(const fg_kv_t *kv) {
   return kv->erase(kv->ctx, FG_OTA_KV_RESUME);
 }
 
-int fg_ota_abandoned(const fg_kv_t *kv, fg_ota_abandoned_t *out) {
+int fg_ota_withdrawn(const fg_kv_t *kv, fg_ota_withdrawn_t *out) {
   if (kv == NULL || out == NULL) {
     return FG_ERR_INVALID_ARG;
   }
-  uint8_t b[PRV_ABANDONED_LEN];
+  uint8_t b[PRV_WITHDRAWN_LEN];
   size_t len = 0;
-  const int rc = kv->get(kv->ctx, FG_OTA_KV_ABANDONED, b, sizeof(b), &len);
+  const int rc = kv->get(kv->ctx, FG_OTA_KV_WITHDRAWN, b, sizeof(b), &len);
   if (rc != 0) {
     return rc;
   }
   const uint32_t reason = fg_le32_load(b + 4);
-  if (len != PRV_ABANDONED_LEN || fg_le32_load(b) != PRV_ABANDONED_MAGIC ||
+  if (len != PRV_WITHDRAWN_LEN || fg_le32_load(b) != PRV_WITHDRAWN_MAGIC ||
       (reason != (uint32_t)-FG_ERR_YANKED && reason != (uint32_t)-FG_ERR_NOT_ASSIGNED)) {
     return FG_ERR_FORMAT;
   }
@@ -95,7 +95,7 @@ int fg_ota_abandoned(const fg_kv_t *kv, fg_ota_abandoned_t *out) {
   return FG_OK;
 }
 
-void fg_ota_abandoned_json(fg_jsonw_t *w, const fg_ota_abandoned_t *a) {
+void fg_ota_withdrawn_json(fg_jsonw_t *w, const fg_ota_withdrawn_t *a) {
   fg_jsonw_obj_begin(w);
   fg_jsonw_key(w, "version");
   fg_jsonw_str(w, a->version);
@@ -338,7 +338,7 @@ static int prv_download(prv_run_t *r, const fg_manifest_t *m) {
     return rc; /* resume record kept: the next run re-checks and switches again */
   }
   (void)fg_ota_forget_resume(plat->kv);
-  (void)plat->kv->erase(plat->kv->ctx, FG_OTA_KV_ABANDONED); /* the device has moved on */
+  (void)plat->kv->erase(plat->kv->ctx, FG_OTA_KV_WITHDRAWN); /* the device has moved on */
   prv_emit(r, FG_OTA_EV_VERIFIED, total, total, 0, NULL);
   return FG_OK;
 }
@@ -348,7 +348,7 @@ static int prv_download(prv_run_t *r, const fg_manifest_t *m) {
  * version is erased (no later run continues a withdrawn image; another version's record stays),
  * and why is recorded for status and diagnostics. Nothing is reported: the gateway decided it,
  * and /ota/complete would count a device failure against the rollout. */
-static int prv_abandon(prv_run_t *r, int why) {
+static int prv_drop_withdrawn(prv_run_t *r, int why) {
   const fg_kv_t *kv = r->plat->kv;
   (void)r->plat->flash->abort(r->plat->flash->ctx);
   uint32_t chunks = r->res->next_chunk;
@@ -357,15 +357,15 @@ static int prv_abandon(prv_run_t *r, int why) {
     chunks = rec.next_chunk > chunks ? rec.next_chunk : chunks; /* saved every persist_every */
     (void)fg_ota_forget_resume(kv);
   }
-  uint8_t b[PRV_ABANDONED_LEN];
+  uint8_t b[PRV_WITHDRAWN_LEN];
   memset(b, 0, sizeof(b));
-  fg_le32_store(b, PRV_ABANDONED_MAGIC);
+  fg_le32_store(b, PRV_WITHDRAWN_MAGIC);
   fg_le32_store(b + 4, (uint32_t)-why);
   fg_le32_store(b + 8, chunks);
   memcpy(b + 12, r->version, strlen(r->version)); /* <= FG_MANIFEST_VERSION_MAX: checked */
-  (void)kv->set(kv->ctx, FG_OTA_KV_ABANDONED, b, sizeof(b)); /* why is shown; losing it loses nothing */
-  r->res->abandoned = true;
-  prv_emit(r, FG_OTA_EV_ABANDONED, chunks, r->res->total_chunks, 0, fg_err_name(why));
+  (void)kv->set(kv->ctx, FG_OTA_KV_WITHDRAWN, b, sizeof(b)); /* why is shown; losing it loses nothing */
+  r->res->withdrawn = true;
+  prv_emit(r, FG_OTA_EV_WITHDRAWN, chunks, r->res->total_chunks, 0, fg_err_name(why));
   return why;
 }
 
@@ -460,7 +460,7 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   size_t mlen = 0;
   int rc = src->manifest(src->ctx, r.version, cfg->manifest_buf, cfg->manifest_cap, &mlen);
   if (rc != 0) {
-    return prv_refused(rc) ? prv_abandon(&r, rc) : rc;
+    return prv_refused(rc) ? prv_drop_withdrawn(&r, rc) : rc;
   }
   static fg_manifest_t s_manifest; /* ~1.1 KiB: kept off the stack (one OTA at a time) */
   fg_manifest_t *m = &s_manifest;
@@ -492,7 +492,7 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   rc = prv_download(&r, m);
   fg_ota_verify_free(&r.v);
   if (prv_refused(rc)) {
-    return prv_abandon(&r, rc);
+    return prv_drop_withdrawn(&r, rc);
   }
   if (rc != 0) {
     if (res->failed_check == FG_OTA_CHECK_NONE && r.v.failed_check != FG_OTA_CHECK_NONE &&
