@@ -161,7 +161,7 @@ step('1. a release yanked mid-download: the device stops at its next request, dr
       assert.equal([ro.results.failures, ro.figures.failed, ro.figures.downloading], [0, 0, 1], JSON.stringify(ro));
       break;
     }
-    assert.ok(i < 100, `the steering job never cancelled the yanked release's rollout: ${JSON.stringify(ro)}`);
+    assert.ok(i < 200, `the steering job never cancelled the yanked release's rollout: ${JSON.stringify(ro)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.is((await adminOk('GET', '/ota/stats')).versions[YANKED.version].failures, 0);
