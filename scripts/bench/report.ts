@@ -44,6 +44,20 @@ export function renderTable(r: Any): string {
       `| OTA: one device, 1 MiB over the 1 KiB JSON chunk route (1025 signed requests) | ${f(g.chunk_route_sequential?.total_seconds, 2)} s | Flask: 30–60 s | | | < 2 s |`,
     );
   }
+  if (r.postgres && !r.postgres.error) {
+    const pg = r.postgres as Any;
+    const one = pg.one_replica as Any;
+    const rounds = (one.rounds ?? []) as Any[];
+    const durable = `fsync=${pg.settings?.fsync}, synchronous_commit=${pg.settings?.synchronous_commit}`;
+    lines.push(
+      `| ingest on PostgreSQL, one replica (${durable}) | ${f(one.gateway?.reqPerSec)} req/s | ${f(one.bare?.reqPerSec)} req/s (bare node:http) | ${f(one.ratio, 2)} | ${f(one.gateway?.p50ms)} / ${f(one.gateway?.p99ms)} ms | ≥ 0.35, p99 < 50 ms |`,
+      `| ingest on PostgreSQL: every round (ratio, p99) — the median round is reported above | ${rounds.map((x) => `${f(x.ratio, 2)} / ${f(x.p99_ms)} ms`).join(', ')} | | | | ${rounds.filter((x) => x.ratio >= 0.35 && x.p99_ms < 50).length} of ${rounds.length} rounds meet both |`,
+      `| ingest on PostgreSQL: CPU per upload; commits and WAL syncs per 1,000 uploads | gateway ${f(one.cpu_us_per_upload?.gateway)} µs + PostgreSQL ${f(one.cpu_us_per_upload?.postgres)} µs; ${f(one.commits_per_1000_uploads)} commits, ${f(one.wal_syncs_per_1000_uploads)} WAL syncs | | | | |`,
+      `| ingest on PostgreSQL, two replicas, round-robin (same 2 cores) | ${f(pg.two_replicas?.req_s)} req/s | | | – / ${f(pg.two_replicas?.p99_ms)} ms | no target |`,
+      `| a month of one device (43,200 samples) via GET /telemetry/:id | PostgreSQL ${f(pg.month_query?.postgres?.median_ms)} ms | embedded ${f(pg.month_query?.embedded?.median_ms)} ms | | | < 200 ms |`,
+      `| revocation on one replica refused by another (LISTEN/NOTIFY) | ${f(pg.revocation_ms?.median_ms, 1)} ms median | | | | < 1 s |`,
+    );
+  } else if (r.postgres?.error) lines.push(`| PostgreSQL | error: ${r.postgres.error} | | | | |`);
   if (r.import && !r.import.error) {
     const x = r.import as Any;
     lines.push(
