@@ -82,6 +82,11 @@ export function renderLimitsHeader(): string {
     xmacro('FG_LIMIT_OTA_CHECKS', L.OTA_CHECKS),
     '/** Errors a device reports to /ota/complete besides the check names. */',
     ...L.OTA_REPORT_ERRORS.map((e) => define(`FG_LIMIT_OTA_REPORT_${upper(e)}`, cString(e))),
+    '/** Refusals that end a download for good (code, HTTP status): act on them only when signed. */',
+    ...Object.entries(L.OTA_REFUSALS).flatMap(([code, status]) => [
+      define(`FG_LIMIT_OTA_REFUSAL_${upper(code)}`, cString(code)),
+      define(`FG_LIMIT_OTA_REFUSAL_${upper(code)}_STATUS`, status),
+    ]),
     '',
     '/* ---- codec error codes (server/codec/SPEC.md §9.2) ---- */',
     ...L.CODEC_ERROR_CODES.map((e) => define(`FG_LIMIT_CODEC_${upper(e)}`, cString(e))),

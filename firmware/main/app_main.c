@@ -375,9 +375,28 @@ static void prv_get_config(void) {
   }
 }
 
+/* diagnostics' extra: the nonce space left and, when the gateway withdrew the last download
+ * (yanked / not_assigned), which version and why: the device's own account of it */
+static void prv_diagnostics_extra(char *extra, size_t cap) {
+  fg_jsonw_t w;
+  fg_jsonw_init(&w, extra, cap);
+  fg_jsonw_obj_begin(&w);
+  fg_jsonw_key(&w, "nonce_epochs_left");
+  fg_jsonw_u64(&w, fg_nonce_epochs_left(&s_nonce));
+  fg_ota_withdrawn_t gone;
+  if (fg_ota_withdrawn(s_plat.kv, &gone) == 0) {
+    fg_jsonw_key(&w, "ota_withdrawn");
+    fg_ota_withdrawn_json(&w, &gone);
+  }
+  fg_jsonw_obj_end(&w);
+  if (fg_jsonw_finish(&w) < 0) {
+    snprintf(extra, cap, "{}");
+  }
+}
+
 static void prv_diagnostics(void) {
-  char extra[96];
-  snprintf(extra, sizeof(extra), "{\"nonce_epochs_left\":%lu}", (unsigned long)fg_nonce_epochs_left(&s_nonce));
+  char extra[160];
+  prv_diagnostics_extra(extra, sizeof(extra));
   uint32_t dummy;
   if (fg_nonce_boot_id(&s_nonce) == 0 && fg_nonce_next(&s_nonce, &dummy) != 0) {
     return; /* nonce space exhausted: nothing can be signed any more */
@@ -394,7 +413,7 @@ static void prv_diagnostics(void) {
       .config_version = s_cfg.config_version,
       .extra_json = extra,
   };
-  char body[512];
+  char body[640];
   const int blen = fg_diag_json(&d, body, sizeof(body));
   char path[96];
   snprintf(path, sizeof(path), FG_ROUTE_DIAGNOSTICS_FMT, s_device_id);
@@ -518,6 +537,10 @@ static void prv_ota(void) {
       free(toks);
       vTaskDelay(pdMS_TO_TICKS(500));
       esp_restart(); /* the new image reports success itself once it has confirmed itself */
+    } else if (r.withdrawn) {
+      /* a signed 410/409: dropped for good, not reported; the next check decides afresh */
+      ESP_LOGW(TAG, "OTA %s withdrawn by the gateway (%s): download dropped", r.version,
+               fg_err_name(rc));
     } else if (rc != FG_ERR_NOTHING) {
       ESP_LOGW(TAG, "OTA %s: %s%s%s", r.version, fg_err_name(rc), r.failed_check ? " check " : "",
                fg_ota_check_name((fg_ota_check_t)r.failed_check));

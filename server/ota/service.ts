@@ -14,6 +14,7 @@ import type { Actor } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
 import { ConflictError, GoneError, NotFoundError, RangeNotSatisfiableError, ValidationError } from '../errors.ts';
 import { parseWith } from '../http/validate.ts';
+import type { OtaRefusal } from '../protocol/limits.ts';
 import type { DeviceRecord } from '../store/types.ts';
 import type { CatalogImage, FirmwareCatalog } from './catalog.ts';
 import type { ImageCache } from './image-cache.ts';
@@ -77,6 +78,17 @@ export function checkView(m: FirmwareManifest) {
   return rest;
 }
 
+/**
+ * A refusal devices act on (limits.ts OTA_REFUSALS: the firmware drops the download for good when
+ * the answer is signed), as the error of the status the limits give it.
+ */
+export function otaRefusal(code: OtaRefusal, message: string): GoneError | ConflictError {
+  return code === 'yanked' ? new GoneError(message, code) : new ConflictError(message, code);
+}
+
+const yankedError = (version: string, reason?: string | null) =>
+  otaRefusal('yanked', `firmware ${version} was yanked${reason ? ` (${reason})` : ''}: it is no longer served`);
+
 export class OtaService {
   readonly idleMs: number;
 
@@ -114,9 +126,9 @@ export class OtaService {
     const releases = await this.releases.index();
     const release = releases.of(image);
     if (release?.state === 'yanked') {
-      throw new GoneError(`firmware ${image.version} was yanked${release.yank_reason ? ` (${release.yank_reason})` : ''}: it is no longer served`, 'yanked');
+      throw yankedError(image.version, release.yank_reason);
     }
-    const notAssigned = () => new ConflictError(`firmware ${image.version} is not offered to this device`, 'not_assigned');
+    const notAssigned = () => otaRefusal('not_assigned', `firmware ${image.version} is not offered to this device`);
     if (release?.state !== 'published') throw notAssigned();
     const entry = offerSet(device, [image], releases, await this.rollouts.repo.list(), 0).get(image.version);
     if (entry) return entry;
@@ -142,7 +154,7 @@ export class OtaService {
     }
     if (actor !== 'public') return;
     const release = (await this.releases.index()).of(image);
-    if (release?.state === 'yanked') throw new GoneError(`firmware ${image.version} was yanked: it is no longer served`, 'yanked');
+    if (release?.state === 'yanked') throw yankedError(image.version);
     if (release?.state !== 'published') throw new NotFoundError(`firmware version ${image.version} not found`, 'firmware_not_found');
   }
 
@@ -285,7 +297,7 @@ export class OtaService {
     const image = catalog.requireImage(version);
     // A session in progress hears of a yank at its next chunk.
     const release = (await this.releases.index()).of(image);
-    if (release?.state === 'yanked') throw new GoneError(`firmware ${version} was yanked: it is no longer served`, 'yanked');
+    if (release?.state === 'yanked') throw yankedError(version, release.yank_reason);
     if (index >= image.header.totalChunks) {
       throw new RangeNotSatisfiableError(`chunk ${index} is out of range: firmware ${version} has chunks 0..${image.header.totalChunks - 1}`);
     }

@@ -190,6 +190,24 @@ export const OTA_REPORT_ERRORS = [
   'rolled_back',
 ] as const;
 
+/**
+ * The gateway's refusals that end a device's download of a build for good (SPEC §10): error code →
+ * HTTP status. Every route that serves a build answers them (`/ota/chunk` and range downloads in
+ * progress included, at their next request). A device acts on one only when the answer's
+ * X-Signature verifies — on plain HTTP an unsigned or wrongly signed one is a forgery and is
+ * retried like a transport error — and then drops that download (no retry, no resume), records
+ * why, reports nothing to /ota/complete (the gateway's decision is not a device failure) and asks
+ * /ota/check again at its next check.
+ */
+export const OTA_REFUSALS = {
+  /** The release was withdrawn: it is never served to a device again. */
+  yanked: 410,
+  /** The version is not in the device's offer set (a draft, or a release no rollout of its covers). */
+  not_assigned: 409,
+} as const;
+
+export type OtaRefusal = keyof typeof OTA_REFUSALS;
+
 // ---------------------------------------------------------------------------------------------
 // Error codes the firmware maps its own errors to (server/codec/SPEC.md §9.2)
 

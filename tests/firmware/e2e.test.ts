@@ -16,14 +16,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { adminApi, buildSim, describeRun, firmwareBytes, fleetgate, listed, moveBuilds, orderedSuite, runSim, SIM, type Line, type SimRun } from '../helpers/device-sim.ts';
 import { tempDir } from '../helpers/gateway.ts';
-import { ROOT, runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
+import { runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
 
 const TOKEN = 'e2e-admin-token-0123456789abcdef';
 const DEVICE = 'meter-e2e-1';
-const SIM = join(ROOT, 'firmware', 'host', 'build', 'fleetgate-sim');
 const METHODS = ['dictionary', 'delta', 'rle', 'adaptive', 'smart', 'plain'] as const;
 const SAMPLES_PER_UPLOAD = 24;
 
@@ -52,93 +52,21 @@ let dataDir = '';
 let stateDir = '';
 let gw: GatewayProcess | undefined;
 const plain = new Map<Version, Buffer>();
-let setupDone = false;
-let failed = false;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-type Line = Record<string, any>;
-
-interface SimRun {
-  code: number | null;
-  lines: Line[];
-  stderr: string;
-  /** The one line of `action` that is not a progress event (the result line for ota). */
-  last(action: string): Line;
-}
-
-function describeRun(r: { code: number | null; lines: Line[]; stderr: string }): string {
-  return `exit ${r.code}\n${r.lines.map((l) => JSON.stringify(l)).join('\n')}\n${r.stderr}`;
-}
-
-async function sim(args: string[], timeoutMs = 60_000): Promise<SimRun> {
+const sim = (args: string[], timeoutMs = 60_000): Promise<SimRun> => {
   assert.ok(gw, 'gateway not running');
-  const r = await runProcess(SIM, ['--state-dir', stateDir, '--url', gw!.url, '--keys-dir', keysDir, ...args], { timeoutMs });
-  const lines: Line[] = [];
-  for (const text of r.stdout.split('\n')) {
-    if (text.trim() === '') continue;
-    try {
-      lines.push(JSON.parse(text) as Line);
-    } catch {
-      assert.unreachable(`fleetgate-sim printed a line that is not JSON: ${text}\n${r.stderr}`);
-    }
-  }
-  const run: SimRun = {
-    code: r.code,
-    lines,
-    stderr: r.stderr,
-    last(action: string) {
-      const found = lines.filter((l) => l.action === action && (l.event === undefined || l.event === 'result'));
-      assert.ok(found.length > 0, `no "${action}" line\n${describeRun(run)}`);
-      return found[found.length - 1]!;
-    },
-  };
-  return run;
-}
+  return runSim(['--state-dir', stateDir, '--url', gw!.url, '--keys-dir', keysDir, ...args], timeoutMs);
+};
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+const { admin, adminOk, waitForCatalog } = adminApi(() => {
   assert.ok(gw, 'gateway not running');
-  const res = await fetch(`${gw!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
-async function adminOk(method: string, path: string, body?: unknown): Promise<any> {
-  const r = await admin(method, path, body);
-  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.json)}`);
-  return r.json;
-}
-
-const fleetgate = (args: string[]) => runProcess(process.execPath, ['cli/bin.js', ...args], { timeoutMs: 60_000 });
+  return gw!.url;
+}, TOKEN);
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** A deterministic ESP32-app-like image: magic 0xE9, then xorshift bytes. */
-function firmwareBytes(seed: number, size: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = (0x9e3779b9 ^ seed) >>> 0;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  b[0] = 0xe9;
-  return b;
-}
 
 interface Sample {
   timestamp: number;
@@ -186,27 +114,8 @@ const otaStatus = () => adminOk('GET', `/ota/status/${DEVICE}`);
 const otaStats = () => adminOk('GET', '/ota/stats');
 const simStatus = async () => (await sim(['status'])).last('status');
 
-/** Moves staged images into FIRMWARE_DIR (image and hashes first, then manifest, as the packager does). */
-async function release(...versions: Version[]): Promise<void> {
-  for (const v of versions) {
-    for (const part of ['encrypted.bin', 'hashes.bin', 'manifest.json']) {
-      await rename(join(stageDir, `firmware_${v}_${part}`), join(fwDir, `firmware_${v}_${part}`));
-    }
-  }
-}
-
-/** Waits until the gateway's catalog (rescanned on OTA requests) shows what `ready` wants. */
-async function waitForCatalog(ready: (images: any) => boolean, what: string): Promise<any> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const j = await adminOk('GET', '/ota/images');
-    if (ready(j)) return j;
-    if (Date.now() > deadline) assert.unreachable(`gateway catalog never showed ${what}: ${JSON.stringify(j)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const listed = (j: any, v: string) => (j.images as any[]).some((i) => i.version === v);
+/** Moves staged images into FIRMWARE_DIR: the gateway lists them as drafts. */
+const release = (...versions: Version[]) => moveBuilds(stageDir, fwDir, versions);
 
 /** Publishes drafts to every device (as images present at the gateway's first start are), checks and all. */
 async function publish(...versions: Version[]): Promise<void> {
@@ -301,50 +210,30 @@ async function simKilledAfterChunk(args: string[], after: number): Promise<{ sig
   return { signal, chunks };
 }
 
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    if (!setupDone) assert.unreachable('setup failed; see the first failing test');
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      if (gw) console.log(`--- gateway output ---\n${gw.output().slice(-4000)}`);
-      throw err;
-    }
-  });
-}
+const { setup, step, cleanUp } = orderedSuite(() => gw);
 
 // ---------------------------------------------------------------------------------------------
 
 test.after(async () => {
   await gw?.kill();
-  if (process.env.FLEETGATE_E2E_KEEP === '1' || (failed && process.env.FLEETGATE_E2E_KEEP !== '0')) {
-    console.log(`e2e state kept in ${dir}`);
-  } else if (dir) {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await cleanUp(dir);
 });
 
-test('setup: build fleetgate-sim, keys init, package images, start the gateway, provision the device', async () => {
-  try {
-    dir = await tempDir('fleetgate-e2e-');
-    keysDir = join(dir, 'keys');
-    stageDir = join(dir, 'staged');
-    fwDir = join(dir, 'firmware');
-    dataDir = join(dir, 'data');
-    stateDir = join(dir, 'device');
-    await Promise.all([mkdir(stageDir), mkdir(fwDir)]);
-    const build = runProcess('bash', [join(ROOT, 'scripts', 'setup-firmware.sh'), '--no-test'], {
-      env: { DEBIAN_FRONTEND: 'noninteractive' },
-      timeoutMs: 15 * 60_000,
-    });
+setup('setup: build fleetgate-sim, keys init, package images, start the gateway, provision the device', async () => {
+  dir = await tempDir('fleetgate-e2e-');
+  keysDir = join(dir, 'keys');
+  stageDir = join(dir, 'staged');
+  fwDir = join(dir, 'firmware');
+  dataDir = join(dir, 'data');
+  stateDir = join(dir, 'device');
+  await Promise.all([mkdir(stageDir), mkdir(fwDir)]);
+  const gateway = async () => {
     const keys = await fleetgate(['keys', 'init', '--dir', keysDir]);
     assert.is(keys.code, 0, keys.stderr);
     // Sizes 64-200 KiB, not multiples of the chunk size (a short last chunk, PKCS#7 padding).
     let i = 0;
     await Promise.all(
       (Object.keys(IMAGES) as Version[]).map(async (v) => {
-        // not multiples of the chunk size (a short last chunk, PKCS#7 padding)
         const bytes = firmwareBytes(IMAGES[v].seed, IMAGES[v].size + 7919 * i++);
         plain.set(v, bytes);
         const bin = join(dir, `app_${v}.bin`);
@@ -362,23 +251,17 @@ test('setup: build fleetgate-sim, keys init, package images, start the gateway, 
       FAULTS_ENABLED: '1',
       DURABILITY: 'write',
     });
-    const built = await build;
-    assert.is(built.code, 0, `setup-firmware.sh --no-test failed:\n${built.stdout.slice(-3000)}\n${built.stderr.slice(-3000)}`);
+  };
+  await Promise.all([buildSim(), gateway()]);
 
-    const reg = await admin('POST', '/devices', { device_id: DEVICE });
-    assert.is(reg.status, 201, JSON.stringify(reg.json));
-    const key = reg.json.hmac_key as string;
-    assert.match(key, /^[0-9a-f]{64}$/);
-    const prov = await sim(['--device-id', DEVICE, '--key-hex', key, '--fw-version', '1.0.0', 'provision']);
-    assert.is(prov.code, 0, describeRun(prov));
-    assert.is(prov.last('boot').firmware_version, '1.0.0');
-    assert.is(prov.last('provision').device_id, DEVICE);
-    setupDone = true;
-  } catch (err) {
-    failed = true;
-    if (gw) console.log(`--- gateway output ---\n${gw.output().slice(-4000)}`);
-    throw err;
-  }
+  const reg = await admin('POST', '/devices', { device_id: DEVICE });
+  assert.is(reg.status, 201, JSON.stringify(reg.json));
+  const key = reg.json.hmac_key as string;
+  assert.match(key, /^[0-9a-f]{64}$/);
+  const prov = await sim(['--device-id', DEVICE, '--key-hex', key, '--fw-version', '1.0.0', 'provision']);
+  assert.is(prov.code, 0, describeRun(prov));
+  assert.is(prov.last('boot').firmware_version, '1.0.0');
+  assert.is(prov.last('provision').device_id, DEVICE);
 });
 
 // 1 ---------------------------------------------------------------------------------------------
@@ -787,7 +670,9 @@ step('12. a tampered manifest is refused before flashing; nothing is installed',
   assert.equal([publishing.status, publishing.json.error.code, publishing.json.error.check], [409, 'signature_invalid', 'manifest_signature']);
   const refused = await sim(['ota', '--version', '1.0.12']);
   assert.is(refused.code, 4, describeRun(refused));
-  assert.is(refused.last('ota').error_code, 'not_assigned');
+  const refusal = refused.last('ota');
+  assert.equal([refusal.status, refusal.error_code, refusal.withdrawn, refusal.reason], [409, 'not_assigned', true, 'not_assigned'], describeRun(refused));
+  assert.equal((await simStatus()).ota_withdrawn, { version: '1.0.12', reason: 'not_assigned', chunks: 0 }, 'the signed 409 is final and shown');
 
   // (b) A compromised gateway serves it anyway (here: its release record edited to published, and
   // no public key to check with): the device's own check stops it. Same DATA_DIR and

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_BATCH_SAMPLES, MAX_FIELDS, MAX_FRAME_BYTES, MAX_RATIO } from '../../server/codec/index.ts';
 import { VERIFY_CHECKS } from '../../server/ota/checks.ts';
+import { otaRefusal } from '../../server/ota/service.ts';
 import * as L from '../../server/protocol/limits.ts';
 import { MAX_PLAIN_SAMPLES } from '../../server/uploads/payload.ts';
 import { LIMITS_HEADER_PATH, renderLimitsHeader } from '../../scripts/limits-header.ts';
@@ -33,6 +34,17 @@ test('the header carries every shared value the gateway enforces', () => {
   assert.is(Number(def('FG_LIMIT_SCALE_EXP_MIN')), L.SCALE_EXP_MIN);
   for (const name of L.RESERVED_FIELD_NAMES) assert.ok(h.includes(`"${name}"`), name);
   for (const check of VERIFY_CHECKS) assert.ok(h.includes(`, "${check}")`), check);
+});
+
+test('the refusals that end a download are answered with the status the firmware expects', () => {
+  const h = renderLimitsHeader();
+  assert.equal(Object.keys(L.OTA_REFUSALS).sort(), ['not_assigned', 'yanked']);
+  for (const [code, status] of Object.entries(L.OTA_REFUSALS) as [L.OtaRefusal, number][]) {
+    const err = otaRefusal(code, 'x');
+    assert.equal([err.status, err.code], [status, code], code);
+    assert.ok(h.includes(`#define FG_LIMIT_OTA_REFUSAL_${code.toUpperCase()} "${code}"\n`), code);
+    assert.ok(h.includes(`#define FG_LIMIT_OTA_REFUSAL_${code.toUpperCase()}_STATUS ${status}\n`), code);
+  }
 });
 
 test('name rules: registers are frame names; reserved names are refused everywhere', () => {

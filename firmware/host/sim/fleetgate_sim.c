@@ -164,7 +164,9 @@ static int exit_for(int err) {
     case FG_ERR_MISMATCH:
     case FG_ERR_ROLLBACK: return EXIT_VERIFY;
     case FG_ERR_TRANSPORT:
-    case FG_ERR_HTTP_STATUS: return EXIT_REMOTE;
+    case FG_ERR_HTTP_STATUS:
+    case FG_ERR_YANKED:
+    case FG_ERR_NOT_ASSIGNED: return EXIT_REMOTE;
     case FG_ERR_INVALID_ARG: return EXIT_USAGE;
     default: return EXIT_IO;
   }
@@ -1065,9 +1067,9 @@ static int cmd_poll(void) {
 
 static int cmd_diagnostics(void) {
   need_network();
-  char extra[256];
+  char extra[384];
   char resume[64] = "null";
-  uint8_t rec[64];
+  uint8_t rec[128]; /* the resume record (fg_ota.c: 88 bytes; next chunk at 36..39) */
   size_t rlen = 0;
   if (d.kv.get(d.kv.ctx, FG_OTA_KV_RESUME, rec, sizeof(rec), &rlen) == 0 && rlen >= 40) {
     snprintf(resume, sizeof(resume), "%lu",
@@ -1076,6 +1078,16 @@ static int cmd_diagnostics(void) {
   }
   uint32_t min = 0;
   fg_rollback_min(&d.kv, &min);
+  char gone_json[128] = "null";
+  fg_ota_withdrawn_t gone;
+  if (fg_ota_withdrawn(&d.kv, &gone) == 0) {
+    fg_jsonw_t w;
+    fg_jsonw_init(&w, gone_json, sizeof(gone_json));
+    fg_ota_withdrawn_json(&w, &gone);
+    if (fg_jsonw_finish(&w) < 0) {
+      strcpy(gone_json, "null");
+    }
+  }
   /* the boot id is the first epoch this boot reserves: take the nonce first */
   char body[1024];
   char path[128];
@@ -1093,8 +1105,8 @@ static int cmd_diagnostics(void) {
   }
   snprintf(extra, sizeof(extra),
            "{\"nonce_epochs_left\":%lu,\"security_counter_min\":%lu,\"ota_resume_chunk\":%s,"
-           "\"simulator\":true}",
-           (unsigned long)fg_nonce_epochs_left(&d.nonce), (unsigned long)min, resume);
+           "\"ota_withdrawn\":%s,\"simulator\":true}",
+           (unsigned long)fg_nonce_epochs_left(&d.nonce), (unsigned long)min, resume, gone_json);
   char last[64] = "";
   kv_get_str("last_upload", last, sizeof(last));
   const fg_diag_t diag = {
@@ -1271,7 +1283,7 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
   (void)user;
   static const char *names[] = {"", "available", "manifest", "resume", "chunk", "chunk_rejected",
                                 "interrupted", "verified", "reported", "page", "page_rejected",
-                                "activating"};
+                                "activating", "withdrawn"};
   if (ev->type == FG_OTA_EV_MANIFEST) {
     /* the sim's slot metadata: the inactive slot is being (re)written with this version */
     const uint32_t target = 1 - d.flash_ctx.running;
@@ -1299,6 +1311,10 @@ static void on_ota_event(void *user, const fg_ota_event_t *ev) {
   }
   if (ev->type == FG_OTA_EV_REPORTED && ev->check != NULL) {
     kv_str(&l, "check", ev->check);
+  }
+  if (ev->type == FG_OTA_EV_WITHDRAWN) {
+    kv_str(&l, "reason", ev->check);
+    kv_int(&l, "chunks", ev->chunk);
   }
   line_end(&l);
   maybe_kill(ev);
@@ -1366,6 +1382,11 @@ static int cmd_ota(void) {
       kv_int(&l, "chunk", r.failed_chunk);
     }
   }
+  if (r.withdrawn) {
+    kv_bool(&l, "withdrawn", 1);
+    kv_str(&l, "reason", fg_err_name(rc));
+    kv_str(&l, "next_step", "the gateway withdrew this version: dropped, not reported; the next ota check decides afresh");
+  }
   if (rc == 0) {
     kv_str(&l, "next_step", "reboot to run the new image: it confirms itself after its self-test, then reports");
   }
@@ -1408,12 +1429,19 @@ static int cmd_status(void) {
   uint32_t min = 0;
   fg_rollback_min(&d.kv, &min);
   kv_int(&l, "security_counter_min", min);
-  uint8_t rec[64];
+  uint8_t rec[128]; /* the resume record (fg_ota.c: 88 bytes; next chunk at 36..39) */
   size_t rlen = 0;
   fg_jsonw_key(&l.w, "ota_resume_chunk");
   if (d.kv.get(d.kv.ctx, FG_OTA_KV_RESUME, rec, sizeof(rec), &rlen) == 0 && rlen >= 40) {
     fg_jsonw_u64(&l.w, (uint32_t)rec[36] | ((uint32_t)rec[37] << 8) | ((uint32_t)rec[38] << 16) |
                            ((uint32_t)rec[39] << 24));
+  } else {
+    fg_jsonw_null(&l.w);
+  }
+  fg_ota_withdrawn_t gone;
+  fg_jsonw_key(&l.w, "ota_withdrawn"); /* why the last download was dropped, until an update installs */
+  if (fg_ota_withdrawn(&d.kv, &gone) == 0) {
+    fg_ota_withdrawn_json(&l.w, &gone);
   } else {
     fg_jsonw_null(&l.w);
   }

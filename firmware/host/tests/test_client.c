@@ -32,6 +32,10 @@ typedef struct {
   char range_content_range[64];
   char stash_sig[65];
   char stash_body[128];
+  /* script 9: every OTA route that serves a build answers this refusal */
+  int refusal_status;
+  const char *refusal_code;
+  int refusal_signer; /* 0 unsigned, 1 the device key, 2 another key */
 } prv_env_t;
 
 static prv_env_t s_env;
@@ -131,6 +135,16 @@ static int prv_handler(fg_fakehttp_t *f, const fg_http_request_t *req, fg_http_r
         fg_fakehttp_reply(req, resp, 200, "{\"success\":true,\"recorded\":\"failure\"}", s_key);
       }
       return 0;
+    case 9: /* a refusal (410 yanked, 409 not_assigned, ...), signed or not */
+    {
+      static const uint8_t other[32] = {0x42};
+      char body[128];
+      snprintf(body, sizeof(body), "{\"success\":false,\"error\":{\"code\":\"%s\",\"message\":\"x\"}}",
+               e->refusal_code);
+      fg_fakehttp_reply(req, resp, e->refusal_status, body,
+                        e->refusal_signer == 0 ? NULL : e->refusal_signer == 1 ? s_key : other);
+      return 0;
+    }
     default:
       return FG_ERR_TRANSPORT;
   }
@@ -310,13 +324,56 @@ static void test_ota_gateway_source(void) {
   FG_CHECK_STR(s_env.fhttp.last_body, "{\"success\":true,\"version\":\"1.0.6\"}");
 }
 
+/* Only a refusal whose signature verifies, with the status and code of fg_limits.h, ends a
+ * download for good (FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED) — on the manifest, hash page and Range
+ * routes alike. Unsigned or wrongly signed ones (forgeries on plain HTTP) and other refusals stay
+ * the errors the OTA machine retries later. */
+static void test_ota_gateway_refusals(void) {
+  static const struct {
+    int status;
+    const char *code;
+    int signer;
+    int want_json; /* manifest and hash page (fg_client_request) */
+    int want_range;
+  } cases[] = {
+      {410, "yanked", 1, FG_ERR_YANKED, FG_ERR_YANKED},
+      {409, "not_assigned", 1, FG_ERR_NOT_ASSIGNED, FG_ERR_NOT_ASSIGNED},
+      {410, "yanked", 0, FG_ERR_HTTP_STATUS, FG_ERR_AUTH},        /* unsigned: a forgery */
+      {409, "not_assigned", 0, FG_ERR_HTTP_STATUS, FG_ERR_AUTH},
+      {410, "yanked", 2, FG_ERR_AUTH, FG_ERR_AUTH},               /* signed with another key */
+      {409, "yanked", 1, FG_ERR_HTTP_STATUS, FG_ERR_HTTP_STATUS}, /* status and code disagree */
+      {410, "not_assigned", 1, FG_ERR_HTTP_STATUS, FG_ERR_HTTP_STATUS},
+      {409, "security_counter_too_low", 1, FG_ERR_HTTP_STATUS, FG_ERR_HTTP_STATUS},
+  };
+  uint8_t root[32];
+  memset(root, 0xab, sizeof(root));
+  const fg_ota_range_t range = {.chunk = 0, .offset = 0, .length = 4, .total = 16, .root = root};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    prv_setup(9);
+    s_env.refusal_status = cases[i].status;
+    s_env.refusal_code = cases[i].code;
+    s_env.refusal_signer = cases[i].signer;
+    fg_ota_gateway_t gw;
+    fg_ota_source_t src;
+    fg_ota_gateway_init(&src, &gw, &s_env.client);
+    char manifest[256];
+    uint8_t buf[256];
+    size_t len = 0;
+    FG_CHECK_EQ(src.manifest(src.ctx, "1.0.6", manifest, sizeof(manifest), &len), cases[i].want_json);
+    FG_CHECK_EQ(gw.last_status, (uint32_t)cases[i].status);
+    FG_CHECK_EQ(src.hash_page(src.ctx, "1.0.6", 0, buf, sizeof(buf), &len), cases[i].want_json);
+    FG_CHECK_EQ(src.chunk(src.ctx, "1.0.6", &range, buf, sizeof(buf), &len), cases[i].want_range);
+    FG_CHECK_EQ(s_env.fhttp.calls, 3); /* one request each: a 4xx is never resent */
+  }
+}
+
 int main(void) {
   static const fg_test_case_t cases[] = {
       FG_TEST_CASE(test_device_id_rules),        FG_TEST_CASE(test_request_ok),
       FG_TEST_CASE(test_retry_resends_identical_bytes), FG_TEST_CASE(test_gives_up),
       FG_TEST_CASE(test_rejects_injected_answer), FG_TEST_CASE(test_rejects_replayed_answer),
       FG_TEST_CASE(test_unsigned_error),          FG_TEST_CASE(test_upload),
-      FG_TEST_CASE(test_ota_gateway_source),
+      FG_TEST_CASE(test_ota_gateway_source),     FG_TEST_CASE(test_ota_gateway_refusals),
   };
   return fg_test_run("client", cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -31,7 +31,14 @@ typedef struct {
   int corrupt_times;  /**< how many fetches of it are corrupted */
   int corrupt_page;
   int corrupt_page_times;
-  int drop_chunk;     /**< chunk whose fetch fails with a transport error */
+  int drop_chunk;     /**< chunk whose fetch fails with drop_rc */
+  int drop_rc;        /**< FG_ERR_TRANSPORT, or what a forged answer gives (FG_ERR_AUTH, ...) */
+  int refuse_rc;      /**< FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED: the gateway withdrew it ... */
+  int refuse_chunk;   /**< ... from this chunk on (-1: never) */
+  int refuse_page;    /**< ... for this page (-1: never) */
+  int refuse_manifest;/**< ... at the manifest */
+  int manifest_fetches;
+  int page_fail_rc;   /**< != 0: every page fetch fails with it (a forged answer, a 4xx) */
   int fetches[PRV_CHUNKS];
   int page_fetches[PRV_PAGES];
   int reports;
@@ -55,6 +62,10 @@ static int prv_src_check(void *ctx, const char *current, char *version, size_t c
 
 static int prv_src_manifest(void *ctx, const char *version, char *buf, size_t cap, size_t *len) {
   prv_gateway_t *g = (prv_gateway_t *)ctx;
+  g->manifest_fetches++;
+  if (g->refuse_manifest) {
+    return g->refuse_rc;
+  }
   if (strcmp(version, g->version) != 0) {
     return FG_ERR_HTTP_STATUS;
   }
@@ -75,6 +86,12 @@ static int prv_src_page(void *ctx, const char *version, uint32_t page, uint8_t *
     return FG_ERR_HTTP_STATUS;
   }
   g->page_fetches[page]++;
+  if ((int)page == g->refuse_page) {
+    return g->refuse_rc;
+  }
+  if (g->page_fail_rc != 0) {
+    return g->page_fail_rc;
+  }
   memcpy(buf, g->pages[page], g->page_len[page]);
   *len = g->page_len[page];
   if ((int)page == g->corrupt_page && g->corrupt_page_times > 0) {
@@ -92,7 +109,10 @@ static int prv_src_chunk(void *ctx, const char *version, const fg_ota_range_t *r
     g->fetches[r->chunk]++;
   }
   if ((int)r->chunk == g->drop_chunk) {
-    return FG_ERR_TRANSPORT;
+    return g->drop_rc;
+  }
+  if (g->refuse_chunk >= 0 && (int)r->chunk >= g->refuse_chunk) {
+    return g->refuse_rc;
   }
   if ((size_t)r->offset + r->length > g->enc_len || r->total != g->enc_len) {
     return FG_ERR_HTTP_STATUS;
@@ -178,9 +198,15 @@ static int prv_setup_vectors(void) {
 static void prv_boot(int reset_storage) {
   s_gw.corrupt_chunk = -1;
   s_gw.drop_chunk = -1;
+  s_gw.drop_rc = FG_ERR_TRANSPORT;
+  s_gw.refuse_chunk = -1;
+  s_gw.refuse_page = -1;
+  s_gw.refuse_manifest = 0;
+  s_gw.manifest_fetches = 0;
   s_gw.corrupt_page = -1;
   s_gw.corrupt_times = 0;
   s_gw.corrupt_page_times = 0;
+  s_gw.page_fail_rc = 0;
   memset(s_gw.fetches, 0, sizeof(s_gw.fetches));
   memset(s_gw.page_fetches, 0, sizeof(s_gw.page_fetches));
   s_gw.reports = 0;
@@ -400,20 +426,162 @@ static void test_interrupt_and_resume(void) {
   }
 }
 
+/* A lost network, and what an unsigned or forged answer (a forged 410 "yanked" included) comes
+ * out of the gateway source as: retried, then the run ends with the resume record kept and
+ * nothing dropped, recorded or reported; the next run continues. */
 static void test_transport_failure_keeps_resume(void) {
   if (!prv_setup_vectors()) {
     return;
   }
+  static const int fails[] = {FG_ERR_TRANSPORT, FG_ERR_AUTH, FG_ERR_HTTP_STATUS};
+  for (size_t k = 0; k < sizeof(fails) / sizeof(fails[0]); k++) {
+    prv_boot(1);
+    s_gw.drop_chunk = 30;
+    s_gw.drop_rc = fails[k];
+    fg_ota_result_t r;
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), fails[k]);
+    FG_CHECK_EQ(s_gw.fetches[30], 3);
+    FG_CHECK_EQ(s_gw.reports, 0);
+    FG_CHECK(!r.withdrawn);
+    fg_ota_withdrawn_t a;
+    FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), FG_ERR_NOT_FOUND);
+    prv_boot(0);
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), 0);
+    FG_CHECK_EQ(r.resumed_at, 30);
+    FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
+  }
+}
+
+static int prv_has_resume(void) {
+  uint8_t b[128];
+  size_t len = 0;
+  return s_dev.kv.get(s_dev.kv.ctx, FG_OTA_KV_RESUME, b, sizeof(b), &len) == 0;
+}
+
+/* The gateway withdraws the version while it is being downloaded (a signed 410 yanked at a
+ * chunk): the run stops at that request — no retry, no further chunk or page — drops the slot
+ * writer without switching, erases the resume record, records why, reports nothing. A later run
+ * starts afresh (no resume of the withdrawn image) and its activation clears the record. */
+static void test_withdrawn_mid_download_is_dropped(void) {
+  if (!prv_setup_vectors()) {
+    return;
+  }
   prv_boot(1);
-  s_gw.drop_chunk = 30;
+  s_dev.cfg.persist_every = 4; /* as on the device: the record lags the chunks written */
+  s_gw.refuse_rc = FG_ERR_YANKED;
+  s_gw.refuse_chunk = 30;
   fg_ota_result_t r;
-  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), FG_ERR_TRANSPORT);
-  FG_CHECK_EQ(s_gw.fetches[30], 3);
-  FG_CHECK_EQ(s_gw.reports, 0);
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", NULL, &r), FG_ERR_YANKED);
+  FG_CHECK(r.withdrawn);
+  FG_CHECK(!r.complete);
+  FG_CHECK_EQ(r.chunks_written, 30);
+  FG_CHECK_EQ(s_gw.fetches[30], 1); /* final: not retried */
+  FG_CHECK_EQ(s_gw.fetches[31], 0); /* and nothing after it */
+  FG_CHECK_EQ(s_gw.page_fetches[2], 0);
+  FG_CHECK_EQ(r.refetches, 0);
+  FG_CHECK_EQ(s_gw.reports, 0); /* the gateway's decision, not a device failure */
+  FG_CHECK_EQ(s_dev.events[FG_OTA_EV_REPORTED], 0);
+  FG_CHECK_EQ(s_dev.events[FG_OTA_EV_WITHDRAWN], 1);
+  FG_CHECK_EQ(s_dev.mflash.finished, 0); /* never switched to */
+  FG_CHECK_EQ(s_dev.mflash.aborted, 1);
+  FG_CHECK(!prv_has_resume());
+  fg_rollback_pending_t p;
+  FG_CHECK_EQ(fg_rollback_get_pending(&s_dev.kv, &p), FG_ERR_NOT_FOUND);
+  fg_ota_withdrawn_t a;
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
+  FG_CHECK_STR(a.version, "2.0.0");
+  FG_CHECK_EQ(a.reason, FG_ERR_YANKED);
+  FG_CHECK_STR(fg_err_name(a.reason), "yanked");
+  FG_CHECK_EQ(a.chunks, 30);
+  char json[96];
+  fg_jsonw_t w;
+  fg_jsonw_init(&w, json, sizeof(json));
+  fg_ota_withdrawn_json(&w, &a);
+  FG_CHECK(fg_jsonw_finish(&w) > 0);
+  FG_CHECK_STR(json, "{\"version\":\"2.0.0\",\"reason\":\"yanked\",\"chunks\":30}");
+  /* after a reboot the device runs normally; the next run decides afresh: here the gateway serves
+   * the image again, and it is fetched from chunk 0, not resumed */
   prv_boot(0);
-  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), 0);
-  FG_CHECK_EQ(r.resumed_at, 30);
+  FG_CHECK_EQ(prv_boot_state(&p), FG_BOOT_NORMAL);
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", NULL, &r), 0);
+  FG_CHECK(!r.resumed);
+  FG_CHECK_EQ(r.chunks_written, PRV_CHUNKS);
+  FG_CHECK_EQ(s_gw.fetches[0], 1);
   FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), FG_ERR_NOT_FOUND); /* cleared by the activation */
+}
+
+/* Withdrawn at the manifest (an interrupted download's next run) or at a hash page: the same,
+ * and the resume record erased is that version's only. */
+static void test_withdrawn_at_manifest_or_page(void) {
+  if (!prv_setup_vectors()) {
+    return;
+  }
+  prv_boot(1);
+  s_dev.cfg.stop_after_chunks = 20;
+  fg_ota_result_t r;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), FG_ERR_INTERRUPTED);
+  /* another version is refused: 2.0.0's record stays */
+  prv_boot(0);
+  s_gw.refuse_rc = FG_ERR_YANKED;
+  s_gw.refuse_manifest = 1;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.1", &r), FG_ERR_YANKED);
+  FG_CHECK(prv_has_resume());
+  fg_ota_withdrawn_t a;
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
+  FG_CHECK_STR(a.version, "2.0.1");
+  FG_CHECK_EQ(a.chunks, 0);
+  /* 2.0.0 itself is no longer assigned: its record goes, and why is recorded */
+  prv_boot(0);
+  s_gw.refuse_rc = FG_ERR_NOT_ASSIGNED;
+  s_gw.refuse_manifest = 1;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), FG_ERR_NOT_ASSIGNED);
+  FG_CHECK(r.withdrawn);
+  FG_CHECK_EQ(s_gw.manifest_fetches, 1);
+  FG_CHECK(!prv_has_resume());
+  FG_CHECK_EQ(fg_ota_withdrawn(&s_dev.kv, &a), 0);
+  FG_CHECK_STR(a.version, "2.0.0");
+  FG_CHECK_EQ(a.reason, FG_ERR_NOT_ASSIGNED);
+  FG_CHECK_STR(fg_err_name(a.reason), "not_assigned");
+  FG_CHECK_EQ(a.chunks, 20);
+  FG_CHECK_EQ(s_gw.reports, 0);
+  /* at a hash page: one request, no retry, no hash_page report */
+  prv_boot(1);
+  s_gw.refuse_rc = FG_ERR_YANKED;
+  s_gw.refuse_page = 2;
+  FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), FG_ERR_YANKED);
+  FG_CHECK_EQ(s_gw.page_fetches[2], 1);
+  FG_CHECK_EQ(s_gw.fetches[32], 0);
+  FG_CHECK_EQ(r.chunks_written, 32);
+  FG_CHECK_EQ(s_gw.reports, 0);
+  FG_CHECK(!prv_has_resume());
+  FG_CHECK_EQ(s_dev.mflash.finished, 0);
+}
+
+/* A hash page that cannot be fetched — an unsigned or forged answer (the gateway source's
+ * FG_ERR_AUTH / FG_ERR_HTTP_STATUS), a gateway error — is no failed check: nothing is reported
+ * (it used to be reported as hash_page after the last attempt, a failure counted against the
+ * rollout that an attacker on the network could cause). Only an authentic page that fails its
+ * proof is reported. */
+static void test_failed_page_fetch_is_not_reported(void) {
+  if (!prv_setup_vectors()) {
+    return;
+  }
+  static const int fails[] = {FG_ERR_AUTH, FG_ERR_HTTP_STATUS, FG_ERR_TRANSPORT};
+  for (size_t k = 0; k < sizeof(fails) / sizeof(fails[0]); k++) {
+    prv_boot(1);
+    s_gw.page_fail_rc = fails[k];
+    fg_ota_result_t r;
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), fails[k]);
+    FG_CHECK_EQ(s_gw.page_fetches[0], 3); /* retried like a transport error */
+    FG_CHECK_EQ(s_gw.reports, 0);
+    FG_CHECK_EQ(r.failed_check, FG_OTA_CHECK_NONE);
+    FG_CHECK_EQ(s_dev.events[FG_OTA_EV_REPORTED], 0);
+    /* the next run, with the gateway answering, installs */
+    prv_boot(0);
+    FG_CHECK_EQ(fg_ota_run(&s_dev.plat, &s_keys, &s_dev.src, &s_dev.cfg, "1.0.4", "2.0.0", &r), 0);
+    FG_CHECK_MEM(s_dev.mflash.data, s_fw, s_fw_len);
+  }
 }
 
 static void test_refusals_before_any_flash_write(void) {
@@ -471,6 +639,9 @@ int main(void) {
       FG_TEST_CASE(test_bad_chunk_and_bad_page_refetched_alone),
       FG_TEST_CASE(test_interrupt_and_resume),
       FG_TEST_CASE(test_transport_failure_keeps_resume),
+      FG_TEST_CASE(test_failed_page_fetch_is_not_reported),
+      FG_TEST_CASE(test_withdrawn_mid_download_is_dropped),
+      FG_TEST_CASE(test_withdrawn_at_manifest_or_page),
       FG_TEST_CASE(test_refusals_before_any_flash_write),
   };
   const int rc = fg_test_run("ota", cases, sizeof(cases) / sizeof(cases[0]));

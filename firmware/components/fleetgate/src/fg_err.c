@@ -1,5 +1,7 @@
 #include "fleetgate/fg_err.h"
 
+#include "fleetgate/fg_limits.h"
+
 const char *fg_err_name(int err) {
   if (err >= 0) {
     return "ok";
@@ -32,6 +34,9 @@ const char *fg_err_name(int err) {
     case FG_ERR_NOTHING: return "nothing";
     case FG_ERR_INTERRUPTED: return "interrupted";
     case FG_ERR_MISMATCH: return "mismatch";
+    /* the gateway's error codes: the device records and shows why by these names */
+    case FG_ERR_YANKED: return FG_LIMIT_OTA_REFUSAL_YANKED;
+    case FG_ERR_NOT_ASSIGNED: return FG_LIMIT_OTA_REFUSAL_NOT_ASSIGNED;
     case FG_ERR_BAD_FRAME: return "bad_frame";
     case FG_ERR_SIZE_MISMATCH: return "size_mismatch";
     case FG_ERR_BAD_PACKED: return "bad_packed_data";

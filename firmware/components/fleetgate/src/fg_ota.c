@@ -11,12 +11,20 @@
 #include "fleetgate/fg_semver.h"
 
 #define PRV_RESUME_MAGIC 0x524F4746u /* "FGOR" */
-#define PRV_RESUME_LEN (4 + 32 + 4 + 16)
+#define PRV_VERSION_FIELD (FG_MANIFEST_VERSION_MAX + 1) /* NUL-padded */
+/* magic, header SHA-256, next chunk, IV of the next chunk, version (so a refusal of a version
+ * finds its record without the manifest). A record of another length (the 56-byte one before
+ * the version was added) is ignored: the download starts afresh, nothing worse. */
+#define PRV_RESUME_LEN (4 + 32 + 4 + 16 + PRV_VERSION_FIELD)
+#define PRV_WITHDRAWN_MAGIC 0x414F4746u /* "FGOA" */
+/* magic, reason (-FG_ERR_YANKED / -FG_ERR_NOT_ASSIGNED), chunks written, version */
+#define PRV_WITHDRAWN_LEN (4 + 4 + 4 + PRV_VERSION_FIELD)
 
 typedef struct {
   uint8_t header_sha256[32];
   uint32_t next_chunk;
   uint8_t iv[16];
+  char version[PRV_VERSION_FIELD];
 } prv_resume_t;
 
 /* One OTA run: the inputs and the verifier, so helpers take one pointer. */
@@ -43,6 +51,8 @@ static int prv_resume_load(const fg_kv_t *kv, prv_resume_t *r) {
   memcpy(r->header_sha256, b + 4, 32);
   r->next_chunk = fg_le32_load(b + 36);
   memcpy(r->iv, b + 40, 16);
+  memcpy(r->version, b + 56, PRV_VERSION_FIELD);
+  r->version[PRV_VERSION_FIELD - 1] = '\0';
   return FG_OK;
 }
 
@@ -52,6 +62,7 @@ static int prv_resume_save(const fg_kv_t *kv, const prv_resume_t *r) {
   memcpy(b + 4, r->header_sha256, 32);
   fg_le32_store(b + 36, r->next_chunk);
   memcpy(b + 40, r->iv, 16);
+  memcpy(b + 56, r->version, PRV_VERSION_FIELD);
   return kv->set(kv->ctx, FG_OTA_KV_RESUME, b, sizeof(b));
 }
 
@@ -60,6 +71,44 @@ int fg_ota_forget_resume(const fg_kv_t *kv) {
     return FG_ERR_INVALID_ARG;
   }
   return kv->erase(kv->ctx, FG_OTA_KV_RESUME);
+}
+
+int fg_ota_withdrawn(const fg_kv_t *kv, fg_ota_withdrawn_t *out) {
+  if (kv == NULL || out == NULL) {
+    return FG_ERR_INVALID_ARG;
+  }
+  uint8_t b[PRV_WITHDRAWN_LEN];
+  size_t len = 0;
+  const int rc = kv->get(kv->ctx, FG_OTA_KV_WITHDRAWN, b, sizeof(b), &len);
+  if (rc != 0) {
+    return rc;
+  }
+  const uint32_t reason = fg_le32_load(b + 4);
+  if (len != PRV_WITHDRAWN_LEN || fg_le32_load(b) != PRV_WITHDRAWN_MAGIC ||
+      (reason != (uint32_t)-FG_ERR_YANKED && reason != (uint32_t)-FG_ERR_NOT_ASSIGNED)) {
+    return FG_ERR_FORMAT;
+  }
+  out->reason = -(int)reason;
+  out->chunks = fg_le32_load(b + 8);
+  memcpy(out->version, b + 12, PRV_VERSION_FIELD);
+  out->version[PRV_VERSION_FIELD - 1] = '\0';
+  return FG_OK;
+}
+
+void fg_ota_withdrawn_json(fg_jsonw_t *w, const fg_ota_withdrawn_t *a) {
+  fg_jsonw_obj_begin(w);
+  fg_jsonw_key(w, "version");
+  fg_jsonw_str(w, a->version);
+  fg_jsonw_key(w, "reason");
+  fg_jsonw_str(w, fg_err_name(a->reason));
+  fg_jsonw_key(w, "chunks");
+  fg_jsonw_u64(w, a->chunks);
+  fg_jsonw_obj_end(w);
+}
+
+/* The gateway refused the version for good, and said so in an authenticated answer. */
+static bool prv_refused(int rc) {
+  return rc == FG_ERR_YANKED || rc == FG_ERR_NOT_ASSIGNED;
 }
 
 static void prv_emit(const prv_run_t *r, fg_ota_event_type_t type, uint32_t chunk, uint32_t total,
@@ -126,7 +175,11 @@ static int prv_ensure_page(prv_run_t *r, uint32_t n) {
   for (uint8_t attempt = 1;; attempt++) {
     size_t len = 0;
     int rc = r->src->hash_page(r->src->ctx, r->version, page, r->cfg->page_buf, r->cfg->page_cap, &len);
-    if (rc == 0) {
+    const bool fetched = rc == 0;
+    if (prv_refused(rc)) {
+      return rc; /* final: no second request */
+    }
+    if (fetched) {
       r->res->pages_fetched++;
       rc = fg_ota_verify_page(&r->v, page, r->cfg->page_buf, len);
       if (rc == 0) {
@@ -136,11 +189,10 @@ static int prv_ensure_page(prv_run_t *r, uint32_t n) {
       prv_emit(r, FG_OTA_EV_PAGE_REJECTED, page, r->v.hdr.total_pages, attempt, "hash_page");
     }
     if (attempt >= r->max_attempts) {
-      /* a page that never verifies is an attack or a broken gateway: report it; transport
-       * trouble is not reported (the resume record is kept either way) */
-      return rc == FG_ERR_TRANSPORT || rc == FG_ERR_BUFFER_TOO_SMALL
-                 ? rc
-                 : prv_fail_report(r, FG_OTA_CHECK_HASH_PAGE, (int32_t)n, rc, NULL);
+      /* an authentic page that never verifies is an attack or a broken gateway: report it. A
+       * fetch that failed (transport, an unsigned or forged answer, an error status) is no check
+       * and is not reported: anyone on the network can cause one. The resume record is kept. */
+      return fetched ? prv_fail_report(r, FG_OTA_CHECK_HASH_PAGE, (int32_t)n, rc, NULL) : rc;
     }
     r->res->refetches++;
   }
@@ -176,7 +228,7 @@ static int prv_fetch_chunk(prv_run_t *r, uint32_t n, uint8_t iv_next[16], size_t
         /* keep the resume record: a later run retries this chunk */
         return prv_fail_report(r, check, (int32_t)n, rc, NULL);
       }
-    } else if (attempt >= r->max_attempts) {
+    } else if (prv_refused(rc) || attempt >= r->max_attempts) {
       return rc; /* transport trouble: resume record kept */
     }
     r->res->refetches++;
@@ -215,6 +267,8 @@ static int prv_download(prv_run_t *r, const fg_manifest_t *m) {
     memcpy(rec.header_sha256, r->v.header_sha256, 32);
     rec.next_chunk = 0;
     memcpy(rec.iv, h->iv, 16);
+    memset(rec.version, 0, sizeof(rec.version));
+    memcpy(rec.version, h->version, strlen(h->version));
     rc = prv_resume_save(plat->kv, &rec);
     if (rc != 0) {
       return rc;
@@ -284,8 +338,35 @@ static int prv_download(prv_run_t *r, const fg_manifest_t *m) {
     return rc; /* resume record kept: the next run re-checks and switches again */
   }
   (void)fg_ota_forget_resume(plat->kv);
+  (void)plat->kv->erase(plat->kv->ctx, FG_OTA_KV_WITHDRAWN); /* the device has moved on */
   prv_emit(r, FG_OTA_EV_VERIFIED, total, total, 0, NULL);
   return FG_OK;
+}
+
+/* The gateway withdrew the version (prv_refused): nothing of this download is kept. The slot
+ * writer is dropped (finish() never ran: the slot is not bootable), the resume record of this
+ * version is erased (no later run continues a withdrawn image; another version's record stays),
+ * and why is recorded for status and diagnostics. Nothing is reported: the gateway decided it,
+ * and /ota/complete would count a device failure against the rollout. */
+static int prv_drop_withdrawn(prv_run_t *r, int why) {
+  const fg_kv_t *kv = r->plat->kv;
+  (void)r->plat->flash->abort(r->plat->flash->ctx);
+  uint32_t chunks = r->res->next_chunk;
+  prv_resume_t rec;
+  if (prv_resume_load(kv, &rec) == 0 && strcmp(rec.version, r->version) == 0) {
+    chunks = rec.next_chunk > chunks ? rec.next_chunk : chunks; /* saved every persist_every */
+    (void)fg_ota_forget_resume(kv);
+  }
+  uint8_t b[PRV_WITHDRAWN_LEN];
+  memset(b, 0, sizeof(b));
+  fg_le32_store(b, PRV_WITHDRAWN_MAGIC);
+  fg_le32_store(b + 4, (uint32_t)-why);
+  fg_le32_store(b + 8, chunks);
+  memcpy(b + 12, r->version, strlen(r->version)); /* <= FG_MANIFEST_VERSION_MAX: checked */
+  (void)kv->set(kv->ctx, FG_OTA_KV_WITHDRAWN, b, sizeof(b)); /* why is shown; losing it loses nothing */
+  r->res->withdrawn = true;
+  prv_emit(r, FG_OTA_EV_WITHDRAWN, chunks, r->res->total_chunks, 0, fg_err_name(why));
+  return why;
 }
 
 /* The authenticated manifest's checks that decide before any flash write. */
@@ -379,7 +460,7 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   size_t mlen = 0;
   int rc = src->manifest(src->ctx, r.version, cfg->manifest_buf, cfg->manifest_cap, &mlen);
   if (rc != 0) {
-    return rc;
+    return prv_refused(rc) ? prv_drop_withdrawn(&r, rc) : rc;
   }
   static fg_manifest_t s_manifest; /* ~1.1 KiB: kept off the stack (one OTA at a time) */
   fg_manifest_t *m = &s_manifest;
@@ -410,6 +491,9 @@ int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ot
   prv_emit(&r, FG_OTA_EV_MANIFEST, 0, r.v.hdr.total_chunks, 0, NULL);
   rc = prv_download(&r, m);
   fg_ota_verify_free(&r.v);
+  if (prv_refused(rc)) {
+    return prv_drop_withdrawn(&r, rc);
+  }
   if (rc != 0) {
     if (res->failed_check == FG_OTA_CHECK_NONE && r.v.failed_check != FG_OTA_CHECK_NONE &&
         rc != FG_ERR_INTERRUPTED && rc != FG_ERR_TRANSPORT) {

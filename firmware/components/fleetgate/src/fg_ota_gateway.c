@@ -6,6 +6,7 @@
 #include "fleetgate/fg_err.h"
 #include "fleetgate/fg_hex.h"
 #include "fleetgate/fg_json.h"
+#include "fleetgate/fg_limits.h"
 
 #define PRV_TOKS 48
 #define PRV_VERSION_ESC_MAX (3 * 64 + 1)
@@ -39,6 +40,27 @@ static void prv_note(fg_ota_gateway_t *gw, const fg_client_result_t *res) {
   snprintf(gw->last_error, sizeof(gw->last_error), "%s", res->error_code);
 }
 
+/* A refusal that ends the download for good (fg_limits.h FG_LIMIT_OTA_REFUSAL_*: 410 yanked,
+ * 409 not_assigned) as FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED — only when the answer's signature
+ * verified and status and code agree. On plain HTTP an unsigned or wrongly signed refusal is a
+ * forgery: it stays the error the client returned (FG_ERR_HTTP_STATUS unverified, FG_ERR_AUTH),
+ * which the OTA machine retries like a transport error, so nobody on the path can cancel an
+ * update for good. */
+static int prv_refusal(int rc, const fg_client_result_t *res) {
+  if (rc != FG_ERR_HTTP_STATUS || !res->verified) {
+    return rc;
+  }
+  if (res->status == FG_LIMIT_OTA_REFUSAL_YANKED_STATUS &&
+      strcmp(res->error_code, FG_LIMIT_OTA_REFUSAL_YANKED) == 0) {
+    return FG_ERR_YANKED;
+  }
+  if (res->status == FG_LIMIT_OTA_REFUSAL_NOT_ASSIGNED_STATUS &&
+      strcmp(res->error_code, FG_LIMIT_OTA_REFUSAL_NOT_ASSIGNED) == 0) {
+    return FG_ERR_NOT_ASSIGNED;
+  }
+  return rc;
+}
+
 static int prv_req(fg_ota_gateway_t *gw, const char *method, const char *path, const char *body) {
   fg_client_result_t res;
   const int rc = fg_client_request(gw->client, method, path, (const uint8_t *)body,
@@ -61,7 +83,7 @@ static int prv_get_into(fg_ota_gateway_t *gw, const char *path, uint8_t *buf, si
   const int rc = fg_client_request(&into, "GET", path, NULL, 0, &res);
   prv_note(gw, &res);
   *len = res.body_len;
-  return rc;
+  return prv_refusal(rc, &res);
 }
 
 static int prv_check(void *ctx, const char *current, char *version, size_t cap) {
@@ -141,7 +163,7 @@ static int prv_chunk(void *ctx, const char *version, const fg_ota_range_t *range
                                      range->offset + range->length - 1u, range->total, etag, buf,
                                      cap, len, &res);
   prv_note(gw, &res);
-  return rc;
+  return prv_refusal(rc, &res);
 }
 
 static int prv_report(void *ctx, const char *version, bool ok, const char *check,

@@ -65,6 +65,12 @@ extern "C" {
 #define FG_ERR_INTERRUPTED (-20)
 /** The gateway's answer disagrees with the authenticated manifest or with itself. */
 #define FG_ERR_MISMATCH (-21)
+/** The gateway withdrew the version being fetched: a *signed* 410 "yanked" (fg_limits.h
+ *  FG_LIMIT_OTA_REFUSAL_YANKED). Final for that version: the download is dropped, not retried. */
+#define FG_ERR_YANKED (-22)
+/** The version is not offered to this device: a *signed* 409 "not_assigned". Final like
+ *  FG_ERR_YANKED. An unsigned or wrongly signed refusal is never either of these. */
+#define FG_ERR_NOT_ASSIGNED (-23)
 
 /* Packed telemetry (server/codec/SPEC.md §9.2); fg_codec_error_code() gives the SPEC's name. */
 /** Frame header invalid (SPEC "bad_frame"). */

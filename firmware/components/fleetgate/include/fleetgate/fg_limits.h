@@ -76,6 +76,11 @@
   X(HASH_PAGE, "hash_page")
 /** Errors a device reports to /ota/complete besides the check names. */
 #define FG_LIMIT_OTA_REPORT_ROLLED_BACK "rolled_back"
+/** Refusals that end a download for good (code, HTTP status): act on them only when signed. */
+#define FG_LIMIT_OTA_REFUSAL_YANKED "yanked"
+#define FG_LIMIT_OTA_REFUSAL_YANKED_STATUS 410
+#define FG_LIMIT_OTA_REFUSAL_NOT_ASSIGNED "not_assigned"
+#define FG_LIMIT_OTA_REFUSAL_NOT_ASSIGNED_STATUS 409
 
 /* ---- codec error codes (server/codec/SPEC.md §9.2) ---- */
 #define FG_LIMIT_CODEC_BAD_PACKED_DATA "bad_packed_data"

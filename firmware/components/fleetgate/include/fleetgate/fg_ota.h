@@ -23,6 +23,15 @@
  * comes from the record, and the plaintext hash is recomputed from flash at the end. A different
  * image discards the record. Format 1 manifests (the full chunk list) are refused here with
  * header_format: they are for devices that predate format 2.
+ *
+ * Withdrawn versions: when the source says the gateway refused the version for good — a signed
+ * 410 "yanked" or 409 "not_assigned" (FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED; fg_ota_gateway never
+ * returns them for an unsigned or wrongly signed answer) — at the manifest, a hash page or a
+ * chunk, the run stops at once (no retry, no further request), drops the slot writer (the slot is
+ * never switched to), erases the resume record of that version, records why ("fg_ota_drop",
+ * fg_ota_withdrawn()) and reports nothing: the gateway decided it, and /ota/complete would count
+ * a device failure against the rollout. The next run asks /ota/check afresh. The record is
+ * erased when an update is activated.
  */
 #ifndef FLEETGATE_FG_OTA_H
 #define FLEETGATE_FG_OTA_H
@@ -42,6 +51,8 @@ extern "C" {
 #endif
 
 #define FG_OTA_KV_RESUME "fg_ota_res"
+/** Why the last download was dropped: the gateway withdrew its version (fg_ota_withdrawn()). */
+#define FG_OTA_KV_WITHDRAWN "fg_ota_drop"
 /** Tokens a format 2 manifest needs (19 members: 39 tokens), with room for unknown members. */
 #define FG_OTA_MANIFEST_TOKENS 64u
 
@@ -63,6 +74,9 @@ typedef struct fg_ota_source {
   /** The "FGHP" answer of hash page `page` (GET /ota/hashes/<version>?page=N). */
   int (*hash_page)(void *ctx, const char *version, uint32_t page, uint8_t *buf, size_t cap,
                    size_t *len);
+  /* manifest, hash_page and chunk return FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED only for a refusal
+   * the gateway authenticated (its signature verified): the run then drops the version for good.
+   * Anything else that fails (transport, unsigned or forged answers) is retried later. */
   /** Encrypted bytes of one chunk (GET /ota/firmware/<version> with Range). */
   int (*chunk)(void *ctx, const char *version, const fg_ota_range_t *range, uint8_t *buf,
                size_t cap, size_t *len);
@@ -83,6 +97,8 @@ typedef enum {
   FG_OTA_EV_PAGE,           /**< hash page accepted */
   FG_OTA_EV_PAGE_REJECTED,  /**< hash page failed hash_page: refetching */
   FG_OTA_EV_ACTIVATING,     /**< pending record written; the boot partition is switched next */
+  FG_OTA_EV_WITHDRAWN,      /**< the gateway withdrew the version (check: "yanked" or
+                                 "not_assigned"; chunk: chunks it had written): dropped */
 } fg_ota_event_type_t;
 
 typedef struct {
@@ -128,17 +144,28 @@ typedef struct {
   bool resumed;
   uint32_t resumed_at;
   bool complete;                /**< verified and activated (reported after the reboot) */
+  bool withdrawn;               /**< the gateway withdrew the version: dropped (see the return) */
   uint8_t failed_check;         /**< fg_ota_check_t */
   int32_t failed_chunk;
 } fg_ota_result_t;
+
+/** The last download dropped because the gateway withdrew its version (FG_OTA_KV_WITHDRAWN). */
+typedef struct {
+  char version[FG_MANIFEST_VERSION_MAX + 1];
+  int reason;          /**< FG_ERR_YANKED or FG_ERR_NOT_ASSIGNED; fg_err_name() gives the
+                            gateway's code ("yanked", "not_assigned") */
+  uint32_t chunks;     /**< chunks of it that were in the slot when it stopped */
+} fg_ota_withdrawn_t;
 
 /**
  * Runs one OTA attempt. version NULL or "" asks the source first (check) and returns
  * FG_ERR_NOTHING when no update is offered. current_version is what runs now.
  * @return 0 when the image is verified and activated (pending confirmation on the next boot;
  *         the outcome is reported by fg_ota_report_outcome() after it); FG_ERR_INTERRUPTED when
- *         stopped on purpose; otherwise the failure (res->failed_check for a verification
- *         failure, which is also reported to the source at once).
+ *         stopped on purpose; FG_ERR_YANKED / FG_ERR_NOT_ASSIGNED when the gateway withdrew the
+ *         version (res->withdrawn: dropped, recorded, not reported); otherwise the failure
+ *         (res->failed_check for a verification failure, which is also reported to the source at
+ *         once).
  */
 int fg_ota_run(const fg_platform_t *plat, const fg_ota_keys_t *keys, const fg_ota_source_t *src,
                const fg_ota_config_t *cfg, const char *current_version, const char *version,
@@ -166,6 +193,15 @@ int fg_ota_report_outcome(const fg_platform_t *plat, const fg_ota_source_t *src,
 
 /** Drops any resume record (e.g. operator cancelled the update). */
 int fg_ota_forget_resume(const fg_kv_t *kv);
+
+/**
+ * Why the last download was dropped (the gateway withdrew its version), for status and
+ * diagnostics. FG_ERR_NOT_FOUND when none was since the last activated update.
+ */
+int fg_ota_withdrawn(const fg_kv_t *kv, fg_ota_withdrawn_t *out);
+
+/** Writes a as {"version":V,"reason":"yanked"|"not_assigned","chunks":N} (status, diagnostics). */
+void fg_ota_withdrawn_json(fg_jsonw_t *w, const fg_ota_withdrawn_t *a);
 
 #ifdef __cplusplus
 }
