@@ -10,7 +10,7 @@ export function createLogger(level: string = 'info'): Logger {
   return pino({ level, base: { service: 'fleetgate' } });
 }
 
-/** A logger that drops everything, for tests. */
+/** A logger that drops everything, for tests (TEST_LOG_LEVEL=error shows what a failing test logged). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }

@@ -21,6 +21,7 @@ const suites: [string, string, string][] = [
   ['postgres', './postgres.ts', 'runPostgresBench'],
   ['import', './import.ts', 'runImportBench'],
   ['fleet', './fleet.ts', 'runFleetBench'],
+  ['config', './config-lag.ts', 'runConfigBench'],
 ];
 
 const wanted = process.argv.slice(2);

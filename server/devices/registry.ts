@@ -6,7 +6,7 @@
  */
 import { bytesToHex } from '../crypto/hmac.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DeviceRecord, KeyMode, NonceSummary, Store } from '../store/index.ts';
+import type { DeviceRecord, KeyMode, NonceSummary, Store, TagChange } from '../store/index.ts';
 import { deviceIdProblem } from './ids.ts';
 import { deriveDeviceKey, pskBoundKey } from './keys.ts';
 
@@ -111,11 +111,14 @@ export class DeviceRegistry {
     return { device: out.device, key: this.issuedKey(out.device) };
   }
 
-  /** Replaces a device's tags (validated by tags.ts: sorted, unique). */
-  async setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord> {
-    const record = await this.store.devices.setTags(deviceId, tags);
-    if (!record) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
-    return record;
+  /**
+   * Replaces a device's tags (validated by tags.ts: sorted, unique); the store stamps a new config
+   * version on the device if that changes which config tag layers apply to it.
+   */
+  async setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange> {
+    const change = await this.store.devices.setTags(deviceId, tags, now);
+    if (!change) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
+    return change;
   }
 
   async revoke(deviceId: string, now: number): Promise<DeviceRecord> {
@@ -169,6 +172,11 @@ export class DeviceRegistry {
 
   async view(record: DeviceRecord): Promise<DeviceView> {
     return viewOf(record, await this.store.nonces.get(record.device_id));
+  }
+
+  /** Every record, by id (no last-seen lookups: for fleet-wide computations). */
+  records(): Promise<DeviceRecord[]> {
+    return this.store.devices.list();
   }
 
   async list(): Promise<DeviceView[]> {

@@ -91,10 +91,11 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   app.put('/devices/:device_id/tags', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
     const tags = parseWith(tagsSchema, await readAdminJson(c), 'invalid_tags');
-    const before = (await registry.require(id)).tags ?? [];
-    const record = await registry.setTags(id, tags);
-    await ctx.audit.record({ actor: c.get('actor'), action: 'device.tagged', device_id: id, details: { tags, previous: before } });
-    return c.json({ success: true, device: await registry.view(record) });
+    const change = await registry.setTags(id, tags, clock.now());
+    // config_version: the change added or removed a tag with a config layer (the device re-fetches).
+    const stamped = change.config_version === null ? {} : { config_version: change.config_version };
+    await ctx.audit.record({ actor: c.get('actor'), action: 'device.tagged', device_id: id, details: { tags, previous: change.previous, ...stamped } });
+    return c.json({ success: true, device: await registry.view(change.record) });
   });
 
   app.get('/devices/:device_id', admin, async (c) => {

@@ -60,16 +60,17 @@ export class EventService {
       this.ctx.store.devices.list(),
       this.remoteConfig.heartbeats(),
     ]);
-    const active = new Set(devices.filter((d) => !d.revoked_at).map((d) => d.device_id));
+    const active = new Map(devices.filter((d) => !d.revoked_at).map((d) => [d.device_id, d]));
     // Only devices ever heard from can go offline: walk those.
     const ids = new Set<string>(seen.keys());
     for (const id of this.heard.keys()) ids.add(id);
     for (const id of ids) {
-      if (!active.has(id)) continue;
+      const device = active.get(id);
+      if (!device) continue;
       const lastSeen = this.lastSeen(id, seen.get(id)?.seen_at);
       if (lastSeen === undefined) continue;
       if (this.repo.isOffline(id)) continue;
-      const thresholdMs = multiplier * heartbeatSeconds(id) * 1000;
+      const thresholdMs = multiplier * heartbeatSeconds(device) * 1000;
       if (now - Math.max(lastSeen, this.startedAt) <= thresholdMs) continue;
       pending.push(this.apply(id, (s) => onSilence(id, s, { now, lastSeen, startedAt: this.startedAt, thresholdMs })));
     }

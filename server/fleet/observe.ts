@@ -96,7 +96,7 @@ export function observeStore(store: Store, to: FleetChanges, logger: Logger): vo
   t(devices, 'rotateKey', (out) => out.outcome === 'rotated' && to.record(out.device));
   t(devices, 'revoke', (record) => record && to.record(record));
   t(devices, 'reinstate', (out) => out.outcome === 'reinstated' && to.record(out.device));
-  t(devices, 'setTags', (record) => record && to.record(record));
+  t(devices, 'setTags', (change) => change && to.record(change.record));
 
   t(nonces, 'claim', (claim, deviceId, nonce, _mac, now) => claim.outcome === 'fresh' && to.seen(deviceId, nonce, now, false));
   t(nonces, 'acceptUpload', (out, deviceId, nonce, _mac, now) => out.outcome === 'accepted' && to.seen(deviceId, nonce, now, true));

@@ -235,11 +235,11 @@ export class ReleaseService {
     const opts = parseWith(publishSchema, body);
     const image = await this.imageOf(versionText);
     let index = await this.index();
-    if (!index.of(image)) {
-      await this.repo.addDraft(this.draftOf(image, this.ctx.store.firmware.kind === 'directory' ? 'firmware_dir' : 'upload', by));
+    let record = index.of(image);
+    if (!record) {
+      ({ release: record } = await this.repo.addDraft(this.draftOf(image, this.ctx.store.firmware.kind === 'directory' ? 'firmware_dir' : 'upload', by)));
       index = await this.index();
     }
-    const record = index.of(image)!;
     // Nothing to check for a no-op (publishing again), nor for a refusal the rule decides alone.
     const noop = publish(record, by, this.ctx.clock.now(), opts);
     if (noop.changed && record.state === 'draft') {

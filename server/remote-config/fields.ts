@@ -1,6 +1,6 @@
 /**
  * The remotely managed device settings: their types, ranges and built-in defaults. One zod
- * schema per field, reused for fleet defaults, per-device overrides and the `set_config` command,
+ * schema per field, reused for fleet defaults, tag layers, per-device overrides and the `set_config` command,
  * so a value the gateway accepts anywhere is a value every device can apply.
  */
 import { z } from 'zod';
@@ -66,21 +66,46 @@ export const defaultsPatchSchema = z
   .refine((v) => Object.keys(v).length > 0, 'send at least one config field')
   .meta({ minProperties: 1 });
 
+/** Every field, where `null` drops it from the layer it is sent to. */
+const droppableFields = {
+  poll_frequency: fieldSchemas.poll_frequency.nullable(),
+  upload_frequency: fieldSchemas.upload_frequency.nullable(),
+  registers: fieldSchemas.registers.nullable(),
+  compression_enabled: fieldSchemas.compression_enabled.nullable(),
+  compression_method: fieldSchemas.compression_method.nullable(),
+  heartbeat_interval: fieldSchemas.heartbeat_interval.nullable(),
+};
+
 /** PUT /config/:device_id: like defaults, and `null` drops a field's override (back to the fleet default). */
 export const overridePatchSchema = z
-  .strictObject({
-    poll_frequency: fieldSchemas.poll_frequency.nullable(),
-    upload_frequency: fieldSchemas.upload_frequency.nullable(),
-    registers: fieldSchemas.registers.nullable(),
-    compression_enabled: fieldSchemas.compression_enabled.nullable(),
-    compression_method: fieldSchemas.compression_method.nullable(),
-    heartbeat_interval: fieldSchemas.heartbeat_interval.nullable(),
-  })
+  .strictObject(droppableFields)
   .partial()
   .refine((v) => Object.keys(v).length > 0, 'send at least one config field')
   .meta({ minProperties: 1 });
 
 export type OverridePatch = z.infer<typeof overridePatchSchema>;
+
+export const TAG_PRIORITY = { min: 0, max: 1000 } as const;
+
+/**
+ * PUT /config/tags/:tag: fields as for an override (`null` drops one from the tag's layer), and
+ * optionally the layer's `priority` among a device's tag layers (layers.ts).
+ */
+export const tagLayerPatchSchema = z
+  .strictObject({
+    ...droppableFields,
+    priority: z
+      .number({ error: `must be a whole number ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}` })
+      .int(`must be a whole number ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
+      .min(TAG_PRIORITY.min, `must be ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
+      .max(TAG_PRIORITY.max, `must be ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
+      .describe('Among the tag layers of one device, the higher priority wins a field both set (default 0); equal priorities go by tag name, the later name winning.'),
+  })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one config field, or priority')
+  .meta({ minProperties: 1 });
+
+export type TagLayerPatch = z.infer<typeof tagLayerPatchSchema>;
 
 /** `set_config` command parameters: a non-empty override without nulls. */
 export const setConfigParametersSchema = defaultsPatchSchema;

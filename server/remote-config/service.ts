@@ -1,15 +1,18 @@
 /**
- * Remote configuration: what a device should run (built-in defaults ⊕ fleet defaults ⊕ its
- * overrides, with the effective `config_version`), and how far each device is from it. The version
- * a device has applied is what it last reported in its diagnostics (`config_version`), looked up
- * through `appliedSource` so this module does not depend on how diagnostics are stored.
+ * Remote configuration: what a device should run (built-in defaults ⊕ fleet defaults ⊕ the
+ * layers of its tags ⊕ its overrides, with the effective `config_version`: layers.ts), and how far
+ * each device is from it. The version a device has applied is what it last reported in its
+ * diagnostics (`config_version`), looked up through `appliedSource` so this module does not depend
+ * on how diagnostics are stored.
  */
 import { ValidationError } from '../errors.ts';
 import type { AuditLog, Actor } from '../audit/log.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Clock } from '../clock.ts';
-import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch } from './fields.ts';
-import type { ConfigLayer, ConfigRepo, UpdateResult } from './repo.ts';
+import type { DeviceRecord } from '../store/types.ts';
+import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch, type TagLayerPatch } from './fields.ts';
+import { mergedTagValues, resolve, tagLayersOf, versionOf } from './layers.ts';
+import type { ConfigLayer, ConfigRepo, TagLayer, UpdateResult } from './repo.ts';
 
 export interface Effective {
   config_version: number;
@@ -67,18 +70,25 @@ export class RemoteConfigService {
   }
 
   async effective(deviceId: string): Promise<Effective> {
-    const [defaults, override] = await Promise.all([this.repo.defaults(), this.repo.override(deviceId)]);
-    return effectiveOf(defaults, override);
+    const r = resolve(await this.repo.layersOf(deviceId));
+    return { config_version: r.config_version, config: r.config };
   }
 
   /**
    * Every device's effective heartbeat_interval at once, without building whole configs (the
    * offline sweep walks the fleet with it).
    */
-  async heartbeats(): Promise<(deviceId: string) => number> {
-    const [defaults, overrides] = await Promise.all([this.repo.defaults(), this.repo.overrides()]);
+  async heartbeats(): Promise<(device: DeviceRecord) => number> {
+    const [defaults, overrides, tagLayers] = await Promise.all([this.repo.defaults(), this.repo.overrides(), this.repo.tagLayers()]);
     const fleet = defaults.values.heartbeat_interval ?? BUILTIN_DEFAULTS.heartbeat_interval;
-    return (deviceId) => overrides.get(deviceId)?.values.heartbeat_interval ?? fleet;
+    const fromTags = (tags: readonly string[] | undefined) => {
+      if (!tags || tagLayers.size === 0) return undefined;
+      let value: number | undefined;
+      // In precedence order: the last layer to set it wins.
+      for (const [, l] of tagLayersOf(tags, tagLayers)) value = l.values.heartbeat_interval ?? value;
+      return value;
+    };
+    return (device) => overrides.get(device.device_id)?.values.heartbeat_interval ?? fromTags(device.tags) ?? fleet;
   }
 
   async overrides(deviceId: string): Promise<ConfigValues> {
@@ -94,8 +104,10 @@ export class RemoteConfigService {
   }
 
   async updateDevice(deviceId: string, patch: OverridePatch, actor: Actor, options: { audit?: boolean } = {}): Promise<UpdateResult> {
-    const defaults = (await this.repo.defaults()).values;
-    const result = await this.repo.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(defaults, values)));
+    // Checked over what lies beneath the overrides: the defaults and the device's tag layers.
+    const layers = await this.repo.layersOf(deviceId);
+    const beneath = [layers.defaults.values, mergedTagValues(layers.device_tags, layers.tags)];
+    const result = await this.repo.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(...beneath, values)));
     if (result.changed && options.audit !== false) {
       await this.audit.record({
         actor,
@@ -115,49 +127,113 @@ export class RemoteConfigService {
     return result;
   }
 
-  /** Admin view of one device: effective config, its overrides, and what it reports having applied. */
+  /**
+   * Merges fields into a tag's layer. The cross-field rules are checked on the layer over the fleet
+   * defaults (as a device override is checked over what lies beneath it).
+   */
+  async updateTag(tag: string, patch: TagLayerPatch, actor: Actor): Promise<UpdateResult<TagLayer>> {
+    const defaults = (await this.repo.defaults()).values;
+    const result = await this.repo.updateTagLayer(tag, patch, this.clock.now(), actor, (values) => checkEffective(overlay(defaults, values)));
+    if (result.changed) {
+      await this.audit.record({ actor, action: 'config.tag_updated', details: { tag, config_version: result.layer.version, changes: patch } });
+    }
+    return result;
+  }
+
+  async clearTag(tag: string, actor: Actor): Promise<UpdateResult<TagLayer> | undefined> {
+    const result = await this.repo.clearTagLayer(tag, this.clock.now(), actor);
+    if (result) await this.audit.record({ actor, action: 'config.tag_cleared', details: { tag, config_version: result.layer.version } });
+    return result;
+  }
+
+  /** One tag's layer (empty if never set) and how many active devices carry the tag. */
+  async tagView(tag: string, layer?: TagLayer): Promise<TagView> {
+    const [stored, devices] = await Promise.all([layer ?? this.repo.tagLayer(tag), this.registry.records()]);
+    return tagViewOf(tag, stored, devices.filter((d) => !d.revoked_at && d.tags?.includes(tag)).length);
+  }
+
+  /** Every tag layer in use (cleared ones left out), by tag. */
+  async tagViews(): Promise<TagView[]> {
+    const [layers, devices] = await Promise.all([this.repo.tagLayers(), this.registry.records()]);
+    const carrying = new Map<string, number>();
+    for (const d of devices) if (!d.revoked_at) for (const t of d.tags ?? []) carrying.set(t, (carrying.get(t) ?? 0) + 1);
+    return [...layers]
+      .filter(([, l]) => !isCleared(l))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([tag, l]) => tagViewOf(tag, l, carrying.get(tag) ?? 0));
+  }
+
+  /**
+   * Admin view of one device: effective config with the source of each value, its tags and the
+   * tag layers that apply, its overrides, and what it reports having applied.
+   */
   async deviceView(deviceId: string) {
-    const [defaults, override, applied] = await Promise.all([this.repo.defaults(), this.repo.override(deviceId), this.appliedSource.one(deviceId)]);
-    const eff = effectiveOf(defaults, override);
+    const [layers, applied] = await Promise.all([this.repo.layersOf(deviceId), this.appliedSource.one(deviceId)]);
+    const r = resolve(layers);
     return {
       device_id: deviceId,
-      config_version: eff.config_version,
-      config: eff.config,
-      overrides: override?.values ?? {},
+      config_version: r.config_version,
+      config: r.config,
+      sources: r.sources,
+      tags: [...layers.device_tags],
+      tag_layers: r.tag_layers,
+      overrides: layers.override?.values ?? {},
       applied_version: applied?.version ?? null,
       applied_reported_at: applied ? new Date(applied.at).toISOString() : null,
-      behind: applied === undefined || applied.version < eff.config_version,
+      behind: applied === undefined || applied.version < r.config_version,
     };
   }
 
   /** Active devices whose reported version is older than their effective one (or never reported). */
   async lagging(): Promise<{ latest_version: number; total: number; up_to_date: number; behind: LagEntry[] }> {
-    const [devices, defaults, overrides, applied, latest] = await Promise.all([
-      this.registry.list(),
+    const [devices, defaults, overrides, tagLayers, memberships, applied, latest] = await Promise.all([
+      this.registry.records(),
       this.repo.defaults(),
       this.repo.overrides(),
+      this.repo.tagLayers(),
+      this.repo.memberships(),
       this.appliedSource.all(),
       this.repo.latestVersion(),
     ]);
     const behind: LagEntry[] = [];
     let total = 0;
     for (const record of devices) {
-      if (record.status === 'revoked') continue;
+      if (record.revoked_at) continue;
       total++;
-      const version = Math.max(defaults.version, overrides.get(record.device_id)?.version ?? 0);
-      const reported = applied.get(record.device_id);
+      const id = record.device_id;
+      const version = versionOf(defaults, record.tags ?? [], tagLayers, overrides.get(id), memberships.get(id));
+      const reported = applied.get(id);
       if (reported === undefined || reported.version < version) {
-        behind.push({ device_id: record.device_id, config_version: version, applied_version: reported?.version ?? null });
+        behind.push({ device_id: id, config_version: version, applied_version: reported?.version ?? null });
       }
     }
     return { latest_version: latest, total, up_to_date: total - behind.length, behind };
   }
 }
 
-function effectiveOf(defaults: ConfigLayer, override: ConfigLayer | undefined): Effective {
+export interface TagView {
+  tag: string;
+  priority: number;
+  values: ConfigValues;
+  /** The version at which the layer last changed; 0 if it was never set. */
+  config_version: number;
+  updated_at: string | null;
+  updated_by: string | null;
+  /** Active devices carrying the tag. */
+  devices: number;
+}
+
+const isCleared = (l: TagLayer) => Object.keys(l.values).length === 0 && l.priority === 0;
+
+function tagViewOf(tag: string, layer: TagLayer | undefined, devices: number): TagView {
   return {
-    config_version: Math.max(defaults.version, override?.version ?? 0),
-    config: overlay(defaults.values, override?.values ?? {}),
+    tag,
+    priority: layer?.priority ?? 0,
+    values: layer?.values ?? {},
+    config_version: layer?.version ?? 0,
+    updated_at: layer?.updated_at ?? null,
+    updated_by: layer?.updated_by ?? null,
+    devices,
   };
 }
 

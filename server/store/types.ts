@@ -73,8 +73,21 @@ export interface DeviceRepo {
   reinstate(deviceId: string, now: number): Promise<ReinstateOutcome>;
   /** Notes that a shared device signs with its id-bound key (see DeviceRecord.psk_bound_at). Idempotent. */
   markPskBound(deviceId: string, now: number): Promise<void>;
-  /** Replaces a device's tags (already validated, sorted and unique); undefined if unknown. */
-  setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined>;
+  /**
+   * Replaces a device's tags (already validated, sorted and unique); undefined if unknown. If that
+   * adds or removes a tag with a config layer, the device gets a new config membership version in
+   * the same step, under the config lock (remote-config/repo.ts, MembershipStamps).
+   */
+  setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange | undefined>;
+}
+
+/** What DeviceRepo.setTags did. */
+export interface TagChange {
+  record: DeviceRecord;
+  /** The tags the device had before. */
+  previous: string[];
+  /** The config version the change stamped on the device (it changed which tag layers apply), else null. */
+  config_version: number | null;
 }
 
 /**

@@ -94,6 +94,9 @@ test('each admin action leaves exactly one audit record naming the token that di
     [ops, 'PUT', '/config/defaults', { heartbeat_interval: 90 }, 'config.defaults_updated'],
     [ops, 'PUT', '/config/m1', { heartbeat_interval: 30 }, 'config.device_updated'],
     [ops, 'DELETE', '/config/m1', undefined, 'config.device_cleared'],
+    [ops, 'PUT', '/config/tags/canary', { upload_frequency: 120, priority: 2 }, 'config.tag_updated'],
+    [root, 'PUT', '/devices/m1/tags', ['canary'], 'device.tagged'],
+    [ops, 'DELETE', '/config/tags/canary', undefined, 'config.tag_cleared'],
     [ops, 'POST', '/commands/m1', { command_type: 'reboot' }, 'command.created'],
     [ops, 'POST', '/commands/m1', { command_type: 'set_config', parameters: { heartbeat_interval: 45 } }, 'command.created'],
     [root, 'POST', '/tokens', { name: 'temp', role: 'viewer' }, 'token.created'],
@@ -109,7 +112,7 @@ test('each admin action leaves exactly one audit record naming the token that di
     assert.equal(added.map((e) => [e.actor, e.action]), [[who, action]], `${method} ${path}`);
   }
   const byOps = (await (await as(gw, ADMIN_TOKEN, 'GET', '/audit?actor=token:ops')).json()) as { entries: { actor: string }[] };
-  assert.is(byOps.entries.length, 5);
+  assert.is(byOps.entries.length, 7);
   assert.is((await as(gw, ADMIN_TOKEN, 'GET', '/audit?actor=nobody')).status, 400);
   await gw.destroy();
 });

@@ -253,7 +253,15 @@ async function everyRoute(backend: TestBackend): Promise<void> {
   await c.expect(200, 'GET', '/config/fleet');
   await c.expect(200, 'PUT', '/config/m1', { body: { poll_frequency: 10, registers: ['voltage', 'power'] } });
   await c.expect(400, 'PUT', '/config/m1', { body: { registers: ['Voltage'] } });
+  await c.expect(200, 'PUT', '/config/tags/canary', { body: { upload_frequency: 120, priority: 5 } });
+  await c.expect(400, 'PUT', '/config/tags/canary', { body: { priority: -1 } });
+  await c.expect(400, 'PUT', '/config/tags/Canary', { body: { upload_frequency: 120 } });
+  await c.expect(200, 'GET', '/config/tags/canary');
+  await c.expect(400, 'GET', '/config/tags/Canary');
+  await c.expect(200, 'GET', '/config/tags');
   await c.expect(200, 'GET', '/config/m1');
+  await c.expect(200, 'DELETE', '/config/tags/canary');
+  await c.expect(400, 'DELETE', '/config/tags/Canary');
   await c.expect(200, 'DELETE', '/config/m1');
   await c.expect(404, 'GET', '/config/nobody');
   await c.expect(404, 'PUT', '/config/nobody', { body: { poll_frequency: 10 } });

@@ -189,6 +189,14 @@ test('a device page shows a chart of the uploaded points, its events, commands, 
   assert.match(events, /Power restored/);
   assert.match(events, /Back online/);
   assert.match(await page.$eval('#commands', (e) => e.textContent!), /set_power[\s\S]*pending/);
+  // A layer for meter-02's group: the page says which value comes from it (meter-02 is behind already).
+  assert.is((await admin('PUT', '/config/tags/site:paris', { upload_frequency: 120, priority: 2 })).status, 200);
+  await page.goto(`${gw.url}/ui/devices/meter-02`, { waitUntil: 'load' });
+  assert.match(await page.$eval('#config', (e) => e.textContent!), /Tag layers, the later winning a field both set: site:paris \(priority 2\)\./);
+  const from = Object.fromEntries(
+    await page.$$eval('#config tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent!.trim(), [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()).join(' ')])),
+  );
+  assert.equal([from['upload_frequency'], from['heartbeat_interval']], ['120 tag site:paris', '60 built-in']);
   await page.goto(`${gw.url}/ui/devices/meter-03`, { waitUntil: 'load' });
   assert.match(await page.$eval('#events', (e) => e.textContent!), /Reboot/);
   await page.goto(`${gw.url}/ui/devices/stolen-1`, { waitUntil: 'load' });

@@ -1,32 +1,38 @@
 /**
- * Device registry on a lowdb document (`devices.json`). Holds ids, key modes and key versions —
- * never a usable key: derived keys are recomputed from the master secret in KEYS_DIR. Ids index a
- * null-prototype object, so an id such as `constructor` is just data.
+ * Device registry on a lowdb document (`devices.json`). Holds ids, key modes, key versions and
+ * tags — never a usable key: derived keys are recomputed from the master secret in KEYS_DIR. Ids
+ * index a null-prototype object, so an id such as `constructor` is just data.
  */
 import { join } from 'node:path';
 import { JsonDocument } from './json-document.ts';
 import { reinstated, rotated } from '../device-records.ts';
 import { idTable } from './id-table.ts';
-import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome } from '../types.ts';
+import type { MembershipStamps } from '../../remote-config/repo.ts';
+import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 
 interface DevicesDoc {
   devices: Record<string, DeviceRecord>;
 }
 
 export class LowdbDeviceRepo implements DeviceRepo {
-  private constructor(private readonly doc: JsonDocument<DevicesDoc>) {
+  private constructor(
+    private readonly doc: JsonDocument<DevicesDoc>,
+    private readonly config: MembershipStamps,
+  ) {
     doc.data.devices = idTable(doc.data.devices);
   }
 
-  static async open(dataDir: string): Promise<LowdbDeviceRepo> {
-    return new LowdbDeviceRepo(await JsonDocument.open<DevicesDoc>(join(dataDir, 'devices.json'), { devices: {} }));
+  /** `config` stamps devices whose tags change which config layers apply (the config repository). */
+  static async open(dataDir: string, config: MembershipStamps): Promise<LowdbDeviceRepo> {
+    return new LowdbDeviceRepo(await JsonDocument.open<DevicesDoc>(join(dataDir, 'devices.json'), { devices: {} }), config);
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     return this.peek(deviceId);
   }
 
-  private peek(deviceId: string): DeviceRecord | undefined {
+  /** The record as held in memory, synchronously. */
+  peek(deviceId: string): DeviceRecord | undefined {
     return Object.hasOwn(this.doc.data.devices, deviceId) ? this.doc.data.devices[deviceId] : undefined;
   }
 
@@ -84,15 +90,18 @@ export class LowdbDeviceRepo implements DeviceRepo {
     return { outcome: 'reinstated', device: next };
   }
 
-  async setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined> {
+  async setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange | undefined> {
     const current = this.peek(deviceId);
     if (!current) return undefined;
-    const { tags: _old, ...rest } = current;
+    const { tags: previous = [], ...rest } = current;
     const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
+    // Decided and applied with the tag change in one synchronous step (no config write between);
+    // the stamp is on disk before the new tags, so a crash never leaves new tags without it.
+    const stamp = this.config.stampRetag(deviceId, previous, tags, now);
     await this.doc.mutate((d) => {
       d.devices[deviceId] = next;
-    });
-    return next;
+    }, stamp.durable);
+    return { record: next, previous, config_version: stamp.version };
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {

@@ -71,17 +71,21 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     );
   }
   const writer = new AppendWriter({ fsync: options.fsync });
+  // Each needs the other: the device repository stamps config versions on tag changes, the
+  // config repository reads a device's tags with its layers.
+  let deviceTags: (deviceId: string) => readonly string[] = () => [];
+  const config = await LowdbConfigRepo.open(dataDir, now, (id) => deviceTags(id));
   const [devices, nonces, sharedMacs] = await Promise.all([
-    LowdbDeviceRepo.open(dataDir),
+    LowdbDeviceRepo.open(dataDir, config),
     FileNonceLedger.open(dataDir, writer),
     FileSharedMacRegistry.open(dataDir, writer, options.sharedMacWindowMs ?? 86_400_000, now),
   ]);
+  deviceTags = (id) => devices.peek(id)?.tags ?? [];
   // After the ledger: recovering the WAL hands the nonce states it carries to the ledger.
   const telemetry = await JsonlTelemetryLog.open(dataDir, { ...options.telemetry, fsync: options.fsync, logger, nonceSink: nonces });
   nonces.carryNoncesIn(telemetry);
-  const [commands, config, diagnostics, events, otaState, rollouts, releases, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
+  const [commands, diagnostics, events, otaState, rollouts, releases, securityStats, tokens, consoleSessions, fleetActivity] = await Promise.all([
     JournalCommandRepo.open(dataDir, writer),
-    LowdbConfigRepo.open(dataDir, now),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
     FileEventRepo.open(dataDir, writer, options.eventsRetentionDays ?? 365),
     LowdbOtaStateRepo.open(dataDir, logger ?? silentLogger()),

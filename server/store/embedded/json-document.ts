@@ -85,9 +85,13 @@ export class JsonDocument<T> {
     return this.db.data;
   }
 
-  /** Applies `change` synchronously (so no other request interleaves) and persists it. */
-  async mutate<R>(change: (data: T) => R): Promise<R> {
+  /**
+   * Applies `change` synchronously (so no other request interleaves) and persists it — once
+   * `after` (another document's write this change depends on) is durable, when given.
+   */
+  async mutate<R>(change: (data: T) => R, after?: Promise<unknown>): Promise<R> {
     const result = change(this.db.data);
+    if (after) await after;
     await this.db.write();
     return result;
   }

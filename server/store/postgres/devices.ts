@@ -8,7 +8,8 @@
  * registered on another replica is found at once after that second.
  */
 import { reinstated, rotated } from '../device-records.ts';
-import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome } from '../types.ts';
+import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
+import { lockConfig, stampRetag } from './config.ts';
 import type { Sql } from './connect.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
@@ -183,16 +184,21 @@ export class PgDeviceRepo implements DeviceRepo {
     );
   }
 
-  setTags(deviceId: string, tags: readonly string[]): Promise<DeviceRecord | undefined> {
-    return this.update<DeviceRecord | undefined>(
-      deviceId,
-      (current) => {
-        const { tags: _old, ...rest } = current;
-        const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-        return { next, result: next };
-      },
-      undefined,
-    );
+  async setTags(deviceId: string, tags: readonly string[], _now: number): Promise<TagChange | undefined> {
+    const out = await this.sql.begin(async (tx) => {
+      // The config lock first (as every config write takes it), then the device's row.
+      const [, rows] = await Promise.all([lockConfig(tx), tx<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId} FOR UPDATE`]);
+      if (!rows[0]) return undefined;
+      const { tags: previous = [], ...rest } = toRecord(rows[0]);
+      const record: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
+      await tx`UPDATE devices SET tags = ${[...tags]}::text[] WHERE device_id = ${deviceId}`;
+      await tx`SELECT pg_notify(${DEVICES_CHANNEL}, ${deviceId})`;
+      // In this transaction: the new tags and the stamp commit together.
+      const config_version = await stampRetag(tx, deviceId, previous, tags);
+      return { record, previous, config_version };
+    });
+    this.cache.delete(deviceId);
+    return out;
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {

@@ -43,10 +43,10 @@ export class PgReleaseRepo implements ReleaseRepo {
       if (rows.length > 0) await tx`SELECT pg_notify(${RELEASES_CHANNEL}, ${draft.version})`;
       return rows.length > 0;
     });
-    if (created) {
-      this.cache.drop();
-      return { release: draft, created };
-    }
+    // Dropped either way: when another replica recorded the build first, this replica's cached list
+    // may predate it (its notification still on the way), and the caller is about to look it up.
+    this.cache.drop();
+    if (created) return { release: draft, created };
     const [row] = await this.sql<Row[]>`SELECT * FROM ota_releases WHERE version = ${draft.version} AND build = ${draft.build}`;
     return { release: toRelease(row!), created };
   }

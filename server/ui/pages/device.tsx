@@ -9,6 +9,7 @@ import type { Child, FC } from 'hono/jsx';
 import { commandView, type CommandRecord } from '../../commands/types.ts';
 import type { DiagnosticsRecord } from '../../diagnostics/schema.ts';
 import type { DeviceEvent } from '../../events/rules.ts';
+import type { ConfigSource } from '../../remote-config/layers.ts';
 import { firmwareOf, statusOf, type FleetRow } from '../../fleet/row.ts';
 import { ValidationError } from '../../errors.ts';
 import { downsample, toSeconds, type Downsampled } from '../chart.ts';
@@ -227,6 +228,13 @@ const Commands: FC<{ env: UiEnv; commands: CommandRecord[] }> = ({ env, commands
 
 type ConfigView = Awaited<ReturnType<UiEnv['plane']['remoteConfig']['deviceView']>>;
 
+/** The layer an effective value comes from (remote-config/layers.ts). */
+const ConfigSourceLabel: FC<{ source: ConfigSource }> = ({ source }) => {
+  if (source === 'device') return <Badge tone="info">this device</Badge>;
+  if (source.startsWith('tag:')) return <Badge tone="info">tag {source.slice(4)}</Badge>;
+  return <span class="muted">{source === 'defaults' ? 'fleet defaults' : 'built-in'}</span>;
+};
+
 const Config: FC<{ env: UiEnv; config: ConfigView | null }> = ({ env, config }) => (
   <Card title="Configuration" id="config" live>
     {!config ? (
@@ -244,6 +252,19 @@ const Config: FC<{ env: UiEnv; config: ConfigView | null }> = ({ env, config }) 
           ) : null}{' '}
           {config.behind ? <Badge tone="warn">behind</Badge> : <Badge tone="good">up to date</Badge>}
         </p>
+        {config.tag_layers.length > 0 ? (
+          <p>
+            Tag layers, the later winning a field both set:{' '}
+            {config.tag_layers.map((l, i) => (
+              <>
+                {i > 0 ? ', ' : ''}
+                <code>{l.tag}</code>
+                {l.priority !== 0 ? ` (priority ${l.priority})` : ''}
+              </>
+            ))}
+            .
+          </p>
+        ) : null}
         <Table compact columns={['Field', 'Effective value', 'From']}>
           {Object.entries(config.config).map(([k, v]) => (
             <tr>
@@ -253,7 +274,9 @@ const Config: FC<{ env: UiEnv; config: ConfigView | null }> = ({ env, config }) 
               <td>
                 <code>{JSON.stringify(v)}</code>
               </td>
-              <td>{Object.hasOwn(config.overrides, k) ? <Badge tone="info">this device</Badge> : <span class="muted">fleet defaults</span>}</td>
+              <td>
+                <ConfigSourceLabel source={config.sources[k as keyof typeof config.sources]} />
+              </td>
             </tr>
           ))}
         </Table>
@@ -403,6 +426,7 @@ export const DevicePage: FC<{ env: UiEnv; data: DevicePageData }> = ({ env, data
         lines={[
           `fleetgate command send ${id} set_power power=50%`,
           `fleetgate config set ${id} upload_frequency=300`,
+          ...(r.tags?.length ? [`fleetgate config set tag:${r.tags[0]} upload_frequency=300   # every device tagged ${r.tags[0]}`] : []),
           `fleetgate device tag ${id} site:lyon canary`,
           `fleetgate device rotate-key ${id}               # --immediate for a leaked key`,
           r.revoked_at ? `fleetgate device reinstate ${id}` : `fleetgate device revoke ${id}`,

@@ -73,14 +73,14 @@ test('config get / set / unset / fleet: the source of each value, the version a 
   assert.match(defaults, /^heartbeat_interval\s+60\s+built-in$/m);
   const set = await live.ok(['config', 'set', 'defaults', 'heartbeat_interval=120']);
   assert.match(set, /^fleet defaults, config version 2/);
-  assert.match(set, /^heartbeat_interval\s+120\s+fleet$/m);
+  assert.match(set, /^heartbeat_interval\s+120\s+defaults$/m);
 
   const dev1 = await live.ok(['config', 'set', 'meter-1', 'poll_frequency=10', 'registers=["voltage","power"]']);
   assert.match(dev1, /^config version\s+3$/m);
   assert.match(dev1, /^applied\s+never reported, behind$/m);
   assert.match(dev1, /^poll_frequency\s+10\s+device$/m);
   assert.match(dev1, /^registers\s+\["voltage","power"\]\s+device$/m);
-  assert.match(dev1, /^heartbeat_interval\s+120\s+fleet$/m);
+  assert.match(dev1, /^heartbeat_interval\s+120\s+defaults$/m);
   assert.match(dev1, /^upload_frequency\s+60\s+built-in$/m);
 
   const diag = await dev.request('POST', '/diagnostics/meter-1', { firmware_version: '1.0.0', uptime_seconds: 9, boot_id: 'b1', reset_reason: 'poweron', config_version: 3 });

@@ -1,7 +1,8 @@
 /**
  * Device groups from the CLI: `device add --tag`, a factory batch from a CSV with NVS
- * provisioning files (0600, never replacing a file), `device tag`, `device list --tag`, and
- * `command send tag:<tag>`.
+ * provisioning files (0600, never replacing a file), `device tag`, `device list --tag`,
+ * `command send tag:<tag>`, and config layers by tag (`config set|get|unset tag:<tag>`,
+ * `config tags`).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -45,6 +46,39 @@ test('device tag replaces tags; command send tag:<tag> queues for every tagged d
   const sent = await live.ok(['command', 'send', 'tag:canary', 'reboot']);
   assert.match(sent, /^queued 3 commands for tag:canary$/m, 'g-1, g-2 and fab-001 from the batch');
   assert.match(await live.ok(['device', 'tag', 'g-2']), /^device g-2 tags: \(none\)$/m);
+});
+
+test('config set/get/unset tag:<tag> and config tags: a layer for every device with the tag, the source of each value', async () => {
+  await live.ok(['device', 'add', 'c-1', '--tag', 'canary', '--tag', 'site:lyon']);
+  const set = await live.ok(['config', 'set', 'tag:canary', 'upload_frequency=120', 'heartbeat_interval=30']);
+  assert.match(set, /^tag canary: config version \d+, priority 0, 3 devices, updated \S+ by token:bootstrap$/m, 'c-1, fab-001 and g-1 from the tests above');
+  assert.match(set, /^upload_frequency\s+120$/m);
+  await live.ok(['config', 'set', 'tag:site:lyon', 'upload_frequency=90']);
+  const device = await live.ok(['config', 'get', 'c-1']);
+  assert.match(device, /^tags\s+canary site:lyon$/m);
+  assert.match(device, /^upload_frequency\s+90\s+tag:site:lyon$/m, 'equal priorities: the later tag name wins');
+  assert.match(device, /^heartbeat_interval\s+30\s+tag:canary$/m);
+  await live.ok(['config', 'set', 'tag:canary', 'priority=10']);
+  assert.match(await live.ok(['config', 'get', 'c-1']), /^upload_frequency\s+120\s+tag:canary$/m, 'priority 10 wins');
+  await live.ok(['config', 'set', 'c-1', 'upload_frequency=300']);
+  assert.match(await live.ok(['config', 'get', 'c-1']), /^upload_frequency\s+300\s+device$/m, 'the device override wins');
+
+  const list = await live.ok(['config', 'tags']);
+  assert.match(list, /^TAG\s+PRIORITY\s+DEVICES\s+VERSION\s+UPDATED\s+SETS$/m);
+  assert.match(list, /^canary\s+10\s+3\s+\d+\s+\S+ ago by token:bootstrap\s+\{"upload_frequency":120,"heartbeat_interval":30\}$/m);
+  assert.match(list, /^site:lyon\s+0\s+3\s+/m, 'c-1, fab-001 and fab-002');
+  const unset = await live.ok(['config', 'unset', 'tag:canary', 'upload_frequency']);
+  assert.not.match(unset, /upload_frequency/);
+  assert.match(unset, /^heartbeat_interval\s+30$/m);
+  assert.match(await live.ok(['config', 'unset', 'tag:canary']), /^sets nothing: /m);
+  const json = JSON.parse(await live.ok(['config', 'tags', '--json'])) as { tags: { tag: string }[] };
+  assert.equal(json.tags.map((t) => t.tag), ['site:lyon'], 'an emptied layer is not listed');
+  assert.match(await live.ok(['config', 'get', 'tag:nobody-has']), /^tag nobody-has: no configuration layer \(0 devices with the tag\)$/m);
+  const bad = await live.run(['config', 'set', 'tag:Canary', 'upload_frequency=120']);
+  assert.is(bad.code, 4);
+  assert.match(bad.stderr, /^fleetgate: gateway answered 400 invalid_tag: tag: /);
+  const notOnDevice = await live.run(['config', 'set', 'c-1', 'priority=3']);
+  assert.match(notOnDevice.stderr, /400 invalid_config: priority: unknown field/);
 });
 
 test.run();

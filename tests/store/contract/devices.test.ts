@@ -80,12 +80,13 @@ contract('the psk-bound latch is set once, only for shared devices', async (stor
 contract('tags are replaced as given and kept with every later change', async (store) => {
   await store.devices.create({ ...rec('t'), tags: ['a', 'site:x'] });
   assert.equal((await store.devices.get('t'))?.tags, ['a', 'site:x']);
-  assert.equal((await store.devices.setTags('t', ['canary']))?.tags, ['canary']);
+  const changed = await store.devices.setTags('t', ['canary'], T);
+  assert.equal([changed?.record.tags, changed?.previous, changed?.config_version], [['canary'], ['a', 'site:x'], null], 'no config layer: no stamp');
   const rotated = await store.devices.rotateKey('t', T, 0);
   assert.ok(rotated.outcome === 'rotated' && rotated.device.tags?.[0] === 'canary');
   assert.equal((await store.devices.get('t'))?.tags, ['canary']);
-  assert.is((await store.devices.setTags('t', []))?.tags, undefined);
-  assert.is(await store.devices.setTags('nobody', ['x']), undefined);
+  assert.is((await store.devices.setTags('t', [], T))?.record.tags, undefined);
+  assert.is(await store.devices.setTags('nobody', ['x'], T), undefined);
   assert.equal(await store.devices.createMany([{ ...rec('u'), tags: ['z'] }]), []);
   assert.equal((await store.devices.list()).map((d) => d.tags ?? []), [[], ['z']]);
 });

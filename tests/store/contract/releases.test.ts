@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { ConflictError } from '../../../server/errors.ts';
 import { draftRelease, legacyRelease, publish, yank, type Release } from '../../../server/ota/releases.ts';
+import { PgReleaseRepo } from '../../../server/store/postgres/releases.ts';
 import { contract } from './backends.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -93,6 +94,23 @@ contract(
     const deadline = Date.now() + 2000;
     while ((await b.releases.list())[0]?.state !== 'yanked' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.is((await b.releases.list())[0]?.state, 'yanked');
+  },
+  { only: ['postgres'] },
+);
+
+// A publish of a build the catalog had just found raced the catalog's own draft: addDraft answered
+// "already recorded", then the record was not in the list (the replica's cached list predated it
+// and the notification had not arrived) and the publish answered 500.
+contract(
+  'a draft another replica recorded is listed once addDraft answers created: false, before any notification arrives',
+  async (a, { reopen }) => {
+    const b = await reopen();
+    assert.equal(await a.releases.list(), [], 'a caches the empty list');
+    if (!(a.releases instanceof PgReleaseRepo)) throw new Error('expected the PostgreSQL release repository');
+    await a.releases.close(); // a hears no notification from here on: the worst case of one still on its way
+    assert.is((await b.releases.addDraft(draft('2.0.0', 2))).created, true);
+    assert.is((await a.releases.addDraft(draft('2.0.0', 2))).created, false);
+    assert.equal((await a.releases.list()).map((r) => [r.version, r.state]), [['2.0.0', 'draft']]);
   },
   { only: ['postgres'] },
 );

@@ -33,6 +33,9 @@ const VIEWS = (start: number) => [
   `/telemetry?field=power&from=${iso(start - 3_600_000)}&to=${iso(start + 2 * 86_400_000)}&bucket=3600`,
   '/commands/meter-2',
   '/config/defaults',
+  '/config/tags',
+  '/config/tags/south',
+  '/config/meter-1',
   '/config/meter-2',
   '/config/meter-3',
   '/config/fleet',
@@ -102,6 +105,7 @@ test('an embedded installation moves to PostgreSQL: a gateway there answers exac
   assert.match(run.stdout, /^\s+firmware releases\s+4 copied \(2 published\)$/m);
   assert.match(run.stdout, /^\s+rollouts\s+2 copied \(2 active, 1 device stages\)$/m);
   assert.match(run.stdout, /^\s+notification cooldowns\s+skipped: /m);
+  assert.match(run.stdout, /^\s+remote config\s+fleet defaults copied \(version 2\), 2 device overrides copied, 3 tag layers copied, 1 membership stamp copied or raised; config_version is now (\d+) \(imported up to \1\)$/m);
 
   inst.gw = await startTestGateway({ dir: inst.fx.dir, clock: inst.clock, backend: 'embedded', env: { DATABASE_URL: url, FIRMWARE_DIR: join(inst.fx.dir, 'firmware-of-the-replica') } });
   assert.is(inst.gw.ctx.store.backend, 'postgres');
@@ -149,7 +153,7 @@ async function tableCounts(): Promise<Record<string, number>> {
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
   try {
     const tables = [
-      'devices', 'device_nonces', 'shared_macs', 'telemetry_batches', 'commands', 'config_overrides', 'diagnostics_reports', 'diagnostics_devices',
+      'devices', 'device_nonces', 'shared_macs', 'telemetry_batches', 'commands', 'config_overrides', 'config_tag_layers', 'config_memberships', 'diagnostics_reports', 'diagnostics_devices',
       'device_events', 'event_states', 'audit_log', 'ota_devices', 'ota_sessions', 'ota_version_counters', 'ota_rollouts', 'ota_rollout_devices', 'ota_releases', 'firmware_builds',
       'firmware_blocks', 'admin_tokens', 'security_stats_devices',
     ];

@@ -96,6 +96,13 @@ export async function buildInstallation(): Promise<Installation> {
   await admin('PUT', '/config/meter-2', { upload_frequency: 120 });
   await admin('PUT', '/config/meter-3', { upload_frequency: 90 });
   await admin('DELETE', '/config/meter-3');
+  // Tag layers: two set (one with a priority), one emptied again; then meter-1 leaves north, which
+  // stamps it (its membership version).
+  await admin('PUT', '/config/tags/lab', { upload_frequency: 150, priority: 3 });
+  await admin('PUT', '/config/tags/north', { heartbeat_interval: 45 });
+  await admin('PUT', '/config/tags/south', { poll_frequency: 2 });
+  await admin('DELETE', '/config/tags/south');
+  await admin('PUT', '/devices/meter-1/tags', ['lab']);
 
   // Every device is seen once, then meter-4 falls silent for good.
   for (const d of Object.values(inst.devices)) await d.diagnostics(diag({ boot_id: `${d.id}-b1` }));

@@ -1,0 +1,56 @@
+/**
+ * One version, one configuration, on PostgreSQL: a device's configuration is read in one snapshot,
+ * so an answer never pairs a version with values older than it. Reading the layers separately (the
+ * defaults, then the overrides) could answer, for a read that straddles two commits, the newer
+ * override's version with the older defaults: the device applies that version and never learns of
+ * the defaults change. The test makes the straddle certain: it holds config_overrides locked while
+ * the read is under way, commits a defaults change and then an override, and releases the lock.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import postgres from 'postgres';
+import '../helpers/postgres.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import { SimDevice } from '../control-plane/device.ts';
+import { eventually } from '../store/contract/backends.ts';
+
+interface ConfigReply {
+  config_version: number;
+  config: { poll_frequency: number; heartbeat_interval: number };
+}
+
+test('GET /config never answers a version with values older than it (a read straddling two commits)', async () => {
+  const gw = await startTestGateway({ backend: 'postgres' });
+  const sql = postgres(gw.config.DATABASE_URL!, { max: 2, onnotice: () => undefined });
+  try {
+    const dev = await SimDevice.register(gw, 'meter-1');
+    const holder = await sql.reserve();
+    try {
+      await holder`BEGIN`;
+      await holder`LOCK TABLE config_overrides IN ACCESS EXCLUSIVE MODE`;
+      const reading = dev.request<ConfigReply>('GET', '/config');
+      const waiting = async () =>
+        (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'config_overrides'::regclass AND NOT granted`)[0]!.n > 0;
+      await eventually(waiting, 'the read waits for config_overrides');
+      // Whatever else the read sent alongside has been answered by now.
+      await new Promise((r) => setTimeout(r, 150));
+      // Committed while the read waits: the defaults (version 2), then an override (version 3).
+      assert.is((await gw.admin('PUT', '/config/defaults', { poll_frequency: 7 })).status, 200);
+      const [bumped] = await holder<{ version: number }[]>`UPDATE config_fleet SET version = version + 1 RETURNING version`;
+      await holder`
+        INSERT INTO config_overrides (device_id, overrides, version, updated_at, updated_by)
+        VALUES ('meter-1', '{"heartbeat_interval":30}', ${bumped!.version}, now(), 'token:bootstrap')`;
+      await holder`COMMIT`;
+      const answer = (await reading).json;
+      assert.is(answer.config_version, 3);
+      assert.equal([answer.config.poll_frequency, answer.config.heartbeat_interval], [7, 30], 'version 3 comes with the defaults of version 2');
+    } finally {
+      holder.release();
+    }
+  } finally {
+    await sql.end();
+    await gw.destroy();
+  }
+});
+
+test.run();
