@@ -55,6 +55,19 @@ contract('a newer claim given back does not hide an older one still in flight (i
   assert.is((await again).outcome, 'duplicate');
 });
 
+contract('an upload waiting on a claim in flight holds up no other device; it then gets the outcome of that claim', async (store) => {
+  const held = await store.nonces.claim('m', 5, 'm5', T);
+  assert.is(held.outcome, 'fresh');
+  let settled = false;
+  const waiting = store.nonces.acceptUpload('m', 5, 'm5', T, batch(5)).then((o) => ((settled = true), o));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(await store.nonces.acceptUpload('n', 1, 'n1', T, batch(1)), { outcome: 'accepted' }, 'another device goes on meanwhile');
+  assert.is(settled, false, 'still waiting for the claim');
+  if (held.outcome === 'fresh') await held.commit(reply);
+  assert.equal(await waiting, { outcome: 'duplicate' });
+  assert.equal(await store.telemetry.query('m', { limit: 10 }), [], 'the claim stored no batch and the waiting copy none either');
+});
+
 contract('acceptUpload: accepted once, then duplicate or replay; the batch is stored with it', async (store) => {
   assert.equal(await store.nonces.acceptUpload('m', 10, 'm10', T, batch(10)), { outcome: 'accepted' });
   assert.equal(await store.nonces.acceptUpload('m', 10, 'm10', T, batch(10)), { outcome: 'duplicate' });
