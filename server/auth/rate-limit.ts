@@ -67,10 +67,16 @@ class Buckets {
 export class AuthRateLimiter {
   private readonly addresses: Buckets;
   private readonly devices: Buckets;
-  /** `${device}\0${address}` → last successful authentication (ms). */
-  private readonly knownGood = new Map<string, number>();
+  /**
+   * Device → address → last successful authentication (ms), the devices least recently refreshed
+   * first. Nested rather than keyed by a joined string: the upload path looks a pair up twice per
+   * request, and a joined key is a new string to build and hash each time.
+   */
+  private readonly knownGood = new Map<string, Map<string, number>>();
+  private knownGoodPairs = 0;
   private readonly maxKeys: number;
   private readonly knownGoodMs: number;
+  private readonly refreshMs: number;
   constructor(
     limits: AuthLimits,
     /** Told about every refusal (the /metrics counter). */
@@ -78,6 +84,7 @@ export class AuthRateLimiter {
   ) {
     this.maxKeys = limits.maxKeys ?? 100_000;
     this.knownGoodMs = limits.knownGoodMs ?? 24 * 3_600_000;
+    this.refreshMs = Math.min(60_000, this.knownGoodMs / 10);
     this.addresses = new Buckets(limits.perAddress, limits.windowMs, this.maxKeys);
     this.devices = new Buckets(limits.perDevice, limits.windowMs, this.maxKeys);
   }
@@ -97,14 +104,30 @@ export class AuthRateLimiter {
   }
 
   succeeded(address: string, deviceId: string, now: number): void {
-    const key = `${deviceId}\0${address}`;
-    this.knownGood.delete(key);
-    if (this.knownGood.size >= this.maxKeys) this.knownGood.delete(this.knownGood.keys().next().value!);
-    this.knownGood.set(key, now);
+    // Called for every authenticated request: a pair refreshed within the last minute (or tenth of
+    // knownGoodMs) is left as it is, which saves the map writes on the upload path; eviction order
+    // is then least recently refreshed first, good to that minute.
+    const addresses = this.knownGood.get(deviceId);
+    const at = addresses?.get(address);
+    if (at !== undefined && now - at < this.refreshMs) return;
+    if (addresses) {
+      this.knownGood.delete(deviceId); // re-inserted last: most recently refreshed
+      this.knownGood.set(deviceId, addresses);
+      if (at === undefined) this.knownGoodPairs++;
+      addresses.set(address, now);
+    } else {
+      this.knownGood.set(deviceId, new Map([[address, now]]));
+      this.knownGoodPairs++;
+    }
+    while (this.knownGoodPairs > this.maxKeys) {
+      const [oldest, pairs] = this.knownGood.entries().next().value!;
+      this.knownGood.delete(oldest);
+      this.knownGoodPairs -= pairs.size;
+    }
   }
 
   private isKnownGood(deviceId: string, address: string, now: number): boolean {
-    const at = this.knownGood.get(`${deviceId}\0${address}`);
+    const at = this.knownGood.get(deviceId)?.get(address);
     return at !== undefined && now - at < this.knownGoodMs;
   }
 

@@ -105,6 +105,18 @@ export class FleetModel {
     });
   }
 
+  /**
+   * A message from the device (the hot path: every upload). Only the time and nonce change, which
+   * moves no count once the device has been seen (its status then depends on events and
+   * revocation alone), so the counts are only redone for a first sighting.
+   */
+  seen(deviceId: string, nonce: number, at: number, upload: boolean): void {
+    const row = this.rows.get(deviceId);
+    if (!row) return;
+    if (row.last_seen === null) return this.change(deviceId, (r) => markSeen(r, nonce, at, upload));
+    markSeen(row, nonce, at, upload);
+  }
+
   /** Applies `fn` to the device's row (if it has one), keeping the fleet counts right. */
   change(deviceId: string, fn: (row: FleetRow) => void): void {
     const row = this.rows.get(deviceId);
@@ -226,6 +238,14 @@ export class FleetModel {
     if (n === 0) this.versions.delete(v);
     else this.versions.set(v, n);
   }
+}
+
+function markSeen(r: FleetRow, nonce: number, at: number, upload: boolean): void {
+  if (r.last_seen === null || at >= r.last_seen) {
+    r.last_seen = at;
+    r.last_nonce = nonce;
+  }
+  if (upload) r.last_upload = Math.max(r.last_upload ?? 0, at);
 }
 
 function contribution(row: FleetRow): Contribution {

@@ -151,13 +151,7 @@ export class FleetService implements FleetChanges {
   seen(deviceId: string, nonce: number, at: number, upload: boolean): void {
     this.touch(deviceId);
     if (upload) this.model.activity.upload(deviceId, at);
-    this.model.change(deviceId, (r) => {
-      if (r.last_seen === null || at >= r.last_seen) {
-        r.last_seen = at;
-        r.last_nonce = nonce;
-      }
-      if (upload) r.last_upload = Math.max(r.last_upload ?? 0, at);
-    });
+    this.model.seen(deviceId, nonce, at, upload);
   }
 
   noncesReset(deviceId: string | undefined): void {

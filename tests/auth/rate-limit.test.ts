@@ -12,6 +12,7 @@ import { signRequestHeaders } from '../../server/protocol/device-request.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { listen } from '../../server/server.ts';
 import { AuthRateLimiter } from '../../server/auth/rate-limit.ts';
+import { RateLimitedError } from '../../server/errors.ts';
 import { ADMIN_TOKEN, samples, startTestGateway } from '../helpers/gateway.ts';
 
 const ENV = { TRUST_PROXY: '1', AUTH_FAILURES_PER_ADDRESS: '5', AUTH_FAILURES_PER_DEVICE: '8', AUTH_FAILURE_WINDOW_SECONDS: '60' };
@@ -73,6 +74,26 @@ test('memory stays bounded under random addresses', () => {
   const sizes = limiter as unknown as { addresses: { map: Map<string, unknown> }; devices: { map: Map<string, unknown> } };
   assert.ok(sizes.addresses.map.size <= 100);
   assert.ok(sizes.devices.map.size <= 100);
+  // known-good pairs too: one device from many addresses, and many devices
+  for (let i = 0; i < 5_000; i++) limiter.succeeded(`10.1.${i >> 8}.${i & 255}`, 'roamer', i);
+  for (let i = 0; i < 5_000; i++) limiter.succeeded('10.2.0.1', `d-${i}`, i);
+  const good = limiter as unknown as { knownGood: Map<string, Map<string, number>>; knownGoodPairs: number };
+  const pairs = [...good.knownGood.values()].reduce((n, m) => n + m.size, 0);
+  assert.is(good.knownGoodPairs, pairs, 'the pair count matches what is held');
+  assert.ok(pairs <= 100, `${pairs} pairs held`);
+  assert.ok(good.knownGood.has('d-4999'), 'the newest pair is kept');
+});
+
+test('a pair that keeps authenticating stays exempt; it lapses knownGoodMs after its last success', () => {
+  const limiter = new AuthRateLimiter({ perAddress: 1, perDevice: 1, windowMs: 3_600_000, knownGoodMs: 1000 });
+  limiter.succeeded('192.0.2.10', 'meter-1', 0); // the device, from its own address
+  limiter.failed('198.51.100.7', 'meter-1', 0); // a stranger uses up the device id's failures
+  for (let t = 50; t <= 5000; t += 50) {
+    limiter.check('192.0.2.10', 'meter-1', t);
+    limiter.succeeded('192.0.2.10', 'meter-1', t);
+  }
+  limiter.check('192.0.2.10', 'meter-1', 5900); // within knownGoodMs of a recent success
+  assert.throws(() => limiter.check('192.0.2.10', 'meter-1', 6200), (err: Error) => err instanceof RateLimitedError);
 });
 
 test.run();

@@ -129,7 +129,9 @@ export class FileNonceLedger implements NonceLedger {
   }
 
   async acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome> {
-    const claim = await this.claim(deviceId, nonce, mac, now);
+    // judge(), not claim(): the fleet view taps claim() as "a signed message was seen" and
+    // acceptUpload() as "an upload was accepted"; one upload is one of those, not both.
+    const claim = await this.judge(deviceId, nonce, mac, now);
     if (claim.outcome === 'replay') return claim;
     if (claim.outcome === 'duplicate') return { outcome: 'duplicate' };
     try {
@@ -141,7 +143,11 @@ export class FileNonceLedger implements NonceLedger {
     return { outcome: 'accepted' };
   }
 
-  async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<EmbeddedClaim> {
+  claim(deviceId: string, nonce: number, mac: string, now: number): Promise<EmbeddedClaim> {
+    return this.judge(deviceId, nonce, mac, now);
+  }
+
+  private async judge(deviceId: string, nonce: number, mac: string, now: number): Promise<EmbeddedClaim> {
     for (;;) {
       const reset = this.resetting;
       if (reset && (reset.deviceId === undefined || reset.deviceId === deviceId)) {
