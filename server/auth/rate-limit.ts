@@ -40,11 +40,19 @@ class Buckets {
     private readonly maxKeys: number,
   ) {}
 
+  get empty(): boolean {
+    return this.map.size === 0;
+  }
+
   /** Milliseconds until a failure would be allowed again; 0 if one is allowed now. */
   waitMs(key: string, now: number): number {
     const b = this.map.get(key);
     if (!b) return 0;
     const tokens = this.refilled(b, now);
+    if (tokens >= this.limit) {
+      this.map.delete(key); // refilled: it says no more than no entry, and empty maps are skipped
+      return 0;
+    }
     return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * this.windowMs) / this.limit);
   }
 
@@ -91,6 +99,8 @@ export class AuthRateLimiter {
 
   /** Throws RateLimitedError when the address or the device id is out of failures (and the pair is not known good). */
   check(address: string, deviceId: string, now: number): void {
+    // The usual case on the upload path: no failures anywhere, nothing to look up.
+    if (this.addresses.empty && this.devices.empty) return;
     if (this.isKnownGood(deviceId, address, now)) return;
     const byAddress = this.addresses.waitMs(address, now);
     if (byAddress > 0) this.refuse('address', byAddress);

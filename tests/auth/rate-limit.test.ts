@@ -96,4 +96,17 @@ test('a pair that keeps authenticating stays exempt; it lapses knownGoodMs after
   assert.throws(() => limiter.check('192.0.2.10', 'meter-1', 6200), (err: Error) => err instanceof RateLimitedError);
 });
 
+test('a refilled bucket is dropped, so an upload path without recent failures looks nothing up', () => {
+  const limiter = new AuthRateLimiter({ perAddress: 2, perDevice: 2, windowMs: 1000 });
+  limiter.failed('198.51.100.7', 'meter-1', 0);
+  const maps = limiter as unknown as { addresses: { map: Map<string, unknown> }; devices: { map: Map<string, unknown> } };
+  limiter.check('198.51.100.7', 'meter-1', 100);
+  assert.is(maps.addresses.map.size, 1, 'still refilling');
+  limiter.check('198.51.100.7', 'meter-1', 1000);
+  assert.equal([maps.addresses.map.size, maps.devices.map.size], [0, 0]);
+  limiter.failed('198.51.100.7', 'meter-1', 1000);
+  limiter.failed('198.51.100.7', 'meter-1', 1000);
+  assert.throws(() => limiter.check('198.51.100.7', 'meter-1', 1001), (err: Error) => err instanceof RateLimitedError, 'a new flood is limited as before');
+});
+
 test.run();
