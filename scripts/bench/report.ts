@@ -117,7 +117,7 @@ export function renderTable(r: Any): string {
       if (s.error) continue;
       const b = s.with_layers.views as Any;
       lines.push(
-        `| ${store} | ${f(b['/config/fleet'].p50ms, 1)} / ${f(b['/config/fleet'].p99ms, 1)} ms | ${f(s.ratio_fleet_view, 2)} | ${f(Object.entries(b).find(([k]) => k.startsWith('/config/cfg-'))?.[1]?.p50ms, 1)} ms | ${f(s.with_layers.diagnostics_req_s)} req/s | ${f(s.ratio_diagnostics_throughput, 2)} | p99 < ${x.target_ms} ms, ≤ 1.5×${s.meets_target ? '' : ' (missed)'} |`,
+        `| ${store} | ${f(b['/config/fleet'].p50ms, 1)} / ${f(b['/config/fleet'].p99ms, 1)} ms | ${f(s.ratio_fleet_view, 2)} | ${f(Object.entries(b).find(([k]) => k.startsWith('/config/cfg-'))?.[1]?.p50ms, 1)} ms | ${f(s.with_layers.diagnostics_req_s)} req/s | ${f(s.ratio_diagnostics_throughput, 2)} | p99 < ${x.target_ms} ms${s.meets_target ? '' : ' (missed)'} |`,
       );
     }
   }
