@@ -65,6 +65,8 @@ export class Notifier {
   private readonly queue: Job[] = [];
   /** device → the job that holds its turn (in flight or backing off); later ones wait. */
   private readonly owner = new Map<string, Job>();
+  /** Digest ticks under way (drain waits for them). */
+  private ticking = 0;
   /** Cooldown decisions asked of the store and not answered yet (drain waits for them). */
   private admitting = 0;
   private readonly fetchImpl: typeof fetch;
@@ -119,6 +121,17 @@ export class Notifier {
   /** Sends the digests of devices whose cooldown has ended. Runs every second; tests call it directly. */
   async tick(): Promise<void> {
     if (this.closed) return;
+    // Counted so drain() waits for a tick that has taken digests from the store and not queued
+    // them yet (the one-second ticker's, racing a test's own tick).
+    this.ticking++;
+    try {
+      await this.takeAndQueueDigests();
+    } finally {
+      this.ticking--;
+    }
+  }
+
+  private async takeAndQueueDigests(): Promise<void> {
     const cooldownMs = this.config.NOTIFY_COOLDOWN_SECONDS * 1000;
     const now = this.clock.now();
     const take = () => this.options.cooldowns.takeDue(now, cooldownMs, DIGESTS_PER_TICK);
@@ -149,7 +162,7 @@ export class Notifier {
 
   /** Resolves once nothing is queued or in flight (tests; bounded by the retry policy). */
   async drain(): Promise<void> {
-    while (this.admitting > 0 || this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.admitting > 0 || this.ticking > 0 || this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   close(): void {

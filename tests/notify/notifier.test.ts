@@ -194,6 +194,30 @@ test('cooldown: further events for a device are held and sent as one digest when
   await rx.close();
 });
 
+// The one-second ticker can have taken a digest from the store and not queued it yet when a
+// caller drains; drain() used to answer "nothing pending" then (a flaky two-replica test).
+test('drain waits for a digest tick that is still asking the store', async () => {
+  const rx = await receiver(ok);
+  const clock = new FakeClock();
+  const memory = new MemoryNotifyCooldowns();
+  const slow = Object.assign(Object.create(memory) as MemoryNotifyCooldowns, {
+    takeDue: async (...args: Parameters<MemoryNotifyCooldowns['takeDue']>) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return memory.takeDue(...args);
+    },
+  });
+  const n = new Notifier(testConfig('/tmp/unused', { NOTIFY_WEBHOOK_URL: rx.url, NOTIFY_COOLDOWN_SECONDS: '60' }), clock, silentLogger(), { cooldowns: slow });
+  n.notify(event('flappy', 'offline'));
+  n.notify(event('flappy', 'online'));
+  await n.drain();
+  clock.advance(60_000);
+  void n.tick(); // as the ticker would: nobody awaits it
+  await n.drain();
+  assert.equal(rx.hits.map((h) => h.body['type']), ['offline', 'digest']);
+  n.close();
+  await rx.close();
+});
+
 test('the queue is bounded: the oldest waiting notification is dropped and counted', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
