@@ -50,6 +50,7 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   const now = clock.now();
   const audit = ctx.audit;
   const remoteConfig = new RemoteConfigService(store.config, ctx.registry, audit, clock);
+  ctx.registry.tagGuard = (entries) => remoteConfig.checkTags(entries);
   const commands = new CommandService(ctx, store.commands, audit, remoteConfig);
   const diagnostics = store.diagnostics;
   remoteConfig.appliedSource = { one: (id) => diagnostics.applied(id), all: () => diagnostics.appliedAll() };

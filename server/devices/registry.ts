@@ -65,6 +65,12 @@ export class DeviceRegistry {
     private readonly graceMs: number,
   ) {}
 
+  /**
+   * Refuses tags that would give a device a configuration it cannot apply (remote config's
+   * `checkTags`, wired by the control plane; a gateway without it accepts any tags).
+   */
+  tagGuard: (entries: readonly { device_id: string; tags: readonly string[] }[]) => Promise<void> = async () => undefined;
+
   get(deviceId: string): Promise<DeviceRecord | undefined> {
     return this.store.devices.get(deviceId);
   }
@@ -83,6 +89,7 @@ export class DeviceRegistry {
   /** Registers a device; returns the key it signs with (the only time it is revealed). */
   async register(deviceId: string, now: number, mode: KeyMode = 'derived', tags: readonly string[] = []): Promise<IssuedKey> {
     const record = this.newRecord(deviceId, mode, now, tags);
+    await this.tagGuard([{ device_id: deviceId, tags }]);
     if (!(await this.store.devices.create(record))) {
       throw new ConflictError(`device ${deviceId} already exists`, 'device_exists');
     }
@@ -92,6 +99,7 @@ export class DeviceRegistry {
   /** Registers every device or none (409 naming the ids that exist). */
   async registerMany(entries: readonly { device_id: string; mode: KeyMode; tags?: readonly string[] }[], now: number): Promise<IssuedKey[]> {
     const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now, e.tags));
+    await this.tagGuard(records.map((r) => ({ device_id: r.device_id, tags: r.tags ?? [] })));
     const existing = await this.store.devices.createMany(records);
     if (existing.length > 0) {
       const shown = existing.slice(0, 10).join(', ') + (existing.length > 10 ? `, … (${existing.length} in all)` : '');
@@ -116,6 +124,7 @@ export class DeviceRegistry {
    * version on the device if that changes which config tag layers apply to it.
    */
   async setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange> {
+    await this.tagGuard([{ device_id: deviceId, tags }]);
     const change = await this.store.devices.setTags(deviceId, tags, now);
     if (!change) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     return change;

@@ -111,7 +111,7 @@ export const remoteConfigDocs: RouteDocs = {
     description:
       "Merges the fields sent into the layer of every device carrying the tag, between the fleet defaults and each device's own overrides; `null` drops a field. " +
       '`priority` (default 0) decides among the tag layers of one device: the higher wins a field both set, equal priorities go by tag name (the later wins). ' +
-      'The layer over the fleet defaults must satisfy the cross-field rules. Bumps the version: every device with the tag re-fetches.',
+      'The layer over the fleet defaults, and the effective configuration of every device carrying the tag, must satisfy the cross-field rules (400 invalid_config naming the first device otherwise). Bumps the version: every device with the tag re-fetches.',
     auth: 'admin',
     params: tagParams,
     body: { schema: tagLayerPatchSchema },

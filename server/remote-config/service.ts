@@ -11,8 +11,9 @@ import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Clock } from '../clock.ts';
 import type { DeviceRecord } from '../store/types.ts';
 import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch, type TagLayerPatch } from './fields.ts';
+import { activeCarriers, refuseConflicts, withTagLayer, type Carrier, type FleetLayers } from './fleet-check.ts';
 import { mergedTagValues, resolve, tagLayersOf, versionOf } from './layers.ts';
-import type { ConfigLayer, ConfigRepo, TagLayer, UpdateResult } from './repo.ts';
+import { tagLayerAt, type ConfigLayer, type ConfigRepo, type TagLayer, type UpdateResult } from './repo.ts';
 
 export interface Effective {
   config_version: number;
@@ -96,7 +97,11 @@ export class RemoteConfigService {
   }
 
   async updateDefaults(patch: ConfigValues, actor: Actor): Promise<UpdateResult> {
-    const result = await this.repo.updateDefaults(patch, this.clock.now(), actor, (values) => checkEffective(overlay(values)));
+    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
+    const result = await this.repo.updateDefaults(patch, this.clock.now(), actor, (values) => {
+      checkEffective(overlay(values));
+      refuseConflicts({ ...fleet, defaults: values }, devices, 'these fleet defaults');
+    });
     if (result.changed) {
       await this.audit.record({ actor, action: 'config.defaults_updated', details: { config_version: result.layer.version, changes: patch } });
     }
@@ -120,6 +125,10 @@ export class RemoteConfigService {
   }
 
   async clearDevice(deviceId: string, actor: Actor): Promise<UpdateResult | undefined> {
+    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
+    const overrides = new Map(fleet.overrides);
+    overrides.delete(deviceId);
+    refuseConflicts({ ...fleet, overrides }, devices.filter((d) => d.device_id === deviceId), `clearing the overrides of ${deviceId}`);
     const result = await this.repo.clearOverride(deviceId, this.clock.now(), actor);
     if (result) {
       await this.audit.record({ actor, action: 'config.device_cleared', device_id: deviceId, details: { config_version: result.layer.version } });
@@ -132,8 +141,15 @@ export class RemoteConfigService {
    * defaults (as a device override is checked over what lies beneath it).
    */
   async updateTag(tag: string, patch: TagLayerPatch, actor: Actor): Promise<UpdateResult<TagLayer>> {
-    const defaults = (await this.repo.defaults()).values;
-    const result = await this.repo.updateTagLayer(tag, patch, this.clock.now(), actor, (values) => checkEffective(overlay(defaults, values)));
+    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
+    const carrying = devices.filter((d) => d.tags.includes(tag));
+    const now = this.clock.now();
+    const priority = patch.priority ?? fleet.tagLayers.get(tag)?.priority ?? 0;
+    const result = await this.repo.updateTagLayer(tag, patch, now, actor, (values) => {
+      checkEffective(overlay(fleet.defaults, values));
+      const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt(values, priority, 0, now, actor));
+      refuseConflicts({ ...fleet, tagLayers }, carrying, `this layer of tag ${tag}`);
+    });
     if (result.changed) {
       await this.audit.record({ actor, action: 'config.tag_updated', details: { tag, config_version: result.layer.version, changes: patch } });
     }
@@ -141,9 +157,31 @@ export class RemoteConfigService {
   }
 
   async clearTag(tag: string, actor: Actor): Promise<UpdateResult<TagLayer> | undefined> {
+    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
+    const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt({}, 0, 0, this.clock.now(), actor));
+    refuseConflicts({ ...fleet, tagLayers }, devices.filter((d) => d.tags.includes(tag)), `clearing the layer of tag ${tag}`);
     const result = await this.repo.clearTagLayer(tag, this.clock.now(), actor);
     if (result) await this.audit.record({ actor, action: 'config.tag_cleared', details: { tag, config_version: result.layer.version } });
     return result;
+  }
+
+  /**
+   * Refuses (400 `invalid_config`) tags that would give a device a configuration it cannot apply,
+   * for devices being registered or retagged (the registry's tag guard).
+   */
+  async checkTags(entries: readonly Carrier[]): Promise<void> {
+    const tagged = entries.filter((e) => e.tags.length > 0);
+    if (tagged.length === 0) return;
+    refuseConflicts(await this.fleetLayers(), tagged, 'these tags');
+  }
+
+  private async fleetLayers(): Promise<FleetLayers> {
+    const [defaults, tagLayers, overrides] = await Promise.all([this.repo.defaults(), this.repo.tagLayers(), this.repo.overrides()]);
+    return { defaults: defaults.values, tagLayers, overrides };
+  }
+
+  private async carriers(): Promise<Carrier[]> {
+    return activeCarriers(await this.registry.records());
   }
 
   /** One tag's layer (empty if never set) and how many active devices carry the tag. */

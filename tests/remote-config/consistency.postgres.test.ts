@@ -35,7 +35,11 @@ test('GET /config never answers a version with values older than it (a read stra
       // Whatever else the read sent alongside has been answered by now.
       await new Promise((r) => setTimeout(r, 150));
       // Committed while the read waits: the defaults (version 2), then an override (version 3).
-      assert.is((await gw.admin('PUT', '/config/defaults', { poll_frequency: 7 })).status, 200);
+      // (In SQL, as PUT /config/defaults would write it: the route itself reads the overrides first,
+      // to check the change against every device's configuration, and would wait on the lock.)
+      await sql`
+        UPDATE config_fleet SET version = version + 1, defaults = '{"poll_frequency":7}'::json, defaults_version = version + 1,
+          defaults_updated_at = now(), defaults_updated_by = 'token:bootstrap'`;
       const [bumped] = await holder<{ version: number }[]>`UPDATE config_fleet SET version = version + 1 RETURNING version`;
       await holder`
         INSERT INTO config_overrides (device_id, overrides, version, updated_at, updated_by)

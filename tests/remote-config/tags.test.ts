@@ -211,6 +211,51 @@ test('validation: 400 naming the field, as for device overrides; nothing changes
   assert.is((await json<{ latest_version: number }>(await gw.admin('GET', '/config/fleet'))).latest_version, 2, 'only the one valid change got a version');
 });
 
+// Found in review: each layer was checked only over the fleet defaults, so two layers valid alone
+// (or a layer and a device's overrides) could combine into a config the device refuses whole.
+test('a write that would combine layers into a config a device cannot apply is refused, whichever layer it is; nothing changes', async () => {
+  const ok = async (res: Response, what: string) => assert.is(res.status, 200, `${what}: ${res.status === 200 ? '' : await res.text()}`);
+  const refused = async (res: Response, what: string, device = ID) => {
+    assert.is(res.status, 400, what);
+    const body = (await res.json()) as { error: { code: string; device_id: string; message: string } };
+    assert.equal([body.error.code, body.error.device_id], ['invalid_config', device], what);
+    assert.match(body.error.message, new RegExp(`${device}.*upload_frequency`), what);
+  };
+  await ok(await tag(ID, ['a', 'b']), 'tags');
+  await ok(await gw.admin('PUT', '/config/tags/a', { poll_frequency: 120, upload_frequency: 300 }), 'a');
+  const before = await view();
+  // b alone over the defaults is fine (upload 60 >= poll 5); meter-1 carries a and b: poll 120, upload 60.
+  await refused(await gw.admin('PUT', '/config/tags/b', { upload_frequency: 60 }), 'a second tag layer');
+  await ok(await gw.admin('PUT', '/config/tags/c', { upload_frequency: 60 }), 'nobody carries c yet');
+  await refused(await tag(ID, ['a', 'c']), 'retagging into a conflict');
+  await refused(await gw.admin('POST', '/devices', { device_id: 'meter-9', tags: ['a', 'c'] }), 'registering with conflicting tags', 'meter-9');
+  assert.is((await gw.admin('GET', '/devices/meter-9')).status, 404, 'not registered');
+  await refused(await gw.admin('POST', '/devices/bulk', { devices: [{ device_id: 'meter-8' }, { device_id: 'meter-9', tags: ['a', 'c'] }] }), 'bulk', 'meter-9');
+  assert.is((await gw.admin('GET', '/devices/meter-8')).status, 404, 'bulk registers all or none');
+  // the device's own overrides: a layer above one, and clearing one a layer combination relies on
+  await ok(await gw.admin('PUT', `/config/${ID}`, { upload_frequency: 150 }), 'override');
+  await refused(await gw.admin('PUT', '/config/tags/a', { poll_frequency: 200 }), 'a layer above the override');
+  await ok(await gw.admin('PUT', '/config/tags/b', { upload_frequency: 60, priority: 10 }), 'b now wins upload, under the override');
+  await refused(await gw.admin('DELETE', `/config/${ID}`), 'clearing the override: poll 120 from a, upload 60 from b');
+  // clearing a layer that masked a conflict between two others
+  await SimDevice.register(gw, 'meter-2');
+  await ok(await tag('meter-2', ['d', 'e', 'f']), 'tags of meter-2');
+  await ok(await gw.admin('PUT', '/config/tags/d', { poll_frequency: 100, upload_frequency: 100 }), 'd');
+  await ok(await gw.admin('PUT', '/config/tags/e', { upload_frequency: 120, priority: 10 }), 'e');
+  await ok(await gw.admin('PUT', '/config/tags/f', { upload_frequency: 60 }), 'f: e still wins upload');
+  await refused(await gw.admin('DELETE', '/config/tags/e'), 'clearing e leaves poll 100 with upload 60', 'meter-2');
+  // fleet defaults valid alone, not under a device's layer
+  await SimDevice.register(gw, 'meter-3');
+  await ok(await tag('meter-3', ['g']), 'tags of meter-3');
+  await ok(await gw.admin('PUT', '/config/tags/g', { poll_frequency: 50 }), 'g');
+  await refused(await gw.admin('PUT', '/config/defaults', { upload_frequency: 45 }), 'defaults', 'meter-3');
+  const after = await view();
+  assert.equal([after.tags, after.overrides, after.config.poll_frequency, after.config.upload_frequency], [['a', 'b'], { upload_frequency: 150 }, 120, 150]);
+  assert.ok(after.config_version > before.config_version, 'the accepted writes raised it');
+  const served = (await fetched()).config as { poll_frequency: number; upload_frequency: number };
+  assert.equal([served.poll_frequency, served.upload_frequency], [120, 150], 'what the device is served');
+});
+
 test('roles: a viewer reads but gets 403 on every change; an operator changes tag layers; one audit record each, naming the token', async () => {
   const viewer = await tokenFor('viewer');
   const operator = await tokenFor('operator');
