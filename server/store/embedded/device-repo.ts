@@ -95,8 +95,10 @@ export class LowdbDeviceRepo implements DeviceRepo {
     if (!current) return undefined;
     const { tags: previous = [], ...rest } = current;
     const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-    // Decided and applied with the tag change in one synchronous step (no config write between);
-    // the stamp is on disk before the new tags, so a crash never leaves new tags without it.
+    // Decided and applied with the tag change in one synchronous step (no config write between).
+    // Passing `stamp.durable` as `after` holds back every write of devices.json (this one and any
+    // other mutate's, which would carry the new tags too) until the stamp is on disk, so a crash
+    // never leaves new tags without it.
     const stamp = this.config.stampRetag(deviceId, previous, tags, now);
     await this.doc.mutate((d) => {
       d.devices[deviceId] = next;

@@ -7,10 +7,16 @@
  * whose defaults were never changed; an override or a tag layer the database has already is kept;
  * a membership stamp is a floor (the higher one kept). One transaction, under the fleet row's lock
  * every config write takes.
+ *
+ * A kept layer (defaults, override, tag layer) whose values or priority differ from the imported
+ * one changes the configuration of the imported devices it concerns, which may have applied any
+ * version up to the imported maximum: unless its version is above that already, it takes the next
+ * version of the counter (one for the whole import), so each such device's effective version rises
+ * above anything it applied and it fetches the database's values.
  */
 import type { ConfigLayer, TagLayer } from '../../remote-config/repo.ts';
 import type { Tx } from '../postgres/connect.ts';
-import { alreadyThere, count, countRows, type Importer } from './importer.ts';
+import { alreadyThere, count, countRows, n, type Importer } from './importer.ts';
 
 interface FleetRow {
   version: number;
@@ -22,28 +28,60 @@ interface FleetRow {
 /** Rows as JSON for json_to_recordset: one statement for any number of them. */
 const asJson = (rows: readonly object[]) => JSON.stringify(rows);
 
-async function copyOverrides(tx: Tx, overrides: readonly [string, ConfigLayer][]): Promise<number> {
-  if (overrides.length === 0) return 0;
+/**
+ * What an insert of layers did: rows copied, and rows the database had already (kept), of which
+ * `reversioned` differed from the imported ones and were given the import's version.
+ */
+interface LayerCopy {
+  copied: number;
+  kept: number;
+  reversioned: number;
+}
+
+/**
+ * `stamps`: the version the import hands a kept layer that differs (`next`), and the highest
+ * imported version (a kept layer above it is already above anything an imported device applied).
+ */
+interface Stamps {
+  next: number;
+  imported: number;
+}
+
+/** Tallies the rows an insert returned: inserted ones keep their imported version (below `next`). */
+function tally(returned: readonly { reversioned: boolean }[], total: number): LayerCopy {
+  const reversioned = returned.filter((r) => r.reversioned).length;
+  const copied = returned.length - reversioned;
+  return { copied, kept: total - copied, reversioned };
+}
+
+const NONE: LayerCopy = { copied: 0, kept: 0, reversioned: 0 };
+
+async function copyOverrides(tx: Tx, overrides: readonly [string, ConfigLayer][], { next, imported }: Stamps): Promise<LayerCopy> {
+  if (overrides.length === 0) return NONE;
   const rows = overrides.map(([device_id, l]) => ({ device_id, overrides: JSON.stringify(l.values), version: l.version, updated_at: l.updated_at, updated_by: l.updated_by }));
-  const inserted = await tx`
+  // Values compared as jsonb: key order is not a difference a device sees.
+  const returned = await tx<{ reversioned: boolean }[]>`
     INSERT INTO config_overrides (device_id, overrides, version, updated_at, updated_by)
     SELECT r.device_id, r.overrides::json, r.version, r.updated_at, r.updated_by
     FROM json_to_recordset(${asJson(rows)}::text::json) AS r(device_id text, overrides text, version bigint, updated_at timestamptz, updated_by text)
-    ON CONFLICT (device_id) DO NOTHING
-    RETURNING 1`;
-  return inserted.length;
+    ON CONFLICT (device_id) DO UPDATE SET version = ${next}
+      WHERE config_overrides.version <= ${imported} AND config_overrides.overrides::jsonb IS DISTINCT FROM EXCLUDED.overrides::jsonb
+    RETURNING config_overrides.version = ${next} AS reversioned`;
+  return tally(returned, overrides.length);
 }
 
-async function copyTagLayers(tx: Tx, layers: readonly [string, TagLayer][]): Promise<number> {
-  if (layers.length === 0) return 0;
+async function copyTagLayers(tx: Tx, layers: readonly [string, TagLayer][], { next, imported }: Stamps): Promise<LayerCopy> {
+  if (layers.length === 0) return NONE;
   const rows = layers.map(([tag, l]) => ({ tag, fields: JSON.stringify(l.values), priority: l.priority, version: l.version, updated_at: l.updated_at, updated_by: l.updated_by }));
-  const inserted = await tx`
+  const returned = await tx<{ reversioned: boolean }[]>`
     INSERT INTO config_tag_layers (tag, fields, priority, version, updated_at, updated_by)
     SELECT r.tag, r.fields::json, r.priority, r.version, r.updated_at, r.updated_by
     FROM json_to_recordset(${asJson(rows)}::text::json) AS r(tag text, fields text, priority integer, version bigint, updated_at timestamptz, updated_by text)
-    ON CONFLICT (tag) DO NOTHING
-    RETURNING 1`;
-  return inserted.length;
+    ON CONFLICT (tag) DO UPDATE SET version = ${next}
+      WHERE config_tag_layers.version <= ${imported}
+        AND (config_tag_layers.fields::jsonb IS DISTINCT FROM EXCLUDED.fields::jsonb OR config_tag_layers.priority <> EXCLUDED.priority)
+    RETURNING config_tag_layers.version = ${next} AS reversioned`;
+  return tally(returned, layers.length);
 }
 
 async function raiseMemberships(tx: Tx, memberships: readonly [string, number][]): Promise<number> {
@@ -89,30 +127,43 @@ export const configImporter: Importer = {
           UPDATE config_fleet SET defaults = ${JSON.stringify(defaults.values)}::text::json, defaults_version = ${defaults.version},
             defaults_updated_at = ${new Date(defaults.updated_at)}, defaults_updated_by = ${defaults.updated_by}`;
       }
-      const [bumped] = await tx<{ version: number }[]>`UPDATE config_fleet SET version = GREATEST(version, ${imported}) RETURNING version`;
-      const version = bumped!.version;
-      const insertedOverrides = await copyOverrides(tx, overrides);
-      const insertedTags = await copyTagLayers(tx, tagLayers);
+      const [raisedTo] = await tx<{ version: number }[]>`UPDATE config_fleet SET version = GREATEST(version, ${imported}) RETURNING version`;
+      const stamps: Stamps = { next: raisedTo!.version + 1, imported };
+      // Copied defaults are the imported ones (never different); kept ones may be.
+      const [defaultsBumped] = await tx<{ version: number }[]>`
+        UPDATE config_fleet SET defaults_version = ${stamps.next}
+        WHERE defaults_version <= ${imported} AND defaults::jsonb IS DISTINCT FROM ${JSON.stringify(defaults.values)}::text::jsonb
+        RETURNING defaults_version AS version`;
+      const copiedOverrides = await copyOverrides(tx, overrides, stamps);
+      const copiedTags = await copyTagLayers(tx, tagLayers, stamps);
       const raised = await raiseMemberships(tx, memberships);
-      const keptOverrides = overrides.length - insertedOverrides;
-      const keptTags = tagLayers.length - insertedTags;
+      const reversioned = (defaultsBumped ? 1 : 0) + copiedOverrides.reversioned + copiedTags.reversioned;
+      // The counter is the highest version handed out: the import's, when it gave any.
+      const version = reversioned > 0 ? (await tx<{ version: number }[]>`UPDATE config_fleet SET version = ${stamps.next} RETURNING version`)[0]!.version : raisedTo!.version;
+      const given = (differing: number) => (differing > 0 ? `; ${n(differing)} differing, given version ${stamps.next}` : '');
+      const kept = (layers: LayerCopy) => alreadyThere(layers.kept, `already there (the database's kept${given(layers.reversioned)})`);
       const text =
         (copyDefaults
           ? `fleet defaults copied (version ${defaults.version})`
-          : neverChanged || same
-            ? `fleet defaults ${neverChanged ? 'never changed' : 'already there'}`
-            : `fleet defaults kept (the database's own, version ${fleet!.defaults_version})`) +
-        `, ${count(insertedOverrides, 'device override')} copied${alreadyThere(keptOverrides)}` +
-        `, ${count(insertedTags, 'tag layer')} copied${alreadyThere(keptTags)}` +
+          : defaultsBumped
+            ? `fleet defaults kept (the database's own, differing, given version ${stamps.next})`
+            : neverChanged || same
+              ? `fleet defaults ${neverChanged ? 'never changed' : 'already there'}`
+              : `fleet defaults kept (the database's own, version ${fleet!.defaults_version})`) +
+        `, ${count(copiedOverrides.copied, 'device override')} copied${kept(copiedOverrides)}` +
+        `, ${count(copiedTags.copied, 'tag layer')} copied${kept(copiedTags)}` +
         `, ${count(raised, 'membership stamp')} copied or raised${alreadyThere(memberships.length - raised, 'as high already')}` +
         `; config_version is now ${version} (imported up to ${imported})`;
       return {
         counts: {
           defaults: copyDefaults ? 1 : 0,
-          overrides: insertedOverrides,
-          already_there: keptOverrides,
-          tag_layers: insertedTags,
-          tag_layers_already_there: keptTags,
+          defaults_reversioned: defaultsBumped ? 1 : 0,
+          overrides: copiedOverrides.copied,
+          already_there: copiedOverrides.kept,
+          overrides_reversioned: copiedOverrides.reversioned,
+          tag_layers: copiedTags.copied,
+          tag_layers_already_there: copiedTags.kept,
+          tag_layers_reversioned: copiedTags.reversioned,
           memberships: raised,
           config_version: version,
         },

@@ -1,0 +1,97 @@
+/**
+ * `fleetgate db import --force` into a database that has config layers of its own: a layer the
+ * source has too is kept (the database's), and when it differs from the imported one, the imported
+ * devices it concerns — which may have applied any version up to the imported maximum — must see
+ * their effective version rise above what they applied, or they would never fetch the kept values.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FakeClock } from '../../../server/clock.ts';
+import { diag, SimDevice } from '../../control-plane/device.ts';
+import { fleetgate } from '../../cli/live.ts';
+import { startTestGateway, tempDir, type TestGateway } from '../../helpers/gateway.ts';
+import { freshDatabase } from '../../helpers/postgres.ts';
+
+interface DeviceView {
+  config_version: number;
+  config: { upload_frequency: number; heartbeat_interval: number; poll_frequency: number };
+  applied_version: number | null;
+  behind: boolean;
+}
+
+async function ok(gw: TestGateway, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await gw.admin(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const view = async (gw: TestGateway, id: string) => (await ok(gw, 'GET', `/config/${id}`)) as unknown as DeviceView;
+
+test('kept layers that differ from the imported ones get a version above every imported one; equal ones keep theirs', async () => {
+  const clock = new FakeClock();
+  const url = await freshDatabase('kept');
+
+  // The database: its own defaults, canary layer, north layer (as the source's) and meter-2 override, at low versions.
+  const db = await startTestGateway({ clock, backend: 'embedded', env: { DATABASE_URL: url } });
+  await db.register('meter-2');
+  await ok(db, 'PUT', '/config/defaults', { heartbeat_interval: 45 });
+  await ok(db, 'PUT', '/config/tags/canary', { upload_frequency: 300 });
+  await ok(db, 'PUT', '/config/tags/north', { poll_frequency: 7 });
+  await ok(db, 'PUT', '/config/meter-2', { poll_frequency: 9 });
+  await db.close();
+
+  // The source: the same layers with other values (but north's), at higher versions; both devices applied theirs.
+  const source = await startTestGateway({ clock, dir: await tempDir(), backend: 'embedded' });
+  const m1 = await SimDevice.register(source, 'meter-1');
+  const m2 = await SimDevice.register(source, 'meter-2');
+  await ok(source, 'PUT', '/devices/meter-1/tags', ['canary', 'north']);
+  for (const heartbeat of [30, 40, 50, 60]) await ok(source, 'PUT', '/config/defaults', { heartbeat_interval: heartbeat });
+  await ok(source, 'PUT', '/config/tags/north', { poll_frequency: 7 });
+  await ok(source, 'PUT', '/config/meter-2', { poll_frequency: 5 });
+  await ok(source, 'PUT', '/config/tags/canary', { upload_frequency: 200 });
+  await ok(source, 'PUT', '/config/tags/canary', { upload_frequency: 120 });
+  const applied = { 'meter-1': (await view(source, 'meter-1')).config_version, 'meter-2': (await view(source, 'meter-2')).config_version };
+  for (const d of [m1, m2]) assert.is((await d.diagnostics(diag({ config_version: applied[d.id as 'meter-1' | 'meter-2'] }))).status, 200);
+  const latest = (await ok(source, 'GET', '/config/fleet')).latest_version as number;
+  assert.ok(latest > 5, 'the source is ahead of the database');
+  await source.close();
+
+  const args = ['db', 'import', '--data-dir', source.config.DATA_DIR, '--database-url', url, '--force'];
+  const run = await fleetgate(args);
+  assert.is(run.code, 0, run.stderr);
+  const next = latest + 1;
+  assert.ok(
+    run.stdout.replace(/ +/g, ' ').includes(
+      `remote config fleet defaults kept (the database's own, differing, given version ${next}), 0 device overrides copied, 1 already there (the database's kept; 1 differing, given version ${next}), ` +
+      `0 tag layers copied, 2 already there (the database's kept; 1 differing, given version ${next}), 0 membership stamps copied or raised; config_version is now ${next} (imported up to ${latest})`,
+    ),
+    run.stdout,
+  );
+
+  const gw = await startTestGateway({ clock, dir: await tempDir(), backend: 'embedded', env: { DATABASE_URL: url } });
+  try {
+    const one = await view(gw, 'meter-1');
+    assert.equal([one.config.upload_frequency, one.config.heartbeat_interval, one.config.poll_frequency], [300, 45, 7], "meter-1: the database's kept values");
+    assert.is(one.applied_version, applied['meter-1']);
+    assert.is(one.config_version, next, 'meter-1: above the version it applied');
+    assert.ok(one.behind, 'meter-1 is shown behind: it fetches the kept values');
+    // meter-2 kept the database's record (no tags): its override and the defaults differ.
+    const two = await view(gw, 'meter-2');
+    assert.equal([two.config.heartbeat_interval, two.config.poll_frequency], [45, 9], "meter-2: the database's kept values");
+    assert.is(two.config_version, next);
+    assert.ok(two.behind);
+    const tags = (await ok(gw, 'GET', '/config/tags/north')) as { config_version: number };
+    assert.ok(tags.config_version < latest, 'north, equal to the imported layer, keeps its version');
+  } finally {
+    await gw.close();
+  }
+
+  // Again: the kept layers are above every imported version now, nothing is given a version twice.
+  const again = await fleetgate([...args, '--json']);
+  assert.is(again.code, 0, again.stderr);
+  const report = JSON.parse(again.stdout) as { kinds: { repository: string; counts: Record<string, number> }[] };
+  const counts = report.kinds.find((k) => k.repository === 'config')!.counts;
+  assert.equal([counts.defaults_reversioned, counts.overrides_reversioned, counts.tag_layers_reversioned, counts.config_version], [0, 0, 0, next]);
+});
+
+test.run();
