@@ -20,7 +20,10 @@ export interface AuthLimits {
   perDevice: number;
   windowMs: number;
   maxKeys?: number;
-  /** How long a (device, address) pair stays exempt after it authenticated. */
+  /**
+   * How long a (device, address) pair stays exempt after it authenticated. Its time is refreshed at
+   * most once per min(60 s, a tenth of this), so it may lapse up to that much earlier.
+   */
   knownGoodMs?: number;
 }
 
@@ -42,6 +45,16 @@ class Buckets {
 
   get empty(): boolean {
     return this.map.size === 0;
+  }
+
+  /**
+   * Drops the least recently failed entry if it has refilled: called on every check, so the map
+   * empties once failures stop, even of keys never seen again (a scan's addresses), and the
+   * upload path goes back to looking nothing up.
+   */
+  prune(now: number): void {
+    const oldest = this.map.entries().next().value;
+    if (oldest && this.refilled(oldest[1], now) >= this.limit) this.map.delete(oldest[0]);
   }
 
   /** Milliseconds until a failure would be allowed again; 0 if one is allowed now. */
@@ -101,6 +114,8 @@ export class AuthRateLimiter {
   check(address: string, deviceId: string, now: number): void {
     // The usual case on the upload path: no failures anywhere, nothing to look up.
     if (this.addresses.empty && this.devices.empty) return;
+    this.addresses.prune(now);
+    this.devices.prune(now);
     if (this.isKnownGood(deviceId, address, now)) return;
     const byAddress = this.addresses.waitMs(address, now);
     if (byAddress > 0) this.refuse('address', byAddress);

@@ -99,7 +99,8 @@ export const tagLayerPatchSchema = z
       .int(`must be a whole number ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
       .min(TAG_PRIORITY.min, `must be ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
       .max(TAG_PRIORITY.max, `must be ${TAG_PRIORITY.min}..${TAG_PRIORITY.max}`)
-      .describe('Among the tag layers of one device, the higher priority wins a field both set (default 0); equal priorities go by tag name, the later name winning.'),
+      .nullable()
+      .describe('Among the tag layers of one device, the higher priority wins a field both set (default 0; null sets it back to 0); equal priorities go by tag name, the later name winning.'),
   })
   .partial()
   .refine((v) => Object.keys(v).length > 0, 'send at least one config field, or priority')

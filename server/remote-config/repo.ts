@@ -147,13 +147,18 @@ export type TagUpdatePlan = { changed: false; result: UpdateResult<TagLayer> } |
  * `priority`, when sent, replaces the layer's. Changed only if the fields or the priority differ.
  */
 export function planTagUpdate(current: TagLayer | undefined, patch: TagLayerPatch, now: number, by: string, check: (values: ConfigValues) => void): TagUpdatePlan {
-  const { priority: sent, ...fields } = patch;
-  const priority = sent ?? current?.priority ?? 0;
+  const { priority: _sent, ...fields } = patch;
+  const priority = priorityAfter(patch, current);
   const values = mergeLayer(current?.values ?? {}, fields);
   check(values);
   if (current && sameValues(values, current.values) && priority === current.priority) return { changed: false, result: { changed: false, layer: current } };
   if (!current && Object.keys(values).length === 0 && priority === 0) return { changed: false, result: { changed: false, layer: tagLayerAt({}, 0, 0, now, by) } };
   return { changed: true, values, priority };
+}
+
+/** A tag layer's priority after `patch`: the one sent, 0 for null, else the current one (0 if none). */
+export function priorityAfter(patch: TagLayerPatch, current: TagLayer | undefined): number {
+  return patch.priority === null ? 0 : (patch.priority ?? current?.priority ?? 0);
 }
 
 /** The patch that empties a tag's layer (every field dropped, priority back to 0); undefined if it is empty already. */

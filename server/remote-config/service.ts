@@ -13,7 +13,7 @@ import type { DeviceRecord } from '../store/types.ts';
 import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch, type TagLayerPatch } from './fields.ts';
 import { activeCarriers, refuseConflicts, withTagLayer, type Carrier, type FleetLayers } from './fleet-check.ts';
 import { mergedTagValues, resolve, tagLayersOf, versionOf } from './layers.ts';
-import { tagLayerAt, type ConfigLayer, type ConfigRepo, type TagLayer, type UpdateResult } from './repo.ts';
+import { priorityAfter, tagLayerAt, type ConfigLayer, type ConfigRepo, type TagLayer, type UpdateResult } from './repo.ts';
 
 export interface Effective {
   config_version: number;
@@ -144,7 +144,7 @@ export class RemoteConfigService {
     const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
     const carrying = devices.filter((d) => d.tags.includes(tag));
     const now = this.clock.now();
-    const priority = patch.priority ?? fleet.tagLayers.get(tag)?.priority ?? 0;
+    const priority = priorityAfter(patch, fleet.tagLayers.get(tag));
     const result = await this.repo.updateTagLayer(tag, patch, now, actor, (values) => {
       checkEffective(overlay(fleet.defaults, values));
       const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt(values, priority, 0, now, actor));

@@ -107,6 +107,10 @@ test('a refilled bucket is dropped, so an upload path without recent failures lo
   limiter.failed('198.51.100.7', 'meter-1', 1000);
   limiter.failed('198.51.100.7', 'meter-1', 1000);
   assert.throws(() => limiter.check('198.51.100.7', 'meter-1', 1001), (err: Error) => err instanceof RateLimitedError, 'a new flood is limited as before');
+  // keys never seen again (a scan) go too, one per check, once refilled
+  for (let i = 0; i < 5; i++) limiter.failed(`203.0.113.${i}`, `ghost-${i}`, 2000);
+  for (let t = 3000; t < 3012; t++) limiter.check('192.0.2.10', 'meter-2', t);
+  assert.equal([maps.addresses.map.size, maps.devices.map.size], [0, 0], 'emptied by checks of other keys');
 });
 
 test.run();

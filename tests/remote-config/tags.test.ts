@@ -98,6 +98,9 @@ test('several tags setting one field: the higher priority wins, equal priorities
   assert.ok(v.config_version > before, 'a priority change is a change the device must learn of');
   assert.equal(v.tag_layers.map((l) => [l.tag, l.priority]), [['site:lyon', 0], ['canary', 10]]);
   assert.is((await fetched()).config.upload_frequency, 120);
+  const reset = await json<TagView>(await gw.admin('PUT', '/config/tags/canary', { priority: null }));
+  assert.equal([reset.changed, reset.priority], [true, 0], 'null: back to 0');
+  assert.equal([(await view()).config.upload_frequency], [90]);
 });
 
 test('tagging raises the effective version and changes the signed GET /config answer; untagging raises it again', async () => {
@@ -183,7 +186,6 @@ test('validation: 400 naming the field, as for device overrides; nothing changes
     [{ priority: -1 }, 'priority'],
     [{ priority: 1.5 }, 'priority'],
     [{ priority: 1001 }, 'priority'],
-    [{ priority: null }, 'priority'],
     [{ poll_frequency: 120 }, 'upload_frequency'],
     [{}, '(body)'],
   ];

@@ -122,7 +122,9 @@ export class PgNonceLedger implements NonceLedger {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_GROUP).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.nonce - b.nonce));
       this.inFlight++;
-      void this.send(group);
+      // send() settles every upload of its group itself; this only keeps a bug in it from being an
+      // unhandled rejection (which ends the process) instead of failed uploads.
+      this.send(group).catch((err: unknown) => group.forEach((u) => u.reject(err)));
     }
   }
 
@@ -157,8 +159,9 @@ export class PgNonceLedger implements NonceLedger {
     const retry: QueuedUpload[] = [];
     const byIndex = new Map(rows.map((r) => [r.idx, r]));
     group.forEach((u, i) => {
-      const row = byIndex.get(i + 1)!;
-      if (row.outcome === 'accepted') {
+      const row = byIndex.get(i + 1);
+      if (!row) u.reject(new Error(`fg_accept_uploads gave no outcome for upload ${i + 1} of ${group.length}`));
+      else if (row.outcome === 'accepted') {
         this.groups.uploads++;
         u.resolve({ outcome: 'accepted' });
       } else if (row.outcome === 'duplicate') u.resolve({ outcome: 'duplicate' });

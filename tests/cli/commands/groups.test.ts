@@ -67,6 +67,8 @@ test('config set/get/unset tag:<tag> and config tags: a layer for every device w
   assert.match(list, /^TAG\s+PRIORITY\s+DEVICES\s+VERSION\s+UPDATED\s+SETS$/m);
   assert.match(list, /^canary\s+10\s+3\s+\d+\s+\S+ ago by token:bootstrap\s+\{"upload_frequency":120,"heartbeat_interval":30\}$/m);
   assert.match(list, /^site:lyon\s+0\s+3\s+/m, 'c-1, fab-001 and fab-002');
+  assert.match(await live.ok(['config', 'unset', 'tag:canary', 'priority']), /priority 0,/, 'unset priority: back to 0');
+  await live.ok(['config', 'set', 'tag:canary', 'priority=10']);
   const unset = await live.ok(['config', 'unset', 'tag:canary', 'upload_frequency']);
   assert.not.match(unset, /upload_frequency/);
   assert.match(unset, /^heartbeat_interval\s+30$/m);
