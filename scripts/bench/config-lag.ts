@@ -19,7 +19,7 @@ import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { startCluster } from '../pg-cluster.mjs';
-import { adminFetch, BENCH_ADMIN_TOKEN, load, startGateway, type LoadResult, type PreparedRequest } from './harness.ts';
+import { adminFetch, BENCH_ADMIN_TOKEN, load, startGateway, type LoadResult, timedGets, type GetTiming, type PreparedRequest } from './harness.ts';
 
 const DEVICES = Number(process.env.BENCH_CONFIG_DEVICES ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_CONFIG_REQUESTS ?? 100);
@@ -49,37 +49,13 @@ function reports(keys: Map<string, Buffer>, nonce: number, versionOf: (id: strin
   });
 }
 
-interface Timing {
-  p50ms: number;
-  p99ms: number;
-  bytes: number;
-}
-
-/** REQUESTS requests one after the other (after 10 unmeasured), each timed to its last byte. */
-async function timed(url: string): Promise<Timing> {
-  const ms: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < 10 + REQUESTS; i++) {
-    const t = performance.now();
-    const res = await fetch(url, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
-    const body = await res.arrayBuffer();
-    const elapsed = performance.now() - t;
-    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-    bytes = body.byteLength;
-    if (i >= 10) ms.push(elapsed);
-  }
-  ms.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! * 10) / 10;
-  return { p50ms: at(0.5), p99ms: at(0.99), bytes };
-}
-
 /** A device in the middle of the fleet, for the admin device view. */
 const PROBE = idOf(Math.floor(DEVICES * 0.4242));
 const VIEWS = ['/health', '/config/fleet', `/config/${PROBE}`];
 
 async function phase(url: string, diag: LoadResult) {
-  const views: Record<string, Timing> = {};
-  for (const path of VIEWS) views[path] = await timed(url + path);
+  const views: Record<string, GetTiming> = {};
+  for (const path of VIEWS) views[path] = await timedGets(url + path, { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` }, REQUESTS, 10);
   const fleet = (await (await adminFetch(url, 'GET', '/config/fleet')).json()) as { up_to_date: number; behind: unknown[] };
   return { diagnostics_req_s: Math.round(diag.reqPerSec), diagnostics_p99_ms: diag.p99ms, up_to_date: fleet.up_to_date, behind: fleet.behind.length, views };
 }

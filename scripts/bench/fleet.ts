@@ -12,14 +12,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
-import { adminFetch, BENCH_ADMIN_TOKEN, load, startGateway, type PreparedRequest } from './harness.ts';
+import { adminFetch, BENCH_ADMIN_TOKEN, load, startGateway, timedGets, type GetTiming, type PreparedRequest } from './harness.ts';
 
 const DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_FLEET_REQUESTS ?? 200);
+const idOf = (i: number) => `dev-${String(i).padStart(5, '0')}`;
 const TARGET_MS = 300;
 
 async function register(url: string): Promise<Map<string, Uint8Array>> {
-  const devices = Array.from({ length: DEVICES }, (_, i) => ({ device_id: `dev-${String(i).padStart(5, '0')}`, tags: [`site:s${i % 20}`] }));
+  const devices = Array.from({ length: DEVICES }, (_, i) => ({ device_id: idOf(i), tags: [`site:s${i % 20}`] }));
   const res = await adminFetch(url, 'POST', '/devices/bulk', { devices });
   if (res.status !== 201) throw new Error(`bulk registration: ${res.status} ${await res.text()}`);
   const out = (await res.json()) as { devices: { device_id: string; hmac_key: string }[] };
@@ -61,34 +62,6 @@ async function consoleCookie(url: string): Promise<string> {
   return session.split(';')[0]!;
 }
 
-interface Timing {
-  p50ms: number;
-  p99ms: number;
-  maxMs: number;
-  bytes: number;
-}
-
-/**
- * REQUESTS requests one after the other on one keep-alive connection, each timed from sending to
- * the last byte of its body (after 20 unmeasured ones), to a tenth of a millisecond.
- */
-async function timed(url: string, headers: Record<string, string>): Promise<Timing> {
-  const ms: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < 20 + REQUESTS; i++) {
-    const t = performance.now();
-    const res = await fetch(url, { headers });
-    const body = await res.arrayBuffer();
-    const elapsed = performance.now() - t;
-    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-    bytes = body.byteLength;
-    if (i >= 20) ms.push(elapsed);
-  }
-  ms.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! * 10) / 10;
-  return { p50ms: at(0.5), p99ms: at(0.99), maxMs: at(1), bytes };
-}
-
 interface ViewResult {
   path: string;
   p50ms: number;
@@ -125,16 +98,16 @@ export async function runFleetBench() {
       ['/ui/', { cookie }],
       ['/ui/?sort=uploads_24h&order=desc&limit=200', { cookie }],
       ['/ui/?tag=site:s7&status=online', { cookie }],
-      ['/ui/devices/dev-04242', { cookie }],
+      [`/ui/devices/${idOf(Math.floor(DEVICES * 0.4242))}`, { cookie }],
       ['/ui/firmware', { cookie }],
       ['/ui/security', { cookie }],
       ['/metrics', api],
       ['/devices', api],
     ];
     const results: ViewResult[] = [];
-    let baseline: Timing | undefined;
+    let baseline: GetTiming | undefined;
     for (const [path, headers] of views) {
-      const r = await timed(gateway.url + path, headers);
+      const r = await timedGets(gateway.url + path, headers, REQUESTS, 20);
       baseline ??= r;
       results.push({ path: path.replace(cursor, '<5th page>'), p50ms: r.p50ms, p99ms: r.p99ms, maxMs: r.maxMs, ratio: r.p50ms / baseline.p50ms, bytes: r.bytes, under_target: r.p99ms < TARGET_MS });
       console.log(`  ${path.slice(0, 70).padEnd(70)} p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  max ${r.maxMs} ms  ${r.bytes} B`);

@@ -236,3 +236,31 @@ export async function registerDevices(url: string, prefix: string, count: number
   );
   return keys;
 }
+
+export interface GetTiming {
+  p50ms: number;
+  p99ms: number;
+  maxMs: number;
+  bytes: number;
+}
+
+/**
+ * `count` GETs one after the other on one keep-alive connection, each timed from sending to the
+ * last byte of its body (after `warmup` unmeasured ones), to a tenth of a millisecond.
+ */
+export async function timedGets(url: string, headers: Record<string, string>, count: number, warmup: number): Promise<GetTiming> {
+  const ms: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < warmup + count; i++) {
+    const t = performance.now();
+    const res = await fetch(url, { headers });
+    const body = await res.arrayBuffer();
+    const elapsed = performance.now() - t;
+    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+    bytes = body.byteLength;
+    if (i >= warmup) ms.push(elapsed);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! * 10) / 10;
+  return { p50ms: at(0.5), p99ms: at(0.99), maxMs: at(1), bytes };
+}
