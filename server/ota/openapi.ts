@@ -46,6 +46,7 @@ const checkAnswer = z.union([
   manifestV2Schema.omit({ page_entries: true, total_pages: true }).extend(offerFields),
 ]);
 
+const otaResult = z.object({ version: versionString, success: z.boolean(), error: z.string().nullable(), at: isoTime });
 const sessionSchema = z.object({
   session_id: z.string(),
   device_id: z.string(),
@@ -413,7 +414,8 @@ export function otaDocs(config: Config): RouteDocs {
             rollout_id: z.string().nullable(),
             successes: count,
             failures: count,
-            last_result: z.object({ version: versionString, success: z.boolean(), error: z.string().nullable(), at: isoTime }).nullable(),
+            last_result: otaResult.nullable(),
+            history: z.array(otaResult).describe('The latest results, newest first (at most 20; a repeated report is not a new one).'),
             session: sessionSchema.nullable(),
           }),
         },

@@ -382,6 +382,7 @@ export class OtaService {
       successes: state?.successes ?? 0,
       failures: state?.failures ?? 0,
       last_result: state?.last_result ? { ...state.last_result, at: iso(state.last_result.at) } : null,
+      history: (state?.history ?? []).map((r) => ({ ...r, at: iso(r.at) })),
       session: session ? sessionView(session, now, this.idleMs) : null,
     };
   }

@@ -29,9 +29,17 @@ export interface DeviceOtaState {
   completed_counter: number;
   last_check_at: number | null;
   last_result: DeviceOtaResult | null;
+  /**
+   * The device's latest results, newest first, at most OTA_HISTORY_LIMIT (a repeated report is not
+   * a new one). Absent in records written before it was kept.
+   */
+  history?: DeviceOtaResult[];
   successes: number;
   failures: number;
 }
+
+/** Results kept per device: enough to see a pattern (failed, failed, rolled back), bounded per device. */
+export const OTA_HISTORY_LIMIT = 20;
 
 export interface VersionCounters {
   sessions_started: number;
@@ -123,6 +131,7 @@ export function emptyDeviceState(deviceId: string): DeviceOtaState {
     completed_counter: 0,
     last_check_at: null,
     last_result: null,
+    history: [],
     successes: 0,
     failures: 0,
   };
@@ -198,9 +207,11 @@ export function completionResult(
   const last = base.last_result;
   const counted = closes || !(last && last.version === report.version && last.success === report.success);
   const session = closes ? finishSession(active, report.success, report.error, now) : null;
+  const result: DeviceOtaResult = { version: report.version, success: report.success, error: report.error, at: now };
   const device: DeviceOtaState = {
     ...base,
-    last_result: { version: report.version, success: report.success, error: report.error, at: now },
+    last_result: result,
+    history: counted ? [result, ...(base.history ?? [])].slice(0, OTA_HISTORY_LIMIT) : (base.history ?? []),
     successes: base.successes + (counted && report.success ? 1 : 0),
     failures: base.failures + (counted && !report.success ? 1 : 0),
   };

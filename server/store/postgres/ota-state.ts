@@ -27,6 +27,7 @@ import {
   type CompletionOutcome,
   type CompletionReport,
   type CounterBump,
+  type DeviceOtaResult,
   type DeviceOtaState,
   type OpenOutcome,
   type OtaStateRepo,
@@ -48,6 +49,8 @@ interface DeviceRow {
   result_success: boolean | null;
   result_error: string | null;
   result_at: number | null;
+  /** jsonb, parsed by postgres.js: DeviceOtaResult[] newest first (0015). */
+  history: DeviceOtaResult[];
   successes: number;
   failures: number;
 }
@@ -63,6 +66,7 @@ function toDevice(r: DeviceRow): DeviceOtaState {
     completed_counter: r.completed_counter,
     last_check_at: r.last_check_at,
     last_result: r.result_version === null ? null : { version: r.result_version, success: r.result_success!, error: r.result_error, at: r.result_at! },
+    history: r.history,
     successes: r.successes,
     failures: r.failures,
   };
@@ -79,6 +83,9 @@ export function deviceColumns(d: DeviceOtaState) {
     result_success: d.last_result?.success ?? null,
     result_error: d.last_result?.error ?? null,
     result_at: d.last_result?.at ?? null,
+    // The array itself: postgres.js learns from the statement that the column is jsonb and
+    // serialises it as JSON (a string here would be stored as a JSON string).
+    history: d.history ?? [],
     successes: d.successes,
     failures: d.failures,
   };

@@ -320,6 +320,25 @@ const Ota: FC<{ env: UiEnv; ota: OtaStatus }> = ({ env, ota }) => {
       ) : (
         <p class="muted">No download session.</p>
       )}
+      <h3 class="small">History</h3>
+      {ota.history.length === 0 ? (
+        <Empty>No update reported yet.</Empty>
+      ) : (
+        <Table compact columns={['Version', 'Result', 'Reported']}>
+          {ota.history.map((r) => (
+            <tr>
+              <th scope="row">{r.version}</th>
+              <td>
+                <Badge tone={r.success ? 'good' : 'bad'}>{r.success ? 'installed' : 'failed'}</Badge>
+                {r.error ? <span class="muted small"> {r.error}</span> : null}
+              </td>
+              <td>
+                <Time ms={Date.parse(r.at)} now={env.now} />
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
     </Card>
   );
 };

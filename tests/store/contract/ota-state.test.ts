@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { ConflictError } from '../../../server/errors.ts';
 import type { SessionImage } from '../../../server/ota/sessions.ts';
+import { OTA_HISTORY_LIMIT } from '../../../server/ota/state.ts';
 import type { Store } from '../../../server/store/types.ts';
 import { contract } from './backends.ts';
 
@@ -109,6 +110,25 @@ contract('complete: closes the session, records the result, raises the floor; a 
   // A report for a device the store never saw: counted, no session.
   const fresh = await store.otaState.complete('e', { version: '1.0.0', success: false, error: null, counter: null }, T);
   assert.equal([fresh.counted, fresh.session, fresh.device.failures, fresh.device.completed_counter], [true, null, 1, 0]);
+});
+
+contract('history: each counted result, newest first, a repeat not added, at most OTA_HISTORY_LIMIT; kept across a restart', async (store, { reopen, backend }) => {
+  const report = (version: string, success: boolean, error: string | null = null) => ({ version, success, error, counter: null });
+  await store.otaState.complete('h', report('1.0.0', true), T);
+  await store.otaState.complete('h', report('1.0.0', true), T + 1); // a repeat
+  await store.otaState.complete('h', report('2.0.0', false, 'rolled_back'), T + 2);
+  const h = (await store.otaState.device('h'))?.history;
+  assert.equal(h, [
+    { version: '2.0.0', success: false, error: 'rolled_back', at: T + 2 },
+    { version: '1.0.0', success: true, error: null, at: T },
+  ]);
+  for (let i = 0; i < OTA_HISTORY_LIMIT + 5; i++) await store.otaState.complete('h', report(`3.0.${i}`, i % 2 === 0), T + 10 + i);
+  const long = (await store.otaState.device('h'))?.history ?? [];
+  assert.is(long.length, OTA_HISTORY_LIMIT);
+  assert.equal([long[0]?.version, long.at(-1)?.version], [`3.0.${OTA_HISTORY_LIMIT + 4}`, '3.0.5']);
+  if (backend === 'embedded') await store.close();
+  const again = await reopen();
+  assert.equal((await again.otaState.device('h'))?.history, long);
 });
 
 contract('abandonSilent closes active sessions silent since the cutoff, once; the device then starts a new one', async (store, { backend, reopen }) => {
