@@ -138,6 +138,9 @@ export class DeviceRegistry {
 
   /** A revoked device back in service under the same id, with a new key; every older key stays dead. */
   async reinstate(deviceId: string, now: number): Promise<IssuedKey> {
+    const revoked = await this.store.devices.get(deviceId);
+    // Its configuration was left out of every check while it was revoked.
+    if (revoked?.revoked_at) await this.tagGuard([{ device_id: deviceId, tags: revoked.tags ?? [] }]);
     const out = await this.store.devices.reinstate(deviceId, now);
     if (out.outcome === 'unknown') throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     if (out.outcome === 'not_revoked') throw new ConflictError(`device ${deviceId} is not revoked; rotate its key instead`, 'device_not_revoked');

@@ -125,10 +125,12 @@ export class RemoteConfigService {
   }
 
   async clearDevice(deviceId: string, actor: Actor): Promise<UpdateResult | undefined> {
-    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
-    const overrides = new Map(fleet.overrides);
-    overrides.delete(deviceId);
-    refuseConflicts({ ...fleet, overrides }, devices.filter((d) => d.device_id === deviceId), `clearing the overrides of ${deviceId}`);
+    const layers = await this.repo.layersOf(deviceId);
+    const record = await this.registry.get(deviceId);
+    if (record && !record.revoked_at) {
+      const fleet = { defaults: layers.defaults.values, tagLayers: layers.tags, overrides: new Map<string, ConfigLayer>() };
+      refuseConflicts(fleet, [{ device_id: deviceId, tags: layers.device_tags }], `clearing the overrides of ${deviceId}`);
+    }
     const result = await this.repo.clearOverride(deviceId, this.clock.now(), actor);
     if (result) {
       await this.audit.record({ actor, action: 'config.device_cleared', device_id: deviceId, details: { config_version: result.layer.version } });
@@ -170,9 +172,16 @@ export class RemoteConfigService {
    * for devices being registered or retagged (the registry's tag guard).
    */
   async checkTags(entries: readonly Carrier[]): Promise<void> {
-    const tagged = entries.filter((e) => e.tags.length > 0);
-    if (tagged.length === 0) return;
-    refuseConflicts(await this.fleetLayers(), tagged, 'these tags');
+    if (entries.length === 0) return;
+    // Untagged entries too: dropping a tag can uncover a conflict its layer was masking, and a
+    // device coming back from revocation was left out of every check while it was revoked.
+    const [defaults, tagLayers] = await Promise.all([this.repo.defaults(), this.repo.tagLayers()]);
+    // One device (a retag, a registration): its own overrides; many (bulk): all of them at once.
+    const overrides =
+      entries.length === 1
+        ? new Map(await this.repo.override(entries[0]!.device_id).then((o) => (o ? [[entries[0]!.device_id, o] as const] : [])))
+        : await this.repo.overrides();
+    refuseConflicts({ defaults: defaults.values, tagLayers, overrides }, entries, 'these tags');
   }
 
   private async fleetLayers(): Promise<FleetLayers> {

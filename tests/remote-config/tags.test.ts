@@ -251,6 +251,19 @@ test('a write that would combine layers into a config a device cannot apply is r
   await ok(await tag('meter-3', ['g']), 'tags of meter-3');
   await ok(await gw.admin('PUT', '/config/tags/g', { poll_frequency: 50 }), 'g');
   await refused(await gw.admin('PUT', '/config/defaults', { upload_frequency: 45 }), 'defaults', 'meter-3');
+  // untagging can uncover a conflict a layer was masking
+  await SimDevice.register(gw, 'meter-4');
+  await ok(await tag('meter-4', ['h']), 'tags of meter-4');
+  await ok(await gw.admin('PUT', '/config/tags/h', { upload_frequency: 600 }), 'h');
+  await ok(await gw.admin('PUT', '/config/meter-4', { poll_frequency: 300 }), 'poll 300 under upload 600');
+  await refused(await tag('meter-4', []), 'untagging: poll 300 with the default upload 60', 'meter-4');
+  // a revoked device is in no check; coming back, it is
+  await SimDevice.register(gw, 'meter-5');
+  await ok(await tag('meter-5', ['k']), 'tags of meter-5');
+  await ok(await gw.admin('PUT', '/config/meter-5', { upload_frequency: 550 }), 'override of meter-5');
+  await ok(await gw.admin('DELETE', '/devices/meter-5'), 'revoke');
+  await ok(await gw.admin('PUT', '/config/tags/k', { poll_frequency: 590, upload_frequency: 600 }), 'k: nobody active carries it');
+  await refused(await gw.admin('POST', '/devices/meter-5/reinstate'), 'reinstating into poll 590 with upload 550', 'meter-5');
   const after = await view();
   assert.equal([after.tags, after.overrides, after.config.poll_frequency, after.config.upload_frequency], [['a', 'b'], { upload_frequency: 150 }, 120, 150]);
   assert.ok(after.config_version > before.config_version, 'the accepted writes raised it');
