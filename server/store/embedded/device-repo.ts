@@ -90,19 +90,39 @@ export class LowdbDeviceRepo implements DeviceRepo {
     return { outcome: 'reinstated', device: next };
   }
 
-  async setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange | undefined> {
+  /** Retags in progress per device: one device's retags run one after another (see setTags). */
+  private readonly retags = new Map<string, Promise<unknown>>();
+
+  setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange | undefined> {
+    // One device's retags in turn, so each decides its stamp from the tags the last one left.
+    const run = (this.retags.get(deviceId) ?? Promise.resolve()).then(
+      () => this.retag(deviceId, tags, now),
+      () => this.retag(deviceId, tags, now),
+    );
+    this.retags.set(deviceId, run);
+    void run.finally(() => {
+      if (this.retags.get(deviceId) === run) this.retags.delete(deviceId);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  private async retag(deviceId: string, tags: readonly string[], now: number): Promise<TagChange | undefined> {
     const current = this.peek(deviceId);
     if (!current) return undefined;
-    const { tags: previous = [], ...rest } = current;
-    const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-    // Decided and applied with the tag change in one synchronous step (no config write between).
-    // Passing `stamp.durable` as `after` holds back every write of devices.json (this one and any
-    // other mutate's, which would carry the new tags too) until the stamp is on disk, so a crash
-    // never leaves new tags without it.
+    const previous = current.tags ?? [];
+    // The membership stamp (config-repo.ts) is on disk before the new tags are even in memory: any
+    // write of devices.json — this one or another request's, each carries the whole document —
+    // then only ever holds tags whose stamp is durable, and a crash never leaves new tags without
+    // it. Nothing else waits for it.
     const stamp = this.config.stampRetag(deviceId, previous, tags, now);
+    if (stamp.version !== null) await stamp.durable;
+    const latest = this.peek(deviceId);
+    if (!latest) return undefined;
+    const { tags: _replaced, ...rest } = latest;
+    const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
     await this.doc.mutate((d) => {
       d.devices[deviceId] = next;
-    }, stamp.durable);
+    });
     return { record: next, previous, config_version: stamp.version };
   }
 

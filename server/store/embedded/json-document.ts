@@ -69,12 +69,6 @@ class DurableJsonAdapter<T> implements Adapter<T> {
 
 export class JsonDocument<T> {
   private readonly db: Low<T>;
-  /**
-   * The `after` dependencies registered by mutates and not yet settled. Every write serializes the
-   * whole in-memory document, so any write — not only the dependent mutate's — would carry a change
-   * whose dependency is not durable yet; every write therefore waits until this set is empty.
-   */
-  private readonly pending = new Set<Promise<void>>();
 
   private constructor(db: Low<T>) {
     this.db = db;
@@ -92,31 +86,12 @@ export class JsonDocument<T> {
   }
 
   /**
-   * Applies `change` synchronously (so no other request interleaves) and persists it — once
-   * `after` (another document's write this change depends on) is durable, when given. No write of
-   * this document, by any mutate, reaches disk before every `after` registered so far is settled.
-   *
-   * If `after` rejects, this mutate rejects with its error (the dependency never became durable, so
-   * the caller must not report success). The change stays in memory — later changes may build on it
-   * and there is no undo — and the failed dependency stops holding back later writes, which then
-   * persist it: a failed write (a disk error) must not wedge the document forever, and the other
-   * document still holds the dependency in memory for its own next write.
+   * Applies `change` synchronously (so no other request interleaves) and persists it. Every write
+   * serializes the whole in-memory document: a change that must not reach disk before another
+   * document's write is durable must not reach memory before it either (device-repo.ts setTags).
    */
-  async mutate<R>(change: (data: T) => R, after?: Promise<unknown>): Promise<R> {
+  async mutate<R>(change: (data: T) => R): Promise<R> {
     const result = change(this.db.data);
-    if (after) {
-      const settled = after.then(
-        () => undefined,
-        () => undefined,
-      );
-      this.pending.add(settled);
-      void settled.then(() => this.pending.delete(settled));
-    }
-    // A loop, not one await: a dependency registered while waiting holds back this write too (the
-    // document written would include its change). With none pending this writes synchronously, so
-    // the document is serialized in the same step as the change.
-    while (this.pending.size > 0) await Promise.all(this.pending);
-    if (after) await after;
     await this.db.write();
     return result;
   }
