@@ -415,7 +415,7 @@ export function otaDocs(config: Config): RouteDocs {
             successes: count,
             failures: count,
             last_result: otaResult.nullable(),
-            history: z.array(otaResult).describe('The latest results, newest first (at most 20; a repeated report is not a new one).'),
+            history: z.array(otaResult).describe('The latest results, newest first (at most 10; a repeated report is not a new one).'),
             session: sessionSchema.nullable(),
           }),
         },

@@ -120,8 +120,8 @@ contract('history: each counted result, newest first, a repeat not added, at mos
   const h = (await store.otaState.device('h'))?.history;
   assert.equal(h, [
     { version: '2.0.0', success: false, error: 'rolled_back', at: T + 2 },
-    { version: '1.0.0', success: true, error: null, at: T },
-  ]);
+    { version: '1.0.0', success: true, error: null, at: T + 1 },
+  ], 'the repeat moved the time of the entry it repeats');
   for (let i = 0; i < OTA_HISTORY_LIMIT + 5; i++) await store.otaState.complete('h', report(`3.0.${i}`, i % 2 === 0), T + 10 + i);
   const long = (await store.otaState.device('h'))?.history ?? [];
   assert.is(long.length, OTA_HISTORY_LIMIT);
