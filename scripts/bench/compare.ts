@@ -7,9 +7,15 @@
  *   npx tsx scripts/bench/compare.ts "" "--max-semi-space-size=8"        # node flags
  *   npx tsx scripts/bench/compare.ts "bundle=/other/checkout/.build/gateway.mjs" ""   # another build
  *
- * A variant is extra node flags, optionally starting with `bundle=<path>` (a bundle built
- * elsewhere, e.g. by another checkout's `npm run build`). BENCH_COMPARE_ROUNDS sets the rounds (9).
+ *   npx tsx scripts/bench/compare.ts "pg" "pg env:SOME_SETTING=1"           # PostgreSQL store
+ *
+ * A variant is extra node flags, optionally preceded by `bundle=<path>` (a bundle built elsewhere,
+ * e.g. by another checkout's `npm run build`), `pg` (the gateway on PostgreSQL: one durable
+ * throwaway cluster for the run, a database per variant) and `env:NAME=value` (environment).
+ * BENCH_COMPARE_ROUNDS sets the rounds (9).
  */
+import postgres from 'postgres';
+import { startCluster } from '../pg-cluster.mjs';
 import { cpuSeconds, load, registerDevices, startGateway } from './harness.ts';
 import { uploads } from './ingest.ts';
 
@@ -23,14 +29,29 @@ if (variants.length < 2) {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** A variant's words: bundle=, pg and env: words, and the node flags that remain. */
+function parseVariant(variant: string) {
+  const words = variant.split(/\s+/).filter(Boolean);
+  const bundle = words.find((w) => w.startsWith('bundle='))?.slice('bundle='.length);
+  const env = Object.fromEntries(words.filter((w) => w.startsWith('env:')).map((w) => w.slice(4).split(/=(.*)/s).slice(0, 2)));
+  const flags = words.filter((w) => !w.startsWith('bundle=') && !w.startsWith('env:') && w !== 'pg').join(' ');
+  return { bundle, pg: words.includes('pg'), env: env as Record<string, string>, flags };
+}
+
+const cluster = variants.some((v) => parseVariant(v).pg) ? await startCluster({ durable: true }) : undefined;
 const runs = [];
-for (const variant of variants) {
-  const bundle = /^bundle=(\S+)\s*/.exec(variant);
-  const flags = bundle ? variant.slice(bundle[0].length) : variant;
-  if (bundle) process.env.BENCH_GATEWAY_BUNDLE = bundle[1];
+for (const [i, variant] of variants.entries()) {
+  const { bundle, pg, env, flags } = parseVariant(variant);
+  if (bundle) process.env.BENCH_GATEWAY_BUNDLE = bundle;
   else delete process.env.BENCH_GATEWAY_BUNDLE;
   process.env.BENCH_GATEWAY_NODE_ARGS = flags;
-  const gateway = await startGateway();
+  if (pg && cluster) {
+    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+    await admin.unsafe(`CREATE DATABASE variant${i}`);
+    await admin.end();
+    env.DATABASE_URL = cluster.url.replace(/\/postgres$/, `/variant${i}`);
+  }
+  const gateway = await startGateway(env);
   const keys = await registerDevices(gateway.url, 'meter-', DEVICES);
   runs.push({ variant, gateway, keys, nonce: 1, cpu: [] as number[], reqPerSec: [] as number[], p99: [] as number[] });
 }
@@ -51,9 +72,10 @@ try {
   }
   for (const run of runs) {
     console.log(
-      `[${run.variant}] CPU µs/upload per segment: ${run.cpu.map(Math.round).join(' ')} | median ${median(run.cpu).toFixed(0)} µs, ${median(run.reqPerSec).toFixed(0)} req/s, p99 ${median(run.p99)} ms`,
+      `[${run.variant}] CPU µs/upload per segment: ${run.cpu.map(Math.round).join(' ')}, req/s ${run.reqPerSec.map((x) => (x / 1000).toFixed(1) + 'k').join(' ')} | median ${median(run.cpu).toFixed(0)} µs, ${median(run.reqPerSec).toFixed(0)} req/s, p99 ${median(run.p99)} ms`,
     );
   }
 } finally {
   for (const run of runs) await run.gateway.stop();
+  cluster?.stop();
 }

@@ -10,7 +10,8 @@
  *   - a month of one-minute data for one device (43,200 samples) read back through
  *     GET /telemetry/:id, PostgreSQL and the embedded store in the same run;
  *   - how long a revocation on one replica takes to reach another (LISTEN/NOTIFY).
- * Runs alone: `npx tsx scripts/bench/postgres.ts`; in `npm run bench -- postgres`.
+ * Runs alone: `npx tsx scripts/bench/postgres.ts` (BENCH_PG_ONE_REPLICA_ONLY=1: the first part
+ * only, BENCH_PG_ROUNDS and BENCH_PG_REQUESTS: its rounds); in `npm run bench -- postgres`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -163,6 +164,11 @@ export async function runPostgresBench() {
       };
     } finally {
       await bare.stop();
+    }
+    if (process.env.BENCH_PG_ONE_REPLICA_ONLY === '1') {
+      await gateway.stop();
+      await db.end();
+      return { settings, one_replica: one };
     }
 
     // --- a second replica on the same database and keys: round-robin load, revocation delay

@@ -1,0 +1,79 @@
+/**
+ * How the PostgreSQL ledger groups uploads into statements, against a stand-in for the database
+ * that holds each statement until the test lets it return: one group in flight while few wait, a
+ * second one once OVERLAP_MIN_WAITING wait, and never a device of the group in flight in the
+ * second (two transactions could take its lock in either order and judge its uploads out of
+ * arrival order). The statement itself is covered on a real database by the contract suite.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Sql } from '../../../server/store/postgres/connect.ts';
+import { PgNonceLedger } from '../../../server/store/postgres/nonces.ts';
+import type { TelemetryBatch, UploadOutcome } from '../../../server/store/types.ts';
+
+interface Statement {
+  devices: string[];
+  nonces: number[];
+  answer(): void;
+}
+
+/** A `sql` that records each upload-group statement and answers 'accepted' for all when told. */
+function fakeDatabase(): { sql: Sql; statements: Statement[] } {
+  const statements: Statement[] = [];
+  const sql = (_strings: TemplateStringsArray, ...values: unknown[]) =>
+    new Promise((resolve) => {
+      const devices = values[0] as string[];
+      const nonces = values[1] as number[];
+      statements.push({ devices, nonces, answer: () => resolve(devices.map((_, i) => ({ idx: i + 1, outcome: 'accepted', last_nonce: nonces[i] }))) });
+    });
+  return { sql: sql as unknown as Sql, statements };
+}
+
+const batch = (nonce: number): TelemetryBatch => ({ received_at: 0, nonce, method: 'plain', samples: [{ timestamp: 1_767_225_600, power: nonce }] });
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('few waiting: one group in flight, the rest wait for it and go together', async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql);
+  const outcomes: Promise<UploadOutcome>[] = [];
+  for (let d = 0; d < 10; d++) outcomes.push(ledger.acceptUpload(`d${d}`, 1, 'm', 0, batch(1)));
+  await tick();
+  assert.equal(statements.map((s) => s.devices.length), [1], 'the first goes alone; nine wait');
+  statements[0]!.answer();
+  await tick();
+  assert.equal(statements.map((s) => s.devices.length), [1, 9]);
+  statements[1]!.answer();
+  assert.ok((await Promise.all(outcomes)).every((o) => o.outcome === 'accepted'));
+});
+
+test('enough waiting: a second group overlaps the first, without the devices of the first', async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql);
+  const outcomes: Promise<UploadOutcome>[] = [ledger.acceptUpload('o', 1, 'm', 0, batch(1))];
+  // The device of the group in flight sends its next uploads, interleaved with 40 other devices.
+  for (let d = 0; d < 40; d++) {
+    outcomes.push(ledger.acceptUpload(`d${d}`, 1, 'm', 0, batch(1)));
+    if (d % 10 === 0) outcomes.push(ledger.acceptUpload('o', 2 + d / 10, 'm', 0, batch(2 + d / 10)));
+  }
+  await tick();
+  assert.is(statements.length, 2, 'a second group went while the first is in flight');
+  assert.equal(statements[0]!.devices, ['o']);
+  assert.not.ok(statements[1]!.devices.includes('o'), 'no upload of a device in flight in the overlapping group');
+  statements[1]!.answer(); // the second may well come back first
+  await tick();
+  assert.is(statements.length, 3, 'enough still wait: another group goes');
+  assert.not.ok(statements[2]!.devices.includes('o'), 'o still waits for its first upload');
+  assert.is(statements[1]!.devices.length + statements[2]!.devices.length, 40, 'the other devices are not held up');
+  statements[0]!.answer();
+  await tick();
+  assert.is(statements.length, 3, 'four waiting are too few for a second group: they wait for the one in flight');
+  statements[2]!.answer();
+  await tick();
+  assert.equal(statements[3]!.devices, ['o', 'o', 'o', 'o'], 'then o goes with its next four uploads');
+  assert.equal(statements[3]!.nonces, [2, 3, 4, 5], 'in nonce order');
+  statements[3]!.answer();
+  assert.ok((await Promise.all(outcomes)).every((o) => o.outcome === 'accepted'));
+  assert.is(statements.flatMap((s) => s.devices).length, 45, 'every upload sent exactly once');
+});
+
+test.run();
