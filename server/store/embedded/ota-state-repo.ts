@@ -7,6 +7,10 @@
  * FLUSH_MS, and `close` flushes. Rewriting the whole document per chunk would cost a file write
  * plus fsync for every 1 KiB served; losing up to a second of progress counters in a power cut
  * costs nothing (devices resume from their own verified state, sessions.ts).
+ *
+ * A check that only moves the device's last_check_at (same version, same counter: almost every
+ * check) is hot as well, written within CHECK_FLUSH_MS: at 10,000 devices the document is several
+ * MB, and writing it for every check kept the disk busy with rewrites of unchanged state.
  */
 import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
@@ -33,13 +37,18 @@ interface StateDoc {
 }
 
 const FLUSH_MS = 1000;
+/** How long a check time may wait for a write when nothing else changed (see above). */
+const CHECK_FLUSH_MS = 30_000;
 
 export class LowdbOtaStateRepo implements OtaStateRepo {
   /** Sessions changed by recordChunk since the last flush (newest state). */
   private readonly hotSessions = new Map<string, OtaSession>();
   /** Per-version counter increments not yet in the document. */
   private readonly hotCounters = new Map<string, VersionCounters>();
+  /** Devices whose last check moved nothing but its time, and that time, since the last write. */
+  private readonly hotCheckTimes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private timerDue = 0;
   private closed = false;
   /** Hot changes were folded into memory by a change that then threw (so nothing was written). */
   private unwritten = false;
@@ -58,11 +67,18 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   async device(deviceId: string): Promise<DeviceOtaState | undefined> {
-    return this.doc.data.devices[deviceId];
+    return this.peekDevice(deviceId);
+  }
+
+  private peekDevice(deviceId: string): DeviceOtaState | undefined {
+    const stored = this.doc.data.devices[deviceId];
+    const checked = this.hotCheckTimes.get(deviceId);
+    return stored && checked !== undefined ? { ...stored, last_check_at: checked } : stored;
   }
 
   async devices(): Promise<DeviceOtaState[]> {
-    return Object.values(this.doc.data.devices);
+    if (this.hotCheckTimes.size === 0) return Object.values(this.doc.data.devices);
+    return Object.keys(this.doc.data.devices).map((id) => this.peekDevice(id)!);
   }
 
   async session(deviceId: string): Promise<OtaSession | undefined> {
@@ -87,6 +103,13 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   noteCheck(deviceId: string, report: { version: string; counter: number | null }, now: number): Promise<DeviceOtaState> {
+    const before = this.peekDevice(deviceId);
+    const after = afterCheck(before, deviceId, report, now);
+    if (before && before.current_version === after.current_version && before.reported_counter === after.reported_counter) {
+      this.hotCheckTimes.set(deviceId, now);
+      this.schedule(CHECK_FLUSH_MS);
+      return Promise.resolve(after);
+    }
     return this.mutate((d) => (d.devices[deviceId] = afterCheck(d.devices[deviceId], deviceId, report, now)));
   }
 
@@ -137,7 +160,7 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && !this.unwritten) return;
+    if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && this.hotCheckTimes.size === 0 && !this.unwritten) return;
     this.unwritten = false;
     await this.mutate(() => undefined);
   }
@@ -157,11 +180,16 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
       this.hotSessions.clear();
       for (const [v, delta] of this.hotCounters) bump(d, v, delta);
       this.hotCounters.clear();
+      for (const [id, at] of this.hotCheckTimes) {
+        const device = d.devices[id];
+        if (device) d.devices[id] = { ...device, last_check_at: Math.max(device.last_check_at ?? at, at) };
+      }
+      this.hotCheckTimes.clear();
       try {
         return change(d);
       } catch (err) {
         this.unwritten = true;
-        this.schedule();
+        this.schedule(FLUSH_MS);
         throw err;
       }
     });
@@ -169,17 +197,21 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
 
   private addHot(version: string, delta: Partial<VersionCounters>): void {
     this.hotCounters.set(version, addCounters(this.hotCounters.get(version) ?? { ...ZERO_COUNTERS }, delta));
-    this.schedule();
+    this.schedule(FLUSH_MS);
   }
 
-  private schedule(): void {
-    if (!this.timer && !this.closed) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush().catch((err: unknown) => this.logger.error({ err }, 'OTA progress flush failed'));
-      }, FLUSH_MS);
-      this.timer.unref();
-    }
+  /** A write within `delayMs`: the timer set, or brought forward if it is due later. */
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    const due = Date.now() + delayMs;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush().catch((err: unknown) => this.logger.error({ err }, 'OTA progress flush failed'));
+    }, delayMs);
+    this.timer.unref();
   }
 }
 

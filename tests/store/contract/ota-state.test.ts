@@ -152,14 +152,19 @@ contract('abandonSilent closes active sessions silent since the cutoff, once; th
   assert.equal(await store.otaState.abandonSilent(now - HOUR, now), []);
 });
 
-contract('state, sessions, progress and counters survive a restart (progress flushed at close)', async (store, { reopen }) => {
+contract('state, sessions, progress, check times and counters survive a restart (progress flushed at close)', async (store, { reopen }) => {
   await store.otaState.noteCheck('d', { version: '1.0.0', counter: 3 }, T);
   const { session } = await open(store, 'd', image('1.0.0'));
   await store.otaState.recordChunk('d', '1.0.0', 'r-1.0.0', 0, 1024, T + 1);
   store.otaState.recordDownload('1.0.0', 77);
+  // A check that moves nothing but its time (embedded: kept in memory, written later or at close).
+  assert.is((await store.otaState.noteCheck('d', { version: '1.0.0', counter: 3 }, T + 5)).last_check_at, T + 5);
+  assert.is((await store.otaState.device('d'))?.last_check_at, T + 5);
+  assert.equal((await store.otaState.devices()).map((x) => x.last_check_at), [T + 5]);
   await store.close();
   const again = await reopen();
   assert.is((await again.otaState.device('d'))?.reported_counter, 3);
+  assert.is((await again.otaState.device('d'))?.last_check_at, T + 5);
   const s = await again.otaState.session('d');
   assert.equal([s?.session_id, s?.next_chunk, s?.bytes_served], [session.session_id, 1, 1024]);
   const c = await counters(again, '1.0.0');

@@ -1,0 +1,43 @@
+/**
+ * The embedded OTA state document is rewritten whole (several MB at 10,000 devices), so a check
+ * that moves nothing but the device's last_check_at does not write it: the time is kept in memory
+ * and folded into the next write (a change, the progress timer, or close). A check that changes
+ * the version or raises the counter is durable before it returns, as every decision is.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LowdbOtaStateRepo } from '../../../server/store/embedded/ota-state-repo.ts';
+import { createLogger } from '../../../server/logger.ts';
+import { tempDir } from '../../helpers/gateway.ts';
+
+const T = Date.UTC(2026, 0, 1);
+const onDisk = async (dir: string) =>
+  (JSON.parse(await readFile(join(dir, 'ota-state.json'), 'utf8')) as { devices: Record<string, { current_version: string; reported_counter: number; last_check_at: number }> }).devices;
+
+test('a time-only check leaves the file alone; a new version or counter is written before the answer', async () => {
+  const dir = await tempDir();
+  const repo = await LowdbOtaStateRepo.open(dir, createLogger('silent'));
+  try {
+    await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T);
+    const first = (await onDisk(dir)).m!;
+    assert.equal([first.current_version, first.last_check_at], ['1.0.0', T], 'the first check: durable');
+    const before = await readFile(join(dir, 'ota-state.json'), 'utf8');
+    assert.is((await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T + 1000)).last_check_at, T + 1000);
+    assert.is((await repo.noteCheck('m', { version: '1.0.0', counter: null }, T + 2000)).last_check_at, T + 2000);
+    assert.is(await readFile(join(dir, 'ota-state.json'), 'utf8'), before, 'same version and counter: not written');
+    assert.is((await repo.device('m'))?.last_check_at, T + 2000, 'but answered from memory');
+
+    await repo.noteCheck('m', { version: '1.0.0', counter: 3 }, T + 3000);
+    assert.equal([(await onDisk(dir)).m!.reported_counter, (await onDisk(dir)).m!.last_check_at], [3, T + 3000], 'a raised counter: durable');
+    await repo.noteCheck('m', { version: '1.1.0', counter: 3 }, T + 4000);
+    assert.is((await onDisk(dir)).m!.current_version, '1.1.0', 'a new version: durable');
+    await repo.noteCheck('m', { version: '1.1.0', counter: 3 }, T + 5000);
+  } finally {
+    await repo.close();
+  }
+  assert.is((await onDisk(dir)).m!.last_check_at, T + 5000, 'close writes the time kept in memory');
+});
+
+test.run();
