@@ -71,6 +71,8 @@ export async function startCluster(options = {}) {
       `fsync = ${durable ? 'on' : 'off'}`,
       `synchronous_commit = ${durable ? 'on' : 'off'}`,
       `full_page_writes = ${durable ? 'on' : 'off'}`,
+      // The benchmarks report how long each WAL flush takes (pg_stat_wal.wal_sync_time).
+      ...(durable ? ['track_wal_io_timing = on'] : []),
       `log_min_messages = 'warning'`,
     ];
     appendFileSync(join(data, 'postgresql.conf'), '\n' + conf.join('\n') + '\n');

@@ -5,7 +5,7 @@
  *   - ingest, one replica: the ingest benchmark's load (signed 10-sample uploads from 1,000
  *     devices over 50 connections) against the gateway on DATABASE_URL and against the bare
  *     node:http server in the same rounds; req/s ratio, p99, database commits and WAL syncs per
- *     1,000 uploads, CPU per upload of the gateway and of PostgreSQL (all its processes);
+ *     1,000 uploads and how long a WAL sync takes under that load, CPU per upload of the gateway and of PostgreSQL (all its processes);
  *   - ingest, two replicas behind a round-robin client (no target: four processes on two cores);
  *   - a month of one-minute data for one device (43,200 samples) read back through
  *     GET /telemetry/:id, PostgreSQL and the embedded store in the same run;
@@ -48,12 +48,14 @@ function clusterCpu(dataDir: string): number {
 interface DbCounters {
   commits: number;
   walSyncs: number;
+  /** Milliseconds spent in WAL flushes (track_wal_io_timing is on in the bench cluster). */
+  walSyncMs: number;
 }
 
 async function dbCounters(sql: postgres.Sql): Promise<DbCounters> {
   const [c] = await sql<{ commits: string }[]>`SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()`;
-  const [w] = await sql<{ syncs: string }[]>`SELECT wal_sync::text AS syncs FROM pg_stat_wal`;
-  return { commits: Number(c!.commits), walSyncs: Number(w!.syncs) };
+  const [w] = await sql<{ syncs: string; ms: number }[]>`SELECT wal_sync::text AS syncs, wal_sync_time AS ms FROM pg_stat_wal`;
+  return { commits: Number(c!.commits), walSyncs: Number(w!.syncs), walSyncMs: Number(w!.ms) };
 }
 
 const median = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
@@ -151,6 +153,7 @@ export async function runPostgresBench() {
           ok,
           commits_per_1000_uploads: ((after.commits - before.commits) / ok) * 1000,
           wal_syncs_per_1000_uploads: ((after.walSyncs - before.walSyncs) / ok) * 1000,
+          wal_sync_ms_each: (after.walSyncMs - before.walSyncMs) / Math.max(1, after.walSyncs - before.walSyncs),
           cpu_us_per_upload: { gateway: ((cpuSeconds(gateway.child.pid) - cpuG) / ok) * 1e6, postgres: ((clusterCpu(dataDir) - cpuP) / ok) * 1e6 },
         });
       }
