@@ -129,20 +129,26 @@ export class PgNonceLedger implements NonceLedger {
 
   /** Sends the next group if one may go (MAX_IN_FLIGHT, OVERLAP_MIN_WAITING). */
   private pump(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length >= (this.inFlight === 0 ? 1 : OVERLAP_MIN_WAITING)) {
-      const group = this.takeGroup();
+    while (this.inFlight < MAX_IN_FLIGHT) {
+      const min = this.inFlight === 0 ? 1 : OVERLAP_MIN_WAITING;
+      if (this.queue.length < min) return;
+      const group = this.takeGroup(min);
       if (group.length === 0) return;
       group.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.nonce - b.nonce));
       this.inFlight++;
-      for (const u of group) this.devicesInFlight.set(u.deviceId, (this.devicesInFlight.get(u.deviceId) ?? 0) + 1);
+      for (const u of group) this.hold(u.deviceId);
       // send() settles every upload of its group itself; this only keeps a bug in it from being an
       // unhandled rejection (which ends the process) instead of failed uploads.
       this.send(group).catch((err: unknown) => group.forEach((u) => u.reject(err)));
     }
   }
 
-  /** Up to MAX_GROUP queued uploads in arrival order, leaving those of devices in flight queued. */
-  private takeGroup(): QueuedUpload[] {
+  /**
+   * Up to MAX_GROUP queued uploads in arrival order, skipping those of devices in flight (they
+   * stay queued, in order); none unless at least `min` can go, so an overlapping group is never a
+   * handful of uploads that happened to be free.
+   */
+  private takeGroup(min: number): QueuedUpload[] {
     if (this.devicesInFlight.size === 0) return this.queue.splice(0, MAX_GROUP);
     const group: QueuedUpload[] = [];
     const held: QueuedUpload[] = [];
@@ -151,18 +157,29 @@ export class PgNonceLedger implements NonceLedger {
       const u = this.queue[i]!;
       (this.devicesInFlight.has(u.deviceId) ? held : group).push(u);
     }
+    if (group.length < min) return [];
     this.queue = held.concat(this.queue.slice(i));
     return group;
   }
 
-  /** A group's statement came back (or failed): its devices are free and the next group may go. */
-  private sent(group: QueuedUpload[]): void {
+  private hold(deviceId: string): void {
+    this.devicesInFlight.set(deviceId, (this.devicesInFlight.get(deviceId) ?? 0) + 1);
+  }
+
+  private release(deviceId: string): void {
+    const n = this.devicesInFlight.get(deviceId)!;
+    if (n === 1) this.devicesInFlight.delete(deviceId);
+    else this.devicesInFlight.set(deviceId, n - 1);
+  }
+
+  /**
+   * A group's statement came back (or failed): its slot is free, and so are its devices except
+   * those with an upload to ask again (`kept`, released once it is queued again), and the next
+   * group may go.
+   */
+  private sent(group: QueuedUpload[], kept: ReadonlySet<QueuedUpload> = new Set()): void {
     this.inFlight--;
-    for (const u of group) {
-      const n = this.devicesInFlight.get(u.deviceId)!;
-      if (n === 1) this.devicesInFlight.delete(u.deviceId);
-      else this.devicesInFlight.set(u.deviceId, n - 1);
-    }
+    for (const u of group) if (!kept.has(u)) this.release(u.deviceId);
     this.pump();
   }
 
@@ -184,12 +201,14 @@ export class PgNonceLedger implements NonceLedger {
       for (const u of group) u.reject(err);
       return;
     }
-    // The database is free again: the next group goes before this one's uploads are answered, so
-    // it is stored while this gateway signs and writes those answers.
-    this.sent(group);
-    this.groups.commits++;
-    const retry: QueuedUpload[] = [];
     const byIndex = new Map(rows.map((r) => [r.idx, r]));
+    // Uploads blocked by another request's claim ask again a little later, without holding the
+    // slot meanwhile; their devices stay held, so a later upload of theirs cannot overtake them.
+    const retry = new Set(group.filter((_, i) => byIndex.get(i + 1)?.outcome === 'wait'));
+    // The next group goes before this one's uploads are answered, so it is stored while this
+    // gateway signs and writes those answers.
+    this.sent(group, retry);
+    this.groups.commits++;
     group.forEach((u, i) => {
       const row = byIndex.get(i + 1);
       if (!row) u.reject(new Error(`fg_accept_uploads gave no outcome for upload ${i + 1} of ${group.length}`));
@@ -198,19 +217,20 @@ export class PgNonceLedger implements NonceLedger {
         u.resolve({ outcome: 'accepted' });
       } else if (row.outcome === 'duplicate') u.resolve({ outcome: 'duplicate' });
       else if (row.outcome === 'replay') u.resolve({ outcome: 'replay', lastNonce: row.last_nonce! });
-      else retry.push(u);
     });
-    // Uploads blocked by another request's claim ask again a little later, without holding the
-    // in-flight slot meanwhile: the other uploads go on.
-    if (retry.length > 0) setTimeout(() => this.retry(retry), WAIT_STEP_MS);
+    if (retry.size > 0) setTimeout(() => this.retry([...retry]), WAIT_STEP_MS);
   }
 
+  /** Uploads answered 'wait' go back to the front of the queue (they are older than any queued). */
   private retry(uploads: QueuedUpload[]): void {
+    const again: QueuedUpload[] = [];
     for (const u of uploads) {
       u.waitedMs += WAIT_STEP_MS;
       if (u.waitedMs > STALE_CLAIM_MS + 1000) u.reject(new Error(`upload of ${u.deviceId} still blocked by a claim after ${u.waitedMs} ms`));
-      else this.queue.push(u);
+      else again.push(u);
     }
+    this.queue.unshift(...again);
+    for (const u of uploads) this.release(u.deviceId);
     this.pump();
   }
 

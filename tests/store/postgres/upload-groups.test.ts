@@ -14,17 +14,22 @@ import type { TelemetryBatch, UploadOutcome } from '../../../server/store/types.
 interface Statement {
   devices: string[];
   nonces: number[];
-  answer(): void;
+  /** Answers 'accepted' for every upload, or the outcome given for a device. */
+  answer(outcomes?: Record<string, string>): void;
 }
 
-/** A `sql` that records each upload-group statement and answers 'accepted' for all when told. */
+/** A `sql` that records each upload-group statement and answers it when told. */
 function fakeDatabase(): { sql: Sql; statements: Statement[] } {
   const statements: Statement[] = [];
   const sql = (_strings: TemplateStringsArray, ...values: unknown[]) =>
     new Promise((resolve) => {
       const devices = values[0] as string[];
       const nonces = values[1] as number[];
-      statements.push({ devices, nonces, answer: () => resolve(devices.map((_, i) => ({ idx: i + 1, outcome: 'accepted', last_nonce: nonces[i] }))) });
+      statements.push({
+        devices,
+        nonces,
+        answer: (outcomes = {}) => resolve(devices.map((d, i) => ({ idx: i + 1, outcome: outcomes[d] ?? 'accepted', last_nonce: nonces[i] }))),
+      });
     });
   return { sql: sql as unknown as Sql, statements };
 }
@@ -74,6 +79,37 @@ test('enough waiting: a second group overlaps the first, without the devices of 
   statements[3]!.answer();
   assert.ok((await Promise.all(outcomes)).every((o) => o.outcome === 'accepted'));
   assert.is(statements.flatMap((s) => s.devices).length, 45, 'every upload sent exactly once');
+});
+
+test('an overlapping group needs that many free uploads: those held back for a device in flight do not count', async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql);
+  const outcomes = [ledger.acceptUpload('o', 1, 'm', 0, batch(1))];
+  for (let n = 2; n <= 25; n++) outcomes.push(ledger.acceptUpload('o', n, 'm', 0, batch(n)));
+  outcomes.push(ledger.acceptUpload('x', 1, 'm', 0, batch(1)));
+  await tick();
+  assert.is(statements.length, 1, 'one free upload among 25 waiting: no group of one overlaps');
+  statements[0]!.answer();
+  await tick();
+  assert.equal(statements[1]!.devices, [...Array<string>(24).fill('o'), 'x'], 'then all of them together');
+  assert.equal(statements[1]!.nonces, [...Array.from({ length: 24 }, (_, i) => i + 2), 1], "o's in nonce order");
+  statements[1]!.answer();
+  assert.is((await Promise.all(outcomes)).length, 26);
+});
+
+test("an upload asked to wait keeps its device's place: a later upload of that device goes with it, after it", async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql);
+  const first = ledger.acceptUpload('o', 1, 'm', 0, batch(1));
+  await tick();
+  const second = ledger.acceptUpload('o', 2, 'm', 0, batch(2));
+  statements[0]!.answer({ o: 'wait' }); // a signed request of o holds a claim: ask again shortly
+  await tick();
+  assert.is(statements.length, 1, 'the later upload does not overtake the one waiting');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(statements[1]!.nonces, [1, 2], 'both go once the first is asked again, first first');
+  statements[1]!.answer();
+  assert.equal(await Promise.all([first, second]), [{ outcome: 'accepted' }, { outcome: 'accepted' }]);
 });
 
 test.run();
