@@ -49,6 +49,8 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   private readonly hotCheckTimes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
+  /** Document writes (mutate) not yet settled. */
+  private writing = 0;
   private closed = false;
   /** Hot changes were folded into memory by a change that then threw (so nothing was written). */
   private unwritten = false;
@@ -105,7 +107,11 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   noteCheck(deviceId: string, report: { version: string; counter: number | null }, now: number): Promise<DeviceOtaState> {
     const before = this.peekDevice(deviceId);
     const after = afterCheck(before, deviceId, report, now);
-    if (before && before.current_version === after.current_version && before.reported_counter === after.reported_counter) {
+    // Answered at once only when nothing else is being written: memory may already hold a change
+    // (this device's new version, a result) whose write is still in flight, and an answer must
+    // never rest on state that is not on disk yet. Then the check joins that write instead.
+    const timeOnly = before && before.current_version === after.current_version && before.reported_counter === after.reported_counter;
+    if (timeOnly && this.writing === 0 && !this.unwritten && !this.closed) {
       this.hotCheckTimes.set(deviceId, now);
       this.schedule(CHECK_FLUSH_MS);
       return Promise.resolve(after);
@@ -162,7 +168,15 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
     this.timer = null;
     if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && this.hotCheckTimes.size === 0 && !this.unwritten) return;
     this.unwritten = false;
-    await this.mutate(() => undefined);
+    try {
+      await this.mutate(() => undefined);
+    } catch (err) {
+      // The hot changes are in the document in memory but not on disk: the next flush (or close)
+      // must write it even if nothing else changes meanwhile.
+      this.unwritten = true;
+      this.schedule(FLUSH_MS);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
@@ -172,6 +186,11 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
 
   /** Every write folds the hot changes in first, so the document never goes back in time. */
   private mutate<R>(change: (d: StateDoc) => R): Promise<R> {
+    this.writing++;
+    return this.fold(change).finally(() => this.writing--);
+  }
+
+  private fold<R>(change: (d: StateDoc) => R): Promise<R> {
     return this.doc.mutate((d) => {
       for (const [id, s] of this.hotSessions) {
         // A session replaced or finished since must not be overwritten by stale progress.
@@ -182,7 +201,7 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
       this.hotCounters.clear();
       for (const [id, at] of this.hotCheckTimes) {
         const device = d.devices[id];
-        if (device) d.devices[id] = { ...device, last_check_at: Math.max(device.last_check_at ?? at, at) };
+        if (device) d.devices[id] = { ...device, last_check_at: at };
       }
       this.hotCheckTimes.clear();
       try {

@@ -40,4 +40,21 @@ test('a time-only check leaves the file alone; a new version or counter is writt
   assert.is((await onDisk(dir)).m!.last_check_at, T + 5000, 'close writes the time kept in memory');
 });
 
+test('a check that would be answered from memory while a change is being written waits for that write', async () => {
+  const dir = await tempDir();
+  const repo = await LowdbOtaStateRepo.open(dir, createLogger('silent'));
+  try {
+    await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T);
+    const order: string[] = [];
+    const upgrade = repo.noteCheck('m', { version: '1.1.0', counter: 2 }, T + 1).then(() => order.push('new version on disk'));
+    // The same check again at once (a retransmission): in memory 1.1.0 is already there, on disk not yet.
+    const again = repo.noteCheck('m', { version: '1.1.0', counter: 2 }, T + 2).then(() => order.push('repeat answered'));
+    await Promise.all([upgrade, again]);
+    assert.equal(order, ['new version on disk', 'repeat answered']);
+    assert.is((await onDisk(dir)).m!.current_version, '1.1.0');
+  } finally {
+    await repo.close();
+  }
+});
+
 test.run();
