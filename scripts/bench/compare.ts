@@ -39,23 +39,33 @@ function parseVariant(variant: string) {
 }
 
 const cluster = variants.some((v) => parseVariant(v).pg) ? await startCluster({ durable: true }) : undefined;
-const runs = [];
-for (const [i, variant] of variants.entries()) {
-  const { bundle, pg, env, flags } = parseVariant(variant);
-  if (bundle) process.env.BENCH_GATEWAY_BUNDLE = bundle;
-  else delete process.env.BENCH_GATEWAY_BUNDLE;
-  process.env.BENCH_GATEWAY_NODE_ARGS = flags;
-  if (pg && cluster) {
-    const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`CREATE DATABASE variant${i}`);
-    await admin.end();
-    env.DATABASE_URL = cluster.url.replace(/\/postgres$/, `/variant${i}`);
-  }
-  const gateway = await startGateway(env);
-  const keys = await registerDevices(gateway.url, 'meter-', DEVICES);
-  runs.push({ variant, gateway, keys, nonce: 1, cpu: [] as number[], reqPerSec: [] as number[], p99: [] as number[] });
+interface Run {
+  variant: string;
+  gateway: Awaited<ReturnType<typeof startGateway>>;
+  keys: Map<string, string>;
+  nonce: number;
+  cpu: number[];
+  reqPerSec: number[];
+  p99: number[];
 }
+// Started inside the try, so a gateway that fails to start still stops the others and the cluster.
+const runs: Run[] = [];
 try {
+  for (const [i, variant] of variants.entries()) {
+    const { bundle, pg, env, flags } = parseVariant(variant);
+    if (bundle) process.env.BENCH_GATEWAY_BUNDLE = bundle;
+    else delete process.env.BENCH_GATEWAY_BUNDLE;
+    process.env.BENCH_GATEWAY_NODE_ARGS = flags;
+    if (pg && cluster) {
+      const admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+      await admin.unsafe(`CREATE DATABASE variant${i}`);
+      await admin.end();
+      env.DATABASE_URL = cluster.url.replace(/\/postgres$/, `/variant${i}`);
+    }
+    const run: Run = { variant, gateway: await startGateway(env), keys: new Map(), nonce: 1, cpu: [], reqPerSec: [], p99: [] };
+    runs.push(run);
+    run.keys = await registerDevices(run.gateway.url, 'meter-', DEVICES);
+  }
   const rounds = Number(process.env.BENCH_COMPARE_ROUNDS ?? 9);
   for (let r = 0; r < rounds; r++) {
     for (const run of runs) {
