@@ -75,12 +75,12 @@ export function dbCommand(program: Command): void {
         const { migrationStatus } = await import('../../server/store/postgres/migrate.ts');
         const s = await migrationStatus(sql);
         const rows = [
-          ...s.applied.map((m) => ({ version: pad(m.version), name: m.name, state: s.mismatched.some((x) => x.version === m.version) ? 'CHANGED SINCE APPLIED' : 'applied', at: m.applied_at })),
+          ...s.applied.map((m) => ({ version: pad(m.version), name: m.name, state: appliedState(s, m.version), at: m.applied_at })),
           ...s.pending.map((m) => ({ version: pad(m.version), name: m.name, state: 'pending', at: '-' })),
         ];
         show(opts, { database: where, ...s }, () =>
           [
-            `${where}: ${s.applied.length} applied, ${s.pending.length} pending`,
+            `${where}: ${s.applied.length} applied, ${s.pending.length} pending${s.ahead.length > 0 ? `, ${s.ahead.length} newer than this build` : ''}`,
             table(rows, [
               { header: 'VERSION', value: (r) => r.version },
               { header: 'NAME', value: (r) => r.name },
@@ -219,4 +219,11 @@ function importCommand(db: Command): void {
 
 function pad(v: number): string {
   return String(v).padStart(4, '0');
+}
+
+/** An applied migration as this build sees it: its own, changed since, or a newer build's. */
+function appliedState(s: import('../../server/store/postgres/migrate.ts').MigrationStatus, version: number): string {
+  if (s.mismatched.some((x) => x.version === version)) return 'CHANGED SINCE APPLIED';
+  if (s.ahead.some((x) => x.version === version)) return 'applied (newer build)';
+  return 'applied';
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGateway, GATEWAY_NODE_FLAGS } from '../../scripts/build-gateway.ts';
 
@@ -28,11 +29,19 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startGatewayProcess(env: Record<string, string>, options: { bundle?: boolean } = {}): Promise<GatewayProcess> {
+/**
+ * `bundle`: run this checkout's `npm start` bundle instead of the sources; `build`: run another
+ * checkout's bundle (`<build>/.build/gateway.mjs`, e.g. an older version for a rolling upgrade).
+ */
+export async function startGatewayProcess(env: Record<string, string>, options: { bundle?: boolean; build?: string } = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const args = options.bundle ? [...GATEWAY_NODE_FLAGS, await buildGateway()] : ['--import', 'tsx', 'server/main.ts'];
+  const args = options.build
+    ? [...GATEWAY_NODE_FLAGS, join(options.build, '.build', 'gateway.mjs')]
+    : options.bundle
+      ? [...GATEWAY_NODE_FLAGS, await buildGateway()]
+      : ['--import', 'tsx', 'server/main.ts'];
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: options.build ?? ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

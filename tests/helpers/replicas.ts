@@ -14,8 +14,8 @@ export interface Replicas {
   dir: string;
   keysDir: string;
   replicas: GatewayProcess[];
-  /** Starts one more replica on the same database and keys. */
-  add(env?: Record<string, string>): Promise<GatewayProcess>;
+  /** Starts one more replica on the same database and keys (`build`: another checkout's bundle). */
+  add(env?: Record<string, string>, build?: string): Promise<GatewayProcess>;
   admin(replica: GatewayProcess, method: string, path: string, body?: unknown): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -27,18 +27,21 @@ export async function startReplicas(count: number, env: Record<string, string> =
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   const replicas: GatewayProcess[] = [];
   let n = 0;
-  const add = async (extra: Record<string, string> = {}) => {
+  const add = async (extra: Record<string, string> = {}, build?: string) => {
     const i = n++;
     const p = await startGatewayProcess(
       { DATABASE_URL: url, KEYS_DIR: keysDir, DATA_DIR: join(dir, `data-${i}`), FIRMWARE_DIR: join(dir, `firmware-${i}`), ADMIN_TOKEN, ...env, ...extra },
-      { bundle: true },
+      build ? { build } : { bundle: true },
     );
     replicas.push(p);
     return p;
   };
   // The first creates the keys (master secret) and applies the migrations; then the rest start together.
-  await add();
-  await Promise.all(Array.from({ length: count - 1 }, () => add()));
+  // (None with count 0: the caller adds them itself, e.g. of two versions.)
+  if (count > 0) {
+    await add();
+    await Promise.all(Array.from({ length: count - 1 }, () => add()));
+  }
   return {
     url,
     dir,

@@ -59,6 +59,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     if (options.migrate !== false) {
       const applied = await migrate(sql);
       if (applied.length > 0) logger?.info({ migrations: applied }, 'database migrations applied');
+      const { ahead } = await migrationStatus(sql);
+      // A rolling upgrade in progress: a newer replica migrated the schema (additively); say so.
+      if (ahead.length > 0) logger?.warn({ migrations: ahead.map((m) => m.version) }, 'the database has migrations newer than this build (applied by a newer version); running on it');
     }
     const devices = new PgDeviceRepo(sql);
     await devices.listen();

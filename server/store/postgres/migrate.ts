@@ -4,6 +4,12 @@
  * whole run holds a session advisory lock, so replicas starting together do not race: the first
  * applies what is missing, the others wait for it and find nothing left to do. A released file
  * must never change; a changed checksum stops the gateway (status says which one).
+ *
+ * During a rolling upgrade the database runs ahead of the older replicas: the new version applied
+ * migrations the old build has no file for. Those are `ahead`, not broken — migrations are
+ * additive (README.md next to them), so an old replica starts and serves on that schema. Only an
+ * applied version at or below this build's newest that it has no file for (or a different one)
+ * means a broken install.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -24,8 +30,13 @@ export interface Migration {
 export interface MigrationStatus {
   applied: { version: number; name: string; applied_at: string }[];
   pending: { version: number; name: string }[];
-  /** Applied migrations whose file changed since (or disappeared): a broken install. */
+  /**
+   * Applied migrations whose file changed since, or that this build should have and has not (a
+   * version at or below its newest): a broken install.
+   */
   mismatched: { version: number; name: string }[];
+  /** Applied migrations above this build's newest: applied by a newer version of the gateway. */
+  ahead: { version: number; name: string }[];
 }
 
 /**
@@ -72,11 +83,14 @@ export async function migrationStatus(sql: Sql, migrations = loadMigrations()): 
     ? await sql<{ version: number; name: string; checksum: string; applied_at: Date }[]>`SELECT version, name, checksum, applied_at FROM fleetgate_migrations ORDER BY version`
     : [];
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const newest = migrations.at(-1)?.version ?? 0;
   const done = new Set(rows.map((r) => r.version));
+  const known = rows.filter((r) => r.version <= newest);
   return {
     applied: rows.map((r) => ({ version: r.version, name: r.name, applied_at: r.applied_at.toISOString() })),
     pending: migrations.filter((m) => !done.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
-    mismatched: rows.filter((r) => byVersion.get(r.version)?.checksum !== r.checksum).map((r) => ({ version: r.version, name: r.name })),
+    mismatched: known.filter((r) => byVersion.get(r.version)?.checksum !== r.checksum).map((r) => ({ version: r.version, name: r.name })),
+    ahead: rows.filter((r) => r.version > newest).map((r) => ({ version: r.version, name: r.name })),
   };
 }
 
