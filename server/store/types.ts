@@ -60,6 +60,8 @@ export interface DeviceRepo {
   list(): Promise<DeviceRecord[]>;
   /** Inserts; resolves false (nothing written) if the id exists. */
   create(record: DeviceRecord): Promise<boolean>;
+  /** Those of `ids` that are registered (revoked ones too), in the order given. */
+  existing(ids: readonly string[]): Promise<string[]>;
   /** Inserts all or none: resolves with the ids that already exist (then nothing was written). */
   createMany(records: readonly DeviceRecord[]): Promise<string[]>;
   /**

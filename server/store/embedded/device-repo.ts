@@ -48,7 +48,12 @@ export class LowdbDeviceRepo implements DeviceRepo {
     });
   }
 
+  async existing(ids: readonly string[]): Promise<string[]> {
+    return ids.filter((id) => this.peek(id));
+  }
+
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
+    // Checked and written in the same turn (no await between): no other create interleaves.
     const existing = records.filter((r) => this.peek(r.device_id)).map((r) => r.device_id);
     if (existing.length > 0) return existing;
     await this.doc.mutate((d) => {

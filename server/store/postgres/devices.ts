@@ -10,7 +10,7 @@
 import { reinstated, rotated } from '../device-records.ts';
 import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 import { lockConfig, stampRetag } from './config.ts';
-import type { Sql } from './connect.ts';
+import type { Sql, Tx } from './connect.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
 const UNKNOWN_TTL_MS = 1000;
@@ -63,6 +63,12 @@ function columns(r: DeviceRecord) {
   };
 }
 
+/** Those of `ids` that have a row, in the order given (one query, whatever the count). */
+async function registeredOf(sql: Sql | Tx, ids: readonly string[]): Promise<string[]> {
+  const found = new Set((await sql<{ device_id: string }[]>`SELECT device_id FROM devices WHERE device_id = ANY(${ids as string[]}::text[])`).map((f) => f.device_id));
+  return ids.filter((id) => found.has(id));
+}
+
 type Cached = { record: DeviceRecord } | { unknownUntil: number };
 
 export class PgDeviceRepo implements DeviceRepo {
@@ -113,13 +119,17 @@ export class PgDeviceRepo implements DeviceRepo {
     return rows.length > 0;
   }
 
+  existing(ids: readonly string[]): Promise<string[]> {
+    return registeredOf(this.sql, ids);
+  }
+
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
     const ids = records.map((r) => r.device_id);
     const existing = await this.sql.begin(async (tx) => {
       // Locks out a concurrent bulk insert of the same ids until this one commits or rolls back.
       await tx`LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE`;
-      const found = await tx<{ device_id: string }[]>`SELECT device_id FROM devices WHERE device_id = ANY(${ids}::text[])`;
-      if (found.length > 0) return found.map((f) => f.device_id);
+      const found = await registeredOf(tx, ids);
+      if (found.length > 0) return found;
       for (let i = 0; i < records.length; i += 1000) {
         await tx`INSERT INTO devices ${tx(records.slice(i, i + 1000).map(columns))}`;
       }
@@ -127,8 +137,7 @@ export class PgDeviceRepo implements DeviceRepo {
       return [];
     });
     for (const id of ids) this.cache.delete(id);
-    const order = new Map(ids.map((id, i) => [id, i]));
-    return existing.sort((a, b) => order.get(a)! - order.get(b)!);
+    return existing;
   }
 
   /** Reads the row under a lock, applies `change` and writes it back, in one transaction. */

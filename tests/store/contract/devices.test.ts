@@ -1,7 +1,8 @@
 /**
- * DeviceRepo contract, on every backend: create (once), bulk create (all or nothing), rotation
- * with and without grace (shared → derived), revocation, reinstatement, the psk-bound latch, list
- * order — and for a shared store, a change made by one replica seen by another at once.
+ * DeviceRepo contract, on every backend: create (once), bulk create (all or nothing), which of
+ * some ids exist, rotation with and without grace (shared → derived), revocation, reinstatement,
+ * the psk-bound latch, list order — and for a shared store, a change made by one replica seen by
+ * another at once.
  */
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
@@ -32,6 +33,13 @@ contract('createMany is all or nothing and names the ids that exist', async (sto
   assert.is(await store.devices.get('x1'), undefined);
   assert.equal(await store.devices.createMany([rec('x1'), rec('x3', 'shared')]), []);
   assert.is((await store.devices.get('x3'))?.key_mode, 'shared');
+});
+
+contract('existing names the registered ids among those given (revoked ones too), in the order given', async (store) => {
+  await store.devices.createMany([rec('e1'), rec('e2'), rec('e3')]);
+  await store.devices.revoke('e2', T);
+  assert.equal(await store.devices.existing(['nobody', 'e3', 'e2', 'constructor', 'e1']), ['e3', 'e2', 'e1']);
+  assert.equal(await store.devices.existing([]), []);
 });
 
 contract('rotate with grace keeps the previous key; immediate does not; shared becomes derived; revoked refuses', async (store) => {
