@@ -86,25 +86,28 @@ export class DeviceRegistry {
     return record;
   }
 
-  /** Registers a device; returns the key it signs with (the only time it is revealed). */
+  /**
+   * Registers a device; returns the key it signs with (the only time it is revealed). An id that
+   * exists is a 409 whatever the tags asked for: they would not be applied (the tag guard's 400
+   * would speak of a configuration the device is not getting).
+   */
   async register(deviceId: string, now: number, mode: KeyMode = 'derived', tags: readonly string[] = []): Promise<IssuedKey> {
     const record = this.newRecord(deviceId, mode, now, tags);
+    if (await this.store.devices.get(deviceId)) throw deviceExists(deviceId);
     await this.tagGuard([{ device_id: deviceId, tags }]);
-    if (!(await this.store.devices.create(record))) {
-      throw new ConflictError(`device ${deviceId} already exists`, 'device_exists');
-    }
+    // Checked again as it is written: the id may have been taken meanwhile (another admin, replica).
+    if (!(await this.store.devices.create(record))) throw deviceExists(deviceId);
     return { device: record, key: this.issuedKey(record) };
   }
 
-  /** Registers every device or none (409 naming the ids that exist). */
+  /** Registers every device or none (409 naming the ids that exist, checked before the tags as for one). */
   async registerMany(entries: readonly { device_id: string; mode: KeyMode; tags?: readonly string[] }[], now: number): Promise<IssuedKey[]> {
     const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now, e.tags));
+    const taken = await this.store.devices.existing(records.map((r) => r.device_id));
+    if (taken.length > 0) throw devicesExist(taken);
     await this.tagGuard(records.map((r) => ({ device_id: r.device_id, tags: r.tags ?? [] })));
     const existing = await this.store.devices.createMany(records);
-    if (existing.length > 0) {
-      const shown = existing.slice(0, 10).join(', ') + (existing.length > 10 ? `, … (${existing.length} in all)` : '');
-      throw new ConflictError(`devices already exist: ${shown}; nothing was registered`, 'device_exists');
-    }
+    if (existing.length > 0) throw devicesExist(existing);
     return records.map((device) => ({ device, key: this.issuedKey(device) }));
   }
 
@@ -219,6 +222,16 @@ export class DeviceRegistry {
     if (!key) versions.set(version, (key = make()));
     return key;
   }
+}
+
+function deviceExists(deviceId: string): ConflictError {
+  return new ConflictError(`device ${deviceId} already exists`, 'device_exists');
+}
+
+/** A bulk registration refused whole: the first ten ids that exist, and how many in all. */
+function devicesExist(ids: readonly string[]): ConflictError {
+  const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, … (${ids.length} in all)` : '');
+  return new ConflictError(`devices already exist: ${shown}; nothing was registered`, 'device_exists');
 }
 
 /** The admin view of a device: its record and its last accepted message. Never a key. */

@@ -31,6 +31,36 @@ test('tags: set at registration and by PUT, validated, listed and filtered; audi
   await gw.destroy();
 });
 
+// Found in review: the tag guard ran before the existence check, so re-registering an existing id
+// with tags whose layers clash answered 400 invalid_config, about a configuration it never gets.
+test('an id that exists is 409 device_exists whatever its tags would do, in bulk or alone; nothing registered or retagged', async () => {
+  const gw = await startTestGateway();
+  assert.is((await gw.admin('POST', '/devices', { device_id: 'd-1', tags: ['a'] })).status, 201);
+  assert.is((await gw.admin('POST', '/devices', { device_id: 'r-1' })).status, 201);
+  assert.is((await gw.admin('DELETE', '/devices/r-1')).status, 200);
+  // a and c together: upload 60 < poll 120, a configuration no device can apply
+  assert.is((await gw.admin('PUT', '/config/tags/a', { poll_frequency: 120, upload_frequency: 300 })).status, 200);
+  assert.is((await gw.admin('PUT', '/config/tags/c', { upload_frequency: 60 })).status, 200);
+  const conflict = async (res: Response, message: RegExp, what: string) => {
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal([res.status, error.code], [409, 'device_exists'], `${what}: ${error.message}`);
+    assert.match(error.message, message, what);
+  };
+  const bulk = (...devices: { device_id: string; tags?: string[] }[]) => gw.admin('POST', '/devices/bulk', { devices });
+  for (const tags of [['a'], ['x'], ['a', 'c']]) {
+    await conflict(await bulk({ device_id: 'n-1' }, { device_id: 'd-1', tags }), /^devices already exist: d-1; nothing was registered$/, `bulk, tags ${tags}`);
+  }
+  await conflict(await bulk({ device_id: 'n-1' }, { device_id: 'r-1', tags: ['a', 'c'] }), /^devices already exist: r-1;/, 'a revoked id');
+  await conflict(await gw.admin('POST', '/devices', { device_id: 'd-1', tags: ['a', 'c'] }), /^device d-1 already exists$/, 'one device');
+  // A new id with those tags is still refused for its configuration.
+  assert.is(await errorCode(await bulk({ device_id: 'n-1', tags: ['a', 'c'] })), 'invalid_config');
+  const listed = (await (await gw.admin('GET', '/devices')).json()) as { devices: { device_id: string; tags: string[] }[] };
+  assert.equal(listed.devices.map((d) => [d.device_id, d.tags]), [['d-1', ['a']], ['r-1', []]]);
+  const audit = (await (await gw.admin('GET', '/audit?action=device.created')).json()) as { count: number };
+  assert.is(audit.count, 2);
+  await gw.destroy();
+});
+
 test('POST /commands to a target: one command per active device, one audit record with the count', async () => {
   const gw = await startTestGateway({ env: { COMMAND_QUEUE_LIMIT: '1' } });
   for (const [id, tags] of [['m1', ['canary']], ['m2', ['canary']], ['m3', []], ['m4', ['canary']]] as const) {

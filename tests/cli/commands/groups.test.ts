@@ -83,4 +83,17 @@ test('config set/get/unset tag:<tag> and config tags: a layer for every device w
   assert.match(notOnDevice.stderr, /400 invalid_config: priority: unknown field/);
 });
 
+test('a batch naming a device that exists with clashing tags: one line, 409 device_exists, exit 4; nothing registered', async () => {
+  // Both tags: upload:fast sorts later, so its upload 60 wins at equal priority, under poll 120.
+  await live.ok(['config', 'set', 'tag:poll:slow', 'poll_frequency=120', 'upload_frequency=300']);
+  await live.ok(['config', 'set', 'tag:upload:fast', 'upload_frequency=60']);
+  await live.ok(['device', 'add', 'k-1', '--tag', 'poll:slow']);
+  const csv = join(live.dir, 'clash.csv');
+  await writeFile(csv, 'k-2\nk-1,poll:slow;upload:fast\n');
+  const clash = await live.run(['device', 'add', '--file', csv]);
+  assert.is(clash.code, 4);
+  assert.is(clash.stderr, 'fleetgate: gateway answered 409 device_exists: devices already exist: k-1; nothing was registered\n');
+  assert.is((await live.run(['device', 'show', 'k-2'])).code, 4, 'k-2 not registered');
+});
+
 test.run();
