@@ -12,7 +12,11 @@
  * one changes the configuration of the imported devices it concerns, which may have applied any
  * version up to the imported maximum: unless its version is above that already, it takes the next
  * version of the counter (one for the whole import), so each such device's effective version rises
- * above anything it applied and it fetches the database's values.
+ * above anything it applied and it fetches the database's values. So does a layer only the
+ * database has, where it applies to an imported device: an override of a device the source has,
+ * a tag layer of a tag such a device carries (in the database's record of it, which the devices
+ * importer has written or kept) — the source had no such layer, so its values are new to the
+ * device. One that sets nothing (cleared) changes nothing and keeps its version.
  */
 import type { ConfigLayer, TagLayer } from '../../remote-config/repo.ts';
 import type { Tx } from '../postgres/connect.ts';
@@ -84,6 +88,33 @@ async function copyTagLayers(tx: Tx, layers: readonly [string, TagLayer][], { ne
   return tally(returned, layers.length);
 }
 
+/**
+ * Overrides only the database has, of devices the source has (`devices`, less those the source
+ * has an override for: those are copied or compared above), that set something.
+ */
+async function reversionOverridesOnlyHere(tx: Tx, devices: readonly string[], { next, imported }: Stamps): Promise<number> {
+  if (devices.length === 0) return 0;
+  const rows = await tx`
+    UPDATE config_overrides SET version = ${next}
+    WHERE device_id = ANY(${devices as string[]}::text[]) AND version <= ${imported} AND overrides::jsonb <> '{}'::jsonb
+    RETURNING 1`;
+  return rows.length;
+}
+
+/**
+ * Tag layers only the database has (none of `importedTags`) that set something, of a tag one of
+ * the source's `devices` carries in the database.
+ */
+async function reversionTagLayersOnlyHere(tx: Tx, importedTags: readonly string[], devices: readonly string[], { next, imported }: Stamps): Promise<number> {
+  if (devices.length === 0) return 0;
+  const rows = await tx`
+    UPDATE config_tag_layers SET version = ${next}
+    WHERE tag <> ALL(${importedTags as string[]}::text[]) AND version <= ${imported} AND fields::jsonb <> '{}'::jsonb
+      AND tag IN (SELECT unnest(tags) FROM devices WHERE device_id = ANY(${devices as string[]}::text[]))
+    RETURNING 1`;
+  return rows.length;
+}
+
 async function raiseMemberships(tx: Tx, memberships: readonly [string, number][]): Promise<number> {
   if (memberships.length === 0) return 0;
   const rows = memberships.map(([device_id, version]) => ({ device_id, version }));
@@ -108,6 +139,8 @@ export const configImporter: Importer = {
     const overrides = [...(await source.config.overrides())];
     const tagLayers = [...(await source.config.tagLayers())];
     const memberships = [...(await source.config.memberships())];
+    const devices = (await source.devices.list()).map((d) => d.device_id);
+    const overridden = new Set(overrides.map(([id]) => id));
     const imported = Math.max(
       await source.config.latestVersion(),
       defaults.version,
@@ -136,12 +169,15 @@ export const configImporter: Importer = {
         RETURNING defaults_version AS version`;
       const copiedOverrides = await copyOverrides(tx, overrides, stamps);
       const copiedTags = await copyTagLayers(tx, tagLayers, stamps);
+      const overridesOnlyHere = await reversionOverridesOnlyHere(tx, devices.filter((id) => !overridden.has(id)), stamps);
+      const tagLayersOnlyHere = await reversionTagLayersOnlyHere(tx, tagLayers.map(([tag]) => tag), devices, stamps);
       const raised = await raiseMemberships(tx, memberships);
-      const reversioned = (defaultsBumped ? 1 : 0) + copiedOverrides.reversioned + copiedTags.reversioned;
+      const reversioned = (defaultsBumped ? 1 : 0) + copiedOverrides.reversioned + copiedTags.reversioned + overridesOnlyHere + tagLayersOnlyHere;
       // The counter is the highest version handed out: the import's, when it gave any.
       const version = reversioned > 0 ? (await tx<{ version: number }[]>`UPDATE config_fleet SET version = ${stamps.next} RETURNING version`)[0]!.version : raisedTo!.version;
       const given = (differing: number) => (differing > 0 ? `; ${n(differing)} differing, given version ${stamps.next}` : '');
       const kept = (layers: LayerCopy) => alreadyThere(layers.kept, `already there (the database's kept${given(layers.reversioned)})`);
+      const onlyHere = (layers: number, whose: string) => alreadyThere(layers, `only in the database given version ${stamps.next} (${whose})`);
       const text =
         (copyDefaults
           ? `fleet defaults copied (version ${defaults.version})`
@@ -150,8 +186,8 @@ export const configImporter: Importer = {
             : neverChanged || same
               ? `fleet defaults ${neverChanged ? 'never changed' : 'already there'}`
               : `fleet defaults kept (the database's own, version ${fleet!.defaults_version})`) +
-        `, ${count(copiedOverrides.copied, 'device override')} copied${kept(copiedOverrides)}` +
-        `, ${count(copiedTags.copied, 'tag layer')} copied${kept(copiedTags)}` +
+        `, ${count(copiedOverrides.copied, 'device override')} copied${kept(copiedOverrides)}${onlyHere(overridesOnlyHere, 'of imported devices')}` +
+        `, ${count(copiedTags.copied, 'tag layer')} copied${kept(copiedTags)}${onlyHere(tagLayersOnlyHere, 'carried by imported devices')}` +
         `, ${count(raised, 'membership stamp')} copied or raised${alreadyThere(memberships.length - raised, 'as high already')}` +
         `; config_version is now ${version} (imported up to ${imported})`;
       return {
@@ -161,9 +197,11 @@ export const configImporter: Importer = {
           overrides: copiedOverrides.copied,
           already_there: copiedOverrides.kept,
           overrides_reversioned: copiedOverrides.reversioned,
+          overrides_only_in_database_reversioned: overridesOnlyHere,
           tag_layers: copiedTags.copied,
           tag_layers_already_there: copiedTags.kept,
           tag_layers_reversioned: copiedTags.reversioned,
+          tag_layers_only_in_database_reversioned: tagLayersOnlyHere,
           memberships: raised,
           config_version: version,
         },

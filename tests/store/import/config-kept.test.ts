@@ -3,6 +3,7 @@
  * source has too is kept (the database's), and when it differs from the imported one, the imported
  * devices it concerns — which may have applied any version up to the imported maximum — must see
  * their effective version rise above what they applied, or they would never fetch the kept values.
+ * The same for a layer only the database has, where it applies to an imported device.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +27,7 @@ async function ok(gw: TestGateway, method: string, path: string, body?: unknown)
 }
 
 const view = async (gw: TestGateway, id: string) => (await ok(gw, 'GET', `/config/${id}`)) as unknown as DeviceView;
+const tagVersion = async (gw: TestGateway, tag: string) => (await ok(gw, 'GET', `/config/tags/${tag}`)).config_version as number;
 
 test('kept layers that differ from the imported ones get a version above every imported one; equal ones keep theirs', async () => {
   const clock = new FakeClock();
@@ -92,6 +94,74 @@ test('kept layers that differ from the imported ones get a version above every i
   const report = JSON.parse(again.stdout) as { kinds: { repository: string; counts: Record<string, number> }[] };
   const counts = report.kinds.find((k) => k.repository === 'config')!.counts;
   assert.equal([counts.defaults_reversioned, counts.overrides_reversioned, counts.tag_layers_reversioned, counts.config_version], [0, 0, 0, next]);
+});
+
+// Found in review: a layer only the database had kept its version, though for the imported devices
+// it concerns it is new (the source had none) — at or below what they applied, they never fetched it.
+test('layers only the database has get a version above every imported one where they apply to an imported device', async () => {
+  const clock = new FakeClock();
+  const url = await freshDatabase('onlyhere');
+
+  // The database: the source's final defaults; a canary layer and a meter-2 override the source
+  // lacks; layers and overrides no imported device gets (south, meter-9's, an emptied one).
+  const db = await startTestGateway({ clock, backend: 'embedded', env: { DATABASE_URL: url } });
+  await db.register('meter-2');
+  await db.register('meter-9');
+  await ok(db, 'PUT', '/config/defaults', { heartbeat_interval: 60 });
+  await ok(db, 'PUT', '/config/tags/canary', { upload_frequency: 300 });
+  await ok(db, 'PUT', '/config/tags/south', { upload_frequency: 600 });
+  await ok(db, 'PUT', '/config/tags/emptied', { upload_frequency: 900 });
+  await ok(db, 'DELETE', '/config/tags/emptied');
+  await ok(db, 'PUT', '/config/meter-2', { poll_frequency: 9 });
+  await ok(db, 'PUT', '/config/meter-9', { poll_frequency: 11 });
+  const before = { south: await tagVersion(db, 'south'), emptied: await tagVersion(db, 'emptied'), 'meter-9': (await view(db, 'meter-9')).config_version };
+  await db.close();
+
+  // The source: no canary layer, no overrides, versions above the database's; both devices applied theirs.
+  const source = await startTestGateway({ clock, dir: await tempDir(), backend: 'embedded' });
+  const m1 = await SimDevice.register(source, 'meter-1');
+  const m2 = await SimDevice.register(source, 'meter-2');
+  await ok(source, 'PUT', '/devices/meter-1/tags', ['canary', 'emptied']);
+  for (const heartbeat of [30, 40, 50, 60, 30, 40, 50, 60, 30, 40, 50, 60]) await ok(source, 'PUT', '/config/defaults', { heartbeat_interval: heartbeat });
+  const applied = (await view(source, 'meter-1')).config_version;
+  assert.is((await view(source, 'meter-2')).config_version, applied);
+  for (const d of [m1, m2]) assert.is((await d.diagnostics(diag({ config_version: applied }))).status, 200);
+  const latest = (await ok(source, 'GET', '/config/fleet')).latest_version as number;
+  assert.ok(latest > Math.max(...Object.values(before)), 'the source is ahead of the database');
+  await source.close();
+
+  const args = ['db', 'import', '--data-dir', source.config.DATA_DIR, '--database-url', url, '--force'];
+  const run = await fleetgate(args);
+  assert.is(run.code, 0, run.stderr);
+  const next = latest + 1;
+
+  const gw = await startTestGateway({ clock, dir: await tempDir(), backend: 'embedded', env: { DATABASE_URL: url } });
+  try {
+    for (const [id, field, value] of [['meter-1', 'upload_frequency', 300], ['meter-2', 'poll_frequency', 9]] as const) {
+      const v = await view(gw, id);
+      assert.is(v.config[field], value, `${id}: the database's layer`);
+      assert.equal([v.applied_version, v.config_version, v.behind], [applied, next, true], `${id}: above the version it applied, shown behind`);
+    }
+    const after = { south: await tagVersion(gw, 'south'), emptied: await tagVersion(gw, 'emptied'), 'meter-9': (await view(gw, 'meter-9')).config_version };
+    assert.equal(after, before, 'no imported device gets south or meter-9\'s override; the emptied layer sets nothing');
+  } finally {
+    await gw.close();
+  }
+  assert.ok(
+    run.stdout.replace(/ +/g, ' ').includes(
+      `0 device overrides copied, 1 only in the database given version ${next} (of imported devices), ` +
+        `0 tag layers copied, 1 only in the database given version ${next} (carried by imported devices), ` +
+        `0 membership stamps copied or raised; config_version is now ${next} (imported up to ${latest})`,
+    ),
+    run.stdout,
+  );
+
+  // Again: nothing is given a version twice.
+  const again = await fleetgate([...args, '--json']);
+  assert.is(again.code, 0, again.stderr);
+  const report = JSON.parse(again.stdout) as { kinds: { repository: string; counts: Record<string, number> }[] };
+  const counts = report.kinds.find((k) => k.repository === 'config')!.counts;
+  assert.equal([counts.overrides_only_in_database_reversioned, counts.tag_layers_only_in_database_reversioned, counts.config_version], [0, 0, next]);
 });
 
 test.run();
