@@ -135,6 +135,16 @@ export class UnavailableError extends GatewayError {
   readonly code = 'unavailable';
 }
 
+/**
+ * A configuration change waited its bounded time for the one it must follow (config changes are
+ * checked one at a time across the fleet, remote-config/fleet-check.ts) and gave up; nothing was
+ * written, and the same request may simply be sent again.
+ */
+export class ConfigBusyError extends GatewayError {
+  readonly status = 503;
+  readonly code = 'config_busy';
+}
+
 /** Invalid configuration at start-up: printed as one line, exit code 2. */
 export class ConfigError extends Error {
   constructor(message: string) {

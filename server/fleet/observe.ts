@@ -5,7 +5,11 @@
  * Everything this gateway records goes through these repositories, whichever route, fast path or
  * background job made the change, so nothing is missed and nothing is polled. A tap never fails or
  * delays the write: it runs after the write resolved, and an error in it is logged and dropped.
- * Changes made by another gateway sharing the store are picked up by the model's periodic resync.
+ * A configuration change (`Store.configWrite`) may write through repositories of its own — on
+ * PostgreSQL bound to its transaction — which are tapped alike; what they report is passed on once
+ * the change has committed, so the model never reads back a state not yet there (and a change
+ * rolled back reports nothing). Changes made by another gateway sharing the store are picked up
+ * by the model's periodic resync.
  */
 import type { DiagnosticsRecord } from '../diagnostics/schema.ts';
 import type { DeviceEvent } from '../events/rules.ts';
@@ -13,7 +17,8 @@ import type { Logger } from '../logger.ts';
 import type { OtaSession } from '../ota/sessions.ts';
 import type { DeviceOtaState } from '../ota/state.ts';
 import type { StatsDelta } from '../security/stats.ts';
-import type { DeviceRecord, Store } from '../store/types.ts';
+import type { ConfigRepo } from '../remote-config/repo.ts';
+import type { DeviceRecord, DeviceRepo, Store } from '../store/types.ts';
 
 /** What the read model is told. */
 export interface FleetChanges {
@@ -90,13 +95,10 @@ export function observeStore(store: Store, to: FleetChanges, logger: Logger): vo
     after: (result: Awaited<ReturnType<Extract<T[K], AnyFn>>>, ...args: Parameters<Extract<T[K], AnyFn>>) => void,
   ) => tap(target, name, after, logger);
 
-  const { devices, nonces, events, diagnostics, otaState, commands, rollouts, securityStats } = store;
-  t(devices, 'create', (created, record) => created && to.record(record));
-  t(devices, 'createMany', (existing, records) => existing.length === 0 && records.forEach((r) => to.record(r)));
-  t(devices, 'rotateKey', (out) => out.outcome === 'rotated' && to.record(out.device));
-  t(devices, 'revoke', (record) => record && to.record(record));
-  t(devices, 'reinstate', (out) => out.outcome === 'reinstated' && to.record(out.device));
-  t(devices, 'setTags', (change) => change && to.record(change.record));
+  const { nonces, events, diagnostics, otaState, commands, rollouts, securityStats } = store;
+  observeDevices(store.devices, to, logger);
+  observeConfig(store.config, to, logger);
+  observeConfigWrites(store, to, logger);
 
   t(nonces, 'claim', (claim, deviceId, nonce, _mac, now) => claim.outcome === 'fresh' && to.seen(deviceId, nonce, now, false));
   t(nonces, 'acceptUpload', (out, deviceId, nonce, _mac, now) => out.outcome === 'accepted' && to.seen(deviceId, nonce, now, true));
@@ -127,13 +129,48 @@ export function observeStore(store: Store, to: FleetChanges, logger: Logger): vo
   t(commands, 'cancel', (out) => out.outcome === 'cancelled' && to.commands([out.command.device_id]));
   t(commands, 'expireDue', (expired) => expired.length > 0 && to.commands(new Set(expired.map((c) => c.device_id))));
 
-  // Any write to the configuration (whatever layers it grows) may move any device's effective version.
-  const config = store.config as unknown as Record<string, AnyFn>;
-  for (const name of writeMethods(config, ['updateDefaults', 'updateOverride', 'clearOverride'])) {
-    tap(config, name, () => to.config(), logger);
-  }
   for (const name of writeMethods(rollouts, ['create', 'update', 'recordResult'])) {
     tap(rollouts as unknown as Record<string, AnyFn>, name, () => to.rollouts(), logger);
   }
   t(securityStats, 'add', (_r, delta) => to.security(delta));
+}
+
+function observeDevices(devices: DeviceRepo, to: FleetChanges, logger: Logger): void {
+  tap(devices, 'create', (created, record) => created && to.record(record), logger);
+  tap(devices, 'createMany', (existing, records) => existing.length === 0 && records.forEach((r) => to.record(r)), logger);
+  tap(devices, 'rotateKey', (out) => out.outcome === 'rotated' && to.record(out.device), logger);
+  tap(devices, 'revoke', (record) => record && to.record(record), logger);
+  tap(devices, 'reinstate', (out) => out.outcome === 'reinstated' && to.record(out.device), logger);
+  tap(devices, 'setTags', (change) => change && to.record(change.record), logger);
+}
+
+function observeConfig(repo: ConfigRepo, to: FleetChanges, logger: Logger): void {
+  // Any write to the configuration (whatever layers it grows) may move any device's effective version.
+  const config = repo as unknown as Record<string, AnyFn>;
+  for (const name of writeMethods(config, ['updateDefaults', 'updateOverride', 'clearOverride'])) {
+    tap(config, name, () => to.config(), logger);
+  }
+}
+
+/** Taps the repositories each configuration change writes through, where they are not the store's own (tapped already). */
+function observeConfigWrites(store: Store, to: FleetChanges, logger: Logger): void {
+  const configWrite = store.configWrite.bind(store);
+  store.configWrite = async (work) => {
+    const held: (() => void)[] = [];
+    // Told once the change has committed, in the order it wrote.
+    const later = new Proxy(to, { get: (target, name) => (...args: unknown[]) => held.push(() => (Reflect.get(target, name) as AnyFn).apply(target, args)) });
+    const result = await configWrite((scope) => {
+      if (scope.devices !== store.devices) observeDevices(scope.devices, later, logger);
+      if (scope.config !== store.config) observeConfig(scope.config, later, logger);
+      return work(scope);
+    });
+    for (const tell of held) {
+      try {
+        tell();
+      } catch (err) {
+        logger.error({ err }, 'fleet view: could not apply a change');
+      }
+    }
+    return result;
+  };
 }

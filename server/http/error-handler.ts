@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { GatewayError, RateLimitedError } from '../errors.ts';
+import { ConfigBusyError, GatewayError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
@@ -35,6 +35,10 @@ export interface ErrorAnswer {
 export function errorAnswer(err: Error, logger: Logger, where: { path: string; method: string }): ErrorAnswer {
   if (err instanceof RateLimitedError) {
     return { status: 429, body: errorBody(err.code, err.message, err.details), headers: { 'Retry-After': String(err.retryAfterSeconds) } };
+  }
+  if (err instanceof ConfigBusyError) {
+    // The change it waited for is normally done within a second.
+    return { status: err.status, body: errorBody(err.code, err.message), headers: { 'Retry-After': '1' } };
   }
   if (err instanceof GatewayError) return { status: err.status, body: errorBody(err.code, err.message, err.details) };
   if (err instanceof HTTPException) {

@@ -10,7 +10,20 @@
  * transaction. `planUpdate`, `planTagUpdate`, `clearPatch` and `changesLayers` (built on
  * `mergeLayer` and `sameValues`) are the rules every implementation applies to what it read.
  */
+import { ConfigBusyError } from '../errors.ts';
 import type { ConfigValues, DeviceConfig, OverridePatch, TagLayerPatch } from './fields.ts';
+
+/**
+ * How long a configuration change waits for the one before it (`Store.configWrite`) before giving
+ * up with ConfigBusyError: far above any real change (registering 10,000 devices at once or
+ * changing a tag layer 5,000 of them carry takes 50–200 ms on either store), short enough that a
+ * stuck one does not hold admin requests for long.
+ */
+export const CONFIG_WRITE_WAIT_MS = 10_000;
+
+export function configBusy(waitMs: number): ConfigBusyError {
+  return new ConfigBusyError(`another configuration change was still in progress after ${waitMs} ms; nothing was changed, send the request again`);
+}
 
 export interface ConfigLayer {
   values: ConfigValues;

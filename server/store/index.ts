@@ -16,6 +16,8 @@ export interface OpenOptions {
   logger?: Logger;
   /** Epoch ms at open (tests pass a fake clock's). */
   now?: number;
+  /** How long a configuration change waits for the one before it (default CONFIG_WRITE_WAIT_MS; tests shorten it). */
+  configWriteWaitMs?: number;
 }
 
 export function openStore(config: RawConfig, options: OpenOptions = {}): Promise<Store> {

@@ -4,6 +4,8 @@
  * (commands/repo.ts, remote-config/repo.ts, …). Routes and domain modules only see these
  * interfaces. Rule for every method: one call is one atomic read-modify-write, so each maps to one
  * SQL statement or transaction — callers never read, decide and write back in separate steps.
+ * The one exception is a configuration change checked against the whole fleet (`Store.configWrite`):
+ * it reads, decides and writes inside one step the store provides.
  */
 
 import type { AuditRepo } from '../audit/log.ts';
@@ -235,6 +237,12 @@ export interface TelemetryLog {
   prune(beforeMs: number): Promise<number>;
 }
 
+/** The repositories a configuration change reads and writes (Store.configWrite, Store.configSnapshot). */
+export interface ConfigScope {
+  readonly config: ConfigRepo;
+  readonly devices: DeviceRepo;
+}
+
 /**
  * Everything the gateway keeps, one repository per kind of state. Domain modules see only these
  * interfaces; server/store/embedded (DATA_DIR files) and server/store/postgres implement them, and
@@ -277,6 +285,24 @@ export interface Store {
    * coming days' telemetry partitions and expired shared-MAC bindings; nothing for the embedded one.
    */
   maintain(now: number): Promise<void>;
+  /**
+   * Runs `work` as the fleet's one configuration writer: no other `configWrite` — in this gateway
+   * or, on a shared store, in any other — runs until it is done, and what it reads through `scope`
+   * includes every write an earlier one made. So a change checked against the fleet (every change
+   * of a config layer or of a device's tags: remote-config/fleet-check.ts) is checked against the
+   * changes made before it, never beside them. On PostgreSQL one transaction holding the config
+   * lock (`scope` is bound to it; a throw rolls back every write made through it); on the embedded
+   * store a turn in this process. Waiting longer than the store's bound for the turn throws
+   * ConfigBusyError, with nothing written. Writes that need no check (key rotation, revocation,
+   * uploads) never wait for it.
+   */
+  configWrite<T>(work: (scope: ConfigScope) => Promise<T>): Promise<T>;
+  /**
+   * Runs `read` over one consistent state of the configuration and the devices (a fleet-wide view
+   * computed from several reads): on PostgreSQL one REPEATABLE READ, READ ONLY transaction, on the
+   * embedded store a turn between configuration writes. `read` only reads.
+   */
+  configSnapshot<T>(read: (scope: ConfigScope) => Promise<T>): Promise<T>;
   /** Whether the store can serve requests now (GET /health/ready): the database answers, no migration is pending. */
   ready(): Promise<{ ok: boolean; reason?: string }>;
   close(): Promise<void>;

@@ -2,13 +2,14 @@
  * The store taps on a real store (both backends): an accepted upload reaches the read model as one
  * sighting marked as an upload, a fresh signed request as one sighting that is not, and a
  * duplicate or replay as none. (The embedded ledger's acceptUpload used to go through its own
- * tapped claim(), so each upload was reported twice.)
+ * tapped claim(), so each upload was reported twice.) And what a configuration change writes
+ * through the repositories of its scope reaches the model too, after the change committed.
  */
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { observeStore, type FleetChanges } from '../../server/fleet/observe.ts';
 import { silentLogger } from '../../server/logger.ts';
-import type { TelemetryBatch } from '../../server/store/types.ts';
+import type { DeviceRecord, TelemetryBatch } from '../../server/store/types.ts';
 import { contract } from '../store/contract/backends.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -28,6 +29,24 @@ contract('one sighting per accepted upload or fresh request, none for a duplicat
     ['m', 1, T, true],
     ['m', 2, T + 1, false],
   ]);
+});
+
+// Found in review: on PostgreSQL a configuration change writes through repositories bound to its
+// transaction, which the taps on the store's own did not see — a device registered (or retagged,
+// or a layer changed) through one never reached the read model.
+contract('a configuration change reports what it wrote through its own repositories, once it has committed', async (store, { backend }) => {
+  const told: unknown[] = [];
+  const to = new Proxy({} as FleetChanges, {
+    get: (_t, name) => (name === 'record' ? (r: DeviceRecord) => told.push(['record', r.device_id]) : name === 'config' ? () => told.push(['config']) : () => undefined),
+  });
+  observeStore(store, to, silentLogger());
+  await store.configWrite(async ({ config, devices }) => {
+    await devices.create({ device_id: 'd', created_at: new Date(T).toISOString(), key_mode: 'derived', key_version: 1 });
+    await config.updateTagLayer('a', { upload_frequency: 120 }, T, 'admin', () => undefined);
+    // PostgreSQL: not committed yet, so not told yet. The embedded store's writes are there at once.
+    assert.is(told.length, backend === 'postgres' ? 0 : 2);
+  });
+  assert.equal(told, [['record', 'd'], ['config']]);
 });
 
 test.run();

@@ -25,6 +25,8 @@ import { LowdbConsoleSessionRepo } from './console-session-repo.ts';
 import { LowdbFleetActivityRepo } from './fleet-activity-repo.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 import { MemoryNotifyCooldowns } from './notify-cooldowns.ts';
+import { Turns } from '../turns.ts';
+import { CONFIG_WRITE_WAIT_MS, configBusy } from '../../remote-config/repo.ts';
 
 export interface EmbeddedStoreOptions {
   fsync: boolean;
@@ -37,6 +39,8 @@ export interface EmbeddedStoreOptions {
   eventsRetentionDays?: number;
   /** FIRMWARE_DIR: where the packager puts images and the gateway reads them (default "firmware-images"). */
   firmwareDir?: string;
+  /** How long a configuration change waits for its turn (default CONFIG_WRITE_WAIT_MS). */
+  configWriteWaitMs?: number;
   /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
   telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
 }
@@ -96,6 +100,12 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     LowdbConsoleSessionRepo.open(dataDir),
     LowdbFleetActivityRepo.open(dataDir),
   ]);
+  // Configuration changes checked against the fleet, one at a time (Store.configWrite). The
+  // repositories' own reads and writes are synchronous steps over memory, so while one change
+  // holds its turn no other checked change can move what it read. Snapshots take a turn too.
+  const waitMs = options.configWriteWaitMs ?? CONFIG_WRITE_WAIT_MS;
+  const configTurns = new Turns(waitMs, () => configBusy(waitMs));
+  const configScope = { config, devices };
   return {
     backend: 'embedded',
     location: dataDir,
@@ -120,6 +130,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     fleetActivity,
     notifyCooldowns: new MemoryNotifyCooldowns(),
     exclusive: async (_job, run) => run(),
+    configWrite: (work) => configTurns.run(() => work(configScope)),
+    configSnapshot: (read) => configTurns.run(() => read(configScope)),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,
     close: async () => {

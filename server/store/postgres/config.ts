@@ -6,10 +6,13 @@
  * `check` against the state it replaces, no version for a no-op) and, if anything changed, bumps
  * the counter and writes the layer. Config writes across the fleet are thus serialized — they are
  * rare admin actions — and two gateways never hand out one version. A device's tag change takes
- * the same lock inside its own transaction (`stampRetag`, called by devices.ts).
+ * the same lock inside its own transaction (`stampRetag`, called by devices.ts). A change checked
+ * against the whole fleet holds that lock from its first read to its commit (`configWriter`), and
+ * the fleet's lag view reads in one snapshot (`configSnapshot`).
  */
 import {
   changesLayers,
+  configBusy,
   clearPatch,
   clearTagPatch,
   layerAt,
@@ -23,7 +26,10 @@ import {
   type UpdateResult,
 } from '../../remote-config/repo.ts';
 import type { ConfigValues, OverridePatch, TagLayerPatch } from '../../remote-config/fields.ts';
-import type { Sql, Tx } from './connect.ts';
+import type { ConfigScope, Store } from '../types.ts';
+import { Turns } from '../turns.ts';
+import { transaction, type Db, type Sql, type Tx } from './connect.ts';
+import type { PgDeviceRepo } from './devices.ts';
 
 interface OverrideRow {
   device_id: string;
@@ -96,7 +102,8 @@ const defaultsLayer = (r: FleetRow | Jsonified<FleetRow>): ConfigLayer => ({
 });
 
 export class PgConfigRepo implements ConfigRepo {
-  constructor(private readonly sql: Sql) {}
+  /** On the pool, or inside a transaction (configWrite, configSnapshot): each update is then a savepoint of it. */
+  constructor(private readonly sql: Db) {}
 
   /** A new database starts at version 1 with empty defaults, stamped `now` (as the embedded store). */
   async init(now: number): Promise<void> {
@@ -129,7 +136,7 @@ export class PgConfigRepo implements ConfigRepo {
   }
 
   async updateDefaults(patch: ConfigValues, now: number, by: string, check: (v: ConfigValues) => void): Promise<UpdateResult> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       const [current] = await tx<FleetRow[]>`SELECT * FROM config_fleet FOR UPDATE`;
       const plan = planUpdate(defaultsLayer(current!), patch, now, by, check);
       if (!plan.changed) return plan.result;
@@ -197,7 +204,7 @@ export class PgConfigRepo implements ConfigRepo {
 
   /** Locks the counter, reads the layer, and writes `patchOf(it)` merged in, if anything changes. */
   private changeLayer<L extends ConfigLayer, P>(kind: LayerKind<L, P>, patchOf: (current: L | undefined) => P | undefined): Promise<UpdateResult<L> | undefined> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       // Sent together; the server runs them in order, so the read sees every write committed before the lock was granted.
       const [, current] = await Promise.all([lockConfig(tx), kind.read(tx)]);
       const patch = patchOf(current);
@@ -254,4 +261,51 @@ interface LayerKind<L extends ConfigLayer, P> {
   /** The shared rules (repo.ts) on what was read: unchanged, or the layer to write at a given version. */
   plan(current: L | undefined, patch: P): { changed: false; result: UpdateResult<L> } | { changed: true; at(version: number): L };
   write(tx: Tx, layer: L): Promise<unknown>;
+}
+
+/**
+ * `Store.configWrite` on PostgreSQL: one transaction that takes the config lock first — before any
+ * read, which is what makes a check and its write one step across every replica — and hands `work`
+ * the repositories bound to it. Every config write and every device tag change takes the same
+ * lock, so none commits between what `work` reads and what it writes. In front of the lock, a turn
+ * in this replica (turns.ts): a burst of changes holds one pooled connection, not one each. The
+ * wait for both together is bounded by `waitMs` (the database's part as this transaction's
+ * lock_timeout); past it, ConfigBusyError and nothing written.
+ */
+export function configWriter(sql: Sql, devices: PgDeviceRepo, waitMs: number): Store['configWrite'] {
+  const turns = new Turns(waitMs, () => configBusy(waitMs));
+  return (work) => {
+    const asked = Date.now();
+    return turns.run(() => lockedWrite(sql, devices, Math.max(1, waitMs - (Date.now() - asked)), work)).catch((err: unknown) => {
+      // 55P03 lock_not_available: the lock (or a device row under it) was not granted in time.
+      throw (err as { code?: string }).code === '55P03' ? configBusy(waitMs) : err;
+    });
+  };
+}
+
+async function lockedWrite<T>(sql: Sql, devices: PgDeviceRepo, lockWaitMs: number, work: (scope: ConfigScope) => Promise<T>): Promise<T> {
+  let settle = (): void => undefined;
+  try {
+    return await transaction(sql, async (tx) => {
+      // In turn, not sent together: the bound must be set before the lock is asked for.
+      await tx`SELECT set_config('lock_timeout', ${`${lockWaitMs}ms`}, true)`;
+      await lockConfig(tx);
+      const within = devices.within(tx);
+      settle = within.settle;
+      return work({ config: new PgConfigRepo(tx), devices: within.repo });
+    });
+  } finally {
+    // After the commit (or the rollback): this replica's cache forgets what the change wrote.
+    settle();
+  }
+}
+
+/**
+ * `Store.configSnapshot` on PostgreSQL: `read` runs in one REPEATABLE READ, READ ONLY transaction,
+ * so its several statements see one committed state — never half of a concurrent change (a tag
+ * layer without the device tags that go with it, a membership stamp without its tags). Takes no
+ * lock: config writes go on meanwhile.
+ */
+export function configSnapshot<T>(sql: Sql, devices: PgDeviceRepo, read: (scope: ConfigScope) => Promise<T>): Promise<T> {
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) => read({ config: new PgConfigRepo(tx), devices: devices.within(tx).repo })) as Promise<T>;
 }

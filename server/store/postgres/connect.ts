@@ -8,6 +8,18 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql<Record<string, never>>;
 /** The connection a `sql.begin` transaction runs on. */
 export type Tx = postgres.TransactionSql<Record<string, never>>;
+/** Where a repository runs its statements: the pool, or a transaction it joins. */
+export type Db = Sql | Tx;
+
+/**
+ * `work` in a transaction of its own on the pool, or as part of the transaction `db` already is:
+ * no savepoint, since a failed statement aborts that whole transaction anyway (its owner rolls it
+ * back), and a savepoint would cost two more round trips per write.
+ */
+export function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  if ('savepoint' in db) return work(db);
+  return db.begin(work) as Promise<T>;
+}
 
 export interface PoolOptions {
   /** Connections in the pool. */

@@ -10,7 +10,7 @@
 import { reinstated, rotated } from '../device-records.ts';
 import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 import { lockConfig, stampRetag } from './config.ts';
-import type { Sql, Tx } from './connect.ts';
+import { transaction, type Db, type Sql, type Tx } from './connect.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
 const UNKNOWN_TTL_MS = 1000;
@@ -72,14 +72,43 @@ async function registeredOf(sql: Sql | Tx, ids: readonly string[]): Promise<stri
 type Cached = { record: DeviceRecord } | { unknownUntil: number };
 
 export class PgDeviceRepo implements DeviceRepo {
-  private readonly cache = new Map<string, Cached>();
   private listening: { unlisten(): Promise<void> } | undefined;
 
-  constructor(private readonly sql: Sql) {}
+  /**
+   * `sql`: the pool. Inside a transaction (`within`) `written` collects the ids to drop from the
+   * cache once it has committed.
+   */
+  constructor(
+    private readonly sql: Db,
+    private readonly cache = new Map<string, Cached>(),
+    private readonly written?: Set<string>,
+  ) {}
 
-  /** Starts listening for changes made by any gateway (resolves once listening). */
+  /**
+   * This repository inside `tx` (a config change, config.ts): reads go to `tx` and never to the
+   * cache, which may lag another replica's commit by its notification, and never fill it (they may
+   * see what `tx` has not committed); what it writes leaves this replica's cache once `tx` has
+   * ended (`settle`, called after the commit or the rollback).
+   */
+  within(tx: Tx): { repo: PgDeviceRepo; settle(): void } {
+    const written = new Set<string>();
+    return {
+      repo: new PgDeviceRepo(tx, this.cache, written),
+      settle: () => {
+        for (const id of written) this.cache.delete(id);
+      },
+    };
+  }
+
+  /** Drops a written record from the cache: now, or for a repository inside a transaction once it ends. */
+  private forget(deviceId: string): void {
+    if (this.written) this.written.add(deviceId);
+    else this.cache.delete(deviceId);
+  }
+
+  /** Starts listening for changes made by any gateway (resolves once listening). The pool's repository only. */
   async listen(): Promise<void> {
-    this.listening = await this.sql.listen(
+    this.listening = await (this.sql as Sql).listen(
       DEVICES_CHANNEL,
       (id) => this.cache.delete(id),
       // Called on every (re)connect of the listening connection: notifications may have been missed.
@@ -92,16 +121,21 @@ export class PgDeviceRepo implements DeviceRepo {
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    if (this.written) return this.read(deviceId);
     const hit = this.cache.get(deviceId);
     if (hit) {
       if ('record' in hit) return hit.record;
       if (hit.unknownUntil > Date.now()) return undefined;
     }
-    const rows = await this.sql<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId}`;
-    const record = rows[0] ? toRecord(rows[0]) : undefined;
+    const record = await this.read(deviceId);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(deviceId, record ? { record } : { unknownUntil: Date.now() + UNKNOWN_TTL_MS });
     return record;
+  }
+
+  private async read(deviceId: string): Promise<DeviceRecord | undefined> {
+    const rows = await this.sql<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId}`;
+    return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
   async list(): Promise<DeviceRecord[]> {
@@ -110,12 +144,12 @@ export class PgDeviceRepo implements DeviceRepo {
   }
 
   async create(record: DeviceRecord): Promise<boolean> {
-    const rows = await this.sql.begin(async (tx) => {
+    const rows = await transaction(this.sql, async (tx) => {
       const inserted = await tx`INSERT INTO devices ${tx(columns(record))} ON CONFLICT (device_id) DO NOTHING RETURNING device_id`;
       if (inserted.length > 0) await tx`SELECT pg_notify(${DEVICES_CHANNEL}, ${record.device_id})`;
       return inserted;
     });
-    this.cache.delete(record.device_id);
+    this.forget(record.device_id);
     return rows.length > 0;
   }
 
@@ -125,7 +159,7 @@ export class PgDeviceRepo implements DeviceRepo {
 
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
     const ids = records.map((r) => r.device_id);
-    const existing = await this.sql.begin(async (tx) => {
+    const existing = await transaction(this.sql, async (tx) => {
       // Locks out a concurrent bulk insert of the same ids until this one commits or rolls back.
       await tx`LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE`;
       const found = await registeredOf(tx, ids);
@@ -136,13 +170,13 @@ export class PgDeviceRepo implements DeviceRepo {
       await tx`SELECT pg_notify(${DEVICES_CHANNEL}, id) FROM unnest(${ids}::text[]) AS id`;
       return [];
     });
-    for (const id of ids) this.cache.delete(id);
+    for (const id of ids) this.forget(id);
     return existing;
   }
 
   /** Reads the row under a lock, applies `change` and writes it back, in one transaction. */
   private async update<T>(deviceId: string, change: (current: DeviceRecord) => { next?: DeviceRecord; result: T }, missing: T): Promise<T> {
-    const out = await this.sql.begin(async (tx) => {
+    const out = await transaction(this.sql, async (tx) => {
       const rows = await tx<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId} FOR UPDATE`;
       if (!rows[0]) return missing;
       const { next, result } = change(toRecord(rows[0]));
@@ -153,7 +187,7 @@ export class PgDeviceRepo implements DeviceRepo {
       }
       return result;
     });
-    this.cache.delete(deviceId);
+    this.forget(deviceId);
     return out;
   }
 
@@ -194,7 +228,7 @@ export class PgDeviceRepo implements DeviceRepo {
   }
 
   async setTags(deviceId: string, tags: readonly string[], _now: number): Promise<TagChange | undefined> {
-    const out = await this.sql.begin(async (tx) => {
+    const out = await transaction(this.sql, async (tx) => {
       // The config lock first (as every config write takes it), then the device's row.
       const [, rows] = await Promise.all([lockConfig(tx), tx<Row[]>`SELECT * FROM devices WHERE device_id = ${deviceId} FOR UPDATE`]);
       if (!rows[0]) return undefined;
@@ -206,7 +240,7 @@ export class PgDeviceRepo implements DeviceRepo {
       const config_version = await stampRetag(tx, deviceId, previous, tags);
       return { record, previous, config_version };
     });
-    this.cache.delete(deviceId);
+    this.forget(deviceId);
     return out;
   }
 

@@ -10,7 +10,8 @@ import type { Logger } from '../../logger.ts';
 import type { Store } from '../types.ts';
 import { PgAuditRepo } from './audit.ts';
 import { PgCommandRepo } from './commands.ts';
-import { PgConfigRepo } from './config.ts';
+import { CONFIG_WRITE_WAIT_MS } from '../../remote-config/repo.ts';
+import { PgConfigRepo, configSnapshot, configWriter } from './config.ts';
 import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
 import { PgDeviceRepo } from './devices.ts';
 import { PgDiagnosticsRepo } from './diagnostics.ts';
@@ -38,6 +39,8 @@ export interface PostgresStoreOptions {
   sharedMacWindowMs?: number;
   diagnosticsRetentionDays?: number;
   eventsRetentionDays?: number;
+  /** How long a configuration change waits for the config lock (default CONFIG_WRITE_WAIT_MS). */
+  configWriteWaitMs?: number;
   /** Apply pending migrations at open (the gateway does; `fleetgate db status` does not). */
   migrate?: boolean;
 }
@@ -104,6 +107,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       securityStats: new PgSecurityStatsRepo(sql),
       notifyCooldowns: new PgNotifyCooldowns(sql),
       exclusive: async (job, run) => ((await leases.hold(job)) ? run() : undefined),
+      configWrite: configWriter(sql, devices, options.configWriteWaitMs ?? CONFIG_WRITE_WAIT_MS),
+      configSnapshot: (read) => configSnapshot(sql, devices, read),
       maintain: async (now) => {
         await telemetry.ensurePartitions(now);
         await sharedMacs.prune(now);

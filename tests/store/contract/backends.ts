@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import { testConfig, tempDir } from '../../helpers/gateway.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
-import { openStore } from '../../../server/store/index.ts';
+import { openStore, type OpenOptions } from '../../../server/store/index.ts';
 import type { Store } from '../../../server/store/types.ts';
 
 export type BackendName = 'embedded' | 'postgres';
@@ -26,15 +26,15 @@ export interface ContractContext {
 
 export const BACKENDS: readonly BackendName[] = ['embedded', 'postgres'];
 
-async function openOn(backend: BackendName, dir: string, url: string | undefined, env: Record<string, string> = {}, now?: number): Promise<Store> {
+async function openOn(backend: BackendName, dir: string, url: string | undefined, env: Record<string, string> = {}, options: OpenOptions = {}): Promise<Store> {
   const config = testConfig(dir, { ...(url ? { DATABASE_URL: url } : {}), ...env });
-  return openStore(config, now === undefined ? {} : { now });
+  return openStore(config, options);
 }
 
 export function contract(
   title: string,
   body: (store: Store, ctx: ContractContext) => Promise<void>,
-  options: { env?: Record<string, string>; now?: number; only?: BackendName[] } = {},
+  options: { env?: Record<string, string>; now?: number; only?: BackendName[]; open?: Omit<OpenOptions, 'now'> } = {},
 ): void {
   for (const backend of options.only ?? BACKENDS) {
     test(`${backend}: ${title}`, async () => {
@@ -42,7 +42,7 @@ export function contract(
       const url = backend === 'postgres' ? await freshDatabase() : undefined;
       const opened: Store[] = [];
       const open = async (env?: Record<string, string>) => {
-        const s = await openOn(backend, dir, url, { ...options.env, ...env }, options.now);
+        const s = await openOn(backend, dir, url, { ...options.env, ...env }, { ...options.open, ...(options.now === undefined ? {} : { now: options.now }) });
         // Closing twice (a body that restarts a store, then this cleanup) is harmless.
         const close = s.close.bind(s);
         let closing: Promise<void> | undefined;
