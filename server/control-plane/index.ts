@@ -49,8 +49,8 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
   const { config, store, clock, logger } = ctx;
   const now = clock.now();
   const audit = ctx.audit;
-  const remoteConfig = new RemoteConfigService(store.config, ctx.registry, audit, clock);
-  ctx.registry.tagGuard = (entries) => remoteConfig.checkTags(entries);
+  const remoteConfig = new RemoteConfigService(store, ctx.registry, audit, clock);
+  ctx.registry.tagGuard = (write) => remoteConfig.guardTags(write);
   const commands = new CommandService(ctx, store.commands, audit, remoteConfig);
   const diagnostics = store.diagnostics;
   remoteConfig.appliedSource = { one: (id) => diagnostics.applied(id), all: () => diagnostics.appliedAll() };

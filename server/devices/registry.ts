@@ -6,7 +6,7 @@
  */
 import { bytesToHex } from '../crypto/hmac.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DeviceRecord, KeyMode, NonceSummary, Store, TagChange } from '../store/index.ts';
+import type { DeviceRecord, DeviceRepo, KeyMode, NonceSummary, Store, TagChange } from '../store/index.ts';
 import { deviceIdProblem } from './ids.ts';
 import { deriveDeviceKey, pskBoundKey } from './keys.ts';
 
@@ -44,6 +44,16 @@ export interface IssuedKey {
   key: string;
 }
 
+/** Devices and the tags they are about to have, for the tag guard's check. */
+export type TagEntries = readonly { device_id: string; tags: readonly string[] }[];
+
+/**
+ * Runs a write that gives devices tags together with the check of those tags: `write` calls
+ * `check` first (it throws to refuse), then writes through `devices`, and nothing the check read
+ * changes in between (remote config's `guardTags`).
+ */
+export type TagGuard = <T>(write: (devices: DeviceRepo, check: (entries: TagEntries) => Promise<void>) => Promise<T>) => Promise<T>;
+
 export interface SharedKeys {
   psk: Uint8Array;
   /** ALLOW_SHARED_PSK: the raw fleet key is accepted from listed shared devices. */
@@ -66,10 +76,11 @@ export class DeviceRegistry {
   ) {}
 
   /**
-   * Refuses tags that would give a device a configuration it cannot apply (remote config's
-   * `checkTags`, wired by the control plane; a gateway without it accepts any tags).
+   * Refuses tags that would give a device a configuration it cannot apply, checked and written in
+   * one step (remote config's `guardTags`, wired by the control plane; a gateway without it
+   * accepts any tags).
    */
-  tagGuard: (entries: readonly { device_id: string; tags: readonly string[] }[]) => Promise<void> = async () => undefined;
+  tagGuard: TagGuard = (write) => write(this.store.devices, async () => undefined);
 
   get(deviceId: string): Promise<DeviceRecord | undefined> {
     return this.store.devices.get(deviceId);
@@ -93,20 +104,25 @@ export class DeviceRegistry {
    */
   async register(deviceId: string, now: number, mode: KeyMode = 'derived', tags: readonly string[] = []): Promise<IssuedKey> {
     const record = this.newRecord(deviceId, mode, now, tags);
-    if (await this.store.devices.get(deviceId)) throw deviceExists(deviceId);
-    await this.tagGuard([{ device_id: deviceId, tags }]);
+    const created = await this.tagGuard(async (devices, check) => {
+      if (await devices.get(deviceId)) throw deviceExists(deviceId);
+      await check([{ device_id: deviceId, tags }]);
+      return devices.create(record);
+    });
     // Checked again as it is written: the id may have been taken meanwhile (another admin, replica).
-    if (!(await this.store.devices.create(record))) throw deviceExists(deviceId);
+    if (!created) throw deviceExists(deviceId);
     return { device: record, key: this.issuedKey(record) };
   }
 
   /** Registers every device or none (409 naming the ids that exist, checked before the tags as for one). */
   async registerMany(entries: readonly { device_id: string; mode: KeyMode; tags?: readonly string[] }[], now: number): Promise<IssuedKey[]> {
     const records = entries.map((e) => this.newRecord(e.device_id, e.mode, now, e.tags));
-    const taken = await this.store.devices.existing(records.map((r) => r.device_id));
-    if (taken.length > 0) throw devicesExist(taken);
-    await this.tagGuard(records.map((r) => ({ device_id: r.device_id, tags: r.tags ?? [] })));
-    const existing = await this.store.devices.createMany(records);
+    const existing = await this.tagGuard(async (devices, check) => {
+      const taken = await devices.existing(records.map((r) => r.device_id));
+      if (taken.length > 0) return taken;
+      await check(records.map((r) => ({ device_id: r.device_id, tags: r.tags ?? [] })));
+      return devices.createMany(records);
+    });
     if (existing.length > 0) throw devicesExist(existing);
     return records.map((device) => ({ device, key: this.issuedKey(device) }));
   }
@@ -127,8 +143,10 @@ export class DeviceRegistry {
    * version on the device if that changes which config tag layers apply to it.
    */
   async setTags(deviceId: string, tags: readonly string[], now: number): Promise<TagChange> {
-    await this.tagGuard([{ device_id: deviceId, tags }]);
-    const change = await this.store.devices.setTags(deviceId, tags, now);
+    const change = await this.tagGuard(async (devices, check) => {
+      await check([{ device_id: deviceId, tags }]);
+      return devices.setTags(deviceId, tags, now);
+    });
     if (!change) throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     return change;
   }
@@ -141,10 +159,12 @@ export class DeviceRegistry {
 
   /** A revoked device back in service under the same id, with a new key; every older key stays dead. */
   async reinstate(deviceId: string, now: number): Promise<IssuedKey> {
-    const revoked = await this.store.devices.get(deviceId);
-    // Its configuration was left out of every check while it was revoked.
-    if (revoked?.revoked_at) await this.tagGuard([{ device_id: deviceId, tags: revoked.tags ?? [] }]);
-    const out = await this.store.devices.reinstate(deviceId, now);
+    const out = await this.tagGuard(async (devices, check) => {
+      const revoked = await devices.get(deviceId);
+      // Its configuration was left out of every check while it was revoked.
+      if (revoked?.revoked_at) await check([{ device_id: deviceId, tags: revoked.tags ?? [] }]);
+      return devices.reinstate(deviceId, now);
+    });
     if (out.outcome === 'unknown') throw new NotFoundError(`device ${deviceId} not found`, 'unknown_device');
     if (out.outcome === 'not_revoked') throw new ConflictError(`device ${deviceId} is not revoked; rotate its key instead`, 'device_not_revoked');
     return { device: out.device, key: this.issuedKey(out.device) };

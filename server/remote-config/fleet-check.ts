@@ -7,8 +7,13 @@
  * and stays behind. So each write is checked on the effective configuration of every device it
  * concerns, with the written layer in place.
  *
- * Checked against the layers read just before the write: two admin writes to different layers at
- * the same moment are not serialised with each other's check (the window is one request long).
+ * The check and its write are one step: every change that can alter which configuration a device
+ * gets — fleet defaults, tag layers, a device's overrides, a device's tags (retagging, registering
+ * one or in bulk, reinstating) — reads the fleet, checks and writes inside `Store.configWrite`,
+ * the fleet's one config writer at a time, across replicas too (service.ts, and the registry's tag
+ * guard). Two changes made at the same moment, each valid alone, are therefore checked one after
+ * the other: the second sees the first and is refused if together they break a rule. A change
+ * that waits too long for its turn is refused 503 `config_busy`, with nothing written.
  */
 import { ValidationError } from '../errors.ts';
 import type { DeviceRecord } from '../store/types.ts';

@@ -8,7 +8,9 @@
  *
  * Each update is one call that validates against the state it replaces and writes: one
  * transaction. `planUpdate`, `planTagUpdate`, `clearPatch` and `changesLayers` (built on
- * `mergeLayer` and `sameValues`) are the rules every implementation applies to what it read.
+ * `mergeLayer` and `sameValues`) are the rules every implementation applies to what it read. A
+ * change checked against the rest of the fleet (fleet-check.ts) runs its reads, its check and its
+ * update inside `Store.configWrite`, through the repository that hands it.
  */
 import { ConfigBusyError } from '../errors.ts';
 import type { ConfigValues, DeviceConfig, OverridePatch, TagLayerPatch } from './fields.ts';

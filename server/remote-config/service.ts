@@ -9,7 +9,7 @@ import { ValidationError } from '../errors.ts';
 import type { AuditLog, Actor } from '../audit/log.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Clock } from '../clock.ts';
-import type { DeviceRecord } from '../store/types.ts';
+import type { DeviceRecord, DeviceRepo, Store } from '../store/types.ts';
 import { BUILTIN_DEFAULTS, crossFieldProblem, overlay, type ConfigValues, type DeviceConfig, type OverridePatch, type TagLayerPatch } from './fields.ts';
 import { activeCarriers, refuseConflicts, withTagLayer, type Carrier, type FleetLayers } from './fleet-check.ts';
 import { mergedTagValues, resolve, tagLayersOf, versionOf } from './layers.ts';
@@ -43,16 +43,25 @@ function checkEffective(values: DeviceConfig): void {
   if (problem) throw new ValidationError(`${problem.field}: ${problem.message}`, 'invalid_config', { field: problem.field });
 }
 
+/** What the service needs of the store: the config repository and its serialised writes. */
+export type ConfigStore = Pick<Store, 'config' | 'configWrite' | 'configSnapshot'>;
+
+/** A device write that gives devices tags, run with the check of those tags (`guardTags`). */
+export type TagGuarded<T> = (devices: DeviceRepo, check: (entries: readonly Carrier[]) => Promise<void>) => Promise<T>;
+
 export class RemoteConfigService {
   /** Set by the diagnostics wiring: what each device last reported having applied. */
   appliedSource: AppliedSource = { one: async () => undefined, all: async () => new Map() };
+  private readonly repo: ConfigRepo;
 
   constructor(
-    private readonly repo: ConfigRepo,
+    private readonly store: ConfigStore,
     private readonly registry: DeviceRegistry,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.repo = store.config;
+  }
 
   latestVersion(): Promise<number> {
     return this.repo.latestVersion();
@@ -97,10 +106,12 @@ export class RemoteConfigService {
   }
 
   async updateDefaults(patch: ConfigValues, actor: Actor): Promise<UpdateResult> {
-    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
-    const result = await this.repo.updateDefaults(patch, this.clock.now(), actor, (values) => {
-      checkEffective(overlay(values));
-      refuseConflicts({ ...fleet, defaults: values }, devices, 'these fleet defaults');
+    const result = await this.store.configWrite(async (scope) => {
+      const [fleet, devices] = await Promise.all([fleetLayers(scope.config), carriers(scope.devices)]);
+      return scope.config.updateDefaults(patch, this.clock.now(), actor, (values) => {
+        checkEffective(overlay(values));
+        refuseConflicts({ ...fleet, defaults: values }, devices, 'these fleet defaults');
+      });
     });
     if (result.changed) {
       await this.audit.record({ actor, action: 'config.defaults_updated', details: { config_version: result.layer.version, changes: patch } });
@@ -109,10 +120,12 @@ export class RemoteConfigService {
   }
 
   async updateDevice(deviceId: string, patch: OverridePatch, actor: Actor, options: { audit?: boolean } = {}): Promise<UpdateResult> {
-    // Checked over what lies beneath the overrides: the defaults and the device's tag layers.
-    const layers = await this.repo.layersOf(deviceId);
-    const beneath = [layers.defaults.values, mergedTagValues(layers.device_tags, layers.tags)];
-    const result = await this.repo.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(...beneath, values)));
+    const result = await this.store.configWrite(async ({ config }) => {
+      // Checked over what lies beneath the overrides: the defaults and the device's tag layers.
+      const layers = await config.layersOf(deviceId);
+      const beneath = [layers.defaults.values, mergedTagValues(layers.device_tags, layers.tags)];
+      return config.updateOverride(deviceId, patch, this.clock.now(), actor, (values) => checkEffective(overlay(...beneath, values)));
+    });
     if (result.changed && options.audit !== false) {
       await this.audit.record({
         actor,
@@ -125,13 +138,14 @@ export class RemoteConfigService {
   }
 
   async clearDevice(deviceId: string, actor: Actor): Promise<UpdateResult | undefined> {
-    const layers = await this.repo.layersOf(deviceId);
-    const record = await this.registry.get(deviceId);
-    if (record && !record.revoked_at) {
-      const fleet = { defaults: layers.defaults.values, tagLayers: layers.tags, overrides: new Map<string, ConfigLayer>() };
-      refuseConflicts(fleet, [{ device_id: deviceId, tags: layers.device_tags }], `clearing the overrides of ${deviceId}`);
-    }
-    const result = await this.repo.clearOverride(deviceId, this.clock.now(), actor);
+    const result = await this.store.configWrite(async ({ config, devices }) => {
+      const [layers, record] = await Promise.all([config.layersOf(deviceId), devices.get(deviceId)]);
+      if (record && !record.revoked_at) {
+        const fleet = { defaults: layers.defaults.values, tagLayers: layers.tags, overrides: new Map<string, ConfigLayer>() };
+        refuseConflicts(fleet, [{ device_id: deviceId, tags: layers.device_tags }], `clearing the overrides of ${deviceId}`);
+      }
+      return config.clearOverride(deviceId, this.clock.now(), actor);
+    });
     if (result) {
       await this.audit.record({ actor, action: 'config.device_cleared', device_id: deviceId, details: { config_version: result.layer.version } });
     }
@@ -143,14 +157,16 @@ export class RemoteConfigService {
    * defaults (as a device override is checked over what lies beneath it).
    */
   async updateTag(tag: string, patch: TagLayerPatch, actor: Actor): Promise<UpdateResult<TagLayer>> {
-    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
-    const carrying = devices.filter((d) => d.tags.includes(tag));
-    const now = this.clock.now();
-    const priority = priorityAfter(patch, fleet.tagLayers.get(tag));
-    const result = await this.repo.updateTagLayer(tag, patch, now, actor, (values) => {
-      checkEffective(overlay(fleet.defaults, values));
-      const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt(values, priority, 0, now, actor));
-      refuseConflicts({ ...fleet, tagLayers }, carrying, `this layer of tag ${tag}`);
+    const result = await this.store.configWrite(async (scope) => {
+      const [fleet, devices] = await Promise.all([fleetLayers(scope.config), carriers(scope.devices)]);
+      const carrying = devices.filter((d) => d.tags.includes(tag));
+      const now = this.clock.now();
+      const priority = priorityAfter(patch, fleet.tagLayers.get(tag));
+      return scope.config.updateTagLayer(tag, patch, now, actor, (values) => {
+        checkEffective(overlay(fleet.defaults, values));
+        const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt(values, priority, 0, now, actor));
+        refuseConflicts({ ...fleet, tagLayers }, carrying, `this layer of tag ${tag}`);
+      });
     });
     if (result.changed) {
       await this.audit.record({ actor, action: 'config.tag_updated', details: { tag, config_version: result.layer.version, changes: patch } });
@@ -159,38 +175,24 @@ export class RemoteConfigService {
   }
 
   async clearTag(tag: string, actor: Actor): Promise<UpdateResult<TagLayer> | undefined> {
-    const [fleet, devices] = await Promise.all([this.fleetLayers(), this.carriers()]);
-    const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt({}, 0, 0, this.clock.now(), actor));
-    refuseConflicts({ ...fleet, tagLayers }, devices.filter((d) => d.tags.includes(tag)), `clearing the layer of tag ${tag}`);
-    const result = await this.repo.clearTagLayer(tag, this.clock.now(), actor);
+    const result = await this.store.configWrite(async (scope) => {
+      const [fleet, devices] = await Promise.all([fleetLayers(scope.config), carriers(scope.devices)]);
+      const tagLayers = withTagLayer(fleet.tagLayers, tag, tagLayerAt({}, 0, 0, this.clock.now(), actor));
+      refuseConflicts({ ...fleet, tagLayers }, devices.filter((d) => d.tags.includes(tag)), `clearing the layer of tag ${tag}`);
+      return scope.config.clearTagLayer(tag, this.clock.now(), actor);
+    });
     if (result) await this.audit.record({ actor, action: 'config.tag_cleared', details: { tag, config_version: result.layer.version } });
     return result;
   }
 
   /**
-   * Refuses (400 `invalid_config`) tags that would give a device a configuration it cannot apply,
-   * for devices being registered or retagged (the registry's tag guard).
+   * Runs a device write that gives devices tags (registration, retagging, reinstatement: the
+   * registry's tag guard) as one step with its check: `write` calls `check` with the devices and
+   * the tags they are about to have — 400 `invalid_config` if those would give one a configuration
+   * it cannot apply — then writes through `devices`, and no config change comes in between.
    */
-  async checkTags(entries: readonly Carrier[]): Promise<void> {
-    if (entries.length === 0) return;
-    // Untagged entries too: dropping a tag can uncover a conflict its layer was masking, and a
-    // device coming back from revocation was left out of every check while it was revoked.
-    const [defaults, tagLayers] = await Promise.all([this.repo.defaults(), this.repo.tagLayers()]);
-    // One device (a retag, a registration): its own overrides; many (bulk): all of them at once.
-    const overrides =
-      entries.length === 1
-        ? new Map(await this.repo.override(entries[0]!.device_id).then((o) => (o ? [[entries[0]!.device_id, o] as const] : [])))
-        : await this.repo.overrides();
-    refuseConflicts({ defaults: defaults.values, tagLayers, overrides }, entries, 'these tags');
-  }
-
-  private async fleetLayers(): Promise<FleetLayers> {
-    const [defaults, tagLayers, overrides] = await Promise.all([this.repo.defaults(), this.repo.tagLayers(), this.repo.overrides()]);
-    return { defaults: defaults.values, tagLayers, overrides };
-  }
-
-  private async carriers(): Promise<Carrier[]> {
-    return activeCarriers(await this.registry.records());
+  guardTags<T>(write: TagGuarded<T>): Promise<T> {
+    return this.store.configWrite(({ config, devices }) => write(devices, (entries) => checkTags(config, entries)));
   }
 
   /** One tag's layer (empty if never set) and how many active devices carry the tag. */
@@ -256,6 +258,32 @@ export class RemoteConfigService {
     }
     return { latest_version: latest, total, up_to_date: total - behind.length, behind };
   }
+}
+
+/**
+ * Refuses (400 `invalid_config`) tags that would give a device a configuration it cannot apply,
+ * for devices being registered, retagged or reinstated.
+ */
+async function checkTags(config: ConfigRepo, entries: readonly Carrier[]): Promise<void> {
+  if (entries.length === 0) return;
+  // Untagged entries too: dropping a tag can uncover a conflict its layer was masking, and a
+  // device coming back from revocation was left out of every check while it was revoked.
+  const [defaults, tagLayers] = await Promise.all([config.defaults(), config.tagLayers()]);
+  // One device (a retag, a registration): its own overrides; many (bulk): all of them at once.
+  const overrides =
+    entries.length === 1
+      ? new Map(await config.override(entries[0]!.device_id).then((o) => (o ? [[entries[0]!.device_id, o] as const] : [])))
+      : await config.overrides();
+  refuseConflicts({ defaults: defaults.values, tagLayers, overrides }, entries, 'these tags');
+}
+
+async function fleetLayers(config: ConfigRepo): Promise<FleetLayers> {
+  const [defaults, tagLayers, overrides] = await Promise.all([config.defaults(), config.tagLayers(), config.overrides()]);
+  return { defaults: defaults.values, tagLayers, overrides };
+}
+
+async function carriers(devices: DeviceRepo): Promise<Carrier[]> {
+  return activeCarriers(await devices.list());
 }
 
 export interface TagView {

@@ -3,9 +3,10 @@
  * cross-replica rule runs against two real `npm start` processes sharing a fresh database and one
  * KEYS_DIR: one nonce is accepted once whichever replica gets it; a revocation or rotation on one
  * reaches the other at once; a command is delivered by one replica at a time; config versions come
- * from one counter; background jobs run once per fleet (one offline event, one webhook); rollout
- * results count wherever they are reported; and a replica killed with SIGKILL under load loses
- * nothing it acknowledged.
+ * from one counter, and config changes made on both at once are checked against each other;
+ * background jobs run once per fleet (one offline event, one webhook); rollout results count
+ * wherever they are reported; and a replica killed with SIGKILL under load loses nothing it
+ * acknowledged.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,6 +20,7 @@ import type { GatewayProcess } from '../helpers/process.ts';
 import { startReplicas, type Replicas } from '../helpers/replicas.ts';
 import { otaFixture } from '../ota/routes-helpers.ts';
 import { join } from 'node:path';
+import postgres from 'postgres';
 
 async function register(r: Replicas, on: GatewayProcess, id: string): Promise<Uint8Array> {
   const res = await r.admin(on, 'POST', '/devices', { device_id: id });
@@ -113,9 +115,10 @@ test('a command is delivered by one replica at a time: devices polling both neve
   }
 });
 
-test('config_version is one counter: concurrent updates on both replicas never share a version', async () => {
+test('config on two replicas: one version counter; two changes that conflict only together, one on each, are checked against each other', async () => {
   const r = await startReplicas(2);
   const [a, b] = r.replicas as [GatewayProcess, GatewayProcess];
+  const sql = postgres(r.url, { max: 2, onnotice: () => undefined });
   try {
     const puts = Array.from({ length: 30 }, (_, i) => r.admin(i % 2 ? a : b, 'PUT', '/config/defaults', { heartbeat_interval: 30 + i }));
     const versions = await Promise.all(puts.map(async (p) => ((await (await p).json()) as { config_version: number; changed: boolean })));
@@ -123,7 +126,32 @@ test('config_version is one counter: concurrent updates on both replicas never s
     assert.is(new Set(changed).size, changed.length, `versions handed out twice: ${changed.join(',')}`);
     const fleet = (await (await r.admin(b, 'GET', '/config/fleet')).json()) as { latest_version: number };
     assert.is(fleet.latest_version, 1 + changed.length);
+
+    // Tag a: poll 120 and upload 300; tag b: upload 60; meter-c carries both. Each alone is valid.
+    assert.is((await r.admin(a, 'POST', '/devices', { device_id: 'meter-c', tags: ['a', 'b'] })).status, 201);
+    // The config lock held here until both changes are waiting for it, so they are certainly at the
+    // same moment: each must then be checked against the other, not against the fleet before both.
+    const holder = await sql.reserve();
+    let answers: Response[];
+    try {
+      await holder`BEGIN`;
+      await holder`SELECT version FROM config_fleet FOR UPDATE`;
+      const both = [r.admin(a, 'PUT', '/config/tags/a', { poll_frequency: 120, upload_frequency: 300 }), r.admin(b, 'PUT', '/config/tags/b', { upload_frequency: 60 })];
+      await eventually('both changes wait for the config lock', async () => (await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n === 2);
+      await holder`ROLLBACK`;
+      answers = await Promise.all(both);
+    } finally {
+      holder.release();
+    }
+    const outcomes = await Promise.all(answers.map(async (res) => [res.status, ((await res.json()) as { error?: { code: string; device_id: string } }).error] as const));
+    assert.equal(outcomes.map(([status]) => status).sort(), [200, 400], JSON.stringify(outcomes));
+    const refused = outcomes.find(([status]) => status === 400)?.[1];
+    assert.equal([refused?.code, refused?.device_id], ['invalid_config', 'meter-c']);
+    const served = (await (await r.admin(b, 'GET', '/config/meter-c')).json()) as { config: { poll_frequency: number; upload_frequency: number } };
+    assert.ok(served.config.upload_frequency >= served.config.poll_frequency, `meter-c can apply its configuration: ${JSON.stringify(served.config)}`);
   } finally {
+    await sql.end();
     await r.stop();
   }
 });
