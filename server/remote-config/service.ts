@@ -43,7 +43,7 @@ function checkEffective(values: DeviceConfig): void {
   if (problem) throw new ValidationError(`${problem.field}: ${problem.message}`, 'invalid_config', { field: problem.field });
 }
 
-/** What the service needs of the store: the config repository and its serialised writes. */
+/** What the service needs of the store: the config repository, and its serialised writes and snapshots. */
 export type ConfigStore = Pick<Store, 'config' | 'configWrite' | 'configSnapshot'>;
 
 /** A device write that gives devices tags, run with the check of those tags (`guardTags`). */
@@ -235,14 +235,14 @@ export class RemoteConfigService {
 
   /** Active devices whose reported version is older than their effective one (or never reported). */
   async lagging(): Promise<{ latest_version: number; total: number; up_to_date: number; behind: LagEntry[] }> {
-    const [devices, defaults, overrides, tagLayers, memberships, applied, latest] = await Promise.all([
-      this.registry.records(),
-      this.repo.defaults(),
-      this.repo.overrides(),
-      this.repo.tagLayers(),
-      this.repo.memberships(),
+    // The devices and every layer as of one moment: read separately, a concurrent change could be
+    // seen half (a tag's new layer with the devices' old tags). What the devices reported comes
+    // from their diagnostics, outside that moment: a report only ever names a version handed out.
+    const [[devices, defaults, overrides, tagLayers, memberships, latest], applied] = await Promise.all([
+      this.store.configSnapshot(({ config, devices }) =>
+        Promise.all([devices.list(), config.defaults(), config.overrides(), config.tagLayers(), config.memberships(), config.latestVersion()]),
+      ),
       this.appliedSource.all(),
-      this.repo.latestVersion(),
     ]);
     const behind: LagEntry[] = [];
     let total = 0;
