@@ -72,7 +72,7 @@ export const commandDocs: RouteDocs = {
         }),
       },
     },
-    errors: { 400: ['invalid_command', 'unknown_device', 'empty_target'] },
+    errors: { 400: ['invalid_command', 'unknown_device', 'empty_target'], 503: ['config_busy'] },
   },
   'POST /commands/:device_id': {
     summary: 'Queue a command for one device',
@@ -82,7 +82,7 @@ export const commandDocs: RouteDocs = {
     responses: {
       201: { description: 'Queued.', schema: success({ command_id: commandId, status: z.literal('pending'), expires_at: isoTime.nullable() }) },
     },
-    errors: { 400: ['invalid_device_id', 'invalid_command'], 404: ['unknown_device'], 409: ['queue_full'] },
+    errors: { 400: ['invalid_device_id', 'invalid_command'], 404: ['unknown_device'], 409: ['queue_full'], 503: ['config_busy'] },
   },
   'GET /commands/:device_id/poll': {
     summary: 'Device: fetch the oldest deliverable command',

@@ -48,7 +48,7 @@ export const deviceDocs: RouteDocs = {
     auth: 'admin',
     body: { schema: createDeviceSchema },
     responses: { 201: { description: 'Registered; `hmac_key` is shown only here.', schema: success(issuedSchema.shape) } },
-    errors: { 400: ['invalid_device_id'], 409: ['device_exists', 'shared_key_unavailable'] },
+    errors: { 400: ['invalid_device_id', 'invalid_config'], 409: ['device_exists', 'shared_key_unavailable'], 503: ['config_busy'] },
   },
   'POST /devices/bulk': {
     summary: 'Register many devices at once (all or none)',
@@ -56,7 +56,7 @@ export const deviceDocs: RouteDocs = {
     auth: 'admin',
     body: { schema: bulkDevicesSchema },
     responses: { 201: { description: 'All registered, with their keys.', schema: success({ created: z.number().int().min(1), devices: z.array(issuedSchema) }) } },
-    errors: { 400: ['invalid_device_id'], 409: ['device_exists', 'shared_key_unavailable'] },
+    errors: { 400: ['invalid_device_id', 'invalid_config'], 409: ['device_exists', 'shared_key_unavailable'], 503: ['config_busy'] },
   },
   'GET /devices': {
     summary: 'List devices (all, or a page)',
@@ -87,7 +87,7 @@ export const deviceDocs: RouteDocs = {
     params: { device_id: deviceIdParam },
     body: { schema: tagsSchema, description: 'The new tags (kept sorted and unique).' },
     responses: { 200: { description: 'The device with its new tags.', schema: oneDevice } },
-    errors: { 400: ['invalid_device_id', 'invalid_tags'], 404: ['unknown_device'] },
+    errors: { 400: ['invalid_device_id', 'invalid_tags', 'invalid_config'], 404: ['unknown_device'], 503: ['config_busy'] },
   },
   'GET /devices/:device_id': {
     summary: 'Show a device',
@@ -119,6 +119,6 @@ export const deviceDocs: RouteDocs = {
     summary: 'Reinstate a revoked device with a new key',
     auth: 'admin',
     responses: { 201: { description: 'Back in service; the new key is shown only here.', schema: success(issuedSchema.shape) } },
-    errors: { 400: ['invalid_device_id'], 404: ['unknown_device'], 409: ['device_not_revoked'] },
+    errors: { 400: ['invalid_device_id', 'invalid_config'], 404: ['unknown_device'], 409: ['device_not_revoked'], 503: ['config_busy'] },
   },
 };

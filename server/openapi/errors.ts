@@ -20,7 +20,7 @@ export const STATUS_TEXT: Record<ErrorStatus | 500, string> = {
   415: 'A device body must be JSON (`Content-Type: application/json` or none).',
   416: 'The requested range, chunk or page is outside the image.',
   429: 'Too many failed device authentications from this address or for this device; retry after `Retry-After` seconds.',
-  503: 'Storage failed or is not ready; nothing was half done, retry (a device with the same nonce). `Retry-After` may be set.',
+  503: 'Storage failed or is not ready (`unavailable`), or a configuration change waited too long for the one before it (`config_busy`); nothing was half done, retry (a device with the same nonce). `Retry-After` may be set.',
   500: 'A bug: logged with its stack on the gateway, answered without details.',
 };
 

@@ -63,6 +63,8 @@ const tagParams = { tag: { schema: { type: 'string', pattern: TAG_PATTERN.source
 
 const changed = z.boolean().describe('False when the values were already so (the version is not bumped).');
 const deviceErrors = { 400: ['invalid_device_id'], 404: ['unknown_device'] };
+/** Every change checked against the fleet waits for the one before it (Store.configWrite), boundedly. */
+const busy = { 503: ['config_busy'] };
 
 export const remoteConfigDocs: RouteDocs = {
   'GET /config': {
@@ -81,7 +83,7 @@ export const remoteConfigDocs: RouteDocs = {
     auth: 'admin',
     body: { schema: defaultsPatchSchema },
     responses: { 200: { description: 'The defaults after the change.', schema: success({ changed, ...defaultsSchema.shape }) } },
-    errors: { 400: ['invalid_config'] },
+    errors: { 400: ['invalid_config'], ...busy },
   },
   'GET /config/fleet': {
     summary: 'Devices still on an old configuration version',
@@ -92,6 +94,8 @@ export const remoteConfigDocs: RouteDocs = {
         schema: success({ latest_version: version, devices: z.number().int().min(0), up_to_date: z.number().int().min(0), behind: z.array(lagEntrySchema) }),
       },
     },
+    // The embedded store reads it between two config changes.
+    errors: busy,
   },
   'GET /config/tags': {
     summary: 'Every tag layer in use',
@@ -116,15 +120,16 @@ export const remoteConfigDocs: RouteDocs = {
     params: tagParams,
     body: { schema: tagLayerPatchSchema },
     responses: { 200: { description: 'The layer after the change.', schema: success({ changed, ...tagViewSchema.shape }) } },
-    errors: { 400: ['invalid_tag', 'invalid_config'] },
+    errors: { 400: ['invalid_tag', 'invalid_config'], ...busy },
   },
   'DELETE /config/tags/:tag': {
     summary: "Empty a tag's configuration layer",
-    description: 'Drops every field and the priority (a new version, so the devices with the tag re-fetch).',
+    description:
+      'Drops every field and the priority (a new version, so the devices with the tag re-fetch). Refused (400 invalid_config) if the layer masked a conflict between the other layers of a device carrying the tag.',
     auth: 'admin',
     params: tagParams,
     responses: { 200: { description: 'The layer after the change.', schema: success({ changed, ...tagViewSchema.shape }) } },
-    errors: { 400: ['invalid_tag'] },
+    errors: { 400: ['invalid_tag', 'invalid_config'], ...busy },
   },
   'GET /config/:device_id': {
     summary: "A device's configuration, where each value comes from, and its applied version",
@@ -138,12 +143,13 @@ export const remoteConfigDocs: RouteDocs = {
     auth: 'admin',
     body: { schema: overridePatchSchema },
     responses: { 200: { description: 'The device view after the change.', schema: success({ changed, ...deviceViewSchema.shape }) } },
-    errors: { ...deviceErrors, 400: [...deviceErrors[400], 'invalid_config'] },
+    errors: { ...deviceErrors, 400: [...deviceErrors[400], 'invalid_config'], ...busy },
   },
   'DELETE /config/:device_id': {
     summary: "Drop all of a device's overrides",
+    description: "Refused (400 invalid_config) if the overrides masked a conflict between the device's layers.",
     auth: 'admin',
     responses: { 200: { description: 'The device view after the change.', schema: success({ changed, ...deviceViewSchema.shape }) } },
-    errors: deviceErrors,
+    errors: { ...deviceErrors, 400: [...deviceErrors[400], 'invalid_config'], ...busy },
   },
 };
