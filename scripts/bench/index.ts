@@ -17,6 +17,7 @@ const suites: [string, string, string][] = [
   ['ingest', './ingest.ts', 'runIngestBench'],
   ['poll', './poll.ts', 'runPollBench'],
   ['ota', './ota.ts', 'runOtaBench'],
+  ['ota_state', './ota-state.ts', 'runOtaStateBench'],
   ['cli', './cli.ts', 'runCliBench'],
   ['postgres', './postgres.ts', 'runPostgresBench'],
   ['import', './import.ts', 'runImportBench'],

@@ -121,6 +121,22 @@ export function renderTable(r: Any): string {
       );
     }
   }
+  if (r.ota_state?.fleet) {
+    const x = r.ota_state as Any;
+    lines.push(
+      '',
+      `OTA results on the embedded store at ${x.devices.toLocaleString('en-US')} devices (\`complete\` as /ota/complete calls it, durable; baseline: the same results against 100 devices, same run):`,
+      '',
+    );
+    lines.push('| phase | CPU per result | share of a core | bytes written per result | writes | p50 / p99 | × 100 devices: CPU, bytes, p99 |', '|---|---|---|---|---|---|---|');
+    for (const [name, key] of [[`${x.devices.toLocaleString('en-US')} results at ${x.rate_per_s}/s`, 'steady'], [`${x.burst.toLocaleString('en-US')} results at once`, 'burst']] as const) {
+      const p = x.fleet[key] as Any;
+      const b = x.baseline[key] as Any;
+      lines.push(
+        `| ${name} | ${f(p.cpu_us_per_result)} µs | ${f(p.cpu_share * 100)} % | ${f(p.bytes_per_result / 1000, 1)} kB | ${f(p.write_MBps, 1)} MB/s | ${f(p.p50ms, 1)} / ${f(p.p99ms, 1)} ms | ${f(p.cpu_us_per_result / b.cpu_us_per_result, 2)}, ${f(p.bytes_per_result / b.bytes_per_result, 2)}, ${f(p.p99ms / b.p99ms, 2)} |`,
+      );
+    }
+  }
   return lines.join('\n');
 }
 
