@@ -22,9 +22,9 @@
  * batches a day file already holds (a batch is identified by its nonce and received_at), and hands
  * the newest nonce state of each device to the ledger before deleting the generations.
  */
-import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AppendWriter, parseJsonLines, PRIVATE_DIR_MODE } from './append-writer.ts';
+import { readFile, unlink } from 'node:fs/promises';
+import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { generationFileName, listGenerations, type Generation } from './generations.ts';
 import { isBatchLine, type BatchLine } from './telemetry-lines.ts';
 import type { NonceState, TelemetrySample } from '../types.ts';
 
@@ -94,21 +94,10 @@ function recordLines(rec: WalRecord, line: string): string {
   return rec.s!.map((s) => JSON.stringify(s)).join('\n') + '\n';
 }
 
-const WAL_NAME = /^(\d{10})\.wal$/;
-
-export function walFileName(seq: number): string {
-  return `${String(seq).padStart(10, '0')}.wal`;
-}
+export const walFileName = (seq: number): string => generationFileName(seq, 'wal');
 
 /** WAL generations on disk, oldest first. */
-export async function listWal(walDir: string): Promise<{ seq: number; path: string }[]> {
-  await mkdir(walDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  return (await readdir(walDir))
-    .map((name) => WAL_NAME.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ seq: Number(m[1]), path: join(walDir, m[0]) }))
-    .sort((a, b) => a.seq - b.seq);
-}
+export const listWal = (walDir: string): Promise<Generation[]> => listGenerations(walDir, 'wal');
 
 /**
  * Replays WAL generations left by a crash into the day files (`dayPath(device, day)`), makes those
