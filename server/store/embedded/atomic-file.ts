@@ -30,12 +30,16 @@ export async function stageFile(finalPath: string, mode: number): Promise<Staged
   return { finalPath, tempPath, handle };
 }
 
-/** Flush and close every staged file, then rename them into place in the given order. */
-export async function commitStaged(files: readonly StagedFile[]): Promise<void> {
+/**
+ * Flush and close every staged file, then rename them into place in the given order.
+ * `beforeRename` runs once the staged files are on disk, before any is renamed (crash tests stop there).
+ */
+export async function commitStaged(files: readonly StagedFile[], beforeRename?: () => Promise<void>): Promise<void> {
   for (const f of files) {
     await f.handle.sync();
     await f.handle.close();
   }
+  await beforeRename?.();
   for (const f of files) await rename(f.tempPath, f.finalPath);
   const dirs = new Set(files.map((f) => dirname(f.finalPath)));
   for (const dir of dirs) await syncDir(dir);
