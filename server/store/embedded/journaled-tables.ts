@@ -175,9 +175,11 @@ export class JournaledTables<T extends Tables<T>> {
     return this.dirty.size > 0 || this.inFlight !== null || this.waiters.length > 0;
   }
 
-  /** Resolves once every record set so far is durable: one shared write for all commits meanwhile. */
+  /**
+   * Resolves once every record set so far is durable: one shared write for all commits meanwhile.
+   * Still writes after `close` (a request finishing during shutdown), as long as the writer is open.
+   */
   commit(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`${this.snapshotPath}: the journal is closed`));
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.kick();
@@ -312,7 +314,7 @@ export class JournaledTables<T extends Tables<T>> {
     return join(this.dir, generationFileName(seq, JOURNAL_EXT));
   }
 
-  /** Writes what is set, waits for a compaction under way, then refuses further commits. */
+  /** Writes what is set and waits for a compaction under way; no compaction or retry starts after it. */
   async close(): Promise<void> {
     this.closing = true;
     if (this.pending) await this.commit();
