@@ -31,8 +31,8 @@ const BURST = Math.min(DEVICES, Number(process.env.BENCH_OTA_STATE_BURST ?? 2000
 const T0 = Date.UTC(2026, 11, 1);
 const IDLE_MS = 300_000;
 const OLD_VERSIONS = Array.from({ length: 12 }, (_, i) => `1.${Math.floor(i / 4)}.${i % 4}`);
-const idOf = (i: number) => `meter-${String(i).padStart(5, '0')}`;
-const image = (version: string): SessionImage => ({ version, chunk_root: `${version}-`.padEnd(64, 'c'), total_chunks: 1400, chunk_size: 1024, encrypted_size: 1_433_600 });
+export const idOf = (i: number) => `meter-${String(i).padStart(5, '0')}`;
+export const image = (version: string): SessionImage => ({ version, chunk_root: `${version}-`.padEnd(64, 'c'), total_chunks: 1400, chunk_size: 1024, encrypted_size: 1_433_600 });
 
 interface StateDoc {
   devices: Record<string, DeviceOtaState>;
@@ -82,8 +82,8 @@ function seedDevice(i: number): { device: DeviceOtaState; session: OtaSession } 
   return { device, session };
 }
 
-async function seed(devices: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'fleetgate-bench-ota-state-'));
+/** Writes the OTA state of `devices` devices into `dir` as ota-state.json (a snapshot every version reads). */
+export async function writeSeededOtaState(dir: string, devices: number): Promise<void> {
   const doc: StateDoc = { devices: {}, sessions: {}, versions: {} };
   for (let i = 0; i < devices; i++) {
     const { device, session } = seedDevice(i);
@@ -92,11 +92,16 @@ async function seed(devices: number): Promise<string> {
   }
   for (const v of OLD_VERSIONS) doc.versions[v] = { ...ZERO_COUNTERS, sessions_started: devices, successes: devices, chunks_served: devices * 1412, chunk_bytes: devices * 1_445_888 };
   await writeFile(join(dir, 'ota-state.json'), JSON.stringify(doc));
+}
+
+async function seed(devices: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetgate-bench-ota-state-'));
+  await writeSeededOtaState(dir, devices);
   return dir;
 }
 
 /** Bytes this process has handed to write(2) so far. */
-function bytesWritten(): number {
+export function bytesWritten(): number {
   const m = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
   return m ? Number(m[1]) : NaN;
 }

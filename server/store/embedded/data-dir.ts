@@ -117,6 +117,7 @@ export const STORE_ENTRIES = [
   'telemetry-wal',
   'security-stats.json',
   'ota-state.json',
+  'ota-state-journal',
   'ota-rollouts.json',
   'commands.json',
   'commands.jsonl',

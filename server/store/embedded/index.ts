@@ -15,7 +15,7 @@ import { FileDiagnosticsRepo } from './diagnostics-repo.ts';
 import { FileEventRepo } from './event-repo.ts';
 import { FirmwareDir } from './firmware-images.ts';
 import { FileNonceLedger } from './nonce-ledger.ts';
-import { LowdbOtaStateRepo } from './ota-state-repo.ts';
+import { JournalOtaStateRepo } from './ota-state-repo.ts';
 import { LowdbReleaseRepo } from './release-repo.ts';
 import { LowdbRolloutRepo } from './rollout-repo.ts';
 import { FileSecurityStatsRepo } from './security-stats-repo.ts';
@@ -92,7 +92,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     JournalCommandRepo.open(dataDir, writer),
     FileDiagnosticsRepo.open(dataDir, writer, options.diagnosticsRetentionDays ?? 120, now),
     FileEventRepo.open(dataDir, writer, options.eventsRetentionDays ?? 365),
-    LowdbOtaStateRepo.open(dataDir, logger ?? silentLogger()),
+    JournalOtaStateRepo.open(dataDir, writer, logger ?? silentLogger()),
     LowdbRolloutRepo.open(dataDir, writer),
     LowdbReleaseRepo.open(dataDir),
     FileSecurityStatsRepo.open(dataDir),

@@ -1,21 +1,23 @@
 /**
- * The embedded OtaStateRepo: one lowdb document, DATA_DIR/ota-state.json, holding device OTA
- * state, the current session of each device and per-version counters. Decisions (noteCheck,
+ * The embedded OtaStateRepo: device OTA state, the current session of each device and per-version
+ * counters, as three tables of a JournaledTables (DATA_DIR/ota-state.json, a snapshot, and
+ * ota-state-journal/, one line per group commit holding the records it changed): a result at
+ * 10,000 devices writes its own few records, not the whole ~15 MB state. Decisions (noteCheck,
  * openSession, complete) are one `mutate` each and durable before they return. The hot path —
  * one `recordChunk` per chunk request, one `recordDownload` per range request — only updates
- * memory and marks the document dirty; a timer folds the changes in with one write at most every
- * FLUSH_MS, and `close` flushes. Rewriting the whole document per chunk would cost a file write
- * plus fsync for every 1 KiB served; losing up to a second of progress counters in a power cut
- * costs nothing (devices resume from their own verified state, sessions.ts).
+ * memory; a timer folds the changes in with one write at most every FLUSH_MS, and `close` flushes.
+ * A durable write per chunk would cost an fsync for every 1 KiB served; losing up to a second of
+ * progress counters in a power cut costs nothing (devices resume from their own verified state,
+ * sessions.ts).
  *
  * A check that only moves the device's last_check_at (same version, same counter: almost every
- * check) is hot as well, written within CHECK_FLUSH_MS: at 10,000 devices the document is several
- * MB, and writing it for every check kept the disk busy with rewrites of unchanged state.
+ * check) is hot as well, written within CHECK_FLUSH_MS (with the next write, at the latest): an
+ * fsync per check would be spent on a time that decides nothing.
  */
-import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
+import type { AppendWriter } from './append-writer.ts';
 import { idTable } from './id-table.ts';
-import { JsonDocument } from './json-document.ts';
+import { JournaledTables, type JournaledTablesOptions } from './journaled-tables.ts';
 import { abandonIfSilent, afterChunk, requireChunkSession, type OtaSession, type SessionImage } from '../../ota/sessions.ts';
 import {
   ZERO_COUNTERS,
@@ -30,42 +32,45 @@ import {
   type VersionCounters,
 } from '../../ota/state.ts';
 
-interface StateDoc {
+export interface OtaTables {
   devices: Record<string, DeviceOtaState>;
   sessions: Record<string, OtaSession>;
   versions: Record<string, VersionCounters>;
 }
 
+/** The files: ota-state.json (snapshot) and ota-state-journal/ (README "The OTA state journal"). */
+export const OTA_STATE_NAME = 'ota-state';
+export const emptyOtaTables = (): OtaTables => ({ devices: {}, sessions: {}, versions: {} });
+
 const FLUSH_MS = 1000;
 /** How long a check time may wait for a write when nothing else changed (see above). */
 const CHECK_FLUSH_MS = 30_000;
 
-export class LowdbOtaStateRepo implements OtaStateRepo {
+export class JournalOtaStateRepo implements OtaStateRepo {
   /** Sessions changed by recordChunk since the last flush (newest state). */
   private readonly hotSessions = new Map<string, OtaSession>();
-  /** Per-version counter increments not yet in the document. */
+  /** Per-version counter increments not yet in the tables. */
   private readonly hotCounters = new Map<string, VersionCounters>();
   /** Devices whose last check moved nothing but its time, and that time, since the last write. */
   private readonly hotCheckTimes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
-  /** Document writes (mutate) not yet settled. */
+  /** Changes (mutate) not yet durable. */
   private writing = 0;
   private closed = false;
-  /** Hot changes were folded into memory by a change that then threw (so nothing was written). */
-  private unwritten = false;
 
   private constructor(
-    private readonly doc: JsonDocument<StateDoc>,
+    private readonly tables: JournaledTables<OtaTables>,
     private readonly logger: Logger,
   ) {}
 
-  static async open(dataDir: string, logger: Logger): Promise<LowdbOtaStateRepo> {
-    const doc = await JsonDocument.open<StateDoc>(join(dataDir, 'ota-state.json'), { devices: {}, sessions: {}, versions: {} });
-    doc.data.devices = idTable(doc.data.devices);
-    doc.data.sessions = idTable(doc.data.sessions);
-    doc.data.versions = idTable(doc.data.versions);
-    return new LowdbOtaStateRepo(doc, logger);
+  static async open(dataDir: string, writer: AppendWriter, logger: Logger, options: Omit<JournaledTablesOptions, 'logger'> = {}): Promise<JournalOtaStateRepo> {
+    const tables = await JournaledTables.open(dataDir, OTA_STATE_NAME, writer, emptyOtaTables, { ...options, logger });
+    return new JournalOtaStateRepo(tables, logger);
+  }
+
+  private get d(): OtaTables {
+    return this.tables.data;
   }
 
   async device(deviceId: string): Promise<DeviceOtaState | undefined> {
@@ -73,14 +78,14 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   private peekDevice(deviceId: string): DeviceOtaState | undefined {
-    const stored = this.doc.data.devices[deviceId];
+    const stored = this.d.devices[deviceId];
     const checked = this.hotCheckTimes.get(deviceId);
     return stored && checked !== undefined ? { ...stored, last_check_at: checked } : stored;
   }
 
   async devices(): Promise<DeviceOtaState[]> {
-    if (this.hotCheckTimes.size === 0) return Object.values(this.doc.data.devices);
-    return Object.keys(this.doc.data.devices).map((id) => this.peekDevice(id)!);
+    if (this.hotCheckTimes.size === 0) return Object.values(this.d.devices);
+    return Object.keys(this.d.devices).map((id) => this.peekDevice(id)!);
   }
 
   async session(deviceId: string): Promise<OtaSession | undefined> {
@@ -88,18 +93,17 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   private peekSession(deviceId: string): OtaSession | undefined {
-    return this.hotSessions.get(deviceId) ?? this.doc.data.sessions[deviceId];
+    return this.hotSessions.get(deviceId) ?? this.d.sessions[deviceId];
   }
 
   async sessions(): Promise<OtaSession[]> {
-    const all = idTable(this.doc.data.sessions);
-    for (const [id, s] of this.hotSessions) all[id] = s;
-    return Object.values(all);
+    if (this.hotSessions.size === 0) return Object.values(this.d.sessions);
+    return Object.keys(this.d.sessions).map((id) => this.peekSession(id)!);
   }
 
   async versionCounters(): Promise<Record<string, VersionCounters>> {
     const out = idTable<VersionCounters>();
-    for (const [v, c] of Object.entries(this.doc.data.versions)) out[v] = { ...c };
+    for (const [v, c] of Object.entries(this.d.versions)) out[v] = { ...c };
     for (const [v, delta] of this.hotCounters) out[v] = addCounters(out[v] ?? { ...ZERO_COUNTERS }, delta);
     return out;
   }
@@ -111,19 +115,19 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
     // (this device's new version, a result) whose write is still in flight, and an answer must
     // never rest on state that is not on disk yet. Then the check joins that write instead.
     const timeOnly = before && before.current_version === after.current_version && before.reported_counter === after.reported_counter;
-    if (timeOnly && this.writing === 0 && !this.unwritten && !this.closed) {
+    if (timeOnly && this.writing === 0 && !this.tables.pending && !this.closed) {
       this.hotCheckTimes.set(deviceId, now);
       this.schedule(CHECK_FLUSH_MS);
       return Promise.resolve(after);
     }
-    return this.mutate((d) => (d.devices[deviceId] = afterCheck(d.devices[deviceId], deviceId, report, now)));
+    return this.mutate(() => this.setDevice(afterCheck(this.d.devices[deviceId], deviceId, report, now)));
   }
 
   openSession(deviceId: string, image: SessionImage, rolloutId: string | null, now: number, idleMs: number, newId: () => string) {
-    return this.mutate((d) => {
-      const { session, outcome, replaced, bumps } = openResult(d.sessions[deviceId], deviceId, image, rolloutId, now, idleMs, newId);
-      for (const b of bumps) bump(d, b.version, b.delta);
-      d.sessions[deviceId] = session;
+    return this.mutate(() => {
+      const { session, outcome, replaced, bumps } = openResult(this.d.sessions[deviceId], deviceId, image, rolloutId, now, idleMs, newId);
+      for (const b of bumps) this.bump(b.version, b.delta);
+      this.tables.set('sessions', deviceId, session);
       return { session, outcome, replaced };
     });
   }
@@ -141,22 +145,22 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   }
 
   complete(deviceId: string, report: CompletionReport, now: number): Promise<CompletionOutcome> {
-    return this.mutate((d) => {
-      const { counted, session, device, bumps } = completionResult(d.devices[deviceId], deviceId, d.sessions[deviceId], report, now);
-      if (session) d.sessions[deviceId] = session;
-      d.devices[deviceId] = device;
-      for (const b of bumps) bump(d, b.version, b.delta);
+    return this.mutate(() => {
+      const { counted, session, device, bumps } = completionResult(this.d.devices[deviceId], deviceId, this.d.sessions[deviceId], report, now);
+      if (session) this.tables.set('sessions', deviceId, session);
+      this.setDevice(device);
+      for (const b of bumps) this.bump(b.version, b.delta);
       return { counted, session, device, rollout_id: session?.rollout_id ?? null };
     });
   }
 
   abandonSilent(silentSince: number, now: number): Promise<OtaSession[]> {
-    return this.mutate((d) => {
+    return this.mutate(() => {
       const closed: OtaSession[] = [];
-      for (const s of Object.values(d.sessions)) {
+      for (const s of Object.values(this.d.sessions)) {
         const abandoned = abandonIfSilent(s, silentSince, now);
         if (!abandoned) continue;
-        d.sessions[s.device_id] = abandoned;
+        this.tables.set('sessions', s.device_id, abandoned);
         closed.push(abandoned);
       }
       return closed;
@@ -166,14 +170,12 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && this.hotCheckTimes.size === 0 && !this.unwritten) return;
-    this.unwritten = false;
+    if (this.hotSessions.size === 0 && this.hotCounters.size === 0 && this.hotCheckTimes.size === 0 && !this.tables.pending) return;
     try {
       await this.mutate(() => undefined);
     } catch (err) {
-      // The hot changes are in the document in memory but not on disk: the next flush (or close)
-      // must write it even if nothing else changes meanwhile.
-      this.unwritten = true;
+      // The hot changes are in the tables in memory but not on disk: the journal writes them with
+      // its next write; make sure there is one even if nothing else changes meanwhile.
       this.schedule(FLUSH_MS);
       throw err;
     }
@@ -182,36 +184,54 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.tables.close();
   }
 
-  /** Every write folds the hot changes in first, so the document never goes back in time. */
-  private mutate<R>(change: (d: StateDoc) => R): Promise<R> {
+  /**
+   * Applies `change` (and every hot change first, so the tables never go back in time) to memory
+   * now; resolves once all of it is durable. A change that throws leaves what it set to the next
+   * write, as memory already holds it.
+   */
+  private mutate<R>(change: () => R): Promise<R> {
     this.writing++;
-    return this.fold(change).finally(() => this.writing--);
+    let result: R;
+    try {
+      this.fold();
+      result = change();
+    } catch (err) {
+      this.schedule(FLUSH_MS);
+      this.writing--;
+      return Promise.reject(err);
+    }
+    return this.tables
+      .commit()
+      .then(() => result)
+      .finally(() => this.writing--);
   }
 
-  private fold<R>(change: (d: StateDoc) => R): Promise<R> {
-    return this.doc.mutate((d) => {
-      for (const [id, s] of this.hotSessions) {
-        // A session replaced or finished since must not be overwritten by stale progress.
-        if (d.sessions[id]?.session_id === s.session_id && d.sessions[id]?.status === 'active') d.sessions[id] = s;
-      }
-      this.hotSessions.clear();
-      for (const [v, delta] of this.hotCounters) bump(d, v, delta);
-      this.hotCounters.clear();
-      for (const [id, at] of this.hotCheckTimes) {
-        const device = d.devices[id];
-        if (device) d.devices[id] = { ...device, last_check_at: at };
-      }
-      this.hotCheckTimes.clear();
-      try {
-        return change(d);
-      } catch (err) {
-        this.unwritten = true;
-        this.schedule(FLUSH_MS);
-        throw err;
-      }
-    });
+  private fold(): void {
+    for (const [id, s] of this.hotSessions) {
+      // A session replaced or finished since must not be overwritten by stale progress.
+      const stored = this.d.sessions[id];
+      if (stored?.session_id === s.session_id && stored.status === 'active') this.tables.set('sessions', id, s);
+    }
+    this.hotSessions.clear();
+    for (const [v, delta] of this.hotCounters) this.bump(v, delta);
+    this.hotCounters.clear();
+    for (const [id, at] of this.hotCheckTimes) {
+      const device = this.d.devices[id];
+      if (device) this.setDevice({ ...device, last_check_at: at });
+    }
+    this.hotCheckTimes.clear();
+  }
+
+  private setDevice(device: DeviceOtaState): DeviceOtaState {
+    this.tables.set('devices', device.device_id, device);
+    return device;
+  }
+
+  private bump(version: string, delta: Partial<VersionCounters>): void {
+    this.tables.set('versions', version, addCounters(this.d.versions[version] ?? { ...ZERO_COUNTERS }, delta));
   }
 
   private addHot(version: string, delta: Partial<VersionCounters>): void {
@@ -232,8 +252,4 @@ export class LowdbOtaStateRepo implements OtaStateRepo {
     }, delayMs);
     this.timer.unref();
   }
-}
-
-function bump(d: StateDoc, version: string, delta: Partial<VersionCounters>): void {
-  d.versions[version] = addCounters(d.versions[version] ?? { ...ZERO_COUNTERS }, delta);
 }

@@ -1,32 +1,33 @@
 /**
- * The embedded OTA state document is rewritten whole (several MB at 10,000 devices), so a check
- * that moves nothing but the device's last_check_at does not write it: the time is kept in memory
- * and folded into the next write (a change, the progress timer, or close). A check that changes
+ * A check that moves nothing but the device's last_check_at is not written to the embedded OTA
+ * state (an fsync for a time that decides nothing): the time is kept in memory and folded into the
+ * next write (a change, the progress timer, or close). A check that changes
  * the version or raises the counter is durable before it returns, as every decision is.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { LowdbOtaStateRepo } from '../../../server/store/embedded/ota-state-repo.ts';
+import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { loadJournaled } from '../../../server/store/embedded/journaled-tables.ts';
+import { emptyOtaTables, JournalOtaStateRepo, OTA_STATE_NAME } from '../../../server/store/embedded/ota-state-repo.ts';
 import { createLogger } from '../../../server/logger.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const T = Date.UTC(2026, 0, 1);
-const onDisk = async (dir: string) =>
-  (JSON.parse(await readFile(join(dir, 'ota-state.json'), 'utf8')) as { devices: Record<string, { current_version: string; reported_counter: number; last_check_at: number }> }).devices;
+/** The devices a fresh open would find: the snapshot with the journal replayed. */
+const onDisk = async (dir: string) => (await loadJournaled(dir, OTA_STATE_NAME, emptyOtaTables)).data.devices;
+const openRepo = (dir: string) => JournalOtaStateRepo.open(dir, new AppendWriter({ fsync: true }), createLogger('silent'));
 
 test('a time-only check leaves the file alone; a new version or counter is written before the answer', async () => {
   const dir = await tempDir();
-  const repo = await LowdbOtaStateRepo.open(dir, createLogger('silent'));
+  const repo = await openRepo(dir);
   try {
     await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T);
     const first = (await onDisk(dir)).m!;
     assert.equal([first.current_version, first.last_check_at], ['1.0.0', T], 'the first check: durable');
-    const before = await readFile(join(dir, 'ota-state.json'), 'utf8');
+    const before = await onDisk(dir);
     assert.is((await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T + 1000)).last_check_at, T + 1000);
     assert.is((await repo.noteCheck('m', { version: '1.0.0', counter: null }, T + 2000)).last_check_at, T + 2000);
-    assert.is(await readFile(join(dir, 'ota-state.json'), 'utf8'), before, 'same version and counter: not written');
+    assert.equal(await onDisk(dir), before, 'same version and counter: not written');
     assert.is((await repo.device('m'))?.last_check_at, T + 2000, 'but answered from memory');
 
     await repo.noteCheck('m', { version: '1.0.0', counter: 3 }, T + 3000);
@@ -42,7 +43,7 @@ test('a time-only check leaves the file alone; a new version or counter is writt
 
 test('a check that would be answered from memory while a change is being written waits for that write', async () => {
   const dir = await tempDir();
-  const repo = await LowdbOtaStateRepo.open(dir, createLogger('silent'));
+  const repo = await openRepo(dir);
   try {
     await repo.noteCheck('m', { version: '1.0.0', counter: 2 }, T);
     const order: string[] = [];
