@@ -1,7 +1,7 @@
 /**
  * Tables of records (id → record) kept in memory and persisted as a snapshot plus a journal of
  * group commits, for state too large to rewrite on every change: the OTA state is ~15 MB at 10,000
- * devices, and rewriting it whole cost 0.7 MB written and 3.8 ms of CPU per OTA result
+ * devices, and rewriting it whole cost 0.8 MB written and 4.7 ms of CPU per OTA result
  * (scripts/bench/ota-state.ts). Here a change costs one line holding the records it changed.
  *
  * `set` changes a record in memory at once (later reads and decisions see it); `commit` resolves
