@@ -21,8 +21,10 @@ const fchmodAsync = promisify(fchmod);
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
-function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+/** The byte at `size - 1` of a file of `size` bytes. */
+function lastByte(fd: number, size: number): Promise<number> {
+  const byte = Buffer.alloc(1);
+  return new Promise((resolve, reject) => read(fd, byte, 0, 1, size - 1, (err) => (err ? reject(err) : resolve(byte[0]!))));
 }
 
 /** Writes all of `data` at `position` (null: at the end, O_APPEND); write(2) may be partial. */
@@ -50,7 +52,7 @@ interface FileState {
   busy: boolean;
   next: Pending;
   lastUsed: number;
-  /** The file did not end in a newline when opened (a torn line from a crash): isolate it. */
+  /** The file did not end in a newline when opened (a line torn by a crash or a failed write): isolate it. */
   needsNewline: boolean;
   /** With preallocation: where the next write goes, and the end of the zero-filled space ahead of it. */
   end: number;
@@ -143,16 +145,19 @@ export class AppendWriter {
         // Created 0600 (less if the umask says so); a file an older version left group/other
         // readable is tightened the first time it is opened.
         if ((mode & 0o077) !== 0) await fchmodAsync(fd, PRIVATE_FILE_MODE);
-        // A preallocated file reopened by this writer (after idle eviction) keeps its own end;
-        // one it finds on disk (not expected: WAL generations are new files) is appended to.
-        if (state.end < 0 || state.end > size) {
+        if (this.preallocate === 0) {
+          // O_APPEND: the next write lands after whatever the file ends with, so look at it on
+          // every open, not only the first. A write that failed part way (ENOSPC or EIO after a
+          // short write; the handle is closed and reopened after a failure) left a fragment
+          // without its newline, like a crash does; the next line must not be glued to it.
+          state.needsNewline = size > 0 && (await lastByte(fd, size)) !== 0x0a;
+        } else if (state.end < 0 || state.end > size) {
+          // A preallocated file reopened by this writer (after idle eviction or a failed write)
+          // keeps its own end: the next write goes over anything a failed one left past it. One
+          // it finds on disk (not expected: WAL generations are new files) is appended to.
           state.end = size;
           state.prepared = size;
-          if (size > 0) {
-            const last = Buffer.alloc(1);
-            await readAt(fd, last, size - 1);
-            state.needsNewline = last[0] !== 0x0a;
-          }
+          state.needsNewline = size > 0 && (await lastByte(fd, size)) !== 0x0a;
         }
         state.fd = fd;
         return fd;

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
+import { fillDiskDuring } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
@@ -31,5 +32,28 @@ test('without preallocation, files grow by exactly what is appended', async () =
   assert.is((await stat(path)).size, Buffer.byteLength(line(1) + line(2)));
   assert.is(await readFile(path, 'utf8'), line(1) + line(2));
 });
+
+for (const preallocateBytes of [0, 256]) {
+  test(`a write cut short by a full disk fails its appends; the next line is not glued to the fragment (preallocate ${preallocateBytes})`, async () => {
+    const path = join(await tempDir(), 'log.jsonl');
+    const writer = new AppendWriter({ fsync: true, preallocateBytes });
+    await writer.append(path, line(1));
+    const disk = fillDiskDuring('"lost"');
+    try {
+      await writer.append(path, JSON.stringify({ lost: 'x'.repeat(200) }) + '\n').then(
+        () => assert.unreachable('the write failed'),
+        (err: NodeJS.ErrnoException) => assert.is(err.code, 'ENOSPC'),
+      );
+    } finally {
+      disk.restore();
+    }
+    assert.ok(disk.tripped(), 'half of the line was written');
+    await writer.append(path, line(2));
+    await writer.append(path, line(3));
+    await writer.close();
+    const lines = parseJsonLines<{ i?: number }>(await readFile(path, 'utf8'));
+    assert.equal(lines.map((l) => l.i), [1, 2, 3], 'every acknowledged line reads back');
+  });
+}
 
 test.run();

@@ -11,6 +11,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
 import { generationFileName } from '../../../server/store/embedded/generations.ts';
+import { fillDiskDuring } from '../../helpers/fs-faults.ts';
 import { journalDir, JournaledTables, loadJournaled, type CompactionStep, type JournaledTablesOptions } from '../../../server/store/embedded/journaled-tables.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
@@ -94,6 +95,28 @@ test('a write that fails rejects its commits; memory keeps the records and the n
   assert.equal(await onDisk(dir), { a: { x: { n: 1 } }, b: { y: 'next' } });
   assert.not.ok(tables.pending);
   await tables.close();
+});
+
+test('a write cut short by a full disk (half a line on disk): the retried records and the next ones replay after a crash', async () => {
+  const dir = await tempDir();
+  const crashed = await open(dir);
+  crashed.set('a', 'x', { n: 1 });
+  await crashed.commit();
+  const disk = fillDiskDuring('"half"');
+  try {
+    crashed.set('b', 'half', 'y'.repeat(300));
+    await crashed.commit().then(
+      () => assert.unreachable('the write failed'),
+      (err: NodeJS.ErrnoException) => assert.is(err.code, 'ENOSPC'),
+    );
+  } finally {
+    disk.restore();
+  }
+  assert.ok(disk.tripped(), 'half of the line is on disk');
+  crashed.set('a', 'x', { n: 2 });
+  await crashed.commit();
+  // crashed: abandoned before any compaction; only the journal holds these.
+  assert.equal(await onDisk(dir), { a: { x: { n: 2 } }, b: { half: 'y'.repeat(300) } });
 });
 
 test('compaction: the snapshot is rewritten once the journal outgrows it, old generations deleted, nothing lost', async () => {

@@ -1,0 +1,60 @@
+/**
+ * Disk faults for tests of the stores' writers, injected into `node:fs` itself (the callback API
+ * the writers use, re-exported to ES modules with syncBuiltinESMExports), so the code under test
+ * is the real one: a disk that fills up in the middle of a write, and a record of the directories
+ * fsynced.
+ */
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+
+type WriteCallback = (err: NodeJS.ErrnoException | null, written: number) => void;
+type WriteArgs = [number, Buffer, number, number, number | null, WriteCallback];
+
+function patch<K extends 'write' | 'fsync'>(name: K, replacement: (typeof fs)[K]): () => void {
+  const original = fs[name];
+  (fs as Record<K, unknown>)[name] = replacement;
+  syncBuiltinESMExports();
+  return () => {
+    (fs as Record<K, unknown>)[name] = original;
+    syncBuiltinESMExports();
+  };
+}
+
+/**
+ * The next write(2) whose bytes contain `marker` writes only the first half of them, and the
+ * call that would write the rest fails with ENOSPC — what a filling disk does: a short write,
+ * then the error. Once tripped, writes are real again. Call `restore` when done.
+ */
+export function fillDiskDuring(marker: string): { tripped: () => boolean; restore: () => void } {
+  const realWrite = fs.write;
+  let failing: Buffer | undefined;
+  let tripped = false;
+  const restore = patch('write', ((...args: WriteArgs) => {
+    const [fd, buffer, offset, length, position, callback] = args;
+    if (failing !== undefined && buffer === failing) {
+      failing = undefined;
+      const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+      process.nextTick(callback, err, 0);
+      return;
+    }
+    if (!tripped && Buffer.isBuffer(buffer) && buffer.subarray(offset, offset + length).includes(marker)) {
+      tripped = true;
+      failing = buffer;
+      realWrite(fd, buffer, offset, Math.floor(length / 2), position, callback);
+      return;
+    }
+    realWrite(fd, buffer, offset, length, position, callback);
+  }) as unknown as typeof fs.write);
+  return { tripped: () => tripped, restore };
+}
+
+/** Records the path of every directory fsynced (through fs.fsync) until `restore`. */
+export function recordDirSyncs(): { dirs: string[]; restore: () => void } {
+  const realFsync = fs.fsync;
+  const dirs: string[] = [];
+  const restore = patch('fsync', ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+    if (fs.fstatSync(fd).isDirectory()) dirs.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
+    realFsync(fd, callback);
+  }) as typeof fs.fsync);
+  return { dirs, restore };
+}
