@@ -27,9 +27,10 @@ type Acks = Map<string, { count: number; max: number }> & { counters?: number[] 
 
 /**
  * Runs the child on `dataDir` and SIGKILLs it once `killAfter` acks have come (counting only
- * those after `at <holdAt>` when holding); adds its acks to `acks`.
+ * those after `at <holdAt>` when holding), or lets it kill itself (DIE_AFTER_OPEN); adds its acks
+ * to `acks`.
  */
-function runAndKill(dataDir: string, acks: Acks, killAfter: number, env: { HOLD_AT?: CompactionStep; COUNTER_BASE: string }): Promise<void> {
+function runAndKill(dataDir: string, acks: Acks, killAfter: number, env: { HOLD_AT?: CompactionStep; COUNTER_BASE: string; DIE_AFTER_OPEN?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -48,7 +49,7 @@ function runAndKill(dataDir: string, acks: Acks, killAfter: number, env: { HOLD_
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (signal === 'SIGKILL' && seen >= killAfter) resolve();
+      if (signal === 'SIGKILL' && (seen >= killAfter || env.DIE_AFTER_OPEN !== undefined)) resolve();
       else reject(new Error(`child ended (${code ?? signal}) after ${seen} of ${killAfter} acks: ${stderr}`));
     });
   });
@@ -79,12 +80,24 @@ for (const step of ['rotated', 'written', 'renamed'] as const) {
   });
 }
 
-test('SIGKILL at random moments, compactions every few results, five runs on one DATA_DIR: nothing acknowledged is lost', async () => {
+/** Acks after which each random run is killed: OTA_CRASH_KILL_POINTS=57,120,… repeats a failed run's. */
+const killPoints = process.env.OTA_CRASH_KILL_POINTS?.split(',').map(Number) ?? Array.from({ length: 4 }, () => 40 + Math.floor(Math.random() * 160));
+
+test(`SIGKILL at random moments (the first between a session's open and its result), compactions every few results, five runs on one DATA_DIR: nothing acknowledged is lost`, async () => {
   const dataDir = await tempDir();
   const acks: Acks = new Map();
-  for (let run = 1; run <= 5; run++) {
-    await runAndKill(dataDir, acks, 40 + Math.floor(Math.random() * 160), { COUNTER_BASE: String(run * 100_000) });
-    await assertAllThere(dataDir, acks, `run ${run}`);
+  const reproduce = `OTA_CRASH_KILL_POINTS=${killPoints.join(',')}`;
+  try {
+    // Leaves sessions open: the devices are offered new versions by the next run.
+    await runAndKill(dataDir, acks, 0, { COUNTER_BASE: '100000', DIE_AFTER_OPEN: '25' });
+    await assertAllThere(dataDir, acks, 'run 1');
+    for (const [i, killAfter] of killPoints.entries()) {
+      await runAndKill(dataDir, acks, killAfter, { COUNTER_BASE: String((i + 2) * 100_000) });
+      await assertAllThere(dataDir, acks, `run ${i + 2}`);
+    }
+  } catch (err) {
+    (err as Error).message += ` (kill points: ${reproduce})`;
+    throw err;
   }
   const journal = await readdir(`${dataDir}/ota-state-journal`);
   assert.ok(journal.length <= 3, `compactions kept the journal short: ${journal}`);
