@@ -5,9 +5,9 @@
  * answer" cheap under load: fifty concurrent uploads cost one disk write, not fifty.
  */
 import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { mkdirDurable, syncDir } from './atomic-file.ts';
 
 // The callback fs API on raw descriptors: FileHandle.appendFile's promise machinery cost more CPU
 // than the rest of an upload's handling in the ingest benchmark.
@@ -137,10 +137,10 @@ export class AppendWriter {
       state.opening = (async () => {
         const dir = dirname(path);
         if (!this.dirs.has(dir)) {
-          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+          await mkdirDurable(dir, PRIVATE_DIR_MODE, this.options.fsync);
           this.dirs.add(dir);
         }
-        const fd = await openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+        const fd = await this.openOrCreate(path);
         const { size, mode } = await fstatAsync(fd);
         // Created 0600 (less if the umask says so); a file an older version left group/other
         // readable is tightened the first time it is opened.
@@ -166,6 +166,24 @@ export class AppendWriter {
       });
     }
     return state.opening;
+  }
+
+  /**
+   * Opens `path`, creating it if need be. With fsync, a file this creates has its name made
+   * durable (its folder fsynced) before anything is acknowledged in it: O_DSYNC covers the data,
+   * not the directory entry, and a power cut on a filesystem that does not order the two (ext4
+   * does) could lose a new journal generation whole.
+   */
+  private async openOrCreate(path: string): Promise<number> {
+    if (!this.options.fsync) return openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+    try {
+      return await openAsync(path, this.openFlags & ~constants.O_CREAT);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const fd = await openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+    await syncDir(dirname(path));
+    return fd;
   }
 
   private async flush(path: string, state: FileState): Promise<void> {

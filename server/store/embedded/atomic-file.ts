@@ -6,7 +6,8 @@
  * complete new one, plus at worst a stray `.*.tmp` that nothing reads.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { close as closeFd, fsync, open as openFd } from 'node:fs';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A temp file being written that will become `finalPath` on commit. */
@@ -99,10 +100,30 @@ export async function createFileExclusive(path: string, data: Uint8Array, mode: 
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Some filesystems refuse fsync on a directory handle; the rename itself already happened.
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  await handle.sync().catch(() => {});
-  await handle.close().catch(() => {});
+/**
+ * Makes a directory's entries durable (a file created or renamed in it), so they survive a
+ * power cut; ext4 happens to order this, other filesystems need the fsync. Best effort: some
+ * filesystems refuse fsync on a directory handle.
+ */
+export function syncDir(dir: string): Promise<void> {
+  // The callback API, not a FileHandle: one thread-pool round trip per step, and tests see the fsync.
+  return new Promise((resolve) =>
+    openFd(dir, 'r', (err, fd) => {
+      if (err) return resolve();
+      fsync(fd, () => closeFd(fd, () => resolve()));
+    }),
+  );
+}
+
+/**
+ * mkdir -p; with `durable`, the new directories' names are made durable too (each one's parent
+ * fsynced), so a file acknowledged inside one does not vanish with its folder in a power cut.
+ */
+export async function mkdirDurable(dir: string, mode: number, durable: boolean): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode });
+  if (first === undefined || !durable) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await syncDir(dirname(d));
+    if (d === first || dirname(d) === d) break;
+  }
 }

@@ -4,9 +4,8 @@
  * new generation instead of truncating or rewriting one, so a crash never leaves a log half cut,
  * and whole generations are deleted once what they hold is durable elsewhere.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PRIVATE_DIR_MODE } from './append-writer.ts';
 
 export interface Generation {
   seq: number;
@@ -17,11 +16,18 @@ export function generationFileName(seq: number, ext: string): string {
   return `${String(seq).padStart(10, '0')}.${ext}`;
 }
 
-/** The generations in `dir` (created if missing), oldest first; other files are ignored. */
+/**
+ * The generations in `dir`, oldest first (none if it does not exist); other files are ignored.
+ * The folder is left to the AppendWriter to create with the first generation, which makes both
+ * names durable under DURABILITY=fsync.
+ */
 export async function listGenerations(dir: string, ext: string): Promise<Generation[]> {
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const name = new RegExp(`^(\\d{10})\\.${ext}$`);
-  return (await readdir(dir))
+  const files = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  return files
     .map((file) => name.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ seq: Number(m[1]), path: join(dir, m[0]) }))

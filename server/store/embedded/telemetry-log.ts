@@ -15,7 +15,8 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
-import { AppendWriter, parseJsonLines } from './append-writer.ts';
+import { AppendWriter, parseJsonLines, PRIVATE_DIR_MODE } from './append-writer.ts';
+import { mkdirDurable } from './atomic-file.ts';
 import { ByteRun } from './byte-run.ts';
 import { batchLine, batchRows, dayFileBatches, lineRows, type StoredBatch } from './telemetry-lines.ts';
 import { batchKey, keepNewest, recoverWal, WAL_RECORD_END, walFileName, walRecordHead, type WalNonceStates } from './telemetry-wal.ts';
@@ -139,6 +140,8 @@ export class JsonlTelemetryLog implements TelemetryLog {
   static async open(dataDir: string, options: TelemetryLogOptions): Promise<JsonlTelemetryLog> {
     const root = join(dataDir, 'telemetry');
     const walDir = join(dataDir, 'telemetry-wal');
+    // Made at once (a DATA_DIR a gateway ran in is recognised by it, data-dir.ts), its name durable.
+    await mkdirDurable(walDir, PRIVATE_DIR_MODE, options.fsync);
     const dayWriter = new AppendWriter({ fsync: false });
     const { nextSeq, replayed } = await recoverWal(
       walDir,

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
-import { fillDiskDuring } from '../../helpers/fs-faults.ts';
+import { fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
@@ -55,5 +55,24 @@ for (const preallocateBytes of [0, 256]) {
     assert.equal(lines.map((l) => l.i), [1, 2, 3], 'every acknowledged line reads back');
   });
 }
+
+test('with fsync, a file the writer creates (and its new folders) have their names made durable before its first append resolves', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'new', 'deeper', 'gen.jsonl');
+  const synced = recordDirSyncs();
+  try {
+    await new AppendWriter({ fsync: true }).append(path, line(1));
+    assert.equal(synced.dirs.sort(), [dir, join(dir, 'new'), join(dir, 'new', 'deeper')], 'each new entry: its parent fsynced');
+    synced.dirs.length = 0;
+    const again = new AppendWriter({ fsync: true });
+    await again.append(path, line(2));
+    await again.close();
+    assert.equal(synced.dirs, [], 'a file that exists costs no directory fsync');
+    await new AppendWriter({ fsync: false }).append(join(dir, 'other', 'day.jsonl'), line(3));
+    assert.equal(synced.dirs, [], 'DURABILITY=write: none');
+  } finally {
+    synced.restore();
+  }
+});
 
 test.run();

@@ -11,7 +11,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
 import { generationFileName } from '../../../server/store/embedded/generations.ts';
-import { fillDiskDuring } from '../../helpers/fs-faults.ts';
+import { fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { journalDir, JournaledTables, loadJournaled, type CompactionStep, type JournaledTablesOptions } from '../../../server/store/embedded/journaled-tables.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
@@ -95,6 +95,20 @@ test('a write that fails rejects its commits; memory keeps the records and the n
   assert.equal(await onDisk(dir), { a: { x: { n: 1 } }, b: { y: 'next' } });
   assert.not.ok(tables.pending);
   await tables.close();
+});
+
+test('a new generation, and the journal folder, are durable names before the first commit into them resolves', async () => {
+  const dir = await tempDir();
+  const synced = recordDirSyncs();
+  try {
+    const tables = await open(dir);
+    tables.set('a', 'x', { n: 1 });
+    await tables.commit();
+    assert.ok(synced.dirs.includes(dir), `the folder's entry (${synced.dirs})`);
+    assert.ok(synced.dirs.includes(journalDir(dir, NAME)), `the generation's entry (${synced.dirs})`);
+  } finally {
+    synced.restore();
+  }
 });
 
 test('a write cut short by a full disk (half a line on disk): the retried records and the next ones replay after a crash', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { batchSamples, JsonlTelemetryLog, type TelemetryLogOptions } from '../../../server/store/embedded/telemetry-log.ts';
 import { walFileName } from '../../../server/store/embedded/telemetry-wal.ts';
 import type { TelemetryBatch, TelemetrySample } from '../../../server/store/types.ts';
+import { recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const DAY1 = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -45,6 +46,20 @@ test('an append is visible to the next query before any background flush, as one
   const text = await readFile(dayFile(dir, 'm1', '2026-11-20'), 'utf8');
   assert.is(text, JSON.stringify({ received_at: DAY1, nonce: 1, method: 'plain', samples: rows.samples }) + '\n');
   await log.close();
+});
+
+test('with fsync, a new WAL generation and its folder are durable names before the first append into them resolves', async () => {
+  const dir = await tempDir();
+  const synced = recordDirSyncs();
+  try {
+    const log = await JsonlTelemetryLog.open(dir, manual);
+    await log.append('m1', batch(1, DAY1));
+    assert.ok(synced.dirs.includes(dir), `the folder's entry (${synced.dirs})`);
+    assert.ok(synced.dirs.includes(join(dir, 'telemetry-wal')), `the generation's entry (${synced.dirs})`);
+    await log.close();
+  } finally {
+    synced.restore();
+  }
 });
 
 test("a batch's samplesJson is stored byte for byte, through the WAL and after a crash", async () => {
