@@ -3,11 +3,12 @@
  * destination directory (same filesystem, so rename is atomic), is fsynced, and is renamed into
  * place only when the caller says everything succeeded; the directory is fsynced after renames so
  * the new names survive a power cut. A crash at any point leaves either the old file or the
- * complete new one, plus at worst a stray `.*.tmp` that nothing reads.
+ * complete new one, plus at worst a stray `.*.tmp` that nothing reads (removeStaleTemps deletes
+ * them where the size matters).
  */
 import { randomBytes } from 'node:crypto';
 import { close as closeFd, fsync, open as openFd } from 'node:fs';
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A temp file being written that will become `finalPath` on commit. */
@@ -15,6 +16,12 @@ export interface StagedFile {
   readonly finalPath: string;
   readonly tempPath: string;
   readonly handle: FileHandle;
+}
+
+/** Whether `file` is one of `finalPath`'s temp files: `.<name>.<pid>.<8 hex>.tmp` (stageFile). */
+function isTempOf(finalPath: string, file: string): boolean {
+  const head = `.${basename(finalPath)}.`;
+  return file.startsWith(head) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(file.slice(head.length));
 }
 
 export async function stageFile(finalPath: string, mode: number): Promise<StagedFile> {
@@ -98,6 +105,20 @@ export async function createFileExclusive(path: string, data: Uint8Array, mode: 
     await f.handle.close().catch(() => {});
     await unlink(f.tempPath).catch(() => {});
   }
+}
+
+/**
+ * Deletes the temp files a crash left of `finalPath` (a write that never got to its rename);
+ * only for a file no other process writes (DATA_DIR is locked by one gateway). Returns how many.
+ */
+export async function removeStaleTemps(finalPath: string): Promise<number> {
+  const files = await readdir(dirname(finalPath)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const stale = files.filter((f) => isTempOf(finalPath, f));
+  for (const f of stale) await unlink(join(dirname(finalPath), f)).catch(() => {});
+  return stale.length;
 }
 
 /**

@@ -24,7 +24,7 @@ import { readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../logger.ts';
 import { parseJsonLines, PRIVATE_FILE_MODE, type AppendWriter } from './append-writer.ts';
-import { commitStaged, discardStaged, stageFile } from './atomic-file.ts';
+import { commitStaged, discardStaged, removeStaleTemps, stageFile } from './atomic-file.ts';
 import { generationFileName, listGenerations, type Generation } from './generations.ts';
 import { idTable } from './id-table.ts';
 
@@ -157,8 +157,12 @@ export class JournaledTables<T extends Tables<T>> {
   /** Opens `<name>.json` and `<name>-journal/` in `dataDir`; `empty` gives the tables of a new store. */
   static async open<T extends Tables<T>>(dataDir: string, name: string, writer: AppendWriter, empty: () => T, options: JournaledTablesOptions = {}) {
     const loaded = await loadJournaled(dataDir, name, empty);
+    const snapshotPath = join(dataDir, `${name}.json`);
+    // Temp files of a compaction a crash stopped before its rename, as large as the snapshot:
+    // nothing reads them, and the DATA_DIR lock means no one else is writing one.
+    await removeStaleTemps(snapshotPath);
     for (const gen of loaded.stale) await unlinkIfThere(gen.path);
-    return new JournaledTables<T>(loaded.data, join(dataDir, `${name}.json`), journalDir(dataDir, name), writer, loaded, options);
+    return new JournaledTables<T>(loaded.data, snapshotPath, journalDir(dataDir, name), writer, loaded, options);
   }
 
   /** Sets a record in memory now; the next write (see `commit`) makes it durable. */
