@@ -18,13 +18,20 @@
  * changed in place, so a shallow copy is a consistent view), written to a temp file, fsynced and
  * renamed, and only then are the generations it holds deleted. A crash at any point leaves the old
  * snapshot with every generation after it, or the new one (the generations it holds are ignored
- * and deleted at the next open). The format is in README.md ("The OTA state journal").
+ * and deleted at the next open). `close` compacts too: a clean shutdown leaves the whole state in
+ * the snapshot, which is all a build from before the journal reads.
+ *
+ * The journal names the snapshot it continues (the SHA-256 of its bytes, in `follows.json`): a
+ * snapshot another build rewrote meanwhile (a downgrade after a crash) is not overwritten with an
+ * older journal; the generations are set aside instead. The format is in README.md ("The OTA
+ * state journal").
  */
-import { readFile, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Logger } from '../../logger.ts';
-import { parseJsonLines, PRIVATE_FILE_MODE, type AppendWriter } from './append-writer.ts';
-import { commitStaged, discardStaged, removeStaleTemps, stageFile } from './atomic-file.ts';
+import { parseJsonLines, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type AppendWriter } from './append-writer.ts';
+import { commitStaged, discardStaged, mkdirDurable, removeStaleTemps, stageFile, writeFileAtomic } from './atomic-file.ts';
 import { generationFileName, listGenerations, type Generation } from './generations.ts';
 import { idTable } from './id-table.ts';
 
@@ -45,6 +52,8 @@ export interface JournaledTablesOptions {
 /** The snapshot's key naming the first journal generation it does not hold. */
 const JOURNAL_FROM = 'journal_from';
 const JOURNAL_EXT = 'jsonl';
+/** In the journal folder: the snapshots the journal continues, `{"snapshot_sha256":[…]}`. */
+const FOLLOWS_FILE = 'follows.json';
 const DEFAULT_COMPACT_AFTER_BYTES = 4 << 20;
 /** Records serialised per snapshot write; the event loop serves requests between writes. */
 const SNAPSHOT_SLICE = 500;
@@ -60,16 +69,24 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/** A snapshot's identity: the SHA-256 (hex) of its bytes; null for no snapshot file. */
+type SnapshotId = string | null;
+
 /** What is on disk: the snapshot, with the generations it does not hold replayed over it. */
 export interface LoadedTables<T> {
   data: T;
   /** First generation the snapshot does not hold (0 for a snapshot written before there was a journal). */
   from: number;
   snapshotBytes: number;
+  snapshotId: SnapshotId;
+  /** The snapshots the journal continues (follows.json; none written yet: no snapshot). */
+  follows: SnapshotId[];
   /** Replayed generations and their sizes, oldest first. */
   generations: (Generation & { bytes: number })[];
   /** Generations the snapshot already holds: left by a compaction the process did not finish. */
   stale: Generation[];
+  /** Generations not replayed: they continue a snapshot another build has since rewritten. */
+  superseded: (Generation & { bytes: number })[];
 }
 
 /** Reads the snapshot and replays the journal after it; changes nothing on disk. */
@@ -77,9 +94,11 @@ export async function loadJournaled<T extends Tables<T>>(dataDir: string, name: 
   const snapshotPath = join(dataDir, `${name}.json`);
   let snapshot: Record<string, unknown> = {};
   let snapshotBytes = 0;
+  let snapshotId: SnapshotId = null;
   try {
     const bytes = await readFile(snapshotPath);
     snapshotBytes = bytes.length;
+    snapshotId = sha256(bytes);
     snapshot = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -92,11 +111,22 @@ export async function loadJournaled<T extends Tables<T>>(dataDir: string, name: 
     (data[table] as Record<string, unknown>) = idTable(snapshot[table as string] as Record<string, unknown> | undefined);
   }
   const from = Number.isSafeInteger(snapshot[JOURNAL_FROM]) ? (snapshot[JOURNAL_FROM] as number) : 0;
+  const dir = journalDir(dataDir, name);
+  const follows = await readFollows(dir);
+  // A build that reads the snapshot alone (one from before the journal) rewrites it keeping the
+  // keys it does not know, journal_from included: only the bytes tell that it is not the snapshot
+  // the journal continues, and then the journal is older than what that build wrote over it.
+  const continues = follows.includes(snapshotId);
   const generations: LoadedTables<T>['generations'] = [];
   const stale: Generation[] = [];
-  for (const gen of await listGenerations(journalDir(dataDir, name), JOURNAL_EXT)) {
+  const superseded: LoadedTables<T>['superseded'] = [];
+  for (const gen of await listGenerations(dir, JOURNAL_EXT)) {
     if (gen.seq < from) {
       stale.push(gen);
+      continue;
+    }
+    if (!continues) {
+      superseded.push({ ...gen, bytes: (await stat(gen.path)).size });
       continue;
     }
     const text = await readFile(gen.path, 'utf8');
@@ -104,7 +134,30 @@ export async function loadJournaled<T extends Tables<T>>(dataDir: string, name: 
     for (const line of parseJsonLines<unknown>(text)) applyLine(data, line);
     generations.push({ ...gen, bytes: Buffer.byteLength(text) });
   }
-  return { data, from, snapshotBytes, generations, stale };
+  return { data, from, snapshotBytes, snapshotId, follows, generations, stale, superseded };
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** The snapshots the journal in `dir` continues; no follows.json: it continues no snapshot file. */
+async function readFollows(dir: string): Promise<SnapshotId[]> {
+  const path = join(dir, FOLLOWS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [null];
+    throw err;
+  }
+  const ids = (JSON.parse(text) as { snapshot_sha256?: unknown }).snapshot_sha256;
+  if (!Array.isArray(ids) || !ids.every((id) => id === null || typeof id === 'string')) throw new Error(`${path} does not list the snapshots the journal continues; refusing to start over it`);
+  return ids as SnapshotId[];
+}
+
+/** Records (atomically, durably) which snapshots the journal in `dir` continues. */
+async function writeFollows(dir: string, ids: SnapshotId[]): Promise<void> {
+  await mkdirDurable(dir, PRIVATE_DIR_MODE, true);
+  await writeFileAtomic(join(dir, FOLLOWS_FILE), `${JSON.stringify({ snapshot_sha256: ids })}\n`, PRIVATE_FILE_MODE);
 }
 
 /** One journal line over the tables: each record replaces the one in memory; null removes it. */
@@ -131,6 +184,7 @@ export class JournaledTables<T extends Tables<T>> {
   /** Bytes written to each generation the snapshot does not hold. */
   private readonly journalBytes = new Map<number, number>();
   private snapshotBytes: number;
+  private snapshotId: SnapshotId;
   private compaction: Promise<void> | null = null;
   private compactionFailedAt = -Infinity;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -149,6 +203,7 @@ export class JournaledTables<T extends Tables<T>> {
   ) {
     this.compactAfter = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
     this.snapshotBytes = loaded.snapshotBytes;
+    this.snapshotId = loaded.snapshotId;
     for (const gen of loaded.generations) this.journalBytes.set(gen.seq, gen.bytes);
     // A new generation per start: nothing is ever appended after a line a crash may have torn.
     this.seq = Math.max(1, loaded.from, (loaded.generations.at(-1)?.seq ?? 0) + 1);
@@ -158,11 +213,16 @@ export class JournaledTables<T extends Tables<T>> {
   static async open<T extends Tables<T>>(dataDir: string, name: string, writer: AppendWriter, empty: () => T, options: JournaledTablesOptions = {}) {
     const loaded = await loadJournaled(dataDir, name, empty);
     const snapshotPath = join(dataDir, `${name}.json`);
-    // Temp files of a compaction a crash stopped before its rename, as large as the snapshot:
-    // nothing reads them, and the DATA_DIR lock means no one else is writing one.
+    const dir = journalDir(dataDir, name);
+    // Temp files of a compaction (or follows.json write) a crash stopped before its rename, as
+    // large as the snapshot: nothing reads them, and the DATA_DIR lock means no one is writing one.
     await removeStaleTemps(snapshotPath);
+    await removeStaleTemps(join(dir, FOLLOWS_FILE));
     for (const gen of loaded.stale) await unlinkIfThere(gen.path);
-    return new JournaledTables<T>(loaded.data, snapshotPath, journalDir(dataDir, name), writer, loaded, options);
+    if (loaded.superseded.length > 0) await setAside(dir, loaded.superseded, snapshotPath, options.logger);
+    // Before any line goes to the journal: it continues this snapshot.
+    if (loaded.follows.length !== 1 || loaded.follows[0] !== loaded.snapshotId) await writeFollows(dir, [loaded.snapshotId]);
+    return new JournaledTables<T>(loaded.data, snapshotPath, dir, writer, loaded, options);
   }
 
   /** Sets a record in memory now; the next write (see `commit`) makes it durable. */
@@ -216,6 +276,8 @@ export class JournaledTables<T extends Tables<T>> {
       }
       for (const w of waiters) w.resolve();
     } catch (err) {
+      // Part of the line may be on disk: a compaction at close must take this generation away.
+      if (dirty.size > 0) this.journalBytes.set(this.seq, this.journalBytes.get(this.seq) ?? 0);
       // Memory holds these records and the disk does not: they go with the next write.
       for (const [table, keys] of dirty) for (const key of keys) this.set(table, key, this.data[table][key] as T[keyof T][string]);
       for (const w of waiters) w.reject(err);
@@ -276,10 +338,14 @@ export class JournaledTables<T extends Tables<T>> {
     await this.step('rotated');
     const staged = await stageFile(this.snapshotPath, PRIVATE_FILE_MODE);
     let size = 0;
+    const hash = createHash('sha256');
+    let id: string;
     try {
       let chunk = `{"${JOURNAL_FROM}":${from}`;
       const flush = async () => {
-        size += await writeAt(staged.handle, Buffer.from(chunk, 'utf8'), size);
+        const bytes = Buffer.from(chunk, 'utf8');
+        hash.update(bytes);
+        size += await writeAt(staged.handle, bytes, size);
         chunk = '';
       };
       for (const [table, rows] of view) {
@@ -293,12 +359,18 @@ export class JournaledTables<T extends Tables<T>> {
       }
       chunk += '}';
       await flush();
-      await commitStaged([staged], () => this.step('written'));
+      id = hash.digest('hex');
+      await commitStaged([staged], async () => {
+        // Whichever snapshot a crash leaves, the old or this one, the journal continues it.
+        await writeFollows(this.dir, [this.snapshotId, id]);
+        await this.step('written');
+      });
     } catch (err) {
       await discardStaged([staged]);
       throw err;
     }
     this.snapshotBytes = size;
+    this.snapshotId = id;
     await this.step('renamed');
     // The generations before `from` are in the snapshot: once the last write to them is done, they go.
     await lastWrite;
@@ -308,6 +380,7 @@ export class JournaledTables<T extends Tables<T>> {
       await this.writer.forget(gen.path);
       await unlinkIfThere(gen.path);
     }
+    await writeFollows(this.dir, [id]);
   }
 
   private step(step: CompactionStep): Promise<void> {
@@ -318,11 +391,20 @@ export class JournaledTables<T extends Tables<T>> {
     return join(this.dir, generationFileName(seq, JOURNAL_EXT));
   }
 
-  /** Writes what is set and waits for a compaction under way; no compaction or retry starts after it. */
+  /**
+   * Writes what is set, then compacts if the journal holds anything: a clean shutdown leaves the
+   * whole state in the snapshot and no generation, so a build that reads the snapshot alone (a
+   * downgrade to one from before the journal) sees all of it. No compaction or retry starts after.
+   */
   async close(): Promise<void> {
     this.closing = true;
     if (this.pending) await this.commit();
     await this.compaction?.catch(() => undefined);
+    if (this.journalBytes.size > 0) {
+      await this.compact().catch((err: unknown) =>
+        this.options.logger?.error({ err, path: this.snapshotPath }, 'snapshot rewrite at shutdown failed; the journal is kept and replayed at the next start (a downgrade now would not see it)'),
+      );
+    }
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
@@ -333,6 +415,25 @@ export class JournaledTables<T extends Tables<T>> {
 async function writeAt(handle: FileHandle, data: Buffer, position: number): Promise<number> {
   for (let done = 0; done < data.length; ) done += (await handle.write(data, done, data.length - done, position + done)).bytesWritten;
   return data.length;
+}
+
+/**
+ * Moves generations that continue a snapshot another build rewrote since into
+ * `superseded-<time>/` beside them (nothing reads them again; kept for a person to look at),
+ * with a warning; empty ones are just deleted.
+ */
+async function setAside(dir: string, generations: (Generation & { bytes: number })[], snapshotPath: string, logger: Logger | undefined): Promise<void> {
+  const written = generations.filter((g) => g.bytes > 0);
+  if (written.length > 0) {
+    const aside = join(dir, `superseded-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    await mkdir(aside, { recursive: true, mode: PRIVATE_DIR_MODE });
+    for (const gen of written) await rename(gen.path, join(aside, basename(gen.path)));
+    logger?.warn(
+      { path: snapshotPath, generations: written.length, bytes: written.reduce((n, g) => n + g.bytes, 0), set_aside: aside },
+      'the snapshot was rewritten by another build (a downgrade after an unclean shutdown?) since the journal was written: the journal is not replayed over it, it is set aside',
+    );
+  }
+  for (const gen of generations) if (gen.bytes === 0) await unlinkIfThere(gen.path);
 }
 
 async function unlinkIfThere(path: string): Promise<void> {

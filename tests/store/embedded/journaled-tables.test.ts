@@ -3,16 +3,19 @@
  * commit resolves once its records are durable; a "crash" here abandons the tables without close(),
  * so the next open sees only what was written. Replay, a torn last line, a write that fails, and
  * compaction (writes go on while it runs; each of its steps is a safe place to stop) — the same
- * steps with real processes killed by SIGKILL are in ota-state-crash.test.ts.
+ * steps with real processes killed by SIGKILL are in ota-state-crash.test.ts; the compaction at
+ * close, and a snapshot rewritten by an older build (a downgrade) that the journal must not undo.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
 import { generationFileName } from '../../../server/store/embedded/generations.ts';
-import { fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { journalDir, JournaledTables, loadJournaled, type CompactionStep, type JournaledTablesOptions } from '../../../server/store/embedded/journaled-tables.ts';
+import { fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 interface Doc {
@@ -27,7 +30,7 @@ const onDisk = async (dir: string) => {
   const { data } = await loadJournaled(dir, NAME, empty);
   return { a: { ...data.a }, b: { ...data.b } };
 };
-const generations = async (dir: string) => (await readdir(journalDir(dir, NAME))).sort();
+const generations = async (dir: string) => (await readdir(journalDir(dir, NAME))).filter((f) => f.endsWith('.jsonl')).sort();
 
 test('each commit is durable when it resolves, as one journal line; a crash keeps every committed record', async () => {
   const dir = await tempDir();
@@ -191,6 +194,82 @@ for (const step of ['rotated', 'written', 'renamed'] as const) {
     // The crashed tables' compaction is never released: a dead process does not come back.
   });
 }
+
+test('close compacts: a clean shutdown leaves everything in the snapshot and no generation (all a build without the journal reads)', async () => {
+  const dir = await tempDir();
+  const tables = await open(dir);
+  tables.set('a', 'x', { n: 1 });
+  await tables.commit();
+  tables.set('b', 'y', 'two');
+  await tables.close();
+  assert.equal(await generations(dir), []);
+  const snapshot = JSON.parse(await readFile(join(dir, `${NAME}.json`), 'utf8')) as Record<string, unknown>;
+  assert.equal({ a: snapshot.a, b: snapshot.b }, { a: { x: { n: 1 } }, b: { y: 'two' } });
+  // Nothing journaled since: closing again leaves the snapshot as it is.
+  const before = await stat(join(dir, `${NAME}.json`));
+  await (await open(dir)).close();
+  assert.is((await stat(join(dir, `${NAME}.json`))).mtimeMs, before.mtimeMs);
+});
+
+/** A logger that keeps the messages of what it logs at warn and above. */
+function warnings() {
+  const logs: string[] = [];
+  const sink = new Writable({ write: (chunk, _enc, done) => (logs.push((JSON.parse(String(chunk)) as { msg: string }).msg), done()) });
+  return { logger: pino({ level: 'warn' }, sink), logs };
+}
+
+/** What a build from before the journal does (LowdbOtaStateRepo): reads the snapshot alone, rewrites it whole, unknown keys kept. */
+async function olderBuildWrites(dir: string, change: (doc: Record<string, Record<string, unknown>>) => void): Promise<void> {
+  const path = join(dir, `${NAME}.json`);
+  const doc = (await readFile(path, 'utf8').then(JSON.parse, () => ({ a: {}, b: {} }))) as Record<string, Record<string, unknown>>;
+  change(doc);
+  await writeFile(path, JSON.stringify(doc, null, 2));
+}
+
+test('downgrade after a crash, then upgrade: the journal is not replayed over what the older build wrote (the anti-rollback floor stays)', async () => {
+  const dir = await tempDir();
+  const { logger, logs } = warnings();
+  const crashed = await open(dir);
+  crashed.set('a', 'd', { n: 1 });
+  await crashed.commit();
+  await crashed.compact();
+  crashed.set('a', 'd', { n: 2 });
+  await crashed.commit();
+  // crashed: no clean shutdown, the journal holds n: 2. The older build sees n: 1 and moves it to 3.
+  await olderBuildWrites(dir, (doc) => (doc.a!.d = { n: 3 }));
+  const again = await open(dir, { logger });
+  assert.equal(again.data.a.d, { n: 3 }, 'the older build wrote last');
+  assert.match(logs.join('\n'), 'rewritten by another build');
+  const aside = (await readdir(journalDir(dir, NAME))).filter((f) => f.startsWith('superseded-'));
+  assert.is(aside.length, 1, 'the journal is set aside, not deleted');
+  assert.equal(await readdir(join(journalDir(dir, NAME), aside[0]!)), [generationFileName(2, 'jsonl')]);
+  again.set('b', 'after', 'yes');
+  await again.commit();
+  // crashed again: the journal written since continues the older build's snapshot.
+  assert.equal(await onDisk(dir), { a: { d: { n: 3 } }, b: { after: 'yes' } });
+});
+
+test("a fresh install (journal, no snapshot yet) downgraded after a crash: the older build's new snapshot is not overwritten by the journal", async () => {
+  const dir = await tempDir();
+  const crashed = await open(dir);
+  crashed.set('a', 'd', { n: 2 });
+  await crashed.commit();
+  await olderBuildWrites(dir, (doc) => (doc.a = { d: { n: 3 } }));
+  assert.equal((await onDisk(dir)).a, { d: { n: 3 } });
+});
+
+test('a snapshot rewritten by another build, no journal since: nothing to set aside, no warning', async () => {
+  const dir = await tempDir();
+  const { logger, logs } = warnings();
+  const tables = await open(dir);
+  tables.set('a', 'd', { n: 2 });
+  await tables.close();
+  await olderBuildWrites(dir, (doc) => (doc.a!.d = { n: 3 }));
+  const again = await open(dir, { logger });
+  assert.equal(again.data.a.d, { n: 3 });
+  assert.equal(logs, []);
+  await again.close();
+});
 
 test('a snapshot written before the journal existed (no journal_from) is read, and kept until the first compaction', async () => {
   const dir = await tempDir();
