@@ -269,27 +269,49 @@ interface LayerKind<L extends ConfigLayer, P> {
  * the repositories bound to it. Every config write and every device tag change takes the same
  * lock, so none commits between what `work` reads and what it writes. In front of the lock, a turn
  * in this replica (turns.ts): a burst of changes holds one pooled connection, not one each. The
- * wait for both together is bounded by `waitMs` (the database's part as this transaction's
- * lock_timeout); past it, ConfigBusyError and nothing written.
+ * wait for the turn and the fleet's lock together is bounded by `waitMs` (the database's part as
+ * this transaction's lock_timeout), and each row lock after it by `waitMs` again; past either,
+ * ConfigBusyError and nothing written. A holder that stops sending (its replica frozen or cut off
+ * mid-change) would keep the fleet's lock, and every replica's changes busy, for as long as its
+ * connection lives: idle in the transaction for `idleMs`, its session is ended by the database.
  */
-export function configWriter(sql: Sql, devices: PgDeviceRepo, waitMs: number): Store['configWrite'] {
+/**
+ * A change idle in its transaction this long has stopped (its replica frozen or cut off): far above
+ * the longest pause between a change's statements (checking a tag layer against 10,000 devices
+ * takes ~200 ms), far below forever.
+ */
+export const CONFIG_WRITE_IDLE_MS = 30_000;
+
+export function configWriter(sql: Sql, devices: PgDeviceRepo, waitMs: number, idleMs = CONFIG_WRITE_IDLE_MS): Store['configWrite'] {
   const turns = new Turns(waitMs, () => configBusy(waitMs));
   return (work) => {
     const asked = Date.now();
-    return turns.run(() => lockedWrite(sql, devices, Math.max(1, waitMs - (Date.now() - asked)), work)).catch((err: unknown) => {
+    const bounds = () => ({ fleetLockMs: Math.max(1, waitMs - (Date.now() - asked)), rowLockMs: waitMs, idleMs });
+    return turns.run(() => lockedWrite(sql, devices, bounds(), work)).catch((err: unknown) => {
       // 55P03 lock_not_available: the lock (or a device row under it) was not granted in time.
       throw (err as { code?: string }).code === '55P03' ? configBusy(waitMs) : err;
     });
   };
 }
 
-async function lockedWrite<T>(sql: Sql, devices: PgDeviceRepo, lockWaitMs: number, work: (scope: ConfigScope) => Promise<T>): Promise<T> {
+/** A change's bounds in the database (configWriter). */
+interface WriteBounds {
+  /** For the fleet's lock: what is left of the change's wait after its turn in this replica. */
+  fleetLockMs: number;
+  /** For each row lock after it (a device row a key rotation holds for a moment): the whole wait. */
+  rowLockMs: number;
+  /** Idle in the transaction this long, the session is ended and the fleet's lock freed. */
+  idleMs: number;
+}
+
+async function lockedWrite<T>(sql: Sql, devices: PgDeviceRepo, bounds: WriteBounds, work: (scope: ConfigScope) => Promise<T>): Promise<T> {
   let settle = (): void => undefined;
   try {
     return await transaction(sql, async (tx) => {
-      // In turn, not sent together: the bound must be set before the lock is asked for.
-      await tx`SELECT set_config('lock_timeout', ${`${lockWaitMs}ms`}, true)`;
+      // In turn, not sent together: the bounds must be set before the lock is asked for.
+      await tx`SELECT set_config('lock_timeout', ${`${bounds.fleetLockMs}ms`}, true), set_config('idle_in_transaction_session_timeout', ${`${bounds.idleMs}ms`}, true)`;
       await lockConfig(tx);
+      await tx`SELECT set_config('lock_timeout', ${`${bounds.rowLockMs}ms`}, true)`;
       const within = devices.within(tx);
       settle = within.settle;
       return work({ config: new PgConfigRepo(tx), devices: within.repo });
