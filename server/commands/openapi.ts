@@ -59,7 +59,8 @@ const commandIdParam = { schema: { type: 'string', minLength: 1 }, description: 
 export const commandDocs: RouteDocs = {
   'POST /commands': {
     summary: 'Queue a command for a target (all, tag:<tag>, or listed devices)',
-    description: 'One command per active device of the target, audited once with the count. A device whose queue is full is skipped and named.',
+    description:
+      'One command per active device of the target, audited once with the count. A device whose queue is full is skipped and named (`queue_full`). A set_config that finds configuration changes busy stops there: the devices done keep their command, the rest are skipped and named (`config_busy`), so the request can be sent again to those.',
     auth: 'admin',
     body: { schema: createBody({ target: targetSchema }) },
     responses: {
@@ -72,7 +73,7 @@ export const commandDocs: RouteDocs = {
         }),
       },
     },
-    errors: { 400: ['invalid_command', 'unknown_device', 'empty_target'], 503: ['config_busy'] },
+    errors: { 400: ['invalid_command', 'unknown_device', 'empty_target'] },
   },
   'POST /commands/:device_id': {
     summary: 'Queue a command for one device',

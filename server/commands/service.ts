@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AuditEntry, AuditLog } from '../audit/log.ts';
 import type { AppContext } from '../context.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConfigBusyError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseStrict } from '../control-plane/validate.ts';
 import { describeTarget, resolveTarget, targetSchema } from '../devices/tags.ts';
 import { parseWith } from '../http/validate.ts';
@@ -101,7 +101,11 @@ export class CommandService {
 
   /**
    * Queues one command for every active device a target names ("all", "tag:<tag>", or ids), and
-   * audits the request once with the count. A device whose queue is full is skipped and named.
+   * audits the request once with the count. A device whose queue is full is skipped and named. A
+   * `set_config` that finds configuration changes busy (ConfigBusyError: another change stuck past
+   * the bound) stops there: the devices done keep their command, the rest are named skipped
+   * (`config_busy`) — failing the whole request would tell the admin nothing was done, and a
+   * retry would queue the done ones twice; going on would wait out the bound once per device.
    */
   async createForTarget(body: unknown, actor: Actor): Promise<{ queued: number; command_ids: string[]; skipped: { device_id: string; reason: string }[] }> {
     const raw = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
@@ -112,10 +116,14 @@ export class CommandService {
     if (ids.length === 0) throw new ValidationError(`target ${describeTarget(target)} names no active device`, 'empty_target', { field: 'target' });
     const commandIds: string[] = [];
     const skipped: { device_id: string; reason: string }[] = [];
-    for (const id of ids) {
+    for (const [i, id] of ids.entries()) {
       try {
         commandIds.push((await this.create(id, req, actor, { audit: false })).command_id);
       } catch (err) {
+        if (err instanceof ConfigBusyError) {
+          skipped.push(...ids.slice(i).map((device_id) => ({ device_id, reason: err.code })));
+          break;
+        }
         if (!(err instanceof ConflictError)) throw err;
         skipped.push({ device_id: id, reason: err.code });
       }

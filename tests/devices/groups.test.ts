@@ -6,6 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { configBusy } from '../../server/remote-config/repo.ts';
 import { errorCode, startTestGateway } from '../helpers/gateway.ts';
 
 test('tags: set at registration and by PUT, validated, listed and filtered; audited', async () => {
@@ -90,6 +91,28 @@ test('POST /commands to a target: one command per active device, one audit recor
     assert.is(bad.status, 400, JSON.stringify(body));
     assert.is(await errorCode(bad), code);
   }
+  await gw.destroy();
+});
+
+test('set_config to a target while configuration changes are stuck: the devices done keep theirs, the rest are named skipped', async () => {
+  const gw = await startTestGateway();
+  for (const id of ['m1', 'm2', 'm3', 'm4']) await gw.admin('POST', '/devices', { device_id: id });
+  // From the third device on, every configuration change finds another one stuck past the bound.
+  const store = gw.ctx.store;
+  const configWrite = store.configWrite.bind(store);
+  let changes = 0;
+  store.configWrite = (work) => (++changes > 2 ? Promise.reject(configBusy(10_000)) : configWrite(work));
+  const res = await gw.admin('POST', '/commands', { target: 'all', command_type: 'set_config', parameters: { upload_frequency: 120 } });
+  assert.is(res.status, 201, await res.clone().text());
+  const out = (await res.json()) as { queued: number; skipped: { device_id: string; reason: string }[] };
+  assert.equal(out.queued, 2);
+  assert.equal(out.skipped, [
+    { device_id: 'm3', reason: 'config_busy' },
+    { device_id: 'm4', reason: 'config_busy' },
+  ]);
+  assert.is(changes, 3, 'stopped at the first busy device instead of waiting out the bound for each');
+  const queuedFor = async (id: string) => ((await (await gw.admin('GET', `/commands/${id}`)).json()) as { count: number }).count;
+  assert.equal(await Promise.all(['m1', 'm2', 'm3', 'm4'].map(queuedFor)), [1, 1, 0, 0]);
   await gw.destroy();
 });
 
