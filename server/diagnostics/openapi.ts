@@ -50,6 +50,9 @@ export function diagnosticsDocs(config: Config): RouteDocs {
           }),
         },
       },
+      // The configuration lag is read between configuration changes (Store.configSnapshot): on the
+      // embedded store it waits for one in progress, boundedly, as GET /config/fleet does.
+      errors: { 503: ['config_busy'] },
     },
     'GET /diagnostics/:device_id': {
       summary: "A device's reports",
