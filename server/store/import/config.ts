@@ -16,10 +16,15 @@
  * database has, where it applies to an imported device: an override of a device the source has,
  * a tag layer of a tag such a device carries (in the database's record of it, which the devices
  * importer has written or kept) — the source had no such layer, so its values are new to the
- * device. One that sets nothing (cleared) changes nothing and keeps its version.
+ * device. One that sets nothing (cleared) changes nothing and keeps its version. Last, a device
+ * whose record the database kept, tagged otherwise than in the source in a tag whose layer sets
+ * something (on either side), gained or lost that layer's values even where the layer is the same
+ * on both sides: its membership stamp takes that next version too (unless above the imported
+ * maximum already), as a retag would have given it one.
  */
 import type { ConfigLayer, TagLayer } from '../../remote-config/repo.ts';
 import type { Tx } from '../postgres/connect.ts';
+import type { DeviceRecord } from '../types.ts';
 import { alreadyThere, count, countRows, n, type Importer } from './importer.ts';
 
 interface FleetRow {
@@ -115,6 +120,30 @@ async function reversionTagLayersOnlyHere(tx: Tx, importedTags: readonly string[
   return rows.length;
 }
 
+/**
+ * Devices of the source (`devices`, with the source's tags) whose record in the database — kept,
+ * when it had one — carries a tag the source's does not, or lacks one it has, where that tag's
+ * layer sets something on either side (`settingTags`: the source's; the database's after the
+ * copy): the device's tag layers changed as for a retag, so it is stamped `next` as a retag would,
+ * unless its stamp is above every imported version already. A copied record has the source's tags.
+ */
+async function stampRetagged(tx: Tx, devices: readonly DeviceRecord[], settingTags: readonly string[], { next, imported }: Stamps): Promise<number> {
+  if (devices.length === 0) return 0;
+  const rows = devices.map((d) => ({ device_id: d.device_id, tags: d.tags ?? [] }));
+  const stamped = await tx`
+    INSERT INTO config_memberships (device_id, version)
+    SELECT d.device_id, ${next}::bigint
+    FROM json_to_recordset(${asJson(rows)}::text::json) AS r(device_id text, tags text[])
+    JOIN devices d ON d.device_id = r.device_id
+    WHERE EXISTS (
+      SELECT 1 FROM ((SELECT unnest(d.tags) EXCEPT SELECT unnest(r.tags)) UNION (SELECT unnest(r.tags) EXCEPT SELECT unnest(d.tags))) AS changed(tag)
+      WHERE changed.tag = ANY(${settingTags as string[]}::text[])
+        OR changed.tag IN (SELECT tag FROM config_tag_layers WHERE fields::jsonb <> '{}'::jsonb))
+    ON CONFLICT (device_id) DO UPDATE SET version = EXCLUDED.version WHERE config_memberships.version <= ${imported}
+    RETURNING 1`;
+  return stamped.length;
+}
+
 async function raiseMemberships(tx: Tx, memberships: readonly [string, number][]): Promise<number> {
   if (memberships.length === 0) return 0;
   const rows = memberships.map(([device_id, version]) => ({ device_id, version }));
@@ -139,7 +168,8 @@ export const configImporter: Importer = {
     const overrides = [...(await source.config.overrides())];
     const tagLayers = [...(await source.config.tagLayers())];
     const memberships = [...(await source.config.memberships())];
-    const devices = (await source.devices.list()).map((d) => d.device_id);
+    const records = await source.devices.list();
+    const devices = records.map((d) => d.device_id);
     const overridden = new Set(overrides.map(([id]) => id));
     const imported = Math.max(
       await source.config.latestVersion(),
@@ -171,8 +201,10 @@ export const configImporter: Importer = {
       const copiedTags = await copyTagLayers(tx, tagLayers, stamps);
       const overridesOnlyHere = await reversionOverridesOnlyHere(tx, devices.filter((id) => !overridden.has(id)), stamps);
       const tagLayersOnlyHere = await reversionTagLayersOnlyHere(tx, tagLayers.map(([tag]) => tag), devices, stamps);
+      // Before the floors are raised: a device stamped here has its stamp as high already.
+      const retagged = await stampRetagged(tx, records, tagLayers.filter(([, l]) => Object.keys(l.values).length > 0).map(([tag]) => tag), stamps);
       const raised = await raiseMemberships(tx, memberships);
-      const reversioned = (defaultsBumped ? 1 : 0) + copiedOverrides.reversioned + copiedTags.reversioned + overridesOnlyHere + tagLayersOnlyHere;
+      const reversioned = (defaultsBumped ? 1 : 0) + copiedOverrides.reversioned + copiedTags.reversioned + overridesOnlyHere + tagLayersOnlyHere + retagged;
       // The counter is the highest version handed out: the import's, when it gave any.
       const version = reversioned > 0 ? (await tx<{ version: number }[]>`UPDATE config_fleet SET version = ${stamps.next} RETURNING version`)[0]!.version : raisedTo!.version;
       const given = (differing: number) => (differing > 0 ? `; ${n(differing)} differing, given version ${stamps.next}` : '');
@@ -189,6 +221,7 @@ export const configImporter: Importer = {
         `, ${count(copiedOverrides.copied, 'device override')} copied${kept(copiedOverrides)}${onlyHere(overridesOnlyHere, 'of imported devices')}` +
         `, ${count(copiedTags.copied, 'tag layer')} copied${kept(copiedTags)}${onlyHere(tagLayersOnlyHere, 'carried by imported devices')}` +
         `, ${count(raised, 'membership stamp')} copied or raised${alreadyThere(memberships.length - raised, 'as high already')}` +
+        alreadyThere(retagged, `given version ${stamps.next} (kept devices tagged otherwise than in the source)`) +
         `; config_version is now ${version} (imported up to ${imported})`;
       return {
         counts: {
@@ -203,6 +236,7 @@ export const configImporter: Importer = {
           tag_layers_reversioned: copiedTags.reversioned,
           tag_layers_only_in_database_reversioned: tagLayersOnlyHere,
           memberships: raised,
+          memberships_reversioned: retagged,
           config_version: version,
         },
         text,
