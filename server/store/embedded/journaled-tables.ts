@@ -79,7 +79,7 @@ export interface LoadedTables<T> {
   from: number;
   snapshotBytes: number;
   snapshotId: SnapshotId;
-  /** The snapshots the journal continues (follows.json; none written yet: no snapshot). */
+  /** The snapshots the journal continues (follows.json; empty when there is none yet). */
   follows: SnapshotId[];
   /** Replayed generations and their sizes, oldest first. */
   generations: (Generation & { bytes: number })[];
@@ -112,11 +112,15 @@ export async function loadJournaled<T extends Tables<T>>(dataDir: string, name: 
   }
   const from = Number.isSafeInteger(snapshot[JOURNAL_FROM]) ? (snapshot[JOURNAL_FROM] as number) : 0;
   const dir = journalDir(dataDir, name);
-  const follows = await readFollows(dir);
+  const recorded = await readFollows(dir);
   // A build that reads the snapshot alone (one from before the journal) rewrites it keeping the
   // keys it does not know, journal_from included: only the bytes tell that it is not the snapshot
   // the journal continues, and then the journal is older than what that build wrote over it.
-  const continues = follows.includes(snapshotId);
+  // No follows.json at all: a journal from the first journal build (3395fe4), which wrote none —
+  // this build writes it before any line — so it continues whatever snapshot is there.
+  const continues = recorded === undefined || recorded.includes(snapshotId);
+  // None recorded: open() records the snapshot now, before any line (a fresh install's too).
+  const follows = recorded ?? [];
   const generations: LoadedTables<T>['generations'] = [];
   const stale: Generation[] = [];
   const superseded: LoadedTables<T>['superseded'] = [];
@@ -139,14 +143,14 @@ export async function loadJournaled<T extends Tables<T>>(dataDir: string, name: 
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** The snapshots the journal in `dir` continues; no follows.json: it continues no snapshot file. */
-async function readFollows(dir: string): Promise<SnapshotId[]> {
+/** The snapshots the journal in `dir` continues; undefined without follows.json. */
+async function readFollows(dir: string): Promise<SnapshotId[] | undefined> {
   const path = join(dir, FOLLOWS_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [null];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
   const ids = (JSON.parse(text) as { snapshot_sha256?: unknown }).snapshot_sha256;

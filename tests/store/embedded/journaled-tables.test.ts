@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -305,6 +305,25 @@ test('ids that are Object.prototype names are ordinary keys, on disk and after r
   await again.compact();
   await again.close();
   assert.equal(Object.keys((await onDisk(dir)).a).sort(), ['__proto__', 'constructor']);
+});
+
+test('a journal from before follows.json (the first journal build wrote none) is replayed over its snapshot, not set aside', async () => {
+  const dir = await tempDir();
+  const first = await open(dir);
+  first.set('a', 'd', { n: 1 });
+  await first.commit();
+  await first.compact();
+  first.set('a', 'd', { n: 2 });
+  await first.commit();
+  // That build's layout: the snapshot and a journal generation, and no follows.json.
+  await rm(join(journalDir(dir, NAME), 'follows.json'));
+  const { logger, logs } = warnings();
+  const again = await open(dir, { logger });
+  assert.equal(again.data.a.d, { n: 2 }, "the journal's newer record, not the snapshot's");
+  assert.not.match(logs.join('\n'), 'rewritten by another build');
+  assert.equal((await readdir(journalDir(dir, NAME))).filter((f) => f.startsWith('superseded-')), []);
+  await again.close();
+  assert.equal((await onDisk(dir)).a, { d: { n: 2 } });
 });
 
 test.run();
