@@ -58,3 +58,13 @@ export function recordDirSyncs(): { dirs: string[]; restore: () => void } {
   }) as typeof fs.fsync);
   return { dirs, restore };
 }
+
+/** Every fsync of a directory fails with `code` until `restore` (files' fsyncs are real). */
+export function failDirSyncs(code: string): { restore: () => void } {
+  const realFsync = fs.fsync;
+  const restore = patch('fsync', ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+    if (!fs.fstatSync(fd).isDirectory()) return realFsync(fd, callback);
+    process.nextTick(callback, Object.assign(new Error(`${code}: fsync`), { code, syscall: 'fsync' }));
+  }) as typeof fs.fsync);
+  return { restore };
+}

@@ -80,6 +80,8 @@ export class AppendWriter {
   private readonly files = new Map<string, FileState>();
   /** Directories known to exist, so the hot path does not mkdir on every open. */
   private readonly dirs = new Set<string>();
+  /** Files this writer created whose folder's fsync has not succeeded yet (so their names may not survive a power cut). */
+  private readonly namesNotDurable = new Set<string>();
   private readonly maxOpen: number;
   private closed = false;
 
@@ -176,13 +178,23 @@ export class AppendWriter {
    */
   private async openOrCreate(path: string): Promise<number> {
     if (!this.options.fsync) return openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+    let fd: number | undefined;
     try {
-      return await openAsync(path, this.openFlags & ~constants.O_CREAT);
+      fd = await openAsync(path, this.openFlags & ~constants.O_CREAT);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fd = await openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
+      this.namesNotDurable.add(path);
     }
-    const fd = await openAsync(path, this.openFlags, PRIVATE_FILE_MODE);
-    await syncDir(dirname(path));
+    if (!this.namesNotDurable.has(path)) return fd;
+    // Created here, its folder's fsync not yet done (or failed, e.g. EIO: asked again next time).
+    try {
+      await syncDir(dirname(path));
+    } catch (err) {
+      await closeAsync(fd).catch(() => {});
+      throw err;
+    }
+    this.namesNotDurable.delete(path);
     return fd;
   }
 

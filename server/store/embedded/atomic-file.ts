@@ -123,18 +123,25 @@ export async function removeStaleTemps(finalPath: string): Promise<number> {
 
 /**
  * Makes a directory's entries durable (a file created or renamed in it), so they survive a
- * power cut; ext4 happens to order this, other filesystems need the fsync. Best effort: some
- * filesystems refuse fsync on a directory handle.
+ * power cut; ext4 happens to order this, other filesystems need the fsync. Some filesystems cannot
+ * open or fsync a directory at all (EINVAL, ENOTSUP, EACCES, …): there it is skipped. An I/O error
+ * (EIO, ENOSPC) means the entry may not be on disk: the caller's write fails, as a failed fsync of
+ * the file itself would.
  */
 export function syncDir(dir: string): Promise<void> {
   // The callback API, not a FileHandle: one thread-pool round trip per step, and tests see the fsync.
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) =>
     openFd(dir, 'r', (err, fd) => {
       if (err) return resolve();
-      fsync(fd, () => closeFd(fd, () => resolve()));
+      fsync(fd, (syncErr) =>
+        closeFd(fd, () => (syncErr && DIR_SYNC_FAILURES.has(syncErr.code ?? '') ? reject(syncErr) : resolve())),
+      );
     }),
   );
 }
+
+/** fsync errors of a directory that mean its entries may not be durable (others: cannot sync one here). */
+const DIR_SYNC_FAILURES = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS']);
 
 /**
  * mkdir -p; with `durable`, the new directories' names are made durable too (each one's parent

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
-import { fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
+import { failDirSyncs, fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
@@ -73,6 +73,34 @@ test('with fsync, a file the writer creates (and its new folders) have their nam
   } finally {
     synced.restore();
   }
+});
+
+test("a directory fsync that fails with an I/O error fails the append (the new file's name may not be on disk); one the filesystem cannot do is skipped", async () => {
+  const dir = await tempDir();
+  const writer = new AppendWriter({ fsync: true });
+  const eio = failDirSyncs('EIO');
+  try {
+    const failed = await writer.append(join(dir, 'a.jsonl'), line(1)).then(() => undefined, (err: NodeJS.ErrnoException) => err.code);
+    assert.is(failed, 'EIO');
+  } finally {
+    eio.restore();
+  }
+  // The file exists now; its name is made durable before the next append is acknowledged.
+  const synced = recordDirSyncs();
+  try {
+    await writer.append(join(dir, 'a.jsonl'), line(2));
+    assert.equal(synced.dirs, [dir]);
+  } finally {
+    synced.restore();
+    await writer.close();
+  }
+  const unsupported = failDirSyncs('EINVAL');
+  try {
+    await new AppendWriter({ fsync: true }).append(join(dir, 'b.jsonl'), line(2));
+  } finally {
+    unsupported.restore();
+  }
+  assert.is(await readFile(join(dir, 'b.jsonl'), 'utf8'), line(2));
 });
 
 test.run();
