@@ -1,7 +1,7 @@
 /**
  * The single mapping from errors to HTTP responses. Domain code throws typed GatewayErrors; this
  * turns them into `{"success": false, "error": {"code", "message", ...details}}` with their status.
- * A failed system call (the disk) is 503 `unavailable` with Retry-After. Anything else untyped is
+ * A store that failed or did not answer (the disk, the database) is 503 `unavailable` with Retry-After. Anything else untyped is
  * a bug: logged with its stack, answered 500 `internal_error` without details.
  */
 import type { Context } from 'hono';
@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigBusyError, GatewayError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { unavailableCode } from '../store/unavailable.ts';
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
   return { success: false as const, error: { code, message, ...(details ?? {}) } };
@@ -16,12 +17,6 @@ export function errorBody(code: string, message: string, details?: Record<string
 
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, message: string, details?: Record<string, unknown>) {
   return c.json(errorBody(code, message, details), status);
-}
-
-/** A failed system call (ENOSPC, EIO, EISDIR, …) as Node reports it: an errno code and a syscall. */
-function isSystemError(err: Error): err is NodeJS.ErrnoException & { code: string } {
-  const e = err as NodeJS.ErrnoException;
-  return typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 /** An error's answer, for any transport: status, JSON body and extra headers. */
@@ -46,11 +41,11 @@ export function errorAnswer(err: Error, logger: Logger, where: { path: string; m
     const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_request' : 'http_error';
     return { status, body: errorBody(code, err.message || 'request rejected') };
   }
-  if (isSystemError(err)) {
-    // The disk (or the OS) failed us, not the client: 503 so callers retry; nothing was half-done
-    // (every store write is atomic or journaled).
+  const unavailable = unavailableCode(err);
+  if (unavailable !== undefined) {
+    // The disk, the OS or the database failed us, not the client: 503 so callers retry.
     logger.error({ err, ...where }, 'storage error');
-    return { status: 503, body: errorBody('unavailable', `storage is unavailable (${err.code}); retry later`), headers: { 'Retry-After': '5' } };
+    return { status: 503, body: errorBody('unavailable', `storage is unavailable (${unavailable}); retry later`), headers: { 'Retry-After': '5' } };
   }
   logger.error({ err, ...where }, 'unhandled error');
   return { status: 500, body: errorBody('internal_error', 'internal error') };
