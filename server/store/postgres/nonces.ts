@@ -37,6 +37,17 @@ const MAX_GROUP = 256;
 const OVERLAP_MIN_WAITING = 20;
 /** Groups in flight at once (see OVERLAP_MIN_WAITING). */
 const MAX_IN_FLIGHT = 2;
+/**
+ * How long an upload may wait for the database, queued or in a group in flight, before it is
+ * answered 503 (retry with the same nonce). A database behind a network partition never fails a
+ * statement, it just never answers; without a limit every upload arriving meanwhile would wait,
+ * body and all, for as long as the partition lasts. Below the devices' own HTTP timeout (15 s), so
+ * they get an answer. A statement that commits after its uploads were answered is harmless: the
+ * retry finds its nonce accepted and is answered as a duplicate.
+ */
+export const UPLOAD_DEADLINE_MS = 10_000;
+/** Uploads queued at most (far above any real backlog: one per open connection); beyond, 503 at once. */
+export const MAX_QUEUED_UPLOADS = 10_000;
 
 interface QueuedUpload {
   deviceId: string;
@@ -45,6 +56,10 @@ interface QueuedUpload {
   now: number;
   batch: TelemetryBatch;
   waitedMs: number;
+  /** performance.now() when it was queued (UPLOAD_DEADLINE_MS). */
+  queuedAt: number;
+  /** Answered 503 past its deadline: whatever the database says later is not asked again. */
+  expired?: boolean;
   resolve(outcome: UploadOutcome): void;
   reject(err: unknown): void;
 }
@@ -58,10 +73,17 @@ export class PgNonceLedger implements NonceLedger {
    * device's uploads must be judged in the order they arrived.
    */
   private readonly devicesInFlight = new Map<string, number>();
+  /** Groups whose statement has not come back, by when each was sent (UPLOAD_DEADLINE_MS). */
+  private readonly sending = new Map<QueuedUpload[], number>();
+  /** Checks deadlines once a second while anything waits (not a timer per upload: the hot path). */
+  private sweeper: NodeJS.Timeout | undefined;
   /** Transactions committed for uploads, and uploads in them (the benchmark reports the ratio). */
   readonly groups = { commits: 0, uploads: 0 };
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly deadlineMs = UPLOAD_DEADLINE_MS,
+  ) {}
 
   async claim(deviceId: string, nonce: number, mac: string, now: number): Promise<Claim> {
     for (let waited = 0; ; waited += WAIT_STEP_MS) {
@@ -123,10 +145,35 @@ export class PgNonceLedger implements NonceLedger {
   }
 
   acceptUpload(deviceId: string, nonce: number, mac: string, now: number, batch: TelemetryBatch): Promise<UploadOutcome> {
+    if (this.queue.length >= MAX_QUEUED_UPLOADS) {
+      return Promise.reject(new UnavailableError(`${this.queue.length} uploads are waiting for the database; retry with the same nonce`));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ deviceId, nonce, mac, now, batch, waitedMs: 0, resolve, reject });
+      this.queue.push({ deviceId, nonce, mac, now, batch, waitedMs: 0, queuedAt: performance.now(), resolve, reject });
+      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.deadlineMs)).unref();
       this.pump();
     });
+  }
+
+  /** Answers 503 every upload that has waited past the deadline, queued or in flight. */
+  private sweep(): void {
+    const now = performance.now();
+    const late = (u: QueuedUpload) => now - u.queuedAt > this.deadlineMs;
+    const expire = (u: QueuedUpload) => {
+      u.expired = true;
+      u.reject(new UnavailableError(`the database did not answer within ${this.deadlineMs / 1000} s; retry with the same nonce`));
+    };
+    if (this.queue.some(late)) {
+      // Queued uploads hold no device (only groups in flight and retries do): dropping them is all.
+      this.queue = this.queue.filter((u) => (late(u) ? (expire(u), false) : true));
+    }
+    for (const [group, sentAt] of this.sending) {
+      if (now - sentAt > this.deadlineMs) for (const u of group) if (!u.expired) expire(u);
+    }
+    if (this.queue.length === 0 && this.sending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Sends the next group if one may go (MAX_IN_FLIGHT, OVERLAP_MIN_WAITING). */
@@ -187,6 +234,7 @@ export class PgNonceLedger implements NonceLedger {
 
   private async send(group: QueuedUpload[]): Promise<void> {
     let rows: { idx: number; outcome: string; last_nonce: number | null }[];
+    this.sending.set(group, performance.now());
     try {
       // One statement for the group (fg_accept_uploads, 0013): the columns as arrays, the samples
       // as one JSON array of the devices' own sample arrays (concatenated, never re-serialised).
@@ -199,14 +247,16 @@ export class PgNonceLedger implements NonceLedger {
           ${cols.map((c) => c.first_ts)}::float8[], ${cols.map((c) => c.last_ts)}::float8[],
           ${`[${cols.map((c) => c.samples).join(',')}]`}::text::json, ${STALE_CLAIM_MS})`;
     } catch (err) {
+      this.sending.delete(group);
       this.sent(group);
       for (const u of group) u.reject(err);
       return;
     }
+    this.sending.delete(group);
     const byIndex = new Map(rows.map((r) => [r.idx, r]));
     // Uploads blocked by another request's claim ask again a little later, without holding the
     // slot meanwhile; their devices stay held, so a later upload of theirs cannot overtake them.
-    const retry = new Set(group.filter((_, i) => byIndex.get(i + 1)?.outcome === 'wait'));
+    const retry = new Set(group.filter((u, i) => byIndex.get(i + 1)?.outcome === 'wait' && !u.expired));
     // The next group goes before this one's uploads are answered, so it is stored while this
     // gateway signs and writes those answers.
     this.sent(group, retry);

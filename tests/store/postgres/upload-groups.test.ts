@@ -8,7 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Sql } from '../../../server/store/postgres/connect.ts';
-import { PgNonceLedger } from '../../../server/store/postgres/nonces.ts';
+import { UnavailableError } from '../../../server/errors.ts';
+import { MAX_QUEUED_UPLOADS, PgNonceLedger } from '../../../server/store/postgres/nonces.ts';
 import type { TelemetryBatch, UploadOutcome } from '../../../server/store/types.ts';
 
 interface Statement {
@@ -110,6 +111,51 @@ test("an upload asked to wait keeps its device's place: a later upload of that d
   assert.equal(statements[1]!.nonces, [1, 2], 'both go once the first is asked again, first first');
   statements[1]!.answer();
   assert.equal(await Promise.all([first, second]), [{ outcome: 'accepted' }, { outcome: 'accepted' }]);
+});
+
+test('a database that never answers: every upload is answered 503 past the deadline, queued or in flight; a late answer asks nothing again', async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql, 150);
+  const started = performance.now();
+  const outcomes = Array.from({ length: 30 }, (_, d) => ledger.acceptUpload(`d${d}`, 1, 'm', 0, batch(1)));
+  await tick();
+  assert.equal(statements.map((s) => s.devices.length), [1, 20], 'two groups in flight, nine queued');
+  const alive = setTimeout(() => undefined, 5000); // the ledger's own timer does not keep a process up
+  const settled = await Promise.allSettled(outcomes);
+  clearTimeout(alive);
+  const waited = performance.now() - started;
+  assert.ok(settled.every((o) => o.status === 'rejected' && o.reason instanceof UnavailableError), 'all 503');
+  assert.match(String((settled[0] as PromiseRejectedResult).reason.message), /did not answer within 0.15 s; retry with the same nonce/);
+  assert.ok(waited >= 150 && waited < 1000, `answered after ${waited} ms`);
+  // The partition heals: the statements come back; an upload they ask to wait is not asked again.
+  statements[0]!.answer();
+  statements[1]!.answer({ d5: 'wait' });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(statements.length, 2, 'nothing sent again for uploads already answered');
+  const next = ledger.acceptUpload('d5', 2, 'm', 0, batch(2));
+  await tick();
+  assert.equal(statements.length, 3, 'the ledger works on');
+  statements[2]!.answer();
+  assert.equal(await next, { outcome: 'accepted' });
+});
+
+test('the queue is bounded: past MAX_QUEUED_UPLOADS an upload is answered 503 at once', async () => {
+  const { sql, statements } = fakeDatabase();
+  const ledger = new PgNonceLedger(sql, 60_000);
+  const waiting: Promise<UploadOutcome>[] = [];
+  // Two groups in flight take 1 + 20; the rest queue.
+  for (let i = 0; i < MAX_QUEUED_UPLOADS + 21; i++) waiting.push(ledger.acceptUpload(`d${i}`, 1, 'm', 0, batch(1)));
+  waiting.forEach((p) => p.catch(() => undefined));
+  await tick();
+  const refused = await ledger.acceptUpload('late', 1, 'm', 0, batch(1)).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  assert.instance(refused, UnavailableError);
+  assert.match((refused as Error).message, /10000 uploads are waiting for the database/);
+  for (const s of statements) s.answer();
+  await tick();
+  assert.equal(statements.slice(2).map((s) => s.devices.length), [256, 256], 'once the database answers, the queue goes on in groups');
 });
 
 test.run();
