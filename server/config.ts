@@ -23,6 +23,15 @@ const schema = z.object({
     .optional(),
   /** Connections each gateway keeps to PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+  /**
+   * The longest any one query of the gateway may take, waiting for a connection and running (0: no
+   * limit). The backstop for a database that stops answering without refusing (a partition).
+   */
+  DATABASE_QUERY_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86400).default(30),
+  /** On SIGTERM: how long requests in flight may take to finish before their connections are closed. */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  /** Then how long the store may take to close (flush, release leases, end the pool) before the process exits anyway. */
+  SHUTDOWN_CLOSE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   KEYS_DIR: z.string().min(1).default('keys'),
   FIRMWARE_DIR: z.string().min(1).default('firmware-images'),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),

@@ -1,17 +1,45 @@
 /**
  * Serving a gateway on a real socket with @hono/node-server, with graceful shutdown: stop
- * accepting, let in-flight requests finish (bounded), then flush and close the store.
+ * accepting, let in-flight requests finish, then flush and close the store — each step bounded,
+ * since a database behind a network partition would otherwise keep a stopping process forever.
  */
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from './app.ts';
 
+export interface ShutdownLimits {
+  /** How long requests in flight may take; then their connections are closed. */
+  drainMs: number;
+  /** Then how long the store may take to close. */
+  closeMs: number;
+}
+
+/** What a stop achieved: `drained` false = connections were cut; `closed` false = the store did not close in time (or failed: `error`). */
+export interface ShutdownOutcome {
+  drained: boolean;
+  closed: boolean;
+  error?: unknown;
+}
+
 export interface RunningServer {
   port: number;
   url: string;
   server: ServerType;
-  stop(): Promise<void>;
+  stop(limits?: ShutdownLimits): Promise<ShutdownOutcome>;
+}
+
+const DEFAULT_LIMITS: ShutdownLimits = { drainMs: 5000, closeMs: 10_000 };
+
+/** `work`'s outcome, or 'late' once `ms` have passed (the work itself goes on, unobserved). */
+async function within(ms: number, work: Promise<void>): Promise<'done' | 'late' | { error: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([work.then(() => 'done' as const, (error: unknown) => ({ error })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function listen(gateway: Gateway, host: string, port: number): Promise<RunningServer> {
@@ -28,15 +56,23 @@ export function listen(gateway: Gateway, host: string, port: number): Promise<Ru
         port: info.port,
         url: `http://${shownHost}:${info.port}`,
         server,
-        stop: () =>
-          new Promise<void>((done) => {
-            const force = setTimeout(() => server.closeAllConnections(), 5000);
+        stop: async (limits = DEFAULT_LIMITS) => {
+          let drained = true;
+          await new Promise<void>((done) => {
+            const force = setTimeout(() => {
+              drained = false;
+              server.closeAllConnections();
+            }, limits.drainMs);
             server.close(() => {
               clearTimeout(force);
-              void gateway.close().then(done, done);
+              done();
             });
             server.closeIdleConnections();
-          }),
+          });
+          const closing = await within(limits.closeMs, gateway.close());
+          if (closing === 'done') return { drained, closed: true };
+          return closing === 'late' ? { drained, closed: false } : { drained, closed: false, error: closing.error };
+        },
       });
     });
     server.once('error', reject);

@@ -45,16 +45,27 @@ export async function main(env: Record<string, string | undefined> = process.env
 
   let stopping = false;
   const shutdown = (signal: string) => {
+    // A repeated signal changes nothing (`npm start` forwards the terminal's SIGINT to a process
+    // that got it already); the steps below are bounded anyway.
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: draining requests');
     // Readiness turns 503 at once, so a load balancer stops sending; in-flight requests finish
-    // (bounded), then the store closes (leases released, pool ended) and the lock goes.
+    // (bounded), then the store closes (leases released, pool ended; bounded) and the lock goes.
+    // Every step has a limit: what is acknowledged is already durable, so exiting past one loses
+    // nothing a crash would not (exit code 1 says the stop was not clean).
     gateway.ctx.draining = true;
     void running
-      .stop()
-      .then(() => lock?.release())
-      .then(() => process.exit(0));
+      .stop({ drainMs: raw.SHUTDOWN_DRAIN_SECONDS * 1000, closeMs: raw.SHUTDOWN_CLOSE_SECONDS * 1000 })
+      .then(async (outcome) => {
+        if (!outcome.drained) logger.warn({ seconds: raw.SHUTDOWN_DRAIN_SECONDS }, 'requests still in flight after SHUTDOWN_DRAIN_SECONDS: their connections were closed');
+        if (outcome.error !== undefined) logger.error({ err: outcome.error }, 'the store failed to close');
+        else if (!outcome.closed) logger.error({ seconds: raw.SHUTDOWN_CLOSE_SECONDS, store: store.location }, 'the store did not close within SHUTDOWN_CLOSE_SECONDS: exiting anyway');
+        // A store still closing keeps DATA_DIR: the lock names this pid, which is gone once we exit.
+        if (outcome.closed) await lock?.release();
+        logger.info({ clean: outcome.closed }, 'stopped');
+        process.exit(outcome.closed ? 0 : 1);
+      });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,17 +1,31 @@
 /**
  * `GET /health` (open): liveness — the process answers. `GET /health/ready` (open): readiness —
- * 503 while the store cannot serve (database unreachable, migrations pending) or the gateway is
+ * 503 while the store cannot serve (database unreachable or not answering, migrations pending) or the gateway is
  * draining for a shutdown, so a load balancer sends requests elsewhere. `GET /metrics` (Prometheus
  * text; admin unless METRICS_PUBLIC=1).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
 
+/**
+ * How long readiness waits for the store. A database behind a network partition never refuses a
+ * query, it just never answers: a load balancer's probe must get its 503 while it still waits.
+ */
+export const READY_TIMEOUT_MS = 2000;
+
+function storeReadiness(ctx: AppContext): Promise<{ ok: boolean; reason?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ ok: boolean; reason: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${READY_TIMEOUT_MS / 1000} s` }), READY_TIMEOUT_MS);
+  });
+  return Promise.race([ctx.store.ready(), late]).finally(() => clearTimeout(timer));
+}
+
 export function observabilityRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/health', (c) => c.json({ status: 'healthy', timestamp: new Date(ctx.clock.now()).toISOString() }));
   app.get('/health/ready', async (c) => {
-    const store = ctx.draining ? { ok: false, reason: 'shutting down' } : await ctx.store.ready();
+    const store = ctx.draining ? { ok: false, reason: 'shutting down' } : await storeReadiness(ctx);
     const body = { status: store.ok ? 'ready' : 'not_ready', backend: ctx.store.backend, ...(store.reason ? { reason: store.reason } : {}) };
     return c.json(body, store.ok ? 200 : 503);
   });

@@ -26,6 +26,7 @@ export function openStore(config: RawConfig, options: OpenOptions = {}): Promise
     return openPostgresStore(url, {
       ...options,
       poolSize: config.DATABASE_POOL_SIZE,
+      queryTimeoutSeconds: config.DATABASE_QUERY_TIMEOUT_SECONDS,
       sharedMacWindowMs: config.SHARED_PSK_MAC_WINDOW_SECONDS * 1000,
       diagnosticsRetentionDays: config.DIAGNOSTICS_RETENTION_DAYS,
       eventsRetentionDays: config.EVENTS_RETENTION_DAYS,

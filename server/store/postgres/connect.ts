@@ -27,12 +27,22 @@ export interface PoolOptions {
   /** Called with NOTICE messages (migrations raise a few); default: dropped. */
   onNotice?: (message: string) => void;
   applicationName?: string;
+  /**
+   * The longest a query may wait for a connection and run, in seconds (0 or unset: no limit). Past
+   * it postgres.js cancels it and rejects QUERY_TIMEOUT; a cancel the server does not answer within
+   * 5 s closes the connection. The gateway's pool has one, so a silent database (a partition)
+   * cannot hold requests forever; migrations and the CLI's long copies do not.
+   */
+  queryTimeoutSeconds?: number;
+  /** Called whenever a pool connection closes (lost, or retired when idle). */
+  onClose?: () => void;
 }
 
 export function connect(url: string, options: PoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: (n) => options.onNotice?.(String(n.message)),
+    ...(options.onClose ? { onclose: () => options.onClose!() } : {}),
     connection: { application_name: options.applicationName ?? 'fleetgate' },
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
@@ -40,6 +50,7 @@ export function connect(url: string, options: PoolOptions = {}): Sql {
     // Idle connections must not keep a CLI command (or a test) alive once it is done.
     idle_timeout: 30,
     connect_timeout: 10,
+    query_timeout: options.queryTimeoutSeconds ?? 0,
   }) as unknown as Sql;
 }
 

@@ -2,8 +2,10 @@
  * The device registry on PostgreSQL (table `devices`). Every message looks its device up, so
  * records are cached per gateway; every change NOTIFYs `fleetgate_devices` with the id in the
  * same transaction, and each gateway LISTENs and drops that id — a revocation or rotation on one
- * replica reaches the others within milliseconds. When the listening connection is lost the whole
- * cache is dropped (notifications may have been missed). An unknown id is cached as unknown for a
+ * replica reaches the others within milliseconds. While notifications are not reaching this replica
+ * (NotificationWatch) the cache is not used, and when the listening connection is back the whole
+ * cache is dropped (notifications may have been missed). A read that a notification overtook does
+ * not fill the cache: it may have read the record as it was before the change. An unknown id is cached as unknown for a
  * second at most, so a flood of made-up ids does not become a flood of queries, while a device
  * registered on another replica is found at once after that second.
  */
@@ -11,6 +13,7 @@ import { reinstated, rotated } from '../device-records.ts';
 import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 import { lockConfig, stampRetag } from './config.ts';
 import { transaction, type Db, type Sql, type Tx } from './connect.ts';
+import type { NotificationWatch } from './notification-watch.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
 const UNKNOWN_TTL_MS = 1000;
@@ -71,16 +74,38 @@ async function registeredOf(sql: Sql | Tx, ids: readonly string[]): Promise<stri
 
 type Cached = { record: DeviceRecord } | { unknownUntil: number };
 
+/** The cache's contents and what may have changed under a read in progress. */
+class DeviceCache {
+  readonly entries = new Map<string, Cached>();
+  /** Bumped by every notification and clear: a read that started before one does not fill the cache. */
+  generation = 0;
+
+  delete(deviceId: string): void {
+    this.generation++;
+    this.entries.delete(deviceId);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}
+
+/** For a repository nobody notifies (a test's): its own writes are all there is. */
+const ALWAYS_TRUSTED: Pick<NotificationWatch, 'trusted'> = { trusted: () => true };
+
 export class PgDeviceRepo implements DeviceRepo {
   private listening: { unlisten(): Promise<void> } | undefined;
 
   /**
-   * `sql`: the pool. Inside a transaction (`within`) `written` collects the ids to drop from the
-   * cache once it has committed.
+   * `sql`: the pool; `watch`: whether notifications reach this replica now (the cache is used only
+   * then). Inside a transaction (`within`) `written` collects the ids to drop from the cache once it
+   * has committed.
    */
   constructor(
     private readonly sql: Db,
-    private readonly cache = new Map<string, Cached>(),
+    private readonly watch: Pick<NotificationWatch, 'trusted'> = ALWAYS_TRUSTED,
+    private readonly cache = new DeviceCache(),
     private readonly written?: Set<string>,
   ) {}
 
@@ -93,7 +118,7 @@ export class PgDeviceRepo implements DeviceRepo {
   within(tx: Tx): { repo: PgDeviceRepo; settle(): void } {
     const written = new Set<string>();
     return {
-      repo: new PgDeviceRepo(tx, this.cache, written),
+      repo: new PgDeviceRepo(tx, this.watch, this.cache, written),
       settle: () => {
         for (const id of written) this.cache.delete(id);
       },
@@ -121,15 +146,17 @@ export class PgDeviceRepo implements DeviceRepo {
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
-    if (this.written) return this.read(deviceId);
-    const hit = this.cache.get(deviceId);
+    if (this.written || !this.watch.trusted()) return this.read(deviceId);
+    const hit = this.cache.entries.get(deviceId);
     if (hit) {
       if ('record' in hit) return hit.record;
       if (hit.unknownUntil > Date.now()) return undefined;
     }
+    const generation = this.cache.generation;
     const record = await this.read(deviceId);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(deviceId, record ? { record } : { unknownUntil: Date.now() + UNKNOWN_TTL_MS });
+    if (generation !== this.cache.generation) return record;
+    if (this.cache.entries.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.entries.set(deviceId, record ? { record } : { unknownUntil: Date.now() + UNKNOWN_TTL_MS });
     return record;
   }
 

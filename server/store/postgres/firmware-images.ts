@@ -22,6 +22,7 @@ import { UnavailableError } from '../../errors.ts';
 import type { CatalogImage } from '../../ota/catalog.ts';
 import { ChunkCheck, IMAGE_BLOCK, putDecision, type FirmwareImageRepo, type ImageEntry, type PutOutcome } from '../../ota/image-store.ts';
 import type { Sql } from './connect.ts';
+import type { NotificationWatch } from './notification-watch.ts';
 
 export const FIRMWARE_CHANNEL = 'fleetgate_firmware';
 /** Advisory lock namespace of image puts (one lock per version; 7001 nonces, 7002 job leases). */
@@ -45,9 +46,11 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   private listed = 0;
   private listening: { unlisten(): Promise<void> } | undefined;
 
+  /** `watch`: while notifications are not reaching this replica, the catalog is read again on every ask. */
   constructor(
     private readonly sql: Sql,
     readonly location: string,
+    private readonly watch?: Pick<NotificationWatch, 'trusted'>,
   ) {}
 
   /** Starts listening for images stored by any replica (resolves once listening). */
@@ -61,7 +64,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   }
 
   async changed(): Promise<boolean> {
-    return this.generation !== this.listed;
+    return this.generation !== this.listed || this.watch?.trusted() === false;
   }
 
   async list(): Promise<{ entries: ImageEntry[]; problems: [] }> {

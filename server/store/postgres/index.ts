@@ -20,6 +20,7 @@ import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
+import { NotificationWatch } from './notification-watch.ts';
 import { PgNotifyCooldowns } from './notify-cooldowns.ts';
 import { PgOtaStateRepo } from './ota-state.ts';
 import { PgReleaseRepo } from './releases.ts';
@@ -41,6 +42,8 @@ export interface PostgresStoreOptions {
   eventsRetentionDays?: number;
   /** How long a configuration change waits for the config lock (default CONFIG_WRITE_WAIT_MS). */
   configWriteWaitMs?: number;
+  /** DATABASE_QUERY_TIMEOUT_SECONDS (connect.ts); unset: no limit. */
+  queryTimeoutSeconds?: number;
   /** Apply pending migrations at open (the gateway does; `fleetgate db status` does not). */
   migrate?: boolean;
 }
@@ -57,23 +60,40 @@ export interface PostgresStore extends Store {
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const logger = options.logger;
-  const sql = connect(url, { max: options.poolSize ?? 20, onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice') });
+  // A pool connection lost may mean the listening one is too (NotificationWatch, below).
+  let watch: NotificationWatch | undefined;
+  const sql = connect(url, {
+    max: options.poolSize ?? 20,
+    onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice'),
+    onClose: () => watch?.suspect(),
+    ...(options.queryTimeoutSeconds ? { queryTimeoutSeconds: options.queryTimeoutSeconds } : {}),
+  });
   try {
     if (options.migrate !== false) {
-      const applied = await migrate(sql);
-      if (applied.length > 0) logger?.info({ migrations: applied }, 'database migrations applied');
-      const { ahead } = await migrationStatus(sql);
-      // A rolling upgrade in progress: a newer replica migrated the schema (additively); say so.
-      if (ahead.length > 0) logger?.warn({ migrations: ahead.map((m) => m.version) }, 'the database has migrations newer than this build (applied by a newer version); running on it');
+      // On a connection of their own: a migration may rightly take longer than any query limit.
+      const migrator = connect(url, { max: 1, onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice') });
+      try {
+        const applied = await migrate(migrator);
+        if (applied.length > 0) logger?.info({ migrations: applied }, 'database migrations applied');
+        const { ahead } = await migrationStatus(migrator);
+        // A rolling upgrade in progress: a newer replica migrated the schema (additively); say so.
+        if (ahead.length > 0) logger?.warn({ migrations: ahead.map((m) => m.version) }, 'the database has migrations newer than this build (applied by a newer version); running on it');
+      } finally {
+        await migrator.end({ timeout: 5 });
+      }
     }
-    const devices = new PgDeviceRepo(sql);
+    // Caches filled from the database are used only while notifications reach this replica.
+    const heard = new NotificationWatch(sql);
+    watch = heard;
+    await heard.start();
+    const devices = new PgDeviceRepo(sql, heard);
     await devices.listen();
-    const rollouts = new PgRolloutRepo(sql);
+    const rollouts = new PgRolloutRepo(sql, heard);
     await rollouts.listen();
-    const releases = new PgReleaseRepo(sql);
+    const releases = new PgReleaseRepo(sql, heard);
     await releases.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
-    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url));
+    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard);
     await firmware.listen();
     const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365);
     await events.listen();
@@ -130,6 +150,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await firmware.close();
         await devices.close();
         await events.close();
+        await heard.close();
         await sql.end({ timeout: 5 });
       },
     };

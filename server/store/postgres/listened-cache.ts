@@ -1,10 +1,12 @@
 /**
  * A value read from the database on a hot path (the rollouts, the release records), kept in memory
  * per replica and dropped whenever any replica NOTIFYs its channel — and on a reconnect, after
- * which notifications may have been missed. A load that started before a drop never installs its
- * (possibly stale) result.
+ * which notifications may have been missed; not used at all while notifications are not reaching
+ * this replica (NotificationWatch). A load that started before a drop never installs its (possibly
+ * stale) result.
  */
 import type { Sql } from './connect.ts';
+import type { NotificationWatch } from './notification-watch.ts';
 
 export class ListenedCache<T> {
   private cached: T | undefined;
@@ -15,6 +17,7 @@ export class ListenedCache<T> {
   constructor(
     private readonly sql: Sql,
     readonly channel: string,
+    private readonly watch: Pick<NotificationWatch, 'trusted'>,
     private readonly load: () => Promise<T>,
   ) {}
 
@@ -28,6 +31,10 @@ export class ListenedCache<T> {
   }
 
   async get(): Promise<T> {
+    if (!this.watch.trusted()) {
+      this.drop(); // what it holds may be what a missed notification changed
+      return this.load();
+    }
     if (this.cached !== undefined) return this.cached;
     const generation = this.generation;
     const value = await this.load();

@@ -11,6 +11,7 @@ import type { ReleaseRepo } from '../../ota/releases-repo.ts';
 import type { Release, ReleaseChange } from '../../ota/releases.ts';
 import type { Sql } from './connect.ts';
 import { ListenedCache } from './listened-cache.ts';
+import type { NotificationWatch } from './notification-watch.ts';
 
 export const RELEASES_CHANNEL = 'fleetgate_releases';
 
@@ -21,8 +22,11 @@ const toRelease = ({ seq: _seq, ...r }: Row): Release => r;
 export class PgReleaseRepo implements ReleaseRepo {
   private readonly cache: ListenedCache<Release[]>;
 
-  constructor(private readonly sql: Sql) {
-    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
+  constructor(
+    private readonly sql: Sql,
+    watch: Pick<NotificationWatch, 'trusted'>,
+  ) {
+    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, watch, async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
   }
 
   listen(): Promise<void> {

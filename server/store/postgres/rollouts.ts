@@ -15,6 +15,7 @@ import { STAGE_FROM, type DeviceStage, type RolloutDeviceProgress } from '../../
 import { afterResult, currentPercent, type Rollout, type RolloutChange } from '../../ota/rollouts.ts';
 import type { Sql } from './connect.ts';
 import { ListenedCache } from './listened-cache.ts';
+import type { NotificationWatch } from './notification-watch.ts';
 
 export const ROLLOUTS_CHANNEL = 'fleetgate_rollouts';
 
@@ -95,8 +96,11 @@ async function upsertStage(tx: Sql, id: string, deviceId: string, stage: DeviceS
 export class PgRolloutRepo implements RolloutRepo {
   private readonly cache: ListenedCache<Rollout[]>;
 
-  constructor(private readonly sql: Sql) {
-    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
+  constructor(
+    private readonly sql: Sql,
+    watch: Pick<NotificationWatch, 'trusted'>,
+  ) {
+    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, watch, async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
   }
 
   listen(): Promise<void> {

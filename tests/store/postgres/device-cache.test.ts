@@ -1,0 +1,93 @@
+/**
+ * The device cache of a PostgreSQL replica (server/store/postgres/devices.ts), against a stand-in
+ * for the database whose reads return when the test says: a read that a notification overtook
+ * (another replica revoked the device while the read was on its way) does not fill the cache, and
+ * while notifications are not reaching this replica (NotificationWatch) nothing is served from the
+ * cache. The real cross-replica path is tests/replicas/*.test.ts.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Sql } from '../../../server/store/postgres/connect.ts';
+import { PgDeviceRepo } from '../../../server/store/postgres/devices.ts';
+
+interface Read {
+  id: string;
+  answer(revoked: boolean): void;
+}
+
+function fakeDatabase() {
+  const reads: Read[] = [];
+  let notify: (id: string) => void = () => undefined;
+  const sql = Object.assign(
+    (_strings: TemplateStringsArray, ...values: unknown[]) =>
+      new Promise((resolve) => {
+        const id = values[0] as string;
+        const row = (revoked: boolean) => ({
+          device_id: id,
+          created_at: new Date(0),
+          key_mode: 'derived',
+          key_version: 1,
+          previous_key_version: null,
+          previous_key_mode: null,
+          previous_key_expires_at: null,
+          rotated_at: null,
+          revoked_at: revoked ? new Date(1000) : null,
+          reinstated_at: null,
+          psk_bound_at: null,
+          tags: [],
+        });
+        reads.push({ id, answer: (revoked) => resolve([row(revoked)]) });
+      }),
+    {
+      listen: async (_channel: string, fn: (payload: string) => void) => {
+        notify = fn;
+        return { unlisten: async () => undefined };
+      },
+    },
+  );
+  return { sql: sql as unknown as Sql, reads, notify: (id: string) => notify(id) };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('a read overtaken by a notification is answered, but not cached: the next get reads again', async () => {
+  const db = fakeDatabase();
+  const repo = new PgDeviceRepo(db.sql);
+  await repo.listen();
+  const first = repo.get('m1');
+  await tick();
+  db.notify('m1'); // revoked on another replica after this read's snapshot, heard before its answer
+  db.reads[0]!.answer(false);
+  assert.is((await first)?.revoked_at, undefined, 'the read itself answers what it saw');
+  const second = repo.get('m1');
+  await tick();
+  assert.is(db.reads.length, 2, 'not served from the cache');
+  db.reads[1]!.answer(true);
+  assert.ok((await second)?.revoked_at);
+  assert.ok((await repo.get('m1'))?.revoked_at, 'a read nothing overtook is cached');
+  assert.is(db.reads.length, 2);
+});
+
+test('while notifications are not heard, every get goes to the database and fills nothing', async () => {
+  const db = fakeDatabase();
+  let heard = false;
+  const repo = new PgDeviceRepo(db.sql, { trusted: () => heard });
+  await repo.listen();
+  for (let i = 0; i < 2; i++) {
+    const got = repo.get('m1');
+    await tick();
+    db.reads[i]!.answer(false);
+    await got;
+  }
+  assert.is(db.reads.length, 2, 'two gets, two reads');
+  heard = true;
+  const got = repo.get('m1');
+  await tick();
+  assert.is(db.reads.length, 3, 'nothing was cached meanwhile');
+  db.reads[2]!.answer(false);
+  await got;
+  await repo.get('m1');
+  assert.is(db.reads.length, 3, 'cached again once heard');
+});
+
+test.run();
