@@ -63,8 +63,9 @@ export async function main(env: Record<string, string | undefined> = process.env
         else if (!outcome.closed) logger.error({ seconds: raw.SHUTDOWN_CLOSE_SECONDS, store: store.location }, 'the store did not close within SHUTDOWN_CLOSE_SECONDS: exiting anyway');
         // A store still closing keeps DATA_DIR: the lock names this pid, which is gone once we exit.
         if (outcome.closed) await lock?.release();
-        logger.info({ clean: outcome.closed }, 'stopped');
-        process.exit(outcome.closed ? 0 : 1);
+        const clean = outcome.drained && outcome.closed;
+        logger.info({ clean }, 'stopped');
+        process.exit(clean ? 0 : 1);
       });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -13,19 +13,30 @@ import type { AppContext, AppEnv } from '../context.ts';
  */
 export const READY_TIMEOUT_MS = 2000;
 
-function storeReadiness(ctx: AppContext): Promise<{ ok: boolean; reason?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ ok: boolean; reason: string }>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${READY_TIMEOUT_MS / 1000} s` }), READY_TIMEOUT_MS);
-  });
-  return Promise.race([ctx.store.ready(), late]).finally(() => clearTimeout(timer));
+type Readiness = { ok: boolean; reason?: string };
+
+/**
+ * The store's readiness, given READY_TIMEOUT_MS. One check at a time: probes arriving while one is
+ * under way share it, so a silent database does not collect a query per probe.
+ */
+function readinessCheck(ctx: AppContext): () => Promise<Readiness> {
+  let checking: Promise<Readiness> | undefined;
+  return () => {
+    checking ??= ctx.store.ready().finally(() => (checking = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Readiness>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${READY_TIMEOUT_MS / 1000} s` }), READY_TIMEOUT_MS);
+    });
+    return Promise.race([checking, late]).finally(() => clearTimeout(timer));
+  };
 }
 
 export function observabilityRoutes(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const storeReadiness = readinessCheck(ctx);
   app.get('/health', (c) => c.json({ status: 'healthy', timestamp: new Date(ctx.clock.now()).toISOString() }));
   app.get('/health/ready', async (c) => {
-    const store = ctx.draining ? { ok: false, reason: 'shutting down' } : await storeReadiness(ctx);
+    const store = ctx.draining ? { ok: false, reason: 'shutting down' } : await storeReadiness();
     const body = { status: store.ok ? 'ready' : 'not_ready', backend: ctx.store.backend, ...(store.reason ? { reason: store.reason } : {}) };
     return c.json(body, store.ok ? 200 : 503);
   });

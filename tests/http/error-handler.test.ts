@@ -49,8 +49,16 @@ test('the database away or silent: 503 unavailable with Retry-After; a refused s
       assert.equal([answer.status, answer.body.error.code, answer.headers], [503, 'unavailable', { 'Retry-After': '5' }], `${code}: ${err.message}`);
       assert.match(answer.body.error.message, new RegExp(`\\(${code}\\)`));
     }
+    // A host name with several addresses, none listening: Node 20 fails with an AggregateError of
+    // the attempts, its code that of the first, no syscall (net.js internalConnectMultiple). This
+    // machine's localhost has one address, so it is built here as Node builds it.
+    const aggregate = Object.assign(new AggregateError([cases[0]![1]], ''), { code: 'ECONNREFUSED' });
+    const viaName = errorAnswer(aggregate, silentLogger(), where);
+    assert.equal([viaName.status, viaName.body.error.code], [503, 'unavailable'], `${aggregate.name}: ${aggregate.message}`);
     const refused = await failure(() => sql`SELECT 1/0`);
     assert.is(errorAnswer(refused, silentLogger(), where).status, 500, 'division by zero is a bug, not an outage');
+    const protocol = Object.assign(new Error('protocol violation'), { name: 'PostgresError', code: '08P01' });
+    assert.is(errorAnswer(protocol, silentLogger(), where).status, 500, 'a protocol violation is a bug a retry would repeat');
   } finally {
     await sql.end();
     await dead.end();

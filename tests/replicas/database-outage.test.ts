@@ -4,9 +4,9 @@
  * - the database goes down (connections reset, new ones refused) and comes back: readiness 503
  *   meanwhile, every request a clear 503, liveness untouched; afterwards the replica serves again
  *   without a restart, and a revocation made on another replica during the outage holds on it;
- * - a network partition (connections open, nothing answers): readiness and admin requests still get
- *   their 503 within their limits (the query limit), and SIGTERM still ends the process within its
- *   limits, cutting a request that waits on the database;
+ * - a network partition (connections open, nothing answers): readiness, admin requests and uploads
+ *   still get their 503 within their limits, and SIGTERM still ends the process within its limits,
+ *   cutting a request that waits on the database;
  * - SIGTERM on a healthy database: a request in flight finishes, nothing new is accepted, and the
  *   database connections are closed before the process exits 0.
  */
@@ -90,10 +90,15 @@ test('the database goes down and comes back: 503s meanwhile, then the replica se
     const retried = await answer(await upload(cut, 'meter-keep', envelope(keep, 'meter-keep', 2)));
     assert.is(retried.status, 200, `the retry with the same nonce is stored: ${retried.body}`);
     assert.not.match(retried.body, /duplicate/, 'it was not stored before');
-    const revoked = await upload(cut, 'meter-gone', envelope(gone, 'meter-gone', 2));
-    assert.is(revoked.status, 401, 'the revocation made during the outage holds on this replica');
+    // Revocation reaches every replica within 1 s; this one's listening connection was lost with
+    // the rest, and re-listens on postgres.js's backoff: until its own heartbeats are heard again on
+    // the device channel, it reads device records from the database (a generous deadline here).
+    let nonce = 1;
+    const since = Date.now();
+    await eventually('the revocation made during the outage holds on this replica', async () => (await upload(cut, 'meter-gone', envelope(gone, 'meter-gone', ++nonce))).status === 401, 3000);
+    console.log(`  revoked device refused ${Date.now() - since} ms after the database came back`);
     const count = (await (await r.admin(direct, 'GET', '/telemetry/meter-keep')).json()) as { count: number };
-    assert.is(count.count, 4, 'both batches, each once');
+    assert.is(count.count, 4, 'both batches of meter-keep, each once');
   } finally {
     await r.stop();
     await proxy.close();
@@ -110,13 +115,18 @@ test('a network partition: readiness and uploads answer 503 within their limits,
     const [ready, readyMs] = await timed(async () => answer(await fetch(`${cut.url}/health/ready`)));
     assert.is(ready.status, 503);
     assert.is(ready.reason, 'the store did not answer within 2 s');
-    assert.ok(readyMs < 3000, `readiness answered after ${readyMs} ms`);
+    assert.ok(readyMs < 4000, `readiness answered after ${readyMs} ms`);
     assert.is((await fetch(`${cut.url}/health`)).status, 200);
     // No statement comes back: past DATABASE_QUERY_TIMEOUT_SECONDS (and the 5 s its cancel may
     // wait) an admin request is answered.
     const [listed, listedMs] = await timed(async () => answer(await r.admin(cut, 'GET', '/devices')));
     assert.equal([listed.status, listed.code], [503, 'unavailable'], listed.body);
-    assert.ok(listedMs >= 1900 && listedMs < 9000, `the device list was answered after ${listedMs} ms`);
+    assert.ok(listedMs >= 1900 && listedMs < 12_000, `the device list was answered after ${listedMs} ms`);
+    // An upload is answered within its own limit, whatever the statements do (UploadsInFlight).
+    const [stored, storedMs] = await timed(async () => answer(await upload(cut, 'meter-p', envelope(key, 'meter-p', 2))));
+    assert.equal([stored.status, stored.code], [503, 'unavailable'], stored.body);
+    assert.match(stored.body, /retry with the same nonce/);
+    assert.ok(storedMs < 15_000, `the upload was answered after ${storedMs} ms (devices wait 15 s)`);
 
     // A request still waiting on the database when SIGTERM comes is cut after SHUTDOWN_DRAIN_SECONDS.
     const hanging = upload(cut, 'meter-p', envelope(key, 'meter-p', 2)).then(
@@ -126,7 +136,7 @@ test('a network partition: readiness and uploads answer 503 within their limits,
     await new Promise((res) => setTimeout(res, 200));
     const [code, stopMs] = await timed(() => cut.kill('SIGTERM'));
     assert.is(code, 1, 'not a clean stop');
-    assert.ok(stopMs < 5000, `stopped after ${stopMs} ms (drain 1 s + close 2 s)`);
+    assert.ok(stopMs < 6000, `stopped after ${stopMs} ms (drain 1 s + close 2 s)`);
     assert.is(await hanging, 'connection closed');
     assert.match(cut.output(), /requests still in flight after SHUTDOWN_DRAIN_SECONDS/);
     assert.match(cut.output(), /the store did not close within SHUTDOWN_CLOSE_SECONDS: exiting anyway/);
@@ -154,8 +164,9 @@ test('SIGTERM on a healthy database: the request in flight finishes, nothing new
     );
     // An upload whose body is half sent when SIGTERM comes.
     const url = new URL(gw.url);
+    let req!: ReturnType<typeof request>;
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
+      req = request(
         { host: url.hostname, port: url.port, method: 'POST', path: '/aggregated/meter-s', headers: { 'content-type': 'application/json', 'content-length': body.length } },
         (res) => {
           let text = '';
@@ -164,19 +175,17 @@ test('SIGTERM on a healthy database: the request in flight finishes, nothing new
         },
       );
       req.on('error', reject);
-      req.write(body.subarray(0, 40));
-      setTimeout(() => {
-        gw.child.kill('SIGTERM');
-        setTimeout(async () => {
-          const refused = await fetch(`${gw.url}/health`).then(
-            (res) => `answered ${res.status}`,
-            () => 'refused',
-          );
-          assert.is(refused, 'refused', 'no new connection is accepted while draining');
-          req.end(body.subarray(40));
-        }, 300);
-      }, 100);
     });
+    req.write(body.subarray(0, 40));
+    await new Promise((res) => setTimeout(res, 100));
+    gw.child.kill('SIGTERM');
+    await new Promise((res) => setTimeout(res, 300));
+    const refused = await fetch(`${gw.url}/health`).then(
+      (res) => `answered ${res.status}`,
+      () => 'refused',
+    );
+    assert.is(refused, 'refused', 'no new connection is accepted while draining');
+    req.end(body.subarray(40));
     const answered = await inFlight;
     assert.is(answered.status, 200, answered.body);
     assert.is(await gw.kill('SIGTERM'), 0, `a clean stop: ${gw.output().slice(-1500)}`);

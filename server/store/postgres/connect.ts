@@ -34,15 +34,12 @@ export interface PoolOptions {
    * cannot hold requests forever; migrations and the CLI's long copies do not.
    */
   queryTimeoutSeconds?: number;
-  /** Called whenever a pool connection closes (lost, or retired when idle). */
-  onClose?: () => void;
 }
 
 export function connect(url: string, options: PoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: (n) => options.onNotice?.(String(n.message)),
-    ...(options.onClose ? { onclose: () => options.onClose!() } : {}),
     connection: { application_name: options.applicationName ?? 'fleetgate' },
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },

@@ -2,8 +2,8 @@
  * The device registry on PostgreSQL (table `devices`). Every message looks its device up, so
  * records are cached per gateway; every change NOTIFYs `fleetgate_devices` with the id in the
  * same transaction, and each gateway LISTENs and drops that id — a revocation or rotation on one
- * replica reaches the others within milliseconds. While notifications are not reaching this replica
- * (NotificationWatch) the cache is not used, and when the listening connection is back the whole
+ * replica reaches the others within milliseconds. While this channel's notifications are not
+ * reaching this replica (its heartbeats, NotificationWatch) the cache is not used, and when the listening connection is back the whole
  * cache is dropped (notifications may have been missed). A read that a notification overtook does
  * not fill the cache: it may have read the record as it was before the change. An unknown id is cached as unknown for a
  * second at most, so a flood of made-up ids does not become a flood of queries, while a device
@@ -13,7 +13,7 @@ import { reinstated, rotated } from '../device-records.ts';
 import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 import { lockConfig, stampRetag } from './config.ts';
 import { transaction, type Db, type Sql, type Tx } from './connect.ts';
-import type { NotificationWatch } from './notification-watch.ts';
+import { ALWAYS_TRUSTED, type ChannelTrust } from './notification-watch.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
 const UNKNOWN_TTL_MS = 1000;
@@ -91,20 +91,17 @@ class DeviceCache {
   }
 }
 
-/** For a repository nobody notifies (a test's): its own writes are all there is. */
-const ALWAYS_TRUSTED: Pick<NotificationWatch, 'trusted'> = { trusted: () => true };
-
 export class PgDeviceRepo implements DeviceRepo {
   private listening: { unlisten(): Promise<void> } | undefined;
 
   /**
-   * `sql`: the pool; `watch`: whether notifications reach this replica now (the cache is used only
-   * then). Inside a transaction (`within`) `written` collects the ids to drop from the cache once it
+   * `sql`: the pool; `trust`: whether this channel's notifications reach this replica now (the
+   * cache is used only then). Inside a transaction (`within`) `written` collects the ids to drop from the cache once it
    * has committed.
    */
   constructor(
     private readonly sql: Db,
-    private readonly watch: Pick<NotificationWatch, 'trusted'> = ALWAYS_TRUSTED,
+    private readonly trust: ChannelTrust = ALWAYS_TRUSTED,
     private readonly cache = new DeviceCache(),
     private readonly written?: Set<string>,
   ) {}
@@ -118,7 +115,7 @@ export class PgDeviceRepo implements DeviceRepo {
   within(tx: Tx): { repo: PgDeviceRepo; settle(): void } {
     const written = new Set<string>();
     return {
-      repo: new PgDeviceRepo(tx, this.watch, this.cache, written),
+      repo: new PgDeviceRepo(tx, this.trust, this.cache, written),
       settle: () => {
         for (const id of written) this.cache.delete(id);
       },
@@ -135,7 +132,7 @@ export class PgDeviceRepo implements DeviceRepo {
   async listen(): Promise<void> {
     this.listening = await (this.sql as Sql).listen(
       DEVICES_CHANNEL,
-      (id) => this.cache.delete(id),
+      (id) => this.trust.heartbeat(id) || this.cache.delete(id),
       // Called on every (re)connect of the listening connection: notifications may have been missed.
       () => this.cache.clear(),
     );
@@ -146,7 +143,7 @@ export class PgDeviceRepo implements DeviceRepo {
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
-    if (this.written || !this.watch.trusted()) return this.read(deviceId);
+    if (this.written || !this.trust.trusted()) return this.read(deviceId);
     const hit = this.cache.entries.get(deviceId);
     if (hit) {
       if ('record' in hit) return hit.record;

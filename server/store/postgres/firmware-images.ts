@@ -22,7 +22,7 @@ import { UnavailableError } from '../../errors.ts';
 import type { CatalogImage } from '../../ota/catalog.ts';
 import { ChunkCheck, IMAGE_BLOCK, putDecision, type FirmwareImageRepo, type ImageEntry, type PutOutcome } from '../../ota/image-store.ts';
 import type { Sql } from './connect.ts';
-import type { NotificationWatch } from './notification-watch.ts';
+import type { ChannelTrust } from './notification-watch.ts';
 
 export const FIRMWARE_CHANNEL = 'fleetgate_firmware';
 /** Advisory lock namespace of image puts (one lock per version; 7001 nonces, 7002 job leases). */
@@ -46,17 +46,17 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   private listed = 0;
   private listening: { unlisten(): Promise<void> } | undefined;
 
-  /** `watch`: while notifications are not reaching this replica, the catalog is read again on every ask. */
+  /** `trust`: while this channel's notifications are not reaching this replica, every check says the catalog changed. */
   constructor(
     private readonly sql: Sql,
     readonly location: string,
-    private readonly watch?: Pick<NotificationWatch, 'trusted'>,
+    private readonly trust?: ChannelTrust,
   ) {}
 
   /** Starts listening for images stored by any replica (resolves once listening). */
   async listen(): Promise<void> {
     const bump = () => void this.generation++;
-    this.listening = await this.sql.listen(FIRMWARE_CHANNEL, bump, bump);
+    this.listening = await this.sql.listen(FIRMWARE_CHANNEL, (payload) => this.trust?.heartbeat(payload) || bump(), bump);
   }
 
   async close(): Promise<void> {
@@ -64,7 +64,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   }
 
   async changed(): Promise<boolean> {
-    return this.generation !== this.listed || this.watch?.trusted() === false;
+    return this.generation !== this.listed || this.trust?.trusted() === false;
   }
 
   async list(): Promise<{ entries: ImageEntry[]; problems: [] }> {

@@ -13,10 +13,10 @@ import { PgCommandRepo } from './commands.ts';
 import { CONFIG_WRITE_WAIT_MS } from '../../remote-config/repo.ts';
 import { PgConfigRepo, configSnapshot, configWriter } from './config.ts';
 import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
-import { PgDeviceRepo } from './devices.ts';
+import { DEVICES_CHANNEL, PgDeviceRepo } from './devices.ts';
 import { PgDiagnosticsRepo } from './diagnostics.ts';
 import { PgEventRepo } from './events.ts';
-import { PgFirmwareImages } from './firmware-images.ts';
+import { FIRMWARE_CHANNEL, PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
@@ -60,12 +60,9 @@ export interface PostgresStore extends Store {
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const logger = options.logger;
-  // A pool connection lost may mean the listening one is too (NotificationWatch, below).
-  let watch: NotificationWatch | undefined;
   const sql = connect(url, {
     max: options.poolSize ?? 20,
     onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice'),
-    onClose: () => watch?.suspect(),
     ...(options.queryTimeoutSeconds ? { queryTimeoutSeconds: options.queryTimeoutSeconds } : {}),
   });
   try {
@@ -84,17 +81,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
     // Caches filled from the database are used only while notifications reach this replica.
     const heard = new NotificationWatch(sql);
-    watch = heard;
-    await heard.start();
-    const devices = new PgDeviceRepo(sql, heard);
+    const devices = new PgDeviceRepo(sql, heard.channel(DEVICES_CHANNEL));
     await devices.listen();
     const rollouts = new PgRolloutRepo(sql, heard);
     await rollouts.listen();
     const releases = new PgReleaseRepo(sql, heard);
     await releases.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
-    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard);
+    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard.channel(FIRMWARE_CHANNEL));
     await firmware.listen();
+    await heard.start();
     const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365);
     await events.listen();
     const config = new PgConfigRepo(sql);
@@ -150,7 +146,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await firmware.close();
         await devices.close();
         await events.close();
-        await heard.close();
+        heard.close();
         await sql.end({ timeout: 5 });
       },
     };

@@ -1,12 +1,12 @@
 /**
  * A value read from the database on a hot path (the rollouts, the release records), kept in memory
  * per replica and dropped whenever any replica NOTIFYs its channel — and on a reconnect, after
- * which notifications may have been missed; not used at all while notifications are not reaching
- * this replica (NotificationWatch). A load that started before a drop never installs its (possibly
+ * which notifications may have been missed; not used at all while the channel's notifications are
+ * not reaching this replica (its heartbeats, NotificationWatch). A load that started before a drop never installs its (possibly
  * stale) result.
  */
 import type { Sql } from './connect.ts';
-import type { NotificationWatch } from './notification-watch.ts';
+import type { ChannelTrust } from './notification-watch.ts';
 
 export class ListenedCache<T> {
   private cached: T | undefined;
@@ -17,13 +17,13 @@ export class ListenedCache<T> {
   constructor(
     private readonly sql: Sql,
     readonly channel: string,
-    private readonly watch: Pick<NotificationWatch, 'trusted'>,
+    private readonly trust: ChannelTrust,
     private readonly load: () => Promise<T>,
   ) {}
 
   /** Starts listening for changes made by any replica (resolves once listening). */
   async listen(): Promise<void> {
-    this.listening = await this.sql.listen(this.channel, () => this.drop(), () => this.drop());
+    this.listening = await this.sql.listen(this.channel, (payload) => this.trust.heartbeat(payload) || this.drop(), () => this.drop());
   }
 
   async close(): Promise<void> {
@@ -31,7 +31,7 @@ export class ListenedCache<T> {
   }
 
   async get(): Promise<T> {
-    if (!this.watch.trusted()) {
+    if (!this.trust.trusted()) {
       this.drop(); // what it holds may be what a missed notification changed
       return this.load();
     }

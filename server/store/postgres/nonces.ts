@@ -150,9 +150,13 @@ export class PgNonceLedger implements NonceLedger {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ deviceId, nonce, mac, now, batch, waitedMs: 0, queuedAt: performance.now(), resolve, reject });
-      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.deadlineMs)).unref();
+      this.watchDeadlines();
       this.pump();
     });
+  }
+
+  private watchDeadlines(): void {
+    this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.deadlineMs)).unref();
   }
 
   /** Answers 503 every upload that has waited past the deadline, queued or in flight. */
@@ -282,6 +286,7 @@ export class PgNonceLedger implements NonceLedger {
       else again.push(u);
     }
     this.queue.unshift(...again);
+    if (again.length > 0) this.watchDeadlines(); // the sweeper may have stopped while they waited
     for (const u of uploads) this.release(u.deviceId);
     this.pump();
   }

@@ -24,9 +24,9 @@ export class PgReleaseRepo implements ReleaseRepo {
 
   constructor(
     private readonly sql: Sql,
-    watch: Pick<NotificationWatch, 'trusted'>,
+    watch: NotificationWatch,
   ) {
-    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, watch, async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
+    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, watch.channel(RELEASES_CHANNEL), async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
   }
 
   listen(): Promise<void> {

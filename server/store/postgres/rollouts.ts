@@ -98,9 +98,9 @@ export class PgRolloutRepo implements RolloutRepo {
 
   constructor(
     private readonly sql: Sql,
-    watch: Pick<NotificationWatch, 'trusted'>,
+    watch: NotificationWatch,
   ) {
-    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, watch, async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
+    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, watch.channel(ROLLOUTS_CHANNEL), async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
   }
 
   listen(): Promise<void> {

@@ -3,12 +3,14 @@
  * for the database whose reads return when the test says: a read that a notification overtook
  * (another replica revoked the device while the read was on its way) does not fill the cache, and
  * while notifications are not reaching this replica (NotificationWatch) nothing is served from the
- * cache. The real cross-replica path is tests/replicas/*.test.ts.
+ * cache — judged per channel, since postgres.js re-listens each channel on its own after a lost
+ * connection. The real cross-replica path is tests/replicas/*.test.ts.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Sql } from '../../../server/store/postgres/connect.ts';
-import { PgDeviceRepo } from '../../../server/store/postgres/devices.ts';
+import { DEVICES_CHANNEL, PgDeviceRepo } from '../../../server/store/postgres/devices.ts';
+import { NotificationWatch } from '../../../server/store/postgres/notification-watch.ts';
 
 interface Read {
   id: string;
@@ -71,7 +73,7 @@ test('a read overtaken by a notification is answered, but not cached: the next g
 test('while notifications are not heard, every get goes to the database and fills nothing', async () => {
   const db = fakeDatabase();
   let heard = false;
-  const repo = new PgDeviceRepo(db.sql, { trusted: () => heard });
+  const repo = new PgDeviceRepo(db.sql, { trusted: () => heard, heartbeat: () => false });
   await repo.listen();
   for (let i = 0; i < 2; i++) {
     const got = repo.get('m1');
@@ -88,6 +90,75 @@ test('while notifications are not heard, every get goes to the database and fill
   await got;
   await repo.get('m1');
   assert.is(db.reads.length, 3, 'cached again once heard');
+});
+
+/**
+ * A pool whose statements only ever send heartbeats, and a listening connection whose channels the
+ * test turns on and off: a heartbeat reaches a channel's listener only while it is listened to.
+ */
+function fakeListeningDatabase() {
+  const listeners = new Map<string, { fn: (payload: string) => void; onlisten?: () => void; live: boolean }>();
+  const reads: string[] = [];
+  const sql = Object.assign(
+    (strings: TemplateStringsArray, ...values: unknown[]) => {
+      if (strings.join('?').includes('pg_notify')) {
+        const [payload, channels] = values as [string, string[]];
+        for (const c of channels) if (listeners.get(c)?.live) listeners.get(c)!.fn(payload);
+        return Promise.resolve([]);
+      }
+      reads.push(values[0] as string);
+      return Promise.resolve([]);
+    },
+    {
+      listen: async (channel: string, fn: (payload: string) => void, onlisten?: () => void) => {
+        listeners.set(channel, { fn, onlisten, live: true });
+        onlisten?.();
+        return { unlisten: async () => undefined };
+      },
+    },
+  );
+  return {
+    sql: sql as unknown as Sql,
+    reads,
+    lose: () => listeners.forEach((l) => (l.live = false)),
+    relisten: (channel: string) => {
+      const l = listeners.get(channel)!;
+      l.live = true;
+      l.onlisten?.();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('trust is per channel: another channel listened to again first does not make the device cache trusted', async () => {
+  const db = fakeListeningDatabase();
+  const watch = new NotificationWatch(db.sql, 10, 60);
+  const repo = new PgDeviceRepo(db.sql, watch.channel(DEVICES_CHANNEL));
+  await repo.listen();
+  const other = watch.channel('fleetgate_rollouts');
+  await db.sql.listen('fleetgate_rollouts', (p) => void other.heartbeat(p));
+  await watch.start();
+  try {
+    await repo.get('m1');
+    await repo.get('m1');
+    assert.is(db.reads.length, 1, 'trusted: the second get is served from the cache');
+    db.lose(); // the listening connection is gone; postgres.js re-listens channel by channel
+    await sleep(100);
+    db.relisten('fleetgate_rollouts');
+    await sleep(50);
+    assert.ok(other.trusted(), 'the channel listened to again is trusted');
+    await repo.get('m1');
+    await repo.get('m1');
+    assert.is(db.reads.length, 3, 'the device channel is not: every get reads');
+    db.relisten(DEVICES_CHANNEL);
+    await sleep(50);
+    await repo.get('m1');
+    await repo.get('m1');
+    assert.is(db.reads.length, 4, 'once its own heartbeats are heard, the cache (dropped on re-listen) fills again');
+  } finally {
+    watch.close();
+  }
 });
 
 test.run();
