@@ -65,6 +65,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice'),
     ...(options.queryTimeoutSeconds ? { queryTimeoutSeconds: options.queryTimeoutSeconds } : {}),
   });
+  // Caches filled from the database are used only while notifications reach this replica.
+  const heard = new NotificationWatch(sql);
   try {
     if (options.migrate !== false) {
       // On a connection of their own: a migration may rightly take longer than any query limit.
@@ -79,8 +81,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await migrator.end({ timeout: 5 });
       }
     }
-    // Caches filled from the database are used only while notifications reach this replica.
-    const heard = new NotificationWatch(sql);
     const devices = new PgDeviceRepo(sql, heard.channel(DEVICES_CHANNEL));
     await devices.listen();
     const rollouts = new PgRolloutRepo(sql, heard);
@@ -152,6 +152,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     };
     return store;
   } catch (err) {
+    heard.close();
     await sql.end({ timeout: 1 }).catch(() => undefined);
     throw err;
   }
