@@ -33,6 +33,7 @@ import { openStore, type Store } from './store/index.ts';
 import { telemetryRoutes } from './telemetry/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { features } from './features.ts';
+import { UploadsInFlight } from './uploads/in-flight.ts';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -85,6 +86,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     securityStats,
     faults: new FaultInjector(config, clock, logger),
     draining: false,
+    uploadsInFlight: new UploadsInFlight(),
     audit: new AuditLog(store.audit, clock, config.AUDIT_RETENTION_DAYS),
     tokens,
     requireAdmin: adminAuth(tokens),

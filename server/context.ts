@@ -14,6 +14,7 @@ import type { SecurityStats } from './security/stats.ts';
 import type { Store } from './store/index.ts';
 import type { Actor, AuditLog } from './audit/log.ts';
 import type { AdminTokens } from './auth/tokens.ts';
+import type { UploadsInFlight } from './uploads/in-flight.ts';
 
 export interface AppContext {
   config: Config;
@@ -36,6 +37,8 @@ export interface AppContext {
   requireDevice: MiddlewareHandler<AppEnv>;
   /** Set on SIGTERM: GET /health/ready answers 503 so load balancers stop sending requests. */
   draining: boolean;
+  /** Uploads waiting for the store, however they came in (Hono route or fast path): one bound per gateway. */
+  uploadsInFlight: UploadsInFlight;
   /** Closers run at shutdown, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
 }

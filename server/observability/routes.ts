@@ -22,10 +22,21 @@ type Readiness = { ok: boolean; reason?: string };
 function readinessCheck(ctx: AppContext): () => Promise<Readiness> {
   let checking: Promise<Readiness> | undefined;
   return () => {
-    checking ??= ctx.store.ready().finally(() => (checking = undefined));
+    if (!checking) {
+      const started: Promise<Readiness> = ctx.store.ready().finally(() => {
+        if (checking === started) checking = undefined;
+      });
+      checking = started;
+    }
+    const mine = checking;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Readiness>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, reason: `the store did not answer within ${READY_TIMEOUT_MS / 1000} s` }), READY_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        // A check that never settles (postgres.js can leave a statement waiting) must not answer
+        // every later probe: the next one starts its own.
+        if (checking === mine) checking = undefined;
+        resolve({ ok: false, reason: `the store did not answer within ${READY_TIMEOUT_MS / 1000} s` });
+      }, READY_TIMEOUT_MS);
     });
     return Promise.race([checking, late]).finally(() => clearTimeout(timer));
   };

@@ -29,7 +29,7 @@ export function unavailableCode(err: Error): string | undefined {
   if (typeof e.code !== 'string') return undefined;
   // A failed system call (ENOSPC, EIO, ECONNREFUSED, EAI_AGAIN, …) as Node reports it: an errno
   // code and a syscall — or, for a host name with several addresses, an AggregateError of them.
-  if (/^E[A-Z0-9_]+$/.test(e.code) && (typeof e.syscall === 'string' || err instanceof AggregateError)) return e.code;
+  if (/^E(?!RR_)[A-Z0-9_]+$/.test(e.code) && (typeof e.syscall === 'string' || err instanceof AggregateError)) return e.code;
   if (DRIVER_CODES.has(e.code)) return e.code;
   if (err.name === 'PostgresError' && SQLSTATE.test(e.code)) return e.code;
   return undefined;

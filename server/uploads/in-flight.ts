@@ -45,10 +45,13 @@ export class UploadsInFlight {
         this.running--;
         this.waiting.delete(waiting);
       };
-      work().then(
-        (value) => (settle(), resolve(value)),
-        (err: unknown) => (settle(), reject(err)),
-      );
+      // Through a promise, so that work throwing before its first await still settles the count.
+      Promise.resolve()
+        .then(work)
+        .then(
+          (value) => (settle(), resolve(value)),
+          (err: unknown) => (settle(), reject(err)),
+        );
     });
   }
 

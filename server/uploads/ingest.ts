@@ -9,7 +9,6 @@ import { isValidDeviceId } from '../devices/ids.ts';
 import { BadSignatureError, GatewayError, ValidationError } from '../errors.ts';
 import { verifyEnvelopeMac } from '../protocol/envelope.ts';
 import type { TelemetryBatch } from '../store/index.ts';
-import { UploadsInFlight } from './in-flight.ts';
 import { decodePayload, decodePayloadText, type DecodedPayload } from './payload.ts';
 
 type EnvelopeFields = { device_id: string; nonce: number; payload: string; mac: string };
@@ -48,18 +47,15 @@ export interface UploadReply {
 }
 
 export class UploadService {
-  constructor(
-    private readonly ctx: AppContext,
-    private readonly inFlight = new UploadsInFlight(),
-  ) {}
+  constructor(private readonly ctx: AppContext) {}
 
   /**
    * Throws for messages that cannot be tied to a device (malformed envelope, unknown device, bad
    * MAC); anything after the MAC check is answered through the returned reply, so it gets signed.
-   * A store that does not answer in time is an UnavailableError (UploadsInFlight).
+   * A store that does not answer in time is an UnavailableError (ctx.uploadsInFlight).
    */
   ingest(pathDeviceId: string, body: unknown, source: string): Promise<UploadReply> {
-    return this.inFlight.run(() => this.ingestNow(pathDeviceId, body, source));
+    return this.ctx.uploadsInFlight.run(() => this.ingestNow(pathDeviceId, body, source));
   }
 
   private async ingestNow(pathDeviceId: string, body: unknown, source: string): Promise<UploadReply> {

@@ -5,8 +5,9 @@
  *   meanwhile, every request a clear 503, liveness untouched; afterwards the replica serves again
  *   without a restart, and a revocation made on another replica during the outage holds on it;
  * - a network partition (connections open, nothing answers): readiness, admin requests and uploads
- *   still get their 503 within their limits, and SIGTERM still ends the process within its limits,
- *   cutting a request that waits on the database;
+ *   still get their 503 within their limits; once it heals the same process is ready again and
+ *   stores the retry; and SIGTERM during one still ends the process within its limits, cutting a
+ *   request that waits on the database;
  * - SIGTERM on a healthy database: a request in flight finishes, nothing new is accepted, and the
  *   database connections are closed before the process exits 0.
  */
@@ -128,8 +129,14 @@ test('a network partition: readiness and uploads answer 503 within their limits,
     assert.match(stored.body, /retry with the same nonce/);
     assert.ok(storedMs < 15_000, `the upload was answered after ${storedMs} ms (devices wait 15 s)`);
 
+    // The partition heals: the same process becomes ready again and takes the retry.
+    await proxy.up();
+    await eventually('ready after the partition', async () => (await fetch(`${cut.url}/health/ready`)).status === 200);
+    await eventually('the retry with the same nonce is stored', async () => (await upload(cut, 'meter-p', envelope(key, 'meter-p', 2))).status === 200);
+
     // A request still waiting on the database when SIGTERM comes is cut after SHUTDOWN_DRAIN_SECONDS.
-    const hanging = upload(cut, 'meter-p', envelope(key, 'meter-p', 2)).then(
+    proxy.freeze();
+    const hanging = upload(cut, 'meter-p', envelope(key, 'meter-p', 3)).then(
       (res) => `answered ${res.status}`,
       () => 'connection closed',
     );
@@ -143,7 +150,7 @@ test('a network partition: readiness and uploads answer 503 within their limits,
 
     // Nothing it acknowledged is missing: the other replica has the first batch, and takes the retry.
     await proxy.up();
-    const retried = await upload(direct, 'meter-p', envelope(key, 'meter-p', 2));
+    const retried = await upload(direct, 'meter-p', envelope(key, 'meter-p', 3));
     assert.is(retried.status, 200, await retried.text());
   } finally {
     await r.stop();

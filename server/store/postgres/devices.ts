@@ -13,7 +13,7 @@ import { reinstated, rotated } from '../device-records.ts';
 import type { DeviceRecord, DeviceRepo, KeyMode, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 import { lockConfig, stampRetag } from './config.ts';
 import { transaction, type Db, type Sql, type Tx } from './connect.ts';
-import { ALWAYS_TRUSTED, type ChannelTrust } from './notification-watch.ts';
+import { ALWAYS_TRUSTED, type ChannelTrust, type ListenState } from './notification-watch.ts';
 
 export const DEVICES_CHANNEL = 'fleetgate_devices';
 const UNKNOWN_TTL_MS = 1000;
@@ -92,7 +92,7 @@ class DeviceCache {
 }
 
 export class PgDeviceRepo implements DeviceRepo {
-  private listening: { unlisten(): Promise<void> } | undefined;
+  private listening: { state: ListenState; unlisten(): Promise<void> } | undefined;
 
   /**
    * `sql`: the pool; `trust`: whether this channel's notifications reach this replica now (the
@@ -132,10 +132,11 @@ export class PgDeviceRepo implements DeviceRepo {
   async listen(): Promise<void> {
     this.listening = await (this.sql as Sql).listen(
       DEVICES_CHANNEL,
-      (id) => this.trust.heartbeat(id) || this.cache.delete(id),
+      (id) => this.cache.delete(id),
       // Called on every (re)connect of the listening connection: notifications may have been missed.
       () => this.cache.clear(),
     );
+    this.trust.follow(this.listening.state);
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,7 @@ import { UnavailableError } from '../../errors.ts';
 import type { CatalogImage } from '../../ota/catalog.ts';
 import { ChunkCheck, IMAGE_BLOCK, putDecision, type FirmwareImageRepo, type ImageEntry, type PutOutcome } from '../../ota/image-store.ts';
 import type { Sql } from './connect.ts';
-import type { ChannelTrust } from './notification-watch.ts';
+import type { ChannelTrust, ListenState } from './notification-watch.ts';
 
 export const FIRMWARE_CHANNEL = 'fleetgate_firmware';
 /** Advisory lock namespace of image puts (one lock per version; 7001 nonces, 7002 job leases). */
@@ -44,7 +44,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   /** Bumped by every notification (and reconnect); `listed` is its value when list() last began. */
   private generation = 1;
   private listed = 0;
-  private listening: { unlisten(): Promise<void> } | undefined;
+  private listening: { state: ListenState; unlisten(): Promise<void> } | undefined;
 
   /** `trust`: while this channel's notifications are not reaching this replica, every check says the catalog changed. */
   constructor(
@@ -56,7 +56,8 @@ export class PgFirmwareImages implements FirmwareImageRepo {
   /** Starts listening for images stored by any replica (resolves once listening). */
   async listen(): Promise<void> {
     const bump = () => void this.generation++;
-    this.listening = await this.sql.listen(FIRMWARE_CHANNEL, (payload) => this.trust?.heartbeat(payload) || bump(), bump);
+    this.listening = await this.sql.listen(FIRMWARE_CHANNEL, bump, bump);
+    this.trust?.follow(this.listening.state);
   }
 
   async close(): Promise<void> {

@@ -13,10 +13,10 @@ import { PgCommandRepo } from './commands.ts';
 import { CONFIG_WRITE_WAIT_MS } from '../../remote-config/repo.ts';
 import { PgConfigRepo, configSnapshot, configWriter } from './config.ts';
 import { connect, describeDatabaseUrl, type Sql } from './connect.ts';
-import { DEVICES_CHANNEL, PgDeviceRepo } from './devices.ts';
+import { PgDeviceRepo } from './devices.ts';
 import { PgDiagnosticsRepo } from './diagnostics.ts';
 import { PgEventRepo } from './events.ts';
-import { FIRMWARE_CHANNEL, PgFirmwareImages } from './firmware-images.ts';
+import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
@@ -65,8 +65,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     onNotice: (m) => logger?.debug({ notice: m }, 'postgres notice'),
     ...(options.queryTimeoutSeconds ? { queryTimeoutSeconds: options.queryTimeoutSeconds } : {}),
   });
-  // Caches filled from the database are used only while notifications reach this replica.
-  const heard = new NotificationWatch(sql);
+  // Caches filled from the database are used only while notifications reach this replica; the
+  // heartbeats that tell go on a connection of their own.
+  const heard = new NotificationWatch(sql, connect(url, { max: 1, queryTimeoutSeconds: 2 }));
   try {
     if (options.migrate !== false) {
       // On a connection of their own: a migration may rightly take longer than any query limit.
@@ -81,14 +82,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await migrator.end({ timeout: 5 });
       }
     }
-    const devices = new PgDeviceRepo(sql, heard.channel(DEVICES_CHANNEL));
+    const devices = new PgDeviceRepo(sql, heard.channel());
     await devices.listen();
     const rollouts = new PgRolloutRepo(sql, heard);
     await rollouts.listen();
     const releases = new PgReleaseRepo(sql, heard);
     await releases.listen();
     const otaState = new PgOtaStateRepo(sql, logger);
-    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard.channel(FIRMWARE_CHANNEL));
+    const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard.channel());
     await firmware.listen();
     await heard.start();
     const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365);
@@ -146,13 +147,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await firmware.close();
         await devices.close();
         await events.close();
-        heard.close();
+        await heard.close();
         await sql.end({ timeout: 5 });
       },
     };
     return store;
   } catch (err) {
-    heard.close();
+    await heard.close();
     await sql.end({ timeout: 1 }).catch(() => undefined);
     throw err;
   }

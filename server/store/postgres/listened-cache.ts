@@ -23,7 +23,9 @@ export class ListenedCache<T> {
 
   /** Starts listening for changes made by any replica (resolves once listening). */
   async listen(): Promise<void> {
-    this.listening = await this.sql.listen(this.channel, (payload) => this.trust.heartbeat(payload) || this.drop(), () => this.drop());
+    const listening = await this.sql.listen(this.channel, () => this.drop(), () => this.drop());
+    this.trust.follow(listening.state);
+    this.listening = listening;
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,7 @@ export class PgReleaseRepo implements ReleaseRepo {
     private readonly sql: Sql,
     watch: NotificationWatch,
   ) {
-    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, watch.channel(RELEASES_CHANNEL), async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
+    this.cache = new ListenedCache(sql, RELEASES_CHANNEL, watch.channel(), async () => (await sql<Row[]>`SELECT * FROM ota_releases ORDER BY seq`).map(toRelease));
   }
 
   listen(): Promise<void> {

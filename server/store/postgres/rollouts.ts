@@ -100,7 +100,7 @@ export class PgRolloutRepo implements RolloutRepo {
     private readonly sql: Sql,
     watch: NotificationWatch,
   ) {
-    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, watch.channel(ROLLOUTS_CHANNEL), async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
+    this.cache = new ListenedCache(sql, ROLLOUTS_CHANNEL, watch.channel(), async () => (await sql<Row[]>`SELECT * FROM ota_rollouts ORDER BY seq`).map(toRollout));
   }
 
   listen(): Promise<void> {

@@ -73,7 +73,7 @@ test('a read overtaken by a notification is answered, but not cached: the next g
 test('while notifications are not heard, every get goes to the database and fills nothing', async () => {
   const db = fakeDatabase();
   let heard = false;
-  const repo = new PgDeviceRepo(db.sql, { trusted: () => heard, heartbeat: () => false });
+  const repo = new PgDeviceRepo(db.sql, { trusted: () => heard, follow: () => undefined });
   await repo.listen();
   for (let i = 0; i < 2; i++) {
     const got = repo.get('m1');
@@ -93,37 +93,49 @@ test('while notifications are not heard, every get goes to the database and fill
 });
 
 /**
- * A pool whose statements only ever send heartbeats, and a listening connection whose channels the
- * test turns on and off: a heartbeat reaches a channel's listener only while it is listened to.
+ * A listening connection whose channels the test re-listens one by one after a reconnect, as
+ * postgres.js does (each on its own backoff), and a heartbeat connection that delivers to the
+ * heartbeat channel while it is listened to.
  */
 function fakeListeningDatabase() {
-  const listeners = new Map<string, { fn: (payload: string) => void; onlisten?: () => void; live: boolean }>();
+  const listeners = new Map<string, { fn: (payload: string) => void; onlisten?: () => void; state: { pid?: number }; live: boolean }>();
   const reads: string[] = [];
+  let backend = 100;
+  const listen = async (channel: string, fn: (payload: string) => void, onlisten?: () => void) => {
+    const l = { fn, onlisten, state: { pid: backend }, live: true };
+    listeners.set(channel, l);
+    onlisten?.();
+    return { state: l.state, unlisten: async () => undefined };
+  };
   const sql = Object.assign(
-    (strings: TemplateStringsArray, ...values: unknown[]) => {
-      if (strings.join('?').includes('pg_notify')) {
-        const [payload, channels] = values as [string, string[]];
-        for (const c of channels) if (listeners.get(c)?.live) listeners.get(c)!.fn(payload);
-        return Promise.resolve([]);
-      }
+    (_strings: TemplateStringsArray, ...values: unknown[]) => {
       reads.push(values[0] as string);
       return Promise.resolve([]);
     },
-    {
-      listen: async (channel: string, fn: (payload: string) => void, onlisten?: () => void) => {
-        listeners.set(channel, { fn, onlisten, live: true });
-        onlisten?.();
-        return { unlisten: async () => undefined };
-      },
-    },
+    { listen },
   );
+  const beat = {
+    unsafe: (text: string) => {
+      const payload = /'([0-9a-f]+)'\)$/.exec(text)![1]!;
+      const hb = listeners.get('fleetgate_heartbeat');
+      if (hb?.live) hb.fn(payload);
+      return Promise.resolve([]);
+    },
+    end: async () => undefined,
+  };
   return {
     sql: sql as unknown as Sql,
+    beat: beat as unknown as Sql,
     reads,
-    lose: () => listeners.forEach((l) => (l.live = false)),
+    /** The listening connection is lost; the next one is another backend. */
+    lose: () => {
+      backend++;
+      listeners.forEach((l) => (l.live = false));
+    },
     relisten: (channel: string) => {
       const l = listeners.get(channel)!;
       l.live = true;
+      l.state.pid = backend;
       l.onlisten?.();
     },
   };
@@ -131,33 +143,31 @@ function fakeListeningDatabase() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('trust is per channel: another channel listened to again first does not make the device cache trusted', async () => {
+test('trust is per channel: the heartbeat channel listened to again first does not make the device cache trusted', async () => {
   const db = fakeListeningDatabase();
-  const watch = new NotificationWatch(db.sql, 10, 60);
-  const repo = new PgDeviceRepo(db.sql, watch.channel(DEVICES_CHANNEL));
+  const watch = new NotificationWatch(db.sql, db.beat, 10, 60);
+  const repo = new PgDeviceRepo(db.sql, watch.channel());
   await repo.listen();
-  const other = watch.channel('fleetgate_rollouts');
-  await db.sql.listen('fleetgate_rollouts', (p) => void other.heartbeat(p));
   await watch.start();
   try {
     await repo.get('m1');
     await repo.get('m1');
     assert.is(db.reads.length, 1, 'trusted: the second get is served from the cache');
-    db.lose(); // the listening connection is gone; postgres.js re-listens channel by channel
+    db.lose();
     await sleep(100);
-    db.relisten('fleetgate_rollouts');
+    await repo.get('m1');
+    assert.is(db.reads.length, 2, 'no heartbeat heard: the database is asked');
+    db.relisten('fleetgate_heartbeat'); // postgres.js re-listens channels one by one, in any order
     await sleep(50);
-    assert.ok(other.trusted(), 'the channel listened to again is trusted');
     await repo.get('m1');
     await repo.get('m1');
-    assert.is(db.reads.length, 3, 'the device channel is not: every get reads');
+    assert.is(db.reads.length, 4, 'heartbeats heard again, but the device channel is not listened to yet: every get reads');
     db.relisten(DEVICES_CHANNEL);
-    await sleep(50);
     await repo.get('m1');
     await repo.get('m1');
-    assert.is(db.reads.length, 4, 'once its own heartbeats are heard, the cache (dropped on re-listen) fills again');
+    assert.is(db.reads.length, 5, 'listened to on the heartbeat\'s connection: the cache (dropped on re-listen) fills again');
   } finally {
-    watch.close();
+    await watch.close();
   }
 });
 
