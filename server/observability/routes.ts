@@ -1,8 +1,9 @@
 /**
  * `GET /health` (open): liveness — the process answers. `GET /health/ready` (open): readiness —
- * 503 while the store cannot serve (database unreachable or not answering, migrations pending) or the gateway is
- * draining for a shutdown, so a load balancer sends requests elsewhere. `GET /metrics` (Prometheus
- * text; admin unless METRICS_PUBLIC=1).
+ * 503 while the store cannot serve (database unreachable or not answering, migrations pending,
+ * every place for uploads waiting on it taken) or the gateway is draining for a shutdown, so a load
+ * balancer sends requests elsewhere. `GET /metrics` (Prometheus text; admin unless
+ * METRICS_PUBLIC=1).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
@@ -47,7 +48,11 @@ export function observabilityRoutes(ctx: AppContext): Hono<AppEnv> {
   const storeReadiness = readinessCheck(ctx);
   app.get('/health', (c) => c.json({ status: 'healthy', timestamp: new Date(ctx.clock.now()).toISOString() }));
   app.get('/health/ready', async (c) => {
-    const store = ctx.draining ? { ok: false, reason: 'shutting down' } : await storeReadiness();
+    const store = ctx.draining
+      ? { ok: false, reason: 'shutting down' }
+      : ctx.uploadsInFlight.saturated()
+        ? { ok: false, reason: `${ctx.uploadsInFlight.size} uploads are waiting for the store` }
+        : await storeReadiness();
     const body = { status: store.ok ? 'ready' : 'not_ready', backend: ctx.store.backend, ...(store.reason ? { reason: store.reason } : {}) };
     return c.json(body, store.ok ? 200 : 503);
   });

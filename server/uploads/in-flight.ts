@@ -31,6 +31,16 @@ export class UploadsInFlight {
     private readonly max = MAX_UPLOADS_IN_FLIGHT,
   ) {}
 
+  /** Whether every place is taken (readiness says so: a load balancer sends uploads elsewhere). */
+  saturated(): boolean {
+    return this.running >= this.max;
+  }
+
+  /** How many uploads wait for the store now, answered or not. */
+  get size(): number {
+    return this.running;
+  }
+
   /** `work()`'s outcome, or a 503 once the deadline passes or when too many are in flight. */
   run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) {

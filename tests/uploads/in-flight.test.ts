@@ -33,11 +33,13 @@ test('past the deadline: 503 retry with the same nonce; the work still counts un
     assert.match((r as PromiseRejectedResult).reason.message, /did not answer within 0.1 s; retry with the same nonce/);
   }
   assert.ok(waited >= 100 && waited < 1000, `answered after ${waited} ms`);
+  assert.ok(limit.saturated(), 'readiness reports it');
   const full = await limit.run(async () => 'x').catch((e: Error) => e);
   assert.instance(full, UnavailableError, 'both answered uploads still run: the third is refused at once');
   assert.match((full as Error).message, /2 uploads are waiting for the store/);
   finish('stored late');
   await new Promise((r) => setImmediate(r));
+  assert.not.ok(limit.saturated());
   assert.is(await limit.run(async () => 'room again'), 'room again', 'one settled: room for one more');
 });
 
