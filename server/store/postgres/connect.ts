@@ -34,13 +34,15 @@ export interface PoolOptions {
    * cannot hold requests forever; migrations and the CLI's long copies do not.
    */
   queryTimeoutSeconds?: number;
+  /** Run-time settings for the connections' sessions, sent at connection start (e.g. keepalives). */
+  settings?: Readonly<Record<string, string | number>>;
 }
 
 export function connect(url: string, options: PoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: (n) => options.onNotice?.(String(n.message)),
-    connection: { application_name: options.applicationName ?? 'fleetgate' },
+    connection: { ...options.settings, application_name: options.applicationName ?? 'fleetgate' },
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },

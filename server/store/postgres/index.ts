@@ -17,7 +17,7 @@ import { PgDeviceRepo } from './devices.ts';
 import { PgDiagnosticsRepo } from './diagnostics.ts';
 import { PgEventRepo } from './events.ts';
 import { PgFirmwareImages } from './firmware-images.ts';
-import { Leases } from './leases.ts';
+import { Leases, openLeaseConnection } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
 import { NotificationWatch } from './notification-watch.ts';
@@ -98,7 +98,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await config.init(options.now ?? Date.now());
     const telemetry = new PgTelemetryLog(sql);
     await telemetry.ensurePartitions(options.now ?? Date.now());
-    const leases = new Leases(sql);
+    // On a connection of its own, closed (not pooled) when in doubt: see leases.ts.
+    const leases = new Leases(() => openLeaseConnection(url));
     const sharedMacs = new PgSharedMacRegistry(sql, options.sharedMacWindowMs ?? 86_400_000);
     const store: PostgresStore = {
       backend: 'postgres',
