@@ -40,6 +40,10 @@ export class FleetService implements FleetChanges {
   private touchedDuringLoad: Set<string> | null = null;
   private configRun: Promise<void> | null = null;
   private configAgain = false;
+  /** Fleet passes started (config()): a one-device answer read before the latest is dropped. */
+  private configPasses = 0;
+  /** Devices changed while a fleet pass ran (it may have read them before): asked after it. */
+  private readonly configAfterPass = new Set<string>();
   /** Serialises activity writes and reloads (a reload must not miss a write in flight). */
   private activityLock: Promise<unknown> = Promise.resolve();
 
@@ -123,8 +127,11 @@ export class FleetService implements FleetChanges {
 
   /** Resolves when background work queued so far (and what it queued) is done. */
   async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
-    if (this.configRun) await this.configRun;
+    // A fleet pass queues the devices changed while it ran: wait for those too.
+    while (this.background.size > 0 || this.configRun) {
+      await Promise.allSettled([...this.background]);
+      if (this.configRun) await this.configRun;
+    }
   }
 
   async close(): Promise<void> {
@@ -144,8 +151,9 @@ export class FleetService implements FleetChanges {
     const isNew = !this.model.get(record.device_id);
     this.model.record(record);
     if (record.revoked_at) this.model.activity.forget(record.device_id);
-    // A new or reinstated device's config lag, a re-tagged device's effective config.
-    if (isNew || !record.revoked_at) this.config();
+    // A new or reinstated device's config lag, a re-tagged device's effective config: this
+    // device's alone (recomputing the fleet's cost a read of every device per registration).
+    if (isNew || !record.revoked_at) this.inBackground(this.deviceConfig(record.device_id));
   }
 
   seen(deviceId: string, nonce: number, at: number, upload: boolean): void {
@@ -229,6 +237,7 @@ export class FleetService implements FleetChanges {
       try {
         do {
           this.configAgain = false;
+          this.configPasses++;
           const lag = await this.sources.config.lagging();
           const behind = new Map(lag.behind.map((b) => [b.device_id, b]));
           for (const row of this.model.all()) {
@@ -243,6 +252,9 @@ export class FleetService implements FleetChanges {
         this.options.logger.error({ err }, 'fleet view: could not recompute config lag');
       } finally {
         this.configRun = null;
+        const again = [...this.configAfterPass];
+        this.configAfterPass.clear();
+        for (const id of again) this.inBackground(this.deviceConfig(id));
       }
     })();
   }
@@ -264,10 +276,21 @@ export class FleetService implements FleetChanges {
 
   // ---
 
+  /**
+   * One device's config lag. A fleet pass in flight may have read the fleet before this device's
+   * change: the device is asked again once it ends. A pass that starts while this device is read
+   * reads later than this: its answer stands.
+   */
   private async deviceConfig(deviceId: string): Promise<void> {
     const row = this.model.get(deviceId);
     if (!row || row.record.revoked_at) return;
+    if (this.configRun) {
+      this.configAfterPass.add(deviceId);
+      return;
+    }
+    const passes = this.configPasses;
     const view = await this.sources.config.deviceView(deviceId);
+    if (passes !== this.configPasses) return;
     this.model.change(deviceId, (r) => {
       r.config_behind = view.behind;
       r.config_version = view.behind ? view.config_version : null;
