@@ -36,6 +36,11 @@ export interface PoolOptions {
   queryTimeoutSeconds?: number;
   /** Run-time settings for the connections' sessions, sent at connection start (e.g. keepalives). */
   settings?: Readonly<Record<string, string | number>>;
+  /**
+   * Keep connections however long they idle or live (default: closed after 30 s idle, replaced
+   * after 30-60 min): for a connection whose session state matters, such as advisory locks.
+   */
+  keepSessions?: boolean;
 }
 
 export function connect(url: string, options: PoolOptions = {}): Sql {
@@ -47,7 +52,8 @@ export function connect(url: string, options: PoolOptions = {}): Sql {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },
     // Idle connections must not keep a CLI command (or a test) alive once it is done.
-    idle_timeout: 30,
+    idle_timeout: options.keepSessions ? 0 : 30,
+    ...(options.keepSessions ? { max_lifetime: null } : {}),
     connect_timeout: 10,
     query_timeout: options.queryTimeoutSeconds ?? 0,
   }) as unknown as Sql;

@@ -1,32 +1,40 @@
 /**
  * Job leases on a real database (server/store/postgres/leases.ts): one holder per job; a holder
- * whose lease session was replaced (postgres.js reconnects quietly) holds nothing; a check that
- * times out closes the lease session, so its locks go to the next replica at once instead of
- * staying with a pooled connection; and the lease session asks the server for short TCP
- * keepalives, so a holder cut off by a partition loses its locks in ~25 s instead of ~2 h. (The
- * partition itself cannot be played here: a userspace proxy's kernel answers keepalives, and
- * this machine has no packet filter to drop them.)
+ * whose lease session was replaced (postgres.js reconnects quietly) holds nothing, even with
+ * checks of two jobs overlapping; a check that gets no answer gives the lease connection up, so
+ * when a short partition heals its session ends and the next replica takes the jobs at once
+ * (kept, or pooled, it would still hold the locks); and the lease session is kept while idle and
+ * asks the server for a statement limit, client checks, short TCP keepalives and a user timeout.
+ * Not played here, left to PostgreSQL's own settings: a partition that lasts (a userspace proxy's
+ * kernel answers keepalives, and this machine has no packet filter to drop them), and a check
+ * statement that waits on the server (it reads no table: nothing to hold it).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Sql } from '../../../server/store/postgres/connect.ts';
-import { LEASE_KEEPALIVE, Leases, openLeaseConnection } from '../../../server/store/postgres/leases.ts';
+import { LEASE_SESSION, Leases, openLeaseConnection } from '../../../server/store/postgres/leases.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
+import { startTcpProxy } from '../../helpers/tcp-proxy.ts';
 
 const url = await freshDatabase('leases');
 const admin = connect(url, { max: 2 });
 const clients: Sql[] = [];
-/** A replica's leases; `timeout` is its lease check's limit in seconds. */
-const replica = (timeout = 5) =>
-  new Leases(
-    () => {
-      const c = openLeaseConnection(url, timeout);
-      clients.push(c);
-      return c;
-    },
-    (timeout + 1) * 1000,
-  );
+/** A replica's leases, through `via` (a proxy's URL) if given, giving a check up after `limitMs`. */
+const replica = (via = url, limitMs?: number) =>
+  new Leases(() => {
+    const c = openLeaseConnection(via);
+    clients.push(c);
+    return c;
+  }, limitMs);
 const leaseSessions = () => admin<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = 'fleetgate-leases' AND datname = current_database()`;
+/** Job-lease advisory locks held in this database. */
+const advisoryLeaseLocks = async () =>
+  Number(
+    (
+      await admin<{ n: string }[]>`SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 7002
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+    )[0]!.n,
+  );
 const until = async (what: string, ok: () => Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
   while (!(await ok())) {
@@ -66,49 +74,109 @@ test('a lease session replaced behind the holder holds nothing: the job goes to 
   await b.close();
 });
 
-test('a lease check that times out closes the lease session: its locks go to the next replica at once', async () => {
-  const a = replica(1);
+test('a lease check with no answer (a partition) gives the lease up: once the network heals its session ends, and another replica takes over at once', async () => {
+  const u = new URL(url);
+  const proxy = await startTcpProxy(u.hostname, Number(u.port));
+  // The driver's own limit (5 s, and 5 more for a cancel that cannot get through) comes later.
+  const a = replica(proxy.via(url), 1000);
   const b = replica();
-  assert.is(await a.hold('rollouts'), true);
-  // The check reads pg_stat_activity; an exclusive lock on that view makes it wait past its limit.
-  const locker = await admin.reserve();
   try {
-    await locker`BEGIN`;
-    await locker`LOCK TABLE pg_catalog.pg_stat_activity IN ACCESS EXCLUSIVE MODE`;
+    assert.is(await a.hold('rollouts'), true);
+    proxy.freeze();
     const started = Date.now();
     const outcome = await a.hold('rollouts').then(
       () => 'answered',
       (err: { code?: string }) => err.code,
     );
-    // The driver's limit (1 s), or ours just above it should the driver miss its own.
-    assert.ok(outcome === 'QUERY_TIMEOUT' || outcome === 'LEASE_CHECK_TIMEOUT', String(outcome));
-    assert.ok(Date.now() - started < 3000, `gave up after ${Date.now() - started} ms`);
+    assert.is(outcome, 'LEASE_CHECK_TIMEOUT');
+    assert.ok(Date.now() - started < 2500, `gave up after ${Date.now() - started} ms`);
     assert.equal(a.jobs(), []);
-    await locker`COMMIT`;
+    assert.is(await b.hold('rollouts'), false, 'the partitioned session still holds the lock');
+    // The partition heals with its connections intact: the lease connection, closed meanwhile,
+    // closes on the database's side too. Kept instead (or pooled), it would hold the lock still.
+    proxy.thaw();
+    await until('another replica takes the lease', () => b.hold('rollouts'), 3000);
+    assert.is(await a.hold('rollouts'), false, 'a new lease session of the first replica does not get it back');
   } finally {
-    locker.release();
+    await a.close();
+    await b.close();
+    await proxy.close();
   }
-  // The database still answers: a pooled connection would still hold the lock (for its idle
-  // timeout, or for good under load). The lease session is closed instead.
-  await until('another replica takes the lease', () => b.hold('rollouts'), 3000);
+});
+
+test("overlapping checks of two jobs on a replaced session: each answer is the session's, and the holder knows what it holds", async () => {
+  const a = replica();
+  const b = replica();
+  assert.is(await a.hold('sweep'), true);
+  const [session] = await leaseSessions();
+  await admin`SELECT pg_terminate_backend(${session!.pid})`;
+  await until('the lock released', async () => (await advisoryLeaseLocks()) === 0);
+  assert.is(await b.hold('sweep'), true);
+  // retention is free and taken on the new session; sweep, thought held, is the other replica's.
+  const answers = await Promise.all([a.hold('retention').catch(() => 'failed'), a.hold('sweep').catch(() => 'failed')]);
+  assert.equal(answers, [true, false]);
+  assert.equal(a.jobs(), ['retention'], 'what it answered it holds, it knows it holds');
+  assert.is(await a.hold('retention'), true);
+  assert.is(await advisoryLeaseLocks(), 2);
   await a.close();
   await b.close();
 });
 
-test('the lease session asks the server for short TCP keepalives', async () => {
+test('a check answered after the leases were closed takes nothing', async () => {
+  const u = new URL(url);
+  const proxy = await startTcpProxy(u.hostname, Number(u.port));
+  const a = replica(proxy.via(url), 5000);
+  try {
+    assert.is(await a.hold('sweep'), true);
+    proxy.freeze();
+    const late = a.hold('notify-digests');
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = a.close();
+    proxy.thaw(); // the check's answer arrives while the lease connection closes
+    assert.is(await late.catch(() => 'failed'), false);
+    await closing;
+    assert.equal(a.jobs(), []);
+    await until('the closed session gone', async () => (await advisoryLeaseLocks()) === 0, 3000);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a job name that is not simple is refused', async () => {
+  const a = replica();
+  const refused = await a.hold("x') OR true --").then(
+    () => 'taken',
+    (err: Error) => err.message,
+  );
+  assert.match(refused, /lowercase letters, digits and dashes/);
+  assert.is(await advisoryLeaseLocks(), 0);
+  await a.close();
+});
+
+test('the lease session is kept while idle and asks the server for keepalives, a user timeout and client checks', async () => {
   const lease = openLeaseConnection(url);
   try {
-    const [idle] = await lease<{ v: string }[]>`SELECT current_setting('tcp_keepalives_idle') AS v`;
-    const [interval] = await lease<{ v: string }[]>`SELECT current_setting('tcp_keepalives_interval') AS v`;
-    const [count] = await lease<{ v: string }[]>`SELECT current_setting('tcp_keepalives_count') AS v`;
+    assert.is(lease.options.idle_timeout, 0, 'never closed for idling: its locks would go with it');
+    assert.is(lease.options.max_lifetime, null, 'never replaced for age');
+    const setting = async (name: string) => (await lease<{ v: string }[]>`SELECT current_setting(${name}) AS v`)[0]!.v;
     assert.equal(
-      [idle!.v, interval!.v, count!.v].map(Number),
-      [LEASE_KEEPALIVE.tcp_keepalives_idle, LEASE_KEEPALIVE.tcp_keepalives_interval, LEASE_KEEPALIVE.tcp_keepalives_count],
+      [await setting('tcp_keepalives_idle'), await setting('tcp_keepalives_interval'), await setting('tcp_keepalives_count')].map(Number),
+      [LEASE_SESSION.tcp_keepalives_idle, LEASE_SESSION.tcp_keepalives_interval, LEASE_SESSION.tcp_keepalives_count],
     );
-    assert.ok(LEASE_KEEPALIVE.tcp_keepalives_idle + LEASE_KEEPALIVE.tcp_keepalives_interval * LEASE_KEEPALIVE.tcp_keepalives_count <= 30, 'a silent holder is dropped within 30 s');
+    assert.is(await setting('statement_timeout'), `${LEASE_SESSION.statement_timeout / 1000}s`);
+    assert.ok(LEASE_SESSION.tcp_keepalives_idle + LEASE_SESSION.tcp_keepalives_interval * LEASE_SESSION.tcp_keepalives_count <= 30, 'a silent holder is dropped within 30 s');
   } finally {
     await lease.end();
   }
+  // The settings that depend on the server's version are made on each new lease session.
+  const a = replica();
+  assert.is(await a.hold('sweep'), true);
+  const client = clients[clients.length - 1]!;
+  const [row] = await client.unsafe<{ user_timeout: string; check: string }[]>(
+    "SELECT current_setting('tcp_user_timeout') AS user_timeout, current_setting('client_connection_check_interval') AS check",
+  );
+  assert.equal(row, { user_timeout: '25000', check: '1s' });
+  await a.close();
 });
 
 test.after(async () => {
