@@ -87,8 +87,9 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
 
   // Periodic work runs once per fleet: with a store shared by several gateways, only in the one
   // holding the job's lease (store.exclusive); it moves to another gateway if that one stops.
-  await store.exclusive('retention', () => plane.prune());
   const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => logger.error({ err }, `${what} failed`));
+  // Awaited (a gateway starts pruned) but never fatal: a database slow to answer delays it to the next run.
+  await store.exclusive('retention', () => plane.prune()).catch((err: unknown) => logger.error({ err }, 'retention at start failed; next run in an hour'));
   let sweeping = false;
   const sweepTimer = setInterval(() => {
     if (sweeping) return;

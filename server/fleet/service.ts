@@ -12,6 +12,7 @@ import type { StatsDelta } from '../security/stats.ts';
 import { hourOf } from './activity-repo.ts';
 import { DEVICE_HOURS, FLEET_HOURS, REJECTED_OUTCOMES } from './activity.ts';
 import { commandCounts, loadRow, loadRows, otaFirmware, reportedFirmware, type FleetSources } from './loader.ts';
+import { ConfigLagTracker } from './config-lag.ts';
 import { FleetModel } from './model.ts';
 import type { FleetChanges } from './observe.ts';
 import type { DiagnosticsRecord } from '../diagnostics/schema.ts';
@@ -38,19 +39,16 @@ export class FleetService implements FleetChanges {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Devices changed while a full reload was reading: re-read once it is in. */
   private touchedDuringLoad: Set<string> | null = null;
-  private configRun: Promise<void> | null = null;
-  private configAgain = false;
-  /** Fleet passes started (config()): a one-device answer read before the latest is dropped. */
-  private configPasses = 0;
-  /** Devices changed while a fleet pass ran (it may have read them before): asked after it. */
-  private readonly configAfterPass = new Set<string>();
+  private readonly configLag: ConfigLagTracker;
   /** Serialises activity writes and reloads (a reload must not miss a write in flight). */
   private activityLock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly sources: FleetSources,
     private readonly options: FleetServiceOptions,
-  ) {}
+  ) {
+    this.configLag = new ConfigLagTracker(sources.config, this.model, options.logger, (work) => this.inBackground(work));
+  }
 
   private get now(): number {
     return this.options.clock.now();
@@ -127,10 +125,11 @@ export class FleetService implements FleetChanges {
 
   /** Resolves when background work queued so far (and what it queued) is done. */
   async idle(): Promise<void> {
-    // A fleet pass queues the devices changed while it ran: wait for those too.
-    while (this.background.size > 0 || this.configRun) {
+    // A config-lag pass queues the devices changed while it ran: wait for those too.
+    for (;;) {
+      await this.configLag.idle();
+      if (this.background.size === 0) break;
       await Promise.allSettled([...this.background]);
-      if (this.configRun) await this.configRun;
     }
   }
 
@@ -152,8 +151,8 @@ export class FleetService implements FleetChanges {
     this.model.record(record);
     if (record.revoked_at) this.model.activity.forget(record.device_id);
     // A new or reinstated device's config lag, a re-tagged device's effective config: this
-    // device's alone (recomputing the fleet's cost a read of every device per registration).
-    if (isNew || !record.revoked_at) this.inBackground(this.deviceConfig(record.device_id));
+    // device's alone (a pass over the fleet per registration read every device each time).
+    if (isNew || !record.revoked_at) this.configLag.device(record.device_id);
   }
 
   seen(deviceId: string, nonce: number, at: number, upload: boolean): void {
@@ -194,7 +193,7 @@ export class FleetService implements FleetChanges {
         }
       }
     });
-    if (appliedChanged) this.inBackground(this.deviceConfig(deviceId));
+    if (appliedChanged) this.configLag.device(deviceId);
   }
 
   ota(state: DeviceOtaState): void {
@@ -229,34 +228,7 @@ export class FleetService implements FleetChanges {
 
   /** Config lag of the whole fleet, recomputed once for any burst of config changes. */
   config(): void {
-    if (this.configRun) {
-      this.configAgain = true;
-      return;
-    }
-    this.configRun = (async () => {
-      try {
-        do {
-          this.configAgain = false;
-          this.configPasses++;
-          const lag = await this.sources.config.lagging();
-          const behind = new Map(lag.behind.map((b) => [b.device_id, b]));
-          for (const row of this.model.all()) {
-            const b = behind.get(row.device_id);
-            this.model.change(row.device_id, (r) => {
-              r.config_behind = !r.record.revoked_at && b !== undefined;
-              r.config_version = b?.config_version ?? null;
-            });
-          }
-        } while (this.configAgain);
-      } catch (err) {
-        this.options.logger.error({ err }, 'fleet view: could not recompute config lag');
-      } finally {
-        this.configRun = null;
-        const again = [...this.configAfterPass];
-        this.configAfterPass.clear();
-        for (const id of again) this.inBackground(this.deviceConfig(id));
-      }
-    })();
+    this.configLag.fleet();
   }
 
   rollouts(): void {
@@ -275,27 +247,6 @@ export class FleetService implements FleetChanges {
   }
 
   // ---
-
-  /**
-   * One device's config lag. A fleet pass in flight may have read the fleet before this device's
-   * change: the device is asked again once it ends. A pass that starts while this device is read
-   * reads later than this: its answer stands.
-   */
-  private async deviceConfig(deviceId: string): Promise<void> {
-    const row = this.model.get(deviceId);
-    if (!row || row.record.revoked_at) return;
-    if (this.configRun) {
-      this.configAfterPass.add(deviceId);
-      return;
-    }
-    const passes = this.configPasses;
-    const view = await this.sources.config.deviceView(deviceId);
-    if (passes !== this.configPasses) return;
-    this.model.change(deviceId, (r) => {
-      r.config_behind = view.behind;
-      r.config_version = view.behind ? view.config_version : null;
-    });
-  }
 
   private touch(deviceId: string): void {
     this.touchedDuringLoad?.add(deviceId);

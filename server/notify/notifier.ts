@@ -86,7 +86,8 @@ export class Notifier {
   ) {
     this.fetchImpl = options.fetch ?? fetch;
     if (this.enabled && config.NOTIFY_COOLDOWN_SECONDS > 0) {
-      this.ticker = setInterval(() => void this.tick(), 1000);
+      // A tick still waiting for the store (a slow database) is not joined by the next ones.
+      this.ticker = setInterval(() => this.ticking === 0 && void this.tick(), 1000);
       this.ticker.unref();
     }
   }

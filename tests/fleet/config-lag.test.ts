@@ -1,13 +1,17 @@
 /**
- * The fleet view's config lag (server/fleet/service.ts) as devices change one at a time: a
- * registration, retag or reinstatement updates that device's row from its own config view, never
- * with a pass over the whole fleet (which read every device per registration: 5–8 ms of CPU each
- * at 5,000 devices); and a device changed while a fleet pass (a layer change) is under way, which
- * that pass may have read before the change, is asked again once the pass ends.
+ * The fleet view's config lag (server/fleet/config-lag.ts) as devices change: a registration,
+ * retag or reinstatement updates that device's row from its own config view, never with a pass
+ * over the whole fleet (which read every device per registration: 5–8 ms of CPU each at 5,000
+ * devices on PostgreSQL), while a bulk registration takes one pass rather than a read per device;
+ * a device changed while a fleet pass (a layer change) is under way, which that pass may have read
+ * before the change, is asked again once the pass ends; and of two answers for one device that
+ * arrive out of order (a pooled store), the later read's stands, and a revoked device is never
+ * behind. Runs again on PostgreSQL (config-lag.postgres.test.ts).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { controlPlaneOf } from '../../server/control-plane/index.ts';
+import { DEVICE_READS_MAX } from '../../server/fleet/config-lag.ts';
 import { fleetOf } from '../../server/fleet/index.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -25,19 +29,37 @@ async function lagFromStore(gw: TestGateway): Promise<Record<string, number | nu
   return Object.fromEntries([...fleet.model.all()].map((r) => [r.device_id, behind.get(r.device_id) ?? null]));
 }
 
-/** Counts the fleet passes (remoteConfig.lagging calls); `hold` pauses each after its read. */
+/**
+ * Counts the fleet passes (remoteConfig.lagging calls) and device reads (deviceView calls);
+ * `hold` pauses each pass after its read, `holdDevice` the next device read after its read.
+ */
 function watchPasses(gw: TestGateway) {
   const rc = controlPlaneOf(gw.ctx).remoteConfig;
-  const original = rc.lagging.bind(rc);
-  const w = { passes: 0, hold: undefined as Promise<void> | undefined, read: () => {} };
+  const original = { lagging: rc.lagging.bind(rc), deviceView: rc.deviceView.bind(rc) };
+  const w = { passes: 0, deviceReads: 0, hold: undefined as Promise<void> | undefined, read: () => {}, holdDevice: undefined as Promise<void> | undefined };
   rc.lagging = async () => {
     w.passes++;
-    const answer = await original();
+    const answer = await original.lagging();
     w.read();
     if (w.hold) await w.hold;
     return answer;
   };
-  return { w, restore: () => (rc.lagging = original) };
+  rc.deviceView = async (id: string) => {
+    w.deviceReads++;
+    const answer = await original.deviceView(id);
+    const hold = w.holdDevice;
+    w.holdDevice = undefined;
+    w.read();
+    if (hold) await hold;
+    return answer;
+  };
+  return {
+    w,
+    restore: () => {
+      rc.lagging = original.lagging;
+      rc.deviceView = original.deviceView;
+    },
+  };
 }
 
 test('a registration, retag or reinstatement updates that device alone, and rightly', async () => {
@@ -85,6 +107,71 @@ test('a device retagged while a fleet pass runs is asked again after it', async 
     restore();
     assert.is(w.passes, 1);
     assert.equal(rows, await lagFromStore(gw), "the pass's stale answer for moving-1 was replaced");
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a bulk registration takes one pass over the fleet, not a read per device', async () => {
+  const gw = await startTestGateway();
+  try {
+    assert.is((await gw.admin('PUT', '/config/tags/site:a', { upload_frequency: 120, priority: 2 })).status, 200);
+    await lagOfRows(gw);
+    const { w, restore } = watchPasses(gw);
+    const devices = Array.from({ length: DEVICE_READS_MAX + 8 }, (_, i) => ({ device_id: `bulk-${i}`, ...(i % 2 ? { tags: ['site:a'] } : {}) }));
+    assert.is((await gw.admin('POST', '/devices/bulk', { devices })).status, 201);
+    const rows = await lagOfRows(gw);
+    restore();
+    assert.is(w.passes, 1);
+    assert.is(w.deviceReads, 0);
+    assert.equal(rows, await lagFromStore(gw));
+  } finally {
+    await gw.close();
+  }
+});
+
+test("of two reads of one device answered out of order, the later read's answer stands", async () => {
+  const gw = await startTestGateway();
+  try {
+    assert.is((await gw.admin('PUT', '/config/tags/site:a', { upload_frequency: 120, priority: 2 })).status, 200);
+    assert.is((await gw.admin('PUT', '/config/tags/site:b', { upload_frequency: 90, priority: 3 })).status, 200);
+    await gw.register('twice-1');
+    await lagOfRows(gw);
+    const { w, restore } = watchPasses(gw);
+    let release!: () => void;
+    w.holdDevice = new Promise((r) => (release = r));
+    const firstRead = new Promise<void>((r) => (w.read = r));
+    assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:a'])).status, 200);
+    await firstRead; // read with site:a, held back
+    assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:b'])).status, 200);
+    await new Promise((r) => setTimeout(r, 50)); // the second read answers first
+    release();
+    const rows = await lagOfRows(gw);
+    restore();
+    assert.is(w.deviceReads, 2);
+    assert.equal(rows, await lagFromStore(gw), 'the site:b answer, not the late site:a one');
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a device revoked while its read is on the way is not shown behind', async () => {
+  const gw = await startTestGateway();
+  try {
+    assert.is((await gw.admin('PUT', '/config/tags/site:a', { upload_frequency: 120, priority: 2 })).status, 200);
+    await gw.register('leaving-1');
+    await lagOfRows(gw);
+    const { w, restore } = watchPasses(gw);
+    let release!: () => void;
+    w.holdDevice = new Promise((r) => (release = r));
+    const read = new Promise<void>((r) => (w.read = r));
+    assert.is((await gw.admin('PUT', '/devices/leaving-1/tags', ['site:a'])).status, 200);
+    await read;
+    assert.is((await gw.admin('DELETE', '/devices/leaving-1')).status, 200);
+    release();
+    const rows = await lagOfRows(gw);
+    restore();
+    assert.is(rows['leaving-1'], null);
   } finally {
     await gw.close();
   }

@@ -218,6 +218,24 @@ test('drain waits for a digest tick that is still asking the store', async () =>
   await rx.close();
 });
 
+// A silent database: each digest tick waits for its lease check (up to 6 s). Ticks that joined
+// one another every second would queue without end and run all at once when it came back.
+test('the one-second ticker does not start a tick while the last one still waits for the store', async () => {
+  const rx = await receiver(ok);
+  let asked = 0;
+  const n = new Notifier(testConfig('/tmp/unused', { NOTIFY_WEBHOOK_URL: rx.url, NOTIFY_COOLDOWN_SECONDS: '60' }), new FakeClock(), silentLogger(), {
+    cooldowns: new MemoryNotifyCooldowns(),
+    exclusive: () => {
+      asked++;
+      return new Promise(() => undefined); // never answers
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3300));
+  assert.is(asked, 1);
+  n.close();
+  await rx.close();
+});
+
 test('the queue is bounded: the oldest waiting notification is dropped and counted', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));

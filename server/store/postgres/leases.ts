@@ -74,6 +74,8 @@ export class Leases {
   private closed = false;
   /** Checks run one after another (see the header). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The check of each job queued or running. */
+  private readonly pending = new Map<string, Promise<boolean>>();
 
   /**
    * `open` makes the lease connection's client (openLeaseConnection), again after each one given
@@ -84,12 +86,20 @@ export class Leases {
     private readonly limitMs = (LEASE_CHECK_TIMEOUT_SECONDS + 1) * 1000,
   ) {}
 
-  /** Whether this gateway holds (or has just taken) the lease of `job`. */
+  /**
+   * Whether this gateway holds (or has just taken) the lease of `job`. A job's check already
+   * waiting is shared, so callers that keep asking while the database is slow (a timer) never
+   * queue more than one check per job.
+   */
   hold(job: string): Promise<boolean> {
     if (!JOB_NAME.test(job)) return Promise.reject(new Error(`job lease name ${JSON.stringify(job)}: lowercase letters, digits and dashes only`));
+    const waiting = this.pending.get(job);
+    if (waiting) return waiting;
     const run = this.queue.then(() => this.holdNow(job));
     this.queue = run.catch(() => undefined);
-    return run;
+    const shared = run.finally(() => this.pending.delete(job));
+    this.pending.set(job, shared);
+    return shared;
   }
 
   private async holdNow(job: string): Promise<boolean> {
