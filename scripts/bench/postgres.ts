@@ -52,6 +52,21 @@ interface DbCounters {
   walSyncMs: number;
 }
 
+/**
+ * PostgreSQL's cumulative statistics reach pg_stat_database and pg_stat_wal when a backend flushes
+ * its pending counts: at the end of a transaction at least a second after its last flush, or after
+ * up to 10 s idle. Read right after a load they miss its last second and carry the previous one's
+ * tail (measured: a 20,000-upload round read as 110-128 commits per 1,000 uploads while the
+ * statement log showed 60). So the counters are read once every backend had that long idle.
+ */
+const STATS_FLUSH_MS = 11_000;
+
+/** The counters once the gateway's backends have flushed theirs (see STATS_FLUSH_MS). */
+async function flushedCounters(sql: postgres.Sql): Promise<DbCounters> {
+  await new Promise((r) => setTimeout(r, STATS_FLUSH_MS));
+  return dbCounters(sql);
+}
+
 async function dbCounters(sql: postgres.Sql): Promise<DbCounters> {
   const [c] = await sql<{ commits: string }[]>`SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()`;
   const [w] = await sql<{ syncs: string; ms: number }[]>`SELECT wal_sync::text AS syncs, wal_sync_time AS ms FROM pg_stat_wal`;
@@ -136,15 +151,17 @@ export async function runPostgresBench() {
       const warm = await load(gateway.url, uploads(keys, WARM_ROUNDS * DEVICES), CONNECTIONS);
       if (warm.errors > 0 || warm.non2xx > 0) throw new Error(`warm-up failed: ${JSON.stringify(warm)}`);
       await load(bare.url, uploads(keys, 2000), CONNECTIONS);
+      let before = await flushedCounters(db);
       const rounds = [];
       for (let r = 0; r < ROUNDS; r++) {
         const prepared = uploads(keys, REQUESTS, WARM_ROUNDS + 1 + r * Math.ceil(REQUESTS / DEVICES));
         const b = await load(bare.url, prepared, CONNECTIONS);
-        const before = await dbCounters(db);
         const cpuG = cpuSeconds(gateway.child.pid);
         const cpuP = clusterCpu(dataDir);
         const g = await load(gateway.url, prepared, CONNECTIONS);
-        const after = await dbCounters(db);
+        const cpu = { gateway: cpuSeconds(gateway.child.pid) - cpuG, postgres: clusterCpu(dataDir) - cpuP };
+        // Counted from the last read: the replica's heartbeats (4 a second) are in, ~3 per 1,000 uploads.
+        const after = await flushedCounters(db);
         const ok = g.requests - g.non2xx - g.errors;
         rounds.push({
           ratio: g.reqPerSec / b.reqPerSec,
@@ -154,8 +171,9 @@ export async function runPostgresBench() {
           commits_per_1000_uploads: ((after.commits - before.commits) / ok) * 1000,
           wal_syncs_per_1000_uploads: ((after.walSyncs - before.walSyncs) / ok) * 1000,
           wal_sync_ms_each: (after.walSyncMs - before.walSyncMs) / Math.max(1, after.walSyncs - before.walSyncs),
-          cpu_us_per_upload: { gateway: ((cpuSeconds(gateway.child.pid) - cpuG) / ok) * 1e6, postgres: ((clusterCpu(dataDir) - cpuP) / ok) * 1e6 },
+          cpu_us_per_upload: { gateway: (cpu.gateway / ok) * 1e6, postgres: (cpu.postgres / ok) * 1e6 },
         });
+        before = after;
       }
       const m = median(rounds, (x) => x.ratio);
       const targets = { ratio_min: 0.35, p99_max_ms: 50 };
@@ -182,12 +200,12 @@ export async function runPostgresBench() {
       const keys = await registerDevices(gateway.url, 'pair-', DEVICES);
       const prepared = uploads(keys, REQUESTS);
       const halves = [prepared.filter((_, i) => i % 2 === 0), prepared.filter((_, i) => i % 2 === 1)];
-      const before = await dbCounters(db);
+      const before = await flushedCounters(db);
       const results: LoadResult[] = await Promise.all([load(gateway.url, halves[0]!, CONNECTIONS / 2), load(second.url, halves[1]!, CONNECTIONS / 2)]);
       // Both start together; each load's seconds run to its last response (the wall time around
       // them would include autocannon's one-second tick: 20,000 uploads read as 2.0 or 3.0 s).
       const seconds = Math.max(...results.map((r) => r.seconds));
-      const after = await dbCounters(db);
+      const after = await flushedCounters(db);
       const ok = results.reduce((n, r) => n + r.requests - r.non2xx - r.errors, 0);
       two = {
         req_s: ok / seconds,
