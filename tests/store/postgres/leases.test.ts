@@ -43,6 +43,11 @@ const until = async (what: string, ok: () => Promise<boolean>, ms = 5000) => {
   }
 };
 
+// A closed client's session ends on the server a moment later: each test starts with no lease held.
+test.before.each(async () => {
+  await until('no lease left by the last test', async () => (await advisoryLeaseLocks()) === 0);
+});
+
 test('one holder per job; the holder keeps it and releases it when it closes', async () => {
   const a = replica();
   const b = replica();
@@ -165,6 +170,7 @@ test('while the database is silent, repeated checks of a job share one: at most 
     await a.close();
     await proxy.close();
   }
+
 });
 
 test('a job name that is not simple is refused', async () => {
