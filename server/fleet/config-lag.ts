@@ -9,14 +9,19 @@
  * - a device changed while a fleet pass runs is asked again after it (the pass may have read it
  *   before the change);
  * - a device's answer read before a later fleet pass applied is dropped (the pass's is newer);
- * - of two reads of one device, only the later one applies.
+ * - of two reads of one device, only the later one applies;
+ * - a whole-model reload, which reads the lag with everything else, asks for a pass if any answer
+ *   was applied while it read (`mark()` / `appliedSince()`).
+ * A pass or a read that fails is made good by a fleet pass RETRY_MS later.
  */
 import type { Logger } from '../logger.ts';
 import type { ConfigLag } from './loader.ts';
 import type { FleetModel } from './model.ts';
 
-/** More devices than this changed in one turn of the event loop: one fleet pass instead. */
+/** More devices than this to read at once (in flight and new): one fleet pass instead. */
 export const DEVICE_READS_MAX = 32;
+/** After a failed pass or read (the store did not answer), a fleet pass this much later. */
+export const RETRY_MS = 5_000;
 
 export class ConfigLagTracker {
   private passRun: Promise<void> | null = null;
@@ -31,6 +36,9 @@ export class ConfigLagTracker {
   /** The latest read in flight per device. */
   private readonly reads = new Map<string, number>();
   private readSeq = 0;
+  /** Answers applied so far (passes and device reads): see mark(). */
+  private applied = 0;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: ConfigLag,
@@ -46,7 +54,24 @@ export class ConfigLagTracker {
       this.passAgain = true;
       return;
     }
-    this.passRun = this.runPasses();
+    // Started on the next microtask: a source that throws at once still ends in runPasses' finally
+    // after passRun is set, never before.
+    this.passRun = Promise.resolve().then(() => this.runPasses());
+  }
+
+  /** The answers applied so far, to ask `appliedSince` after reading rows with their lag. */
+  mark(): number {
+    return this.applied;
+  }
+
+  /** Whether an answer was applied since `mark` (rows read meanwhile may carry an older lag). */
+  appliedSince(mark: number): boolean {
+    return this.applied !== mark;
+  }
+
+  close(): void {
+    clearTimeout(this.retry);
+    this.retry = undefined;
   }
 
   /** This device's own config changed (or what it reported). */
@@ -63,7 +88,7 @@ export class ConfigLagTracker {
   private flushDirty(): void {
     const ids = [...this.dirty];
     this.dirty.clear();
-    if (ids.length > DEVICE_READS_MAX) this.fleet();
+    if (ids.length + this.reads.size > DEVICE_READS_MAX) this.fleet();
     else for (const id of ids) this.inBackground(this.readDevice(id));
   }
 
@@ -82,9 +107,11 @@ export class ConfigLagTracker {
           });
         }
         this.lastPassApplied = pass;
+        this.applied++;
       } while (this.passAgain);
     } catch (err) {
-      this.logger.error({ err }, 'fleet view: could not recompute config lag');
+      this.logger.error({ err }, 'fleet view: could not recompute config lag; again in 5 s');
+      this.retryLater();
     } finally {
       this.passRun = null;
       const again = [...this.afterPass];
@@ -113,15 +140,24 @@ export class ConfigLagTracker {
       view = await this.source.deviceView(deviceId);
     } catch (err) {
       forget();
+      this.retryLater();
       throw err;
     }
     // A later read of this device started meanwhile: it answers instead.
     const latest = forget();
     if (!latest || this.lastPassApplied > passesBefore) return;
+    this.applied++;
     this.model.change(deviceId, (r) => {
       // Revoked meanwhile: a revoked device is never behind.
       r.config_behind = !r.record.revoked_at && view.behind;
       r.config_version = r.config_behind ? view.config_version : null;
     });
+  }
+
+  private retryLater(): void {
+    this.retry ??= setTimeout(() => {
+      this.retry = undefined;
+      this.fleet();
+    }, RETRY_MS).unref();
   }
 }

@@ -77,6 +77,7 @@ export class FleetService implements FleetChanges {
   async reload(): Promise<void> {
     const touched = new Set<string>();
     this.touchedDuringLoad = touched;
+    const lagMark = this.configLag.mark();
     try {
       const { store } = this.sources;
       const now = this.now;
@@ -87,6 +88,8 @@ export class FleetService implements FleetChanges {
       });
       for (const r of rows) r.last_upload = this.model.activity.lastUpload(r.device_id);
       this.model.replaceAll(rows);
+      // Config lag applied while the rows were read may be newer than theirs: recompute it.
+      if (this.configLag.appliedSince(lagMark)) this.configLag.fleet();
       this.model.latestFirmware = latest;
       this.model.rollouts = rollouts;
     } finally {
@@ -97,10 +100,12 @@ export class FleetService implements FleetChanges {
 
   /** Re-reads one device's row from the store. */
   async refresh(deviceId: string): Promise<void> {
+    const lagMark = this.configLag.mark();
     const row = await loadRow(this.sources, deviceId);
     if (!row) return;
     row.last_upload = this.model.activity.lastUpload(deviceId);
     this.model.put(row);
+    if (this.configLag.appliedSince(lagMark)) this.configLag.device(deviceId);
   }
 
   /** Writes the activity counted since the last write. */
@@ -135,6 +140,7 @@ export class FleetService implements FleetChanges {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.configLag.close();
     await this.idle();
     await this.flush();
   }

@@ -87,7 +87,9 @@ export class Notifier {
     this.fetchImpl = options.fetch ?? fetch;
     if (this.enabled && config.NOTIFY_COOLDOWN_SECONDS > 0) {
       // A tick still waiting for the store (a slow database) is not joined by the next ones.
-      this.ticker = setInterval(() => this.ticking === 0 && void this.tick(), 1000);
+      this.ticker = setInterval(() => {
+        if (this.ticking === 0) this.tick().catch((err: unknown) => this.logger.error({ err }, 'notification digests: tick failed'));
+      }, 1000);
       this.ticker.unref();
     }
   }

@@ -11,7 +11,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { controlPlaneOf } from '../../server/control-plane/index.ts';
-import { DEVICE_READS_MAX } from '../../server/fleet/config-lag.ts';
+import { ConfigLagTracker, DEVICE_READS_MAX, RETRY_MS } from '../../server/fleet/config-lag.ts';
+import type { ConfigLag } from '../../server/fleet/loader.ts';
+import { FleetModel } from '../../server/fleet/model.ts';
+import { silentLogger } from '../../server/logger.ts';
 import { fleetOf } from '../../server/fleet/index.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -30,23 +33,47 @@ async function lagFromStore(gw: TestGateway): Promise<Record<string, number | nu
 }
 
 /**
- * Counts the fleet passes (remoteConfig.lagging calls) and device reads (deviceView calls);
- * `hold` pauses each pass after its read, `holdDevice` the next device read after its read.
+ * Counts the fleet passes (remoteConfig.lagging calls) and device reads (deviceView calls).
+ * One-shot: `holdPass` / `holdDevice` hold the next pass's or device read's answer (read already)
+ * until released; `failPass` / `failDevice` make the next one fail. `answered` counts the reads
+ * whose answer came back from the store (held or not); `read` is called at each.
  */
 function watchPasses(gw: TestGateway) {
   const rc = controlPlaneOf(gw.ctx).remoteConfig;
   const original = { lagging: rc.lagging.bind(rc), deviceView: rc.deviceView.bind(rc) };
-  const w = { passes: 0, deviceReads: 0, hold: undefined as Promise<void> | undefined, read: () => {}, holdDevice: undefined as Promise<void> | undefined };
+  const w = {
+    passes: 0,
+    deviceReads: 0,
+    answered: 0,
+    read: () => {},
+    hold: undefined as Promise<void> | undefined,
+    holdPass: undefined as Promise<void> | undefined,
+    holdDevice: undefined as Promise<void> | undefined,
+    failPass: false,
+    failDevice: false,
+  };
+  const unavailable = () => Object.assign(new Error('the store did not answer'), { code: 'CONNECTION_CLOSED' });
   rc.lagging = async () => {
     w.passes++;
+    if (w.failPass) {
+      w.failPass = false;
+      throw unavailable();
+    }
     const answer = await original.lagging();
+    const hold = w.holdPass ?? w.hold;
+    w.holdPass = undefined;
     w.read();
-    if (w.hold) await w.hold;
+    if (hold) await hold;
     return answer;
   };
   rc.deviceView = async (id: string) => {
     w.deviceReads++;
+    if (w.failDevice) {
+      w.failDevice = false;
+      throw unavailable();
+    }
     const answer = await original.deviceView(id);
+    w.answered++;
     const hold = w.holdDevice;
     w.holdDevice = undefined;
     w.read();
@@ -61,6 +88,14 @@ function watchPasses(gw: TestGateway) {
     },
   };
 }
+
+const until = async (what: string, ok: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 test('a registration, retag or reinstatement updates that device alone, and rightly', async () => {
   const gw = await startTestGateway();
@@ -144,7 +179,7 @@ test("of two reads of one device answered out of order, the later read's answer 
     assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:a'])).status, 200);
     await firstRead; // read with site:a, held back
     assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:b'])).status, 200);
-    await new Promise((r) => setTimeout(r, 50)); // the second read answers first
+    await until('the second read answered', () => w.answered === 2);
     release();
     const rows = await lagOfRows(gw);
     restore();
@@ -174,6 +209,76 @@ test('a device revoked while its read is on the way is not shown behind', async 
     assert.is(rows['leaving-1'], null);
   } finally {
     await gw.close();
+  }
+});
+
+test("a reload whose rows were read before a pass applied does not put the older lag back", async () => {
+  const gw = await startTestGateway();
+  try {
+    await gw.register('steady-1');
+    const fleet = fleetOf(gw.ctx);
+    await lagOfRows(gw);
+    const versionBefore = fleet.model.get('steady-1')!.config_version;
+    assert.ok(versionBefore !== null, 'never reported: behind');
+    const { w, restore } = watchPasses(gw);
+    let release!: () => void;
+    w.holdPass = new Promise((r) => (release = r));
+    const read = new Promise<void>((r) => (w.read = r));
+    const reloading = fleet.reload(); // reads the fleet's lag (held), with the defaults at version 1
+    await read;
+    w.read = () => {};
+    assert.is((await gw.admin('PUT', '/config/defaults', { upload_frequency: 300 })).status, 200);
+    await until('the defaults pass applied', () => fleet.model.get('steady-1')!.config_version !== versionBefore);
+    release();
+    await reloading;
+    const rows = await lagOfRows(gw);
+    restore();
+    assert.equal(rows, await lagFromStore(gw), 'the version-2 lag, not the reload\'s version 1');
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a pass or a device read that fails is made good by a pass a few seconds later', async () => {
+  const gw = await startTestGateway();
+  try {
+    await gw.register('unlucky-1');
+    await lagOfRows(gw);
+    const { w, restore } = watchPasses(gw);
+    w.failPass = true;
+    assert.is((await gw.admin('PUT', '/config/defaults', { upload_frequency: 300 })).status, 200);
+    w.failDevice = true;
+    assert.is((await gw.admin('PUT', '/devices/unlucky-1/tags', ['site:a'])).status, 200);
+    await until('a pass after the failures', () => w.passes >= 2, RETRY_MS + 3000);
+    const rows = await lagOfRows(gw);
+    restore();
+    assert.equal(rows, await lagFromStore(gw));
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a source that throws at once ends its pass: the next pass runs', async () => {
+  let passes = 0;
+  const source = {
+    lagging: (): never => {
+      passes++;
+      throw new Error('not async');
+    },
+    deviceView: (): never => {
+      throw new Error('unused');
+    },
+  } as unknown as ConfigLag;
+  const tracker = new ConfigLagTracker(source, new FleetModel(), silentLogger(), (work) => void work.catch(() => undefined));
+  try {
+    tracker.fleet();
+    await new Promise((r) => setTimeout(r, 20));
+    tracker.fleet();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.is(passes, 2, 'a later pass is not parked behind the first (nor idle() spinning on it)');
+    await tracker.idle();
+  } finally {
+    tracker.close();
   }
 });
 
