@@ -20,7 +20,7 @@ import { PgFirmwareImages } from './firmware-images.ts';
 import { Leases, openLeaseConnection } from './leases.ts';
 import { migrate, migrationStatus } from './migrate.ts';
 import { PgNonceLedger } from './nonces.ts';
-import { NotificationWatch } from './notification-watch.ts';
+import { NotificationWatch, openHeartbeatConnection } from './notification-watch.ts';
 import { PgNotifyCooldowns } from './notify-cooldowns.ts';
 import { PgOtaStateRepo } from './ota-state.ts';
 import { PgReleaseRepo } from './releases.ts';
@@ -67,7 +67,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   // Caches filled from the database are used only while notifications reach this replica; the
   // heartbeats that tell go on a connection of their own.
-  const heard = new NotificationWatch(sql, connect(url, { max: 1, queryTimeoutSeconds: 2 }));
+  const heard = new NotificationWatch(sql, openHeartbeatConnection(url));
   try {
     if (options.migrate !== false) {
       // On a connection of their own: a migration may rightly take longer than any query limit.

@@ -19,11 +19,21 @@
  * every payload on a cached channel as a change, never hear them.
  */
 import { randomBytes } from 'node:crypto';
-import type { Sql } from './connect.ts';
+import { connect, type Sql } from './connect.ts';
 
 export const HEARTBEAT_CHANNEL = 'fleetgate_heartbeat';
 export const HEARTBEAT_MS = 250;
 export const TRUST_MS = 1000;
+
+/**
+ * The connection heartbeats are sent on. A NOTIFY takes a transaction id, so each heartbeat's
+ * commit would wait for a WAL flush of its own (four a second per replica, on a database every
+ * replica shares); a heartbeat need not survive a crash, so it commits without waiting, and the
+ * WAL writer flushes it with whatever else is pending. Listeners hear it at commit either way.
+ */
+export function openHeartbeatConnection(url: string): Sql {
+  return connect(url, { max: 1, applicationName: 'fleetgate-heartbeat', queryTimeoutSeconds: 2, settings: { synchronous_commit: 'off' } });
+}
 
 /** What postgres.js's `listen` returns as `state`: the listening connection's backend, kept up to date across re-listens. */
 export interface ListenState {
