@@ -34,8 +34,6 @@ export interface PoolOptions {
    * cannot hold requests forever; migrations and the CLI's long copies do not.
    */
   queryTimeoutSeconds?: number;
-  /** Run-time settings for the connections' sessions, sent at connection start (e.g. keepalives). */
-  settings?: Readonly<Record<string, string | number>>;
   /**
    * Keep connections however long they idle or live (default: closed after 30 s idle, replaced
    * after 30-60 min): for a connection whose session state matters, such as advisory locks.
@@ -47,7 +45,7 @@ export function connect(url: string, options: PoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: (n) => options.onNotice?.(String(n.message)),
-    connection: { ...options.settings, application_name: options.applicationName ?? 'fleetgate' },
+    connection: { application_name: options.applicationName ?? 'fleetgate' },
     types: {
       bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
     },

@@ -19,7 +19,7 @@
  * - The holder is cut off by a network partition: its FIN never arrives. PostgreSQL would keep the
  *   session until the system's TCP keepalive gave up (~2 h by default), or, with an answer unacknowledged,
  *   until TCP retransmissions did (~15 min). The lease session asks the server for keepalives and
- *   a user timeout of its own (LEASE_SESSION): a silent holder's locks go after ~25 s, and another
+ *   a user timeout of its own (SESSION_SETTINGS): a silent holder's locks go after ~25 s, and another
  *   gateway takes the jobs over. (Over a unix socket there is no partition to bound.)
  */
 import { connect, type Sql } from './connect.ts';
@@ -31,10 +31,11 @@ const LEASE_NAMESPACE = 7002;
 export const LEASE_CHECK_TIMEOUT_SECONDS = 5;
 
 /**
- * Sent at connection start. Keepalives: the first probe after 10 s of silence, then every 5 s, the
- * session dropped after 3 unanswered — short enough that the fleet's jobs (every 15-60 s) barely
- * miss a run, long enough that a busy network never trips it. A check's statement ends within the
- * check's limit whatever the client does.
+ * Set on each new lease session, by SQL rather than in the startup packet (a connection pooler
+ * such as PgBouncer refuses startup parameters it does not know). Keepalives: the first probe
+ * after 10 s of silence, then every 5 s, the session dropped after 3 unanswered — short enough
+ * that the fleet's jobs (every 15-60 s) barely miss a run, long enough that a busy network never
+ * trips it. A check's statement ends within the check's limit whatever the client does.
  */
 export const LEASE_SESSION = {
   tcp_keepalives_idle: 10,
@@ -44,17 +45,18 @@ export const LEASE_SESSION = {
 } as const;
 
 /**
- * Set on each new lease session where the server knows them (an unknown name in the startup
- * packet would refuse the connection): data unacknowledged for 25 s ends the session (PostgreSQL
- * 12+), and a statement notices a closed client within a second (14+).
+ * LEASE_SESSION, and where the server knows them: data unacknowledged for 25 s ends the session
+ * (PostgreSQL 12+), and a statement notices a closed client within a second (14+).
  */
-const VERSIONED_SETTINGS = `
-  SELECT set_config('tcp_user_timeout', '25000', false) WHERE current_setting('server_version_num')::int >= 120000;
-  SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000`;
+const SESSION_SETTINGS = [
+  ...Object.entries(LEASE_SESSION).map(([name, value]) => `SELECT set_config('${name}', '${value}', false)`),
+  "SELECT set_config('tcp_user_timeout', '25000', false) WHERE current_setting('server_version_num')::int >= 120000",
+  "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000",
+].join(';\n');
 
-/** The lease connection's client: one connection, kept while idle, LEASE_SESSION, a query limit. */
+/** The lease connection's client: one connection, kept while idle, a query limit. */
 export function openLeaseConnection(url: string, checkTimeoutSeconds = LEASE_CHECK_TIMEOUT_SECONDS): Sql {
-  return connect(url, { max: 1, applicationName: 'fleetgate-leases', queryTimeoutSeconds: checkTimeoutSeconds, settings: LEASE_SESSION, keepSessions: true });
+  return connect(url, { max: 1, applicationName: 'fleetgate-leases', queryTimeoutSeconds: checkTimeoutSeconds, keepSessions: true });
 }
 
 /** Job names go into the check's text (it has no parameters: see check()); ours are simple. */
@@ -138,7 +140,7 @@ export class Leases {
         // A new session (the first check, or postgres.js reconnected): it holds nothing it did not just take.
         this.held.clear();
         if (row!.ok) this.held.add(job);
-        await client.unsafe(VERSIONED_SETTINGS);
+        await client.unsafe(SESSION_SETTINGS);
         if (this.closed || this.client !== client) return false;
         this.session = session;
         if (mine) continue;

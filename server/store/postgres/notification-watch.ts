@@ -25,14 +25,9 @@ export const HEARTBEAT_CHANNEL = 'fleetgate_heartbeat';
 export const HEARTBEAT_MS = 250;
 export const TRUST_MS = 1000;
 
-/**
- * The connection heartbeats are sent on. A NOTIFY takes a transaction id, so each heartbeat's
- * commit would wait for a WAL flush of its own (four a second per replica, on a database every
- * replica shares); a heartbeat need not survive a crash, so it commits without waiting, and the
- * WAL writer flushes it with whatever else is pending. Listeners hear it at commit either way.
- */
+/** The connection heartbeats are sent on (see send()). */
 export function openHeartbeatConnection(url: string): Sql {
-  return connect(url, { max: 1, applicationName: 'fleetgate-heartbeat', queryTimeoutSeconds: 2, settings: { synchronous_commit: 'off' } });
+  return connect(url, { max: 1, applicationName: 'fleetgate-heartbeat', queryTimeoutSeconds: 2 });
 }
 
 /** What postgres.js's `listen` returns as `state`: the listening connection's backend, kept up to date across re-listens. */
@@ -97,9 +92,13 @@ export class NotificationWatch {
     // settles (postgres.js can leave one waiting) must not stop the heartbeats for good.
     if (this.beatSentAt !== undefined && now - this.beatSentAt < this.trustMs) return;
     const sentAt = (this.beatSentAt = now);
-    // No parameters (the payload is hex): the simple protocol, nothing to describe first.
+    // No parameters (the payload is hex): the simple protocol, nothing to describe first. A NOTIFY
+    // takes a transaction id, so its commit would wait for a WAL flush of its own (four a second
+    // per replica, on a database every replica shares); a heartbeat need not survive a crash, so
+    // its session commits without waiting (set on every beat: the connection may be a new one).
+    // Listeners hear it at commit either way.
     this.beat
-      .unsafe(`SELECT pg_notify('${HEARTBEAT_CHANNEL}', '${this.payload}')`)
+      .unsafe(`SELECT set_config('synchronous_commit', 'off', false), pg_notify('${HEARTBEAT_CHANNEL}', '${this.payload}')`)
       .catch(() => undefined) // the database being away: the missing heartbeats say so
       .finally(() => {
         if (this.beatSentAt === sentAt) this.beatSentAt = undefined;

@@ -12,24 +12,28 @@ import { freshDatabase } from '../../helpers/postgres.ts';
 
 const url = await freshDatabase('heartbeat');
 
-test("a heartbeat commits without waiting for a WAL flush, on a session of its own", async () => {
+test("a heartbeat commits without waiting for a WAL flush; the pool's sessions are left as they are", async () => {
   const beat = openHeartbeatConnection(url);
   const pool = connect(url, { max: 1 });
+  const watch = new NotificationWatch(pool, beat);
   try {
-    const setting = `SELECT setting AS sync, source, current_setting('application_name') AS app FROM pg_settings WHERE name = 'synchronous_commit'`;
-    const [s] = await beat.unsafe<{ sync: string; source: string; app: string }[]>(setting);
-    assert.equal(s, { sync: 'off', source: 'client', app: 'fleetgate-heartbeat' });
-    // The pool that stores uploads keeps the database's own setting (durable as shipped; the
-    // test cluster itself runs without fsync).
-    const [p] = await pool.unsafe<{ source: string }[]>(setting);
-    assert.is.not(p!.source, 'client');
     // Why it matters: a NOTIFY is a writing transaction (it takes an id), so its commit flushes.
     const next = async () => Number((await pool<{ x: string }[]>`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`)[0]!.x);
     const before = await next();
-    await beat.unsafe("SELECT pg_notify('fleetgate_heartbeat', 'test')");
+    await pool.unsafe("SELECT pg_notify('some_channel', 'test')");
     assert.is((await next()) - before, 1);
+    await watch.start();
+    const setting = `SELECT setting AS sync, source, current_setting('application_name') AS app FROM pg_settings WHERE name = 'synchronous_commit'`;
+    const [s] = await beat.unsafe<{ sync: string; source: string; app: string }[]>(setting);
+    assert.equal(s, { sync: 'off', source: 'session', app: 'fleetgate-heartbeat' });
+    // The pool that stores uploads keeps the database's own setting (durable as shipped; the
+    // test cluster itself runs without fsync).
+    const [p] = await pool.unsafe<{ source: string }[]>(setting);
+    assert.is.not(p!.source, 'session');
+    // Set by SQL, not in the startup packet (a pooler such as PgBouncer refuses those).
+    assert.equal(Object.keys(beat.options.connection).sort(), ['application_name']);
   } finally {
-    await beat.end();
+    await watch.close();
     await pool.end();
   }
 });
