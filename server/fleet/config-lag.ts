@@ -130,21 +130,18 @@ export class ConfigLagTracker {
     const passesBefore = this.passesStarted;
     const read = ++this.readSeq;
     this.reads.set(deviceId, read);
-    const forget = () => {
-      const latest = this.reads.get(deviceId) === read;
-      if (latest) this.reads.delete(deviceId);
-      return latest;
-    };
     let view: Awaited<ReturnType<ConfigLag['deviceView']>>;
+    // False when a later read of this device started meanwhile: it answers instead.
+    let latest = false;
     try {
       view = await this.source.deviceView(deviceId);
     } catch (err) {
-      forget();
       this.retryLater();
       throw err;
+    } finally {
+      latest = this.reads.get(deviceId) === read;
+      if (latest) this.reads.delete(deviceId);
     }
-    // A later read of this device started meanwhile: it answers instead.
-    const latest = forget();
     if (!latest || this.lastPassApplied > passesBefore) return;
     this.applied++;
     this.model.change(deviceId, (r) => {

@@ -80,8 +80,19 @@ function watchPasses(gw: TestGateway) {
     if (hold) await hold;
     return answer;
   };
+  /**
+   * Holds answers (`hold`: every pass's, `holdPass` / `holdDevice`: the next one's) until
+   * `release()`; `read` resolves when the next answer has been read from the store.
+   */
+  const holdAnswers = (which: 'hold' | 'holdPass' | 'holdDevice') => {
+    let release!: () => void;
+    w[which] = new Promise((r) => (release = r));
+    const read = new Promise<void>((r) => (w.read = r));
+    return { read, release };
+  };
   return {
     w,
+    holdAnswers,
     restore: () => {
       rc.lagging = original.lagging;
       rc.deviceView = original.deviceView;
@@ -129,10 +140,8 @@ test('a device retagged while a fleet pass runs is asked again after it', async 
     assert.is((await gw.admin('PUT', '/config/tags/site:a', { upload_frequency: 120, priority: 2 })).status, 200);
     await gw.register('moving-1');
     await lagOfRows(gw);
-    const { w, restore } = watchPasses(gw);
-    let release!: () => void;
-    w.hold = new Promise((r) => (release = r));
-    const read = new Promise<void>((r) => (w.read = r));
+    const { w, holdAnswers, restore } = watchPasses(gw);
+    const { read, release } = holdAnswers('hold');
     // A layer change starts a pass; it reads the fleet with moving-1 untagged, then waits.
     assert.is((await gw.admin('PUT', '/config/tags/site:b', { upload_frequency: 90, priority: 3 })).status, 200);
     await read;
@@ -172,10 +181,8 @@ test("of two reads of one device answered out of order, the later read's answer 
     assert.is((await gw.admin('PUT', '/config/tags/site:b', { upload_frequency: 90, priority: 3 })).status, 200);
     await gw.register('twice-1');
     await lagOfRows(gw);
-    const { w, restore } = watchPasses(gw);
-    let release!: () => void;
-    w.holdDevice = new Promise((r) => (release = r));
-    const firstRead = new Promise<void>((r) => (w.read = r));
+    const { w, holdAnswers, restore } = watchPasses(gw);
+    const { read: firstRead, release } = holdAnswers('holdDevice');
     assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:a'])).status, 200);
     await firstRead; // read with site:a, held back
     assert.is((await gw.admin('PUT', '/devices/twice-1/tags', ['site:b'])).status, 200);
@@ -196,10 +203,8 @@ test('a device revoked while its read is on the way is not shown behind', async 
     assert.is((await gw.admin('PUT', '/config/tags/site:a', { upload_frequency: 120, priority: 2 })).status, 200);
     await gw.register('leaving-1');
     await lagOfRows(gw);
-    const { w, restore } = watchPasses(gw);
-    let release!: () => void;
-    w.holdDevice = new Promise((r) => (release = r));
-    const read = new Promise<void>((r) => (w.read = r));
+    const { w, holdAnswers, restore } = watchPasses(gw);
+    const { read, release } = holdAnswers('holdDevice');
     assert.is((await gw.admin('PUT', '/devices/leaving-1/tags', ['site:a'])).status, 200);
     await read;
     assert.is((await gw.admin('DELETE', '/devices/leaving-1')).status, 200);
@@ -220,10 +225,8 @@ test("a reload whose rows were read before a pass applied does not put the older
     await lagOfRows(gw);
     const versionBefore = fleet.model.get('steady-1')!.config_version;
     assert.ok(versionBefore !== null, 'never reported: behind');
-    const { w, restore } = watchPasses(gw);
-    let release!: () => void;
-    w.holdPass = new Promise((r) => (release = r));
-    const read = new Promise<void>((r) => (w.read = r));
+    const { w, holdAnswers, restore } = watchPasses(gw);
+    const { read, release } = holdAnswers('holdPass');
     const reloading = fleet.reload(); // reads the fleet's lag (held), with the defaults at version 1
     await read;
     w.read = () => {};

@@ -36,6 +36,12 @@ const advisoryLeaseLocks = async () =>
         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
     )[0]!.n,
   );
+/** A replica whose lease connection goes through a TCP proxy the test can freeze. */
+async function behindProxy(limitMs: number) {
+  const u = new URL(url);
+  const proxy = await startTcpProxy(u.hostname, Number(u.port));
+  return { proxy, a: replica(proxy.via(url), limitMs) };
+}
 const until = async (what: string, ok: () => Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
   while (!(await ok())) {
@@ -81,10 +87,8 @@ test('a lease session replaced behind the holder holds nothing: the job goes to 
 });
 
 test('a lease check with no answer (a partition) gives the lease up: once the network heals its session ends, and another replica takes over at once', async () => {
-  const u = new URL(url);
-  const proxy = await startTcpProxy(u.hostname, Number(u.port));
   // The driver's own limit (5 s, and 5 more for a cancel that cannot get through) comes later.
-  const a = replica(proxy.via(url), 2000);
+  const { proxy, a } = await behindProxy(2000);
   const b = replica();
   try {
     assert.is(await a.hold('rollouts'), true);
@@ -129,9 +133,7 @@ test("overlapping checks of two jobs on a replaced session: each answer is the s
 });
 
 test('a check answered after the leases were closed takes nothing', async () => {
-  const u = new URL(url);
-  const proxy = await startTcpProxy(u.hostname, Number(u.port));
-  const a = replica(proxy.via(url), 5000);
+  const { proxy, a } = await behindProxy(5000);
   try {
     assert.is(await a.hold('sweep'), true);
     proxy.freeze();
@@ -149,9 +151,7 @@ test('a check answered after the leases were closed takes nothing', async () => 
 });
 
 test('while the database is silent, repeated checks of a job share one: at most one waits per job', async () => {
-  const u = new URL(url);
-  const proxy = await startTcpProxy(u.hostname, Number(u.port));
-  const a = replica(proxy.via(url), 500);
+  const { proxy, a } = await behindProxy(500);
   try {
     assert.is(await a.hold('sweep'), true);
     proxy.freeze();
