@@ -1,8 +1,10 @@
 /**
  * The heartbeat connection of a PostgreSQL replica (server/store/postgres/notification-watch.ts)
- * on a real database: a heartbeat's NOTIFY takes a transaction id, and its commit does not wait
- * for a WAL flush of its own (synchronous_commit off on that session only); the watch hears its
- * own heartbeats and trusts a channel listened to on the same connection.
+ * on a real database: a heartbeat's commit does not wait for a WAL flush of its own
+ * (synchronous_commit off on that session only; a NOTIFY takes a transaction id, so it would); the
+ * watch hears its own heartbeats and trusts a channel listened to on the same connection. (That a
+ * NOTIFY takes an id is not asserted here: the id counter is the cluster's, shared with every
+ * suite running at the same time.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,11 +19,6 @@ test("a heartbeat commits without waiting for a WAL flush; the pool's sessions a
   const pool = connect(url, { max: 1 });
   const watch = new NotificationWatch(pool, beat);
   try {
-    // Why it matters: a NOTIFY is a writing transaction (it takes an id), so its commit flushes.
-    const next = async () => Number((await pool<{ x: string }[]>`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`)[0]!.x);
-    const before = await next();
-    await pool.unsafe("SELECT pg_notify('some_channel', 'test')");
-    assert.is((await next()) - before, 1);
     await watch.start();
     const setting = `SELECT setting AS sync, source, current_setting('application_name') AS app FROM pg_settings WHERE name = 'synchronous_commit'`;
     const [s] = await beat.unsafe<{ sync: string; source: string; app: string }[]>(setting);
