@@ -18,6 +18,7 @@ const suites: [string, string, string][] = [
   ['poll', './poll.ts', 'runPollBench'],
   ['ota', './ota.ts', 'runOtaBench'],
   ['ota_state', './ota-state.ts', 'runOtaStateBench'],
+  ['registrations', './registrations.ts', 'runRegistrationsBench'],
   ['cli', './cli.ts', 'runCliBench'],
   ['postgres', './postgres.ts', 'runPostgresBench'],
   ['import', './import.ts', 'runImportBench'],

@@ -137,6 +137,21 @@ export function renderTable(r: Any): string {
       );
     }
   }
+  if (r.registrations?.fleet) {
+    const x = r.registrations as Any;
+    lines.push(
+      '',
+      `Device-record changes on the embedded store at ${x.devices.toLocaleString('en-US')} devices (one after the other, durable; baseline: the same changes against 100 devices, same run):`,
+      '',
+    );
+    lines.push('| change | CPU per change | bytes written per change | time per change | × 100 devices: CPU, bytes |', '|---|---|---|---|---|');
+    for (const [name, key] of [['registration', 'register'], ['key rotation', 'rotate'], ['revocation', 'revoke']] as const) {
+      const p = x.fleet[key] as Any;
+      lines.push(
+        `| ${name} | ${f(p.cpu_us_per_change)} µs | ${f(p.bytes_per_change)} B | ${f(p.ms_per_change, 2)} ms | ${f(x.ratios[key].cpu, 2)}, ${f(x.ratios[key].bytes, 2)} |`,
+      );
+    }
+  }
   return lines.join('\n');
 }
 

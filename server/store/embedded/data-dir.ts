@@ -118,6 +118,7 @@ export const STORE_ENTRIES = [
   'security-stats.json',
   'ota-state.json',
   'ota-state-journal',
+  'devices-journal',
   'ota-rollouts.json',
   'commands.json',
   'commands.jsonl',

@@ -1,30 +1,51 @@
 /**
- * Device registry on a lowdb document (`devices.json`). Holds ids, key modes, key versions and
- * tags — never a usable key: derived keys are recomputed from the master secret in KEYS_DIR. Ids
- * index a null-prototype object, so an id such as `constructor` is just data.
+ * Device registry as one table of a JournaledTables (DATA_DIR/devices.json, a snapshot, and
+ * devices-journal/, one line per group commit holding the records it changed). Holds ids, key
+ * modes, key versions and tags — never a usable key: derived keys are recomputed from the master
+ * secret in KEYS_DIR. A registration, rotation, revocation or retag writes its own record, not the
+ * whole registry: rewriting devices.json for each cost 10.7 ms of CPU and 1.6 MB written per
+ * registration at 10,000 devices; a journal line costs 0.15 ms and ~170 bytes at any fleet size
+ * (scripts/bench/registrations.ts).
+ *
+ * Every change is set in memory synchronously after its check (no await between: no other request
+ * interleaves) and answered once durable. Ids index a null-prototype object, so an id such as
+ * `constructor` is just data. The snapshot keeps the `{"devices":{…}}` shape of the document it
+ * replaces, so an existing devices.json opens as a snapshot with no journal after it, and a clean
+ * shutdown leaves a devices.json that a build from before the journal reads.
  */
-import { join } from 'node:path';
-import { JsonDocument } from './json-document.ts';
 import { reinstated, rotated } from '../device-records.ts';
-import { idTable } from './id-table.ts';
+import type { AppendWriter } from './append-writer.ts';
+import { JournaledTables, type JournaledTablesOptions } from './journaled-tables.ts';
 import type { MembershipStamps } from '../../remote-config/repo.ts';
 import type { DeviceRecord, DeviceRepo, ReinstateOutcome, RotateOutcome, TagChange } from '../types.ts';
 
-interface DevicesDoc {
+export interface DeviceTables {
   devices: Record<string, DeviceRecord>;
 }
 
-export class LowdbDeviceRepo implements DeviceRepo {
+/** The files: devices.json (snapshot) and devices-journal/ (README "Journaled tables"). */
+export const DEVICES_NAME = 'devices';
+export const emptyDeviceTables = (): DeviceTables => ({ devices: {} });
+
+export class JournalDeviceRepo implements DeviceRepo {
   private constructor(
-    private readonly doc: JsonDocument<DevicesDoc>,
+    private readonly tables: JournaledTables<DeviceTables>,
     private readonly config: MembershipStamps,
-  ) {
-    doc.data.devices = idTable(doc.data.devices);
-  }
+  ) {}
 
   /** `config` stamps devices whose tags change which config layers apply (the config repository). */
-  static async open(dataDir: string, config: MembershipStamps): Promise<LowdbDeviceRepo> {
-    return new LowdbDeviceRepo(await JsonDocument.open<DevicesDoc>(join(dataDir, 'devices.json'), { devices: {} }), config);
+  static async open(dataDir: string, writer: AppendWriter, config: MembershipStamps, options: JournaledTablesOptions = {}): Promise<JournalDeviceRepo> {
+    return new JournalDeviceRepo(await JournaledTables.open(dataDir, DEVICES_NAME, writer, emptyDeviceTables, options), config);
+  }
+
+  private get devices(): Record<string, DeviceRecord> {
+    return this.tables.data.devices;
+  }
+
+  /** Sets the record in memory now; resolves once it is durable (with everything set meanwhile). */
+  private put(record: DeviceRecord): Promise<void> {
+    this.tables.set('devices', record.device_id, record);
+    return this.tables.commit();
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
@@ -33,19 +54,17 @@ export class LowdbDeviceRepo implements DeviceRepo {
 
   /** The record as held in memory, synchronously. */
   peek(deviceId: string): DeviceRecord | undefined {
-    return Object.hasOwn(this.doc.data.devices, deviceId) ? this.doc.data.devices[deviceId] : undefined;
+    return Object.hasOwn(this.devices, deviceId) ? this.devices[deviceId] : undefined;
   }
 
   async list(): Promise<DeviceRecord[]> {
-    return Object.values(this.doc.data.devices).sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
+    return Object.values(this.devices).sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
   }
 
-  create(record: DeviceRecord): Promise<boolean> {
-    if (this.peek(record.device_id)) return Promise.resolve(false);
-    return this.doc.mutate((d) => {
-      d.devices[record.device_id] = record;
-      return true;
-    });
+  async create(record: DeviceRecord): Promise<boolean> {
+    if (this.peek(record.device_id)) return false;
+    await this.put(record);
+    return true;
   }
 
   async existing(ids: readonly string[]): Promise<string[]> {
@@ -53,12 +72,12 @@ export class LowdbDeviceRepo implements DeviceRepo {
   }
 
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
-    // Checked and written in the same turn (no await between): no other create interleaves.
+    // Checked and set in the same turn (no await between): no other create interleaves. One
+    // commit, so one journal line: the batch comes back after a crash whole or not at all.
     const existing = records.filter((r) => this.peek(r.device_id)).map((r) => r.device_id);
     if (existing.length > 0) return existing;
-    await this.doc.mutate((d) => {
-      for (const r of records) d.devices[r.device_id] = r;
-    });
+    for (const r of records) this.tables.set('devices', r.device_id, r);
+    await this.tables.commit();
     return [];
   }
 
@@ -67,21 +86,21 @@ export class LowdbDeviceRepo implements DeviceRepo {
     if (!current) return { outcome: 'unknown' };
     if (current.revoked_at) return { outcome: 'revoked' };
     const next: DeviceRecord = rotated(current, now, graceMs);
-    await this.doc.mutate((d) => {
-      d.devices[deviceId] = next;
-    });
+    await this.put(next);
     return { outcome: 'rotated', device: next };
   }
 
-  revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
+  async revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
     const current = this.peek(deviceId);
-    if (!current) return Promise.resolve(undefined);
-    if (current.revoked_at) return Promise.resolve(current);
-    return this.doc.mutate((d) => {
-      const next = { ...current, revoked_at: new Date(now).toISOString() };
-      d.devices[deviceId] = next;
-      return next;
-    });
+    if (!current) return undefined;
+    if (current.revoked_at) {
+      // Revoked in memory by a request whose write may still be in flight: answered once it is durable.
+      if (this.tables.pending) await this.tables.commit();
+      return current;
+    }
+    const next = { ...current, revoked_at: new Date(now).toISOString() };
+    await this.put(next);
+    return next;
   }
 
   async reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
@@ -89,9 +108,7 @@ export class LowdbDeviceRepo implements DeviceRepo {
     if (!current) return { outcome: 'unknown' };
     if (!current.revoked_at) return { outcome: 'not_revoked', device: current };
     const next = reinstated(current, now);
-    await this.doc.mutate((d) => {
-      d.devices[deviceId] = next;
-    });
+    await this.put(next);
     return { outcome: 'reinstated', device: next };
   }
 
@@ -116,26 +133,27 @@ export class LowdbDeviceRepo implements DeviceRepo {
     if (!current) return undefined;
     const previous = current.tags ?? [];
     // The membership stamp (config-repo.ts) is on disk before the new tags are even in memory: any
-    // write of devices.json — this one or another request's, each carries the whole document —
-    // then only ever holds tags whose stamp is durable, and a crash never leaves new tags without
-    // it. Nothing else waits for it.
+    // write that serialises this record from memory — its journal line, or a compaction of the
+    // whole table started by another request — then only ever holds tags whose stamp is durable,
+    // and a crash never leaves new tags without it. Nothing else waits for it.
     const stamp = this.config.stampRetag(deviceId, previous, tags, now);
     if (stamp.version !== null) await stamp.durable;
     const latest = this.peek(deviceId);
     if (!latest) return undefined;
     const { tags: _replaced, ...rest } = latest;
     const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-    await this.doc.mutate((d) => {
-      d.devices[deviceId] = next;
-    });
+    await this.put(next);
     return { record: next, previous, config_version: stamp.version };
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {
     const current = this.peek(deviceId);
     if (!current || current.key_mode !== 'shared' || current.psk_bound_at) return;
-    await this.doc.mutate((d) => {
-      d.devices[deviceId] = { ...current, psk_bound_at: new Date(now).toISOString() };
-    });
+    await this.put({ ...current, psk_bound_at: new Date(now).toISOString() });
+  }
+
+  /** Writes what is set and folds the journal into devices.json (see JournaledTables.close). */
+  close(): Promise<void> {
+    return this.tables.close();
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Numbered log files in one folder (`<10-digit seq>.<ext>`), oldest first: the telemetry WAL
- * (`telemetry-wal/*.wal`) and the OTA state journal (`ota-state-journal/*.jsonl`). A writer starts a
- * new generation instead of truncating or rewriting one, so a crash never leaves a log half cut,
- * and whole generations are deleted once what they hold is durable elsewhere.
+ * (`telemetry-wal/*.wal`) and the journaled tables (`ota-state-journal/*.jsonl`,
+ * `devices-journal/*.jsonl`). A writer starts a new generation instead of truncating or rewriting
+ * one, so a crash never leaves a log half cut, and whole generations are deleted once what they
+ * hold is durable elsewhere.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

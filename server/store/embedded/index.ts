@@ -1,6 +1,7 @@
 /**
- * Opens the embedded store in DATA_DIR: lowdb documents for records, JSONL for time series and
- * the nonce journal, group-committed by one AppendWriter. One gateway process owns a DATA_DIR, so
+ * Opens the embedded store in DATA_DIR: lowdb documents for small records, snapshots with journals
+ * for the large tables (devices, commands, OTA state), JSONL for time series and the nonce journal,
+ * group-committed by one AppendWriter. One gateway process owns a DATA_DIR, so
  * every background job runs here (`exclusive` just runs it).
  */
 import { mkdir, stat } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { AppendWriter, PRIVATE_DIR_MODE } from './append-writer.ts';
 import { FileAuditRepo } from './audit-repo.ts';
 import { JournalCommandRepo } from './command-repo.ts';
 import { LowdbConfigRepo } from './config-repo.ts';
-import { LowdbDeviceRepo } from './device-repo.ts';
+import { JournalDeviceRepo } from './device-repo.ts';
 import { FileDiagnosticsRepo } from './diagnostics-repo.ts';
 import { FileEventRepo } from './event-repo.ts';
 import { FirmwareDir } from './firmware-images.ts';
@@ -23,6 +24,7 @@ import { FileSharedMacRegistry } from './shared-mac-registry.ts';
 import { LowdbTokenRepo } from './token-repo.ts';
 import { LowdbConsoleSessionRepo } from './console-session-repo.ts';
 import { LowdbFleetActivityRepo } from './fleet-activity-repo.ts';
+import type { JournaledTablesOptions } from './journaled-tables.ts';
 import { JsonlTelemetryLog, type TelemetryLogOptions } from './telemetry-log.ts';
 import { MemoryNotifyCooldowns } from './notify-cooldowns.ts';
 import { Turns } from '../turns.ts';
@@ -43,6 +45,8 @@ export interface EmbeddedStoreOptions {
   configWriteWaitMs?: number;
   /** Flush and checkpoint timing of the telemetry log (tests pin them to decide what is on disk). */
   telemetry?: Pick<TelemetryLogOptions, 'flushMs' | 'maxStagedBytes' | 'checkpointBytes' | 'checkpointMs'>;
+  /** Compaction of the device registry's journal (crash tests compact often and stop at each step). */
+  devicesJournal?: Omit<JournaledTablesOptions, 'logger'>;
 }
 
 export interface EmbeddedStore extends Store {
@@ -50,6 +54,7 @@ export interface EmbeddedStore extends Store {
   readonly dataDir: string;
   /** The group-commit appender every JSONL file here goes through. */
   readonly writer: AppendWriter;
+  readonly devices: JournalDeviceRepo;
   readonly nonces: FileNonceLedger;
   readonly telemetry: JsonlTelemetryLog;
   readonly sharedMacs: FileSharedMacRegistry;
@@ -80,7 +85,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   let deviceTags: (deviceId: string) => readonly string[] = () => [];
   const config = await LowdbConfigRepo.open(dataDir, now, (id) => deviceTags(id));
   const [devices, nonces, sharedMacs] = await Promise.all([
-    LowdbDeviceRepo.open(dataDir, config),
+    JournalDeviceRepo.open(dataDir, writer, config, { ...options.devicesJournal, logger }),
     FileNonceLedger.open(dataDir, writer),
     FileSharedMacRegistry.open(dataDir, writer, options.sharedMacWindowMs ?? 86_400_000, now),
   ]);
@@ -135,6 +140,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,
     close: async () => {
+      await devices.close();
       await otaState.close();
       await diagnostics.close();
       await telemetry.close();

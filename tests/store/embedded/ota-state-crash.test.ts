@@ -10,15 +10,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
 import type { CompactionStep } from '../../../server/store/embedded/journaled-tables.ts';
 import { JournalOtaStateRepo } from '../../../server/store/embedded/ota-state-repo.ts';
 import { silentLogger } from '../../../server/logger.ts';
 import { tempDir } from '../../helpers/gateway.ts';
-import { ROOT } from '../../helpers/process.ts';
+import { runCrashChild } from '../../helpers/crash-child.ts';
 
 const CHILD = 'tests/store/embedded/ota-state-crash-child.ts';
 
@@ -31,27 +29,17 @@ type Acks = Map<string, { count: number; max: number }> & { counters?: number[] 
  * to `acks`.
  */
 function runAndKill(dataDir: string, acks: Acks, killAfter: number, env: { HOLD_AT?: CompactionStep; COUNTER_BASE: string; DIE_AFTER_OPEN?: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    let counting = env.HOLD_AT === undefined;
-    let seen = 0;
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const [kind, device, counter] = line.split(' ');
-      if (kind === 'at') counting = true;
-      if (kind !== 'ack') return;
+  return runCrashChild({
+    script: CHILD,
+    env: { DATA_DIR: dataDir, ...env },
+    killAfter,
+    holding: env.HOLD_AT !== undefined,
+    onAck: ([device, counter]) => {
       const a = acks.get(device!) ?? { count: 0, max: -1 };
       acks.set(device!, { count: a.count + 1, max: Math.max(a.max, Number(counter)) });
       (acks.counters ??= []).push(Number(counter));
-      if (counting && ++seen === killAfter) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL' && (seen >= killAfter || env.DIE_AFTER_OPEN !== undefined)) resolve();
-      else reject(new Error(`child ended (${code ?? signal}) after ${seen} of ${killAfter} acks: ${stderr}`));
-    });
+    },
+    endedWell: (_code, signal, seen) => signal === 'SIGKILL' && (seen >= killAfter || env.DIE_AFTER_OPEN !== undefined),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * On the embedded store a device's new tags reach memory only once the membership stamp they need
- * is durable: every write of devices.json carries the whole document, so tags in memory before
- * their stamp could reach disk through any other request's write, and a crash then would leave
- * them without it (the device's version could drop). Nothing else waits for the stamp.
+ * is durable: a compaction of the device registry writes every record as memory holds it, so tags
+ * in memory before their stamp could reach disk through a compaction another request started, and
+ * a crash then would leave them without it (the device's version could drop). Nothing else waits
+ * for the stamp.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,0 +1,120 @@
+/**
+ * The embedded device registry writes what changed, not the whole registry: a registration,
+ * rotation or revocation appends one journal line holding its own record, and devices.json is
+ * rewritten only by a compaction (or at close, so a build from before the journal still reads
+ * it whole). A devices.json written by such a build opens as the snapshot it is.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { DEVICES_NAME, emptyDeviceTables, JournalDeviceRepo } from '../../../server/store/embedded/device-repo.ts';
+import { loadJournaled } from '../../../server/store/embedded/journaled-tables.ts';
+import type { MembershipStamps } from '../../../server/remote-config/repo.ts';
+import type { DeviceRecord } from '../../../server/store/types.ts';
+import { tempDir } from '../../helpers/gateway.ts';
+
+const T = Date.UTC(2026, 0, 1);
+const record = (id: string): DeviceRecord => ({ device_id: id, created_at: new Date(T).toISOString(), key_mode: 'derived', key_version: 1 });
+/** No tag layers here: a retag never needs a stamp. */
+const noLayers: MembershipStamps = { stampRetag: () => ({ version: null, durable: Promise.resolve() }) };
+const journalBytes = async (dir: string) => {
+  let total = 0;
+  for (const name of await readdir(join(dir, 'devices-journal'))) if (name.endsWith('.jsonl')) total += (await stat(join(dir, 'devices-journal', name))).size;
+  return total;
+};
+/** The registry a fresh open would find: the snapshot with the journal replayed. */
+const onDisk = async (dir: string) => (await loadJournaled(dir, DEVICES_NAME, emptyDeviceTables)).data.devices;
+
+test('at 2,000 devices a registration, a rotation and a revocation each write their own record, not the registry', async () => {
+  const dir = await tempDir();
+  const repo = await JournalDeviceRepo.open(dir, new AppendWriter({ fsync: true }), noLayers);
+  try {
+    await repo.createMany(Array.from({ length: 2000 }, (_, i) => record(`meter-${String(i).padStart(4, '0')}`)));
+    await repo.close();
+  } catch (err) {
+    await repo.close();
+    throw err;
+  }
+  const snapshot = await stat(join(dir, 'devices.json'));
+  assert.ok(snapshot.size > 150_000, `the registry is large (${snapshot.size} bytes)`);
+
+  const reopened = await JournalDeviceRepo.open(dir, new AppendWriter({ fsync: true }), noLayers);
+  try {
+    const before = await journalBytes(dir);
+    assert.ok(await reopened.create(record('new-1')));
+    assert.is((await reopened.rotateKey('meter-0001', T + 1, 60_000)).outcome, 'rotated');
+    assert.ok((await reopened.revoke('meter-0002', T + 2))?.revoked_at);
+    await reopened.markPskBound('meter-0003', T + 3); // derived: nothing to note, nothing written
+    const written = (await journalBytes(dir)) - before;
+    assert.ok(written > 0 && written < 1500, `three changes wrote ${written} bytes`);
+    assert.equal((await stat(join(dir, 'devices.json'))).mtimeMs, snapshot.mtimeMs, 'devices.json not rewritten');
+    const disk = await onDisk(dir);
+    assert.is(Object.keys(disk).length, 2001);
+    assert.is(disk['meter-0001']?.key_version, 2);
+    assert.ok(disk['meter-0002']?.revoked_at);
+  } finally {
+    await reopened.close();
+  }
+  // A clean shutdown folds the journal in: devices.json alone holds everything, as before the journal.
+  const whole = JSON.parse(await readFile(join(dir, 'devices.json'), 'utf8')) as { devices: Record<string, DeviceRecord> };
+  assert.is(Object.keys(whole.devices).length, 2001);
+  assert.ok(whole.devices['meter-0002']?.revoked_at);
+  assert.is(await journalBytes(dir), 0);
+});
+
+test('a devices.json written before the journal opens with every device', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'devices.json'), JSON.stringify({ devices: { a: record('a'), constructor: record('constructor') } }));
+  const repo = await JournalDeviceRepo.open(dir, new AppendWriter({ fsync: true }), noLayers);
+  try {
+    assert.equal((await repo.list()).map((d) => d.device_id), ['a', 'constructor']);
+    assert.not.ok(await repo.create(record('a')), 'registered already');
+    assert.ok(await repo.create(record('b')));
+  } finally {
+    await repo.close();
+  }
+  assert.equal(Object.keys(await onDisk(dir)).sort(), ['a', 'b', 'constructor']);
+});
+
+/** An AppendWriter whose writes wait until `open()`. */
+class GatedWriter extends AppendWriter {
+  private gate: Promise<void> | null = null;
+  private release = () => undefined as void;
+  hold(): void {
+    this.gate = new Promise<void>((r) => (this.release = r));
+  }
+  open(): void {
+    this.gate = null;
+    this.release();
+  }
+  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
+    if (this.gate) await this.gate;
+    return super.append(path, text);
+  }
+}
+
+test('a second revocation is answered only once the first is durable', async () => {
+  const dir = await tempDir();
+  const writer = new GatedWriter({ fsync: true });
+  const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
+  try {
+    await repo.create(record('m'));
+    writer.hold();
+    const order: string[] = [];
+    const first = repo.revoke('m', T).then(() => order.push('first'));
+    // An admin's retry while the first write waits: memory says revoked, the disk does not yet.
+    const second = repo.revoke('m', T + 1).then(() => order.push('second'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(order, [], 'neither answered while the revocation is not on disk');
+    writer.open();
+    await Promise.all([first, second]);
+    assert.ok((await onDisk(dir)).m?.revoked_at);
+  } finally {
+    writer.open();
+    await repo.close();
+  }
+});
+
+test.run();
