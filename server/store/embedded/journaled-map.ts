@@ -8,8 +8,16 @@
  * twice), then resolves when its line is durable; if the write fails the change is rolled back.
  * Lines for one map go to one file in order, so a later change is never durable before an earlier
  * one. Replaying snapshot + journal always rebuilds the last durable state.
+ *
+ * The journal is folded in once it holds as many bytes as the snapshot (and at least
+ * `compactAfterBytes`): the snapshot is rewritten at most once per its own size journaled, so a
+ * change costs at most about twice its line in bytes written, however many records the map holds.
+ * Folding it in every 5,000 lines instead rewrote a 30-day command history at 10,000 devices
+ * (300,000 commands, 108 MB) every ~1,700 commands: 21 kB written per line, and appends held for
+ * ~320 ms each time (measured on the bench machine, 2026-12-07). Appends still wait while a
+ * compaction writes, now once per snapshot-size of changes.
  */
-import { readFile, truncate } from 'node:fs/promises';
+import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJsonLines, type AppendWriter } from './append-writer.ts';
 import { JsonDocument } from './json-document.ts';
@@ -21,29 +29,40 @@ interface Line<V> {
 }
 
 export interface JournaledMapOptions {
-  /** Journal lines after which the next write folds the journal into the snapshot. */
-  compactAfterLines?: number;
+  /** Journal bytes after which a write folds the journal into the snapshot (never before the snapshot's own size). */
+  compactAfterBytes?: number;
 }
+
+const DEFAULT_COMPACT_AFTER_BYTES = 4 << 20;
+/** A failed compaction (disk full) is not started again by writes before this. */
+const COMPACTION_RETRY_MS = 30_000;
 
 export class JournaledMap<V> {
   private readonly map = new Map<string, V>();
-  private lines = 0;
+  /** Bytes in the journal (appended since the last compaction, or found at open). */
+  private journalBytes = 0;
+  /** Size of the snapshot file (at open, then after each compaction). */
+  private snapshotBytes = 0;
   private inflight = 0;
   private compacting: Promise<void> | null = null;
+  private compactionFailedAt = -Infinity;
   private readonly compactAfter: number;
 
   private constructor(
+    private readonly snapshotPath: string,
     private readonly journalPath: string,
     private readonly snapshot: JsonDocument<Record<string, V>>,
     private readonly writer: AppendWriter,
     options: JournaledMapOptions,
   ) {
-    this.compactAfter = options.compactAfterLines ?? 5000;
+    this.compactAfter = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
   }
 
   static async open<V>(dataDir: string, name: string, writer: AppendWriter, options: JournaledMapOptions = {}): Promise<JournaledMap<V>> {
-    const snapshot = await JsonDocument.open<Record<string, V>>(join(dataDir, `${name}.json`), {});
-    const jm = new JournaledMap<V>(join(dataDir, `${name}.jsonl`), snapshot, writer, options);
+    const snapshotPath = join(dataDir, `${name}.json`);
+    const snapshot = await JsonDocument.open<Record<string, V>>(snapshotPath, {});
+    const jm = new JournaledMap<V>(snapshotPath, join(dataDir, `${name}.jsonl`), snapshot, writer, options);
+    jm.snapshotBytes = await fileSize(snapshotPath);
     for (const [k, v] of Object.entries(snapshot.data)) jm.map.set(k, v);
     let text = '';
     try {
@@ -51,8 +70,8 @@ export class JournaledMap<V> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    jm.journalBytes = Buffer.byteLength(text);
     for (const line of parseJsonLines<Line<V>>(text)) {
-      jm.lines++;
       if (line.v !== undefined) jm.map.set(line.k, line.v);
       else jm.map.delete(line.k);
     }
@@ -108,14 +127,18 @@ export class JournaledMap<V> {
 
   private async append(lines: Line<V>[]): Promise<void> {
     while (this.compacting) await this.compacting;
+    const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
     this.inflight++;
     try {
-      await this.writer.append(this.journalPath, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      await this.writer.append(this.journalPath, text);
     } finally {
       this.inflight--;
     }
-    this.lines += lines.length;
-    if (this.lines >= this.compactAfter && !this.compacting) void this.compact().catch(() => undefined);
+    this.journalBytes += Buffer.byteLength(text);
+    if (this.journalBytes >= Math.max(this.compactAfter, this.snapshotBytes) && !this.compacting && performance.now() - this.compactionFailedAt >= COMPACTION_RETRY_MS) {
+      // Nothing is lost when it fails: the journal is only truncated after the snapshot is durable.
+      void this.compact().catch(() => (this.compactionFailedAt = performance.now()));
+    }
   }
 
   /**
@@ -135,10 +158,20 @@ export class JournaledMap<V> {
       await truncate(this.journalPath, 0).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
-      this.lines = 0;
+      this.journalBytes = 0;
+      this.snapshotBytes = await fileSize(this.snapshotPath);
     })().finally(() => {
       this.compacting = null;
     });
     return this.compacting;
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
   }
 }
