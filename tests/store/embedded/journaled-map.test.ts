@@ -79,4 +79,21 @@ test('the default threshold keeps a small map to one compaction per 4 MiB journa
   assert.ok((await size(join(dir, 'things.jsonl'))) > 1_400_000);
 });
 
+test('a compaction that fails (disk full) loses nothing and is not started again by every write', async () => {
+  const dir = await tempDir();
+  const map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }), { compactAfterBytes: 10_000 });
+  // The snapshot's write fails as on a full disk; the journal's appends still succeed.
+  const snapshot = (map as unknown as { snapshot: { mutate: () => Promise<void> } }).snapshot;
+  let attempts = 0;
+  snapshot.mutate = async () => {
+    attempts++;
+    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  };
+  for (let i = 0; i < 200; i++) await map.put([[`c${i}`, rec(i)]]);
+  await settle();
+  assert.is(attempts, 1, 'one attempt, then none for 30 s (it serialises the whole map each time)');
+  const again = await open(dir);
+  assert.is(again.size, 200, 'every change is in the journal');
+});
+
 test.run();
