@@ -13,15 +13,23 @@
  * else's through NOTIFY `fleetgate_events` ("offline:<id>" / "online:<id>", sent in the
  * transaction that changes the status). A device the sweep on gateway A declares offline is
  * offline on gateway B within milliseconds, so B's seen hook emits `online` when the device comes
- * back to B. When the listening connection is lost the set is loaded again on reconnect.
+ * back to B. When the listening connection is lost the set is loaded again on reconnect; and while
+ * this replica is not hearing the channel (its heartbeats, NotificationWatch: a lost listening
+ * connection can go unnoticed for minutes), the set is read again at most every UNHEARD_RELOAD_MS
+ * as it is used, so a status another replica changed meanwhile reaches this one within a second
+ * or so instead of after the reconnect: a device back on this replica is then declared online,
+ * and one gone silent is not skipped by the offline sweep.
  */
 import type { EventQuery, EventRepo } from '../../events/repo.ts';
 import type { DeviceEvent, DeviceEventState, Transition } from '../../events/rules.ts';
 import type { Sql } from './connect.ts';
+import { ALWAYS_TRUSTED, type ChannelTrust, type ListenState } from './notification-watch.ts';
 import { chronological, noFilter, startOfUtcDay } from './timeline.ts';
 
 export const EVENTS_CHANNEL = 'fleetgate_events';
 const DAY_MS = 86_400_000;
+/** While the channel is not heard, the offline set is read again at most this often. */
+export const UNHEARD_RELOAD_MS = 1000;
 
 interface StateRow extends DeviceEventState {
   device_id: string;
@@ -49,13 +57,18 @@ export class PgEventRepo implements EventRepo {
   private offline = new Set<string>();
   /** Notifications that arrive while the set is being (re)loaded, applied on top of it. */
   private buffered: string[] | undefined;
-  private listening: { unlisten(): Promise<void> } | undefined;
+  private listening: { state: ListenState; unlisten(): Promise<void> } | undefined;
   /** Per device, the end of this gateway's last transition (see transition). */
   private readonly chains = new Map<string, Promise<void>>();
+  /** Loads of the offline set, one after another (each collects the notifications during it). */
+  private loading: Promise<void> = Promise.resolve();
+  private loadsRunning = 0;
+  private lastLoadAt = -Infinity;
 
   constructor(
     private readonly sql: Sql,
     private readonly retentionDays: number,
+    private readonly trust: ChannelTrust = ALWAYS_TRUSTED,
   ) {}
 
   /** Listens for other gateways' status changes and loads the offline set (resolves once both are done). */
@@ -70,10 +83,23 @@ export class PgEventRepo implements EventRepo {
         void loaded.catch(() => undefined);
       },
     );
+    this.trust.follow(this.listening.state);
     await loaded;
   }
 
-  private async load(): Promise<void> {
+  /** Reads the set again, after any load already running (two at once would share one buffer). */
+  private load(): Promise<void> {
+    this.loadsRunning++;
+    const run = this.loading.then(() => this.loadNow());
+    this.loading = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => this.loadsRunning--);
+  }
+
+  private async loadNow(): Promise<void> {
+    this.lastLoadAt = performance.now();
     this.buffered = [];
     try {
       const rows = await this.sql<{ device_id: string }[]>`SELECT device_id FROM event_states WHERE status = 'offline'`;
@@ -82,6 +108,12 @@ export class PgEventRepo implements EventRepo {
     } finally {
       this.buffered = undefined;
     }
+  }
+
+  /** While the channel is not heard: the set is read again, at most every UNHEARD_RELOAD_MS. */
+  private reloadIfUnheard(): void {
+    if (this.trust.trusted() || this.loadsRunning > 0 || performance.now() - this.lastLoadAt < UNHEARD_RELOAD_MS) return;
+    void this.load().catch(() => undefined); // the database away: the next use asks again
   }
 
   private apply(payload: string): void {
@@ -107,6 +139,7 @@ export class PgEventRepo implements EventRepo {
   }
 
   isOffline(deviceId: string): boolean {
+    this.reloadIfUnheard();
     return this.offline.has(deviceId);
   }
 

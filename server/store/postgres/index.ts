@@ -92,7 +92,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const firmware = new PgFirmwareImages(sql, describeDatabaseUrl(url), heard.channel());
     await firmware.listen();
     await heard.start();
-    const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365);
+    const events = new PgEventRepo(sql, options.eventsRetentionDays ?? 365, heard.channel());
     await events.listen();
     const config = new PgConfigRepo(sql);
     await config.init(options.now ?? Date.now());
