@@ -6,9 +6,9 @@
  * in the same run. Each request carries its own signature; requests go round-robin over the
  * devices, so one device's nonces are 10,000 requests apart and arrive in order.
  *
- * Devices are registered before the gateway starts, straight into the store's device document in
- * one `mutate` (one atomic write, ~0.1 s) with keys from the registry's own derivation — through
- * `registry.register` or the admin API, 10,000 registrations cost O(n²) in document serialisation.
+ * Devices are registered before the gateway starts, in one bulk call on the embedded store (one
+ * journal line) with keys from the registry's own derivation: the gateway does not need to be up,
+ * and no key has to come back over HTTP.
  * Warm-up, on both sides: every device once (the gateway's one-time cost for a device it has never
  * seen), then a few thousand requests for the JIT; measured: the next BENCH_POLL_REQUESTS.
  * Afterwards, checks that the gateway verified signatures and still delivers commands.
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deriveDeviceKey, loadOrCreateMasterSecret } from '../../server/devices/keys.ts';
 import type { DeviceRecord } from '../../server/store/index.ts';
-import { JsonDocument } from '../../server/store/embedded/json-document.ts';
+import { openEmbeddedStore } from '../../server/store/embedded/index.ts';
 import { adminFetch, cpuSeconds, load, startBare, startGateway, type PreparedRequest } from './harness.ts';
 
 const DEVICES = 10_000;
@@ -36,15 +36,19 @@ interface Device {
 
 async function registerDirect(dataDir: string, keysDir: string): Promise<Device[]> {
   const { secret } = await loadOrCreateMasterSecret(keysDir);
-  const doc = await JsonDocument.open<{ devices: Record<string, DeviceRecord> }>(join(dataDir, 'devices.json'), { devices: {} });
   const createdAt = new Date().toISOString();
   const devices = Array.from({ length: DEVICES }, (_, i) => {
     const id = `poll-${String(i).padStart(5, '0')}`;
     return { id, key: deriveDeviceKey(secret, id, 1) };
   });
-  await doc.mutate((d) => {
-    for (const { id } of devices) d.devices[id] = { device_id: id, created_at: createdAt, key_mode: 'derived', key_version: 1 };
-  });
+  const store = await openEmbeddedStore(dataDir, { fsync: true });
+  try {
+    const records: DeviceRecord[] = devices.map(({ id }) => ({ device_id: id, created_at: createdAt, key_mode: 'derived', key_version: 1 }));
+    const existing = await store.devices.createMany(records);
+    if (existing.length > 0) throw new Error(`${existing.length} poll devices were registered already`);
+  } finally {
+    await store.close();
+  }
   return devices;
 }
 

@@ -151,6 +151,12 @@ export function renderTable(r: Any): string {
         `| ${name} | ${f(p.cpu_us_per_change)} µs | ${f(p.bytes_per_change)} B | ${f(p.ms_per_change, 2)} ms | ${f(x.ratios[key].cpu, 2)}, ${f(x.ratios[key].bytes, 2)} |`,
       );
     }
+    const y = x.fleet.sustained as Any | undefined;
+    if (y) {
+      lines.push(
+        `| ${y.changes.toLocaleString('en-US')} registrations, the snapshot's rewrites included | ${f(y.cpu_us_per_change)} µs | ${f(y.bytes_per_change)} B | ${f(y.ms_per_change, 2)} ms | bytes ${f(x.sustained_bytes_ratio, 2)} × a journal line |`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -4,11 +4,15 @@
  * modes, key versions and tags — never a usable key: derived keys are recomputed from the master
  * secret in KEYS_DIR. A registration, rotation, revocation or retag writes its own record, not the
  * whole registry: rewriting devices.json for each cost 10.7 ms of CPU and 1.6 MB written per
- * registration at 10,000 devices; a journal line costs 0.15 ms and ~170 bytes at any fleet size
- * (scripts/bench/registrations.ts).
+ * registration at 10,000 devices; a journal line costs ~0.13 ms and ~170 bytes at any fleet size,
+ * ~320 bytes with the snapshot's rewrites (scripts/bench/registrations.ts).
  *
  * Every change is set in memory synchronously after its check (no await between: no other request
- * interleaves) and answered once durable. Ids index a null-prototype object, so an id such as
+ * interleaves) and answered once durable. An answer read from memory (registered already, revoked
+ * already) waits until that record is durable too, so no answer reports what a crash could undo. A
+ * change whose write fails is answered with the error and taken back out of memory (unless a later
+ * change replaced it): a registration the admin was told failed must not exist, key unseen, after
+ * the retried write. Ids index a null-prototype object, so an id such as
  * `constructor` is just data. The snapshot keeps the `{"devices":{…}}` shape of the document it
  * replaces, so an existing devices.json opens as a snapshot with no journal after it, and a clean
  * shutdown leaves a devices.json that a build from before the journal reads.
@@ -26,6 +30,12 @@ export interface DeviceTables {
 /** The files: devices.json (snapshot) and devices-journal/ (README "Journaled tables"). */
 export const DEVICES_NAME = 'devices';
 export const emptyDeviceTables = (): DeviceTables => ({ devices: {} });
+/**
+ * The journal is folded into devices.json from 256 KiB (~1,500 changes) or the snapshot's size,
+ * whichever is larger, not the 4 MiB of the OTA state: a fresh install has a devices.json early,
+ * and a downgrade after a crash (which reads devices.json alone) misses fewer changes.
+ */
+export const DEVICES_COMPACT_AFTER_BYTES = 256 << 10;
 
 export class JournalDeviceRepo implements DeviceRepo {
   private constructor(
@@ -35,17 +45,38 @@ export class JournalDeviceRepo implements DeviceRepo {
 
   /** `config` stamps devices whose tags change which config layers apply (the config repository). */
   static async open(dataDir: string, writer: AppendWriter, config: MembershipStamps, options: JournaledTablesOptions = {}): Promise<JournalDeviceRepo> {
-    return new JournalDeviceRepo(await JournaledTables.open(dataDir, DEVICES_NAME, writer, emptyDeviceTables, options), config);
+    const tables = await JournaledTables.open(dataDir, DEVICES_NAME, writer, emptyDeviceTables, { compactAfterBytes: DEVICES_COMPACT_AFTER_BYTES, ...options });
+    return new JournalDeviceRepo(tables, config);
   }
 
   private get devices(): Record<string, DeviceRecord> {
     return this.tables.data.devices;
   }
 
-  /** Sets the record in memory now; resolves once it is durable (with everything set meanwhile). */
-  private put(record: DeviceRecord): Promise<void> {
-    this.tables.set('devices', record.device_id, record);
-    return this.tables.commit();
+  /**
+   * Sets the record in memory now; resolves once it is durable (with everything set meanwhile). If
+   * the write fails, memory goes back to `previous` (none: removed) unless a later change replaced
+   * the record, and the next write carries that.
+   */
+  private async put(next: DeviceRecord, previous: DeviceRecord | undefined): Promise<void> {
+    this.tables.set('devices', next.device_id, next);
+    try {
+      await this.tables.commit();
+    } catch (err) {
+      this.takeBack(next, previous);
+      throw err;
+    }
+  }
+
+  private takeBack(next: DeviceRecord, previous: DeviceRecord | undefined): void {
+    if (this.peek(next.device_id) !== next) return;
+    if (previous) this.tables.set('devices', next.device_id, previous);
+    else this.tables.remove('devices', next.device_id);
+  }
+
+  /** Resolves once the device's record is durable as memory holds it (see JournaledTables.settled). */
+  private settled(deviceId: string): Promise<void> {
+    return this.tables.settled('devices', deviceId);
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
@@ -62,8 +93,11 @@ export class JournalDeviceRepo implements DeviceRepo {
   }
 
   async create(record: DeviceRecord): Promise<boolean> {
-    if (this.peek(record.device_id)) return false;
-    await this.put(record);
+    if (this.peek(record.device_id)) {
+      await this.settled(record.device_id);
+      return false;
+    }
+    await this.put(record, undefined);
     return true;
   }
 
@@ -75,18 +109,29 @@ export class JournalDeviceRepo implements DeviceRepo {
     // Checked and set in the same turn (no await between): no other create interleaves. One
     // commit, so one journal line: the batch comes back after a crash whole or not at all.
     const existing = records.filter((r) => this.peek(r.device_id)).map((r) => r.device_id);
-    if (existing.length > 0) return existing;
+    if (existing.length > 0) {
+      await Promise.all(existing.map((id) => this.settled(id)));
+      return existing;
+    }
     for (const r of records) this.tables.set('devices', r.device_id, r);
-    await this.tables.commit();
+    try {
+      await this.tables.commit();
+    } catch (err) {
+      for (const r of records) this.takeBack(r, undefined);
+      throw err;
+    }
     return [];
   }
 
   async rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome> {
     const current = this.peek(deviceId);
     if (!current) return { outcome: 'unknown' };
-    if (current.revoked_at) return { outcome: 'revoked' };
+    if (current.revoked_at) {
+      await this.settled(deviceId);
+      return { outcome: 'revoked' };
+    }
     const next: DeviceRecord = rotated(current, now, graceMs);
-    await this.put(next);
+    await this.put(next, current);
     return { outcome: 'rotated', device: next };
   }
 
@@ -95,20 +140,23 @@ export class JournalDeviceRepo implements DeviceRepo {
     if (!current) return undefined;
     if (current.revoked_at) {
       // Revoked in memory by a request whose write may still be in flight: answered once it is durable.
-      if (this.tables.pending) await this.tables.commit();
+      await this.settled(deviceId);
       return current;
     }
     const next = { ...current, revoked_at: new Date(now).toISOString() };
-    await this.put(next);
+    await this.put(next, current);
     return next;
   }
 
   async reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
     const current = this.peek(deviceId);
     if (!current) return { outcome: 'unknown' };
-    if (!current.revoked_at) return { outcome: 'not_revoked', device: current };
+    if (!current.revoked_at) {
+      await this.settled(deviceId);
+      return { outcome: 'not_revoked', device: current };
+    }
     const next = reinstated(current, now);
-    await this.put(next);
+    await this.put(next, current);
     return { outcome: 'reinstated', device: next };
   }
 
@@ -142,14 +190,17 @@ export class JournalDeviceRepo implements DeviceRepo {
     if (!latest) return undefined;
     const { tags: _replaced, ...rest } = latest;
     const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-    await this.put(next);
+    await this.put(next, latest);
     return { record: next, previous, config_version: stamp.version };
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {
     const current = this.peek(deviceId);
-    if (!current || current.key_mode !== 'shared' || current.psk_bound_at) return;
-    await this.put({ ...current, psk_bound_at: new Date(now).toISOString() });
+    if (!current || current.key_mode !== 'shared') return;
+    // Bound in memory by a request whose write may still be in flight: the fleet key is refused
+    // for this device from now on, so this one's answer must not come before that is durable.
+    if (current.psk_bound_at) return this.settled(deviceId);
+    await this.put({ ...current, psk_bound_at: new Date(now).toISOString() }, current);
   }
 
   /** Writes what is set and folds the journal into devices.json (see JournaledTables.close). */

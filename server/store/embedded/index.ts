@@ -139,12 +139,23 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     configSnapshot: (read) => configTurns.run(() => read(configScope)),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,
-    close: async () => {
-      await devices.close();
-      await otaState.close();
-      await diagnostics.close();
-      await telemetry.close();
-      await writer.close();
-    },
+    close: () => closeAll([() => devices.close(), () => otaState.close(), () => diagnostics.close(), () => telemetry.close(), () => writer.close()]),
   };
+}
+
+/**
+ * Closes each part in turn, every one even when an earlier one fails (a failed device journal
+ * write at shutdown must not leave the OTA state uncompacted or the telemetry unflushed); then
+ * throws the first failure.
+ */
+export async function closeAll(parts: (() => Promise<void>)[]): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  for (const close of parts) {
+    try {
+      await close();
+    } catch (err) {
+      failure ??= { err };
+    }
+  }
+  if (failure) throw failure.err;
 }

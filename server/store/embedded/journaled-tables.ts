@@ -180,6 +180,8 @@ function applyLine<T extends Tables<T>>(data: T, line: unknown): void {
 export class JournaledTables<T extends Tables<T>> {
   /** Records set since the last write started, by table. */
   private dirty = new Map<keyof T, Set<string>>();
+  /** The records of the write in flight, by table. */
+  private writing: Map<keyof T, Set<string>> | null = null;
   private waiters: Waiter[] = [];
   private inFlight: Promise<void> | null = null;
   private scheduled = false;
@@ -233,9 +235,28 @@ export class JournaledTables<T extends Tables<T>> {
   set<K extends keyof T>(table: K, key: string, value: T[K][string]): void {
     const rows: Record<string, unknown> = this.data[table];
     rows[key] = value;
+    this.markDirty(table, key);
+  }
+
+  /** Removes a record from memory now; the next write journals its removal (`null`). */
+  remove(table: keyof T, key: string): void {
+    delete (this.data[table] as Record<string, unknown>)[key];
+    this.markDirty(table, key);
+  }
+
+  private markDirty(table: keyof T, key: string): void {
     let keys = this.dirty.get(table);
     if (!keys) this.dirty.set(table, (keys = new Set()));
     keys.add(key);
+  }
+
+  /**
+   * Resolves once the record under `key` is durable as memory holds it now: at once unless it was
+   * set and not yet written, or is being written. An answer read from memory (the device is
+   * already revoked) waits for this, so it never reports a change a crash could still undo.
+   */
+  settled(table: keyof T, key: string): Promise<void> {
+    return this.dirty.get(table)?.has(key) || this.writing?.get(table)?.has(key) ? this.commit() : Promise.resolve();
   }
 
   /** Memory holds records that are not durable yet (set and not written, or being written). */
@@ -269,6 +290,7 @@ export class JournaledTables<T extends Tables<T>> {
     const dirty = this.dirty;
     this.waiters = [];
     this.dirty = new Map();
+    this.writing = dirty;
     let settled!: () => void;
     this.inFlight = new Promise<void>((resolve) => (settled = resolve));
     try {
@@ -282,12 +304,13 @@ export class JournaledTables<T extends Tables<T>> {
     } catch (err) {
       // Part of the line may be on disk: a compaction at close must take this generation away.
       if (dirty.size > 0) this.journalBytes.set(this.seq, this.journalBytes.get(this.seq) ?? 0);
-      // Memory holds these records and the disk does not: they go with the next write.
-      for (const [table, keys] of dirty) for (const key of keys) this.set(table, key, this.data[table][key] as T[keyof T][string]);
+      // Memory holds these records (or their removal) and the disk does not: they go with the next write.
+      for (const [table, keys] of dirty) for (const key of keys) this.markDirty(table, key);
       for (const w of waiters) w.reject(err);
       this.retrySoon();
     } finally {
       this.inFlight = null;
+      this.writing = null;
       settled();
     }
     if (this.waiters.length > 0) this.kick();

@@ -1,10 +1,11 @@
 /**
  * The embedded device registry survives SIGKILL at any point, its compaction included: a child
- * process (device-crash-child.ts) registers devices and rotates keys, printing each once durable;
- * it is killed while its compaction is stopped at each step (registrations going on meanwhile),
- * and at random moments while compactions come every few kB. After each kill every acknowledged
- * device must be there with at least its acknowledged key version. A last run closes cleanly: then
- * devices.json alone holds the whole registry, as a build from before the journal reads it.
+ * process (device-crash-child.ts) registers devices and takes each through a rotation, a
+ * revocation, a reinstatement and a retag, printing each step once durable; it is killed while its
+ * compaction is stopped at each step (changes going on meanwhile), and at random moments while
+ * compactions come every few kB. After each kill every device must be at least at the step
+ * acknowledged for it. A last run closes cleanly: then devices.json alone holds the whole registry,
+ * as a build from before the journal reads it.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +19,7 @@ import { runCrashChild } from '../../helpers/crash-child.ts';
 
 const CHILD = 'tests/store/embedded/device-crash-child.ts';
 
-/** Acknowledged key version per device (the highest). */
+/** The step of its life each device was acknowledged at (device-crash-child.ts), the highest. */
 type Acks = Map<string, number>;
 
 /** Runs the child on `dataDir`, SIGKILLs it after `killAfter` acks (counted from `at <step>` when holding); adds its acks. */
@@ -28,15 +29,24 @@ function run(dataDir: string, acks: Acks, killAfter: number, env: { PREFIX: stri
     env: { DATA_DIR: dataDir, ...env },
     killAfter,
     holding: env.HOLD_AT !== undefined,
-    onAck: ([device, version]) => acks.set(device!, Math.max(acks.get(device!) ?? 0, Number(version))),
+    onAck: ([device, step]) => acks.set(device!, Math.max(acks.get(device!) ?? 0, Number(step))),
     ...(env.STOP_AFTER === undefined ? {} : { endedWell: (code: number | null) => code === 0 }),
   });
 }
 
+/** The step of its life a record shows (a later step may be there too: done, not yet acknowledged). */
+function stepOf(d: DeviceRecord | undefined): number {
+  if (!d) return 0;
+  if (d.tags?.includes('done')) return 5;
+  if (d.reinstated_at) return 4;
+  if (d.revoked_at) return 3;
+  return d.key_version >= 2 ? 2 : 1;
+}
+
 async function assertAllThere(devices: Record<string, DeviceRecord>, acks: Acks, what: string): Promise<void> {
-  for (const [device, version] of acks) {
-    const d = devices[device];
-    assert.ok(d && d.key_version >= version, `${what}: ${device} has key version ${d?.key_version}, ${version} acknowledged`);
+  for (const [device, step] of acks) {
+    const got = stepOf(devices[device]);
+    assert.ok(got >= step, `${what}: ${device} is at step ${got}, step ${step} was acknowledged`);
   }
 }
 
@@ -62,6 +72,8 @@ test('SIGKILL at random moments with compactions every few kB, then a clean shut
       await run(dataDir, acks, killAfter, { PREFIX: `r${i}` });
       await assertAllThere(await onDisk(dataDir), acks, `run ${i + 1}`);
     }
+    const { journal_from } = JSON.parse(await readFile(join(dataDir, 'devices.json'), 'utf8')) as { journal_from?: number };
+    assert.ok((journal_from ?? 0) > 1, `compactions happened between the kills (journal_from ${journal_from})`);
   } catch (err) {
     (err as Error).message += ` (kill points: DEVICE_CRASH_KILL_POINTS=${killPoints.join(',')})`;
     throw err;

@@ -78,10 +78,11 @@ test('a devices.json written before the journal opens with every device', async 
   assert.equal(Object.keys(await onDisk(dir)).sort(), ['a', 'b', 'constructor']);
 });
 
-/** An AppendWriter whose writes wait until `open()`. */
+/** An AppendWriter whose writes wait until `open()`, or fail while `failing`. */
 class GatedWriter extends AppendWriter {
   private gate: Promise<void> | null = null;
   private release = () => undefined as void;
+  failing = false;
   hold(): void {
     this.gate = new Promise<void>((r) => (this.release = r));
   }
@@ -91,30 +92,81 @@ class GatedWriter extends AppendWriter {
   }
   override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
     if (this.gate) await this.gate;
+    if (this.failing) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     return super.append(path, text);
   }
 }
 
-test('a second revocation is answered only once the first is durable', async () => {
+/** Asserts that `p` rejects with an ENOSPC error. */
+async function failsWith(p: Promise<unknown>): Promise<void> {
+  const outcome = await p.then(
+    () => 'resolved',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  assert.is(outcome, 'ENOSPC');
+}
+
+const shared = (id: string): DeviceRecord => ({ ...record(id), key_mode: 'shared' });
+
+/**
+ * A change, then a second call answered from what memory holds after it: the second must not be
+ * answered before the first is durable (a crash in between would undo what it reports).
+ */
+type Call = (repo: JournalDeviceRepo) => Promise<unknown>;
+const answeredFromMemory: [string, Call, Call, Call?][] = [
+  ['a repeated revocation', (r) => r.revoke('m', T), (r) => r.revoke('m', T + 1)],
+  ['a rotation of a device being revoked (409 revoked)', (r) => r.revoke('m', T), (r) => r.rotateKey('m', T + 1, 0)],
+  ['a repeated reinstatement (409 not revoked)', (r) => r.reinstate('m', T + 1), (r) => r.reinstate('m', T + 2), (r) => r.revoke('m', T)],
+  ['a repeated registration (409 exists)', (r) => r.create(record('n')), (r) => r.create(record('n'))],
+  ['a bulk registration over one in flight', (r) => r.createMany([record('n')]), (r) => r.createMany([record('n'), record('o')])],
+  ['a second first id-bound signature', (r) => r.markPskBound('s', T), (r) => r.markPskBound('s', T + 1)],
+];
+
+for (const [name, first, second, setup] of answeredFromMemory) {
+  test(`${name} is answered only once the first change is durable`, async () => {
+    const dir = await tempDir();
+    const writer = new GatedWriter({ fsync: true });
+    const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
+    try {
+      await repo.createMany([record('m'), shared('s')]);
+      await setup?.(repo);
+      const order: string[] = [];
+      writer.hold();
+      const firstDone = first(repo).then(() => order.push('first'));
+      await new Promise((r) => setImmediate(r));
+      const secondDone = second(repo).then(() => order.push('second'));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(!order.includes('second'), 'not answered while the first change is not on disk');
+      writer.open();
+      await Promise.all([firstDone, secondDone]);
+    } finally {
+      writer.open();
+      await repo.close();
+    }
+  });
+}
+
+test('a change whose write fails is taken back out of memory, and the disk never holds it', async () => {
   const dir = await tempDir();
   const writer = new GatedWriter({ fsync: true });
   const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
   try {
     await repo.create(record('m'));
-    writer.hold();
-    const order: string[] = [];
-    const first = repo.revoke('m', T).then(() => order.push('first'));
-    // An admin's retry while the first write waits: memory says revoked, the disk does not yet.
-    const second = repo.revoke('m', T + 1).then(() => order.push('second'));
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(order, [], 'neither answered while the revocation is not on disk');
-    writer.open();
-    await Promise.all([first, second]);
-    assert.ok((await onDisk(dir)).m?.revoked_at);
+    writer.failing = true;
+    await failsWith(repo.create(record('n')));
+    await failsWith(repo.createMany([record('o'), record('p')]));
+    await failsWith(repo.rotateKey('m', T, 0));
+    assert.equal([await repo.get('n'), await repo.get('o'), (await repo.get('m'))?.key_version], [undefined, undefined, 1], 'memory as before');
+    assert.equal((await repo.list()).map((d) => d.device_id), ['m']);
+    writer.failing = false;
+    // The retried write (within a second, or with the next change) carries the memory as it now is.
+    assert.ok(await repo.create(record('q')));
   } finally {
-    writer.open();
     await repo.close();
   }
+  const disk = await onDisk(dir);
+  assert.equal(Object.keys(disk).sort(), ['m', 'q']);
+  assert.is(disk.m?.key_version, 1);
 });
 
 test.run();
