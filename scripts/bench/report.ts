@@ -154,7 +154,7 @@ export function renderTable(r: Any): string {
     const y = x.fleet.sustained as Any | undefined;
     if (y) {
       lines.push(
-        `| ${y.changes.toLocaleString('en-US')} registrations, the snapshot's rewrites included | ${f(y.cpu_us_per_change)} µs | ${f(y.bytes_per_change)} B | ${f(y.ms_per_change, 2)} ms | bytes ${f(x.sustained_bytes_ratio, 2)} × a journal line |`,
+        `| ${y.changes.toLocaleString('en-US')} registrations, ${f(y.compactions)} snapshot rewrites included | ${f(y.cpu_us_per_change)} µs | ${f(y.bytes_per_change)} B | ${f(y.ms_per_change, 2)} ms | bytes ${f(x.sustained_bytes_ratio, 2)} × a journal line |`,
       );
     }
   }

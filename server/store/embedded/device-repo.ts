@@ -9,10 +9,10 @@
  *
  * Every change is set in memory synchronously after its check (no await between: no other request
  * interleaves) and answered once durable. An answer read from memory (registered already, revoked
- * already) waits until that record is durable too, so no answer reports what a crash could undo. A
- * change whose write fails is answered with the error and taken back out of memory (unless a later
- * change replaced it): a registration the admin was told failed must not exist, key unseen, after
- * the retried write. Ids index a null-prototype object, so an id such as
+ * already) waits until that record is durable too, and decides again if it is gone by then. A
+ * change whose write fails is answered with the error and taken back out of memory, back to the
+ * record's last durable state (JournaledTables' takeBackFailed): a registration the admin was told
+ * failed must not exist, key unseen, after the retried write. Ids index a null-prototype object, so an id such as
  * `constructor` is just data. The snapshot keeps the `{"devices":{…}}` shape of the document it
  * replaces, so an existing devices.json opens as a snapshot with no journal after it, and a clean
  * shutdown leaves a devices.json that a build from before the journal reads.
@@ -45,7 +45,11 @@ export class JournalDeviceRepo implements DeviceRepo {
 
   /** `config` stamps devices whose tags change which config layers apply (the config repository). */
   static async open(dataDir: string, writer: AppendWriter, config: MembershipStamps, options: JournaledTablesOptions = {}): Promise<JournalDeviceRepo> {
-    const tables = await JournaledTables.open(dataDir, DEVICES_NAME, writer, emptyDeviceTables, { compactAfterBytes: DEVICES_COMPACT_AFTER_BYTES, ...options });
+    const tables = await JournaledTables.open(dataDir, DEVICES_NAME, writer, emptyDeviceTables, {
+      compactAfterBytes: DEVICES_COMPACT_AFTER_BYTES,
+      ...options,
+      takeBackFailed: true,
+    });
     return new JournalDeviceRepo(tables, config);
   }
 
@@ -53,30 +57,20 @@ export class JournalDeviceRepo implements DeviceRepo {
     return this.tables.data.devices;
   }
 
-  /**
-   * Sets the record in memory now; resolves once it is durable (with everything set meanwhile). If
-   * the write fails, memory goes back to `previous` (none: removed) unless a later change replaced
-   * the record, and the next write carries that.
-   */
-  private async put(next: DeviceRecord, previous: DeviceRecord | undefined): Promise<void> {
+  /** Sets the record in memory now; resolves once it is durable (with everything set meanwhile). */
+  private put(next: DeviceRecord): Promise<void> {
     this.tables.set('devices', next.device_id, next);
-    try {
-      await this.tables.commit();
-    } catch (err) {
-      this.takeBack(next, previous);
-      throw err;
-    }
+    return this.tables.commit();
   }
 
-  private takeBack(next: DeviceRecord, previous: DeviceRecord | undefined): void {
-    if (this.peek(next.device_id) !== next) return;
-    if (previous) this.tables.set('devices', next.device_id, previous);
-    else this.tables.remove('devices', next.device_id);
-  }
-
-  /** Resolves once the device's record is durable as memory holds it (see JournaledTables.settled). */
-  private settled(deviceId: string): Promise<void> {
-    return this.tables.settled('devices', deviceId);
+  /**
+   * For an answer read from memory (registered already, revoked already): resolves true once the
+   * record `seen` is durable, false if memory no longer holds it by then — a write that failed
+   * took it back, or another change came — and the caller decides again.
+   */
+  private async durable(deviceId: string, seen: DeviceRecord): Promise<boolean> {
+    await this.tables.settled('devices', deviceId);
+    return this.peek(deviceId) === seen;
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
@@ -93,11 +87,12 @@ export class JournalDeviceRepo implements DeviceRepo {
   }
 
   async create(record: DeviceRecord): Promise<boolean> {
-    if (this.peek(record.device_id)) {
-      await this.settled(record.device_id);
-      return false;
+    for (;;) {
+      const existing = this.peek(record.device_id);
+      if (!existing) break;
+      if (await this.durable(record.device_id, existing)) return false;
     }
-    await this.put(record, undefined);
+    await this.put(record);
     return true;
   }
 
@@ -106,58 +101,60 @@ export class JournalDeviceRepo implements DeviceRepo {
   }
 
   async createMany(records: readonly DeviceRecord[]): Promise<string[]> {
-    // Checked and set in the same turn (no await between): no other create interleaves. One
-    // commit, so one journal line: the batch comes back after a crash whole or not at all.
-    const existing = records.filter((r) => this.peek(r.device_id)).map((r) => r.device_id);
-    if (existing.length > 0) {
-      await Promise.all(existing.map((id) => this.settled(id)));
-      return existing;
+    for (;;) {
+      // Checked and set in the same turn (no await between): no other create interleaves. One
+      // commit, so one journal line: the batch comes back after a crash whole or not at all.
+      const existing = records.map((r) => this.peek(r.device_id)).filter((d) => d !== undefined);
+      if (existing.length === 0) break;
+      const still = await Promise.all(existing.map((d) => this.durable(d.device_id, d)));
+      if (still.every(Boolean)) return existing.map((d) => d.device_id);
     }
     for (const r of records) this.tables.set('devices', r.device_id, r);
-    try {
-      await this.tables.commit();
-    } catch (err) {
-      for (const r of records) this.takeBack(r, undefined);
-      throw err;
-    }
+    await this.tables.commit();
     return [];
   }
 
   async rotateKey(deviceId: string, now: number, graceMs: number): Promise<RotateOutcome> {
-    const current = this.peek(deviceId);
-    if (!current) return { outcome: 'unknown' };
-    if (current.revoked_at) {
-      await this.settled(deviceId);
-      return { outcome: 'revoked' };
+    for (;;) {
+      const current = this.peek(deviceId);
+      if (!current) return { outcome: 'unknown' };
+      if (current.revoked_at) {
+        if (await this.durable(deviceId, current)) return { outcome: 'revoked' };
+        continue;
+      }
+      const next: DeviceRecord = rotated(current, now, graceMs);
+      await this.put(next);
+      return { outcome: 'rotated', device: next };
     }
-    const next: DeviceRecord = rotated(current, now, graceMs);
-    await this.put(next, current);
-    return { outcome: 'rotated', device: next };
   }
 
   async revoke(deviceId: string, now: number): Promise<DeviceRecord | undefined> {
-    const current = this.peek(deviceId);
-    if (!current) return undefined;
-    if (current.revoked_at) {
-      // Revoked in memory by a request whose write may still be in flight: answered once it is durable.
-      await this.settled(deviceId);
-      return current;
+    for (;;) {
+      const current = this.peek(deviceId);
+      if (!current) return undefined;
+      if (current.revoked_at) {
+        // Revoked in memory by a request whose write may still be in flight, or may fail.
+        if (await this.durable(deviceId, current)) return current;
+        continue;
+      }
+      const next = { ...current, revoked_at: new Date(now).toISOString() };
+      await this.put(next);
+      return next;
     }
-    const next = { ...current, revoked_at: new Date(now).toISOString() };
-    await this.put(next, current);
-    return next;
   }
 
   async reinstate(deviceId: string, now: number): Promise<ReinstateOutcome> {
-    const current = this.peek(deviceId);
-    if (!current) return { outcome: 'unknown' };
-    if (!current.revoked_at) {
-      await this.settled(deviceId);
-      return { outcome: 'not_revoked', device: current };
+    for (;;) {
+      const current = this.peek(deviceId);
+      if (!current) return { outcome: 'unknown' };
+      if (!current.revoked_at) {
+        if (await this.durable(deviceId, current)) return { outcome: 'not_revoked', device: current };
+        continue;
+      }
+      const next = reinstated(current, now);
+      await this.put(next);
+      return { outcome: 'reinstated', device: next };
     }
-    const next = reinstated(current, now);
-    await this.put(next, current);
-    return { outcome: 'reinstated', device: next };
   }
 
   /** Retags in progress per device: one device's retags run one after another (see setTags). */
@@ -190,17 +187,22 @@ export class JournalDeviceRepo implements DeviceRepo {
     if (!latest) return undefined;
     const { tags: _replaced, ...rest } = latest;
     const next: DeviceRecord = tags.length > 0 ? { ...rest, tags: [...tags] } : rest;
-    await this.put(next, latest);
+    await this.put(next);
     return { record: next, previous, config_version: stamp.version };
   }
 
   async markPskBound(deviceId: string, now: number): Promise<void> {
-    const current = this.peek(deviceId);
-    if (!current || current.key_mode !== 'shared') return;
-    // Bound in memory by a request whose write may still be in flight: the fleet key is refused
-    // for this device from now on, so this one's answer must not come before that is durable.
-    if (current.psk_bound_at) return this.settled(deviceId);
-    await this.put({ ...current, psk_bound_at: new Date(now).toISOString() }, current);
+    for (;;) {
+      const current = this.peek(deviceId);
+      if (!current || current.key_mode !== 'shared') return;
+      // Bound in memory by a request whose write may still be in flight: the fleet key is refused
+      // for this device from now on, so this one's answer must not come before that is durable.
+      if (current.psk_bound_at) {
+        if (await this.durable(deviceId, current)) return;
+        continue;
+      }
+      return this.put({ ...current, psk_bound_at: new Date(now).toISOString() });
+    }
   }
 
   /** Writes what is set and folds the journal into devices.json (see JournaledTables.close). */

@@ -5,14 +5,17 @@
  * appended line, not a rewrite of every record, so a busy command queue stays cheap.
  *
  * `put` applies the change in memory at once (so concurrent requests see it and cannot decide
- * twice), then resolves when its line is durable; if the write fails the change is rolled back.
+ * twice), then resolves when its line is durable; if the write fails the record goes back to its
+ * last durable value (unless a later change replaced it). A compaction writes records as they are
+ * durable, never a change still waiting for its line.
  * Lines for one map go to one file in order, so a later change is never durable before an earlier
  * one. Replaying snapshot + journal always rebuilds the last durable state.
  *
  * The journal is folded in once it holds as many bytes as the snapshot (and at least
  * `compactAfterBytes`): the snapshot is rewritten at most once per its own size journaled, so a
- * change costs at most about twice its line in bytes written, however many records the map holds.
- * Folding it in every 5,000 lines instead rewrote a 30-day command history at 10,000 devices
+ * change costs about twice its line in bytes written (up to about three times while the map only
+ * grows), however many records the map holds. Retention's removals are journaled lines too, not a
+ * rewrite. Folding it in every 5,000 lines instead rewrote a 30-day command history at 10,000 devices
  * (300,000 commands, 108 MB) every ~1,700 commands: 21 kB written per line, and appends held for
  * ~320 ms each time (measured on the bench machine, 2026-12-07). Appends still wait while a
  * compaction writes, now once per snapshot-size of changes.
@@ -46,6 +49,8 @@ export class JournaledMap<V> {
   private inflight = 0;
   private compacting: Promise<void> | null = null;
   private compactionFailedAt = -Infinity;
+  /** Records with a change not yet durable: their last durable value (undefined: none), and how many changes are on the way. */
+  private readonly pending = new Map<string, { durable: V | undefined; count: number }>();
   private readonly compactAfter: number;
 
   private constructor(
@@ -91,42 +96,63 @@ export class JournaledMap<V> {
   }
 
   /** Sets every entry in memory now; resolves once all are durable (one append). */
-  async put(entries: [string, V][]): Promise<void> {
-    if (entries.length === 0) return;
-    const previous = entries.map(([k]) => [k, this.map.get(k)] as const);
-    for (const [k, v] of entries) this.map.set(k, v);
-    try {
-      await this.append(entries.map(([k, v]) => ({ k, v })));
-    } catch (err) {
-      // Roll back what is still ours (a later put of the same key wins over this failure).
-      entries.forEach(([k, v], i) => {
-        if (this.map.get(k) !== v) return;
-        const before = previous[i]![1];
-        if (before === undefined) this.map.delete(k);
-        else this.map.set(k, before);
-      });
-      throw err;
-    }
+  put(entries: [string, V][]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return this.change(entries);
   }
 
   /**
-   * Drops the records `drop` selects and rewrites the snapshot without them (a compaction).
-   * Returns how many were dropped.
+   * Drops the records `drop` selects, journaling their removal (one append); the byte rule folds
+   * the journal in later, as for any change. Returns how many were dropped.
    */
   async prune(drop: (v: V) => boolean): Promise<number> {
-    let dropped = 0;
-    for (const [k, v] of this.map) {
-      if (drop(v)) {
-        this.map.delete(k);
-        dropped++;
+    const gone: [string, undefined][] = [];
+    for (const [k, v] of this.map) if (drop(v)) gone.push([k, undefined]);
+    if (gone.length > 0) await this.change(gone);
+    return gone.length;
+  }
+
+  /**
+   * Applies the entries in memory now (undefined: removed) and resolves once their line is
+   * durable. If the write fails, each record goes back to its last durable value, unless a later
+   * change of it replaced this one (that change decides).
+   */
+  private async change(entries: [string, V | undefined][]): Promise<void> {
+    for (const [k, v] of entries) {
+      const p = this.pending.get(k) ?? { durable: this.map.get(k), count: 0 };
+      p.count++;
+      this.pending.set(k, p);
+      if (v === undefined) this.map.delete(k);
+      else this.map.set(k, v);
+    }
+    let ok = false;
+    try {
+      await this.append(entries.map(([k, v]) => (v === undefined ? { k } : { k, v })));
+      ok = true;
+    } finally {
+      for (const [k, v] of entries) {
+        const p = this.pending.get(k)!;
+        if (ok) p.durable = v;
+        else if (this.map.get(k) === v) {
+          if (p.durable === undefined) this.map.delete(k);
+          else this.map.set(k, p.durable);
+        }
+        if (--p.count === 0) this.pending.delete(k);
       }
     }
-    if (dropped > 0) await this.compact();
-    return dropped;
+  }
+
+  /** The map as it is durable: records whose change is not yet written count as they were before it. */
+  private durableEntries(): Record<string, V> {
+    const out: Record<string, V> = {};
+    for (const [k, v] of this.map) if (!this.pending.has(k)) out[k] = v;
+    for (const [k, p] of this.pending) if (p.durable !== undefined) out[k] = p.durable;
+    return out;
   }
 
   private async append(lines: Line<V>[]): Promise<void> {
-    while (this.compacting) await this.compacting;
+    // A compaction that fails loses nothing (the journal is kept): this line still goes out.
+    while (this.compacting) await this.compacting.catch(() => undefined);
     const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
     this.inflight++;
     try {
@@ -150,9 +176,12 @@ export class JournaledMap<V> {
     if (this.compacting) return this.compacting;
     this.compacting = (async () => {
       while (this.inflight > 0) await new Promise((r) => setTimeout(r, 1));
+      // Not the map as memory holds it: a change waiting for this compaction is not durable
+      // yet, and its write may still fail (then it is taken back and must not be in the snapshot).
+      const durable = this.durableEntries();
       await this.snapshot.mutate((doc) => {
         for (const key of Object.keys(doc)) delete doc[key];
-        for (const [k, v] of this.map) doc[k] = v;
+        Object.assign(doc, durable);
       });
       await this.writer.forget(this.journalPath);
       await truncate(this.journalPath, 0).catch((err: NodeJS.ErrnoException) => {

@@ -47,6 +47,14 @@ export interface JournaledTablesOptions {
   logger?: Logger;
   /** Awaited at each step of a compaction; crash tests stop the process there. */
   compactionStep?: (step: CompactionStep) => Promise<void>;
+  /**
+   * A write that fails takes its records back out of memory: each goes back to its last durable
+   * state, unless a later change replaced it (that change carries on), and the next write carries
+   * the restored state (part of the failed line may be on disk). For records whose changes are
+   * answered as failed (a device registration: its key is never shown). Without it memory keeps
+   * them and the next write carries them (the OTA state: progress is worth keeping).
+   */
+  takeBackFailed?: boolean;
 }
 
 /** The snapshot's key naming the first journal generation it does not hold. */
@@ -182,6 +190,11 @@ export class JournaledTables<T extends Tables<T>> {
   private dirty = new Map<keyof T, Set<string>>();
   /** The records of the write in flight, by table. */
   private writing: Map<keyof T, Set<string>> | null = null;
+  /**
+   * With takeBackFailed: for each record changed and not yet durable, its last durable value
+   * (undefined: absent), kept until a write of it succeeds.
+   */
+  private readonly durableValues = new Map<keyof T, Map<string, unknown>>();
   private waiters: Waiter[] = [];
   private inFlight: Promise<void> | null = null;
   private scheduled = false;
@@ -233,6 +246,7 @@ export class JournaledTables<T extends Tables<T>> {
 
   /** Sets a record in memory now; the next write (see `commit`) makes it durable. */
   set<K extends keyof T>(table: K, key: string, value: T[K][string]): void {
+    this.keepDurable(table, key);
     const rows: Record<string, unknown> = this.data[table];
     rows[key] = value;
     this.markDirty(table, key);
@@ -240,8 +254,17 @@ export class JournaledTables<T extends Tables<T>> {
 
   /** Removes a record from memory now; the next write journals its removal (`null`). */
   remove(table: keyof T, key: string): void {
+    this.keepDurable(table, key);
     delete (this.data[table] as Record<string, unknown>)[key];
     this.markDirty(table, key);
+  }
+
+  /** With takeBackFailed: notes the record's durable value before its first change since. */
+  private keepDurable(table: keyof T, key: string): void {
+    if (!this.options.takeBackFailed) return;
+    let values = this.durableValues.get(table);
+    if (!values) this.durableValues.set(table, (values = new Map()));
+    if (!values.has(key)) values.set(key, this.data[table][key]);
   }
 
   private markDirty(table: keyof T, key: string): void {
@@ -293,6 +316,8 @@ export class JournaledTables<T extends Tables<T>> {
     this.writing = dirty;
     let settled!: () => void;
     this.inFlight = new Promise<void>((resolve) => (settled = resolve));
+    // The values the line carries, to tell later changes from them (takeBackFailed).
+    const written = this.options.takeBackFailed ? this.valuesOf(dirty) : undefined;
     try {
       if (dirty.size > 0) {
         const seq = this.seq;
@@ -300,11 +325,14 @@ export class JournaledTables<T extends Tables<T>> {
         await this.writer.append(this.generationPath(seq), line);
         this.journalBytes.set(seq, (this.journalBytes.get(seq) ?? 0) + Buffer.byteLength(line));
       }
+      if (written) this.wrote(written);
       for (const w of waiters) w.resolve();
     } catch (err) {
       // Part of the line may be on disk: a compaction at close must take this generation away.
       if (dirty.size > 0) this.journalBytes.set(this.seq, this.journalBytes.get(this.seq) ?? 0);
-      // Memory holds these records (or their removal) and the disk does not: they go with the next write.
+      // Memory holds these records (or their removal, or, with takeBackFailed, their durable
+      // state again) and the disk does not: they go with the next write.
+      if (written) this.takeBack(written);
       for (const [table, keys] of dirty) for (const key of keys) this.markDirty(table, key);
       for (const w of waiters) w.reject(err);
       this.retrySoon();
@@ -315,6 +343,38 @@ export class JournaledTables<T extends Tables<T>> {
     }
     if (this.waiters.length > 0) this.kick();
     this.maybeCompact();
+  }
+
+  private valuesOf(dirty: Map<keyof T, Set<string>>): Map<keyof T, Map<string, unknown>> {
+    const out = new Map<keyof T, Map<string, unknown>>();
+    for (const [table, keys] of dirty) out.set(table, new Map([...keys].map((key) => [key, this.data[table][key]])));
+    return out;
+  }
+
+  /** A write succeeded: what it carried is durable, and is the durable value of a record changed since. */
+  private wrote(written: Map<keyof T, Map<string, unknown>>): void {
+    for (const [table, values] of written) {
+      const durable = this.durableValues.get(table);
+      for (const [key, value] of values) {
+        if (this.dirty.get(table)?.has(key)) durable?.set(key, value);
+        else durable?.delete(key);
+      }
+    }
+  }
+
+  /** A write failed: each record it carried that no later change replaced goes back to its durable value. */
+  private takeBack(written: Map<keyof T, Map<string, unknown>>): void {
+    for (const [table, values] of written) {
+      const rows: Record<string, unknown> = this.data[table];
+      const durable = this.durableValues.get(table);
+      for (const [key, value] of values) {
+        if (rows[key] !== value || this.dirty.get(table)?.has(key) || !durable?.has(key)) continue;
+        const before = durable.get(key);
+        if (before === undefined) delete rows[key];
+        else rows[key] = before;
+        // The entry stays: until a write of it succeeds, `before` is still the durable value.
+      }
+    }
   }
 
   /** One journal line: `{"<table>":{"<key>":<record>,…},…}` with every record as memory holds it now. */

@@ -188,7 +188,10 @@ export class PgEventRepo implements EventRepo {
       return { next: n, events: t.events.filter((e) => fresh.has(e.event_id)) };
     });
     if (!result) return [];
-    // At once for this gateway; the others hear it from the notification.
+    // At once for this gateway; the others hear it from the notification. A reload whose read
+    // came before this commit can overwrite it; while the channel is heard, the notification is
+    // applied on top of that reload, and while it is not, the next reload (within about a second)
+    // reads it.
     this.apply(`${result.next.status}:${deviceId}`);
     return result.events;
   }

@@ -83,6 +83,8 @@ class GatedWriter extends AppendWriter {
   private gate: Promise<void> | null = null;
   private release = () => undefined as void;
   failing = false;
+  /** Writes still to fail, one by one. */
+  failNext = 0;
   hold(): void {
     this.gate = new Promise<void>((r) => (this.release = r));
   }
@@ -92,7 +94,7 @@ class GatedWriter extends AppendWriter {
   }
   override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
     if (this.gate) await this.gate;
-    if (this.failing) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    if (this.failing || (this.failNext > 0 && this.failNext-- > 0)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     return super.append(path, text);
   }
 }
@@ -104,6 +106,20 @@ async function failsWith(p: Promise<unknown>): Promise<void> {
     (err: NodeJS.ErrnoException) => err.code,
   );
   assert.is(outcome, 'ENOSPC');
+}
+
+/** Runs `body` on a repository over a fresh DATA_DIR through a GatedWriter, closed after (gate open); returns the DATA_DIR. */
+async function withGatedRepo(body: (repo: JournalDeviceRepo, writer: GatedWriter, dir: string) => Promise<void>): Promise<string> {
+  const dir = await tempDir();
+  const writer = new GatedWriter({ fsync: true });
+  const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
+  try {
+    await body(repo, writer, dir);
+  } finally {
+    writer.open();
+    await repo.close();
+  }
+  return dir;
 }
 
 const shared = (id: string): DeviceRecord => ({ ...record(id), key_mode: 'shared' });
@@ -124,10 +140,7 @@ const answeredFromMemory: [string, Call, Call, Call?][] = [
 
 for (const [name, first, second, setup] of answeredFromMemory) {
   test(`${name} is answered only once the first change is durable`, async () => {
-    const dir = await tempDir();
-    const writer = new GatedWriter({ fsync: true });
-    const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
-    try {
+    const dir = await withGatedRepo(async (repo, writer, dir) => {
       await repo.createMany([record('m'), shared('s')]);
       await setup?.(repo);
       const order: string[] = [];
@@ -139,18 +152,56 @@ for (const [name, first, second, setup] of answeredFromMemory) {
       assert.ok(!order.includes('second'), 'not answered while the first change is not on disk');
       writer.open();
       await Promise.all([firstDone, secondDone]);
-    } finally {
-      writer.open();
-      await repo.close();
-    }
+      const disk = await onDisk(dir);
+      assert.equal(JSON.stringify(Object.keys(disk).sort().map((id) => disk[id])), JSON.stringify(await repo.list()), 'the disk holds what memory does');
+    });
   });
 }
 
+test('a repeated revocation while the first one’s write fails is not answered from the taken-back record: it revokes', async () => {
+  const dir = await withGatedRepo(async (repo, writer, dir) => {
+    await repo.create(record('m'));
+    writer.hold();
+    const first = repo.revoke('m', T).then(
+      () => 'revoked',
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    await new Promise((r) => setImmediate(r));
+    const second = repo.revoke('m', T + 1);
+    writer.failNext = 1;
+    writer.open();
+    assert.is(await first, 'ENOSPC');
+    assert.ok((await second)?.revoked_at, 'the second revoked it itself');
+    assert.ok((await onDisk(dir)).m?.revoked_at, 'and it is on disk');
+  });
+});
+
+test('changes that fail together or one after the other go back to the last durable state, not to each other', async () => {
+  const dir = await withGatedRepo(async (repo, writer, dir) => {
+    await repo.create(record('m'));
+    // Two rotations in one write that fails: neither key was ever shown, so key 1 stays.
+    writer.failNext = 1;
+    const rotations = await Promise.allSettled([repo.rotateKey('m', T, 60_000), repo.rotateKey('m', T + 1, 60_000)]);
+    assert.equal(rotations.map((r) => r.status), ['rejected', 'rejected']);
+    assert.is((await repo.get('m'))?.key_version, 1);
+    // A revocation, then a reinstatement made while its write is on the way: both writes fail.
+    writer.hold();
+    const revoke = repo.revoke('m', T + 2);
+    await new Promise((r) => setImmediate(r));
+    const reinstate = repo.reinstate('m', T + 3);
+    writer.failNext = 2;
+    writer.open();
+    assert.equal((await Promise.allSettled([revoke, reinstate])).map((r) => r.status), ['rejected', 'rejected']);
+    const m = await repo.get('m');
+    assert.equal([m?.key_version, m?.revoked_at, m?.reinstated_at], [1, undefined, undefined]);
+    await repo.create(record('flush')); // a write that succeeds carries the state taken back
+  });
+  const m = (await onDisk(dir)).m;
+  assert.equal([m?.key_version, m?.revoked_at], [1, undefined]);
+});
+
 test('a change whose write fails is taken back out of memory, and the disk never holds it', async () => {
-  const dir = await tempDir();
-  const writer = new GatedWriter({ fsync: true });
-  const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
-  try {
+  const dir = await withGatedRepo(async (repo, writer, dir) => {
     await repo.create(record('m'));
     writer.failing = true;
     await failsWith(repo.create(record('n')));
@@ -161,9 +212,7 @@ test('a change whose write fails is taken back out of memory, and the disk never
     writer.failing = false;
     // The retried write (within a second, or with the next change) carries the memory as it now is.
     assert.ok(await repo.create(record('q')));
-  } finally {
-    await repo.close();
-  }
+  });
   const disk = await onDisk(dir);
   assert.equal(Object.keys(disk).sort(), ['m', 'q']);
   assert.is(disk.m?.key_version, 1);

@@ -96,4 +96,81 @@ test('a compaction that fails (disk full) loses nothing and is not started again
   assert.is(again.size, 200, 'every change is in the journal');
 });
 
+/** An AppendWriter whose next `failNext` appends fail (ENOSPC). */
+class FailingWriter extends AppendWriter {
+  failNext = 0;
+  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    }
+    return super.append(path, text);
+  }
+}
+
+/** The snapshot document's `mutate`, slowed down (and failing if `fail`), to act while a compaction runs. */
+function slowSnapshot(map: JournaledMap<Rec>, ms: number, fail = false): void {
+  const doc = (map as unknown as { snapshot: { mutate: (change: (d: Record<string, Rec>) => void) => Promise<void> } }).snapshot;
+  const mutate = doc.mutate.bind(doc);
+  doc.mutate = async (change) => {
+    await new Promise((r) => setTimeout(r, ms));
+    if (fail) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return mutate(change);
+  };
+}
+
+test('retention journals its removals: the snapshot is not rewritten, and a prune during a compaction stays pruned', async () => {
+  const dir = await tempDir();
+  const snapshot = join(dir, 'things.json');
+  let map = await open(dir);
+  await map.put(Array.from({ length: 100 }, (_, i) => [`c${i}`, rec(i)] as [string, Rec]));
+  await map.compact();
+  const { mtimeMs } = await stat(snapshot);
+  assert.is(await map.prune((v) => v.id < 'c2'), 12, 'c0, c1, c10..c19');
+  assert.is((await stat(snapshot)).mtimeMs, mtimeMs, 'not rewritten for a prune');
+  slowSnapshot(map, 30);
+  const compaction = map.compact();
+  assert.is(await map.prune((v) => v.id.startsWith('c3')), 11, 'pruned while the compaction writes');
+  await compaction;
+  map = await open(dir);
+  assert.is(map.size, 77);
+  assert.not.ok([...map.values()].some((v) => v.id < 'c2' || v.id.startsWith('c3')), 'nothing pruned came back');
+});
+
+test('a compaction that fails while a change waits for it does not fail that change', async () => {
+  const dir = await tempDir();
+  let map = await open(dir);
+  await map.put([['a', rec(1)]]);
+  slowSnapshot(map, 20, true);
+  const compaction = map.compact().catch((err: NodeJS.ErrnoException) => err.code);
+  await map.put([['b', rec(2)]]);
+  assert.is(await compaction, 'ENOSPC');
+  map = await open(dir);
+  assert.equal([...map.values()].map((v) => v.id).sort(), ['c1', 'c2']);
+});
+
+test('changes whose writes fail go back to the last durable value, not to each other; a compaction never writes them', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let map = await JournaledMap.open<Rec>(dir, 'things', writer, { compactAfterBytes: 64 * 1024 });
+  await map.put([['a', rec(1, 1)]]);
+  writer.failNext = 2;
+  const results = await Promise.allSettled([map.put([['a', rec(1, 2)]]), map.put([['a', rec(1, 3)]])]);
+  assert.equal(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.is(map.get('a')?.n, 1, 'back to the durable value, not to the first failed change');
+  // A change waiting for a compaction, whose write then fails: the snapshot must not hold it.
+  slowSnapshot(map, 20);
+  const compaction = map.compact();
+  writer.failNext = 1;
+  const waiting = map.put([['b', rec(2)]]).then(
+    () => 'written',
+    () => 'failed',
+  );
+  await compaction;
+  assert.is(await waiting, 'failed');
+  assert.is(map.get('b'), undefined);
+  map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
+  assert.equal([map.get('a')?.n, map.get('b')], [1, undefined]);
+});
+
 test.run();

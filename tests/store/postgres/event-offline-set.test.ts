@@ -72,4 +72,58 @@ test('not heard: the set is read again as it is used, at most once a second', as
   assert.is(db.reads, 3, 'heard again: no reads');
 });
 
+/** A stand-in whose reads wait until the test answers them; `reconnect()` is postgres.js re-listening. */
+function slowDatabase() {
+  const reads: { answer(offline: string[]): void; fail(): void }[] = [];
+  const db = { reads, notify: (_payload: string) => undefined as void, reconnect: () => undefined as void };
+  const sql = Object.assign(
+    () =>
+      new Promise((resolve, reject) => {
+        reads.push({ answer: (offline) => resolve(offline.map((device_id) => ({ device_id }))), fail: () => reject(new Error('connection lost')) });
+      }),
+    {
+      listen: async (_channel: string, fn: (payload: string) => void, onlisten: () => void) => {
+        db.notify = fn;
+        db.reconnect = onlisten;
+        onlisten();
+        return { state: { pid: 1 }, unlisten: async () => undefined };
+      },
+    },
+  );
+  return { db, sql: sql as unknown as Sql };
+}
+
+test('loads run one at a time; a notification during one is applied on top of it; a failed one is asked again', async () => {
+  const { db, sql } = slowDatabase();
+  let heard = true;
+  const repo = new PgEventRepo(sql, 365, { trusted: () => heard, follow: () => undefined });
+  const listening = repo.listen();
+  await tick();
+  db.reads[0]!.answer(['m1']);
+  await listening;
+  // Unheard, and a reload starts; a reconnect asks for another while it runs.
+  heard = false;
+  await sleep(UNHEARD_RELOAD_MS + 50);
+  repo.isOffline('m1');
+  await tick();
+  assert.is(db.reads.length, 2);
+  db.reconnect();
+  await tick();
+  assert.is(db.reads.length, 2, 'the second load waits for the first');
+  db.notify('offline:m9'); // heard while the first load reads: applied on top of what it reads
+  db.reads[1]!.answer(['m1']);
+  await tick();
+  assert.ok(repo.isOffline('m9'), 'the notification survived the load');
+  assert.is(db.reads.length, 3, 'then the second load reads');
+  db.reads[2]!.fail();
+  await tick();
+  await sleep(UNHEARD_RELOAD_MS + 50);
+  repo.isOffline('m1');
+  await tick();
+  assert.is(db.reads.length, 4, 'after a failed load, the next use reads again');
+  db.reads[3]!.answer([]);
+  await tick();
+  assert.not.ok(repo.isOffline('m1'));
+});
+
 test.run();
