@@ -6,8 +6,10 @@
  *
  * `put` applies the change in memory at once (so concurrent requests see it and cannot decide
  * twice), then resolves when its line is durable; if the write fails the record goes back to its
- * last durable value (unless a later change replaced it). A compaction writes records as they are
- * durable, never a change still waiting for its line.
+ * last durable value (unless a later change replaced it), journaled again a second later (part of
+ * the failed write may be on disk: a crash before that line is durable can bring the failed change
+ * back). A compaction writes records as they are durable, never a change still waiting for its
+ * line.
  * Lines for one map go to one file in order, so a later change is never durable before an earlier
  * one. Replaying snapshot + journal always rebuilds the last durable state.
  *
@@ -39,6 +41,8 @@ export interface JournaledMapOptions {
 const DEFAULT_COMPACT_AFTER_BYTES = 4 << 20;
 /** A failed compaction (disk full) is not started again by writes before this. */
 const COMPACTION_RETRY_MS = 30_000;
+/** A failed write's restored values are journaled this long after it (and again while that fails). */
+const RETRY_MS = 1000;
 
 export class JournaledMap<V> {
   private readonly map = new Map<string, V>();
@@ -51,6 +55,9 @@ export class JournaledMap<V> {
   private compactionFailedAt = -Infinity;
   /** Records with a change not yet durable: their last durable value (undefined: none), and how many changes are on the way. */
   private readonly pending = new Map<string, { durable: V | undefined; count: number }>();
+  /** Records a failed write took back, whose restored value is still to be journaled. */
+  private readonly restored = new Set<string>();
+  private restoreTimer: NodeJS.Timeout | null = null;
   private readonly compactAfter: number;
 
   private constructor(
@@ -115,7 +122,8 @@ export class JournaledMap<V> {
   /**
    * Applies the entries in memory now (undefined: removed) and resolves once their line is
    * durable. If the write fails, each record goes back to its last durable value, unless a later
-   * change of it replaced this one (that change decides).
+   * change of it replaced this one (that change decides), and that value is journaled again: part
+   * of the failed write may be on disk.
    */
   private async change(entries: [string, V | undefined][]): Promise<void> {
     for (const [k, v] of entries) {
@@ -125,21 +133,49 @@ export class JournaledMap<V> {
       if (v === undefined) this.map.delete(k);
       else this.map.set(k, v);
     }
-    let ok = false;
-    try {
-      await this.append(entries.map(([k, v]) => (v === undefined ? { k } : { k, v })));
-      ok = true;
-    } finally {
-      for (const [k, v] of entries) {
-        const p = this.pending.get(k)!;
-        if (ok) p.durable = v;
-        else if (this.map.get(k) === v) {
-          if (p.durable === undefined) this.map.delete(k);
-          else this.map.set(k, p.durable);
-        }
-        if (--p.count === 0) this.pending.delete(k);
+    await this.append(
+      entries.map(([k, v]) => (v === undefined ? { k } : { k, v })),
+      entries,
+    );
+  }
+
+  /** A change's write is done: what it wrote is durable, or, failed, is taken back (see change). */
+  private settle(entries: [string, V | undefined][], ok: boolean): void {
+    for (const [k, v] of entries) {
+      const p = this.pending.get(k)!;
+      if (ok) p.durable = v;
+      else if (this.map.get(k) === v) {
+        if (p.durable === undefined) this.map.delete(k);
+        else this.map.set(k, p.durable);
+        this.restored.add(k);
       }
+      if (--p.count === 0) this.pending.delete(k);
     }
+    if (!ok && this.restored.size > 0) this.journalRestoresSoon();
+  }
+
+  /**
+   * Journals the value of each record a failed write took back (it may have reached the disk in
+   * part, or whole, before the failure), unless a later change of it is on the way (its own line
+   * supersedes it). Tried again every RETRY_MS while it fails.
+   */
+  private journalRestoresSoon(): void {
+    if (this.restoreTimer) return;
+    this.restoreTimer = setTimeout(() => {
+      this.restoreTimer = null;
+      const keys = [...this.restored].filter((k) => !this.pending.has(k));
+      this.restored.clear();
+      if (keys.length === 0) return;
+      const lines = keys.map((k): Line<V> => {
+        const v = this.map.get(k);
+        return v === undefined ? { k } : { k, v };
+      });
+      this.append(lines).catch(() => {
+        for (const k of keys) if (!this.pending.has(k)) this.restored.add(k);
+        this.journalRestoresSoon();
+      });
+    }, RETRY_MS);
+    this.restoreTimer.unref();
   }
 
   /** The map as it is durable: records whose change is not yet written count as they were before it. */
@@ -150,15 +186,22 @@ export class JournaledMap<V> {
     return out;
   }
 
-  private async append(lines: Line<V>[]): Promise<void> {
+  /** Appends the lines; `changes` (from change()) are settled in the same step the write ends. */
+  private async append(lines: Line<V>[], changes?: [string, V | undefined][]): Promise<void> {
     // A compaction that fails loses nothing (the journal is kept): this line still goes out.
     while (this.compacting) await this.compacting.catch(() => undefined);
     const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
     this.inflight++;
+    let ok = false;
     try {
       await this.writer.append(this.journalPath, text);
+      ok = true;
     } finally {
       this.inflight--;
+      // Before anything else runs: a compaction this write starts (below, or one waiting for
+      // inflight to reach 0) must see these changes as durable, or it would write them as they
+      // were and then truncate the line that holds them.
+      if (changes) this.settle(changes, ok);
     }
     this.journalBytes += Buffer.byteLength(text);
     if (this.journalBytes >= Math.max(this.compactAfter, this.snapshotBytes) && !this.compacting && performance.now() - this.compactionFailedAt >= COMPACTION_RETRY_MS) {

@@ -50,9 +50,11 @@ export interface JournaledTablesOptions {
   /**
    * A write that fails takes its records back out of memory: each goes back to its last durable
    * state, unless a later change replaced it (that change carries on), and the next write carries
-   * the restored state (part of the failed line may be on disk). For records whose changes are
-   * answered as failed (a device registration: its key is never shown). Without it memory keeps
-   * them and the next write carries them (the OTA state: progress is worth keeping).
+   * the restored state (part of the failed line may be on disk: a crash before that write is
+   * durable can bring the failed change back). A compaction writes records as they are durable.
+   * For records whose changes are answered as failed (a device registration: its key is never
+   * shown). Without it memory keeps them and the next write carries them (the OTA state: progress
+   * is worth keeping).
    */
   takeBackFailed?: boolean;
 }
@@ -252,13 +254,6 @@ export class JournaledTables<T extends Tables<T>> {
     this.markDirty(table, key);
   }
 
-  /** Removes a record from memory now; the next write journals its removal (`null`). */
-  remove(table: keyof T, key: string): void {
-    this.keepDurable(table, key);
-    delete (this.data[table] as Record<string, unknown>)[key];
-    this.markDirty(table, key);
-  }
-
   /** With takeBackFailed: notes the record's durable value before its first change since. */
   private keepDurable(table: keyof T, key: string): void {
     if (!this.options.takeBackFailed) return;
@@ -345,6 +340,16 @@ export class JournaledTables<T extends Tables<T>> {
     this.maybeCompact();
   }
 
+  /** The table's records as memory holds them, except (takeBackFailed) those not yet durable: as they are durable. */
+  private durableView(table: keyof T): [string, unknown][] {
+    const durable = this.durableValues.get(table);
+    const rows = Object.entries(this.data[table]);
+    if (!durable || durable.size === 0) return rows;
+    const out = rows.filter(([key]) => !durable.has(key));
+    for (const [key, value] of durable) if (value !== undefined) out.push([key, value]);
+    return out;
+  }
+
   private valuesOf(dirty: Map<keyof T, Set<string>>): Map<keyof T, Map<string, unknown>> {
     const out = new Map<keyof T, Map<string, unknown>>();
     for (const [table, keys] of dirty) out.set(table, new Map([...keys].map((key) => [key, this.data[table][key]])));
@@ -416,12 +421,15 @@ export class JournaledTables<T extends Tables<T>> {
   }
 
   private async runCompaction(): Promise<void> {
-    // From here on writes go to a new generation. Memory now holds everything the earlier ones do
-    // (and records set but not yet written, which the new generation will hold as well: the
-    // snapshot may have a record early, never late).
+    // From here on writes go to a new generation. Once the write in flight to the earlier ones is
+    // done, memory holds everything they do, and records set but not yet written, which the new
+    // generation will hold as well: the snapshot may have a record early, never late. With
+    // takeBackFailed, such a record goes in as it is durable (its write may still fail and be
+    // taken back: the snapshot must not hold it then).
     const from = ++this.seq;
     const lastWrite = this.inFlight;
-    const view = (Object.keys(this.data) as (keyof T & string)[]).map((table) => [table, Object.entries(this.data[table])] as const);
+    await lastWrite;
+    const view = (Object.keys(this.data) as (keyof T & string)[]).map((table) => [table, this.durableView(table)] as const);
     await this.step('rotated');
     const staged = await stageFile(this.snapshotPath, PRIVATE_FILE_MODE);
     let size = 0;

@@ -101,8 +101,15 @@ export class LowdbRolloutRepo implements RolloutRepo {
     if (!r) return undefined;
     const records = [...(this.byRollout.get(id)?.values() ?? [])];
     if (r.results.successes + r.results.failures > 0 || records.some(hasStarted)) return 'started';
+    const progress = this.byRollout.get(id);
     this.byRollout.delete(id);
-    await this.devices.prune((p) => p.rollout_id === id);
+    try {
+      await this.devices.prune((p) => p.rollout_id === id);
+    } catch (err) {
+      // The removal was not written and the records are back in the map: their index comes back too.
+      if (progress && !this.byRollout.has(id)) this.byRollout.set(id, progress);
+      throw err;
+    }
     await this.doc.mutate((d) => {
       d.rollouts = d.rollouts.filter((x) => x.id !== id);
     });

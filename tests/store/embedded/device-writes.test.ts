@@ -200,6 +200,43 @@ test('changes that fail together or one after the other go back to the last dura
   assert.equal([m?.key_version, m?.revoked_at], [1, undefined]);
 });
 
+test('a change written while a later one waits, which then fails: the record goes back to the written one', async () => {
+  const dir = await withGatedRepo(async (repo, writer) => {
+    await repo.create(record('m'));
+    writer.hold();
+    const rotation = repo.rotateKey('m', T, 60_000);
+    await new Promise((r) => setImmediate(r)); // the rotation's write has started (held)
+    const revocation = repo.revoke('m', T + 1).catch((err: NodeJS.ErrnoException) => err.code);
+    writer.open();
+    assert.is((await rotation).outcome, 'rotated');
+    writer.failNext = 1; // the revocation's write, next
+    assert.is(await revocation, 'ENOSPC');
+    const m = await repo.get('m');
+    assert.equal([m?.key_version, m?.revoked_at], [2, undefined], 'rotated (durable), not revoked, not back to key 1');
+  });
+  const m = (await onDisk(dir)).m;
+  assert.equal([m?.key_version, m?.revoked_at], [2, undefined]);
+});
+
+test('a compaction while a registration is being written, which then fails: devices.json never holds it', async () => {
+  const dir = await withGatedRepo(async (repo, writer, dir) => {
+    await repo.create(record('m'));
+    const tables = (repo as unknown as { tables: { compact(): Promise<void> } }).tables;
+    writer.hold();
+    const inFlight = repo.create(record('x')).catch((err: NodeJS.ErrnoException) => err.code);
+    await new Promise((r) => setImmediate(r)); // x's write has started (held)
+    const compaction = tables.compact();
+    const waiting = repo.rotateKey('m', T, 0).catch((err: NodeJS.ErrnoException) => err.code); // set, not yet written
+    writer.failNext = 2;
+    writer.open();
+    assert.equal([await inFlight, await waiting], ['ENOSPC', 'ENOSPC']);
+    await compaction;
+    const snapshot = JSON.parse(await readFile(join(dir, 'devices.json'), 'utf8')) as { devices: Record<string, DeviceRecord> };
+    assert.equal([Object.keys(snapshot.devices), snapshot.devices.m?.key_version], [['m'], 1], 'as durable, not as memory held it');
+  });
+  assert.equal(Object.keys(await onDisk(dir)), ['m']);
+});
+
 test('a change whose write fails is taken back out of memory, and the disk never holds it', async () => {
   const dir = await withGatedRepo(async (repo, writer, dir) => {
     await repo.create(record('m'));

@@ -96,15 +96,33 @@ test('a compaction that fails (disk full) loses nothing and is not started again
   assert.is(again.size, 200, 'every change is in the journal');
 });
 
-/** An AppendWriter whose next `failNext` appends fail (ENOSPC). */
+/**
+ * An AppendWriter whose next `failNext` appends fail (ENOSPC), whose next `writeThenFail` appends
+ * reach the disk and then fail (EIO after the bytes), and whose appends wait while `hold()`.
+ */
 class FailingWriter extends AppendWriter {
   failNext = 0;
+  writeThenFail = 0;
+  private gate: Promise<void> | null = null;
+  private release = () => undefined as void;
+  hold(): void {
+    this.gate = new Promise<void>((r) => (this.release = r));
+  }
+  open(): void {
+    this.gate = null;
+    this.release();
+  }
   override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
+    if (this.gate) await this.gate;
     if (this.failNext > 0) {
       this.failNext--;
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     }
-    return super.append(path, text);
+    await super.append(path, text);
+    if (this.writeThenFail > 0) {
+      this.writeThenFail--;
+      throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+    }
   }
 }
 
@@ -158,19 +176,57 @@ test('changes whose writes fail go back to the last durable value, not to each o
   const results = await Promise.allSettled([map.put([['a', rec(1, 2)]]), map.put([['a', rec(1, 3)]])]);
   assert.equal(results.map((r) => r.status), ['rejected', 'rejected']);
   assert.is(map.get('a')?.n, 1, 'back to the durable value, not to the first failed change');
-  // A change waiting for a compaction, whose write then fails: the snapshot must not hold it.
+  // A change waiting for a compaction (which waits for a write in flight), whose write then
+  // fails: the snapshot must not hold it.
   slowSnapshot(map, 20);
+  writer.hold();
+  const inFlight = map.put([['c', rec(3)]]);
   const compaction = map.compact();
-  writer.failNext = 1;
   const waiting = map.put([['b', rec(2)]]).then(
     () => 'written',
     () => 'failed',
   );
+  writer.open();
+  await inFlight;
+  writer.failNext = 1; // b's write, once the compaction is done
   await compaction;
   assert.is(await waiting, 'failed');
   assert.is(map.get('b'), undefined);
   map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
-  assert.equal([map.get('a')?.n, map.get('b')], [1, undefined]);
+  assert.equal([map.get('a')?.n, map.get('b'), map.get('c')?.id], [1, undefined, 'c3']);
+});
+
+test('a compaction a change starts holds that change: nothing acknowledged is lost across the fold', async () => {
+  const dir = await tempDir();
+  let map = await open(dir);
+  const snapshot = join(dir, 'things.json');
+  let i = 0;
+  // Single changes and groups of four, until one of them starts a compaction.
+  for (; i < 2000 && (await size(join(dir, 'things.jsonl')).catch(() => 0)) < 60_000; i++) await map.put([[`c${i}`, rec(i)]]);
+  await Promise.all(Array.from({ length: 4 }, (_, j) => map.put([[`g${j}`, rec(j)]])));
+  for (let k = 0; k < 200 && (await size(snapshot).catch(() => 0)) === 0; k++) await map.put([[`c${i++}`, rec(i)]]);
+  await settle();
+  assert.ok((await size(snapshot)) > 0, 'a compaction ran');
+  const inMemory = [...map.values()].map((v) => v.id).sort();
+  map = await open(dir);
+  assert.equal([...map.values()].map((v) => v.id).sort(), inMemory);
+});
+
+test('a failed write that reached the disk anyway does not bring its change back after a restart', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let map = await JournaledMap.open<Rec>(dir, 'things', writer);
+  await map.put([['a', rec(1, 1)]]);
+  writer.writeThenFail = 1;
+  const failed = await map.put([['a', rec(1, 2)], ['b', rec(2)]]).then(
+    () => 'written',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  assert.is(failed, 'EIO');
+  assert.equal([map.get('a')?.n, map.get('b')], [1, undefined], 'taken back in memory');
+  await new Promise((r) => setTimeout(r, 1200)); // the restored values are journaled a second later
+  map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
+  assert.equal([map.get('a')?.n, map.get('b')], [1, undefined], 'and on disk');
 });
 
 test.run();

@@ -1,0 +1,40 @@
+/**
+ * Deleting a rollout on the embedded store whose removal cannot be written (disk full) fails, and
+ * leaves the rollout's device progress where it was, in the journal and in the index that
+ * answers `progress()`: the devices are not offered the rollout again from nothing.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { LowdbRolloutRepo } from '../../../server/store/embedded/rollout-repo.ts';
+import { upgradeRollout } from '../../../server/ota/rollouts.ts';
+import { tempDir } from '../../helpers/gateway.ts';
+
+const T = Date.UTC(2026, 0, 1);
+
+class FailingWriter extends AppendWriter {
+  failing = false;
+  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
+    if (this.failing) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return super.append(path, text);
+  }
+}
+
+test('a delete whose removal fails keeps the progress visible', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  const repo = await LowdbRolloutRepo.open(dir, writer);
+  await repo.create(upgradeRollout({ id: 'ro_1', version: '1.2.0', target: 'all', steps: [{ percent: 100 }], notes: '', created_at: T }));
+  await repo.noteStage('ro_1', 'dev-1', 'offered', T + 1);
+  await repo.noteStage('ro_1', 'dev-2', 'offered', T + 2);
+  writer.failing = true;
+  const outcome = await repo.delete('ro_1').then(
+    (r) => r,
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  assert.is(outcome, 'ENOSPC');
+  assert.equal((await repo.progress('ro_1')).map((p) => p.device_id).sort(), ['dev-1', 'dev-2']);
+  assert.ok(await repo.get('ro_1'));
+});
+
+test.run();
