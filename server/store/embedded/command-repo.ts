@@ -28,6 +28,11 @@ export class JournalCommandRepo implements CommandRepo {
     return new JournalCommandRepo(await JournaledMap.open<CommandRecord>(dataDir, 'commands', writer));
   }
 
+  /** Journals what a failed write took back (JournaledMap.close); before the writer closes. */
+  close(): Promise<void> {
+    return this.map.close();
+  }
+
   private index(c: CommandRecord): void {
     push(this.byDevice, c.device_id, c.command_id);
     if (!isFinal(c)) push(this.open, c.device_id, c.command_id);

@@ -139,7 +139,16 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     configSnapshot: (read) => configTurns.run(() => read(configScope)),
     ready: async () => ({ ok: true }),
     maintain: async () => undefined,
-    close: () => closeAll([() => devices.close(), () => otaState.close(), () => diagnostics.close(), () => telemetry.close(), () => writer.close()]),
+    close: () =>
+      closeAll([
+        () => devices.close(),
+        () => otaState.close(),
+        () => commands.close(),
+        () => rollouts.close(),
+        () => diagnostics.close(),
+        () => telemetry.close(),
+        () => writer.close(),
+      ]),
   };
 }
 

@@ -6,10 +6,10 @@
  *
  * `put` applies the change in memory at once (so concurrent requests see it and cannot decide
  * twice), then resolves when its line is durable; if the write fails the record goes back to its
- * last durable value (unless a later change replaced it), journaled again a second later (part of
- * the failed write may be on disk: a crash before that line is durable can bring the failed change
- * back). A compaction writes records as they are durable, never a change still waiting for its
- * line.
+ * last durable value (unless a later change of it came meanwhile), journaled again with the next
+ * write, a second later if nothing writes, or at `close` (part of the failed write may be on disk:
+ * a crash before that line is durable can bring the failed change back). A compaction writes
+ * records as they are durable, never a change still waiting for its line.
  * Lines for one map go to one file in order, so a later change is never durable before an earlier
  * one. Replaying snapshot + journal always rebuilds the last durable state.
  *
@@ -25,6 +25,7 @@
 import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJsonLines, type AppendWriter } from './append-writer.ts';
+import { removeStaleTemps } from './atomic-file.ts';
 import { JsonDocument } from './json-document.ts';
 
 interface Line<V> {
@@ -53,11 +54,17 @@ export class JournaledMap<V> {
   private inflight = 0;
   private compacting: Promise<void> | null = null;
   private compactionFailedAt = -Infinity;
-  /** Records with a change not yet durable: their last durable value (undefined: none), and how many changes are on the way. */
-  private readonly pending = new Map<string, { durable: V | undefined; count: number }>();
+  /** Numbers the changes, so a failed one can tell whether a later change of its record came. */
+  private changeSeq = 0;
+  /**
+   * Records with a change not yet durable: their last durable value (undefined: none), how many
+   * changes of theirs are on the way, and the latest one's number.
+   */
+  private readonly pending = new Map<string, { durable: V | undefined; count: number; latest: number }>();
   /** Records a failed write took back, whose restored value is still to be journaled. */
   private readonly restored = new Set<string>();
   private restoreTimer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly compactAfter: number;
 
   private constructor(
@@ -72,6 +79,8 @@ export class JournaledMap<V> {
 
   static async open<V>(dataDir: string, name: string, writer: AppendWriter, options: JournaledMapOptions = {}): Promise<JournaledMap<V>> {
     const snapshotPath = join(dataDir, `${name}.json`);
+    // Temp files of a compaction a crash stopped before its rename, as large as the snapshot.
+    await removeStaleTemps(snapshotPath);
     const snapshot = await JsonDocument.open<Record<string, V>>(snapshotPath, {});
     const jm = new JournaledMap<V>(snapshotPath, join(dataDir, `${name}.jsonl`), snapshot, writer, options);
     jm.snapshotBytes = await fileSize(snapshotPath);
@@ -122,29 +131,31 @@ export class JournaledMap<V> {
   /**
    * Applies the entries in memory now (undefined: removed) and resolves once their line is
    * durable. If the write fails, each record goes back to its last durable value, unless a later
-   * change of it replaced this one (that change decides), and that value is journaled again: part
-   * of the failed write may be on disk.
+   * change of it came meanwhile (that change decides), and that value is journaled again: part of
+   * the failed write may be on disk.
    */
   private async change(entries: [string, V | undefined][]): Promise<void> {
+    const id = ++this.changeSeq;
     for (const [k, v] of entries) {
-      const p = this.pending.get(k) ?? { durable: this.map.get(k), count: 0 };
+      const p = this.pending.get(k) ?? { durable: this.map.get(k), count: 0, latest: id };
       p.count++;
+      p.latest = id;
       this.pending.set(k, p);
       if (v === undefined) this.map.delete(k);
       else this.map.set(k, v);
     }
     await this.append(
       entries.map(([k, v]) => (v === undefined ? { k } : { k, v })),
-      entries,
+      { id, entries },
     );
   }
 
   /** A change's write is done: what it wrote is durable, or, failed, is taken back (see change). */
-  private settle(entries: [string, V | undefined][], ok: boolean): void {
-    for (const [k, v] of entries) {
+  private settle(change: { id: number; entries: [string, V | undefined][] }, ok: boolean): void {
+    for (const [k, v] of change.entries) {
       const p = this.pending.get(k)!;
-      if (ok) p.durable = v;
-      else if (this.map.get(k) === v) {
+      if (ok) p.durable = v; // writes of one file end in order: the last one to succeed is the newest
+      else if (p.latest === change.id) {
         if (p.durable === undefined) this.map.delete(k);
         else this.map.set(k, p.durable);
         this.restored.add(k);
@@ -155,27 +166,36 @@ export class JournaledMap<V> {
   }
 
   /**
-   * Journals the value of each record a failed write took back (it may have reached the disk in
-   * part, or whole, before the failure), unless a later change of it is on the way (its own line
-   * supersedes it). Tried again every RETRY_MS while it fails.
+   * Lines holding the value of each record a failed write took back, unless a later change of it
+   * is on the way (its own line supersedes them); taken off `restored`.
    */
+  private restoreLines(): { keys: string[]; lines: Line<V>[] } {
+    const keys = [...this.restored].filter((k) => !this.pending.has(k));
+    this.restored.clear();
+    const lines = keys.map((k): Line<V> => {
+      const v = this.map.get(k);
+      return v === undefined ? { k } : { k, v };
+    });
+    return { keys, lines };
+  }
+
+  /** Restored values go out with the next append; if nothing else writes, RETRY_MS after a failure. */
   private journalRestoresSoon(): void {
-    if (this.restoreTimer) return;
+    if (this.restoreTimer || this.closed) return;
     this.restoreTimer = setTimeout(() => {
       this.restoreTimer = null;
-      const keys = [...this.restored].filter((k) => !this.pending.has(k));
-      this.restored.clear();
-      if (keys.length === 0) return;
-      const lines = keys.map((k): Line<V> => {
-        const v = this.map.get(k);
-        return v === undefined ? { k } : { k, v };
-      });
-      this.append(lines).catch(() => {
-        for (const k of keys) if (!this.pending.has(k)) this.restored.add(k);
-        this.journalRestoresSoon();
-      });
+      if (this.restored.size > 0) this.append([]).catch(() => this.journalRestoresSoon());
     }, RETRY_MS);
     this.restoreTimer.unref();
+  }
+
+  /** Journals what a failed write took back and stops; the writer is closed by its owner after. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.restoreTimer) clearTimeout(this.restoreTimer);
+    this.restoreTimer = null;
+    await this.compacting?.catch(() => undefined);
+    if (this.restored.size > 0) await this.append([]);
   }
 
   /** The map as it is durable: records whose change is not yet written count as they were before it. */
@@ -186,11 +206,17 @@ export class JournaledMap<V> {
     return out;
   }
 
-  /** Appends the lines; `changes` (from change()) are settled in the same step the write ends. */
-  private async append(lines: Line<V>[], changes?: [string, V | undefined][]): Promise<void> {
+  /**
+   * Appends the lines, after those restoring what a failed write took back; `change` (from
+   * change()) is settled in the same step the write ends.
+   */
+  private async append(lines: Line<V>[], change?: { id: number; entries: [string, V | undefined][] }): Promise<void> {
     // A compaction that fails loses nothing (the journal is kept): this line still goes out.
     while (this.compacting) await this.compacting.catch(() => undefined);
-    const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
+    const restore = this.restoreLines();
+    const all = restore.lines.length > 0 ? [...restore.lines, ...lines] : lines;
+    if (all.length === 0) return;
+    const text = all.map((l) => JSON.stringify(l) + '\n').join('');
     this.inflight++;
     let ok = false;
     try {
@@ -198,10 +224,14 @@ export class JournaledMap<V> {
       ok = true;
     } finally {
       this.inflight--;
+      if (!ok) {
+        for (const k of restore.keys) if (!this.pending.has(k)) this.restored.add(k);
+        if (restore.keys.length > 0) this.journalRestoresSoon();
+      }
       // Before anything else runs: a compaction this write starts (below, or one waiting for
       // inflight to reach 0) must see these changes as durable, or it would write them as they
       // were and then truncate the line that holds them.
-      if (changes) this.settle(changes, ok);
+      if (change) this.settle(change, ok);
     }
     this.journalBytes += Buffer.byteLength(text);
     if (this.journalBytes >= Math.max(this.compactAfter, this.snapshotBytes) && !this.compacting && performance.now() - this.compactionFailedAt >= COMPACTION_RETRY_MS) {
@@ -222,6 +252,9 @@ export class JournaledMap<V> {
       // Not the map as memory holds it: a change waiting for this compaction is not durable
       // yet, and its write may still fail (then it is taken back and must not be in the snapshot).
       const durable = this.durableEntries();
+      // Records taken back and not re-journaled yet go into the snapshot as they now are, and the
+      // journal that may hold their failed line is truncated: nothing left to restore.
+      const folded = [...this.restored].filter((k) => !this.pending.has(k));
       await this.snapshot.mutate((doc) => {
         for (const key of Object.keys(doc)) delete doc[key];
         Object.assign(doc, durable);
@@ -231,6 +264,7 @@ export class JournaledMap<V> {
         if (err.code !== 'ENOENT') throw err;
       });
       this.journalBytes = 0;
+      for (const k of folded) if (!this.pending.has(k)) this.restored.delete(k);
       this.snapshotBytes = await fileSize(this.snapshotPath);
     })().finally(() => {
       this.compacting = null;

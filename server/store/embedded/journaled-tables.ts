@@ -313,9 +313,9 @@ export class JournaledTables<T extends Tables<T>> {
     this.inFlight = new Promise<void>((resolve) => (settled = resolve));
     // The values the line carries, to tell later changes from them (takeBackFailed).
     const written = this.options.takeBackFailed ? this.valuesOf(dirty) : undefined;
+    const seq = this.seq;
     try {
       if (dirty.size > 0) {
-        const seq = this.seq;
         const line = this.line(dirty);
         await this.writer.append(this.generationPath(seq), line);
         this.journalBytes.set(seq, (this.journalBytes.get(seq) ?? 0) + Buffer.byteLength(line));
@@ -324,7 +324,7 @@ export class JournaledTables<T extends Tables<T>> {
       for (const w of waiters) w.resolve();
     } catch (err) {
       // Part of the line may be on disk: a compaction at close must take this generation away.
-      if (dirty.size > 0) this.journalBytes.set(this.seq, this.journalBytes.get(this.seq) ?? 0);
+      if (dirty.size > 0) this.journalBytes.set(seq, this.journalBytes.get(seq) ?? 0);
       // Memory holds these records (or their removal, or, with takeBackFailed, their durable
       // state again) and the disk does not: they go with the next write.
       if (written) this.takeBack(written);
@@ -493,16 +493,26 @@ export class JournaledTables<T extends Tables<T>> {
    */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.pending) await this.commit();
-    await this.compaction?.catch(() => undefined);
-    if (this.journalBytes.size > 0) {
-      await this.compact().catch((err: unknown) =>
-        this.options.logger?.error({ err, path: this.snapshotPath }, 'snapshot rewrite at shutdown failed; the journal is kept and replayed at the next start (a downgrade now would not see it)'),
-      );
+    let failure: { err: unknown } | undefined;
+    try {
+      if (this.pending) await this.commit();
+    } catch (err) {
+      failure = { err }; // reported after: the snapshot is still rewritten, as the disk holds it
     }
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    try {
+      await this.compaction?.catch(() => undefined);
+      if (this.journalBytes.size > 0) {
+        await this.compact().catch((err: unknown) =>
+          this.options.logger?.error({ err, path: this.snapshotPath }, 'snapshot rewrite at shutdown failed; the journal is kept and replayed at the next start (a downgrade now would not see it)'),
+        );
+      }
+    } finally {
+      // No retry after close, whatever failed: the writer is about to close.
+      this.closed = true;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    if (failure) throw failure.err;
   }
 }
 

@@ -20,15 +20,19 @@ interface RolloutDoc {
 const keyOf = (rolloutId: string, deviceId: string) => `${rolloutId}\n${deviceId}`;
 
 export class LowdbRolloutRepo implements RolloutRepo {
-  /** rollout id → device id → record (the journaled map holds the same objects). */
-  private readonly byRollout = new Map<string, Map<string, RolloutDeviceProgress>>();
+  /**
+   * rollout id → ids of the devices with a record in it. Ids only: the records are read from the
+   * journaled map, which takes back a change whose write failed; a copy here would keep it. May
+   * hold ids whose record is gone (skipped when read).
+   */
+  private readonly byRollout = new Map<string, Set<string>>();
 
   private constructor(
     private readonly doc: JsonDocument<RolloutDoc>,
     private readonly devices: JournaledMap<RolloutDeviceProgress>,
   ) {
     doc.data.rollouts = doc.data.rollouts.map((r) => upgradeRollout(r));
-    for (const p of devices.values()) this.index(p);
+    for (const p of devices.values()) this.index(p.rollout_id, p.device_id);
   }
 
   static async open(dataDir: string, writer: AppendWriter): Promise<LowdbRolloutRepo> {
@@ -37,6 +41,11 @@ export class LowdbRolloutRepo implements RolloutRepo {
       JournaledMap.open<RolloutDeviceProgress>(dataDir, 'ota-rollout-devices', writer),
     ]);
     return new LowdbRolloutRepo(doc, devices);
+  }
+
+  /** Journals what a failed write took back (JournaledMap.close); before the writer closes. */
+  close(): Promise<void> {
+    return this.devices.close();
   }
 
   async list(): Promise<Rollout[]> {
@@ -84,13 +93,22 @@ export class LowdbRolloutRepo implements RolloutRepo {
   }
 
   async progress(id: string): Promise<RolloutDeviceProgress[]> {
-    return [...(this.byRollout.get(id)?.values() ?? [])];
+    return this.records(id);
+  }
+
+  private records(id: string): RolloutDeviceProgress[] {
+    const out: RolloutDeviceProgress[] = [];
+    for (const deviceId of this.byRollout.get(id) ?? []) {
+      const p = this.devices.get(keyOf(id, deviceId));
+      if (p) out.push(p);
+    }
+    return out;
   }
 
   async deviceProgress(deviceId: string): Promise<RolloutDeviceProgress[]> {
     const out: RolloutDeviceProgress[] = [];
-    for (const perDevice of this.byRollout.values()) {
-      const p = perDevice.get(deviceId);
+    for (const [id, deviceIds] of this.byRollout) {
+      const p = deviceIds.has(deviceId) ? this.devices.get(keyOf(id, deviceId)) : undefined;
       if (p) out.push(p);
     }
     return out;
@@ -99,17 +117,10 @@ export class LowdbRolloutRepo implements RolloutRepo {
   async delete(id: string): Promise<'deleted' | 'started' | undefined> {
     const r = this.doc.data.rollouts.find((x) => x.id === id);
     if (!r) return undefined;
-    const records = [...(this.byRollout.get(id)?.values() ?? [])];
-    if (r.results.successes + r.results.failures > 0 || records.some(hasStarted)) return 'started';
-    const progress = this.byRollout.get(id);
+    if (r.results.successes + r.results.failures > 0 || this.records(id).some(hasStarted)) return 'started';
+    // The index goes once the removal is durable: a failed one leaves the records in the map.
+    await this.devices.prune((p) => p.rollout_id === id);
     this.byRollout.delete(id);
-    try {
-      await this.devices.prune((p) => p.rollout_id === id);
-    } catch (err) {
-      // The removal was not written and the records are back in the map: their index comes back too.
-      if (progress && !this.byRollout.has(id)) this.byRollout.set(id, progress);
-      throw err;
-    }
     await this.doc.mutate((d) => {
       d.rollouts = d.rollouts.filter((x) => x.id !== id);
     });
@@ -118,15 +129,15 @@ export class LowdbRolloutRepo implements RolloutRepo {
 
   /** Applies a stage change in memory now (so concurrent requests see it) and resolves once durable. */
   private async advance(id: string, deviceId: string, stage: DeviceStage, error: string | null, now: number): Promise<void> {
-    const next = nextProgress(this.byRollout.get(id)?.get(deviceId), { rollout_id: id, device_id: deviceId, stage, error }, now);
+    const next = nextProgress(this.devices.get(keyOf(id, deviceId)), { rollout_id: id, device_id: deviceId, stage, error }, now);
     if (!next) return;
-    this.index(next);
+    this.index(id, deviceId);
     await this.devices.put([[keyOf(id, deviceId), next]]);
   }
 
-  private index(p: RolloutDeviceProgress): void {
-    let perDevice = this.byRollout.get(p.rollout_id);
-    if (!perDevice) this.byRollout.set(p.rollout_id, (perDevice = new Map()));
-    perDevice.set(p.device_id, p);
+  private index(rolloutId: string, deviceId: string): void {
+    let deviceIds = this.byRollout.get(rolloutId);
+    if (!deviceIds) this.byRollout.set(rolloutId, (deviceIds = new Set()));
+    deviceIds.add(deviceId);
   }
 }

@@ -85,6 +85,8 @@ class GatedWriter extends AppendWriter {
   failing = false;
   /** Writes still to fail, one by one. */
   failNext = 0;
+  /** Appends asked for. */
+  calls = 0;
   hold(): void {
     this.gate = new Promise<void>((r) => (this.release = r));
   }
@@ -93,6 +95,7 @@ class GatedWriter extends AppendWriter {
     this.release();
   }
   override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
+    this.calls++;
     if (this.gate) await this.gate;
     if (this.failing || (this.failNext > 0 && this.failNext-- > 0)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     return super.append(path, text);
@@ -253,6 +256,20 @@ test('a change whose write fails is taken back out of memory, and the disk never
   const disk = await onDisk(dir);
   assert.equal(Object.keys(disk).sort(), ['m', 'q']);
   assert.is(disk.m?.key_version, 1);
+});
+
+test('a close whose last write fails reports it and stops retrying', async () => {
+  const dir = await tempDir();
+  const writer = new GatedWriter({ fsync: true });
+  const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
+  await repo.create(record('m'));
+  writer.failing = true;
+  await failsWith(repo.create(record('n'))); // taken back; its restored state waits for a retry
+  await failsWith(repo.close());
+  const calls = writer.calls;
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.is(writer.calls, calls, 'no retry after close');
+  assert.equal(Object.keys(await onDisk(dir)), ['m']);
 });
 
 test.run();

@@ -229,4 +229,45 @@ test('a failed write that reached the disk anyway does not bring its change back
   assert.equal([map.get('a')?.n, map.get('b')], [1, undefined], 'and on disk');
 });
 
+test('a failed removal does not undo a later change that succeeded (put, then removal again)', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let map = await JournaledMap.open<Rec>(dir, 'things', writer);
+  await map.put([['a', rec(1, 1)]]);
+  writer.hold();
+  const outcomes = Promise.allSettled([map.prune((v) => v.id === 'c1'), map.put([['a', rec(1, 2)]]), map.prune((v) => v.id === 'c1')]);
+  writer.failNext = 1; // the first removal's write
+  writer.open();
+  assert.equal((await outcomes).map((o) => o.status), ['rejected', 'fulfilled', 'fulfilled']);
+  assert.is(map.get('a'), undefined, 'removed, as the last acknowledged change says');
+  await new Promise((r) => setTimeout(r, 1200));
+  map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
+  assert.is(map.get('a'), undefined);
+});
+
+test('what a failed write took back is journaled at close, before the writer goes', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let map = await JournaledMap.open<Rec>(dir, 'things', writer);
+  await map.put([['a', rec(1, 1)]]);
+  writer.writeThenFail = 1;
+  await map.put([['a', rec(1, 2)]]).catch(() => undefined);
+  await map.close(); // at once: before the restore timer
+  await writer.close();
+  map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
+  assert.is(map.get('a')?.n, 1);
+});
+
+test('the temp file of a compaction a crash stopped is deleted at open', async () => {
+  const dir = await tempDir();
+  const stale = join(dir, '.things.json.4242.0badf00d.tmp');
+  await writeFile(stale, '{"half":');
+  await open(dir);
+  const left = await stat(stale).then(
+    () => 'there',
+    () => 'gone',
+  );
+  assert.is(left, 'gone');
+});
+
 test.run();

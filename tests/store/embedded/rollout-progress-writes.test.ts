@@ -1,7 +1,8 @@
 /**
- * Deleting a rollout on the embedded store whose removal cannot be written (disk full) fails, and
- * leaves the rollout's device progress where it was, in the journal and in the index that
- * answers `progress()`: the devices are not offered the rollout again from nothing.
+ * Rollout progress on the embedded store when its writes fail (disk full): a stage that was not
+ * written is not shown, so the same report can write it later; and deleting a rollout whose
+ * removal cannot be written fails and leaves the progress where it was, so the devices are not
+ * offered the rollout again from nothing. Memory and disk agree afterwards.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +36,27 @@ test('a delete whose removal fails keeps the progress visible', async () => {
   assert.is(outcome, 'ENOSPC');
   assert.equal((await repo.progress('ro_1')).map((p) => p.device_id).sort(), ['dev-1', 'dev-2']);
   assert.ok(await repo.get('ro_1'));
+});
+
+test('a stage whose write fails is not shown, and the same report writes it later', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let repo = await LowdbRolloutRepo.open(dir, writer);
+  await repo.create(upgradeRollout({ id: 'ro_1', version: '1.2.0', target: 'all', steps: [{ percent: 100 }], notes: '', created_at: T }));
+  writer.failing = true;
+  const failed = await repo.noteStage('ro_1', 'dev-1', 'offered', T + 1).then(
+    () => 'written',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  assert.is(failed, 'ENOSPC');
+  assert.equal(await repo.progress('ro_1'), [], 'not shown: it is not on disk');
+  writer.failing = false;
+  await repo.noteStage('ro_1', 'dev-1', 'offered', T + 2);
+  await repo.noteStage('ro_1', 'dev-2', 'offered', T + 3);
+  const inMemory = (await repo.progress('ro_1')).map((p) => p.device_id);
+  assert.equal(inMemory, ['dev-1', 'dev-2']);
+  repo = await LowdbRolloutRepo.open(dir, new AppendWriter({ fsync: false }));
+  assert.equal((await repo.progress('ro_1')).map((p) => p.device_id).sort(), inMemory);
 });
 
 test.run();
