@@ -189,12 +189,20 @@ export class JournaledMap<V> {
     this.restoreTimer.unref();
   }
 
-  /** Journals what a failed write took back and stops; the writer is closed by its owner after. */
+  /**
+   * Waits for the writes in flight, journals what a failed write took back, and stops; the writer
+   * is closed by its owner after. A write still in flight (a change's, or one carrying restored
+   * values) may yet fail and take records back: deciding before it ends left them unjournaled, and
+   * a change answered as failed came back after a clean shutdown.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.restoreTimer) clearTimeout(this.restoreTimer);
     this.restoreTimer = null;
-    await this.compacting?.catch(() => undefined);
+    while (this.compacting || this.inflight > 0) {
+      await this.compacting?.catch(() => undefined);
+      if (this.inflight > 0) await new Promise((r) => setTimeout(r, 1));
+    }
     if (this.restored.size > 0) await this.append([]);
   }
 

@@ -258,6 +258,29 @@ test('what a failed write took back is journaled at close, before the writer goe
   assert.is(map.get('a')?.n, 1);
 });
 
+test('close waits for a write in flight: the values it carried back are journaled if it fails', async () => {
+  const dir = await tempDir();
+  const writer = new FailingWriter({ fsync: false });
+  let map = await JournaledMap.open<Rec>(dir, 'things', writer);
+  await map.put([['a', rec(1, 1)]]);
+  writer.writeThenFail = 1;
+  await map.put([['a', rec(1, 2)]]).catch(() => undefined); // on disk, answered as failed: a is taken back
+  writer.hold();
+  // b's write carries a's restored value; it is still in flight when close is called, then fails.
+  const inFlight = map.put([['b', rec(2)]]).then(
+    () => 'written',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  const closing = map.close();
+  writer.failNext = 1;
+  writer.open();
+  assert.is(await inFlight, 'ENOSPC');
+  await closing;
+  await writer.close();
+  map = await JournaledMap.open<Rec>(dir, 'things', new AppendWriter({ fsync: false }));
+  assert.equal([map.get('a')?.n, map.get('b')], [1, undefined], 'a clean close brings no failed change back');
+});
+
 test('the temp file of a compaction a crash stopped is deleted at open', async () => {
   const dir = await tempDir();
   const stale = join(dir, '.things.json.4242.0badf00d.tmp');
