@@ -120,6 +120,8 @@ export const STORE_ENTRIES = [
   'ota-state-journal',
   'devices-journal',
   'ota-rollouts.json',
+  'ota-rollout-devices.json',
+  'ota-rollout-devices.jsonl',
   'commands.json',
   'commands.jsonl',
   'remote-config.json',

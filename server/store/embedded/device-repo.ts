@@ -4,8 +4,8 @@
  * modes, key versions and tags — never a usable key: derived keys are recomputed from the master
  * secret in KEYS_DIR. A registration, rotation, revocation or retag writes its own record, not the
  * whole registry: rewriting devices.json for each cost 10.7 ms of CPU and 1.6 MB written per
- * registration at 10,000 devices; a journal line costs ~0.13 ms and ~170 bytes at any fleet size,
- * ~320 bytes with the snapshot's rewrites (scripts/bench/registrations.ts).
+ * registration at 10,000 devices; a journal line costs ~0.1 ms and ~170 bytes at any fleet size,
+ * ~380 bytes with the snapshot's rewrites while the registry grows (scripts/bench/registrations.ts).
  *
  * Every change is set in memory synchronously after its check (no await between: no other request
  * interleaves) and answered once durable. An answer read from memory (registered already, revoked

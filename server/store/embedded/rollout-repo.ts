@@ -117,9 +117,14 @@ export class LowdbRolloutRepo implements RolloutRepo {
   async delete(id: string): Promise<'deleted' | 'started' | undefined> {
     const r = this.doc.data.rollouts.find((x) => x.id === id);
     if (!r) return undefined;
-    if (r.results.successes + r.results.failures > 0 || this.records(id).some(hasStarted)) return 'started';
-    // The index goes once the removal is durable: a failed one leaves the records in the map.
-    await this.devices.prune((p) => p.rollout_id === id);
+    for (;;) {
+      if (r.results.successes + r.results.failures > 0 || this.records(id).some(hasStarted)) return 'started';
+      // The index goes once the removal is durable: a failed one leaves the records in the map.
+      await this.devices.prune((p) => p.rollout_id === id);
+      // A device's report that came while the removal was written added a record the removal did
+      // not select: look again (it may have started; if not, it goes too).
+      if (this.records(id).length === 0) break;
+    }
     this.byRollout.delete(id);
     await this.doc.mutate((d) => {
       d.rollouts = d.rollouts.filter((x) => x.id !== id);

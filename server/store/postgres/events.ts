@@ -101,12 +101,15 @@ export class PgEventRepo implements EventRepo {
   private async loadNow(): Promise<void> {
     this.lastLoadAt = performance.now();
     this.buffered = [];
+    let rows: { device_id: string }[] | undefined;
     try {
-      const rows = await this.sql<{ device_id: string }[]>`SELECT device_id FROM event_states WHERE status = 'offline'`;
-      this.offline = new Set(rows.map((r) => r.device_id));
-      for (const payload of this.buffered) this.apply(payload);
+      rows = await this.sql<{ device_id: string }[]>`SELECT device_id FROM event_states WHERE status = 'offline'`;
     } finally {
+      // Notifications heard meanwhile go on top of the new set, or, the read failed, of the old one.
+      const heard = this.buffered;
       this.buffered = undefined;
+      if (rows) this.offline = new Set(rows.map((r) => r.device_id));
+      for (const payload of heard) this.apply(payload);
     }
   }
 

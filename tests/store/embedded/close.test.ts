@@ -1,7 +1,7 @@
 /**
  * Closing the embedded store closes every part even when one fails: a device journal that cannot
  * be written at shutdown still lets the OTA state fold its journal into its snapshot (which a
- * downgrade reads alone), and the failure is reported.
+ * downgrade reads alone) and the writer close last, and the failure is reported.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,6 +22,11 @@ test('a part that fails to close does not keep the others from closing', async (
   assert.is(outcome, 'device journal: disk full', 'the failure is reported');
   const snapshot = JSON.parse(await readFile(join(dir, 'ota-state.json'), 'utf8')) as { devices: Record<string, { current_version: string }> };
   assert.is(snapshot.devices.m?.current_version, '1.0.0', 'the OTA state was still folded into its snapshot');
+  const writerAfter = await store.writer.append(join(dir, 'probe.jsonl'), 'x\n').then(
+    () => 'open',
+    () => 'closed',
+  );
+  assert.is(writerAfter, 'closed', 'and the writer, last of all, was closed');
 });
 
 test.run();

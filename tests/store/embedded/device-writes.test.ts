@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { FaultyWriter } from '../../helpers/faulty-writer.ts';
 import { DEVICES_NAME, emptyDeviceTables, JournalDeviceRepo } from '../../../server/store/embedded/device-repo.ts';
 import { loadJournaled } from '../../../server/store/embedded/journaled-tables.ts';
 import type { MembershipStamps } from '../../../server/remote-config/repo.ts';
@@ -78,29 +79,6 @@ test('a devices.json written before the journal opens with every device', async 
   assert.equal(Object.keys(await onDisk(dir)).sort(), ['a', 'b', 'constructor']);
 });
 
-/** An AppendWriter whose writes wait until `open()`, or fail while `failing`. */
-class GatedWriter extends AppendWriter {
-  private gate: Promise<void> | null = null;
-  private release = () => undefined as void;
-  failing = false;
-  /** Writes still to fail, one by one. */
-  failNext = 0;
-  /** Appends asked for. */
-  calls = 0;
-  hold(): void {
-    this.gate = new Promise<void>((r) => (this.release = r));
-  }
-  open(): void {
-    this.gate = null;
-    this.release();
-  }
-  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
-    this.calls++;
-    if (this.gate) await this.gate;
-    if (this.failing || (this.failNext > 0 && this.failNext-- > 0)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    return super.append(path, text);
-  }
-}
 
 /** Asserts that `p` rejects with an ENOSPC error. */
 async function failsWith(p: Promise<unknown>): Promise<void> {
@@ -111,10 +89,10 @@ async function failsWith(p: Promise<unknown>): Promise<void> {
   assert.is(outcome, 'ENOSPC');
 }
 
-/** Runs `body` on a repository over a fresh DATA_DIR through a GatedWriter, closed after (gate open); returns the DATA_DIR. */
-async function withGatedRepo(body: (repo: JournalDeviceRepo, writer: GatedWriter, dir: string) => Promise<void>): Promise<string> {
+/** Runs `body` on a repository over a fresh DATA_DIR through a FaultyWriter, closed after (gate open); returns the DATA_DIR. */
+async function withGatedRepo(body: (repo: JournalDeviceRepo, writer: FaultyWriter, dir: string) => Promise<void>): Promise<string> {
   const dir = await tempDir();
-  const writer = new GatedWriter({ fsync: true });
+  const writer = new FaultyWriter({ fsync: true });
   const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
   try {
     await body(repo, writer, dir);
@@ -260,7 +238,7 @@ test('a change whose write fails is taken back out of memory, and the disk never
 
 test('a close whose last write fails reports it and stops retrying', async () => {
   const dir = await tempDir();
-  const writer = new GatedWriter({ fsync: true });
+  const writer = new FaultyWriter({ fsync: true });
   const repo = await JournalDeviceRepo.open(dir, writer, noLayers);
   await repo.create(record('m'));
   writer.failing = true;

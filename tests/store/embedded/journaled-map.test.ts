@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { FaultyWriter } from '../../helpers/faulty-writer.ts';
 import { JournaledMap } from '../../../server/store/embedded/journaled-map.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
@@ -96,35 +97,6 @@ test('a compaction that fails (disk full) loses nothing and is not started again
   assert.is(again.size, 200, 'every change is in the journal');
 });
 
-/**
- * An AppendWriter whose next `failNext` appends fail (ENOSPC), whose next `writeThenFail` appends
- * reach the disk and then fail (EIO after the bytes), and whose appends wait while `hold()`.
- */
-class FailingWriter extends AppendWriter {
-  failNext = 0;
-  writeThenFail = 0;
-  private gate: Promise<void> | null = null;
-  private release = () => undefined as void;
-  hold(): void {
-    this.gate = new Promise<void>((r) => (this.release = r));
-  }
-  open(): void {
-    this.gate = null;
-    this.release();
-  }
-  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
-    if (this.gate) await this.gate;
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    }
-    await super.append(path, text);
-    if (this.writeThenFail > 0) {
-      this.writeThenFail--;
-      throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
-    }
-  }
-}
 
 /** The snapshot document's `mutate`, slowed down (and failing if `fail`), to act while a compaction runs. */
 function slowSnapshot(map: JournaledMap<Rec>, ms: number, fail = false): void {
@@ -169,7 +141,7 @@ test('a compaction that fails while a change waits for it does not fail that cha
 
 test('changes whose writes fail go back to the last durable value, not to each other; a compaction never writes them', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let map = await JournaledMap.open<Rec>(dir, 'things', writer, { compactAfterBytes: 64 * 1024 });
   await map.put([['a', rec(1, 1)]]);
   writer.failNext = 2;
@@ -214,7 +186,7 @@ test('a compaction a change starts holds that change: nothing acknowledged is lo
 
 test('a failed write that reached the disk anyway does not bring its change back after a restart', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let map = await JournaledMap.open<Rec>(dir, 'things', writer);
   await map.put([['a', rec(1, 1)]]);
   writer.writeThenFail = 1;
@@ -231,7 +203,7 @@ test('a failed write that reached the disk anyway does not bring its change back
 
 test('a failed removal does not undo a later change that succeeded (put, then removal again)', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let map = await JournaledMap.open<Rec>(dir, 'things', writer);
   await map.put([['a', rec(1, 1)]]);
   writer.hold();
@@ -247,7 +219,7 @@ test('a failed removal does not undo a later change that succeeded (put, then re
 
 test('what a failed write took back is journaled at close, before the writer goes', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let map = await JournaledMap.open<Rec>(dir, 'things', writer);
   await map.put([['a', rec(1, 1)]]);
   writer.writeThenFail = 1;
@@ -260,7 +232,7 @@ test('what a failed write took back is journaled at close, before the writer goe
 
 test('close waits for a write in flight: the values it carried back are journaled if it fails', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let map = await JournaledMap.open<Rec>(dir, 'things', writer);
   await map.put([['a', rec(1, 1)]]);
   writer.writeThenFail = 1;

@@ -7,23 +7,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AppendWriter } from '../../../server/store/embedded/append-writer.ts';
+import { FaultyWriter } from '../../helpers/faulty-writer.ts';
 import { LowdbRolloutRepo } from '../../../server/store/embedded/rollout-repo.ts';
 import { upgradeRollout } from '../../../server/ota/rollouts.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const T = Date.UTC(2026, 0, 1);
 
-class FailingWriter extends AppendWriter {
-  failing = false;
-  override async append(path: string, text: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
-    if (this.failing) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    return super.append(path, text);
-  }
-}
 
 test('a delete whose removal fails keeps the progress visible', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   const repo = await LowdbRolloutRepo.open(dir, writer);
   await repo.create(upgradeRollout({ id: 'ro_1', version: '1.2.0', target: 'all', steps: [{ percent: 100 }], notes: '', created_at: T }));
   await repo.noteStage('ro_1', 'dev-1', 'offered', T + 1);
@@ -40,7 +34,7 @@ test('a delete whose removal fails keeps the progress visible', async () => {
 
 test('a stage whose write fails is not shown, and the same report writes it later', async () => {
   const dir = await tempDir();
-  const writer = new FailingWriter({ fsync: false });
+  const writer = new FaultyWriter({ fsync: false });
   let repo = await LowdbRolloutRepo.open(dir, writer);
   await repo.create(upgradeRollout({ id: 'ro_1', version: '1.2.0', target: 'all', steps: [{ percent: 100 }], notes: '', created_at: T }));
   writer.failing = true;
@@ -57,6 +51,23 @@ test('a stage whose write fails is not shown, and the same report writes it late
   assert.equal(inMemory, ['dev-1', 'dev-2']);
   repo = await LowdbRolloutRepo.open(dir, new AppendWriter({ fsync: false }));
   assert.equal((await repo.progress('ro_1')).map((p) => p.device_id).sort(), inMemory);
+});
+
+test('a device that starts downloading while the rollout is being deleted keeps it: started', async () => {
+  const dir = await tempDir();
+  const writer = new FaultyWriter({ fsync: false });
+  const repo = await LowdbRolloutRepo.open(dir, writer);
+  await repo.create(upgradeRollout({ id: 'ro_1', version: '1.2.0', target: 'all', steps: [{ percent: 100 }], notes: '', created_at: T }));
+  await repo.noteStage('ro_1', 'dev-1', 'offered', T + 1);
+  writer.hold();
+  const deleting = repo.delete('ro_1');
+  await new Promise((r) => setImmediate(r)); // the removal's write has started (held)
+  const downloading = repo.noteStage('ro_1', 'dev-2', 'downloading', T + 2);
+  writer.open();
+  await downloading;
+  assert.is(await deleting, 'started');
+  assert.ok(await repo.get('ro_1'), 'the rollout is kept');
+  assert.equal((await repo.progress('ro_1')).map((p) => p.device_id), ['dev-2']);
 });
 
 test.run();

@@ -115,8 +115,10 @@ test('loads run one at a time; a notification during one is applied on top of it
   await tick();
   assert.ok(repo.isOffline('m9'), 'the notification survived the load');
   assert.is(db.reads.length, 3, 'then the second load reads');
+  db.notify('offline:m8'); // heard while a load fails: still applied
   db.reads[2]!.fail();
   await tick();
+  assert.ok(repo.isOffline('m8'), 'a notification heard during a failed load is kept');
   await sleep(UNHEARD_RELOAD_MS + 50);
   repo.isOffline('m1');
   await tick();
