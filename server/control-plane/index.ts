@@ -21,6 +21,7 @@ import { Notifier } from '../notify/notifier.ts';
 import { notifyRoutes } from '../notify/routes.ts';
 import { remoteConfigRoutes } from '../remote-config/routes.ts';
 import { RemoteConfigService } from '../remote-config/service.ts';
+import { runPeriodically } from '../periodic.ts';
 
 export interface ControlPlane {
   audit: AuditLog;
@@ -87,22 +88,10 @@ export async function controlPlane(ctx: AppContext): Promise<Hono<AppEnv>> {
 
   // Periodic work runs once per fleet: with a store shared by several gateways, only in the one
   // holding the job's lease (store.exclusive); it moves to another gateway if that one stops.
-  const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => logger.error({ err }, `${what} failed`));
   // Awaited (a gateway starts pruned) but never fatal: a database slow to answer delays it to the next run.
   await store.exclusive('retention', () => plane.prune()).catch((err: unknown) => logger.error({ err }, 'retention at start failed; next run in an hour'));
-  let sweeping = false;
-  const sweepTimer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    guard('control-plane sweep', store.exclusive('sweep', () => plane.sweep()).finally(() => (sweeping = false)));
-  }, config.EVENTS_CHECK_INTERVAL_SECONDS * 1000);
-  sweepTimer.unref();
-  const pruneTimer = setInterval(() => guard('retention pruning', store.exclusive('retention', () => plane.prune())), HOUR_MS);
-  pruneTimer.unref();
-  ctx.onClose(() => {
-    clearInterval(sweepTimer);
-    clearInterval(pruneTimer);
-  });
+  runPeriodically(ctx, 'control-plane sweep', config.EVENTS_CHECK_INTERVAL_SECONDS * 1000, () => store.exclusive('sweep', () => plane.sweep()));
+  runPeriodically(ctx, 'retention pruning', HOUR_MS, () => store.exclusive('retention', () => plane.prune()));
 
   const app = new Hono<AppEnv>();
   app.route('/', commandRoutes(ctx, commands));

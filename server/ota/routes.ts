@@ -33,6 +33,7 @@ import { downloadAuth, downloadHandler } from './serve-download.ts';
 import { OtaService } from './service.ts';
 import type { OtaSession } from './sessions.ts';
 import { VerificationKey } from './verification-key.ts';
+import { runPeriodically } from '../periodic.ts';
 
 const services = new WeakMap<AppContext, OtaService>();
 
@@ -151,17 +152,7 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
  */
 function startSessionCleanup(ctx: AppContext): void {
   const silentMs = ctx.config.OTA_SESSION_ABANDON_SECONDS * 1000;
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    ctx.store
-      .exclusive('ota-sessions', () => abandonSilentSessions(ctx))
-      .catch((err: unknown) => ctx.logger.error({ err }, 'OTA session cleanup failed'))
-      .finally(() => (running = false));
-  }, Math.min(60_000, Math.max(1000, silentMs / 4)));
-  timer.unref();
-  ctx.onClose(() => clearInterval(timer));
+  runPeriodically(ctx, 'OTA session cleanup', Math.min(60_000, Math.max(1000, silentMs / 4)), () => ctx.store.exclusive('ota-sessions', () => abandonSilentSessions(ctx)));
 }
 
 /** One pass of the cleanup job (tests call it directly). */
@@ -177,15 +168,5 @@ export async function abandonSilentSessions(ctx: AppContext): Promise<OtaSession
  * `rollouts` lease (store.exclusive), one pass of RolloutService.steer. Passes never overlap.
  */
 function startSteering(ctx: AppContext, rollouts: RolloutService): void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    ctx.store
-      .exclusive('rollouts', () => rollouts.steer())
-      .catch((err: unknown) => ctx.logger.error({ err }, 'rollout steering failed'))
-      .finally(() => (running = false));
-  }, ctx.config.ROLLOUT_STEER_INTERVAL_SECONDS * 1000);
-  timer.unref();
-  ctx.onClose(() => clearInterval(timer));
+  runPeriodically(ctx, 'rollout steering', ctx.config.ROLLOUT_STEER_INTERVAL_SECONDS * 1000, () => ctx.store.exclusive('rollouts', () => rollouts.steer()));
 }
