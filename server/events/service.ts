@@ -55,11 +55,7 @@ export class EventService {
     const now = this.ctx.clock.now();
     const multiplier = this.ctx.config.OFFLINE_HEARTBEAT_MULTIPLIER;
     const pending: Promise<DeviceEvent[]>[] = [];
-    const [seen, devices, heartbeatSeconds] = await Promise.all([
-      this.ctx.store.nonces.all(),
-      this.ctx.store.devices.list(),
-      this.remoteConfig.heartbeats(),
-    ]);
+    const [seen, { devices, heartbeatSeconds }] = await Promise.all([this.ctx.store.nonces.all(), this.remoteConfig.heartbeats()]);
     const active = new Map(devices.filter((d) => !d.revoked_at).map((d) => [d.device_id, d]));
     // Only devices ever heard from can go offline: walk those.
     const ids = new Set<string>(seen.keys());

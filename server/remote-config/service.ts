@@ -32,6 +32,12 @@ export interface AppliedSource {
   all(): Promise<ReadonlyMap<string, Applied>>;
 }
 
+/** Every device record and, for any of them, its effective heartbeat_interval (seconds): one state. */
+export interface FleetHeartbeats {
+  devices: DeviceRecord[];
+  heartbeatSeconds(device: DeviceRecord): number;
+}
+
 export interface LagEntry {
   device_id: string;
   config_version: number;
@@ -85,11 +91,16 @@ export class RemoteConfigService {
   }
 
   /**
-   * Every device's effective heartbeat_interval at once, without building whole configs (the
-   * offline sweep walks the fleet with it).
+   * Every device with its effective heartbeat_interval, without building whole configs (the offline
+   * sweep walks the fleet with it). The devices' tags and every layer are read in one snapshot:
+   * read separately, two changes committed in between (a device moved from one tag to another,
+   * then the first tag's layer cleared) could pair the old tags with the new layers, a
+   * heartbeat_interval the device never had, and declare it offline falsely.
    */
-  async heartbeats(): Promise<(device: DeviceRecord) => number> {
-    const [defaults, overrides, tagLayers] = await Promise.all([this.repo.defaults(), this.repo.overrides(), this.repo.tagLayers()]);
+  async heartbeats(): Promise<FleetHeartbeats> {
+    const [devices, defaults, overrides, tagLayers] = await this.store.configSnapshot(({ config, devices }) =>
+      Promise.all([devices.list(), config.defaults(), config.overrides(), config.tagLayers()]),
+    );
     const fleet = defaults.values.heartbeat_interval ?? BUILTIN_DEFAULTS.heartbeat_interval;
     const fromTags = (tags: readonly string[] | undefined) => {
       if (!tags || tagLayers.size === 0) return undefined;
@@ -98,7 +109,10 @@ export class RemoteConfigService {
       for (const [, l] of tagLayersOf(tags, tagLayers)) value = l.values.heartbeat_interval ?? value;
       return value;
     };
-    return (device) => overrides.get(device.device_id)?.values.heartbeat_interval ?? fromTags(device.tags) ?? fleet;
+    return {
+      devices,
+      heartbeatSeconds: (device) => overrides.get(device.device_id)?.values.heartbeat_interval ?? fromTags(device.tags) ?? fleet,
+    };
   }
 
   async overrides(deviceId: string): Promise<ConfigValues> {
@@ -195,15 +209,20 @@ export class RemoteConfigService {
     return this.store.configWrite(({ config, devices }) => write(devices, (entries) => checkTags(config, entries)));
   }
 
-  /** One tag's layer (empty if never set) and how many active devices carry the tag. */
+  /**
+   * One tag's layer (empty if never set) and how many active devices carry the tag, read in one
+   * snapshot (the layer a write just stored, `layer`, with the devices as they are now).
+   */
   async tagView(tag: string, layer?: TagLayer): Promise<TagView> {
-    const [stored, devices] = await Promise.all([layer ?? this.repo.tagLayer(tag), this.registry.records()]);
+    const [stored, devices] = layer
+      ? [layer, await this.registry.records()]
+      : await this.store.configSnapshot(({ config, devices }) => Promise.all([config.tagLayer(tag), devices.list()]));
     return tagViewOf(tag, stored, devices.filter((d) => !d.revoked_at && d.tags?.includes(tag)).length);
   }
 
-  /** Every tag layer in use (cleared ones left out), by tag. */
+  /** Every tag layer in use (cleared ones left out), by tag, with the devices carrying each: one snapshot. */
   async tagViews(): Promise<TagView[]> {
-    const [layers, devices] = await Promise.all([this.repo.tagLayers(), this.registry.records()]);
+    const [layers, devices] = await this.store.configSnapshot(({ config, devices }) => Promise.all([config.tagLayers(), devices.list()]));
     const carrying = new Map<string, number>();
     for (const d of devices) if (!d.revoked_at) for (const t of d.tags ?? []) carrying.set(t, (carrying.get(t) ?? 0) + 1);
     return [...layers]
