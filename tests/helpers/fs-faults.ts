@@ -48,6 +48,31 @@ export function fillDiskDuring(marker: string): { tripped: () => boolean; restor
   return { tripped: () => tripped, restore };
 }
 
+/**
+ * The next write(2) whose bytes contain `marker` writes nothing until `fail` is called, then fails
+ * with EIO: a slow disk that gives up, for what happens meanwhile. Call `restore` when done.
+ */
+export function holdWrite(marker: string): { held: () => boolean; fail: () => void; restore: () => void } {
+  const realWrite = fs.write;
+  let pending: WriteCallback | undefined;
+  let held = false;
+  const restore = patch('write', ((...args: WriteArgs) => {
+    const [fd, buffer, offset, length, position, callback] = args;
+    if (!held && Buffer.isBuffer(buffer) && buffer.subarray(offset, offset + length).includes(marker)) {
+      held = true;
+      pending = callback;
+      return;
+    }
+    realWrite(fd, buffer, offset, length, position, callback);
+  }) as unknown as typeof fs.write);
+  const fail = () => {
+    const err = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO', errno: -5, syscall: 'write' });
+    pending?.(err, 0);
+    pending = undefined;
+  };
+  return { held: () => held, fail, restore };
+}
+
 /** Records the path of every directory fsynced (through fs.fsync) until `restore`. */
 export function recordDirSyncs(): { dirs: string[]; restore: () => void } {
   const realFsync = fs.fsync;

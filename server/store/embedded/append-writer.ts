@@ -4,7 +4,7 @@
  * a file while a write is in flight share the next single write. That keeps "durable before we
  * answer" cheap under load: fifty concurrent uploads cost one disk write, not fifty.
  */
-import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'node:fs';
+import { close, constants, fchmod, fdatasync, fstat, ftruncate, open, read, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { mkdirDurable, syncDir } from './atomic-file.ts';
@@ -16,6 +16,7 @@ const closeAsync = promisify(close);
 const fstatAsync = promisify(fstat);
 const datasyncAsync = promisify(fdatasync);
 const fchmodAsync = promisify(fchmod);
+const ftruncateAsync = promisify(ftruncate);
 
 /** DATA_DIR holds device ids, telemetry and nonce state: owner only. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -59,6 +60,10 @@ interface FileState {
   prepared: number;
   /** A zero-fill ahead of `end` in flight. */
   preparing?: Promise<void>;
+  /** Without preallocation: the file's size as this writer left it (-1: not open), where a failed write is cut back to. */
+  size: number;
+  /** A failed write being cut off the file (cutBack): its handle stays open until then. */
+  cutting?: Promise<void>;
 }
 
 export interface AppendWriterOptions {
@@ -114,7 +119,7 @@ export class AppendWriter {
     if (this.closed) return Promise.reject(new Error('append writer is closed'));
     let state = this.files.get(path);
     if (!state) {
-      state = { busy: false, next: { chunks: [], waiters: [] }, lastUsed: 0, needsNewline: false, end: -1, prepared: -1 };
+      state = { busy: false, next: { chunks: [], waiters: [] }, lastUsed: 0, needsNewline: false, end: -1, prepared: -1, size: -1 };
       this.files.set(path, state);
     }
     const s = state;
@@ -153,6 +158,7 @@ export class AppendWriter {
           // short write; the handle is closed and reopened after a failure) left a fragment
           // without its newline, like a crash does; the next line must not be glued to it.
           state.needsNewline = size > 0 && (await lastByte(fd, size)) !== 0x0a;
+          state.size = size;
         } else if (state.end < 0 || state.end > size) {
           // A preallocated file reopened by this writer (after idle eviction or a failed write)
           // keeps its own end: the next write goes over anything a failed one left past it. One
@@ -204,18 +210,28 @@ export class AppendWriter {
       while (state.next.chunks.length > 0) {
         const batch = state.next;
         state.next = { chunks: [], waiters: [] };
+        let written: { fd: number; start: number; length: number } | undefined;
+        let isolating = false;
         try {
           const fd = await this.handleFor(path, state);
           if (state.needsNewline) {
             batch.chunks.unshift('\n');
             state.needsNewline = false;
+            isolating = true;
           }
           const bytes = toBytes(batch.chunks);
+          written = { fd, start: this.preallocate > 0 ? state.end : state.size, length: bytes.length };
           if (this.preallocate > 0) await this.writeInPlace(fd, state, bytes);
-          else await writeAll(fd, bytes);
+          else {
+            await writeAll(fd, bytes);
+            state.size += bytes.length;
+          }
           state.lastUsed = Date.now();
           for (const w of batch.waiters) w.resolve();
         } catch (err) {
+          if (written) await this.cutBack(written.fd, state, written.start, written.length);
+          // The next write goes where this one did (in place; appended files look again when reopened).
+          if (isolating) state.needsNewline = true;
           for (const w of batch.waiters) w.reject(err);
           await this.closeFile(path, state);
         }
@@ -224,6 +240,40 @@ export class AppendWriter {
       state.busy = false;
     }
     await this.evictIdle();
+  }
+
+  /**
+   * Takes a failed write's bytes off the file before its appends are refused. A write that fails
+   * part way (a short write then ENOSPC, or EIO from an O_DSYNC write whose data reached the page
+   * cache) may have left whole lines of the batch behind; their callers are told the change
+   * failed and take it back in memory, but a restart would read those lines and bring it back.
+   * Cut only when the file's size is one the failed write can have left (`start` to
+   * `start + length`): anything else means the file changed under this writer, and cutting would
+   * lose what is not ours. Best effort: if the disk refuses the cut as well, the line stays and
+   * the callers' own repair (re-journaling the value they restored) is what remains.
+   */
+  private cutBack(fd: number, state: FileState, start: number, length: number): Promise<void> {
+    // Only on our own open handle (closeFile waits for the cut before closing it): a descriptor
+    // closed by `forget` meanwhile may already number another file.
+    if (start < 0 || state.fd !== fd) return Promise.resolve();
+    state.cutting = this.cut(fd, state, start, length).finally(() => {
+      state.cutting = undefined;
+    });
+    return state.cutting;
+  }
+
+  private async cut(fd: number, state: FileState, start: number, length: number): Promise<void> {
+    try {
+      await state.preparing?.catch(() => undefined);
+      const { size } = await fstatAsync(fd);
+      const reach = this.preallocate > 0 ? Math.max(state.prepared, start + length) : start + length;
+      if (size < start || size > reach) return;
+      await ftruncateAsync(fd, start);
+      if (this.options.fsync) await datasyncAsync(fd);
+      if (this.preallocate > 0) state.prepared = start; // the zero-filled space ahead went with it
+    } catch {
+      // The disk refused the cut too: see above.
+    }
   }
 
   /** Writes `bytes` at the file's end, inside zero-filled space (prepared first if need be). */
@@ -252,6 +302,7 @@ export class AppendWriter {
   private async closeFile(path: string, state: FileState): Promise<void> {
     const fd = state.fd;
     state.fd = undefined;
+    await state.cutting;
     if (fd !== undefined) await closeAsync(fd).catch(() => undefined);
     if (!state.busy && state.next.chunks.length === 0) this.files.delete(path);
   }

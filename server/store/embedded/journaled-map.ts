@@ -7,8 +7,9 @@
  * `put` applies the change in memory at once (so concurrent requests see it and cannot decide
  * twice), then resolves when its line is durable; if the write fails the record goes back to its
  * last durable value (unless a later change of it came meanwhile), journaled again with the next
- * write, a second later if nothing writes, or at `close` (part of the failed write may be on disk:
- * a crash before that line is durable can bring the failed change back). A compaction writes
+ * write, a second later if nothing writes, or at `close` (the writer cuts a failed write's bytes off
+ * the file, but if the disk refuses that too, part of it stays: a crash before the restored line
+ * is durable would bring the failed change back). A compaction writes
  * records as they are durable, never a change still waiting for its line.
  * Lines for one map go to one file in order, so a later change is never durable before an earlier
  * one. Replaying snapshot + journal always rebuilds the last durable state.
@@ -132,7 +133,7 @@ export class JournaledMap<V> {
    * Applies the entries in memory now (undefined: removed) and resolves once their line is
    * durable. If the write fails, each record goes back to its last durable value, unless a later
    * change of it came meanwhile (that change decides), and that value is journaled again: part of
-   * the failed write may be on disk.
+   * the failed write may be on disk if the writer could not cut it off.
    */
   private async change(entries: [string, V | undefined][]): Promise<void> {
     const id = ++this.changeSeq;

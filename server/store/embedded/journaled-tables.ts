@@ -50,8 +50,9 @@ export interface JournaledTablesOptions {
   /**
    * A write that fails takes its records back out of memory: each goes back to its last durable
    * state, unless a later change replaced it (that change carries on), and the next write carries
-   * the restored state (part of the failed line may be on disk: a crash before that write is
-   * durable can bring the failed change back). A compaction writes records as they are durable.
+   * the restored state (the writer cuts a failed write's bytes off the file; if the disk refuses
+   * that too, part of the line stays, and a crash before the next write is durable would bring the
+   * failed change back). A compaction writes records as they are durable.
    * For records whose changes are answered as failed (a device registration: its key is never
    * shown). Without it memory keeps them and the next write carries them (the OTA state: progress
    * is worth keeping).

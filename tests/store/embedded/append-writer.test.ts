@@ -1,9 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
-import { failDirSyncs, fillDiskDuring, recordDirSyncs } from '../../helpers/fs-faults.ts';
+import { failDirSyncs, fillDiskDuring, holdWrite, recordDirSyncs } from '../../helpers/fs-faults.ts';
 import { tempDir } from '../../helpers/gateway.ts';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(i % 50) }) + '\n';
@@ -55,6 +56,70 @@ for (const preallocateBytes of [0, 256]) {
     assert.equal(lines.map((l) => l.i), [1, 2, 3], 'every acknowledged line reads back');
   });
 }
+
+for (const preallocateBytes of [0, 256]) {
+  // The failed write's first line was whole on disk: a restart read it back, a change its callers
+  // had been told failed (and had taken back in memory).
+  test(`a write cut short leaves nothing of its batch on disk, not even whole lines (preallocate ${preallocateBytes})`, async () => {
+    const path = join(await tempDir(), 'log.jsonl');
+    const writer = new AppendWriter({ fsync: true, preallocateBytes });
+    await writer.append(path, line(1));
+    const before = await readFile(path);
+    const disk = fillDiskDuring('"lost"');
+    try {
+      const batch = [writer.append(path, JSON.stringify({ lost: 1 }) + '\n'), writer.append(path, JSON.stringify({ lost: 2, pad: 'x'.repeat(200) }) + '\n')];
+      for (const p of batch) await p.then(() => assert.unreachable('the write failed'), (err: NodeJS.ErrnoException) => assert.is(err.code, 'ENOSPC'));
+    } finally {
+      disk.restore();
+    }
+    assert.ok(disk.tripped(), 'the first line and part of the second were written');
+    // Read as a restart would, before anything else is written.
+    const after = await readFile(path);
+    assert.equal(parseJsonLines<{ i?: number }>(after.toString()), [JSON.parse(line(1))], 'only the acknowledged line');
+    if (preallocateBytes === 0) assert.is(after.length, before.length, 'cut back to its size before the write');
+    await writer.append(path, line(2));
+    await writer.close();
+    assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 2]);
+  });
+}
+
+test('a failed write is not cut back over bytes the writer did not put there (the file changed under it)', async () => {
+  const path = join(await tempDir(), 'log.jsonl');
+  const writer = new AppendWriter({ fsync: true });
+  await writer.append(path, line(1));
+  await appendFile(path, line(7) + line(8)); // not through the writer (and no `forget`)
+  const disk = fillDiskDuring('"lost"');
+  try {
+    await writer.append(path, JSON.stringify({ lost: 1 }) + '\n').then(() => assert.unreachable('the write failed'), () => undefined);
+  } finally {
+    disk.restore();
+  }
+  await writer.close();
+  assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 7, 8], 'nothing of the others cut');
+});
+
+test('a write that fails after its file was forgotten cuts nothing (the descriptor may number another file by then)', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'log.jsonl');
+  const other = join(dir, 'other.jsonl');
+  const writer = new AppendWriter({ fsync: true });
+  await writer.append(path, line(1));
+  const disk = holdWrite('"lost"');
+  try {
+    const failing = writer.append(path, JSON.stringify({ lost: 1 }) + '\n');
+    while (!disk.held()) await new Promise((r) => setImmediate(r));
+    await writer.forget(path); // a compaction replacing the file, say
+    const fd = openSync(other, 'w'); // takes the lowest free number: the one just closed
+    writeSync(fd, line(7));
+    disk.fail();
+    await failing.then(() => assert.unreachable('the write failed'), () => undefined);
+    closeSync(fd);
+  } finally {
+    disk.restore();
+  }
+  await writer.close();
+  assert.is(await readFile(other, 'utf8'), line(7), 'the other file is whole');
+});
 
 test('with fsync, a file the writer creates (and its new folders) have their names made durable before its first append resolves', async () => {
   const dir = await tempDir();
