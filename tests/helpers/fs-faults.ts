@@ -49,28 +49,44 @@ export function fillDiskDuring(marker: string): { tripped: () => boolean; restor
 }
 
 /**
- * The next write(2) whose bytes contain `marker` writes nothing until `fail` is called, then fails
- * with EIO: a slow disk that gives up, for what happens meanwhile. Call `restore` when done.
+ * The next write(2) whose bytes contain `marker` is held: nothing is written until `release`
+ * (then it is done for real, on the descriptor number it was given) or `fail` (EIO: a slow disk
+ * that gives up), for what happens meanwhile. Call `restore` when done.
  */
-export function holdWrite(marker: string): { held: () => boolean; fail: () => void; restore: () => void } {
+export function holdWrite(marker: string): { held: () => boolean; release: () => Promise<void>; fail: () => void; restore: () => void } {
   const realWrite = fs.write;
-  let pending: WriteCallback | undefined;
+  let pending: WriteArgs | undefined;
   let held = false;
   const restore = patch('write', ((...args: WriteArgs) => {
     const [fd, buffer, offset, length, position, callback] = args;
     if (!held && Buffer.isBuffer(buffer) && buffer.subarray(offset, offset + length).includes(marker)) {
       held = true;
-      pending = callback;
+      pending = args;
       return;
     }
     realWrite(fd, buffer, offset, length, position, callback);
   }) as unknown as typeof fs.write);
+  const take = () => {
+    const args = pending;
+    pending = undefined;
+    return args;
+  };
+  /** Resolves once the held write is done (its own callback called). */
+  const release = () =>
+    new Promise<void>((resolve) => {
+      const args = take();
+      if (!args) return resolve();
+      const callback = args[5];
+      realWrite(args[0], args[1], args[2], args[3], args[4], (err, n) => {
+        callback(err, n);
+        resolve();
+      });
+    });
   const fail = () => {
     const err = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO', errno: -5, syscall: 'write' });
-    pending?.(err, 0);
-    pending = undefined;
+    take()?.[5](err, 0);
   };
-  return { held: () => held, fail, restore };
+  return { held: () => held, release, fail, restore };
 }
 
 /** Records the path of every directory fsynced (through fs.fsync) until `restore`. */

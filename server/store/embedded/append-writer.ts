@@ -58,7 +58,7 @@ interface FileState {
   /** With preallocation: where the next write goes, and the end of the zero-filled space ahead of it. */
   end: number;
   prepared: number;
-  /** A zero-fill ahead of `end` in flight. */
+  /** A zero-fill ahead of `end` in flight (closeFile waits for it). */
   preparing?: Promise<void>;
   /** Without preallocation: the file's size as this writer left it (-1: not open), where a failed write is cut back to. */
   size: number;
@@ -289,6 +289,8 @@ export class AppendWriter {
   /** Zero-fills the next chunk (at least `atLeast` bytes) past the prepared space; one at a time. */
   private prepareAhead(fd: number, state: FileState, atLeast: number): Promise<void> {
     state.preparing ??= (async () => {
+      // Closed (forget) after this write began: the number may be another file's by now.
+      if (state.fd !== fd) throw new Error('append writer: file closed while writing');
       const size = Math.max(this.preallocate, atLeast);
       if (!this.zeros || this.zeros.length < size) this.zeros = Buffer.alloc(size);
       await writeAll(fd, this.zeros.subarray(0, size), state.prepared);
@@ -302,7 +304,10 @@ export class AppendWriter {
   private async closeFile(path: string, state: FileState): Promise<void> {
     const fd = state.fd;
     state.fd = undefined;
+    // Work still using the descriptor goes first: once closed, its number is free for the next
+    // file opened, and a late write would land in that file.
     await state.cutting;
+    await state.preparing?.catch(() => undefined);
     if (fd !== undefined) await closeAsync(fd).catch(() => undefined);
     if (!state.busy && state.next.chunks.length === 0) this.files.delete(path);
   }

@@ -121,6 +121,30 @@ test('a write that fails after its file was forgotten cuts nothing (the descript
   assert.is(await readFile(other, 'utf8'), line(7), 'the other file is whole');
 });
 
+test('a file closed while its zero-fill ahead is in flight is closed after it (the zeros never land in a file opened meanwhile)', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'gen.wal');
+  const other = join(dir, 'other.jsonl');
+  const writer = new AppendWriter({ fsync: true, preallocateBytes: 256 });
+  await writer.append(path, line(1)); // the first 256 zeros, then the line
+  const disk = holdWrite('\u0000');
+  try {
+    await writer.append(path, JSON.stringify({ i: 2, pad: 'y'.repeat(100) }) + '\n'); // starts the next zero-fill, in the background
+    assert.ok(disk.held(), 'the zero-fill ahead is under way');
+    const forgetting = writer.forget(path);
+    await new Promise((r) => setTimeout(r, 50)); // time for the close, if it does not wait
+    const fd = openSync(other, 'w'); // the lowest free number: the WAL's, if it was closed already
+    writeSync(fd, line(7));
+    await Promise.all([disk.release(), forgetting]);
+    closeSync(fd);
+  } finally {
+    disk.restore();
+  }
+  await writer.close();
+  assert.is(await readFile(other, 'utf8'), line(7), 'no zeros in the other file');
+  assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 2]);
+});
+
 test('with fsync, a file the writer creates (and its new folders) have their names made durable before its first append resolves', async () => {
   const dir = await tempDir();
   const path = join(dir, 'new', 'deeper', 'gen.jsonl');
