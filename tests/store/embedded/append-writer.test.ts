@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { appendFile, readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendWriter, parseJsonLines } from '../../../server/store/embedded/append-writer.ts';
 import { failDirSyncs, fillDiskDuring, holdWrite, recordDirSyncs } from '../../helpers/fs-faults.ts';
@@ -143,6 +143,21 @@ test('a file closed while its zero-fill ahead is in flight is closed after it (t
   await writer.close();
   assert.is(await readFile(other, 'utf8'), line(7), 'no zeros in the other file');
   assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 2]);
+});
+
+test('a preallocated file found with a torn tail: its first line is isolated by a newline, even after that write failed', async () => {
+  const path = join(await tempDir(), 'gen.wal');
+  await writeFile(path, '{"torn'); // a crash cut this line short
+  const writer = new AppendWriter({ fsync: true, preallocateBytes: 256 });
+  const disk = fillDiskDuring('"lost"');
+  try {
+    await writer.append(path, JSON.stringify({ lost: 'x'.repeat(100) }) + '\n').then(() => assert.unreachable('the write failed'), () => undefined);
+  } finally {
+    disk.restore();
+  }
+  await writer.append(path, line(2));
+  await writer.close();
+  assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [2], 'not glued to the torn line');
 });
 
 test('with fsync, a file the writer creates (and its new folders) have their names made durable before its first append resolves', async () => {
