@@ -9,6 +9,7 @@ import { isValidDeviceId } from '../devices/ids.ts';
 import { BadSignatureError, GatewayError, ValidationError } from '../errors.ts';
 import { verifyEnvelopeMac } from '../protocol/envelope.ts';
 import type { TelemetryBatch } from '../store/index.ts';
+import type { UploadHold } from './in-flight.ts';
 import { decodePayload, decodePayloadText, type DecodedPayload } from './payload.ts';
 
 type EnvelopeFields = { device_id: string; nonce: number; payload: string; mac: string };
@@ -55,10 +56,10 @@ export class UploadService {
    * A store that does not answer in time is an UnavailableError (ctx.uploadsInFlight).
    */
   ingest(pathDeviceId: string, body: unknown, source: string): Promise<UploadReply> {
-    return this.ctx.uploadsInFlight.run(() => this.ingestNow(pathDeviceId, body, source));
+    return this.ctx.uploadsInFlight.run((hold) => this.ingestNow(pathDeviceId, body, source, hold));
   }
 
-  private async ingestNow(pathDeviceId: string, body: unknown, source: string): Promise<UploadReply> {
+  private async ingestNow(pathDeviceId: string, body: unknown, source: string, hold: UploadHold): Promise<UploadReply> {
     const { ctx } = this;
     const envelope = parseEnvelope(body);
     if (envelope.device_id !== pathDeviceId) {
@@ -79,22 +80,32 @@ export class UploadService {
       throw err;
     }
     try {
-      return { key, nonce: envelope.nonce, outcome: await this.accept(envelope, msg) };
+      return { key, nonce: envelope.nonce, outcome: await this.accept(envelope, msg, hold) };
     } catch (err) {
       if (err instanceof GatewayError) return { key, nonce: envelope.nonce, outcome: err };
       throw err;
     }
   }
 
-  private async accept(envelope: EnvelopeFields, msg: Parameters<AppContext['auth']['claimNonce']>[0]): Promise<UploadResult> {
+  private async accept(envelope: EnvelopeFields, msg: Parameters<AppContext['auth']['claimNonce']>[0], hold: UploadHold): Promise<UploadResult> {
     const { ctx } = this;
 
     let decoded: DecodedPayload;
+    let text: string;
     try {
-      decoded = decodePayload(decodePayloadText(envelope.payload, ctx.config.BODY_LIMIT_BYTES), ctx.config.MAX_UNPACKED_BYTES);
+      text = decodePayloadText(envelope.payload, ctx.config.BODY_LIMIT_BYTES);
+      decoded = decodePayload(text, ctx.config.MAX_UNPACKED_BYTES);
     } catch (err) {
       const crc = err instanceof GatewayError && err.code === 'crc_mismatch';
       ctx.securityStats.record(crc ? 'crc_failure' : 'malformed', envelope.device_id, true);
+      this.countFailure(err);
+      throw err;
+    }
+
+    try {
+      // Held until the store answers: a packed batch's unpacked frame, a plain one's text.
+      hold.charge(decoded.frameBytes ?? text.length);
+    } catch (err) {
       this.countFailure(err);
       throw err;
     }

@@ -1,7 +1,8 @@
 /**
  * The bound on uploads waiting for the store (server/uploads/in-flight.ts): past the deadline an
- * upload is answered 503 while its work runs on and still counts; past the count, 503 at once; a
- * store that answers in time changes nothing.
+ * upload is answered 503 while its work runs on and still counts; past the count, 503 at once;
+ * past the bytes held together, 503 for the upload that would go over; a store that answers in
+ * time changes nothing.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,6 +42,27 @@ test('past the deadline: 503 retry with the same nonce; the work still counts un
   await new Promise((r) => setImmediate(r));
   assert.not.ok(limit.saturated());
   assert.is(await limit.run(async () => 'room again'), 'room again', 'one settled: room for one more');
+});
+
+test('past the bytes held together: the upload that would go over is refused, 503; what settles frees its bytes', async () => {
+  const limit = new UploadsInFlight(10_000, 100, 1000);
+  let finish: () => void = () => undefined;
+  const big = limit.run(async (hold) => {
+    hold.charge(600);
+    await new Promise<void>((resolve) => (finish = resolve));
+    return 'big stored';
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.is(limit.bytes, 600);
+  const over = await limit.run(async (hold) => (hold.charge(500), 'stored')).catch((e: Error) => e);
+  assert.instance(over, UnavailableError);
+  assert.match((over as Error).message, /uploads waiting for the store hold 600 bytes; retry with the same nonce/);
+  assert.is(await limit.run(async (hold) => (hold.charge(400), 'fits')), 'fits', 'what fits beside it goes');
+  assert.is(limit.bytes, 600, 'a settled upload frees its bytes');
+  finish();
+  assert.is(await big, 'big stored');
+  assert.is(limit.bytes, 0);
+  assert.is(await limit.run(async (hold) => (hold.charge(1000), 'room again')), 'room again');
 });
 
 test.run();

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import { createHmac } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { signEnvelope, signEncodedPayload } from '../../server/protocol/envelope.ts';
+import { MAX_UNPACKED_BYTES_IN_FLIGHT } from '../../server/uploads/in-flight.ts';
 import { errorCode, samples, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 let gw: TestGateway;
@@ -30,6 +31,30 @@ test('plain aggregated_data upload is stored and read back', async () => {
   assert.is(json.samples[0]!.timestamp, 1_700_000_000);
   assert.is(json.samples[0]!.voltage, 230);
   assert.is(json.samples[0]!.nonce, 1);
+});
+
+// The count of uploads in flight alone let 2,000 of them hold up to 1 MiB unpacked each while the
+// store was silent: 2 GiB before any was refused.
+test('uploads in flight holding too many bytes: the next is answered 503 (signed), its nonce not consumed, and goes once they settle', async () => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const waiting = gw.ctx.uploadsInFlight.run(async (hold) => {
+    hold.charge(MAX_UNPACKED_BYTES_IN_FLIGHT - 100); // large batches the store has not answered
+    await held;
+  });
+  const refused = await gw.upload(ID, key, 1, { aggregated_data: samples(10) });
+  const body = await refused.text();
+  assert.is(refused.status, 503);
+  assert.is(JSON.parse(body).error.code, 'unavailable');
+  assert.match(JSON.parse(body).error.message, /retry with the same nonce/);
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(1);
+  assert.is(refused.headers.get('x-signature'), createHmac('sha256', key).update(n).update(body).digest('hex'), 'signed');
+  release();
+  await waiting;
+  const retried = await gw.upload(ID, key, 1, { aggregated_data: samples(10) });
+  assert.equal([retried.status, await retried.json()], [200, { success: true, samples: 10 }], 'the same nonce is accepted, new');
+  assert.is(gw.ctx.uploadsInFlight.bytes, 0);
 });
 
 test('exact retransmission is answered duplicate and stored once', async () => {
