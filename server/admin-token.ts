@@ -2,11 +2,12 @@
  * The admin token: ADMIN_TOKEN from the environment, else KEYS_DIR/admin_token, else a fresh
  * random one written there with mode 0600. The token itself is never logged — only where it is.
  */
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createFileExclusive } from './store/embedded/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError } from './errors.ts';
+import { makeDir } from './make-dir.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin_token';
 
@@ -30,7 +31,7 @@ export async function resolveAdminToken(
     if (existing.length < 16) throw new ConfigError(`${join(keysDir, ADMIN_TOKEN_FILE)} holds a token shorter than 16 characters`);
     return { token: existing };
   }
-  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await makeDir(keysDir, 0o700);
   const token = randomBytes(32).toString('hex');
   const path = join(keysDir, ADMIN_TOKEN_FILE);
   if (!(await createFileExclusive(path, Buffer.from(token + '\n'), 0o600))) {

@@ -164,6 +164,21 @@ export class StartupError extends ConfigError {
   }
 }
 
+/**
+ * A directory fleetgate needs cannot be created or used: a regular file in the way, a file system
+ * that refuses new directories (/proc, read-only), no permission. The message names the path and
+ * says which; the CLI prints it as one line (exit 3), the gateway at start as one line (exit 2).
+ */
+export class DirectoryError extends ConfigError {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'DirectoryError';
+  }
+}
+
 /** DATA_DIR is held by another live fleetgate process (its lock file names the pid). */
 export class DataDirInUseError extends StartupError {
   constructor(message: string) {

@@ -95,6 +95,10 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
       const { loadSigningKeys } = await import('../../server/ota/keys.ts');
       const { packageFirmware } = await import('../../server/ota/package.ts');
       const keys = await loadSigningKeys(keysDir(opts.keysDir));
+      const outDir = firmwareDir(opts.firmwareDir);
+      // Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc).
+      const { makeDir } = await import('../../server/make-dir.ts');
+      await makeDir(outDir);
       const started = performance.now();
       const result = await packageFirmware(file, keys, {
         version: opts.version,
@@ -103,7 +107,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
         formatVersion,
         pageEntries,
         releaseNotes: opts.notes ?? '',
-        outDir: firmwareDir(opts.firmwareDir),
+        outDir,
         force: opts.force ?? false,
       });
       const m = result.manifest;

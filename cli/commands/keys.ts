@@ -30,6 +30,12 @@ function printSummary(s: KeysSummary, out: CliOut): void {
   }
 }
 
+/** Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc). */
+async function makeKeysDir(dir: string): Promise<void> {
+  const { makeDir } = await import('../../server/make-dir.ts');
+  await makeDir(dir, 0o700);
+}
+
 export function keysCommand(program: Command, out: CliOut = stdoutLine): Command {
   const keys = program.command('keys').description('manage OTA signing and encryption keys');
   examples(keys, [
@@ -57,6 +63,7 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
         const { readFile } = await import('node:fs/promises');
         const pem = await readFile(opts.publicOnly, 'utf8');
         const dir = keysDir(opts.keysDir);
+        await makeKeysDir(dir);
         const r = await initPublicKeys(dir, pem, { force: opts.force ?? false });
         const facts = { dir, keyId: r.keyId, deviceMasterCreated: r.deviceMasterCreated };
         if (opts.json) return out(json(facts));
@@ -69,6 +76,7 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
       if (!(SUPPORTED_RSA_BITS as readonly number[]).includes(bits)) {
         throw new CliError(`--bits must be ${SUPPORTED_RSA_BITS.join(' or ')}, got ${bits}`, ExitCode.usage);
       }
+      await makeKeysDir(keysDir(opts.keysDir));
       const summary = await initKeys(keysDir(opts.keysDir), { bits: bits as RsaBits, force: opts.force ?? false });
       if (opts.json) return out(json(summary));
       out(`created new keys`);

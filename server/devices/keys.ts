@@ -4,7 +4,8 @@
  * is 32 random bytes in KEYS_DIR/device_master.key (mode 0600), so DATA_DIR holds nothing an
  * attacker could sign with. Rotating a key bumps key_version; revoking marks the record.
  */
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makeDir } from '../make-dir.ts';
 import { createFileExclusive } from '../store/embedded/atomic-file.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ export async function loadOrCreateMasterSecret(keysDir: string): Promise<{ secre
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await makeDir(keysDir, 0o700);
   const secret = randomBytes(32);
   // Never replace an existing secret (that would change every device's key): if another process
   // created it between our read and this write, use theirs.

@@ -8,7 +8,7 @@ import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { SimDevice } from '../control-plane/device.ts';
 import { tempDir } from '../helpers/gateway.ts';
-import { runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
+import { ROOT, runProcess, startGatewayProcess, type GatewayProcess } from '../helpers/process.ts';
 
 export const TOKEN = 'cli-test-admin-token-0123456789';
 
@@ -18,11 +18,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `fleetgate <args>` with a clean environment for the CLI's own variables. */
-export function fleetgate(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliRun> {
-  return runProcess(process.execPath, ['cli/bin.js', ...args], {
+/**
+ * `fleetgate <args>` with a clean environment for the CLI's own variables; `timeoutMs` (default
+ * 60 s) for commands that must end quickly rather than hang (killed then: code null).
+ */
+export function fleetgate(args: string[], env: Record<string, string> = {}, input?: string, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return runProcess(process.execPath, [join(ROOT, 'cli/bin.js'), ...args], {
     env: { FLEETGATE_URL: '', FLEETGATE_TOKEN: '', ADMIN_TOKEN: '', KEYS_DIR: '', FIRMWARE_DIR: '', ...env },
     ...(input === undefined ? {} : { input }),
+    ...options,
   });
 }
 

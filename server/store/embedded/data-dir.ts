@@ -9,9 +9,10 @@
  * wins. Released (deleted) at shutdown.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DataDirInUseError, StartupError } from '../../errors.ts';
+import { DataDirInUseError, DirectoryError, StartupError } from '../../errors.ts';
+import { makeDir } from '../../make-dir.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './append-writer.ts';
 
 export const LOCK_FILE = '.lock';
@@ -48,6 +49,7 @@ function alive(holder: Holder): boolean {
 }
 
 function problem(dir: string, err: unknown): StartupError {
+  if (err instanceof DirectoryError) return new StartupError(`DATA_DIR ${err.message}: it must be a directory the gateway can create and write`);
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
   return new StartupError(`DATA_DIR ${dir} is not usable (${code}): it must be a directory the gateway can create and write`);
 }
@@ -63,10 +65,9 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     throw new StartupError(`DATA_DIR ${dir}: its parent directory ${parent} does not exist (${(err as NodeJS.ErrnoException).code})`);
   }
   try {
-    // Not recursive: recursive mkdir on a path under /proc loops forever in Node.
-    await mkdir(abs, { mode: PRIVATE_DIR_MODE });
+    await makeDir(abs, PRIVATE_DIR_MODE);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw problem(dir, err);
+    throw problem(dir, err);
   }
   const path = join(abs, LOCK_FILE);
   const me: Holder = { pid: process.pid, started: processStart(process.pid) };

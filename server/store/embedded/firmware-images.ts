@@ -9,7 +9,8 @@
  * manifest (the listing keys on manifests), so a reader never sees half an image.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { makeDir } from '../../make-dir.ts';
 import { join } from 'node:path';
 import { UnavailableError } from '../../errors.ts';
 import type { CatalogImage, CatalogProblem } from '../../ota/catalog.ts';
@@ -100,7 +101,7 @@ export class FirmwareDir implements FirmwareImageRepo {
   private async putNow(image: CatalogImage, bytes: AsyncIterable<Uint8Array>): Promise<PutOutcome> {
     const decision = putDecision(await this.storedBuild(image.version), image);
     if (decision !== 'store') return decision;
-    await mkdir(this.dir, { recursive: true });
+    await makeDir(this.dir);
     const staged: StagedFile[] = [];
     try {
       const file = await stageFile(join(this.dir, imageFileName(image.version)), 0o644);

@@ -4,7 +4,8 @@
  * group-committed by one AppendWriter. One gateway process owns a DATA_DIR, so
  * every background job runs here (`exclusive` just runs it).
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { makeDir } from '../../make-dir.ts';
 import { silentLogger, type Logger } from '../../logger.ts';
 import type { Store } from '../types.ts';
 import { AppendWriter, PRIVATE_DIR_MODE } from './append-writer.ts';
@@ -71,7 +72,7 @@ export interface EmbeddedStore extends Store {
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const now = options.now ?? Date.now();
   const logger = options.logger;
-  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await makeDir(dataDir, PRIVATE_DIR_MODE);
   const { mode } = await stat(dataDir);
   if ((mode & 0o077) !== 0) {
     logger?.warn(

@@ -43,7 +43,7 @@ test('an unusable DATA_DIR is one line and exit 2, at once', async () => {
   const file = join(dir, 'a-file');
   await writeFile(file, 'x');
   for (const [dataDir, expected] of [
-    ['/proc/nope', /^fleetgate: DATA_DIR \/proc\/nope is not usable \(ENOENT\)/],
+    ['/proc/nope', /^fleetgate: DATA_DIR \/proc\/nope: cannot create directories in \/proc: it must be/],
     [join(dir, 'missing', 'data'), /^fleetgate: DATA_DIR .* its parent directory .* does not exist/],
     [join(file, 'data'), /^fleetgate: DATA_DIR .*a-file.* is not a directory/],
   ] as const) {
