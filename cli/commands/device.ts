@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { isValidDeviceId } from '../../server/devices/ids.ts';
 import { adminRequest, GatewayAnswerError, query, seg } from '../admin-client.ts';
-import { CliError, ExitCode } from '../errors.ts';
+import { CliError, ExitCode, toCliError } from '../errors.ts';
 import { adminOptions, examples, type AdminOptions } from '../options.ts';
 import { ago, keyValues, print, shortTime, show, table } from '../output.ts';
 import type { Answer, CommandView, DeviceView, EventView } from './views.ts';
@@ -100,14 +100,16 @@ export function deviceCommand(program: Command): void {
   ]);
   add.action(async (id: string | undefined, opts: AdminOptions & { sharedKey?: boolean; tag?: string[]; file?: string; provisioningDir?: string }) => {
     if ((id === undefined) === (opts.file === undefined)) throw new CliError('give one <device_id> or --file <csv>', ExitCode.usage);
-    const { parseDeviceList, writeProvisioningFiles } = await import('../provisioning.ts');
+    const { parseDeviceList, prepareProvisioningDir, writeProvisioningFiles } = await import('../provisioning.ts');
     const listed = opts.file !== undefined ? parseDeviceList(await readText(opts.file), opts.file) : [{ device_id: checkId(id!), tags: [] as string[] }];
     const entries = listed.map((d) => ({ device_id: d.device_id, ...(opts.sharedKey ? { shared_key: true } : {}), tags: [...new Set([...(opts.tag ?? []), ...d.tags])] }));
+    // Before registering: a key is shown once, so a folder that cannot take it must stop us here.
+    if (opts.provisioningDir !== undefined) await prepareProvisioningDir(opts.provisioningDir, entries.map((e) => e.device_id));
     const issued =
       opts.file === undefined
         ? [await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', '/devices', entries[0])]
         : (await adminRequest<Answer<{ devices: IssuedKeyView[] }>>(opts, 'POST', '/devices/bulk', { devices: entries })).devices;
-    const files = opts.provisioningDir !== undefined ? await writeProvisioningFiles(opts.provisioningDir, issued) : [];
+    const files = opts.provisioningDir !== undefined ? await writeProvisioningFiles(opts.provisioningDir, issued).catch((err: unknown) => lostKeys(err, issued)) : [];
     if (opts.json) return show(opts, opts.file === undefined ? issued[0] : { created: issued.length, devices: issued, files }, () => '');
     for (const res of issued) print(`device ${res.device_id} registered${res.key_mode === 'shared' ? ' (shared key)' : ''}${files.length ? '' : `\nhmac_key ${res.hmac_key}`}`);
     if (files.length) print(`${files.length} provisioning file${files.length === 1 ? '' : 's'} in ${opts.provisioningDir} (they hold device keys: keep them safe, delete them once flashed)`);
@@ -157,6 +159,20 @@ export function deviceCommand(program: Command): void {
     const res = await adminRequest<Answer<IssuedKeyView>>(opts, 'POST', `/devices/${seg(checkId(id))}/reinstate`);
     show(opts, res, () => `device ${res.device_id} reinstated\nhmac_key ${res.hmac_key}\nkey_version ${res.key_version}`);
   });
+}
+
+/**
+ * Writing a provisioning file failed after the gateway registered the devices (the folder was
+ * checked first, so: a full disk, a file created meanwhile). Say so, and how to get keys again.
+ */
+async function lostKeys(err: unknown, issued: readonly IssuedKeyView[]): Promise<never> {
+  const mapped = toCliError(err);
+  const why = mapped instanceof Error ? mapped.message : String(err);
+  const ids = issued.map((d) => d.device_id);
+  throw new CliError(
+    `${why}; registered already: ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''} (a key without its file: fleetgate device rotate-key <id> --immediate issues a new one)`,
+    ExitCode.io,
+  );
 }
 
 /** What registration, rotation and reinstatement answer: the key, shown once. */

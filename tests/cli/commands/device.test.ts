@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signEnvelope } from '../../../server/protocol/envelope.ts';
 import { fleetgate, startLiveGateway, TOKEN, type LiveGateway } from '../live.ts';
@@ -132,6 +132,40 @@ test('rotate-key --immediate kills the old key at once; reinstate re-keys a revo
   const shared = await live.run(['device', 'add', 'ecowatt-1', '--shared-key']);
   assert.is(shared.code, 4);
   assert.match(shared.stderr, /409 shared_key_unavailable/);
+});
+
+test('--provisioning-dir is made and checked before anything is registered (single and --file)', async () => {
+  const file = join(live.dir, 'afile');
+  await writeFile(file, 'x');
+  const batch = join(live.dir, 'batch.csv');
+  await writeFile(batch, 'batch-3\nbatch-4\n');
+  const taken = join(live.dir, 'prov-taken');
+  await mkdir(taken);
+  await writeFile(join(taken, 'batch-4.csv'), 'another key');
+  const cases: [string[], RegExp][] = [
+    [['device', 'add', 'prov-1', '--provisioning-dir', join(file, 'sub')], /^fleetgate: \S+\/afile\/sub: \S+\/afile is not a directory\n$/],
+    [['device', 'add', '--file', batch, '--provisioning-dir', file], /^fleetgate: \S+\/afile: not a directory \(a file is in the way\)\n$/],
+    [['device', 'add', '--file', batch, '--provisioning-dir', '/proc/nope'], /^fleetgate: \/proc\/nope: cannot create directories in \/proc\n$/],
+    [['device', 'add', '--file', batch, '--provisioning-dir', taken], /^fleetgate: \S+\/prov-taken\/batch-4\.csv exists: not replaced/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await live.run(args);
+    assert.is(r.code, 3, `${args.join(' ')} → ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.is(r.stdout, '');
+  }
+  const ids = (JSON.parse(await live.ok(['device', 'list', '--json'])) as { device_id: string }[]).map((d) => d.device_id);
+  for (const id of ['prov-1', 'batch-3', 'batch-4']) assert.not.ok(ids.includes(id), `${id} was registered although its key had nowhere to go`);
+  assert.is(await readFile(join(taken, 'batch-4.csv'), 'utf8'), 'another key');
+
+  // A usable folder (missing parents made, 0700): one 0600 NVS CSV per device.
+  const out = join(live.dir, 'prov', 'factory');
+  const ok = await live.run(['device', 'add', '--file', batch, '--provisioning-dir', out]);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.equal((await readdir(out)).sort(), ['batch-3.csv', 'batch-4.csv']);
+  assert.is((await stat(out)).mode & 0o777, 0o700);
+  assert.is((await stat(join(out, 'batch-3.csv'))).mode & 0o777, 0o600);
+  assert.match(await readFile(join(out, 'batch-3.csv'), 'utf8'), /^device_id,data,string,batch-3\ndevice_key,data,hex2bin,[0-9a-f]{64}$/m);
 });
 
 test.run();
