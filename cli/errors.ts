@@ -41,6 +41,11 @@ const ERRNO_TEXT: Record<string, string> = {
   EROFS: 'read-only file system',
 };
 
+/** An errno code as words ("no space left on device"), else the code itself. */
+export function errnoText(code: string | undefined): string {
+  return (code && ERRNO_TEXT[code]) ?? code ?? 'unknown error';
+}
+
 /** Map what domain modules throw onto exit codes; unknown errors stay bugs (exit 70). */
 export function toCliError(err: unknown): unknown {
   if (err instanceof CliError) return err;

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ExitCode, toCliError, CliError } from './errors.ts';
+import { ExitCode, errnoText, toCliError, CliError } from './errors.ts';
 import { commands } from './commands/index.ts';
 import { examples } from './options.ts';
 
@@ -73,19 +73,26 @@ export function commandPath(cmd: Command): string {
 
 /**
  * A reader that goes away (`fleetgate device list | head -1`) is not an error: stop quietly with
- * the exit status so far, rather than with node's EPIPE stack trace.
+ * the exit status so far, rather than with node's EPIPE stack trace. Any other failure to write
+ * the output (`> /dev/full`: ENOSPC, EIO, ...) is a file I/O error: one line on stderr, exit 3 —
+ * never a stack trace, never exit 1 (which means "verification failed"). When stderr itself
+ * fails there is nowhere to say it: exit 3 silently.
  */
-function quietOnClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-      throw err;
-    });
-  }
+function oneLineOutputErrors(): void {
+  const soFar = () => (typeof process.exitCode === 'number' ? process.exitCode : 0);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(soFar());
+    try {
+      process.stderr.write(`fleetgate: cannot write to standard output: ${errnoText(err.code)}\n`);
+    } finally {
+      process.exit(ExitCode.io);
+    }
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? soFar() : ExitCode.io));
 }
 
 export async function run(argv: string[]): Promise<void> {
-  quietOnClosedPipes();
+  oneLineOutputErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -21,6 +21,9 @@ import { SUPPORTED_RSA_BITS } from '../../server/ota/keys.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_FORMAT_VERSION, DEFAULT_PAGE_ENTRIES } from '../../server/ota/manifest.ts';
 import { COMMAND_STATUSES, PUBLIC_COMMAND_TYPES } from '../../server/commands/types.ts';
 import { EVENT_TYPES } from '../../server/events/rules.ts';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { ROOT } from '../helpers/process.ts';
 import { fleetgate } from './live.ts';
 
 function walk(cmd: Command): Command[] {
@@ -207,6 +210,26 @@ test('--help and --version print to stdout and exit 0; a group without its comma
   const group = await fleetgate(['config']);
   assert.is(group.code, 2);
   assert.match(group.stderr, /Usage: fleetgate config/);
+});
+
+/** `fleetgate <args> > /dev/full`: what it printed on stderr and its exit code. */
+function toFullDisk(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const full = openSync('/dev/full', 'w');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['cli/bin.js', ...args], { cwd: ROOT, stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('stdout failing with anything but EPIPE (> /dev/full) is one line on stderr and exit 3, no stack trace', async () => {
+  for (const args of [['--help'], ['pack', '--help'], ['firmware', 'list', '--firmware-dir', ROOT]]) {
+    const r = await toFullDisk(args);
+    assert.is(r.code, 3, `${args.join(' ')} → ${r.code} ${r.stderr}`);
+    assert.is(r.stderr, 'fleetgate: cannot write to standard output: no space left on device\n');
+  }
 });
 
 test.run();
