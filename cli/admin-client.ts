@@ -1,22 +1,37 @@
 /**
- * The CLI's client for a gateway's admin API. The gateway is `--url`, else $FLEETGATE_URL, else
+ * The CLI's client for a gateway's admin API. The gateway is `--url`, else $FLEETGATE_URL, else the
+ * one the working directory's `.env` configures (its PORT, on 127.0.0.1 or its HOST), else
  * http://127.0.0.1:5001. The token is `--token`, else $FLEETGATE_TOKEN; for a gateway on this
- * machine (a loopback URL) it falls back to the admin_token file the gateway writes on first
- * start (`--keys-dir`, else $KEYS_DIR, else ./keys), so the README walkthrough needs no export.
- * That file is never sent to another host. ADMIN_TOKEN and PORT are not read: they configure the
- * gateway process, not the admin's client.
+ * machine (a loopback URL, or the one `.env` configures) it falls back to what that gateway
+ * itself uses: ADMIN_TOKEN in `.env`, else the admin_token file it writes on first start
+ * (`--keys-dir`, else $KEYS_DIR, else ./keys), so the README walkthrough needs no export. Neither
+ * is ever sent to another host. ADMIN_TOKEN and PORT in the shell's environment are not read: they
+ * configure a gateway process started from that shell, not the admin's client; `.env` is a file
+ * both read (server/dotenv.ts).
  * Every failure becomes one CliError: unreachable, timed out or an error answer → exit 4 (remote),
  * a bad URL or no token → exit 2 (usage).
  */
 import { CliError, ExitCode } from './errors.ts';
+import { readDotEnv } from '../server/dotenv.ts';
 import { httpRequest, HttpFailure, type HttpAnswer, type StreamedBody } from './http.ts';
 import { keysDir, type AdminOptions } from './options.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:5001';
 const TIMEOUT_MS = 60_000;
 
+/**
+ * The gateway the working directory's `.env` configures, when it sets PORT or HOST: where to reach
+ * it from this machine (a wildcard HOST means loopback).
+ */
+export function dotEnvGatewayUrl(): string | undefined {
+  const { PORT, HOST } = readDotEnv();
+  if (PORT === undefined && HOST === undefined) return undefined;
+  const host = HOST === undefined || HOST === '' || HOST === '0.0.0.0' ? '127.0.0.1' : HOST === '::' ? '[::1]' : HOST.includes(':') ? `[${HOST}]` : HOST;
+  return `http://${host}:${PORT || new URL(DEFAULT_URL).port}`;
+}
+
 export function gatewayUrl(opts: AdminOptions): URL {
-  const raw = opts.url || process.env.FLEETGATE_URL || DEFAULT_URL;
+  const raw = opts.url || process.env.FLEETGATE_URL || dotEnvGatewayUrl() || DEFAULT_URL;
   let url: URL;
   try {
     url = new URL(raw);
@@ -32,17 +47,27 @@ export function isLoopback(url: URL): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** A gateway on this machine: a loopback URL, or the address the working directory's `.env` has it listen on. */
+function isLocal(url: URL): boolean {
+  const configured = dotEnvGatewayUrl();
+  return isLoopback(url) || (configured !== undefined && new URL(configured).origin === url.origin);
+}
+
 export async function adminToken(opts: AdminOptions, url: URL): Promise<string> {
   const given = opts.token || process.env.FLEETGATE_TOKEN;
   if (given) return given;
-  if (isLoopback(url)) {
+  const local = isLocal(url);
+  if (local) {
+    // What the local gateway itself uses: ADMIN_TOKEN from .env wins over the file (server/admin-token.ts).
+    const fromDotEnv = readDotEnv().ADMIN_TOKEN;
+    if (fromDotEnv) return fromDotEnv;
     const { readAdminTokenFile } = await import('../server/admin-token.ts');
     const fromFile = await readAdminTokenFile(keysDir(opts.keysDir));
     if (fromFile) return fromFile;
   }
   throw new CliError(
     `no admin token for ${url.origin}: pass --token or set FLEETGATE_TOKEN` +
-      (isLoopback(url) ? ` (no admin_token in ${keysDir(opts.keysDir)} either)` : ''),
+      (local ? ` (no ADMIN_TOKEN in ./.env, no admin_token in ${keysDir(opts.keysDir)} either)` : ''),
     ExitCode.usage,
   );
 }

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, errnoText, toCliError, CliError } from './errors.ts';
 import { commands } from './commands/index.ts';
+import { loadDotEnv } from '../server/dotenv.ts';
 import { examples } from './options.ts';
 
 /** Set by scripts/build-cli.ts in the bundle; read from package.json when run from the sources. */
@@ -35,10 +36,14 @@ export function buildProgram(): Command {
     'after',
     `
 Environment:
-  FLEETGATE_URL          gateway URL for admin commands (default http://127.0.0.1:5001)
-  FLEETGATE_TOKEN        admin token; without it, a gateway on this machine is asked with the
-                         token in $KEYS_DIR/admin_token (never sent to another host)
+  FLEETGATE_URL          gateway URL for admin commands (default: the PORT of ./.env on
+                         127.0.0.1, else http://127.0.0.1:5001)
+  FLEETGATE_TOKEN        admin token; without it, a gateway on this machine is asked with
+                         ADMIN_TOKEN from ./.env, else $KEYS_DIR/admin_token (never sent to
+                         another host)
   KEYS_DIR, FIRMWARE_DIR default --keys-dir / --firmware-dir
+  .env                   read from the working directory as \`fleetgate serve\` reads it (the
+                         environment wins)
   FLEETGATE_DEBUG=1      print the stack of an internal error
 
 Exit codes: 0 ok, 1 verification failed, 2 usage, 3 file I/O, 4 gateway unreachable or said no, 70 bug.
@@ -95,6 +100,9 @@ export async function run(argv: string[]): Promise<void> {
   oneLineOutputErrors();
   const program = buildProgram();
   try {
+    // The same .env `fleetgate serve` reads (server/dotenv.ts): KEYS_DIR, FIRMWARE_DIR, DATA_DIR,
+    // DATABASE_URL apply here too; its PORT and ADMIN_TOKEN find the local gateway (admin-client.ts).
+    loadDotEnv();
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err);

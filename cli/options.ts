@@ -53,8 +53,8 @@ export interface AdminOptions {
 /** The options of every command that talks to a gateway's admin API. */
 export function adminOptions(cmd: Command): Command {
   cmd
-    .option('--url <url>', 'gateway URL (default: $FLEETGATE_URL or http://127.0.0.1:5001)')
-    .option('--token <token>', 'admin token (default: $FLEETGATE_TOKEN; for a gateway on this machine, else the admin_token file in --keys-dir)');
+    .option('--url <url>', 'gateway URL (default: $FLEETGATE_URL, else the PORT in ./.env on 127.0.0.1, else http://127.0.0.1:5001)')
+    .option('--token <token>', 'admin token (default: $FLEETGATE_TOKEN; for a gateway on this machine, else ADMIN_TOKEN in ./.env, else the admin_token file in --keys-dir)');
   keysDirOption(cmd, 'where a local gateway keeps admin_token');
   return jsonOption(cmd);
 }

@@ -3,10 +3,10 @@
  * present, validates configuration (one line and exit code 2 on a bad value), resolves the admin
  * token, and serves until SIGTERM/SIGINT.
  */
-import { existsSync } from 'node:fs';
 import { createGateway } from './app.ts';
 import { resolveAdminToken } from './admin-token.ts';
 import { parseConfig } from './config.ts';
+import { loadDotEnv } from './dotenv.ts';
 import { ConfigError } from './errors.ts';
 import { lockDataDir } from './store/embedded/data-dir.ts';
 import { createLogger } from './logger.ts';
@@ -15,7 +15,7 @@ import { listen } from './server.ts';
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   let raw;
   try {
-    if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
+    if (env === process.env) loadDotEnv();
     raw = parseConfig(env);
   } catch (err) {
     if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined) {

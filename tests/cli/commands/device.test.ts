@@ -89,7 +89,7 @@ test('token: --token beats FLEETGATE_TOKEN; admin_token file only for a loopback
   // ADMIN_TOKEN configures the gateway, not the client.
   r = await fleetgate(['device', 'list', '--url', live.gw.url, '--keys-dir', join(live.dir, 'none')], { ADMIN_TOKEN: TOKEN });
   assert.is(r.code, 2);
-  assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/127\.0\.0\.1:\d+: pass --token or set FLEETGATE_TOKEN \(no admin_token in /);
+  assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/127\.0\.0\.1:\d+: pass --token or set FLEETGATE_TOKEN \(no ADMIN_TOKEN in \.\/\.env, no admin_token in /);
   // Another host never gets the local file (refused before any connection is made).
   r = await fleetgate(['device', 'list', '--url', 'http://192.0.2.1:5001', '--keys-dir', keys]);
   assert.is(r.code, 2);
@@ -166,6 +166,32 @@ test('--provisioning-dir is made and checked before anything is registered (sing
   assert.is((await stat(out)).mode & 0o777, 0o700);
   assert.is((await stat(join(out, 'batch-3.csv'))).mode & 0o777, 0o600);
   assert.match(await readFile(join(out, 'batch-3.csv'), 'utf8'), /^device_id,data,string,batch-3\ndevice_key,data,hex2bin,[0-9a-f]{64}$/m);
+});
+
+test('the .env that `fleetgate serve` reads in this folder finds its gateway (PORT) and admin token (ADMIN_TOKEN, or KEYS_DIR/admin_token)', async () => {
+  const port = new URL(live.gw.url).port;
+  const withToken = join(live.dir, 'site-a');
+  await mkdir(withToken);
+  await writeFile(join(withToken, '.env'), `PORT=${port}\nHOST=0.0.0.0\nADMIN_TOKEN=${TOKEN}\n`);
+  let r = await fleetgate(['status', '--json'], {}, undefined, { cwd: withToken });
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).devices, r.stdout);
+  // With --url naming that gateway, the token still comes from .env.
+  r = await fleetgate(['device', 'list', '--url', `http://127.0.0.1:${port}`], {}, undefined, { cwd: withToken });
+  assert.is(r.code, 0, r.stderr);
+
+  // No ADMIN_TOKEN: the gateway wrote KEYS_DIR/admin_token, and KEYS_DIR is .env's.
+  const withKeysDir = join(live.dir, 'site-b');
+  await mkdir(join(withKeysDir, 'gw-keys'), { recursive: true });
+  await writeFile(join(withKeysDir, 'gw-keys', 'admin_token'), `${TOKEN}\n`);
+  await writeFile(join(withKeysDir, '.env'), `PORT=${port}\nKEYS_DIR=gw-keys\n`);
+  r = await fleetgate(['device', 'list', '--json'], { KEYS_DIR: undefined as unknown as string }, undefined, { cwd: withKeysDir });
+  assert.is(r.code, 0, r.stderr);
+
+  // The environment wins over .env, and .env's token never goes to another host.
+  r = await fleetgate(['device', 'list'], { FLEETGATE_URL: 'http://192.0.2.1:5001' }, undefined, { cwd: withToken });
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/192\.0\.2\.1:5001: pass --token or set FLEETGATE_TOKEN\n$/);
 });
 
 test.run();
