@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { CliError, ExitCode, cliAction } from '../errors.ts';
 import { examples, firmwareDir, firmwareDirOption, keysDir, keysDirOption, parseUintFlag } from '../options.ts';
 import { bytes, stdoutLine, table, type CliOut } from '../output.ts';
+import { requireKeyFiles } from './keys.ts';
 
 /**
  * The manifest defaults (chunk size, format, hash-page entries), written out here so that
@@ -94,6 +95,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
       const securityCounter = packagingCounter(app, explicit, opts.version);
       const { loadSigningKeys } = await import('../../server/ota/keys.ts');
       const { packageFirmware } = await import('../../server/ota/package.ts');
+      await requireKeyFiles(keysDir(opts.keysDir), 'sign');
       const keys = await loadSigningKeys(keysDir(opts.keysDir));
       const outDir = firmwareDir(opts.firmwareDir);
       // Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc).
@@ -141,6 +143,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
       const { loadVerifyKeys } = await import('../../server/ota/keys.ts');
       const { verifyImageFile } = await import('../../server/ota/verify.ts');
       const manifest = parseManifest(json); // for the default image name; the verifier re-checks everything
+      await requireKeyFiles(keysDir(opts.keysDir), 'verify');
       const keys = await loadVerifyKeys(keysDir(opts.keysDir));
       const imagePath = opts.image ?? join(dirname(manifestPath), imageFileName(manifest.version));
       const hashesPath = opts.hashes ?? join(dirname(manifestPath), hashesFileName(manifest.version));
@@ -165,6 +168,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
       const dir = firmwareDir(opts.firmwareDir);
       const { loadVerifyKeys } = await import('../../server/ota/keys.ts');
       const { FirmwareCatalog } = await import('../../server/ota/catalog.ts');
+      if (opts.keysDir !== undefined) await requireKeyFiles(opts.keysDir, 'verify');
       const verifyKeys = opts.keysDir === undefined ? undefined : await loadVerifyKeys(opts.keysDir);
       const catalog = await FirmwareCatalog.load(dir, verifyKeys ? { verifyKeys } : {});
       const images = catalog.listImages().map((i) => i.manifest);

@@ -30,6 +30,35 @@ function printSummary(s: KeysSummary, out: CliOut): void {
   }
 }
 
+/** What a command needs a keys directory for; each names the files it reads (server/ota/keys.ts loaders). */
+export type KeysPurpose = 'sign' | 'verify' | 'describe';
+
+/**
+ * Before loading keys: the files `purpose` needs, or one line saying what to do — on the right
+ * machine. Signing keys are made on the build machine only; a gateway's KEYS_DIR holds the public
+ * key alone, so verifying an image (which needs the AES key too) is the build machine's job, and
+ * no advice here ever says to create signing keys on a gateway host.
+ */
+export async function requireKeyFiles(dir: string, purpose: KeysPurpose): Promise<void> {
+  const { KEY_FILES } = await import('../../server/ota/keys.ts');
+  const { stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const needed = { sign: [KEY_FILES.privateKey, KEY_FILES.publicKey, KEY_FILES.aesKey], verify: [KEY_FILES.publicKey, KEY_FILES.aesKey], describe: [KEY_FILES.publicKey] }[purpose];
+  const missing: string[] = [];
+  for (const name of needed) if (!(await stat(join(dir, name)).then((s) => s.isFile(), () => false))) missing.push(name);
+  if (missing.length === 0) return;
+  const has = `${dir} has no ${missing.join(', ')}`;
+  const publicOnly = !missing.includes(KEY_FILES.publicKey);
+  const advice = {
+    sign: `packaging signs and encrypts, on the build machine: create its keys there with \`fleetgate keys init --keys-dir ${dir}\``,
+    verify: publicOnly
+      ? "it looks like a gateway's KEYS_DIR (public key only); checking an image needs the AES key too: verify on the build machine, --keys-dir naming its keys directory"
+      : "pass --keys-dir the build machine's keys directory (the one `fleetgate keys init` made)",
+    describe: `not a keys directory (build machine: \`fleetgate keys init --keys-dir ${dir}\`; gateway: \`fleetgate keys init --public-only <public key> --keys-dir ${dir}\`)`,
+  }[purpose];
+  throw new CliError(`${has}: ${advice}`, ExitCode.io);
+}
+
 /** Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc). */
 async function makeKeysDir(dir: string): Promise<void> {
   const { makeDir } = await import('../../server/make-dir.ts');
@@ -95,6 +124,7 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
   show.action((opts: { keysDir?: string; json?: boolean }) =>
     cliAction(async () => {
       const { describeKeys } = await import('../../server/ota/keys.ts');
+      await requireKeyFiles(keysDir(opts.keysDir), 'describe');
       const summary = await describeKeys(keysDir(opts.keysDir));
       if (opts.json) out(json(summary));
       else printSummary(summary, out);
