@@ -25,6 +25,22 @@ export async function parseMethod(text: string): Promise<number> {
   }
 }
 
+/**
+ * Input that is not a packed batch at all (samples, some other JSON) is a usage error, exit 2:
+ * "verification failed" (exit 1) is for a batch whose CRC, sizes or content do not check out.
+ */
+function notPackedBatch(doc: unknown, file: string): void {
+  const isBatch = doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'compressed_data' in doc && 'method' in doc;
+  if (isBatch) return;
+  const samples = Array.isArray(doc) || (doc !== null && typeof doc === 'object' && 'aggregated_data' in doc);
+  throw new CliError(
+    samples
+      ? `${file} holds samples, not a packed batch: pack them with \`fleetgate pack --file ${file}\``
+      : `${file} is not a packed batch: expected {"compressed_data", "method", "original_size", "compressed_size", "crc32"} (what \`fleetgate pack\` prints)`,
+    ExitCode.usage,
+  );
+}
+
 export function packCommands(program: Command): void {
   const pack = program
     .command('pack')
@@ -60,6 +76,7 @@ export function packCommands(program: Command): void {
       const io = (err as NodeJS.ErrnoException).code !== undefined;
       throw new CliError(`cannot read ${opts.file}: ${(err as Error).message}`, io ? ExitCode.io : ExitCode.usage);
     }
+    notPackedBatch(doc, opts.file);
     const { unpackBatch } = await import('../../server/codec/index.ts');
     try {
       const frame = unpackBatch({
