@@ -7,6 +7,7 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from './app.ts';
+import { StartupError } from './errors.ts';
 
 export interface ShutdownLimits {
   /** How long requests in flight may take; then their connections are closed. */
@@ -75,6 +76,20 @@ export function listen(gateway: Gateway, host: string, port: number): Promise<Ru
         },
       });
     });
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
   });
+}
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use by another process (set PORT, or --port)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'not an address of this machine (set HOST)',
+  ENOTFOUND: 'no such host (HOST must be an address or a name of this machine)',
+  EAI_AGAIN: 'the host name could not be resolved now (HOST)',
+};
+
+/** Why the gateway cannot listen, naming the address: one line at start (exit 2). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): StartupError {
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new StartupError(`cannot listen on ${where}: ${LISTEN_PROBLEMS[err.code ?? ''] ?? err.code ?? err.message}`);
 }

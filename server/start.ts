@@ -36,7 +36,15 @@ export async function main(env: Record<string, string | undefined> = process.env
     await lock?.release();
     throw err;
   }
-  const running = await listen(gateway, raw.HOST, raw.PORT);
+  let running;
+  try {
+    running = await listen(gateway, raw.HOST, raw.PORT);
+  } catch (err) {
+    // Not listening (port taken, no such host): close what was opened and free DATA_DIR at once.
+    await gateway.close().catch(() => undefined);
+    await lock?.release();
+    throw err;
+  }
   const store = gateway.ctx.store;
   logger.info(
     { url: `http://${raw.HOST}:${running.port}`, backend: store.backend, store: store.location, durability: raw.DURABILITY },

@@ -1,5 +1,7 @@
 /** `fleetgate serve`: runs the gateway (same as `npm start`), configured by env / .env. */
 import type { Command } from 'commander';
+import { ConfigError } from '../../server/errors.ts';
+import { CliError, ExitCode } from '../errors.ts';
 import { examples } from '../options.ts';
 
 export function serveCommand(program: Command): void {
@@ -17,6 +19,12 @@ export function serveCommand(program: Command): void {
     if (opts.host) process.env.HOST = opts.host;
     // The whole gateway: loaded only here, so other commands start without it.
     const { main } = await import('../../server/start.ts');
-    await main(process.env);
+    try {
+      await main(process.env);
+    } catch (err) {
+      // Exit 2 like `npm start`: a setting or the machine refuses the gateway (port in use, DATA_DIR held).
+      if (err instanceof ConfigError) throw new CliError(err.message, ExitCode.usage);
+      throw err;
+    }
   });
 }

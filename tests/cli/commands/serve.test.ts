@@ -6,7 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/gateway.ts';
 import { freePort, ROOT } from '../../helpers/process.ts';
@@ -61,6 +63,25 @@ test('a folder with a .env: `fleetgate serve` there and `fleetgate status` there
   assert.is(status.code, 0, status.stderr);
   assert.is((JSON.parse(status.stdout) as { devices: { total: number } }).devices.total, 0);
   assert.is(await gw.stop(), 0, gw.output());
+});
+
+test('start errors name the address: a port in use, a host that does not exist (one line, DATA_DIR freed)', async () => {
+  const dir = await tempDir('fleetgate-serve-');
+  const port = await freePort();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+  const env = { DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys'), FIRMWARE_DIR: join(dir, 'fw'), ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent', DURABILITY: 'write' };
+  try {
+    let r = await fleetgate(['serve', '--port', String(port), '--host', '127.0.0.1'], env, undefined, { timeoutMs: 20_000 });
+    assert.is(r.stderr, `fleetgate: cannot listen on 127.0.0.1:${port}: the port is in use by another process (set PORT, or --port)\n`);
+    assert.is(r.code, 2, 'exit 2, as npm start');
+    assert.not.ok(existsSync(join(dir, 'data', '.lock')), 'DATA_DIR lock released');
+    r = await fleetgate(['serve', '--port', String(port), '--host', 'no-such-host.invalid'], env, undefined, { timeoutMs: 20_000 });
+    assert.is(r.stderr, `fleetgate: cannot listen on no-such-host.invalid:${port}: no such host (HOST must be an address or a name of this machine)\n`);
+    assert.is(r.code, 2);
+  } finally {
+    taken.close();
+  }
 });
 
 test.run();
