@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLiveGateway, type LiveGateway } from '../live.ts';
 
@@ -30,11 +30,19 @@ test('a factory batch: devices from a CSV with tags, one NVS provisioning file e
   assert.is((await stat(join(out, 'fab-001.csv'))).mode & 0o777, 0o600);
   const listed = JSON.parse(await live.ok(['device', 'list', '--tag', 'site:lyon', '--json'])) as { device_id: string; tags: string[] }[];
   assert.equal(listed.map((d) => [d.device_id, d.tags]).sort(), [['fab-001', ['batch:7', 'canary', 'site:lyon']], ['fab-002', ['batch:7', 'site:lyon']]]);
-  // the same batch again: refused by the gateway (409), and no file replaced
+  // the same batch again into the same folder: refused before asking the gateway (fab-001.csv is
+  // there), no file replaced, fab-004 not registered
   await writeFile(csv, 'fab-004\nfab-001\n');
   const again = await live.run(['device', 'add', '--file', csv, '--provisioning-dir', out]);
-  assert.is(again.code, 4);
-  assert.match(again.stderr, /409 device_exists: devices already exist: fab-001/);
+  assert.is(again.code, 3);
+  assert.match(again.stderr, /prov\/fab-001\.csv exists: not replaced/);
+  assert.is(await readFile(join(out, 'fab-001.csv'), 'utf8'), nvs);
+  // into a fresh folder: refused by the gateway (409), nothing registered, no file written
+  const fresh = join(live.dir, 'prov-2');
+  const refused = await live.run(['device', 'add', '--file', csv, '--provisioning-dir', fresh]);
+  assert.is(refused.code, 4);
+  assert.match(refused.stderr, /409 device_exists: devices already exist: fab-001/);
+  assert.equal(await readdir(fresh), []);
   const bad = await live.run(['device', 'add', '--file', join(live.dir, 'missing.csv')]);
   assert.is(bad.code, 3);
 });
