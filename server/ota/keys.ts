@@ -8,10 +8,11 @@
  * device_master.key (the gateway's per-device HMAC root) is created here if missing, never replaced.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, ConflictError, ValidationError } from '../errors.ts';
+import { makeDir } from '../make-dir.ts';
 import { createFileExclusive, writeFilesAtomic } from '../store/embedded/atomic-file.ts';
 import { AES_KEY_LENGTH, keyIdOf, sha256 } from './crypto.ts';
 
@@ -126,12 +127,20 @@ export function verifyKeysFrom(publicKeyPem: string | KeyObject, aesKey: Uint8Ar
   return { publicKey, keyId: keyIdOf(spkiDer(publicKey)), aesKey: Uint8Array.from(aesKey), aesKeyId: keyIdOf(aesKey) };
 }
 
-async function readKeyFile(dir: string, name: string): Promise<Buffer> {
+/** What to do about a missing key file, by who needs it: only the build machine holds the signing and AES keys. */
+const MISSING_KEY_HINT = {
+  signing: (dir: string) => `packaging signs and encrypts, on the build machine: create its keys there with \`fleetgate keys init --keys-dir ${dir}\``,
+  gateway: (dir: string) =>
+    `a gateway needs only the fleet's public key: \`fleetgate keys init --public-only <server_public_key.pem from the build machine> --keys-dir ${dir}\``,
+  verify: () => "verifying decrypts with the AES key, which only the build machine's keys directory holds: verify there",
+} as const;
+
+async function readKeyFile(dir: string, name: string, needed: keyof typeof MISSING_KEY_HINT): Promise<Buffer> {
   try {
     return await readFile(join(dir, name));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(`cannot read ${join(dir, name)} (${code}); create keys with \`fleetgate keys init --dir ${dir}\``);
+    throw new ConfigError(`cannot read ${join(dir, name)} (${code}); ${MISSING_KEY_HINT[needed](dir)}`);
   }
 }
 
@@ -147,9 +156,9 @@ function parseKey<T>(path: string, fn: () => T): T {
 /** Load the private key, check the public key file matches it, and load the AES key. */
 export async function loadSigningKeys(dir: string): Promise<SigningKeys> {
   const [privatePem, publicPem, aesKey] = await Promise.all([
-    readKeyFile(dir, KEY_FILES.privateKey),
-    readKeyFile(dir, KEY_FILES.publicKey),
-    readKeyFile(dir, KEY_FILES.aesKey),
+    readKeyFile(dir, KEY_FILES.privateKey, 'signing'),
+    readKeyFile(dir, KEY_FILES.publicKey, 'signing'),
+    readKeyFile(dir, KEY_FILES.aesKey, 'signing'),
   ]);
   const keys = parseKey(join(dir, KEY_FILES.privateKey), () => signingKeysFrom(privatePem.toString('utf8'), aesKey));
   const publicDer = parseKey(join(dir, KEY_FILES.publicKey), () => spkiDer(createPublicKey(publicPem)));
@@ -169,7 +178,7 @@ export function publicKeysFrom(publicKeyPem: string | KeyObject): PublicKeys {
 
 /** Load what the gateway needs: server_public_key.pem alone. */
 export async function loadPublicKeys(dir: string): Promise<PublicKeys> {
-  const pem = await readKeyFile(dir, KEY_FILES.publicKey);
+  const pem = await readKeyFile(dir, KEY_FILES.publicKey, 'gateway');
   return parseKey(join(dir, KEY_FILES.publicKey), () => publicKeysFrom(pem.toString('utf8')));
 }
 
@@ -187,7 +196,7 @@ export async function gatewaySecretsIn(dir: string): Promise<string[]> {
  */
 export async function initPublicKeys(dir: string, publicKeyPem: string, opts: { force?: boolean } = {}): Promise<PublicKeys & { deviceMasterCreated: boolean }> {
   const keys = parseKey('the public key', () => publicKeysFrom(publicKeyPem));
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDir(dir, 0o700);
   const target = join(dir, KEY_FILES.publicKey);
   if (!opts.force && (await fileExists(target))) {
     const current = await readFile(target, 'utf8');
@@ -203,7 +212,7 @@ export async function initPublicKeys(dir: string, publicKeyPem: string, opts: { 
 
 /** Load what a device holds: the public key and the AES key. */
 export async function loadVerifyKeys(dir: string): Promise<VerifyKeys> {
-  const [publicPem, aesKey] = await Promise.all([readKeyFile(dir, KEY_FILES.publicKey), readKeyFile(dir, KEY_FILES.aesKey)]);
+  const [publicPem, aesKey] = await Promise.all([readKeyFile(dir, KEY_FILES.publicKey, 'verify'), readKeyFile(dir, KEY_FILES.aesKey, 'verify')]);
   return parseKey(join(dir, KEY_FILES.publicKey), () => verifyKeysFrom(publicPem.toString('utf8'), aesKey));
 }
 
@@ -225,7 +234,7 @@ export async function initKeys(dir: string, opts: InitKeysOptions = {}): Promise
   if (!SUPPORTED_RSA_BITS.includes(bits)) {
     throw new ValidationError(`RSA key size must be one of ${SUPPORTED_RSA_BITS.join(', ')}, got ${bits}`, 'invalid_key_size');
   }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDir(dir, 0o700);
   if (!opts.force) {
     const existing: string[] = [];
     for (const name of OTA_KEY_FILES) if (await fileExists(join(dir, name))) existing.push(name);

@@ -7,9 +7,10 @@
  * vectors with a fixed IV); `packageFirmware` wraps it with file I/O and an atomic, no-clobber commit.
  */
 import { hash, randomBytes } from 'node:crypto';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, ValidationError } from '../errors.ts';
+import { makeDir } from '../make-dir.ts';
 import { commitStaged, discardStaged, stageFile, type StagedFile } from '../store/embedded/atomic-file.ts';
 import { AES_BLOCK, CbcEncryptStream, pssSign, pssSignFinal, pssSigner, sha256Stream } from './crypto.ts';
 import { HashPages } from './hash-tree.ts';
@@ -250,7 +251,7 @@ export async function packageFirmware(inputPath: string, keys: SigningKeys, opts
   const hashesPath = (opts.formatVersion ?? DEFAULT_FORMAT_VERSION) === FORMAT_V2 ? join(opts.outDir, hashesFileName(opts.version)) : undefined;
   const inputStat = await stat(inputPath);
   if (!inputStat.isFile()) throw new ValidationError(`${inputPath} is not a regular file`, 'firmware_not_file');
-  await mkdir(opts.outDir, { recursive: true });
+  await makeDir(opts.outDir);
   if (!opts.force) {
     for (const p of [imagePath, manifestPath, ...(hashesPath ? [hashesPath] : [])]) {
       if (await stat(p).then(() => true, () => false)) {

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../../cli/errors.ts';
-import { KEY_FILES, loadSigningKeys, loadVerifyKeys } from '../../server/ota/keys.ts';
+import { KEY_FILES, loadPublicKeys, loadSigningKeys, loadVerifyKeys } from '../../server/ota/keys.ts';
 import { cliOk, runCli } from './cli-harness.ts';
 
 let root = '';
@@ -128,6 +128,23 @@ int main(void) {
   assert.is(aesId, keys.aesKeyId);
   assert.is(bits, '2048');
   assert.is(idStr, keys.keyId);
+});
+
+// The hint named a hidden --dir option, and told a gateway host to create signing keys (which
+// only the build machine may hold).
+test('a missing key file: the hint says what to do on which machine, in options that exist', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fg-nokeys-'));
+  try {
+    const message = (p: Promise<unknown>) => p.then(() => assert.unreachable('no keys'), (err: Error) => err.message);
+    const gateway = await message(loadPublicKeys(dir));
+    assert.match(gateway, `keys init --public-only <server_public_key.pem from the build machine> --keys-dir ${dir}`);
+    const signing = await message(loadSigningKeys(dir));
+    assert.match(signing, `on the build machine: create its keys there with \`fleetgate keys init --keys-dir ${dir}\``);
+    assert.match(await message(loadVerifyKeys(dir)), 'only the build machine');
+    for (const m of [gateway, signing]) assert.not.match(m, '--dir ');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('keys show prints ids and sizes but no secret bytes', async () => {
