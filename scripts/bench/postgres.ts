@@ -13,14 +13,13 @@
  * Runs alone: `npx tsx scripts/bench/postgres.ts` (BENCH_PG_ONE_REPLICA_ONLY=1: the first part
  * only, BENCH_PG_ROUNDS and BENCH_PG_REQUESTS: its rounds); in `npm run bench -- postgres`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { hexToBytes } from '../../server/crypto/hmac.ts';
 import { signEnvelope } from '../../server/protocol/envelope.ts';
 import { startCluster } from '../pg-cluster.mjs';
-import { adminFetch, cpuSeconds, load, registerDevices, startBare, startGateway, type Child, type LoadResult } from './harness.ts';
+import { adminFetch, clusterCpu, cpuSeconds, load, registerDevices, startBare, startGateway, type Child, type LoadResult } from './harness.ts';
 import { uploads } from './ingest.ts';
 
 const DEVICES = 1000;
@@ -28,22 +27,6 @@ const CONNECTIONS = 50;
 const REQUESTS = Number(process.env.BENCH_PG_REQUESTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? 3);
 const WARM_ROUNDS = 3;
-
-/** CPU seconds of the postmaster and every process it started (backends, WAL writer, …). */
-function clusterCpu(dataDir: string): number {
-  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = cpuSeconds(postmaster);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += cpuSeconds(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 interface DbCounters {
   walSyncs: number;
