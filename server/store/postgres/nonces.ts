@@ -6,7 +6,7 @@
  * from its own memory whether a nonce is new.
  *
  * Uploads are grouped: every upload that arrives while a transaction is in flight joins the next
- * one — one `fg_accept_uploads` statement (0013) for the whole group, in device-id order so two
+ * one — one `fg_accept_upload_group` statement (0016) for the whole group, in device-id order so two
  * gateways' groups never deadlock: one round trip, one commit, one WAL flush. A second group may
  * overlap the first once enough wait (OVERLAP_MIN_WAITING), never with a device of the first. A
  * 'wait' answer (a signed request of that device holds a claim on that nonce or a newer one) is
@@ -240,16 +240,17 @@ export class PgNonceLedger implements NonceLedger {
     let rows: { idx: number; outcome: string; last_nonce: number | null }[];
     this.sending.set(group, performance.now());
     try {
-      // One statement for the group (fg_accept_uploads, 0013): the columns as arrays, the samples
-      // as one JSON array of the devices' own sample arrays (concatenated, never re-serialised).
+      // One statement for the group (fg_accept_upload_group, 0016): the columns as arrays, the
+      // samples as the devices' own sample arrays joined by U+0001 (never re-serialised; JSON text
+      // never contains that character).
       const cols = group.map((u) => batchColumns(u.batch));
       rows = await this.sql<{ idx: number; outcome: string; last_nonce: number | null }[]>`
-        SELECT * FROM fg_accept_uploads(
+        SELECT * FROM fg_accept_upload_group(
           ${group.map((u) => u.deviceId)}::text[], ${group.map((u) => u.nonce)}::bigint[], ${group.map((u) => u.mac)}::text[],
           ${group.map((u) => u.now)}::bigint[], ${cols.map((c) => c.sample_time.toISOString())}::timestamptz[],
           ${cols.map((c) => c.method)}::text[], ${cols.map((c) => c.sample_count)}::integer[],
           ${cols.map((c) => c.first_ts)}::float8[], ${cols.map((c) => c.last_ts)}::float8[],
-          ${`[${cols.map((c) => c.samples).join(',')}]`}::text::json, ${STALE_CLAIM_MS})`;
+          ${cols.map((c) => c.samples).join('\u0001')}::text, ${STALE_CLAIM_MS})`;
     } catch (err) {
       this.sending.delete(group);
       this.sent(group);
@@ -267,7 +268,7 @@ export class PgNonceLedger implements NonceLedger {
     this.groups.commits++;
     group.forEach((u, i) => {
       const row = byIndex.get(i + 1);
-      if (!row) u.reject(new Error(`fg_accept_uploads gave no outcome for upload ${i + 1} of ${group.length}`));
+      if (!row) u.reject(new Error(`fg_accept_upload_group gave no outcome for upload ${i + 1} of ${group.length}`));
       else if (row.outcome === 'accepted') {
         this.groups.uploads++;
         u.resolve({ outcome: 'accepted' });
