@@ -14,8 +14,9 @@
 --     with the group's arrays as values it keeps looking cheaper: the state read above, replanned
 --     on every call, made 8-upload groups cost 57 instead of 41 µs per upload. The plans do not
 --     depend on the values (index probes per upload, whatever the group's size).
--- Measured on the statement alone (durable cluster, backend CPU per upload, interleaved with
--- 0013's function): 8-upload groups 41 against 42 µs, 17-upload groups 28 against 32 µs.
+-- Measured on the statement alone (durable cluster, one connection, backend CPU per upload,
+-- segments interleaved with 0013's function, medians of 6-8): 8-upload groups 38-41 against
+-- 39-42 µs, 17-upload groups 27-28 against 31-32 µs, 64-upload groups 18 against 22 µs.
 -- Additive: fg_accept_uploads stays for replicas of the previous version.
 CREATE FUNCTION fg_accept_upload_group(
   p_devices text[], p_nonces bigint[], p_macs text[], p_seen_at bigint[],
