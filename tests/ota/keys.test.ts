@@ -135,7 +135,11 @@ int main(void) {
 test('a missing key file: the hint says what to do on which machine, in options that exist', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fg-nokeys-'));
   try {
-    const message = (p: Promise<unknown>) => p.then(() => assert.unreachable('no keys'), (err: Error) => err.message);
+    const message = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => assert.unreachable('no keys') as never,
+        (err: Error) => err.message,
+      );
     const gateway = await message(loadPublicKeys(dir));
     assert.match(gateway, `keys init --public-only <server_public_key.pem from the build machine> --keys-dir ${dir}`);
     const signing = await message(loadSigningKeys(dir));
