@@ -14,6 +14,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { CatalogImage, CatalogProblem } from './catalog.ts';
 import { FirmwareCheckError } from './checks.ts';
+import type { Release } from './releases.ts';
 
 /** Piece size of streamed images, and the row size of the database store. */
 export const IMAGE_BLOCK = 64 * 1024;
@@ -57,9 +58,11 @@ export interface FirmwareImageRepo {
    * Stores a checked image (its manifest, hash table and the ciphertext read from `bytes`) as
    * the build of its version, all or nothing. Throws (storing nothing) when the bytes do not
    * match the signed chunk hashes. A build packaged before the stored one (manifest created_at)
-   * is not stored.
+   * is not stored. `draft`, when given, is the release record the caller adds once the build is
+   * stored: a store that can (the database) commits it with the build, so no replica lists the
+   * build without it; the caller adds it either way (ReleaseRepo.addDraft keeps an existing one).
    */
-  put(image: CatalogImage, bytes: AsyncIterable<Uint8Array>, origin: string): Promise<PutOutcome>;
+  put(image: CatalogImage, bytes: AsyncIterable<Uint8Array>, origin: string, draft?: Release): Promise<PutOutcome>;
 }
 
 /** What `put` does given the version's stored build (its root and created_at), if any. */

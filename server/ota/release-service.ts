@@ -20,6 +20,7 @@ import { ReleaseIndex } from './offers.ts';
 import { checkForPublish } from './publish-check.ts';
 import { checkCounter, draftRelease, legacyRelease, publish, shortBuild, yank, type Release, type ReleaseOrigin } from './releases.ts';
 import type { ReleaseRepo } from './releases-repo.ts';
+import type { PutOutcome } from './image-store.ts';
 import type { VerificationKey } from './verification-key.ts';
 import { semverString } from './service.ts';
 import { verifyManifest } from './verify.ts';
@@ -44,6 +45,8 @@ const HASHES_MAX_BYTES = (OTA_IMAGE_MAX_BYTES / 256) * 32;
 export class ReleaseService {
   /** Signature checks shown in the listing, by build and key id (an RSA verify is not free). */
   private readonly signatureChecks = new Map<string, SignatureCheck>();
+  /** Builds being uploaded on this replica: recorded by the upload once stored (origin `upload`). */
+  private readonly uploading = new Set<string>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -80,7 +83,7 @@ export class ReleaseService {
   async registerDrafts(catalog: FirmwareCatalog, origin: ReleaseOrigin = 'firmware_dir', by: Actor = 'system'): Promise<void> {
     const index = await this.index();
     for (const image of catalog.listImages()) {
-      if (index.of(image)) continue;
+      if (index.of(image) || this.uploading.has(image.build)) continue;
       const { created } = await this.repo.addDraft(this.draftOf(image, origin, by));
       if (created) await this.auditUploaded(image, origin, by);
     }
@@ -212,10 +215,20 @@ export class ReleaseService {
         'release_exists',
       );
     }
-    // The record before the bytes: another replica listing the new build meanwhile finds it
-    // recorded as this upload (not as a FIRMWARE_DIR arrival).
-    await this.repo.addDraft(this.draftOf(image, 'upload', by));
-    const outcome = await this.ctx.store.firmware.put(image, capped(part.body, image.size), `upload by ${by} on ${hostname()}`);
+    // The record after the bytes, so a refused upload leaves no draft behind. The database store
+    // commits it with the build (another replica never lists the build unrecorded); here, the
+    // build is skipped by registerDrafts until recorded as this upload, not as a FIRMWARE_DIR
+    // arrival. A crash in between leaves a stored build without a record: the next start records
+    // it as a draft (registerDrafts), which is what it is.
+    const draft = this.draftOf(image, 'upload', by);
+    this.uploading.add(image.build);
+    let outcome: PutOutcome;
+    try {
+      outcome = await this.ctx.store.firmware.put(image, capped(part.body, image.size), `upload by ${by} on ${hostname()}`, draft);
+      if (outcome !== 'older') await this.repo.addDraft(draft);
+    } finally {
+      this.uploading.delete(image.build);
+    }
     await drain(part); // a build stored already is not read again: the rest of its bytes go unread
     for (let rest = await parts.next(); !rest.done; rest = await parts.next()) await drain(rest.value);
     if (outcome === 'older') throw new ConflictError(`the store holds a build of ${version} packaged later than this one`, 'older_build');

@@ -233,7 +233,25 @@ test('upload: bad input is a clear 4xx and stores nothing', async () => {
   });
   assert.is(huge.status, 413);
   assert.is((await images()).find((i) => i.version === '2.0.0'), undefined, 'nothing stored');
+  assert.equal((await gw.ctx.store.releases.list()).filter((r) => r.version !== '1.0.0'), [], 'no release record either (no draft without an image)');
   assert.is((await gw.admin('PUT', '/ota/images/latest', {})).status, 400);
+});
+
+test('upload: a refused upload leaves no record; the good one after it is recorded as itself, then (not at the failed attempt)', async () => {
+  const img = await fx.addImage({ version: '2.0.0', counter: 2, formatVersion: 2, size: 30_000, chunkSize: 4096, stage: true });
+  const [manifest, hashes, bytes] = uploadParts(img) as [any, any, any];
+  const tampered = Buffer.from(img.encrypted);
+  tampered[5000]! ^= 0xff;
+  const refused = await uploadImage(gw, '2.0.0', [manifest, hashes, { ...bytes, body: tampered }]);
+  assert.equal([refused.status, ((await refused.json()) as Json).error.code], [400, 'firmware_check_failed']);
+  assert.is((await gw.ctx.store.releases.list()).find((r) => r.version === '2.0.0'), undefined, 'no draft recorded');
+  assert.is((await json(gw.admin('POST', '/ota/images/2.0.0/yank', {}))).status, 404, 'unknown, not "a draft"');
+  const failedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 20));
+  const good = await json(uploadImage(gw, '2.0.0', uploadParts(img)));
+  assert.equal([good.status, good.body.release.origin], [201, 'upload']);
+  assert.ok(Date.parse(good.body.release.recorded_at) > failedAt, 'recorded when stored');
+  assert.equal((await audit()).filter((e) => e.details.version === '2.0.0').map((e) => [e.actor, e.action, e.details.origin]), [['token:bootstrap', 'release.uploaded', 'upload']]);
 });
 
 test('upload: the image is streamed — a bad chunk near the start is refused long before the body ends', async () => {

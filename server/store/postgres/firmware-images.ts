@@ -21,7 +21,9 @@
 import { UnavailableError } from '../../errors.ts';
 import type { CatalogImage } from '../../ota/catalog.ts';
 import { ChunkCheck, IMAGE_BLOCK, putDecision, type FirmwareImageRepo, type ImageEntry, type PutOutcome } from '../../ota/image-store.ts';
+import type { Release } from '../../ota/releases.ts';
 import type { Sql } from './connect.ts';
+import { RELEASES_CHANNEL } from './releases.ts';
 import type { ChannelTrust, ListenState } from './notification-watch.ts';
 
 export const FIRMWARE_CHANNEL = 'fleetgate_firmware';
@@ -124,7 +126,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
     }
   }
 
-  async put(image: CatalogImage, bytes: AsyncIterable<Uint8Array>, origin: string): Promise<PutOutcome> {
+  async put(image: CatalogImage, bytes: AsyncIterable<Uint8Array>, origin: string, draft?: Release): Promise<PutOutcome> {
     const outcome = await this.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${PUT_LOCK_NAMESPACE}, hashtext(${image.version}))`;
       const [stored] = await tx<{ root: string; created_at: string }[]>`
@@ -148,6 +150,11 @@ export class PgFirmwareImages implements FirmwareImageRepo {
       await writer.end();
       await tx`DELETE FROM firmware_builds WHERE retired_at < now() - ${RETIRED_KEEP}::interval`;
       await tx`SELECT pg_notify(${FIRMWARE_CHANNEL}, ${image.version})`;
+      if (draft) {
+        // Committed with the build: no replica lists the build without its record.
+        const rows = await tx`INSERT INTO ota_releases ${tx(draft as never)} ON CONFLICT (version, build) DO NOTHING RETURNING version`;
+        if (rows.length > 0) await tx`SELECT pg_notify(${RELEASES_CHANNEL}, ${draft.version})`;
+      }
       return 'stored' as const;
     });
     if (outcome === 'stored') this.generation++;

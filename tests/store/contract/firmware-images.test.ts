@@ -13,6 +13,7 @@ import { test } from 'uvu';
 import { FirmwareCatalog, type CatalogImage } from '../../../server/ota/catalog.ts';
 import { FirmwareCheckError } from '../../../server/ota/checks.ts';
 import { IMAGE_BLOCK, type FirmwareImageRepo } from '../../../server/ota/image-store.ts';
+import { draftRelease } from '../../../server/ota/releases.ts';
 import { FirmwareDir } from '../../../server/store/embedded/firmware-images.ts';
 import { otaFixture, type OtaFixture, type PackagedImage } from '../../ota/routes-helpers.ts';
 import { contract } from './backends.ts';
@@ -118,6 +119,26 @@ contract('bytes that differ from the signed chunk hashes, too few bytes, or a fa
   await refused(chunksOf(src.bytes('3.0.0'), 65_536, undefined, 100_000), 'any');
   assert.equal((await stored(store.firmware)).listImages(), [], 'nothing of any of them is visible');
   assert.is(await store.firmware.put(image, chunksOf(src.bytes('3.0.0'), 65_536), 'test'), 'stored', 'the good bytes are still taken');
+});
+
+contract('a put given its release draft: refused, nothing is recorded; stored, the database commits the record with the build', async (store, { backend }) => {
+  const src = await source([{ version: '3.1.0', size: 50_000, chunkSize: 4096, formatVersion: 2 }]);
+  const image = await src.image('3.1.0');
+  const draft = draftRelease({ version: image.version, build: image.build, security_counter: image.header.securityCounter }, 'upload', 'token:t', 1_000);
+  const tampered = Buffer.from(src.bytes('3.1.0'));
+  tampered[10_000] = tampered[10_000]! ^ 1;
+  try {
+    await store.firmware.put(image, chunksOf(tampered, 65_536), 'test', draft);
+    assert.unreachable('expected the put to fail');
+  } catch (err) {
+    assert.instance(err, FirmwareCheckError);
+  }
+  assert.equal(await store.releases.list(), [], 'no record of a refused build');
+  assert.is(await store.firmware.put(image, chunksOf(src.bytes('3.1.0'), 65_536), 'test', draft), 'stored');
+  // The embedded store leaves the record to the caller (files and a JSON document cannot commit as one).
+  const added = await store.releases.addDraft(draft);
+  assert.is(added.created, backend === 'embedded', 'the database recorded it with the build');
+  assert.equal([added.release.origin, added.release.created_at], ['upload', 1_000]);
 });
 
 contract('a put in progress is not visible; the previous build is served until it completes', async (store) => {
