@@ -3,12 +3,13 @@
  * (image-store.ts) that reloads itself when the store changes, so an image packaged with
  * `fleetgate firmware package` is served without a restart. Every OTA request calls `fresh()`,
  * which asks the store at most once per `checkMs` (real time, not the injected clock: this is I/O
- * throttling, not domain time) whether anything changed — FIRMWARE_DIR's mtime for the embedded
- * store, a notification from another replica for PostgreSQL — and reloads if so. Concurrent
- * callers share one check.
+ * throttling, not domain time) whether anything changed — FIRMWARE_DIR's mtime and each image
+ * file's name, size and mtime for the embedded store (a copy completing a file in place changes no
+ * directory mtime), a notification from another replica for PostgreSQL — and reloads if so.
+ * Concurrent callers share one check.
  *
  * With a shared store (PostgreSQL), this gateway's FIRMWARE_DIR is an inbox: at start and whenever
- * the directory changes, each image in it that checks out and that the store does not hold is put
+ * the directory or one of its image files changes (the same check), each image in it that checks out and that the store does not hold is put
  * into the store (bytes checked against the chunk hashes on the way, 64 KiB at a time), and every
  * replica serves it from there. A file the store holds a newer build of, or whose bytes do not
  * match its manifest, stays out and is listed among the problems. The inbox is checked every

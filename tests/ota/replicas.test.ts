@@ -18,7 +18,7 @@ import { otaOf } from '../../server/ota/routes.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
-import { otaFixture, SimDevice, type OtaFixture } from './routes-helpers.ts';
+import { copySlowly, otaFixture, SimDevice, type OtaFixture } from './routes-helpers.ts';
 
 let fxA: OtaFixture;
 let a: TestGateway;
@@ -146,6 +146,16 @@ test('an image in A\'s directory whose bytes differ from its chunk hashes is nev
   assert.match(JSON.stringify(images.problems), /2\.2\.0.*not stored: chunk 2 does not match its signed hash/);
   assert.not.ok(images.images.some((i) => i.version === '2.2.0'));
   for (const gw of [a, b]) assert.is((await get(gw, {}, 'GET', '/ota/firmware/2.2.0')).res.status, 404);
+});
+
+test('an image completed in place in A\'s directory (a copy finishing) is stored and reaches B', async () => {
+  const src = await otaFixture([{ version: '2.3.0', size: 70_000, chunkSize: 4096, formatVersion: 2 }]);
+  const listed = await copySlowly(a, src, '2.3.0', fxA.firmwareDir);
+  assert.ok(listed.images.some((i) => i.version === '2.3.0'), JSON.stringify(listed.problems));
+  const deadline = Date.now() + 4000;
+  let status = 0;
+  while (Date.now() < deadline && (status = (await get(b, {}, 'GET', '/ota/firmware/2.3.0')).res.status) !== 200) await new Promise((r) => setTimeout(r, 100));
+  assert.is(status, 200, 'B serves it (from the database)');
 });
 
 test('a device updating through both replicas in any order sees one gateway: one session, its progress, one result', async () => {

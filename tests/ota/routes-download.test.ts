@@ -17,7 +17,7 @@ import { otaOf } from '../../server/ota/routes.ts';
 import { FirmwareVerifier } from '../../server/ota/verify.ts';
 import { signRequestHeaders } from '../../server/protocol/device-request.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
-import { otaFixture, otaGateway, SimDevice, type OtaFixture, type PackagedImage } from './routes-helpers.ts';
+import { copySlowly, otaFixture, otaGateway, SimDevice, type OtaFixture, type PackagedImage } from './routes-helpers.ts';
 
 let fx: OtaFixture;
 let gw: TestGateway;
@@ -260,6 +260,13 @@ test('a newly packaged image is served without a restart; re-packaging changes t
   assert.is(r.res.status, 200, 'old ETag: the full new image');
   assert.is.not(r.res.headers.get('etag'), oldTag);
   assert.ok(r.bytes.equals(fx.images.get('1.0.6')!.encrypted));
+});
+
+test('an image completed in place (a copy finishing) is picked up, though the directory\'s mtime did not change', async () => {
+  const src = await otaFixture([{ version: '1.0.8', size: 70_000, chunkSize: 4096, formatVersion: 2 }]);
+  const listed = await copySlowly(gw, src, '1.0.8', fx.firmwareDir);
+  assert.ok(listed.images.some((i) => i.version === '1.0.8'), JSON.stringify(listed.problems));
+  assert.not.match(JSON.stringify(listed.problems), /1\.0\.8/);
 });
 
 test.run();

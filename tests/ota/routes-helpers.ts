@@ -105,6 +105,37 @@ export async function otaGateway(fixture: OtaFixture, options: { env?: Record<st
   return startTestGateway({ dir: fixture.dir, ...options });
 }
 
+/**
+ * A build reaching the gateway `gw` (which reads `dir`) by a slow copy, as QA found it: the hash
+ * table and manifest, then the image cut short (a copy in progress) until `gw` lists it as a problem
+ * and listings have settled (FirmwareDir's 2 s; listed as requests ask), then the whole image written over the same file
+ * in place — no directory entry changes, so the directory's mtime stays as it was. Resolves with the
+ * listing of `gw` once it holds the version (or after 4 s without it).
+ */
+export async function copySlowly(gw: TestGateway, from: OtaFixture, version: string, dir: string): Promise<{ images: { version: string }[]; problems: unknown[] }> {
+  type Listing = { images: { version: string }[]; problems: unknown[] };
+  const listing = async () => (await (await gw.admin('GET', '/ota/images')).json()) as Listing;
+  const until = async (done: (l: Listing) => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    let l = await listing();
+    while (!done(l) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      l = await listing();
+    }
+    return l;
+  };
+  for (const name of [hashesFileName(version), manifestFileName(version)]) await writeFile(join(dir, name), await readFile(join(from.firmwareDir, name)));
+  const image = join(dir, imageFileName(version));
+  const bytes = from.images.get(version)!.encrypted;
+  await writeFile(image, bytes.subarray(0, 30_000));
+  const short = await until((l) => JSON.stringify(l.problems).includes('is 30000 bytes'), 4000);
+  if (!JSON.stringify(short.problems).includes('is 30000 bytes')) throw new Error(`the short copy was never listed: ${JSON.stringify(short.problems)}`);
+  // Listed on, past the settling time and one more check: the last listing is a settled one.
+  await until(() => false, 3200);
+  await writeFile(image, bytes); // truncates and rewrites the same inode
+  return until((l) => l.images.some((i) => i.version === version), 4000);
+}
+
 /** The multipart parts of an upload of `img` (manifest, format 2's hash table, image). */
 export function uploadParts(img: PackagedImage): PartSource[] {
   const manifest = Buffer.from(JSON.stringify(img.manifest, null, 2));

@@ -2,9 +2,12 @@
  * The embedded firmware image store: FIRMWARE_DIR itself, in the packager's layout
  * (`firmware_<version>_manifest.json`, `_encrypted.bin`, format 2's `_hashes.bin`; manifest.ts
  * names them). `fleetgate firmware package` writes into it and the gateway picks new images up
- * without a restart: `changed()` stats the directory, and because two changes within one mtime
- * tick could hide the second (the packager renames the image, then the manifest), a listing taken
- * less than `settleMs` after the mtime it saw counts as provisional and is taken again. `put`
+ * without a restart: `changed()` compares the directory's mtime and each image file's name, size
+ * and mtime with the last listing (a file rewritten in place — a copy completing — changes no
+ * directory mtime; a few dozen stats a second cost little), and because two changes within one
+ * mtime tick could hide the second (the packager renames the image, then the manifest), a listing
+ * taken less than `settleMs` after the newest mtime it saw counts as provisional and is taken
+ * again. `put`
  * writes like the packager: temp files renamed into place, image and hash table before the
  * manifest (the listing keys on manifests), so a reader never sees half an image.
  */
@@ -19,11 +22,19 @@ import { hashesFileName, imageFileName, manifestFileName, manifestRoot, parseMan
 import { commitStaged, discardStaged, stageFile, type StagedFile } from './atomic-file.ts';
 
 const MANIFEST_NAME = /^firmware_(.+)_manifest\.json$/;
+/** The files a listing reads (manifest.ts names them): what `changed()` watches. */
+const IMAGE_FILE_NAME = /^firmware_.+_(manifest\.json|encrypted\.bin|hashes\.bin)$/;
+
+/** What a listing depended on: the directory's and each image file's state, and the newest mtime among them. */
+interface DirState {
+  key: string;
+  newest: number;
+}
 
 export class FirmwareDir implements FirmwareImageRepo {
   readonly kind = 'directory';
-  /** mtime of the directory when it was last listed (-1: missing; undefined: never listed). */
-  private listedMtime: number | undefined;
+  /** The directory's state when it was last listed (undefined: never listed). */
+  private listedState: DirState | undefined;
   private listedAt = 0;
   /** Puts one at a time: two builds of a version must not interleave their renames. */
   private putting: Promise<unknown> = Promise.resolve();
@@ -38,14 +49,16 @@ export class FirmwareDir implements FirmwareImageRepo {
   }
 
   async changed(): Promise<boolean> {
-    if (this.listedMtime === undefined) return true;
-    const provisional = this.listedAt - this.listedMtime < this.settleMs;
-    return provisional || (await dirMtime(this.dir)) !== this.listedMtime;
+    if (this.listedState === undefined) return true;
+    // A newest mtime ahead of the clock (a skewed copy) is not "recent": its changes still show in the key.
+    const sinceNewest = this.listedAt - this.listedState.newest;
+    const provisional = sinceNewest >= 0 && sinceNewest < this.settleMs;
+    return provisional || (await dirState(this.dir)).key !== this.listedState.key;
   }
 
   async list(): Promise<{ entries: ImageEntry[]; problems: CatalogProblem[] }> {
-    // mtime before the listing: a change during it makes the next check list again.
-    const mtime = await dirMtime(this.dir);
+    // The state before the listing: a change during it makes the next check list again.
+    const state = await dirState(this.dir);
     const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [] as string[];
       throw err;
@@ -70,7 +83,7 @@ export class FirmwareDir implements FirmwareImageRepo {
         problems.push({ file: name, reason: (err as Error).message });
       }
     }
-    this.listedMtime = mtime;
+    this.listedState = state;
     this.listedAt = Date.now();
     return { entries, problems };
   }
@@ -142,11 +155,21 @@ export class FirmwareDir implements FirmwareImageRepo {
   }
 }
 
-async function dirMtime(dir: string): Promise<number> {
-  try {
-    return (await stat(dir)).mtimeMs;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+async function dirState(dir: string): Promise<DirState> {
+  const ifPresent = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
     throw err;
+  };
+  const top = await stat(dir).catch(ifPresent);
+  if (!top) return { key: 'missing', newest: -1 };
+  const names = ((await readdir(dir).catch(ifPresent)) ?? []).filter((n) => IMAGE_FILE_NAME.test(n)).sort();
+  const parts = [`${top.mtimeMs}`];
+  let newest = top.mtimeMs;
+  for (const name of names) {
+    const st = await stat(join(dir, name)).catch(ifPresent); // removed meanwhile: the directory's mtime says so
+    if (!st) continue;
+    parts.push(`${name}:${st.size}:${st.mtimeMs}`);
+    newest = Math.max(newest, st.mtimeMs);
   }
+  return { key: parts.join('/'), newest };
 }
