@@ -110,7 +110,7 @@ export class CommandService {
   async createForTarget(body: unknown, actor: Actor): Promise<{ queued: number; command_ids: string[]; skipped: { device_id: string; reason: string }[] }> {
     const raw = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
     const { target: rawTarget, ...rest } = raw;
-    const target = parseWith(targetSchema, rawTarget, 'invalid_command');
+    const target = parseWith(targetSchema, rawTarget, 'invalid_command', { body: 'target' });
     const req = this.parseCreate(rest);
     const ids = resolveTarget(target, await this.ctx.store.devices.list());
     if (ids.length === 0) throw new ValidationError(`target ${describeTarget(target)} names no active device`, 'empty_target', { field: 'target' });

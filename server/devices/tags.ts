@@ -29,10 +29,10 @@ export const targetSchema = z.union([
   z.string().regex(/^tag:[a-z0-9_.:-]{1,64}$/, 'a target is "all", "tag:<tag>" or a list of device ids') as z.ZodType<`tag:${string}`>,
   z
     .array(deviceIdSchema('must be a device id'))
-    .min(1)
+    .min(1, 'must name at least one device')
     .max(MAX_TARGET_IDS)
     .transform((ids) => [...new Set(ids)]),
-]);
+], { error: 'must be "all", "tag:<tag>" or a list of device ids' });
 
 export function describeTarget(t: Target): string {
   return Array.isArray(t) ? `${t.length} listed device${t.length === 1 ? '' : 's'}` : t;

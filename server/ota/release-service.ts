@@ -172,7 +172,7 @@ export class ReleaseService {
    * of it matches. A build of a version that was ever released under another build is refused.
    */
   async upload(versionText: string, contentType: string | undefined, contentLength: string | undefined, body: AsyncIterable<Uint8Array> | null, by: Actor) {
-    const version = parseWith(semverString, versionText, 'invalid_version');
+    const version = parseWith(semverString, versionText, 'invalid_version', { path: 'version' });
     const boundary = boundaryOf(contentType);
     if (!boundary) throw new UnsupportedMediaTypeError('send multipart/form-data with the parts manifest, hashes (format 2) and image');
     const max = OTA_V1_MANIFEST_MAX_BYTES + HASHES_MAX_BYTES + OTA_IMAGE_MAX_BYTES + 64 * 1024;
@@ -240,7 +240,7 @@ export class ReleaseService {
 
   /** The build the store holds for `version` now (admin routes reload for a version just stored). */
   private async imageOf(versionText: string): Promise<CatalogImage> {
-    const version = parseWith(semverString, versionText, 'invalid_version');
+    const version = parseWith(semverString, versionText, 'invalid_version', { path: 'version' });
     return (await this.catalog.freshWith(version)).requireImage(version);
   }
 
@@ -274,7 +274,7 @@ export class ReleaseService {
 
   /** Yanks every published build of the version (normally one). */
   async yank(versionText: string, body: unknown, by: Actor) {
-    const version = parseWith(semverString, versionText, 'invalid_version');
+    const version = parseWith(semverString, versionText, 'invalid_version', { path: 'version' });
     const { reason } = parseWith(yankSchema, body);
     const records = (await this.index()).all.filter((r) => r.version === version);
     if (records.length === 0) {

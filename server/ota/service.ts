@@ -180,8 +180,8 @@ export class OtaService {
 
   async check(device: DeviceRecord, query: { version?: string | undefined; security_counter?: string | undefined }) {
     const deviceId = device.device_id;
-    const current = parseWith(semverString, query.version, 'invalid_version');
-    const counter = query.security_counter === undefined ? null : parseWith(counterText, query.security_counter, 'invalid_security_counter');
+    const current = parseWith(semverString, query.version, 'invalid_version', { query: 'version' });
+    const counter = query.security_counter === undefined ? null : parseWith(counterText, query.security_counter, 'invalid_security_counter', { query: 'security_counter' });
     const catalog = await this.catalog.fresh();
     const state = await this.state.noteCheck(deviceId, { version: current, counter }, this.ctx.clock.now());
     const { image, rollout } = await this.offer(device, catalog, state);
@@ -252,7 +252,7 @@ export class OtaService {
    * image below the device's counter floor (409), an image that fails its own check (503).
    */
   async manifest(device: DeviceRecord, version: string): Promise<FirmwareManifest> {
-    const { image, assigned } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version'));
+    const { image, assigned } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version', { path: 'version' }));
     // The range path has no session: fetching the manifest is where a download starts.
     await this.noteStage(assigned?.rollout, device.device_id, 'downloading');
     return image.manifest;
@@ -260,7 +260,7 @@ export class OtaService {
 
   /** GET /ota/hashes/:version?page=N: hash page N with its inclusion proof ("FGHP", SPEC §11.3). */
   async hashPage(device: DeviceRecord, version: string, pageText: string | undefined): Promise<Buffer> {
-    const { image } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version'));
+    const { image } = await this.eligibleImage(device, parseWith(semverString, version, 'invalid_version', { path: 'version' }));
     if (pageText === undefined || !/^\d{1,10}$/.test(pageText)) {
       throw new ValidationError('page must be a non-negative integer', 'invalid_page', { field: 'page' });
     }
@@ -288,7 +288,7 @@ export class OtaService {
   }
 
   async chunk(deviceId: string, query: { version?: string | undefined; chunk?: string | undefined }, path: string) {
-    const version = parseWith(semverString, query.version, 'invalid_version');
+    const version = parseWith(semverString, query.version, 'invalid_version', { query: 'version' });
     if (query.chunk === undefined || !/^\d{1,10}$/.test(query.chunk)) {
       throw new ValidationError('chunk must be a non-negative integer', 'invalid_chunk', { field: 'chunk' });
     }

@@ -103,13 +103,25 @@ test('invalid commands are 400 and name the field', async () => {
     [{ command_type: 'reboot', expires_in: 'soon' }, 'expires_in'],
     [{ command_type: 'reboot', priority: 1 }, 'priority'],
   ];
-  for (const [body, field] of cases) {
-    const res = await gw.admin('POST', `/commands/${ID}`, body);
+  // The same through POST /commands (to a target), and the target's own problems, each named
+  // precisely (a union's failure comes from the alternative the value's type chose).
+  const fanOut: [string, unknown, string][] = cases.map(([body, field]) => ['/commands', { target: [ID], ...(body as object) }, field]);
+  const targets: [unknown, string, string][] = [
+    [undefined, 'target', 'target: must be "all", "tag:<tag>" or a list of device ids'],
+    [7, 'target', 'target: must be "all", "tag:<tag>" or a list of device ids'],
+    ['everyone', 'target', 'target: a target is "all", "tag:<tag>" or a list of device ids'],
+    [[ID, 'bad id!'], 'target.1', 'target.1: must be a device id'],
+    [[], 'target', 'target: must name at least one device'],
+  ];
+  for (const [target, field, message] of targets) fanOut.push(['/commands', { target, command_type: 'reboot' }, `${field}=${message}`]);
+  for (const [path, body, expected] of [...cases.map(([body, field]): [string, unknown, string] => [`/commands/${ID}`, body, field]), ...fanOut]) {
+    const [field, message] = expected.split('=');
+    const res = await gw.admin('POST', path, body);
     assert.is(res.status, 400, JSON.stringify(body));
     const j = await json<{ success: boolean; error: { code: string; message: string; field: string } }>(res);
-    assert.is(j.success, false);
+    assert.equal([j.success, j.error.code], [false, 'invalid_command']);
     assert.is(j.error.field, field, JSON.stringify(body) + ' → ' + j.error.message);
-    assert.ok(j.error.message.startsWith(field), j.error.message);
+    assert.ok(message ? j.error.message === message : j.error.message.startsWith(`${field}: `), j.error.message);
   }
   const notJson = await gw.admin('POST', `/commands/${ID}`, 'command_type=reboot');
   assert.is(notJson.status, 400);

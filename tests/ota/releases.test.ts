@@ -234,7 +234,10 @@ test('upload: bad input is a clear 4xx and stores nothing', async () => {
   assert.is(huge.status, 413);
   assert.is((await images()).find((i) => i.version === '2.0.0'), undefined, 'nothing stored');
   assert.equal((await gw.ctx.store.releases.list()).filter((r) => r.version !== '1.0.0'), [], 'no release record either (no draft without an image)');
-  assert.is((await gw.admin('PUT', '/ota/images/latest', {})).status, 400);
+  const latest = await json(gw.admin('PUT', '/ota/images/latest', {}));
+  assert.equal([latest.status, latest.body.error.message], [400, 'path parameter version: must be a semantic version like 1.0.5']);
+  const nul = await json(gw.admin('POST', '/ota/images/%00/publish'));
+  assert.equal([nul.status, nul.body.error.message], [400, 'path parameter version: must be a semantic version like 1.0.5']);
 });
 
 test('upload: a refused upload leaves no record; the good one after it is recorded as itself, then (not at the failed attempt)', async () => {

@@ -63,9 +63,12 @@ test('check: no update when current or newer; bad version is 400', async () => {
   assert.is(r.json.update_available, false);
   r = await d.request('GET', '/ota/check/meter-1?version=banana');
   assert.is(r.status, 400);
-  assert.is((r.json.error as Json).code, 'invalid_version');
+  assert.equal(r.json.error, { code: 'invalid_version', message: 'query parameter version: must be a semantic version like 1.0.5', field: 'version' });
   r = await d.request('GET', '/ota/check/meter-1');
   assert.is(r.status, 400);
+  assert.equal(r.json.error, { code: 'invalid_version', message: 'query parameter version: required', field: 'version' });
+  r = await d.request('GET', '/ota/check/meter-1?version=1.0.0&security_counter=x');
+  assert.equal([r.status, (r.json.error as Json).message], [400, 'query parameter security_counter: must be an unsigned 32-bit integer']);
 });
 
 test('check: images below the reported security counter are never offered, and the floor is remembered', async () => {

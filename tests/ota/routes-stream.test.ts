@@ -91,9 +91,10 @@ test('hash page answers: binary, bound to the page asked for; errors are signed 
     ['/ota/manifest/not-semver', 400, 'invalid_version'],
   ];
   for (const [path, status, code] of cases) {
-    const r = await d.request<{ error: { code: string } }>('GET', path);
+    const r = await d.request<{ error: { code: string; message: string } }>('GET', path);
     assert.is(r.status, status, path);
     assert.is(r.json.error.code, code, path);
+    if (code === 'invalid_version') assert.is(r.json.error.message, 'path parameter version: must be a semantic version like 1.0.5');
   }
   // a device whose floor is 3 (it reported it on /ota/check) is refused the counter-1 image
   await d.request('GET', '/ota/check/stream-2?version=1.5.0&security_counter=3');
