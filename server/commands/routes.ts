@@ -15,7 +15,7 @@ import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
 import { assertDeviceId } from '../devices/ids.ts';
 import { ValidationError } from '../errors.ts';
-import { parseJson, readAdminJson, requireJsonContentType } from '../http/body.ts';
+import { ADMIN_BODY_LIMITS, parseJson, readAdminJson, requireJsonContentType } from '../http/body.ts';
 import type { Actor } from '../audit/log.ts';
 import type { CommandService } from './service.ts';
 import { COMMAND_STATUSES, commandView, deliveryView, type CommandStatus } from './types.ts';
@@ -45,7 +45,7 @@ export function commandRoutes(ctx: AppContext, service: CommandService): Hono<Ap
   });
 
   app.post('/commands', admin, async (c) => {
-    const out = await service.createForTarget(await readAdminJson(c, 1024 * 1024), c.get('actor'));
+    const out = await service.createForTarget(await readAdminJson(c, ADMIN_BODY_LIMITS.commandFanOut), c.get('actor'));
     return c.json({ success: true, ...out }, 201);
   });
 

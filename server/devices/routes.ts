@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppContext, AppEnv } from '../context.ts';
-import { readAdminJson } from '../http/body.ts';
+import { ADMIN_BODY_LIMITS, readAdminJson } from '../http/body.ts';
 import { parseWith } from '../http/validate.ts';
 import { assertDeviceId } from './ids.ts';
 import { deviceIdSchema } from './id-schema.ts';
@@ -61,7 +61,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
   });
 
   app.post('/devices/bulk', admin, async (c) => {
-    const { devices } = parseWith(bulkDevicesSchema, await readAdminJson(c, 4 * 1024 * 1024), 'invalid_device_id');
+    const { devices } = parseWith(bulkDevicesSchema, await readAdminJson(c, ADMIN_BODY_LIMITS.bulkDevices), 'invalid_device_id');
     const out = await registry.registerMany(
       devices.map((d) => ({ device_id: d.device_id, mode: d.shared_key ? 'shared' : 'derived', tags: d.tags })),
       clock.now(),
@@ -113,7 +113,7 @@ export function deviceRoutes(ctx: AppContext): Hono<AppEnv> {
 
   app.post('/devices/:device_id/rotate-key', admin, async (c) => {
     const id = assertDeviceId(c.req.param('device_id'));
-    const raw = await readAdminJson(c, 1024, { emptyAs: {} });
+    const raw = await readAdminJson(c, ADMIN_BODY_LIMITS.rotateKey, { emptyAs: {} });
     const { immediate } = parseWith(rotateKeySchema, raw, 'invalid_request');
     const out = await registry.rotate(id, clock.now(), immediate);
     await ctx.audit.record({ actor: c.get('actor'), action: 'device.key_rotated', device_id: id, details: { key_version: out.device.key_version, immediate } });

@@ -20,7 +20,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppContext, AppEnv } from '../context.ts';
 import { assertDeviceId } from '../devices/ids.ts';
-import { readAdminJson, parseJson, requireJsonContentType } from '../http/body.ts';
+import { ADMIN_BODY_LIMITS, readAdminJson, parseJson, requireJsonContentType } from '../http/body.ts';
 import { pathWithQuery } from '../http/device-request.ts';
 import { FirmwareDir } from '../store/embedded/firmware-images.ts';
 import { ImageCache } from './image-cache.ts';
@@ -121,10 +121,10 @@ export async function otaFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
     return c.json(out.body, out.status as 200 | 201);
   });
   app.post('/ota/images/:version/publish', admin, async (c) =>
-    c.json(await releases.publish(c.req.param('version'), await readAdminJson(c, 4096, { emptyAs: {} }), c.get('actor'))),
+    c.json(await releases.publish(c.req.param('version'), await readAdminJson(c, ADMIN_BODY_LIMITS.release, { emptyAs: {} }), c.get('actor'))),
   );
   app.post('/ota/images/:version/yank', admin, async (c) =>
-    c.json(await releases.yank(c.req.param('version'), await readAdminJson(c, 4096, { emptyAs: {} }), c.get('actor'))),
+    c.json(await releases.yank(c.req.param('version'), await readAdminJson(c, ADMIN_BODY_LIMITS.release, { emptyAs: {} }), c.get('actor'))),
   );
   app.get('/ota/status/:device_id', admin, async (c) => c.json(await ota.status(assertDeviceId(c.req.param('device_id')))));
   app.get('/ota/stats', admin, async (c) => c.json(await ota.stats()));
