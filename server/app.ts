@@ -21,6 +21,7 @@ import { tokenRoutes } from './auth/routes.ts';
 import { AuditLog } from './audit/log.ts';
 import { CachedRouter } from './http/cached-router.ts';
 import { deviceRequestAuth } from './http/device-request.ts';
+import { MethodNotAllowedError } from './errors.ts';
 import { createErrorHandler, errorResponse } from './http/error-handler.ts';
 import { uploadFastPath, type FastPath } from './http/upload-fast-path.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -34,6 +35,9 @@ import { telemetryRoutes } from './telemetry/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { features } from './features.ts';
 import { UploadsInFlight } from './uploads/in-flight.ts';
+
+/** The methods the routes use: what a 405's Allow may list (HEAD is answered from GET). */
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -102,8 +106,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // Fault injection rewrites device responses after they were signed; only installed on test fleets
   // (and the fast path is off then).
   if (ctx.faults.enabled) app.use('*', ctx.faults.middleware());
-  app.onError(createErrorHandler(logger));
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  const handleError = createErrorHandler(logger);
+  app.onError(handleError);
+  app.notFound((c) => {
+    // A path that exists with other methods: 405 listing them (Hono itself only answers 404).
+    const allowed = router.methodsWithRoute(c.req.path, ROUTE_METHODS);
+    if (allowed.includes('GET')) allowed.splice(allowed.indexOf('GET') + 1, 0, 'HEAD'); // Hono answers HEAD from GET
+    if (allowed.length > 0) return handleError(new MethodNotAllowedError(c.req.method, c.req.path, allowed), c);
+    return errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+  });
 
   app.route('/', observabilityRoutes(ctx));
   app.route('/', openApiRoutes(ctx, () => app.routes));

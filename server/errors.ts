@@ -6,7 +6,7 @@
  */
 
 export abstract class GatewayError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 416 | 429 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 416 | 429 | 503;
   /** Stable machine-readable code sent to clients. */
   abstract readonly code: string;
   /** Extra fields merged into the error object of the response (never secrets). */
@@ -80,6 +80,20 @@ export class NotFoundError extends GatewayError {
   constructor(message: string, code = 'not_found') {
     super(message);
     this.code = code;
+  }
+}
+
+/** The path exists, not with this method: 405 with `Allow` (RFC 9110 §15.5.6). */
+export class MethodNotAllowedError extends GatewayError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+  constructor(
+    method: string,
+    path: string,
+    /** Sent as Allow. */
+    readonly allowed: readonly string[],
+  ) {
+    super(`${method} is not allowed on ${path}; use ${allowed.join(', ')}`);
   }
 }
 

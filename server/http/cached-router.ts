@@ -50,6 +50,15 @@ export class CachedRouter<T> implements Router<T> {
     return result;
   }
 
+  /**
+   * The methods among `methods` that have a route handler (not only middleware: Hono registers
+   * `use` as method ALL) for `path`, so a wrong method can be answered 405 with Allow. Bypasses the
+   * cache and leaves `lastMatch` alone (it still names the request being answered).
+   */
+  methodsWithRoute(path: string, methods: readonly string[]): string[] {
+    return methods.filter((m) => (this.trie.match(m, path)[0] as unknown as [[unknown, { method: string }], unknown][]).some(([[, route]]) => route.method !== 'ALL'));
+  }
+
   /** Cached paths right now (for tests). */
   get size(): number {
     return this.cached;

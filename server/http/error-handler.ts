@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigBusyError, GatewayError, RateLimitedError } from '../errors.ts';
+import { ConfigBusyError, GatewayError, MethodNotAllowedError, RateLimitedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { unavailableCode } from '../store/unavailable.ts';
 
@@ -35,6 +35,7 @@ export function errorAnswer(err: Error, logger: Logger, where: { path: string; m
     // The change it waited for is normally done within a second.
     return { status: err.status, body: errorBody(err.code, err.message), headers: { 'Retry-After': '1' } };
   }
+  if (err instanceof MethodNotAllowedError) return { status: 405, body: errorBody(err.code, err.message), headers: { Allow: err.allowed.join(', ') } };
   if (err instanceof GatewayError) return { status: err.status, body: errorBody(err.code, err.message, err.details) };
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
