@@ -9,8 +9,9 @@
  * Concurrent callers share one check.
  *
  * With a shared store (PostgreSQL), this gateway's FIRMWARE_DIR is an inbox: at start and whenever
- * the directory or one of its image files changes (the same check), each image in it that checks out and that the store does not hold is put
- * into the store (bytes checked against the chunk hashes on the way, 64 KiB at a time), and every
+ * the directory or one of its image files changes (the same check), each image in it that checks
+ * out and that the store does not hold is put into the store (bytes checked against the chunk
+ * hashes on the way, 64 KiB at a time), and every
  * replica serves it from there. A file the store holds a newer build of, or whose bytes do not
  * match its manifest, stays out and is listed among the problems. The inbox is checked every
  * `checkMs` even when no request arrives (a load balancer may send this replica nothing), until
