@@ -47,6 +47,8 @@ export class ReleaseService {
   private readonly signatureChecks = new Map<string, SignatureCheck>();
   /** Builds being uploaded on this replica: recorded by the upload once stored (origin `upload`). */
   private readonly uploading = new Set<string>();
+  /** Drafts being recorded after catalog reloads, one reload after another: a listing waits for them. */
+  private registering: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: AppContext,
@@ -76,7 +78,11 @@ export class ReleaseService {
     }
     if (seeded.length > 0) this.ctx.logger.info({ versions: seeded.map((r) => r.version) }, 'images present before releases existed are published to every device');
     await this.registerDrafts(catalog);
-    this.catalog.onReload((c) => void this.registerDrafts(c).catch((err: unknown) => this.ctx.logger.error({ err }, 'recording new firmware builds failed')));
+    this.catalog.onReload((c) => {
+      this.registering = this.registering
+        .then(() => this.registerDrafts(c))
+        .catch((err: unknown) => this.ctx.logger.error({ err }, 'recording new firmware builds failed'));
+    });
   }
 
   /** A draft record (audited once, whichever replica) for each build the catalog lists without one. */
@@ -121,7 +127,9 @@ export class ReleaseService {
 
   async images(activeRollouts: ReadonlyMap<string, string[]>) {
     const catalog = await this.catalog.fresh();
-    // A build the catalog just found may not be recorded yet (that runs behind its reload).
+    // A build the catalog just found may not be recorded yet (that runs behind its reload): the
+    // listing shows records once they are stored, not while their write is still on its way.
+    await this.registering;
     await this.registerDrafts(catalog);
     const index = await this.index();
     const key = await this.key.current();

@@ -77,6 +77,30 @@ test('images present at the first start are published to everyone; a new one is 
   ]);
 });
 
+test('the listing shows a build found in FIRMWARE_DIR once its draft record is stored, not while the write is on its way', async () => {
+  const repo = gw.ctx.store.releases;
+  const addDraft = repo.addDraft.bind(repo);
+  const stored: string[] = [];
+  // A slow disk: the record is in memory at once, its write takes 300 ms.
+  repo.addDraft = (draft) => {
+    const done = addDraft(draft);
+    return new Promise((r) => setTimeout(r, 300)).then(async () => {
+      const out = await done;
+      stored.push(draft.version);
+      return out;
+    });
+  };
+  try {
+    await fx.addImage({ version: '1.2.0', counter: 2 });
+    await otaOf(); // the reload records the draft behind it
+    assert.is((await image('1.2.0')).state, 'draft');
+    assert.ok(stored.includes('1.2.0'), 'the listing waited for the record to be stored');
+  } finally {
+    repo.addDraft = addDraft;
+    await new Promise((r) => setTimeout(r, 350)); // a write the listing did not wait for ends before teardown
+  }
+});
+
 /** The catalog notices FIRMWARE_DIR changes within a second; an admin naming the version reloads it at once. */
 async function otaOf(): Promise<void> {
   const { otaOf: of } = await import('../../server/ota/routes.ts');
