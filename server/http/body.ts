@@ -55,6 +55,19 @@ export async function readBodyBytes(c: Context, limit: number): Promise<Uint8Arr
 }
 
 /**
+ * An application/x-www-form-urlencoded body (the console's forms), read with the cap (413 past
+ * it, however the body is sent: Hono's parseBody reads a chunked body whole); another content
+ * type gives no fields.
+ */
+export async function readFormFields(c: Context, limit: number): Promise<Record<string, string>> {
+  const bytes = await readBodyBytes(c, limit);
+  if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header('content-type') ?? '')) return {};
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))) fields[name] = value;
+  return fields;
+}
+
+/**
  * Collects a Node request stream with plain listeners (an async iterator over it cost several
  * times more per request). Past the limit it stops collecting and rejects; the rest of the body
  * is discarded by node:http when the 413 is sent, so the connection stays usable.

@@ -17,7 +17,8 @@ import type { AppContext, AppEnv } from '../context.ts';
 import { controlPlaneOf } from '../control-plane/index.ts';
 import { loadOrCreateMasterSecret } from '../devices/keys.ts';
 import { assertDeviceId } from '../devices/ids.ts';
-import { NotFoundError, RateLimitedError } from '../errors.ts';
+import { NotFoundError, PayloadTooLargeError, RateLimitedError } from '../errors.ts';
+import { readFormFields } from '../http/body.ts';
 import { errorAnswer } from '../http/error-handler.ts';
 import { fleetOf } from '../fleet/index.ts';
 import { requestSource } from '../http/source-address.ts';
@@ -153,9 +154,14 @@ export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
 
   ui.post('/ui/login', async (c) => {
     if (crossSite(c)) return loginForm(c, 403, { tone: 'bad', text: 'Refused: the form was posted from another site.' });
-    if (Number(c.req.header('content-length') ?? 0) > FORM_LIMIT_BYTES) return loginForm(c, 413, { tone: 'bad', text: 'The form is too large.' });
-    const form = await c.req.parseBody();
-    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
+    let form: Record<string, string>;
+    try {
+      form = await readFormFields(c, FORM_LIMIT_BYTES);
+    } catch (err) {
+      if (err instanceof PayloadTooLargeError) return loginForm(c, 413, { tone: 'bad', text: 'The form is too large.' });
+      throw err;
+    }
+    const field = (name: string): string | undefined => form[name];
     const next = safeNext(field('next'));
     const nonce = getCookie(c, LOGIN_COOKIE);
     if (!nonce || !sessions.checkCsrf('login', nonce, field('_csrf'))) {
@@ -187,8 +193,12 @@ export async function consoleFeature(ctx: AppContext): Promise<Hono<AppEnv>> {
   ui.post('/ui/logout', async (c) => {
     const current = await sessionOf(c);
     if (!current) return c.redirect('/ui/login', 303);
-    const form = Number(c.req.header('content-length') ?? 0) > FORM_LIMIT_BYTES ? {} : await c.req.parseBody();
-    if (crossSite(c) || !sessions.checkCsrf('session', current.id, typeof form._csrf === 'string' ? form._csrf : undefined)) {
+    // Too large: no fields, so no CSRF token, refused below.
+    const form = await readFormFields(c, FORM_LIMIT_BYTES).catch((err: unknown) => {
+      if (err instanceof PayloadTooLargeError) return {} as Record<string, string>;
+      throw err;
+    });
+    if (crossSite(c) || !sessions.checkCsrf('session', current.id, form._csrf)) {
       c.set('session', current.session);
       return render(c, <ErrorPage assets={assets} status={403} message="Refused: the form did not come from this console." user={current.session.user} csrf={current.session.csrf} />, 403);
     }

@@ -154,6 +154,41 @@ test('forms: the login needs its CSRF token and a same-site origin; logout needs
   await gw.destroy();
 });
 
+// Only a declared Content-Length was checked: a chunked body on these routes (the login needs no
+// session) was read whole by Hono's parseBody, however large.
+test('login and logout read at most 4 KiB of form, however it is sent (a chunked body too): 413 / refused', async () => {
+  const gw = await startTestGateway();
+  try {
+    const b = { cookies: new Map() };
+    await get(gw, b, '/ui/login');
+    const endless = () => {
+      const pulled = { bytes: 0 };
+      const chunk = new TextEncoder().encode('token=' + 'x'.repeat(1018)); // 1 KiB
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulled.bytes >= 4 * 1024 * 1024) return controller.close();
+          pulled.bytes += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      return { pulled, init: { method: 'POST', headers: { ...FORM, cookie: cookieHeader(b) }, body, duplex: 'half' } as RequestInit };
+    };
+    const form = endless();
+    const refused = await gw.app.request('/ui/login', form.init);
+    assert.is(refused.status, 413);
+    assert.match(await refused.text(), 'The form is too large.');
+    assert.ok(form.pulled.bytes < 64 * 1024, `read ${form.pulled.bytes} bytes of a 4 MiB form`);
+
+    assert.is((await login(gw, b, ADMIN_TOKEN)).status, 303);
+    const logout = endless();
+    const out = await gw.app.request('/ui/logout', logout.init);
+    assert.is(out.status, 403, 'no CSRF token read: refused');
+    assert.ok(logout.pulled.bytes < 64 * 1024, `read ${logout.pulled.bytes} bytes of a 4 MiB form`);
+  } finally {
+    await gw.destroy();
+  }
+});
+
 test('a session ends when its token is revoked, at its expiry, and a forged cookie opens nothing', async () => {
   const clock = new FakeClock(Date.now());
   const gw = await startTestGateway({ clock, env: { CONSOLE_SESSION_TTL_SECONDS: '600' } });
