@@ -1,18 +1,18 @@
 /**
  * The CLI's client for a gateway's admin API. The gateway is `--url`, else $FLEETGATE_URL, else the
  * one the working directory's `.env` configures (its PORT, on 127.0.0.1 or its HOST), else
- * http://127.0.0.1:5001. The token is `--token`, else $FLEETGATE_TOKEN; for a gateway on this
- * machine (a loopback URL, or the one `.env` configures) it falls back to what that gateway
- * itself uses: ADMIN_TOKEN in `.env`, else the admin_token file it writes on first start
- * (`--keys-dir`, else $KEYS_DIR, else ./keys), so the README walkthrough needs no export. Neither
- * is ever sent to another host. ADMIN_TOKEN and PORT in the shell's environment are not read: they
- * configure a gateway process started from that shell, not the admin's client; `.env` is a file
- * both read (server/dotenv.ts).
+ * http://127.0.0.1:5001. The token is `--token`, else $FLEETGATE_TOKEN; for a loopback URL only it
+ * falls back to what the gateway on this machine uses: ADMIN_TOKEN in `.env`, else the admin_token
+ * file it writes on first start (`--keys-dir`, else $KEYS_DIR, else ./keys), so the README
+ * walkthrough needs no export. Neither is ever sent to another host — not even to a HOST the
+ * `.env` names, which could be any machine (a deployment's file copied to a workstation).
+ * ADMIN_TOKEN and PORT in the shell's environment are not read: they configure a gateway process
+ * started from that shell, not the admin's client; `.env` is a file both read (cli/dotenv.ts).
  * Every failure becomes one CliError: unreachable, timed out or an error answer → exit 4 (remote),
  * a bad URL or no token → exit 2 (usage).
  */
 import { CliError, ExitCode } from './errors.ts';
-import { readDotEnv } from '../server/dotenv.ts';
+import { cliDotEnv } from './dotenv.ts';
 import { httpRequest, HttpFailure, type HttpAnswer, type StreamedBody } from './http.ts';
 import { keysDir, type AdminOptions } from './options.ts';
 
@@ -24,10 +24,15 @@ const TIMEOUT_MS = 60_000;
  * it from this machine (a wildcard HOST means loopback).
  */
 export function dotEnvGatewayUrl(): string | undefined {
-  const { PORT, HOST } = readDotEnv();
+  const { PORT, HOST } = cliDotEnv();
   if (PORT === undefined && HOST === undefined) return undefined;
+  if (PORT !== undefined && PORT !== '' && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
+    throw new CliError(`./.env: PORT must be a port number, got "${PORT}"`, ExitCode.usage);
+  }
   const host = HOST === undefined || HOST === '' || HOST === '0.0.0.0' ? '127.0.0.1' : HOST === '::' ? '[::1]' : HOST.includes(':') ? `[${HOST}]` : HOST;
-  return `http://${host}:${PORT || new URL(DEFAULT_URL).port}`;
+  const url = `http://${host}:${PORT || new URL(DEFAULT_URL).port}`;
+  if (!URL.canParse(url)) throw new CliError(`./.env: HOST must be a host name or address, got "${HOST}"`, ExitCode.usage);
+  return url;
 }
 
 export function gatewayUrl(opts: AdminOptions): URL {
@@ -47,19 +52,13 @@ export function isLoopback(url: URL): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** A gateway on this machine: a loopback URL, or the address the working directory's `.env` has it listen on. */
-function isLocal(url: URL): boolean {
-  const configured = dotEnvGatewayUrl();
-  return isLoopback(url) || (configured !== undefined && new URL(configured).origin === url.origin);
-}
-
 export async function adminToken(opts: AdminOptions, url: URL): Promise<string> {
   const given = opts.token || process.env.FLEETGATE_TOKEN;
   if (given) return given;
-  const local = isLocal(url);
+  const local = isLoopback(url);
   if (local) {
     // What the local gateway itself uses: ADMIN_TOKEN from .env wins over the file (server/admin-token.ts).
-    const fromDotEnv = readDotEnv().ADMIN_TOKEN;
+    const fromDotEnv = cliDotEnv().ADMIN_TOKEN;
     if (fromDotEnv) return fromDotEnv;
     const { readAdminTokenFile } = await import('../server/admin-token.ts');
     const fromFile = await readAdminTokenFile(keysDir(opts.keysDir));

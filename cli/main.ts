@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, errnoText, toCliError, CliError } from './errors.ts';
 import { commands } from './commands/index.ts';
-import { loadDotEnv } from '../server/dotenv.ts';
+import { loadCliDotEnv } from './dotenv.ts';
 import { examples } from './options.ts';
 
 /** Set by scripts/build-cli.ts in the bundle; read from package.json when run from the sources. */
@@ -38,12 +38,13 @@ export function buildProgram(): Command {
 Environment:
   FLEETGATE_URL          gateway URL for admin commands (default: the PORT of ./.env on
                          127.0.0.1, else http://127.0.0.1:5001)
-  FLEETGATE_TOKEN        admin token; without it, a gateway on this machine is asked with
+  FLEETGATE_TOKEN        admin token; without it, a gateway on a loopback URL is asked with
                          ADMIN_TOKEN from ./.env, else $KEYS_DIR/admin_token (never sent to
                          another host)
   KEYS_DIR, FIRMWARE_DIR default --keys-dir / --firmware-dir
-  .env                   read from the working directory as \`fleetgate serve\` reads it (the
-                         environment wins)
+  .env                   the working directory's, as \`fleetgate serve\` reads it: its PORT,
+                         HOST, ADMIN_TOKEN, KEYS_DIR, FIRMWARE_DIR, DATA_DIR, DATABASE_URL
+                         (the environment wins; never FLEETGATE_*)
   FLEETGATE_DEBUG=1      print the stack of an internal error
 
 Exit codes: 0 ok, 1 verification failed, 2 usage, 3 file I/O, 4 gateway unreachable or said no, 70 bug.
@@ -100,9 +101,9 @@ export async function run(argv: string[]): Promise<void> {
   oneLineOutputErrors();
   const program = buildProgram();
   try {
-    // The same .env `fleetgate serve` reads (server/dotenv.ts): KEYS_DIR, FIRMWARE_DIR, DATA_DIR,
-    // DATABASE_URL apply here too; its PORT and ADMIN_TOKEN find the local gateway (admin-client.ts).
-    loadDotEnv();
+    // The .env `fleetgate serve` reads: its KEYS_DIR, FIRMWARE_DIR, DATA_DIR, DATABASE_URL apply
+    // here too; its PORT, HOST and ADMIN_TOKEN find the gateway on this machine (cli/dotenv.ts).
+    loadCliDotEnv();
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err);

@@ -16,7 +16,7 @@
  * Usage: node scripts/run-tests.mjs [filter...]   (filters are substrings of the test path)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -33,6 +33,14 @@ function collect(dir) {
     else if (name.endsWith('.test.ts')) out.push(path);
   }
   return out;
+}
+
+// The gateways and CLI processes the suites start run in the repository folder, and both read a
+// `.env` there: a developer's own (its DATABASE_URL, KEYS_DIR, PORT...) would reach them, and the
+// results — or the database written to — would depend on the machine.
+if (existsSync(join(root, '.env'))) {
+  console.error('[run-tests] a .env in the repository folder would configure the gateways and CLI processes the tests start; move it aside (e.g. to .env.local) to run the tests');
+  process.exit(2);
 }
 
 const files = collect(join(root, 'tests'))

@@ -7,12 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { ConfigError } from './errors.ts';
 
 export const DOTENV_FILE = '.env';
 
 const read = new Map<string, Readonly<Record<string, string>>>();
 
-/** The file's own values ({} when there is none); an unreadable file throws its errno error. */
+/** The file's own values ({} when there is none); an unreadable one is a ConfigError naming it. */
 export function readDotEnv(path = DOTENV_FILE): Readonly<Record<string, string>> {
   let values = read.get(path);
   if (values) return values;
@@ -20,7 +21,8 @@ export function readDotEnv(path = DOTENV_FILE): Readonly<Record<string, string>>
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(`./${path}: cannot be read (${code === 'EISDIR' ? 'it is a directory' : (code ?? String(err))})`);
     text = '';
   }
   values = parseEnv(text) as Record<string, string>;

@@ -194,4 +194,35 @@ test('the .env that `fleetgate serve` reads in this folder finds its gateway (PO
   assert.match(r.stderr, /^fleetgate: no admin token for http:\/\/192\.0\.2\.1:5001: pass --token or set FLEETGATE_TOKEN\n$/);
 });
 
+// A .env's HOST counted as "this machine": the token went to whatever host the file named (a
+// deployment's .env copied to a workstation), and its FLEETGATE_URL redirected the shell's token.
+test('.env never sends a token off this machine: not to the HOST it names, and its FLEETGATE_* are not read', async () => {
+  const port = new URL(live.gw.url).port;
+  const remote = join(live.dir, 'copied-from-prod');
+  await mkdir(remote);
+  await writeFile(join(remote, '.env'), `PORT=${port}\nHOST=gw.prod.example.com\nADMIN_TOKEN=${TOKEN}\n`);
+  let r = await fleetgate(['device', 'list'], {}, undefined, { cwd: remote });
+  assert.equal([r.code, r.stderr], [2, `fleetgate: no admin token for http://gw.prod.example.com:${port}: pass --token or set FLEETGATE_TOKEN\n`]);
+
+  const planted = join(live.dir, 'planted');
+  await mkdir(planted);
+  await writeFile(join(planted, '.env'), `PORT=${port}\nFLEETGATE_URL=http://127.0.0.1:9\n`);
+  r = await fleetgate(['device', 'list', '--json'], { FLEETGATE_TOKEN: TOKEN }, undefined, { cwd: planted });
+  assert.is(r.code, 0, `the shell's token went to .env's PORT on this machine, not to its FLEETGATE_URL: ${r.stderr}`);
+});
+
+test('a .env the CLI cannot use: unreadable is named and ignored (--version still works); a bad PORT is a usage error naming it', async () => {
+  const dir = join(live.dir, 'odd-env');
+  await mkdir(join(dir, '.env'), { recursive: true }); // a directory
+  let r = await fleetgate(['--version'], {}, undefined, { cwd: dir });
+  assert.equal([r.code, r.stderr], [0, 'fleetgate: ignoring ./.env: cannot be read (it is a directory)\n']);
+  const bad = join(live.dir, 'bad-port');
+  await mkdir(bad);
+  await writeFile(join(bad, '.env'), 'PORT=abc\n');
+  r = await fleetgate(['device', 'list', '--url', 'http://192.0.2.1:5001'], {}, undefined, { cwd: bad });
+  assert.equal([r.code, r.stderr], [2, 'fleetgate: no admin token for http://192.0.2.1:5001: pass --token or set FLEETGATE_TOKEN\n'], 'not asked: --url given');
+  r = await fleetgate(['device', 'list'], {}, undefined, { cwd: bad });
+  assert.equal([r.code, r.stderr], [2, 'fleetgate: ./.env: PORT must be a port number, got "abc"\n']);
+});
+
 test.run();
