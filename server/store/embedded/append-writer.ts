@@ -3,6 +3,10 @@
  * (and on disk when durability is `fsync`: the file is opened O_DSYNC), but all appends queued for
  * a file while a write is in flight share the next single write. That keeps "durable before we
  * answer" cheap under load: fifty concurrent uploads cost one disk write, not fifty.
+ *
+ * Each file has one writer, this one: the DATA_DIR lock keeps other processes out, and code that
+ * truncates or replaces a file calls `forget` first. The writer relies on it — it keeps each
+ * appended file's size itself, and cuts a failed write back to it.
  */
 import { close, constants, fchmod, fdatasync, fstat, ftruncate, open, read, write } from 'node:fs';
 import { dirname } from 'node:path';
@@ -64,6 +68,8 @@ interface FileState {
   size: number;
   /** A failed write being cut off the file (cutBack): its handle stays open until then. */
   cutting?: Promise<void>;
+  /** The batch being written (closeFile waits for it: `forget` may come while it is on its way). */
+  writing?: Promise<void>;
 }
 
 export interface AppendWriterOptions {
@@ -221,11 +227,14 @@ export class AppendWriter {
           }
           const bytes = toBytes(batch.chunks);
           written = { fd, start: this.preallocate > 0 ? state.end : state.size, length: bytes.length };
-          if (this.preallocate > 0) await this.writeInPlace(fd, state, bytes);
-          else {
-            await writeAll(fd, bytes);
-            state.size += bytes.length;
+          const writing = this.preallocate > 0 ? this.writeInPlace(fd, state, bytes) : writeAll(fd, bytes);
+          state.writing = writing;
+          try {
+            await writing;
+          } finally {
+            state.writing = undefined;
           }
+          if (this.preallocate === 0) state.size += bytes.length;
           state.lastUsed = Date.now();
           for (const w of batch.waiters) w.resolve();
         } catch (err) {
@@ -306,6 +315,7 @@ export class AppendWriter {
     state.fd = undefined;
     // Work still using the descriptor goes first: once closed, its number is free for the next
     // file opened, and a late write would land in that file.
+    await state.writing?.catch(() => undefined);
     await state.cutting;
     await state.preparing?.catch(() => undefined);
     if (fd !== undefined) await closeAsync(fd).catch(() => undefined);

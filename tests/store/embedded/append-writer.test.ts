@@ -98,7 +98,7 @@ test('a failed write is not cut back over bytes the writer did not put there (th
   assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 7, 8], 'nothing of the others cut');
 });
 
-test('a write that fails after its file was forgotten cuts nothing (the descriptor may number another file by then)', async () => {
+test('a write that fails while its file is being forgotten cuts nothing of another file (the descriptor is closed only after it)', async () => {
   const dir = await tempDir();
   const path = join(dir, 'log.jsonl');
   const other = join(dir, 'other.jsonl');
@@ -108,17 +108,44 @@ test('a write that fails after its file was forgotten cuts nothing (the descript
   try {
     const failing = writer.append(path, JSON.stringify({ lost: 1 }) + '\n');
     while (!disk.held()) await new Promise((r) => setImmediate(r));
-    await writer.forget(path); // a compaction replacing the file, say
-    const fd = openSync(other, 'w'); // takes the lowest free number: the one just closed
+    const forgetting = writer.forget(path); // a compaction replacing the file, say
+    await new Promise((r) => setTimeout(r, 50)); // time for the close, if it does not wait
+    const fd = openSync(other, 'w'); // takes the lowest free number: the log's, if it was closed already
     writeSync(fd, line(7));
     disk.fail();
     await failing.then(() => assert.unreachable('the write failed'), () => undefined);
+    await forgetting;
     closeSync(fd);
   } finally {
     disk.restore();
   }
   await writer.close();
   assert.is(await readFile(other, 'utf8'), line(7), 'the other file is whole');
+});
+
+test('a file forgotten while a write is on its way is closed after it: the append lands in its own file', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'log.jsonl');
+  const other = join(dir, 'other.jsonl');
+  const writer = new AppendWriter({ fsync: true });
+  await writer.append(path, line(1));
+  const disk = holdWrite('"late"');
+  let fd: number | undefined;
+  try {
+    const appending = writer.append(path, JSON.stringify({ i: 2, late: true }) + '\n');
+    while (!disk.held()) await new Promise((r) => setImmediate(r));
+    const forgetting = writer.forget(path);
+    await new Promise((r) => setTimeout(r, 50)); // time for the close, if it does not wait
+    fd = openSync(other, 'w'); // the lowest free number: the log's, if it was closed already
+    writeSync(fd, line(7));
+    await Promise.all([disk.release(), forgetting, appending]);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    disk.restore();
+  }
+  await writer.close();
+  assert.is(await readFile(other, 'utf8'), line(7), 'nothing of the log in the other file');
+  assert.equal(parseJsonLines<{ i?: number }>(await readFile(path, 'utf8')).map((l) => l.i), [1, 2], 'the acknowledged line is in its own file');
 });
 
 test('a file closed while its zero-fill ahead is in flight is closed after it (the zeros never land in a file opened meanwhile)', async () => {
