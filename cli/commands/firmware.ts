@@ -97,10 +97,7 @@ export function firmwareCommand(program: Command, out: CliOut = stdoutLine): Com
       const { packageFirmware } = await import('../../server/ota/package.ts');
       await requireKeyFiles(keysDir(opts.keysDir), 'sign');
       const keys = await loadSigningKeys(keysDir(opts.keysDir));
-      const outDir = firmwareDir(opts.firmwareDir);
-      // Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc).
-      const { makeDir } = await import('../../server/make-dir.ts');
-      await makeDir(outDir);
+      const outDir = firmwareDir(opts.firmwareDir); // made by packageFirmware (makeDir: no /proc spin)
       const started = performance.now();
       const result = await packageFirmware(file, keys, {
         version: opts.version,

@@ -40,7 +40,7 @@ export type KeysPurpose = 'sign' | 'verify' | 'describe';
  * no advice here ever says to create signing keys on a gateway host.
  */
 export async function requireKeyFiles(dir: string, purpose: KeysPurpose): Promise<void> {
-  const { KEY_FILES } = await import('../../server/ota/keys.ts');
+  const { KEY_FILES, MISSING_KEY_HINT } = await import('../../server/ota/keys.ts');
   const { stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const needed = { sign: [KEY_FILES.privateKey, KEY_FILES.publicKey, KEY_FILES.aesKey], verify: [KEY_FILES.publicKey, KEY_FILES.aesKey], describe: [KEY_FILES.publicKey] }[purpose];
@@ -50,19 +50,13 @@ export async function requireKeyFiles(dir: string, purpose: KeysPurpose): Promis
   const has = `${dir} has no ${missing.join(', ')}`;
   const publicOnly = !missing.includes(KEY_FILES.publicKey);
   const advice = {
-    sign: `packaging signs and encrypts, on the build machine: create its keys there with \`fleetgate keys init --keys-dir ${dir}\``,
+    sign: MISSING_KEY_HINT.signing(dir),
     verify: publicOnly
       ? "it looks like a gateway's KEYS_DIR (public key only); checking an image needs the AES key too: verify on the build machine, --keys-dir naming its keys directory"
       : "pass --keys-dir the build machine's keys directory (the one `fleetgate keys init` made)",
     describe: `not a keys directory (build machine: \`fleetgate keys init --keys-dir ${dir}\`; gateway: \`fleetgate keys init --public-only <public key> --keys-dir ${dir}\`)`,
   }[purpose];
   throw new CliError(`${has}: ${advice}`, ExitCode.io);
-}
-
-/** Made here, by the one helper that fails cleanly where Node's recursive mkdir spins (/proc). */
-async function makeKeysDir(dir: string): Promise<void> {
-  const { makeDir } = await import('../../server/make-dir.ts');
-  await makeDir(dir, 0o700);
 }
 
 export function keysCommand(program: Command, out: CliOut = stdoutLine): Command {
@@ -92,7 +86,6 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
         const { readFile } = await import('node:fs/promises');
         const pem = await readFile(opts.publicOnly, 'utf8');
         const dir = keysDir(opts.keysDir);
-        await makeKeysDir(dir);
         const r = await initPublicKeys(dir, pem, { force: opts.force ?? false });
         const facts = { dir, keyId: r.keyId, deviceMasterCreated: r.deviceMasterCreated };
         if (opts.json) return out(json(facts));
@@ -105,7 +98,6 @@ export function keysCommand(program: Command, out: CliOut = stdoutLine): Command
       if (!(SUPPORTED_RSA_BITS as readonly number[]).includes(bits)) {
         throw new CliError(`--bits must be ${SUPPORTED_RSA_BITS.join(' or ')}, got ${bits}`, ExitCode.usage);
       }
-      await makeKeysDir(keysDir(opts.keysDir));
       const summary = await initKeys(keysDir(opts.keysDir), { bits: bits as RsaBits, force: opts.force ?? false });
       if (opts.json) return out(json(summary));
       out(`created new keys`);

@@ -128,7 +128,7 @@ export function verifyKeysFrom(publicKeyPem: string | KeyObject, aesKey: Uint8Ar
 }
 
 /** What to do about a missing key file, by who needs it: only the build machine holds the signing and AES keys. */
-const MISSING_KEY_HINT = {
+export const MISSING_KEY_HINT = {
   signing: (dir: string) => `packaging signs and encrypts, on the build machine: create its keys there with \`fleetgate keys init --keys-dir ${dir}\``,
   gateway: (dir: string) =>
     `a gateway needs only the fleet's public key: \`fleetgate keys init --public-only <server_public_key.pem from the build machine> --keys-dir ${dir}\``,

@@ -23,7 +23,7 @@ import type { CatalogImage } from '../../ota/catalog.ts';
 import { ChunkCheck, IMAGE_BLOCK, putDecision, type FirmwareImageRepo, type ImageEntry, type PutOutcome } from '../../ota/image-store.ts';
 import type { Release } from '../../ota/releases.ts';
 import type { Sql } from './connect.ts';
-import { RELEASES_CHANNEL } from './releases.ts';
+import { insertDraft } from './releases.ts';
 import type { ChannelTrust, ListenState } from './notification-watch.ts';
 
 export const FIRMWARE_CHANNEL = 'fleetgate_firmware';
@@ -152,8 +152,7 @@ export class PgFirmwareImages implements FirmwareImageRepo {
       await tx`SELECT pg_notify(${FIRMWARE_CHANNEL}, ${image.version})`;
       if (draft) {
         // Committed with the build: no replica lists the build without its record.
-        const rows = await tx`INSERT INTO ota_releases ${tx(draft as never)} ON CONFLICT (version, build) DO NOTHING RETURNING version`;
-        if (rows.length > 0) await tx`SELECT pg_notify(${RELEASES_CHANNEL}, ${draft.version})`;
+        await insertDraft(tx, draft);
       }
       return 'stored' as const;
     });

@@ -9,11 +9,22 @@
  */
 import type { ReleaseRepo } from '../../ota/releases-repo.ts';
 import type { Release, ReleaseChange } from '../../ota/releases.ts';
-import type { Sql } from './connect.ts';
+import type { Sql, Tx } from './connect.ts';
 import { ListenedCache } from './listened-cache.ts';
 import type { NotificationWatch } from './notification-watch.ts';
 
 export const RELEASES_CHANNEL = 'fleetgate_releases';
+
+/**
+ * Records a draft in `tx` unless that build has a record already, and tells the other replicas;
+ * whether this call created it. For addDraft, and for a firmware upload, which commits the draft
+ * with the build itself (firmware-images.ts).
+ */
+export async function insertDraft(tx: Tx, draft: Release): Promise<boolean> {
+  const rows = await tx`INSERT INTO ota_releases ${tx(draft as never)} ON CONFLICT (version, build) DO NOTHING RETURNING version`;
+  if (rows.length > 0) await tx`SELECT pg_notify(${RELEASES_CHANNEL}, ${draft.version})`;
+  return rows.length > 0;
+}
 
 /** A row is a release column for column (bigint times read as numbers), plus `seq`: creation order. */
 type Row = Release & { seq?: number };
@@ -42,11 +53,7 @@ export class PgReleaseRepo implements ReleaseRepo {
   }
 
   async addDraft(draft: Release): Promise<{ release: Release; created: boolean }> {
-    const created = await this.sql.begin(async (tx) => {
-      const rows = await tx`INSERT INTO ota_releases ${tx(draft as never)} ON CONFLICT (version, build) DO NOTHING RETURNING version`;
-      if (rows.length > 0) await tx`SELECT pg_notify(${RELEASES_CHANNEL}, ${draft.version})`;
-      return rows.length > 0;
-    });
+    const created = await this.sql.begin((tx) => insertDraft(tx, draft));
     // Dropped either way: when another replica recorded the build first, this replica's cached list
     // may predate it (its notification still on the way), and the caller is about to look it up.
     this.cache.drop();
